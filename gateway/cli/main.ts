@@ -1,0 +1,61 @@
+/**
+ * The `medgw` command. Each sub-command lives in its own module under `commands/` and is loaded on
+ * demand, so `medgw decode` never pays for the broker or the HTTP server.
+ * A refused input exits 2 with its MEDGW_ERR_* code on stderr; never a stack trace.
+ */
+import { isMedgwError, MedgwError } from '../../drivers/errors.ts';
+import type { CommandModule } from './command.ts';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  decode: {
+    summary: 'decode a GATT value or an MQTT payload and print the reading it carries',
+    load: () => import('./commands/decode.ts'),
+  },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `medgw — edge gateway for connected medical devices\n\nusage: medgw <command> [options]\n\n${lines.join('\n')}\n\nRun \`medgw <command> --help\` for the options of one command.\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(help());
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    throw new MedgwError(
+      'MEDGW_ERR_USAGE',
+      `unknown command "${name}"; known: ${Object.keys(COMMANDS).join(', ')}`,
+    );
+  }
+  const mod = await command.load();
+  return mod.run(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+}
+
+/** Writes a coded error the way every command reports one. */
+export function reportError(e: unknown, stderr: NodeJS.WritableStream): number {
+  if (isMedgwError(e)) {
+    stderr.write(`${e.code}: ${e.message}\n  hint: ${e.hint}\n`);
+    return 2;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  stderr.write(`medgw: unexpected failure: ${message}\n`);
+  if (process.env.MEDGW_DEBUG && e instanceof Error) stderr.write(`${e.stack}\n`);
+  return 1;
+}
+
+const isEntry = process.argv[1] !== undefined && /medgw(\.mjs)?$|main\.ts$/.test(process.argv[1]);
+if (isEntry) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.exitCode = reportError(e, process.stderr);
+    },
+  );
+}

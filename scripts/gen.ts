@@ -1,0 +1,31 @@
+/**
+ * Regenerates the files derived from a single source of truth (error catalogue → docs/errors.md, …).
+ * `--check` regenerates in memory and fails when a checked-in file differs, so CI catches drift.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { errorsDoc } from './gen/errors-doc.ts';
+
+type Generator = () => { path: string; content: string } | Promise<{ path: string; content: string }>;
+
+const GENERATORS: Generator[] = [errorsDoc];
+
+const check = process.argv.includes('--check');
+let stale = 0;
+for (const generate of GENERATORS) {
+  const { path, content } = await generate();
+  let current: string | undefined;
+  try {
+    current = readFileSync(path, 'utf8');
+  } catch {
+    current = undefined;
+  }
+  if (current === content) continue;
+  if (check) {
+    console.error(`${path} is out of date: run \`npm run gen\` and commit the result`);
+    stale++;
+  } else {
+    writeFileSync(path, content);
+    console.log(`wrote ${path}`);
+  }
+}
+process.exitCode = stale > 0 ? 1 : 0;

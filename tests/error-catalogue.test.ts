@@ -1,0 +1,41 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ERROR_CATALOGUE } from '../drivers/errors.ts';
+import { errorsDoc } from '../scripts/gen/errors-doc.ts';
+
+describe('error catalogue', () => {
+  it('docs/errors.md is exactly what the catalogue generates', () => {
+    const { path, content } = errorsDoc();
+    expect(readFileSync(path, 'utf8')).toBe(content);
+  });
+
+  it('every MEDGW_ERR_* code used in the sources is in the catalogue', () => {
+    const out = execFileSync(
+      'git',
+      [
+        'grep',
+        '--untracked',
+        '-hoE',
+        'MEDGW_ERR_[A-Z0-9_]+',
+        '--',
+        'gateway',
+        'drivers',
+        'cloud-bridge',
+        'simulators',
+      ],
+      { encoding: 'utf8' },
+    );
+    const used = new Set(out.split('\n').filter(Boolean));
+    const unknown = [...used].filter((code) => !(code in ERROR_CATALOGUE));
+    expect(unknown).toEqual([]);
+  });
+
+  it('every entry has a message and an actionable hint', () => {
+    for (const [code, entry] of Object.entries(ERROR_CATALOGUE)) {
+      expect(code).toMatch(/^MEDGW_ERR_[A-Z0-9_]+$/);
+      expect(entry.message.length, code).toBeGreaterThan(10);
+      expect(entry.hint.length, code).toBeGreaterThan(10);
+    }
+  });
+});
