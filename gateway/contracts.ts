@@ -1,0 +1,116 @@
+/**
+ * Interfaces between gateway components. Each stateful one has a conformance suite under tests/
+ * that runs against every implementation (SQLite and in-memory for the journal).
+ */
+import type { Observation } from '../drivers/types.ts';
+
+/** Life cycle of every component: started in dependency order, stopped in reverse. */
+export interface Component {
+  readonly name: string;
+  start(): Promise<void>;
+  /** Stop accepting, drain, flush, close. Must be safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Injectable clock so time correction, retries and grace periods can be tested. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** States of a reading in the outbox (see ARCHITECTURE.md, Never lose, never duplicate). */
+export type OutboxState = 'pending' | 'quarantined' | 'held' | 'in-flight' | 'delivered' | 'dead-letter';
+
+/** A reading offered to the journal by the pipeline. */
+export interface NewReading {
+  /** Deterministic reading id (drivers/normalize), the outbox key and the FHIR Observation.identifier. */
+  readonly id: string;
+  readonly deviceId: string;
+  readonly patientId?: string;
+  readonly observation: Observation;
+  /** `pending` for a reading ready to send, `quarantined` or `held` with a reason. */
+  readonly state: 'pending' | 'quarantined' | 'held';
+  readonly reason?: { readonly code: string; readonly message: string };
+}
+
+export interface OutboxRecord {
+  readonly id: string;
+  readonly deviceId: string;
+  readonly patientId?: string;
+  readonly kind: Observation['kind'];
+  readonly state: OutboxState;
+  /** Null once delivered: values are purged after the national side acknowledged. */
+  readonly observation: Observation | null;
+  readonly attempts: number;
+  readonly nextAttemptAt?: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly reason?: { readonly code: string; readonly message: string };
+  /** The national resource id once delivered. */
+  readonly remoteId?: string;
+}
+
+/** One append-only audit entry: what happened to which reading, never its values. */
+export interface AuditEntry {
+  readonly seq: number;
+  readonly at: number;
+  readonly event: string;
+  readonly readingId?: string;
+  readonly deviceId?: string;
+  readonly patientId?: string;
+  readonly kind?: string;
+  readonly detail?: Readonly<Record<string, string | number | boolean | null>>;
+  /** SHA-256 over the previous entry's hash and this entry's content: the chain. */
+  readonly hash: string;
+}
+
+export interface AppendResult {
+  readonly accepted: readonly string[];
+  /** Ids already in the journal (re-sent records, re-published messages): collapsed, not stored twice. */
+  readonly duplicates: readonly string[];
+}
+
+/** The journal: outbox + RACP cursors + audit log; "stored" and "cursor advanced" are one transaction. */
+export interface Journal {
+  /** Stores readings and optionally advances a device cursor, atomically. Throws MEDGW_ERR_JOURNAL_FULL. */
+  append(
+    readings: readonly NewReading[],
+    cursor?: { readonly deviceId: string; readonly value: number },
+  ): AppendResult;
+  get(id: string): OutboxRecord | undefined;
+  list(filter?: {
+    readonly state?: OutboxState;
+    readonly patientId?: string;
+    readonly deviceId?: string;
+    readonly limit?: number;
+  }): OutboxRecord[];
+  /** Records due for sending (pending, nextAttemptAt ≤ now), oldest first. */
+  due(now: number, limit: number): OutboxRecord[];
+  /** Moves a record between states; refuses a transition from a state it is not in (MEDGW_ERR_JOURNAL_STATE). */
+  transition(
+    id: string,
+    from: OutboxState,
+    to: OutboxState,
+    patch?: {
+      readonly reason?: { readonly code: string; readonly message: string };
+      readonly nextAttemptAt?: number;
+      readonly remoteId?: string;
+      readonly patientId?: string;
+    },
+  ): OutboxRecord;
+  cursor(deviceId: string): number | undefined;
+  audit(entry: Omit<AuditEntry, 'seq' | 'hash' | 'at'> & { readonly at?: number }): AuditEntry;
+  auditList(filter?: {
+    readonly patientId?: string;
+    readonly readingId?: string;
+    readonly limit?: number;
+  }): AuditEntry[];
+  /** Verifies the hash chain; returns the seq of the first broken entry, or undefined. */
+  auditVerify(): number | undefined;
+  stats(now: number): {
+    readonly byState: Readonly<Record<OutboxState, number>>;
+    readonly oldestUnsentAgeMs: number | null;
+  };
+  close(): void;
+}
