@@ -114,3 +114,73 @@ export interface Journal {
   };
   close(): void;
 }
+
+/** Identity a device reveals (Device Information service, advertisements, provisioning). */
+export interface DeviceIdentity {
+  readonly systemId?: string;
+  readonly address?: string;
+  readonly manufacturer?: string;
+  readonly model?: string;
+  readonly serial?: string;
+  readonly firmware?: string;
+}
+
+export interface DeviceRecord {
+  readonly id: string;
+  readonly transport: 'ble' | 'mqtt';
+  /** Driver definition id (drivers/definitions), or the generic profile driver id. */
+  readonly driver?: string;
+  readonly name?: string;
+  /** The patient the device belongs to (single-user devices). */
+  readonly patientId?: string;
+  /** Household user index (UDS / User ID field) → patient id, for multi-user scales and cuffs. */
+  readonly users?: Readonly<Record<string, string>>;
+  readonly identity?: DeviceIdentity;
+  /** MQTT credential: scrypt hash with its salt, never the secret itself. */
+  readonly secretHash?: string;
+  readonly bond?: 'none' | 'bonded';
+  readonly createdAt: number;
+}
+
+export interface PatientRecord {
+  readonly id: string;
+  readonly displayName: string;
+  readonly createdAt: number;
+}
+
+/** The registry: devices, patients, pairing links and consents (small, human-readable state). */
+export interface Registry {
+  getDevice(id: string): DeviceRecord | undefined;
+  listDevices(): DeviceRecord[];
+  putDevice(device: DeviceRecord): Promise<void>;
+  removeDevice(id: string): Promise<boolean>;
+  getPatient(id: string): PatientRecord | undefined;
+  listPatients(): PatientRecord[];
+  putPatient(patient: PatientRecord): Promise<void>;
+  removePatient(id: string): Promise<boolean>;
+  /** Constant-time check of an MQTT device secret against its stored hash. */
+  verifyDeviceSecret(id: string, secret: string): boolean;
+}
+
+/** What a transport hands to the pipeline: decoded readings of one device, in device units. */
+export interface Submission {
+  readonly deviceId: string;
+  readonly transport: 'ble' | 'mqtt';
+  readonly measurements: readonly import('../drivers/types.ts').Measurement[];
+  /** The device's clock beside the gateway's, read on this connection, for time correction. */
+  readonly coincident?: import('../drivers/types.ts').CoincidentTime;
+  /** RACP cursor covered by these readings (highest sequence number), committed atomically with them. */
+  readonly cursor?: number;
+}
+
+export interface SubmitResult {
+  readonly status: 'accepted' | 'duplicate' | 'rejected';
+  readonly ids: readonly string[];
+  readonly code?: string;
+  readonly message?: string;
+}
+
+/** The pipeline as transports see it: resolves only once the readings are committed to the journal. */
+export interface ReadingSink {
+  submit(submission: Submission): Promise<SubmitResult>;
+}
