@@ -126,6 +126,97 @@ export const ERROR_CATALOGUE = {
     message: 'The reading names a household user that is not mapped to a patient, or names none.',
     hint: 'Assign the device user index to a patient, then confirm the reading on the quarantine page.',
   },
+
+  // --- gateway core: data directory, registry, lifecycle ------------------------------------
+  MEDGW_ERR_DATADIR: {
+    area: 'gateway',
+    message: 'The data directory cannot be created, read or written.',
+    hint: 'Check the path given by --data-dir (or MEDGW_DATA_DIR) and that this user may write there.',
+  },
+  MEDGW_ERR_DATADIR_LOCKED: {
+    area: 'gateway',
+    message: 'Another live medgw process holds the lock on this data directory.',
+    hint: 'Stop the other process, or use another --data-dir; a lock left by a dead process is taken over automatically.',
+  },
+  MEDGW_ERR_REGISTRY_INVALID: {
+    area: 'gateway',
+    message: 'The device or patient record is invalid.',
+    hint: 'Ids use letters, digits and . _ : - (1 to 128 characters); fix the field named in the message.',
+  },
+  MEDGW_ERR_REGISTRY_UNKNOWN: {
+    area: 'gateway',
+    message: 'No device or patient has this id in the registry.',
+    hint: 'List what exists with `medgw devices list` or `medgw patients list`.',
+  },
+  MEDGW_ERR_REGISTRY_EXISTS: {
+    area: 'gateway',
+    message: 'A device or patient with this id already exists.',
+    hint: 'Choose another id, or remove the existing one first.',
+  },
+  MEDGW_ERR_REGISTRY_IN_USE: {
+    area: 'gateway',
+    message: 'The patient is still assigned to a device or a household user.',
+    hint: 'Assign those devices to another patient (`medgw devices assign`) or remove them first.',
+  },
+  MEDGW_ERR_REGISTRY_CORRUPT: {
+    area: 'gateway',
+    message: 'The registry file cannot be read as a medgw registry.',
+    hint: 'Restore registry.json from a backup of the data directory; medgw never overwrites a file it cannot read.',
+  },
+  MEDGW_ERR_START_FAILED: {
+    area: 'gateway',
+    message: 'A component failed to start; the components already started were stopped again.',
+    hint: 'Read the cause in the message (often a port in use or a missing device); fix it and start again.',
+  },
+  MEDGW_ERR_ADMIN_UNREACHABLE: {
+    area: 'gateway',
+    message: 'The gateway holding this data directory does not answer on its admin API.',
+    hint: 'Check that the gateway process is healthy (its log), or stop it and run the command again.',
+  },
+
+  // --- journal: outbox, cursors, audit -------------------------------------------------------
+  MEDGW_ERR_JOURNAL_STATE: {
+    area: 'journal',
+    message: 'The reading is not in the state this transition starts from, or the transition is not allowed.',
+    hint: 'Read the reading again (`medgw outbox list`). Allowed: pending→in-flight|held|quarantined|dead-letter, in-flight→delivered|pending|held|dead-letter, quarantined→pending|held|dead-letter, held→pending|dead-letter, dead-letter→pending.',
+  },
+  MEDGW_ERR_JOURNAL_UNKNOWN_READING: {
+    area: 'journal',
+    message: 'No reading with this id is in the journal.',
+    hint: 'List readings with `medgw outbox list`; ids are the deterministic reading ids.',
+  },
+  MEDGW_ERR_JOURNAL_FULL: {
+    area: 'journal',
+    message: 'The journal reached its size limit or the disk is full; new readings are refused, nothing was evicted.',
+    hint: 'Restore the link to the national side so readings drain, raise journal.maxReadings / journal.maxBytes, or free disk space.',
+  },
+  MEDGW_ERR_JOURNAL_INVALID: {
+    area: 'journal',
+    message: 'The reading or audit entry offered to the journal is malformed.',
+    hint: 'Fix the field named in the message; audit entries never carry measured values.',
+  },
+  MEDGW_ERR_JOURNAL_OPEN: {
+    area: 'journal',
+    message: 'The journal database cannot be opened.',
+    hint: 'Check the data directory permissions and free space; restore journal.db from a backup if it is damaged.',
+  },
+
+  // --- admin API ----------------------------------------------------------------------------
+  MEDGW_ERR_ADMIN_UNAUTHORIZED: {
+    area: 'http',
+    message: 'The admin API request has no valid bearer token.',
+    hint: 'Send `Authorization: Bearer <token>` with the token from admin-token in the data directory.',
+  },
+  MEDGW_ERR_ADMIN_BAD_REQUEST: {
+    area: 'http',
+    message: 'The admin API request body or parameters are invalid.',
+    hint: 'Fix the field named in the message; the admin API takes and returns JSON.',
+  },
+  MEDGW_ERR_ADMIN_NOT_FOUND: {
+    area: 'http',
+    message: 'The admin API has no such route.',
+    hint: 'Check the path and method; `GET /api/v1` lists the routes.',
+  },
 } as const satisfies Record<`MEDGW_ERR_${string}`, ErrorEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
