@@ -126,6 +126,11 @@ export const ERROR_CATALOGUE = {
     message: 'The reading names a household user that is not mapped to a patient, or names none.',
     hint: 'Assign the device user index to a patient, then confirm the reading on the quarantine page.',
   },
+  MEDGW_ERR_DEVICE_UNASSIGNED: {
+    area: 'gateway',
+    message: 'The device belongs to no patient, so the reading cannot be attributed.',
+    hint: 'Assign the device to a patient (`medgw devices assign`), then confirm the reading on the quarantine page.',
+  },
 
   // --- gateway core: data directory, registry, lifecycle ------------------------------------
   MEDGW_ERR_DATADIR: {
@@ -174,6 +179,28 @@ export const ERROR_CATALOGUE = {
     hint: 'Check that the gateway process is healthy (its log), or stop it and run the command again.',
   },
 
+  // --- MQTT ingest: embedded broker and external broker ---------------------------------------
+  MEDGW_ERR_MQTT_AUTH: {
+    area: 'mqtt',
+    message: 'The MQTT connection was refused: unknown device, wrong secret, or client id different from the username.',
+    hint: 'Connect with client id = username = the device id and the secret printed by `medgw devices add --transport mqtt`.',
+  },
+  MEDGW_ERR_MQTT_TOPIC: {
+    area: 'mqtt',
+    message: 'The device may not publish or subscribe on this topic.',
+    hint: 'Publish to medgw/v1/devices/<own id>/measurements/json|cbor|protobuf and subscribe only to medgw/v1/devices/<own id>/receipts.',
+  },
+  MEDGW_ERR_MQTT_BROKER: {
+    area: 'mqtt',
+    message: 'The external MQTT broker cannot be reached or refused the gateway.',
+    hint: 'Check mqtt.external.url, the gateway credentials and TLS settings; the broker must speak MQTT 5 for shared subscriptions.',
+  },
+  MEDGW_ERR_PIPELINE_STOPPED: {
+    area: 'gateway',
+    message: 'The gateway is stopping and accepts no new reading.',
+    hint: 'The device keeps the reading (no acknowledgement was sent) and sends it again once the gateway is back.',
+  },
+
   // --- journal: outbox, cursors, audit -------------------------------------------------------
   MEDGW_ERR_JOURNAL_STATE: {
     area: 'journal',
@@ -216,6 +243,102 @@ export const ERROR_CATALOGUE = {
     area: 'http',
     message: 'The admin API has no such route.',
     hint: 'Check the path and method; `GET /api/v1` lists the routes.',
+  },
+  // --- national side (Mon espace santé): pairing, tokens, measurements API ------------------
+  MEDGW_ERR_PAIRING_EXPIRED: {
+    area: 'cloud',
+    message: 'The pairing code expired before the patient approved it.',
+    hint: 'Run `medgw patient link <patientId>` again and approve within the time shown.',
+  },
+  MEDGW_ERR_PAIRING_DENIED: {
+    area: 'cloud',
+    message: 'The patient refused the pairing on the national side.',
+    hint: 'Nothing is sent for this patient; link again if the refusal was a mistake.',
+  },
+  MEDGW_ERR_PAIRING_STATE: {
+    area: 'cloud',
+    message: 'The pairing answer does not match the request this gateway started (state, nonce or PKCE check failed).',
+    hint: 'Start the link again from the patient page; do not reuse an old or bookmarked link.',
+  },
+  MEDGW_ERR_PAIRING_CLAIMS: {
+    area: 'cloud',
+    message: 'The ID token lacks the patient idPe or the pairing or solution OID claims.',
+    hint: 'Check the claim names in the pairing configuration (cloud.pairing.claims) against the provider.',
+  },
+  MEDGW_ERR_PAIRING_FAILED: {
+    area: 'cloud',
+    message: 'The pairing provider refused or could not complete an OAuth request.',
+    hint: 'Check the issuer URL, client id, secret and scopes of the pairing configuration; the message names the OAuth error.',
+  },
+  MEDGW_ERR_NOT_LINKED: {
+    area: 'cloud',
+    message: 'The patient has no pairing link with Mon espace santé.',
+    hint: 'Link the patient with `medgw patient link <patientId>` (or from the patient page).',
+  },
+  MEDGW_ERR_REAUTH_REQUIRED: {
+    area: 'cloud',
+    message: 'The national side refused the refresh token: the pairing must be renewed.',
+    hint: 'Readings are held; link the patient again with `medgw patient link <patientId>`.',
+  },
+  MEDGW_ERR_TOKEN_KEY: {
+    area: 'cloud',
+    message: 'The token encryption key is missing, has the wrong length or is readable by others.',
+    hint: 'Give 32 bytes as 64 hex digits in MEDGW_TOKEN_KEY, or let medgw create <data-dir>/token.key (mode 0600).',
+  },
+  MEDGW_ERR_TOKEN_STORE: {
+    area: 'cloud',
+    message: 'The encrypted token store cannot be read with this key (wrong key or altered file).',
+    hint: 'Restore the key that encrypted it, or remove tokens.enc and link the patients again.',
+  },
+  MEDGW_ERR_MES_REJECTED: {
+    area: 'cloud',
+    message: 'The national side rejected the reading (400, 409 or 422); it is kept as a dead letter.',
+    hint: 'The message quotes the national code and text; fix the cause, then `medgw outbox retry <id>`.',
+  },
+  MEDGW_ERR_MES_CONSENT: {
+    area: 'cloud',
+    message: 'The patient has not given, or has withdrawn, consent for this solution to write measurements.',
+    hint: 'The patient\'s readings are held; the patient can consent again on Mon espace santé, otherwise they are purged after the grace period.',
+  },
+  MEDGW_ERR_MES_IDPE_MISMATCH: {
+    area: 'cloud',
+    message: 'The idPe of the reading does not match the idPe the patient authorized.',
+    hint: 'The patient link is inconsistent; unlink and link the patient again.',
+  },
+  MEDGW_ERR_MES_UNAUTHORIZED: {
+    area: 'cloud',
+    message: 'The national side refused the access token even after a refresh.',
+    hint: 'Link the patient again; if it persists, check the client credentials of the pairing configuration.',
+  },
+  MEDGW_ERR_MES_UNAVAILABLE: {
+    area: 'cloud',
+    message: 'The national side did not answer, or answered 5xx or 429: the reading will be retried.',
+    hint: 'Nothing to do unless it lasts; retries use exponential backoff and the next attempt time is in `medgw outbox list`.',
+  },
+  MEDGW_ERR_MES_CIRCUIT_OPEN: {
+    area: 'cloud',
+    message: 'Sending is paused after repeated failures of the national side (circuit breaker open).',
+    hint: 'Sending resumes on its own after the pause; check the network and the national-side status.',
+  },
+  MEDGW_ERR_MES_PROTOCOL: {
+    area: 'cloud',
+    message: 'The national side answered something the measurements API does not document.',
+    hint: 'The message quotes the status and body; the reading is retried later.',
+  },
+  MEDGW_ERR_BUNDLE_NOT_SENDABLE: {
+    area: 'cloud',
+    message: 'This reading cannot be sent to Mon espace santé (BMI, lone panel component, absent value or no trustworthy time).',
+    hint: 'The national side refuses it; it stays in the journal as a dead letter with this reason and is audited.',
+  },
+  MEDGW_ERR_CONSENT_LOCAL: {
+    area: 'cloud',
+    message: 'The patient has not chosen to send this kind of reading to Mon espace santé.',
+    hint: 'Readings of this kind are held; change the patient\'s choices (`medgw patient status`) to release them.',
+  },
+  MEDGW_ERR_HELD_EXPIRED: {
+    area: 'cloud',
+    message: 'A reading held for missing consent passed the grace period and its values were purged.',
+    hint: 'The audit log keeps the reading id, kind and device; the values cannot be recovered.',
   },
 } as const satisfies Record<`MEDGW_ERR_${string}`, ErrorEntry>;
 
