@@ -1,0 +1,288 @@
+/**
+ * Normalization (pure): a Measurement in device units and device time → Observations in canonical UCUM
+ * units with LOINC + MDC codes (drivers/vocabulary.ts), a time with a quality flag, a data-absent reason
+ * for IEEE 11073 special values, and a quarantine reason for what must not be forwarded unseen.
+ *
+ * No clock: "now" comes in through the options (the coincident timestamp or the caller's clock).
+ */
+import type {
+  CoincidentTime,
+  Measurement,
+  MeasurementComponent,
+  Observation,
+  ObservationKind,
+  ObservationTime,
+  Quarantine,
+} from '../types.ts';
+import { GLUCOSE_MDC_BY_SAMPLE_TYPE, HEART_RATE_MDC, VOCABULARY } from '../vocabulary.ts';
+import { toCanonical } from './units.ts';
+
+export interface NormalizeOptions {
+  /** The device's clock read beside the gateway's during the connection that delivered the reading. */
+  readonly coincident?: CoincidentTime;
+  /**
+   * The device's time zone as the gateway knows it (configuration), in minutes east of UTC. Used only to
+   * judge whether a zone-less device time lies in the future; it never turns a device time into UTC.
+   */
+  readonly deviceUtcOffsetMinutes?: number;
+  /** The caller's "now" (ms since the epoch), to refuse readings from the future; defaults to the coincident gateway time. */
+  readonly nowMs?: number;
+  /** How far in the future a reading may lie before it is impossible (clock drift margin). Default 5 minutes. */
+  readonly futureToleranceMs?: number;
+}
+
+/** Device times before this instant are impossible: unset clocks start at 1970 or 2000. */
+export const EARLIEST_DEVICE_TIME_MS = Date.UTC(2001, 0, 1);
+export const DEFAULT_FUTURE_TOLERANCE_MS = 5 * 60_000;
+/** The widest zone offset on Earth (UTC+14): a zone-less time cannot be judged closer than this. */
+const MAX_ZONE_MS = 14 * 3_600_000;
+
+/**
+ * Device status flags (named by the codecs, any case) that make a reading non-clinical: demonstration
+ * or test data and measurements the device itself declares invalid (PLX Measurement Status bits 10, 11,
+ * 13, 15; GLS Sensor Status Annunciation bits 1 and 10).
+ */
+const SUPPRESSING_FLAGS = new Set([
+  'datafordemonstration',
+  'datafortesting',
+  'measurementunavailable',
+  'invalidmeasurementdetected',
+  'sensormalfunction',
+  'generaldevicefault',
+]);
+
+const squash = (s: string) => s.toLowerCase().replace(/[^a-z]/g, '');
+
+/** Normalizes one measurement. Intermediate readings (final: false) produce no observation. */
+export function normalize(m: Measurement, options: NormalizeOptions = {}): Observation[] {
+  if (!m.final) return [];
+  const { time, quarantine: timeQuarantine } = resolveTime(m, options);
+  const readingQuarantine = statusQuarantine(m) ?? controlQuarantine(m) ?? timeQuarantine;
+  const context = m.context ? { ...m.context } : undefined;
+  const b = new Builder(m, time, context);
+
+  let out: Observation[];
+  switch (m.kind) {
+    case 'glucose':
+      out = b.quantities([['glucose', 'glucose', glucoseMdc(m)]]);
+      break;
+    case 'body-weight':
+      out = b.quantities([
+        ['weight', 'body-weight'],
+        ['height', 'body-height'],
+        ['bmi', 'bmi'],
+      ]);
+      break;
+    case 'blood-pressure':
+      out = [...b.bloodPressure(), ...b.quantities([['pulse', 'heart-rate', HEART_RATE_MDC.cuff]])];
+      break;
+    case 'body-temperature':
+      out = b.quantities([['temperature', 'body-temperature']]);
+      break;
+    case 'spo2':
+      out = b.quantities([
+        ['spo2', 'spo2'],
+        ['pulse', 'heart-rate', HEART_RATE_MDC.oximeter],
+      ]);
+      break;
+  }
+  if (!readingQuarantine) return out;
+  return out.map((o) => ({ ...o, quarantine: readingQuarantine }));
+}
+
+class Builder {
+  constructor(
+    private readonly m: Measurement,
+    private readonly time: ObservationTime,
+    private readonly context: Record<string, string | number | boolean> | undefined,
+  ) {}
+
+  private component(name: MeasurementComponent['name']): MeasurementComponent | undefined {
+    return this.m.components.find((c) => c.name === name);
+  }
+
+  /** One observation of `kind` from a component, in the kind's canonical unit. */
+  observation(c: MeasurementComponent, kind: ObservationKind, mdc?: string, withContext = true): Observation {
+    const v = VOCABULARY[kind];
+    const base = {
+      kind,
+      loinc: v.loinc,
+      mdc: mdc ?? v.mdc,
+    };
+    const context = withContext ? this.contextFor(kind) : undefined;
+    const value = c.value;
+    if ('absent' in value) {
+      return { ...base, dataAbsentReason: value.absent, time: this.time, ...(context ? { context } : {}) };
+    }
+    const canonical = v.unit ?? c.unit;
+    const converted = toCanonical(`${this.m.source} ${c.name}`, value, c.unit, canonical);
+    const range = v.plausible;
+    const implausible =
+      range && (converted.value < range.min || converted.value > range.max)
+        ? {
+            code: 'MEDGW_ERR_IMPLAUSIBLE_VALUE',
+            reason: `${v.display.en} is outside the plausible range ${range.min}-${range.max} ${canonical}`,
+          }
+        : undefined;
+    return {
+      ...base,
+      value: converted.value,
+      decimals: converted.decimals,
+      unit: canonical,
+      ...(converted.original ? { original: converted.original } : {}),
+      time: this.time,
+      ...(context ? { context } : {}),
+      ...(implausible ? { quarantine: implausible } : {}),
+    };
+  }
+
+  private contextFor(kind: ObservationKind): Record<string, string | number | boolean> | undefined {
+    const extra: Record<string, string | number | boolean> = {};
+    if (!VOCABULARY[kind].forwarded) extra.neverSent = true;
+    if (this.m.flags && this.m.flags.length > 0) extra.deviceFlags = this.m.flags.join(',');
+    if (!this.context && Object.keys(extra).length === 0) return undefined;
+    return { ...this.context, ...extra };
+  }
+
+  /** Observations for the components present, in order; absent components are skipped. */
+  quantities(
+    specs: readonly (readonly [MeasurementComponent['name'], ObservationKind, string?])[],
+  ): Observation[] {
+    const out: Observation[] = [];
+    for (const [name, kind, mdc] of specs) {
+      const c = this.component(name);
+      if (c) out.push(this.observation(c, kind, mdc));
+    }
+    return out;
+  }
+
+  /** ONE panel observation (85354-9) with systolic, diastolic and mean arterial components. */
+  bloodPressure(): Observation[] {
+    const parts: Observation[] = [];
+    for (const [name, kind] of [
+      ['systolic', 'systolic'],
+      ['diastolic', 'diastolic'],
+      ['mean-arterial', 'mean-arterial'],
+    ] as const) {
+      const c = this.component(name);
+      if (c) parts.push(this.observation(c, kind, undefined, false));
+    }
+    if (parts.length === 0) return [];
+    const v = VOCABULARY['blood-pressure'];
+    const bad = parts.find((p) => p.quarantine)?.quarantine;
+    const context = this.contextFor('blood-pressure');
+    return [
+      {
+        kind: 'blood-pressure',
+        loinc: v.loinc,
+        mdc: v.mdc,
+        components: parts.map(({ quarantine: _q, time: _t, ...p }) => ({ ...p, time: this.time })),
+        time: this.time,
+        ...(context ? { context } : {}),
+        ...(bad ? { quarantine: bad } : {}),
+      },
+    ];
+  }
+}
+
+/** MDC code of a glucose reading from its GLS sample type (capillary whole blood when unknown). */
+function glucoseMdc(m: Measurement): string | undefined {
+  const t = m.context?.sampleType ?? m.context?.type;
+  if (typeof t === 'number') return GLUCOSE_MDC_BY_SAMPLE_TYPE[t]?.mdc;
+  if (typeof t === 'string') {
+    const found = Object.values(GLUCOSE_MDC_BY_SAMPLE_TYPE).find(
+      (e) => squash(e.refId.replace('MDC_CONC_GLU_', '')) === squash(t),
+    );
+    return found?.mdc;
+  }
+  return undefined;
+}
+
+function statusQuarantine(m: Measurement): Quarantine | undefined {
+  const hit = m.flags?.find((f) => SUPPRESSING_FLAGS.has(squash(f)));
+  return hit
+    ? {
+        code: 'MEDGW_ERR_STATUS_SUPPRESSED',
+        reason: `the device flagged the measurement "${hit}": not a clinical reading`,
+      }
+    : undefined;
+}
+
+/** GLS Type 10 (control solution) or Sample Location 4 (control solution) is never a patient result. */
+function controlQuarantine(m: Measurement): Quarantine | undefined {
+  if (m.kind !== 'glucose' || !m.context) return undefined;
+  const c = m.context;
+  const control =
+    c.sampleType === 10 ||
+    c.type === 10 ||
+    c.sampleLocation === 4 ||
+    c.location === 4 ||
+    c.controlSolution === true ||
+    Object.values(c).some((v) => typeof v === 'string' && squash(v) === 'controlsolution');
+  return control
+    ? { code: 'MEDGW_ERR_CONTROL_SOLUTION', reason: 'the sample is a control solution, not a patient result' }
+    : undefined;
+}
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+interface TimeResult {
+  readonly time: ObservationTime;
+  readonly quarantine?: Quarantine;
+}
+
+const impossible = (reason: string): Quarantine => ({ code: 'MEDGW_ERR_TIME_IMPOSSIBLE', reason });
+
+/**
+ * The reading's time: the device's local time as sent (ISO-8601 without zone), and its UTC instant
+ * when it can be established:
+ * - with a trustworthy coincident timestamp: device time + (gateway − device) offset, `corrected`, or
+ *   `synced` when the gateway set the device clock just before;
+ * - with a zone the device stated itself (MQTT ISO-8601): that instant, `untrusted` (no clock check);
+ * - otherwise no UTC instant, `untrusted`.
+ * Impossible times (unknown date, before 2001, in the future) are quarantined, never rewritten.
+ */
+export function resolveTime(m: Measurement, options: NormalizeOptions = {}): TimeResult {
+  const dt = m.deviceTime;
+  if (!dt) return { time: { quality: 'untrusted' } };
+  if (dt.year === 0 || dt.month === 0 || dt.day === 0) {
+    return {
+      time: { quality: 'untrusted' },
+      quarantine: impossible('the device time has an unknown date (year, month or day is 0)'),
+    };
+  }
+  const device = `${pad(dt.year, 4)}-${pad(dt.month)}-${pad(dt.day)}T${pad(dt.hours)}:${pad(dt.minutes)}:${pad(dt.seconds)}`;
+  const naive = Date.UTC(dt.year, dt.month - 1, dt.day, dt.hours, dt.minutes, dt.seconds);
+  const now = options.nowMs ?? options.coincident?.gatewayMs;
+  const tolerance = options.futureToleranceMs ?? DEFAULT_FUTURE_TOLERANCE_MS;
+
+  let utcMs: number | undefined;
+  let quality: ObservationTime['quality'] = 'untrusted';
+  const c = options.coincident;
+  const coincidentKnown = c && c.device.year !== 0 && c.device.month !== 0 && c.device.day !== 0;
+  if (m.deviceUtcOffsetMinutes !== undefined) {
+    utcMs = naive - m.deviceUtcOffsetMinutes * 60_000;
+  } else if (c && coincidentKnown) {
+    const d = c.device;
+    const offset = c.gatewayMs - Date.UTC(d.year, d.month - 1, d.day, d.hours, d.minutes, d.seconds);
+    utcMs = naive + offset;
+    quality = c.deviceClockSet ? 'synced' : 'corrected';
+  }
+
+  // A zone-less time without correction is compared as local time: at best UTC+14 ahead of UTC.
+  const earliestEstimate =
+    utcMs ??
+    (options.deviceUtcOffsetMinutes !== undefined
+      ? naive - options.deviceUtcOffsetMinutes * 60_000
+      : naive - MAX_ZONE_MS);
+  let quarantine: Quarantine | undefined;
+  if ((utcMs ?? naive) < EARLIEST_DEVICE_TIME_MS) {
+    quarantine = impossible(`the device time ${device} is before 2001: the device clock is not set`);
+  } else if (now !== undefined && earliestEstimate > now + tolerance) {
+    quarantine = impossible(`the device time ${device} is in the future`);
+  }
+  if (quarantine) return { time: { device, quality: 'untrusted' }, quarantine };
+  return {
+    time: { device, ...(utcMs !== undefined ? { utc: new Date(utcMs).toISOString() } : {}), quality },
+  };
+}

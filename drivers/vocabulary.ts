@@ -1,0 +1,251 @@
+/**
+ * The clinical vocabulary: ONE table, kind → LOINC, MDC (IEEE 11073-10101, decimal), canonical UCUM unit,
+ * plausible range and display names. Normalization, the cloud-bridge and the generated docs read it;
+ * nobody else spells a code.
+ *
+ * Where the national side (ANS "Mesures de santé" profiles, Mon espace santé code lists) and the HL7 PHD
+ * IG disagree, the national side wins: it is the one that accepts or refuses a reading.
+ */
+import type { ObservationKind } from './types.ts';
+
+export interface PlausibleRange {
+  /** Inclusive bounds in the canonical unit. Outside them a reading is quarantined, never dropped. */
+  readonly min: number;
+  readonly max: number;
+  /** Why these bounds: the clinical or device fact they come from. */
+  readonly rationale: string;
+}
+
+export interface VocabularyEntry {
+  readonly kind: ObservationKind;
+  readonly loinc: string;
+  readonly loincDisplay: string;
+  /** Further LOINC codings a receiving profile expects beside the main one. */
+  readonly extraLoinc?: readonly string[];
+  /** IEEE 11073-10101 code as a decimal string (partition × 65536 + term). */
+  readonly mdc: string;
+  /** The MDC reference id, for people reading logs and docs. */
+  readonly mdcRefId: string;
+  /** Canonical UCUM unit; absent for panels (blood pressure) that carry components instead of a value. */
+  readonly unit?: string;
+  readonly plausible?: PlausibleRange;
+  readonly display: { readonly fr: string; readonly en: string };
+  /** False when the national side refuses the kind (BMI is computed there): kept locally, never sent. */
+  readonly forwarded: boolean;
+  /** The ANS profile id (ans.fhir.fr.mesures) the cloud-bridge builds for this kind, when one exists. */
+  readonly ansProfile?: string;
+}
+
+export const VOCABULARY: Readonly<Record<ObservationKind, VocabularyEntry>> = {
+  'body-weight': {
+    kind: 'body-weight',
+    loinc: '29463-7',
+    loincDisplay: 'Body weight',
+    mdc: '188736',
+    mdcRefId: 'MDC_MASS_BODY_ACTUAL',
+    unit: 'kg', // ANS mesures-fr-observation-body-weight: valueQuantity pattern {system UCUM, code kg}
+    plausible: {
+      min: 0.5,
+      max: 450,
+      rationale:
+        'a newborn weighs about 0.5 kg at the earliest viability; household scales stop at 150-300 kg (EN 45501 non-automatic weighing instruments), so more is a unit or device error',
+    },
+    display: { fr: 'Poids', en: 'Body weight' },
+    forwarded: true,
+    ansProfile: 'mesures-fr-observation-body-weight',
+  },
+  'body-height': {
+    kind: 'body-height',
+    loinc: '8302-2',
+    loincDisplay: 'Body height',
+    mdc: '188740',
+    mdcRefId: 'MDC_LEN_BODY_ACTUAL',
+    unit: 'cm',
+    plausible: {
+      min: 30,
+      max: 260,
+      rationale:
+        'the shortest viable newborns measure about 30 cm; the tallest recorded adult measured 272 cm',
+    },
+    display: { fr: 'Taille', en: 'Body height' },
+    forwarded: true,
+    ansProfile: 'mesures-fr-observation-bodyheight',
+  },
+  bmi: {
+    kind: 'bmi',
+    loinc: '39156-5',
+    loincDisplay: 'Body mass index (BMI) [Ratio]',
+    mdc: '188752',
+    mdcRefId: 'MDC_RATIO_MASS_BODY_LEN_SQ',
+    unit: 'kg/m2',
+    plausible: {
+      min: 7,
+      max: 150,
+      rationale:
+        'values below 10 kg/m2 or above 100 kg/m2 are at the edge of survival in published case series',
+    },
+    display: { fr: 'Indice de masse corporelle', en: 'Body mass index' },
+    // Mon espace santé refuses BMI creation ("Bmi observation cannot be created."): it computes BMI itself.
+    forwarded: false,
+  },
+  'blood-pressure': {
+    kind: 'blood-pressure',
+    loinc: '85354-9',
+    loincDisplay: 'Blood pressure panel with all children optional',
+    mdc: '150020',
+    mdcRefId: 'MDC_PRESS_BLD_NONINV',
+    display: { fr: 'Pression artérielle', en: 'Blood pressure' },
+    forwarded: true,
+    ansProfile: 'mesures-fr-observation-bp',
+  },
+  systolic: {
+    kind: 'systolic',
+    loinc: '8480-6',
+    loincDisplay: 'Systolic blood pressure',
+    mdc: '150021',
+    mdcRefId: 'MDC_PRESS_BLD_NONINV_SYS',
+    unit: 'mm[Hg]',
+    plausible: {
+      min: 50,
+      max: 300,
+      rationale:
+        'automated cuffs measure about 60-260 mmHg systolic (IEC 80601-2-30 ranges); a systolic below 50 mmHg is shock, not a home reading, and 18.9 is a kPa value labelled mmHg',
+    },
+    display: { fr: 'Pression systolique', en: 'Systolic blood pressure' },
+    forwarded: true,
+  },
+  diastolic: {
+    kind: 'diastolic',
+    loinc: '8462-4',
+    loincDisplay: 'Diastolic blood pressure',
+    mdc: '150022',
+    mdcRefId: 'MDC_PRESS_BLD_NONINV_DIA',
+    unit: 'mm[Hg]',
+    plausible: {
+      min: 20,
+      max: 200,
+      rationale: 'automated cuffs measure about 40-200 mmHg diastolic (IEC 80601-2-30 ranges)',
+    },
+    display: { fr: 'Pression diastolique', en: 'Diastolic blood pressure' },
+    forwarded: true,
+  },
+  'mean-arterial': {
+    kind: 'mean-arterial',
+    loinc: '8478-0',
+    loincDisplay: 'Mean blood pressure',
+    mdc: '150023',
+    mdcRefId: 'MDC_PRESS_BLD_NONINV_MEAN',
+    unit: 'mm[Hg]',
+    plausible: {
+      min: 30,
+      max: 250,
+      rationale:
+        'mean arterial pressure lies between diastolic and systolic; below 30 mmHg no cuff measures it',
+    },
+    display: { fr: 'Pression artérielle moyenne', en: 'Mean arterial pressure' },
+    forwarded: true,
+  },
+  'heart-rate': {
+    kind: 'heart-rate',
+    loinc: '8867-4',
+    loincDisplay: 'Heart rate',
+    mdc: '149546', // from a cuff; an oximeter's pulse is MDC_PULS_OXIM_PULS_RATE (HEART_RATE_MDC.oximeter)
+    mdcRefId: 'MDC_PULS_RATE_NON_INV',
+    unit: '/min',
+    plausible: {
+      min: 20,
+      max: 300,
+      rationale:
+        'pulse oximeters specify pulse rate over about 25-250 /min (ISO 80601-2-61); beyond 300 /min no human heart conducts',
+    },
+    display: { fr: 'Fréquence cardiaque', en: 'Heart rate' },
+    forwarded: true,
+    ansProfile: 'mesures-fr-observation-heartrate',
+  },
+  'body-temperature': {
+    kind: 'body-temperature',
+    loinc: '8310-5',
+    loincDisplay: 'Body temperature',
+    mdc: '150364',
+    mdcRefId: 'MDC_TEMP_BODY',
+    unit: 'Cel',
+    plausible: {
+      min: 25,
+      max: 45,
+      rationale:
+        'clinical thermometers cover at least 35.5-42 °C (ISO 80601-2-56); below 25 °C is deep hypothermia and above 45 °C is not survivable',
+    },
+    display: { fr: 'Température corporelle', en: 'Body temperature' },
+    forwarded: true,
+    ansProfile: 'mesures-fr-observation-body-temperature',
+  },
+  spo2: {
+    kind: 'spo2',
+    // The FHIR R4 vital-signs oxygen saturation profile (parent of the ANS profile) fixes 2708-6;
+    // 59408-5 (by pulse oximetry) is the more precise code and travels beside it.
+    loinc: '2708-6',
+    loincDisplay: 'Oxygen saturation in Arterial blood',
+    extraLoinc: ['59408-5'],
+    mdc: '150456',
+    mdcRefId: 'MDC_PULS_OXIM_SAT_O2',
+    unit: '%',
+    plausible: {
+      min: 50,
+      max: 100,
+      rationale:
+        'pulse oximeter accuracy is specified over 70-100 % (ISO 80601-2-61); a saturation above 100 % is impossible and below 50 % is not a home reading',
+    },
+    display: { fr: 'Saturation en oxygène', en: 'Oxygen saturation' },
+    forwarded: true,
+    ansProfile: 'mesures-fr-observation-oxygen-sat',
+  },
+  glucose: {
+    kind: 'glucose',
+    // JDV_J154-TypeGlucose-ENS (1.2.250.1.213.1.1.5.609), the code list of the ANS glucose profile:
+    // 2345-7 "Glucose sanguin". The PHD IG sends MDC only; 41653-7 (by glucometer) is not in that list.
+    loinc: '2345-7',
+    loincDisplay: 'Glucose sanguin',
+    mdc: '160184',
+    mdcRefId: 'MDC_CONC_GLU_CAPILLARY_WHOLEBLOOD',
+    unit: 'mg/dL', // JDV_J163-GlucoseUnits-ENS holds mg/dL; the ANS IG notes glucose in mg/dL or g/L
+    plausible: {
+      min: 10,
+      max: 1000,
+      rationale:
+        'glucometers report about 10-600 mg/dL (ISO 15197 meters show LO/HI beyond); above 1000 mg/dL is a unit error',
+    },
+    display: { fr: 'Glycémie', en: 'Blood glucose' },
+    forwarded: true,
+    ansProfile: 'mesures-observation-glucose',
+  },
+};
+
+/** Heart rate MDC by where the pulse came from (HL7 PHD IG: both map to LOINC 8867-4). */
+export const HEART_RATE_MDC = { cuff: '149546', oximeter: '149530' } as const;
+
+/**
+ * MDC glucose codes by GLS sample type (GLS Glucose Measurement "Type" nibble 1-9), IEEE 11073-10101
+ * partition 2. Type 10 (control solution) is never a patient result.
+ */
+export const GLUCOSE_MDC_BY_SAMPLE_TYPE: Readonly<Record<number, { mdc: string; refId: string }>> = {
+  1: { mdc: '160184', refId: 'MDC_CONC_GLU_CAPILLARY_WHOLEBLOOD' },
+  2: { mdc: '160188', refId: 'MDC_CONC_GLU_CAPILLARY_PLASMA' },
+  3: { mdc: '160192', refId: 'MDC_CONC_GLU_VENOUS_WHOLEBLOOD' },
+  4: { mdc: '160196', refId: 'MDC_CONC_GLU_VENOUS_PLASMA' },
+  5: { mdc: '160200', refId: 'MDC_CONC_GLU_ARTERIAL_WHOLEBLOOD' },
+  6: { mdc: '160204', refId: 'MDC_CONC_GLU_ARTERIAL_PLASMA' },
+  7: { mdc: '160364', refId: 'MDC_CONC_GLU_UNDETERMINED_WHOLEBLOOD' },
+  8: { mdc: '160368', refId: 'MDC_CONC_GLU_UNDETERMINED_PLASMA' },
+  9: { mdc: '160212', refId: 'MDC_CONC_GLU_ISF' },
+};
+
+/** The entry of a kind. */
+export function vocabulary(kind: ObservationKind): VocabularyEntry {
+  return VOCABULARY[kind];
+}
+
+/** Whether a value in the canonical unit lies in the kind's plausible range (true when no range). */
+export function isPlausible(kind: ObservationKind, value: number): boolean {
+  const range = VOCABULARY[kind].plausible;
+  return !range || (value >= range.min && value <= range.max);
+}
