@@ -74,6 +74,16 @@ export const ERROR_CATALOGUE = {
     message: 'The date and time fields are out of range.',
     hint: 'Month 1-12, day 1-31, hours 0-23, minutes and seconds 0-59; 0 in year, month or day means unknown.',
   },
+  MEDGW_ERR_RACP_INVALID: {
+    area: 'drivers',
+    message: 'The Record Access Control Point value combines op code, operator and operand in a way GLS does not allow.',
+    hint: 'Abort and responses take operator null; report, delete and count need an operator; ≤, ≥ and range need a filter with bounds in order.',
+  },
+  MEDGW_ERR_GLUCOSE_CONTEXT_MISMATCH: {
+    area: 'drivers',
+    message: 'A glucose measurement context was merged with a measurement of another sequence number.',
+    hint: 'Merge each 0x2A34 context with the 0x2A18 measurement that has the same sequence number.',
+  },
   MEDGW_ERR_UNIT: {
     area: 'drivers',
     message: 'The unit is not one this kind of reading may use.',
@@ -98,6 +108,11 @@ export const ERROR_CATALOGUE = {
     area: 'mqtt',
     message: 'The payload is larger than a reading can be.',
     hint: 'Send one reading per message; the limit is 16 KiB.',
+  },
+  MEDGW_ERR_UDS_PARAMETER: {
+    area: 'drivers',
+    message: 'A User Data Service control point parameter is out of range.',
+    hint: 'Use a consent code from 0 to 9999 and a user index from 0 to 254 (255 means "unknown user").',
   },
 
   // --- quarantine reasons (a reading kept for a person to confirm, never sent silently) -----
@@ -339,6 +354,33 @@ export const ERROR_CATALOGUE = {
     area: 'cloud',
     message: 'A reading held for missing consent passed the grace period and its values were purged.',
     hint: 'The audit log keeps the reading id, kind and device; the values cannot be recovered.',
+  },
+
+  // --- Bluetooth LE: virtual radio and simulated peripherals -----------------------------------
+  MEDGW_ERR_BLE_ADAPTER_OFF: {
+    area: 'ble',
+    message: 'The Bluetooth adapter is powered off, so no scan or connection can start.',
+    hint: 'Power the adapter on (`bluetoothctl power on`, or `radio.powerOn()` on the virtual radio) and retry.',
+  },
+  MEDGW_ERR_BLE_UNREACHABLE: {
+    area: 'ble',
+    message: 'The peripheral is not in range, not advertising or already connected to another central.',
+    hint: 'Wake the device (take a measurement or press its Bluetooth button) and connect while it advertises.',
+  },
+  MEDGW_ERR_BLE_NOT_CONNECTED: {
+    area: 'ble',
+    message: 'The GATT operation names a peripheral that is not connected.',
+    hint: 'Connect first; after a link loss, reconnect and re-enable notifications and indications.',
+  },
+  MEDGW_ERR_BLE_ATT: {
+    area: 'ble',
+    message: 'The peripheral answered the GATT operation with an ATT error.',
+    hint: 'The message names the ATT error (e.g. 0xFD CCCD improperly configured: enable indications first).',
+  },
+  MEDGW_ERR_SIM_OPTION: {
+    area: 'ble',
+    message: 'A simulated device was given an option or a reading it cannot represent.',
+    hint: 'See docs/simulators.md for the options of each simulated device and the ranges of their fields.',
   },
 } as const satisfies Record<`MEDGW_ERR_${string}`, ErrorEntry>;
 

@@ -1,0 +1,387 @@
+/**
+ * The base of every simulated peripheral: a GATT database (services, characteristics, one CCCD per
+ * notifying or indicating characteristic), advertising data, a device clock, and the link to the
+ * central that is connected. Subclasses add their services and behaviour.
+ *
+ * Notify vs indicate follows Core Spec Vol 3 Part G §3.3.3.3: CCCD bit 0 enables notifications and is
+ * honoured only on a characteristic with the Notify property, bit 1 enables indications and is honoured
+ * only with the Indicate property. Enabling the wrong bit is accepted and delivers nothing.
+ */
+import { MedgwError } from '../../drivers/errors.ts';
+import type { DeviceDateTime } from '../../drivers/types.ts';
+import { ByteWriter, toDeviceDateTime } from './encode.ts';
+import type { SimFaults } from './faults.ts';
+
+export type SimProperty = 'read' | 'write' | 'writeWithoutResponse' | 'notify' | 'indicate';
+
+/** ATT error codes the simulators answer with (Core Spec Vol 3 Part F §3.4.1.1, CSS Part B §1.2). */
+export const ATT = {
+  READ_NOT_PERMITTED: 0x02,
+  WRITE_NOT_PERMITTED: 0x03,
+  INVALID_LENGTH: 0x0d,
+  PROCEDURE_IN_PROGRESS: 0x80,
+  CCCD_IMPROPER: 0xfd,
+  OUT_OF_RANGE: 0xff,
+} as const;
+
+/** Thrown by a characteristic handler to answer with an ATT error. */
+export class AttError extends MedgwError {
+  readonly att: number;
+  constructor(att: number, what: string) {
+    super('MEDGW_ERR_BLE_ATT', `ATT error 0x${att.toString(16).padStart(2, '0').toUpperCase()}: ${what}`, {
+      att,
+    });
+    this.att = att;
+  }
+}
+
+export interface SimCharacteristic {
+  /** 16-bit UUID, lower-case hex as noble writes it (`2a18`). */
+  readonly uuid: string;
+  readonly properties: readonly SimProperty[];
+  read?(): Uint8Array;
+  write?(data: Buffer, withoutResponse: boolean): void;
+}
+
+export interface SimService {
+  readonly uuid: string;
+  readonly characteristics: readonly SimCharacteristic[];
+}
+
+/** What the radio gives a peripheral while a central is connected. */
+export interface SimLink {
+  /** Sends a notification or indication; resolves once the central has received it (or the link dropped). */
+  send(serviceUuid: string, characteristicUuid: string, data: Buffer): Promise<boolean>;
+  /** The peripheral ends the link itself (e.g. "disconnect in the middle of a transfer"). */
+  drop(reason: number): void;
+  readonly alive: boolean;
+}
+
+export interface AdvertisementOptions {
+  localName?: string;
+  /** Service UUIDs advertised (16-bit, lower-case). Defaults to the device's primary service. */
+  serviceUuids?: string[];
+  /** Company identifier (uint16) + data, sent as Manufacturer Specific Data. */
+  manufacturerData?: Buffer;
+  rssi?: number;
+  txPowerLevel?: number;
+}
+
+export interface DeviceInformation {
+  manufacturer: string;
+  model: string;
+  serial: string;
+  firmware: string;
+  hardware?: string;
+  /** System ID 0x2A23: 8 bytes (40-bit manufacturer-defined identifier + 24-bit OUI), hex. */
+  systemId?: string;
+}
+
+export interface PeripheralOptions {
+  /** Bluetooth address `AA:BB:CC:DD:EE:FF`; noble's id is the address in lower-case without colons. */
+  address: string;
+  addressType?: 'public' | 'random';
+  advertisement?: AdvertisementOptions;
+  info?: Partial<DeviceInformation>;
+  /** Device clock offset from the radio clock, in minutes east of UTC (local time without zone). Default 60. */
+  utcOffsetMinutes?: number;
+  /** Whether the Current Time characteristic accepts writes (CTS 0x2A2B Write is optional). */
+  ctsWritable?: boolean;
+  faults?: SimFaults;
+}
+
+export type PeripheralEvent = 'connect' | 'disconnect' | 'cccd' | 'write';
+
+/** Base class of the simulated peripherals. */
+export abstract class SimPeripheral {
+  readonly address: string;
+  readonly id: string;
+  readonly addressType: 'public' | 'random';
+  readonly info: DeviceInformation;
+  readonly faults: SimFaults;
+  advertisement: AdvertisementOptions;
+  /** Whether the device advertises (a device sleeps between measurements on a real bench). */
+  advertising = true;
+  /** Set by the radio: the radio's clock in ms since the epoch. */
+  now: () => number = Date.now;
+  /** Device clock: wall-clock ms = radio ms + clockOffsetMs. */
+  protected clockOffsetMs: number;
+  private readonly tzMs: number;
+  protected readonly ctsWritable: boolean;
+  private readonly cccds = new Map<string, number>();
+  private link: SimLink | undefined;
+  private services: SimService[] | undefined;
+  private notificationsSent = 0;
+  private readonly listeners = new Map<PeripheralEvent, Array<(...a: unknown[]) => void>>();
+  /** Set by the radio: tells scanning centrals that this peripheral advertises again. */
+  onAdvertise: (() => void) | undefined;
+
+  protected constructor(
+    options: PeripheralOptions,
+    defaults: { localName: string; primaryService: string; info: DeviceInformation },
+  ) {
+    if (!/^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$/.test(options.address)) {
+      throw new MedgwError('MEDGW_ERR_SIM_OPTION', `address "${options.address}" is not AA:BB:CC:DD:EE:FF`);
+    }
+    this.address = options.address.toLowerCase();
+    this.id = this.address.replaceAll(':', '');
+    this.addressType = options.addressType ?? 'public';
+    this.faults = options.faults ?? {};
+    this.ctsWritable = options.ctsWritable ?? true;
+    this.info = {
+      ...defaults.info,
+      ...options.info,
+      systemId: options.info?.systemId ?? defaultSystemId(this.id),
+    };
+    this.advertisement = {
+      localName: defaults.localName,
+      serviceUuids: [defaults.primaryService],
+      rssi: -60,
+      ...options.advertisement,
+    };
+    this.tzMs = (options.utcOffsetMinutes ?? 60) * 60_000;
+    this.clockOffsetMs = 0;
+    this.useClock(Date.now);
+  }
+
+  /** Sets the clock the device counts from (the radio's), applying the clock faults against it. */
+  useClock(now: () => number): void {
+    this.now = now;
+    this.clockOffsetMs = this.tzMs + clockFaultOffset(this.faults, now() + this.tzMs);
+  }
+
+  /** The services of the device, built once. */
+  protected abstract buildServices(): SimService[];
+
+  gatt(): SimService[] {
+    this.services ??= this.buildServices();
+    return this.services;
+  }
+
+  on(event: PeripheralEvent, fn: (...a: unknown[]) => void): this {
+    const list = this.listeners.get(event) ?? [];
+    list.push(fn);
+    this.listeners.set(event, list);
+    return this;
+  }
+
+  protected emit(event: PeripheralEvent, ...args: unknown[]): void {
+    for (const fn of this.listeners.get(event) ?? []) fn(...args);
+  }
+
+  get connected(): boolean {
+    return this.link?.alive === true;
+  }
+
+  // ---------------------------------------------------------------- device clock
+  /** The device's wall clock now (its own sense of time, no zone). */
+  deviceNow(): DeviceDateTime {
+    return toDeviceDateTime(this.now() + this.clockOffsetMs);
+  }
+
+  deviceWallMs(): number {
+    return this.now() + this.clockOffsetMs;
+  }
+
+  /** Current Time 0x2A2B value: Exact Time 256 + Adjust Reason (org.bluetooth.characteristic.current_time). */
+  protected currentTimeValue(adjustReason = 0): Buffer {
+    const wall = this.deviceWallMs();
+    const d = new Date(wall);
+    const dow = ((d.getUTCDay() + 6) % 7) + 1; // 1 = Monday … 7 = Sunday
+    const fractions256 = Math.floor(((wall % 1000) * 256) / 1000);
+    return new ByteWriter()
+      .dateTime(toDeviceDateTime(wall))
+      .u8(dow)
+      .u8(fractions256)
+      .u8(adjustReason)
+      .toBuffer();
+  }
+
+  /** A Current Time write sets the device clock (CTS: Write is optional; the device may refuse). */
+  protected writeCurrentTime(data: Buffer): void {
+    if (!this.ctsWritable)
+      throw new AttError(ATT.WRITE_NOT_PERMITTED, 'this device does not let its clock be set');
+    if (data.length !== 10)
+      throw new AttError(ATT.INVALID_LENGTH, `Current Time is 10 bytes, got ${data.length}`);
+    const year = data.readUInt16LE(0);
+    const [month, day, hours, minutes, seconds] = [data[2]!, data[3]!, data[4]!, data[5]!, data[6]!];
+    if (
+      year < 1582 ||
+      year > 9999 ||
+      month < 1 ||
+      month > 12 ||
+      day < 1 ||
+      day > 31 ||
+      hours > 23 ||
+      minutes > 59 ||
+      seconds > 59
+    ) {
+      // CTS 1.1 §3.1.2.1: a value the server cannot accept is answered with "Data field ignored" (0x80).
+      throw new AttError(0x80, 'Current Time value out of range: data field ignored');
+    }
+    const fractionsMs = Math.floor((data[8]! * 1000) / 256);
+    const wall = Date.UTC(year, month - 1, day, hours, minutes, seconds) + fractionsMs;
+    this.clockOffsetMs = wall - this.now();
+    this.emit('write', '2a2b', data);
+    void this.notify('1805', '2a2b', this.currentTimeValue(0x01));
+  }
+
+  /** Moves the device clock (e.g. a clock that drifts, or a battery change that resets it). */
+  shiftClock(ms: number): void {
+    this.clockOffsetMs += ms;
+  }
+
+  // ---------------------------------------------------------------- link, CCCDs and sending
+  cccd(serviceUuid: string, characteristicUuid: string): number {
+    return this.cccds.get(`${serviceUuid}/${characteristicUuid}`) ?? 0;
+  }
+
+  /** Called by the radio on a CCCD write. */
+  setCccd(serviceUuid: string, characteristicUuid: string, value: number): void {
+    this.cccds.set(`${serviceUuid}/${characteristicUuid}`, value);
+    this.emit('cccd', serviceUuid, characteristicUuid, value);
+    this.onCccd(serviceUuid, characteristicUuid, value);
+  }
+
+  /** Hook: a central changed a CCCD. */
+  protected onCccd(_service: string, _characteristic: string, _value: number): void {}
+
+  /** Whether a notification (or indication) on this characteristic would reach the central now. */
+  protected delivering(serviceUuid: string, characteristicUuid: string): boolean {
+    if (!this.connected) return false;
+    const c = this.findCharacteristic(serviceUuid, characteristicUuid);
+    if (!c) return false;
+    const v = this.cccd(serviceUuid, characteristicUuid);
+    return (
+      ((v & 0x0001) !== 0 && c.properties.includes('notify')) ||
+      ((v & 0x0002) !== 0 && c.properties.includes('indicate'))
+    );
+  }
+
+  /**
+   * Sends a value to the connected central, as a notification or an indication depending on the CCCD.
+   * Resolves true when delivered; false when nothing was enabled or the link dropped.
+   */
+  protected async notify(serviceUuid: string, characteristicUuid: string, data: Buffer): Promise<boolean> {
+    // Let the ATT response of the request that triggered this go out first, as on a real link.
+    await Promise.resolve();
+    const link = this.link;
+    if (!link || !this.delivering(serviceUuid, characteristicUuid)) return false;
+    const limit = this.faults.disconnectAfterNotifications;
+    if (limit !== undefined && this.notificationsSent >= limit) {
+      // One-shot fault: the link is lost in the middle of a transfer, then the fault is cleared.
+      this.faults.disconnectAfterNotifications = undefined;
+      this.notificationsSent = 0;
+      link.drop(0x08);
+      return false;
+    }
+    const ok = await link.send(serviceUuid, characteristicUuid, data);
+    if (ok && limit !== undefined) this.notificationsSent++;
+    return ok;
+  }
+
+  findCharacteristic(serviceUuid: string, characteristicUuid: string): SimCharacteristic | undefined {
+    return this.gatt()
+      .find((s) => s.uuid === serviceUuid)
+      ?.characteristics.find((c) => c.uuid === characteristicUuid);
+  }
+
+  /** Called by the radio when a central connects. */
+  attach(link: SimLink): void {
+    this.link = link;
+    this.advertising = false;
+    this.cccds.clear();
+    this.emit('connect');
+    this.onConnect();
+  }
+
+  /** Called by the radio when the link ends, whoever ended it. */
+  detach(reason: number | string): void {
+    this.link = undefined;
+    this.cccds.clear();
+    this.emit('disconnect', reason);
+    this.onDisconnect();
+    this.advertising = true;
+    this.onAdvertise?.();
+  }
+
+  /** Hooks for subclasses. */
+  protected onConnect(): void {}
+  protected onDisconnect(): void {}
+
+  /** The device ends the connection itself (e.g. when its queue is empty). */
+  disconnect(reason = 0x13): void {
+    this.link?.drop(reason);
+  }
+
+  /** Starts advertising again (a real device wakes up after a measurement). */
+  advertise(): void {
+    if (this.connected) return;
+    this.advertising = true;
+    this.onAdvertise?.();
+  }
+
+  // ---------------------------------------------------------------- shared services
+  /** Device Information Service 0x180A (org.bluetooth.service.device_information). */
+  protected deviceInformationService(): SimService {
+    const text = (s: string) => () => Buffer.from(s, 'utf8');
+    return {
+      uuid: '180a',
+      characteristics: [
+        { uuid: '2a29', properties: ['read'], read: text(this.info.manufacturer) },
+        { uuid: '2a24', properties: ['read'], read: text(this.info.model) },
+        { uuid: '2a25', properties: ['read'], read: text(this.info.serial) },
+        { uuid: '2a26', properties: ['read'], read: text(this.info.firmware) },
+        ...(this.info.hardware
+          ? [{ uuid: '2a27', properties: ['read'] as SimProperty[], read: text(this.info.hardware) }]
+          : []),
+        { uuid: '2a23', properties: ['read'], read: () => Buffer.from(this.info.systemId ?? '', 'hex') },
+      ],
+    };
+  }
+
+  /** Current Time Service 0x1805: Current Time 0x2A2B is Read + Notify, Write optional. */
+  protected currentTimeService(): SimService {
+    return {
+      uuid: '1805',
+      characteristics: [
+        {
+          uuid: '2a2b',
+          properties: this.ctsWritable ? ['read', 'write', 'notify'] : ['read', 'notify'],
+          read: () => this.currentTimeValue(),
+          write: (data) => this.writeCurrentTime(data),
+        },
+      ],
+    };
+  }
+
+  /** Applies the frame faults (reserved flag bits, corrupt or truncated frame) to a measurement frame. */
+  protected faultFrame(frame: Buffer, reservedMask: number): Buffer {
+    let out = frame;
+    if (this.faults.reservedFlags && reservedMask !== 0) {
+      out = Buffer.from(out);
+      out[0] = out[0]! | reservedMask;
+    }
+    const mode = this.faults.frame;
+    if (mode === 'truncate') out = out.subarray(0, Math.max(1, out.length - 2));
+    if (mode === 'corrupt') {
+      out = Buffer.from(out);
+      // Flags announce every optional field: the frame is now shorter than its flags say.
+      out[0] = 0xff;
+    }
+    return out;
+  }
+}
+
+/** A stable System ID derived from the address: 40-bit identifier + 24-bit OUI, little-endian. */
+function defaultSystemId(id: string): string {
+  const mac = Buffer.from(id, 'hex');
+  // Core Spec / DIS: System ID = Manufacturer Identifier (40 bits) then OUI (24 bits); built from the MAC.
+  return Buffer.from([mac[5]!, mac[4]!, mac[3]!, 0xfe, 0xff, mac[2]!, mac[1]!, mac[0]!]).toString('hex');
+}
+
+function clockFaultOffset(faults: SimFaults, wallNow: number): number {
+  if (faults.clock === '1970') return Date.UTC(1970, 0, 1) - wallNow;
+  if (faults.clock === '2094') return Date.UTC(2094, 0, 1) - wallNow;
+  return (faults.clockOffsetMinutes ?? 0) * 60_000;
+}
