@@ -97,6 +97,8 @@ export interface Journal {
       readonly nextAttemptAt?: number;
       readonly remoteId?: string;
       readonly patientId?: string;
+      /** Drop the values now (a held reading purged after the consent grace period). Delivery always purges. */
+      readonly purge?: boolean;
     },
   ): OutboxRecord;
   cursor(deviceId: string): number | undefined;
@@ -183,4 +185,11 @@ export interface SubmitResult {
 /** The pipeline as transports see it: resolves only once the readings are committed to the journal. */
 export interface ReadingSink {
   submit(submission: Submission): Promise<SubmitResult>;
+  /** Records (counts and audits, no values) an input the transport could not decode into a reading. */
+  recordRejection?(rejection: {
+    readonly deviceId: string;
+    readonly transport: 'ble' | 'mqtt';
+    readonly code: string;
+    readonly message: string;
+  }): void;
 }

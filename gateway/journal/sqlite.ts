@@ -1,0 +1,561 @@
+/**
+ * The durable journal: outbox, RACP cursors and the hash-chained audit log in one SQLite file
+ * (better-sqlite3, WAL, synchronous=FULL). A reading and the cursor that covers it commit in one
+ * transaction; nothing is ever evicted to make room.
+ */
+import Database from 'better-sqlite3';
+import { MedgwError } from '../../drivers/errors.ts';
+import type { Observation } from '../../drivers/types.ts';
+import {
+  type AppendResult,
+  type AuditEntry,
+  type Clock,
+  type Journal,
+  type NewReading,
+  type OutboxRecord,
+  type OutboxState,
+  systemClock,
+} from '../contracts.ts';
+import type { BatchAppend, BatchJournal } from './group-commit.ts';
+import {
+  auditedTransition,
+  auditHash,
+  checkAuditEntry,
+  checkLimits,
+  checkNewReading,
+  checkTransition,
+  GENESIS_HASH,
+  type JournalLimits,
+  type JournalStats,
+  OUTBOX_STATES,
+  UNSENT_STATES,
+  unknownReading,
+  verifyChain,
+} from './rules.ts';
+
+export interface SqliteJournalOptions extends JournalLimits {
+  readonly path: string;
+  readonly clock?: Clock;
+  /** Extra pragmas applied after opening (cache size, page limits); `synchronous` and `journal_mode` are fixed. */
+  readonly pragmas?: readonly string[];
+}
+
+interface OutboxRow {
+  id: string;
+  device_id: string;
+  patient_id: string | null;
+  kind: string;
+  state: string;
+  observation: string | null;
+  bytes: number;
+  attempts: number;
+  next_attempt_at: number | null;
+  created_at: number;
+  updated_at: number;
+  reason_code: string | null;
+  reason_message: string | null;
+  remote_id: string | null;
+}
+
+interface AuditRow {
+  seq: number;
+  at: number;
+  event: string;
+  reading_id: string | null;
+  device_id: string | null;
+  patient_id: string | null;
+  kind: string | null;
+  detail: string | null;
+  hash: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS outbox (
+  id TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  patient_id TEXT,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending','quarantined','held','in-flight','delivered','dead-letter')),
+  observation TEXT,
+  bytes INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  reason_code TEXT,
+  reason_message TEXT,
+  remote_id TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS outbox_patient ON outbox (patient_id);
+CREATE INDEX IF NOT EXISTS outbox_device ON outbox (device_id);
+CREATE TABLE IF NOT EXISTS cursors (
+  device_id TEXT PRIMARY KEY,
+  value INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+  seq INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  reading_id TEXT,
+  device_id TEXT,
+  patient_id TEXT,
+  kind TEXT,
+  detail TEXT,
+  hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_patient ON audit (patient_id);
+CREATE INDEX IF NOT EXISTS audit_reading ON audit (reading_id);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+`;
+
+function toRecord(r: OutboxRow): OutboxRecord {
+  return {
+    id: r.id,
+    deviceId: r.device_id,
+    ...(r.patient_id !== null ? { patientId: r.patient_id } : {}),
+    kind: r.kind as Observation['kind'],
+    state: r.state as OutboxState,
+    observation: r.observation === null ? null : (JSON.parse(r.observation) as Observation),
+    attempts: r.attempts,
+    ...(r.next_attempt_at !== null ? { nextAttemptAt: r.next_attempt_at } : {}),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    ...(r.reason_code !== null ? { reason: { code: r.reason_code, message: r.reason_message ?? '' } } : {}),
+    ...(r.remote_id !== null ? { remoteId: r.remote_id } : {}),
+  };
+}
+
+function toAudit(r: AuditRow): AuditEntry {
+  return {
+    seq: r.seq,
+    at: r.at,
+    event: r.event,
+    ...(r.reading_id !== null ? { readingId: r.reading_id } : {}),
+    ...(r.device_id !== null ? { deviceId: r.device_id } : {}),
+    ...(r.patient_id !== null ? { patientId: r.patient_id } : {}),
+    ...(r.kind !== null ? { kind: r.kind } : {}),
+    ...(r.detail !== null ? { detail: JSON.parse(r.detail) as AuditEntry['detail'] } : {}),
+    hash: r.hash,
+  };
+}
+
+/** SQLite reports a full disk or a reached page limit as SQLITE_FULL: the same policy as the configured limit. */
+function mapSqliteError(e: unknown): unknown {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === 'SQLITE_FULL') {
+    return new MedgwError(
+      'MEDGW_ERR_JOURNAL_FULL',
+      'the disk holding the journal is full; nothing was stored and nothing evicted',
+      { limit: 'disk' },
+    );
+  }
+  return e;
+}
+
+export class SqliteJournal implements Journal, BatchJournal {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly clock: Clock;
+  private readonly limits: JournalLimits;
+  private held = { readings: 0, bytes: 0 };
+  private lastHash = GENESIS_HASH;
+  private lastSeq = 0;
+  private refusedFull = 0;
+  private closed = false;
+  private readonly st;
+
+  constructor(options: SqliteJournalOptions) {
+    this.path = options.path;
+    this.clock = options.clock ?? systemClock;
+    this.limits = { maxReadings: options.maxReadings, maxBytes: options.maxBytes };
+    try {
+      this.db = new Database(options.path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('busy_timeout = 5000');
+      for (const p of options.pragmas ?? []) this.db.pragma(p);
+      this.db.exec(SCHEMA);
+    } catch (e) {
+      throw new MedgwError(
+        'MEDGW_ERR_JOURNAL_OPEN',
+        `cannot open the journal at ${options.path}: ${(e as Error).message}`,
+      );
+    }
+    const db = this.db;
+    this.st = {
+      get: db.prepare<[string], OutboxRow>('SELECT * FROM outbox WHERE id = ?'),
+      exists: db.prepare<[string], { id: string }>('SELECT id FROM outbox WHERE id = ?'),
+      insert: db.prepare(
+        `INSERT INTO outbox (id, device_id, patient_id, kind, state, observation, bytes, attempts, created_at, updated_at, reason_code, reason_message)
+         VALUES (@id, @device_id, @patient_id, @kind, @state, @observation, @bytes, 0, @now, @now, @reason_code, @reason_message)`,
+      ),
+      update: db.prepare(
+        `UPDATE outbox SET state = @state, observation = @observation, bytes = @bytes, attempts = @attempts,
+         next_attempt_at = @next_attempt_at, updated_at = @now, reason_code = @reason_code,
+         reason_message = @reason_message, remote_id = @remote_id, patient_id = @patient_id WHERE id = @id`,
+      ),
+      due: db.prepare<[number, number], OutboxRow>(
+        `SELECT * FROM outbox WHERE state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+         ORDER BY created_at, rowid LIMIT ?`,
+      ),
+      cursorGet: db.prepare<[string], { value: number }>('SELECT value FROM cursors WHERE device_id = ?'),
+      cursorSet: db.prepare(
+        `INSERT INTO cursors (device_id, value, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (device_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+      ),
+      auditInsert: db.prepare(
+        `INSERT INTO audit (seq, at, event, reading_id, device_id, patient_id, kind, detail, hash)
+         VALUES (@seq, @at, @event, @reading_id, @device_id, @patient_id, @kind, @detail, @hash)`,
+      ),
+      auditLast: db.prepare<[], { seq: number; hash: string }>(
+        'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1',
+      ),
+      heldTotals: db.prepare<[], { n: number; b: number | null }>(
+        'SELECT COUNT(*) AS n, SUM(bytes) AS b FROM outbox WHERE observation IS NOT NULL',
+      ),
+      byState: db.prepare<[], { state: string; n: number }>(
+        'SELECT state, COUNT(*) AS n FROM outbox GROUP BY state',
+      ),
+      oldestUnsent: db.prepare<[], { t: number | null }>(
+        `SELECT MIN(created_at) AS t FROM outbox WHERE state IN (${UNSENT_STATES.map((s) => `'${s}'`).join(',')})`,
+      ),
+      auditCount: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM audit'),
+    };
+    const totals = this.st.heldTotals.get();
+    this.held = { readings: totals?.n ?? 0, bytes: totals?.b ?? 0 };
+    const last = this.st.auditLast.get();
+    if (last) {
+      this.lastSeq = last.seq;
+      this.lastHash = last.hash;
+    }
+  }
+
+  append(readings: readonly NewReading[], cursor?: { deviceId: string; value: number }): AppendResult {
+    const [result] = this.appendBatch([{ readings, cursor }]);
+    if (result instanceof MedgwError) throw result;
+    return result!;
+  }
+
+  /** Several appends in one transaction (one fsync); each item succeeds or is refused on its own. */
+  appendBatch(items: readonly BatchAppend[]): (AppendResult | MedgwError)[] {
+    this.assertOpen();
+    for (const item of items) for (const r of item.readings) checkNewReading(r);
+    const one = this.db.transaction((item: BatchAppend) => this.appendInTx(item));
+    const saved = { held: { ...this.held }, lastSeq: this.lastSeq, lastHash: this.lastHash };
+    const all = this.db.transaction(() =>
+      items.map((item) => {
+        const before = { held: { ...this.held }, lastSeq: this.lastSeq, lastHash: this.lastHash };
+        try {
+          return one(item);
+        } catch (e) {
+          // the savepoint rolled back: restore the in-memory counters of this item
+          this.held = before.held;
+          this.lastSeq = before.lastSeq;
+          this.lastHash = before.lastHash;
+          // a limit refusal rolled back this item only; SQLite errors (disk full) may end the whole transaction
+          if (e instanceof MedgwError && e.code === 'MEDGW_ERR_JOURNAL_FULL') {
+            this.refusedFull++;
+            return e;
+          }
+          throw e;
+        }
+      }),
+    );
+    try {
+      return all.immediate();
+    } catch (e) {
+      this.held = saved.held;
+      this.lastSeq = saved.lastSeq;
+      this.lastHash = saved.lastHash;
+      const mapped = mapSqliteError(e);
+      if (mapped instanceof MedgwError && mapped.code === 'MEDGW_ERR_JOURNAL_FULL') {
+        // the disk filled up: give each item its own chance, the small ones may still fit
+        if (items.length > 1) return items.flatMap((item) => this.appendBatch([item]));
+        this.refusedFull++;
+        return [mapped];
+      }
+      throw mapped;
+    }
+  }
+
+  private appendInTx(item: BatchAppend): AppendResult {
+    const now = this.clock.now();
+    const accepted: NewReading[] = [];
+    const duplicates: string[] = [];
+    const seen = new Set<string>();
+    let bytes = 0;
+    const encoded: string[] = [];
+    for (const r of item.readings) {
+      if (seen.has(r.id) || this.st.exists.get(r.id)) {
+        duplicates.push(r.id);
+        continue;
+      }
+      seen.add(r.id);
+      const json = JSON.stringify(r.observation);
+      encoded.push(json);
+      bytes += Buffer.byteLength(json);
+      accepted.push(r);
+    }
+    checkLimits(this.limits, this.held, { readings: accepted.length, bytes });
+    accepted.forEach((r, i) => {
+      const json = encoded[i]!;
+      this.st.insert.run({
+        id: r.id,
+        device_id: r.deviceId,
+        patient_id: r.patientId ?? null,
+        kind: r.observation.kind,
+        state: r.state,
+        observation: json,
+        bytes: Buffer.byteLength(json),
+        now,
+        reason_code: r.reason?.code ?? null,
+        reason_message: r.reason?.message ?? null,
+      });
+      this.auditInTx({
+        at: now,
+        event: 'reading.stored',
+        readingId: r.id,
+        deviceId: r.deviceId,
+        ...(r.patientId !== undefined ? { patientId: r.patientId } : {}),
+        kind: r.observation.kind,
+        detail: { state: r.state, ...(r.reason ? { code: r.reason.code } : {}) },
+      });
+    });
+    this.held = { readings: this.held.readings + accepted.length, bytes: this.held.bytes + bytes };
+    if (duplicates.length > 0) {
+      this.auditInTx({
+        at: now,
+        event: 'readings.duplicate',
+        deviceId: item.readings[0]!.deviceId,
+        detail: { count: duplicates.length },
+      });
+    }
+    if (item.cursor) {
+      if (!Number.isSafeInteger(item.cursor.value)) {
+        throw new MedgwError(
+          'MEDGW_ERR_JOURNAL_INVALID',
+          `cursor of ${item.cursor.deviceId} must be an integer`,
+        );
+      }
+      this.st.cursorSet.run(item.cursor.deviceId, item.cursor.value, now);
+    }
+    return { accepted: accepted.map((r) => r.id), duplicates };
+  }
+
+  get(id: string): OutboxRecord | undefined {
+    this.assertOpen();
+    const row = this.st.get.get(id);
+    return row ? toRecord(row) : undefined;
+  }
+
+  list(
+    filter: { state?: OutboxState; patientId?: string; deviceId?: string; limit?: number } = {},
+  ): OutboxRecord[] {
+    this.assertOpen();
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (filter.state) {
+      where.push('state = ?');
+      params.push(filter.state);
+    }
+    if (filter.patientId) {
+      where.push('patient_id = ?');
+      params.push(filter.patientId);
+    }
+    if (filter.deviceId) {
+      where.push('device_id = ?');
+      params.push(filter.deviceId);
+    }
+    let sql = `SELECT * FROM outbox ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, rowid`;
+    if (filter.limit !== undefined) {
+      sql += ' LIMIT ?';
+      params.push(filter.limit);
+    }
+    return this.db
+      .prepare<(string | number)[], OutboxRow>(sql)
+      .all(...params)
+      .map(toRecord);
+  }
+
+  due(now: number, limit: number): OutboxRecord[] {
+    this.assertOpen();
+    return this.st.due.all(now, limit).map(toRecord);
+  }
+
+  transition(
+    id: string,
+    from: OutboxState,
+    to: OutboxState,
+    patch: {
+      reason?: { code: string; message: string };
+      nextAttemptAt?: number;
+      remoteId?: string;
+      patientId?: string;
+      purge?: boolean;
+    } = {},
+  ): OutboxRecord {
+    this.assertOpen();
+    const tx = this.db.transaction(() => {
+      const row = this.st.get.get(id);
+      if (!row) throw unknownReading(id);
+      checkTransition(id, row.state as OutboxState, from, to);
+      const now = this.clock.now();
+      const purge = to === 'delivered' || patch.purge === true;
+      const next = {
+        id,
+        state: to,
+        observation: purge ? null : row.observation,
+        bytes: purge ? 0 : row.bytes,
+        attempts: to === 'in-flight' ? row.attempts + 1 : row.attempts,
+        next_attempt_at: to === 'pending' ? (patch.nextAttemptAt ?? null) : null,
+        now,
+        reason_code: patch.reason
+          ? patch.reason.code
+          : to === 'pending' && from !== 'in-flight'
+            ? null
+            : row.reason_code,
+        reason_message: patch.reason
+          ? patch.reason.message
+          : to === 'pending' && from !== 'in-flight'
+            ? null
+            : row.reason_message,
+        remote_id: patch.remoteId ?? row.remote_id,
+        patient_id: patch.patientId ?? row.patient_id,
+      };
+      this.st.update.run(next);
+      if (purge && row.observation !== null) {
+        this.held = { readings: this.held.readings - 1, bytes: this.held.bytes - row.bytes };
+      }
+      if (auditedTransition(from, to)) {
+        this.auditInTx({
+          at: now,
+          event: `reading.${to}`,
+          readingId: id,
+          deviceId: row.device_id,
+          ...(next.patient_id !== null ? { patientId: next.patient_id } : {}),
+          kind: row.kind,
+          detail: {
+            from,
+            attempts: next.attempts,
+            ...(patch.reason ? { code: patch.reason.code } : {}),
+            ...(patch.remoteId ? { remoteId: patch.remoteId } : {}),
+            ...(purge ? { purged: true } : {}),
+          },
+        });
+      }
+      return this.st.get.get(id)!;
+    });
+    const saved = { held: { ...this.held }, lastSeq: this.lastSeq, lastHash: this.lastHash };
+    try {
+      return toRecord(tx.immediate());
+    } catch (e) {
+      Object.assign(this, saved);
+      throw mapSqliteError(e);
+    }
+  }
+
+  cursor(deviceId: string): number | undefined {
+    this.assertOpen();
+    return this.st.cursorGet.get(deviceId)?.value;
+  }
+
+  audit(entry: Omit<AuditEntry, 'seq' | 'hash' | 'at'> & { at?: number }): AuditEntry {
+    this.assertOpen();
+    checkAuditEntry(entry);
+    const saved = { lastSeq: this.lastSeq, lastHash: this.lastHash };
+    try {
+      return this.db
+        .transaction(() => this.auditInTx({ ...entry, at: entry.at ?? this.clock.now() }))
+        .immediate();
+    } catch (e) {
+      Object.assign(this, saved);
+      throw mapSqliteError(e);
+    }
+  }
+
+  private auditInTx(entry: Omit<AuditEntry, 'seq' | 'hash'>): AuditEntry {
+    const seq = this.lastSeq + 1;
+    const base: Omit<AuditEntry, 'hash'> = { ...entry, seq };
+    const hash = auditHash(this.lastHash, base);
+    this.st.auditInsert.run({
+      seq,
+      at: entry.at,
+      event: entry.event,
+      reading_id: entry.readingId ?? null,
+      device_id: entry.deviceId ?? null,
+      patient_id: entry.patientId ?? null,
+      kind: entry.kind ?? null,
+      detail: entry.detail ? JSON.stringify(entry.detail) : null,
+      hash,
+    });
+    this.lastSeq = seq;
+    this.lastHash = hash;
+    return { ...base, hash };
+  }
+
+  /** The most recent `limit` entries matching the filter, in seq order. */
+  auditList(filter: { patientId?: string; readingId?: string; limit?: number } = {}): AuditEntry[] {
+    this.assertOpen();
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (filter.patientId) {
+      where.push('patient_id = ?');
+      params.push(filter.patientId);
+    }
+    if (filter.readingId) {
+      where.push('reading_id = ?');
+      params.push(filter.readingId);
+    }
+    let sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC`;
+    if (filter.limit !== undefined) {
+      sql += ' LIMIT ?';
+      params.push(filter.limit);
+    }
+    return this.db
+      .prepare<(string | number)[], AuditRow>(sql)
+      .all(...params)
+      .map(toAudit)
+      .reverse();
+  }
+
+  auditVerify(): number | undefined {
+    this.assertOpen();
+    const rows = this.db.prepare<[], AuditRow>('SELECT * FROM audit ORDER BY seq').iterate();
+    const entries = (function* () {
+      for (const r of rows) yield toAudit(r);
+    })();
+    return verifyChain(entries);
+  }
+
+  stats(now: number): JournalStats {
+    this.assertOpen();
+    const byState = Object.fromEntries(OUTBOX_STATES.map((s) => [s, 0])) as Record<OutboxState, number>;
+    for (const { state, n } of this.st.byState.all()) byState[state as OutboxState] = n;
+    const oldest = this.st.oldestUnsent.get()?.t ?? null;
+    return {
+      byState,
+      oldestUnsentAgeMs: oldest === null ? null : Math.max(0, now - oldest),
+      held: { ...this.held },
+      limits: this.limits,
+      refusedFull: this.refusedFull,
+      auditEntries: this.st.auditCount.get()?.n ?? 0,
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) {
+      throw new MedgwError('MEDGW_ERR_JOURNAL_OPEN', `the journal at ${this.path} is closed`);
+    }
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Registry operations shared by the admin API and the command line (which runs them directly on the
+ * data directory when no gateway is running): provisioning, assignment, patient management.
+ */
+import { MedgwError } from '../../drivers/errors.ts';
+import type { Clock, DeviceRecord, PatientRecord, Registry } from '../contracts.ts';
+import { checkId } from './registry.ts';
+import { generateSecret, hashSecret } from './secrets.ts';
+
+export interface AddDeviceInput {
+  readonly id: string;
+  readonly transport: 'ble' | 'mqtt';
+  readonly patientId?: string | undefined;
+  readonly name?: string | undefined;
+  readonly driver?: string | undefined;
+}
+
+/** Provisions a device. For MQTT returns the generated secret: it is shown once and never stored. */
+export async function addDevice(
+  registry: Registry,
+  input: AddDeviceInput,
+  clock: Clock,
+): Promise<{ device: DeviceRecord; secret?: string }> {
+  checkId('device id', input.id);
+  if (registry.getDevice(input.id)) {
+    throw new MedgwError('MEDGW_ERR_REGISTRY_EXISTS', `device ${input.id} already exists`);
+  }
+  const secret = input.transport === 'mqtt' ? generateSecret() : undefined;
+  const device: DeviceRecord = {
+    id: input.id,
+    transport: input.transport,
+    ...(input.driver !== undefined ? { driver: input.driver } : {}),
+    ...(input.name !== undefined ? { name: input.name } : {}),
+    ...(input.patientId !== undefined ? { patientId: input.patientId } : {}),
+    ...(secret !== undefined ? { secretHash: hashSecret(secret) } : {}),
+    ...(input.transport === 'ble' ? { bond: 'none' as const } : {}),
+    createdAt: clock.now(),
+  };
+  await registry.putDevice(device);
+  return secret !== undefined ? { device, secret } : { device };
+}
+
+/**
+ * Assigns a device to a patient (`patientId`, null to clear) and/or maps household user indexes to
+ * patients (`users`, a patient id or null to clear one index).
+ */
+export async function assignDevice(
+  registry: Registry,
+  id: string,
+  change: { patientId?: string | null; users?: Record<string, string | null> },
+): Promise<DeviceRecord> {
+  const device = registry.getDevice(id);
+  if (!device) throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', `no device ${id} in the registry`);
+  const { patientId: _old, users: _oldUsers, ...rest } = device;
+  let patientId = device.patientId;
+  if (change.patientId !== undefined) patientId = change.patientId ?? undefined;
+  const users: Record<string, string> = { ...(device.users ?? {}) };
+  for (const [index, patient] of Object.entries(change.users ?? {})) {
+    if (patient === null) delete users[index];
+    else users[index] = patient;
+  }
+  const next: DeviceRecord = {
+    ...rest,
+    ...(patientId !== undefined ? { patientId } : {}),
+    ...(Object.keys(users).length > 0 ? { users } : {}),
+  };
+  await registry.putDevice(next);
+  return next;
+}
+
+export async function addPatient(
+  registry: Registry,
+  input: { id: string; displayName: string },
+  clock: Clock,
+): Promise<PatientRecord> {
+  checkId('patient id', input.id);
+  if (registry.getPatient(input.id)) {
+    throw new MedgwError('MEDGW_ERR_REGISTRY_EXISTS', `patient ${input.id} already exists`);
+  }
+  const patient: PatientRecord = { id: input.id, displayName: input.displayName, createdAt: clock.now() };
+  await registry.putPatient(patient);
+  return patient;
+}
+
+/** A device as shown outside the gateway: never its credential hash. */
+export function publicDevice(d: DeviceRecord): Omit<DeviceRecord, 'secretHash'> & { hasSecret: boolean } {
+  const { secretHash, ...rest } = d;
+  return { ...rest, hasSecret: secretHash !== undefined };
+}

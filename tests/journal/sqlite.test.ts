@@ -1,0 +1,195 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { GroupCommit } from '../../gateway/journal/group-commit.ts';
+import { MemoryJournal } from '../../gateway/journal/memory.ts';
+import { SqliteJournal } from '../../gateway/journal/sqlite.ts';
+import { reading, TestClock, weight } from './conformance.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'medgw-sqlite-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const dbPath = () => join(dir, `j${n++}.db`);
+
+describe('SQLite journal', () => {
+  it('uses WAL with synchronous=FULL', () => {
+    const path = dbPath();
+    const j = new SqliteJournal({ path });
+    j.close();
+    const db = new Database(path);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+    const j2 = new SqliteJournal({ path }) as unknown as { db: Database.Database };
+    expect(j2.db.pragma('synchronous', { simple: true })).toBe(2);
+  });
+
+  it('keeps readings, cursors, limits and the audit chain across a reopen', () => {
+    const path = dbPath();
+    const clock = new TestClock();
+    const a = new SqliteJournal({ path, clock, maxReadings: 3 });
+    a.append([reading('p1'), reading('p2')], { deviceId: 'scale-1', value: 7 });
+    a.transition('p1', 'pending', 'in-flight');
+    a.transition('p1', 'in-flight', 'delivered');
+    a.close();
+    const b = new SqliteJournal({ path, clock, maxReadings: 3 });
+    expect(b.get('p2')?.observation).toEqual(weight(72.4));
+    expect(b.get('p1')?.observation).toBeNull();
+    expect(b.cursor('scale-1')).toBe(7);
+    expect(b.append([reading('p1'), reading('p3'), reading('p4')])).toEqual({
+      accepted: ['p3', 'p4'],
+      duplicates: ['p1'],
+    });
+    expect(() => b.append([reading('p5')])).toThrow(
+      expect.objectContaining({ code: 'MEDGW_ERR_JOURNAL_FULL' }),
+    );
+    b.audit({ event: 'gateway.restarted' });
+    expect(b.auditVerify()).toBeUndefined();
+    expect(b.auditList().at(-1)?.seq).toBe(b.auditList().length);
+    b.close();
+  });
+
+  it('the audit table is append-only, and auditVerify finds an entry edited behind its back', () => {
+    const path = dbPath();
+    const j = new SqliteJournal({ path });
+    j.append([reading('t1'), reading('t2'), reading('t3')]);
+    j.close();
+    const raw = new Database(path);
+    expect(() => raw.prepare("UPDATE audit SET event = 'x' WHERE seq = 2").run()).toThrow(/append-only/);
+    expect(() => raw.prepare('DELETE FROM audit WHERE seq = 3').run()).toThrow(/append-only/);
+    // someone with write access to the file drops the guard and rewrites history
+    raw.exec('DROP TRIGGER audit_no_update');
+    raw.prepare("UPDATE audit SET patient_id = 'someone-else' WHERE seq = 2").run();
+    raw.close();
+    const again = new SqliteJournal({ path });
+    expect(again.auditVerify()).toBe(2);
+    again.close();
+  });
+
+  it('auditVerify finds a deleted entry', () => {
+    const path = dbPath();
+    const j = new SqliteJournal({ path });
+    j.append([reading('u1'), reading('u2'), reading('u3')]);
+    j.close();
+    const raw = new Database(path);
+    raw.exec('DROP TRIGGER audit_no_delete');
+    raw.prepare('DELETE FROM audit WHERE seq = 2').run();
+    raw.close();
+    const again = new SqliteJournal({ path });
+    expect(again.auditVerify()).toBe(3);
+    again.close();
+  });
+
+  it('maps a full disk to MEDGW_ERR_JOURNAL_FULL and keeps what was stored', () => {
+    const path = dbPath();
+    // a page limit makes SQLite answer SQLITE_FULL exactly as a full disk does
+    const j = new SqliteJournal({ path, pragmas: ['max_page_count = 40'] });
+    const big = (id: string) =>
+      reading(id, { observation: { ...weight(70), context: { note: 'x'.repeat(3000) } } });
+    const stored: string[] = [];
+    let refused: unknown;
+    for (let i = 0; i < 200 && !refused; i++) {
+      try {
+        j.append([big(`big-${i}`)]);
+        stored.push(`big-${i}`);
+      } catch (e) {
+        refused = e;
+      }
+    }
+    expect(refused).toMatchObject({ code: 'MEDGW_ERR_JOURNAL_FULL' });
+    expect(stored.length).toBeGreaterThan(0);
+    for (const id of stored) expect(j.get(id)?.state).toBe('pending');
+    expect(j.auditVerify()).toBeUndefined();
+    j.close();
+  });
+});
+
+describe('group commit', () => {
+  for (const [name, make] of [
+    ['sqlite', () => new SqliteJournal({ path: dbPath(), maxReadings: 50 })],
+    ['memory', () => new MemoryJournal({ maxReadings: 50 })],
+  ] as const) {
+    it(`${name}: many concurrent appends share few commits; each caller gets its own answer`, async () => {
+      const j = make();
+      const g = new GroupCommit(j, 16);
+      const results = await Promise.allSettled(
+        Array.from({ length: 60 }, (_, i) => g.append([reading(`gc-${i % 55}`)])),
+      );
+      const ok = results.filter((r) => r.status === 'fulfilled').map((r) => r.value);
+      const refused = results
+        .filter((r) => r.status === 'rejected')
+        .map((r) => r.reason as { code?: string });
+      expect(ok.flatMap((r) => r.accepted)).toHaveLength(50);
+      // the 5 repeats of gc-0..gc-4 are duplicates (answered even when full)
+      expect(ok.flatMap((r) => r.duplicates).sort()).toEqual(['gc-0', 'gc-1', 'gc-2', 'gc-3', 'gc-4']);
+      expect(refused.map((e) => e.code)).toEqual([
+        'MEDGW_ERR_JOURNAL_FULL',
+        'MEDGW_ERR_JOURNAL_FULL',
+        'MEDGW_ERR_JOURNAL_FULL',
+        'MEDGW_ERR_JOURNAL_FULL',
+        'MEDGW_ERR_JOURNAL_FULL',
+      ]);
+      expect(j.list()).toHaveLength(50);
+      expect(g.counters().batches).toBeLessThan(10);
+      expect(j.auditVerify()).toBeUndefined();
+      j.close();
+    });
+  }
+
+  it('a malformed append is refused alone', async () => {
+    const j = new SqliteJournal({ path: dbPath() });
+    const g = new GroupCommit(j);
+    const [good, bad] = await Promise.allSettled([g.append([reading('m1')]), g.append([reading('')])]);
+    expect(good.status).toBe('fulfilled');
+    expect(bad).toMatchObject({ status: 'rejected', reason: { code: 'MEDGW_ERR_JOURNAL_INVALID' } });
+    expect(j.get('m1')).toBeDefined();
+    j.close();
+  });
+});
+
+describe('crash', () => {
+  it('every acknowledged reading survives SIGKILL, and the cursor never runs ahead of committed readings', async () => {
+    const path = dbPath();
+    const acked = new Set<string>();
+    for (let round = 0; round < 3; round++) {
+      const child = spawn(
+        process.execPath,
+        ['bin/run.mjs', 'tests/journal/crash-child.ts', path, `r${round}`],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      const lines = createInterface({ input: child.stdout! });
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, s) => resolve(s)));
+      let count = 0;
+      await new Promise<void>((resolve) => {
+        lines.on('line', (line) => {
+          const [tag, id] = line.split(' ');
+          if (tag === 'ack' && id) {
+            acked.add(id);
+            if (++count === 300 + round * 137) {
+              child.kill('SIGKILL');
+              resolve();
+            }
+          }
+        });
+        child.on('exit', () => resolve());
+      });
+      expect(await exited).toBe('SIGKILL');
+      const j = new SqliteJournal({ path });
+      const ids = new Set(j.list().map((r) => r.id));
+      for (const id of acked) expect(ids.has(id), id).toBe(true);
+      const cursor = j.cursor('gluco-crash') ?? 0;
+      expect(cursor).toBeGreaterThan(0);
+      // every reading the cursor covers is committed: the cursor is the highest committed sequence
+      const seqs = j.list({ deviceId: 'gluco-crash' }).map((r) => Number(r.id.split('-')[1]));
+      expect(Math.max(...seqs)).toBe(cursor);
+      expect(j.auditVerify()).toBeUndefined();
+      j.close();
+    }
+    expect(acked.size).toBeGreaterThanOrEqual(300);
+  });
+});

@@ -1,0 +1,117 @@
+/** The registry conformance suite: the same expectations against every Registry implementation. */
+import { describe, expect, it } from 'vitest';
+import type { Registry } from '../../gateway/contracts.ts';
+import { addDevice, addPatient, assignDevice } from '../../gateway/registry/operations.ts';
+
+const clock = { now: () => 1_700_000_000_000 };
+
+export function registryConformance(name: string, factory: () => Promise<Registry>): void {
+  describe(`Registry conformance: ${name}`, () => {
+    it('adds, lists and removes patients', async () => {
+      const r = await factory();
+      await addPatient(r, { id: 'p1', displayName: 'Alice' }, clock);
+      await addPatient(r, { id: 'p2', displayName: 'Bob' }, clock);
+      expect(r.listPatients().map((p) => p.id)).toEqual(['p1', 'p2']);
+      expect(r.getPatient('p1')).toEqual({ id: 'p1', displayName: 'Alice', createdAt: clock.now() });
+      await expect(addPatient(r, { id: 'p1', displayName: 'Again' }, clock)).rejects.toMatchObject({
+        code: 'MEDGW_ERR_REGISTRY_EXISTS',
+      });
+      expect(await r.removePatient('p2')).toBe(true);
+      expect(await r.removePatient('p2')).toBe(false);
+      expect(r.getPatient('p2')).toBeUndefined();
+    });
+
+    it('provisions an MQTT device: the secret verifies, is never stored, and a wrong one fails', async () => {
+      const r = await factory();
+      await addPatient(r, { id: 'p1', displayName: 'Alice' }, clock);
+      const { device, secret } = await addDevice(
+        r,
+        { id: 'bp-7', transport: 'mqtt', patientId: 'p1' },
+        clock,
+      );
+      expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(device.secretHash).toMatch(/^scrypt\$/);
+      expect(JSON.stringify(r.getDevice('bp-7'))).not.toContain(secret!);
+      expect(r.verifyDeviceSecret('bp-7', secret!)).toBe(true);
+      expect(r.verifyDeviceSecret('bp-7', secret!)).toBe(true);
+      expect(r.verifyDeviceSecret('bp-7', `${secret!.slice(0, -1)}x`)).toBe(false);
+      expect(r.verifyDeviceSecret('bp-7', '')).toBe(false);
+      expect(r.verifyDeviceSecret('nobody', secret!)).toBe(false);
+      // two devices never share a hash even with the same secret (salted)
+      const other = await addDevice(r, { id: 'bp-8', transport: 'mqtt' }, clock);
+      expect(other.device.secretHash).not.toBe(device.secretHash);
+      expect(r.verifyDeviceSecret('bp-8', secret!)).toBe(false);
+    });
+
+    it('a removed device no longer authenticates, even after a cached success', async () => {
+      const r = await factory();
+      const { secret } = await addDevice(r, { id: 'm1', transport: 'mqtt' }, clock);
+      expect(r.verifyDeviceSecret('m1', secret!)).toBe(true);
+      expect(await r.removeDevice('m1')).toBe(true);
+      expect(r.verifyDeviceSecret('m1', secret!)).toBe(false);
+      expect(await r.removeDevice('m1')).toBe(false);
+    });
+
+    it('a BLE device has no credential and never authenticates over MQTT', async () => {
+      const r = await factory();
+      const { device, secret } = await addDevice(r, { id: 'AA:BB:CC:DD:EE:FF', transport: 'ble' }, clock);
+      expect(secret).toBeUndefined();
+      expect(device.bond).toBe('none');
+      expect(r.verifyDeviceSecret('AA:BB:CC:DD:EE:FF', '')).toBe(false);
+    });
+
+    it('assigns a device and its household users to known patients only', async () => {
+      const r = await factory();
+      await addPatient(r, { id: 'p1', displayName: 'Alice' }, clock);
+      await addPatient(r, { id: 'p2', displayName: 'Bob' }, clock);
+      await addDevice(r, { id: 'scale-1', transport: 'ble' }, clock);
+      const d = await assignDevice(r, 'scale-1', { users: { '1': 'p1', '2': 'p2' } });
+      expect(d.users).toEqual({ '1': 'p1', '2': 'p2' });
+      expect(r.getDevice('scale-1')?.users).toEqual({ '1': 'p1', '2': 'p2' });
+      await expect(assignDevice(r, 'scale-1', { patientId: 'ghost' })).rejects.toMatchObject({
+        code: 'MEDGW_ERR_REGISTRY_UNKNOWN',
+      });
+      await expect(assignDevice(r, 'scale-1', { users: { '300': 'p1' } })).rejects.toMatchObject({
+        code: 'MEDGW_ERR_REGISTRY_INVALID',
+      });
+      await expect(assignDevice(r, 'nope', { patientId: 'p1' })).rejects.toMatchObject({
+        code: 'MEDGW_ERR_REGISTRY_UNKNOWN',
+      });
+      // a patient in use cannot be removed until unassigned
+      await expect(r.removePatient('p2')).rejects.toMatchObject({ code: 'MEDGW_ERR_REGISTRY_IN_USE' });
+      await assignDevice(r, 'scale-1', { users: { '2': null }, patientId: 'p1' });
+      expect(r.getDevice('scale-1')).toMatchObject({ patientId: 'p1', users: { '1': 'p1' } });
+      expect(await r.removePatient('p2')).toBe(true);
+      await assignDevice(r, 'scale-1', { patientId: null });
+      expect(r.getDevice('scale-1')?.patientId).toBeUndefined();
+    });
+
+    it('refuses invalid ids, raw secrets and missing credentials', async () => {
+      const r = await factory();
+      await expect(addDevice(r, { id: 'a/b', transport: 'mqtt' }, clock)).rejects.toMatchObject({
+        code: 'MEDGW_ERR_REGISTRY_INVALID',
+      });
+      await expect(addDevice(r, { id: '+', transport: 'mqtt' }, clock)).rejects.toMatchObject({
+        code: 'MEDGW_ERR_REGISTRY_INVALID',
+      });
+      await expect(
+        r.putDevice({ id: 'x', transport: 'mqtt', secretHash: 'plain-secret', createdAt: 1 }),
+      ).rejects.toMatchObject({ code: 'MEDGW_ERR_REGISTRY_INVALID' });
+      await expect(r.putDevice({ id: 'x', transport: 'mqtt', createdAt: 1 })).rejects.toMatchObject({
+        code: 'MEDGW_ERR_REGISTRY_INVALID',
+      });
+      await expect(r.putPatient({ id: 'p', displayName: ' ', createdAt: 1 })).rejects.toMatchObject({
+        code: 'MEDGW_ERR_REGISTRY_INVALID',
+      });
+      expect(r.listDevices()).toEqual([]);
+    });
+
+    it('returns copies: changing a returned record does not change the registry', async () => {
+      const r = await factory();
+      await addPatient(r, { id: 'p1', displayName: 'Alice' }, clock);
+      const p = r.getPatient('p1') as { displayName: string };
+      p.displayName = 'Mallory';
+      expect(r.getPatient('p1')?.displayName).toBe('Alice');
+    });
+  });
+}
