@@ -1,0 +1,268 @@
+/**
+ * A normalized reading → the Mon espace santé feeding Bundle: a FHIR R4 `transaction` with exactly
+ * one Observation (ANS profile per kind) and its PhdDevice (conditional create by `ifNoneExist`).
+ * Contract: MES "API Mesures" 1.5.2 §2.2 (POST [base]/fhir) and ans.fhir.fr.mesures
+ * `mesures-bundle-flux-alimentation`.
+ */
+import { createHash } from 'node:crypto';
+import { MedgwError } from '../drivers/errors.ts';
+import type { Observation } from '../drivers/types.ts';
+import { FhirDecimal, type FhirJson } from './fhir-json.ts';
+import {
+  BP_COMPONENTS,
+  BTMAC_SYSTEM,
+  EUI64_SYSTEM,
+  GLUCOSE_MOMENT,
+  GLUCOSE_MOMENT_OTHER,
+  KIND_PROFILES,
+  LOINC,
+  MDC,
+  MESURES_BASE,
+  MOMENT_EXTENSION,
+  OBSERVATION_CATEGORY,
+  PHD_DEVICE_IDENTIFIERS,
+  PHD_DEVICE_PROFILE,
+  specializationFor,
+  TRE_A04_LOINC,
+  UCUM,
+} from './profiles.ts';
+
+/** What the gateway knows about the device (Device Information service, advertisement, provisioning). */
+export interface BridgeDeviceIdentity {
+  readonly systemId?: string;
+  readonly address?: string;
+  readonly manufacturer?: string;
+  readonly model?: string;
+  readonly serial?: string;
+  readonly firmware?: string;
+}
+
+/** The patient as the national side knows them: idPe and the assigning authority OID from pairing. */
+export interface MesPatient {
+  readonly idPe: string;
+  readonly oid: string;
+}
+
+/** One normalized reading ready to leave the gateway. */
+export interface BridgeReading {
+  /** Deterministic reading id: the Observation.identifier value and the outbox key. */
+  readonly id: string;
+  readonly observation: Observation;
+  readonly device: { readonly id: string; readonly identity?: BridgeDeviceIdentity };
+  readonly patient: MesPatient;
+}
+
+export interface BundleOptions {
+  /** OID of this solution (its instance), from pairing; meta.source and identifiers live under it. */
+  readonly solutionOid: string;
+  /** Profile canonical base; the default is the ans.fhir.fr.mesures one. */
+  readonly profileBase?: string;
+}
+
+const OID = /^[0-2](\.(0|[1-9][0-9]*))+$/;
+
+/** A name-based UUID (RFC 9562 version 5 layout over SHA-1) so the same input always gives the same id. */
+export function stableUuid(name: string): string {
+  const h = createHash('sha1').update('medgw:').update(name).digest();
+  h[6] = ((h[6] ?? 0) & 0x0f) | 0x50;
+  h[8] = ((h[8] ?? 0) & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
+}
+
+/** The deterministic Observation.identifier of a reading. */
+export function observationIdentifier(
+  readingId: string,
+  solutionOid: string,
+): { system: string; value: string } {
+  return { system: `urn:oid:${solutionOid}`, value: readingId };
+}
+
+/** EUI-64 as the PHD IG writes it: eight upper-case hex pairs joined by dashes. */
+function eui(hex: string, bytes: number): string | undefined {
+  const clean = hex.replace(/[^0-9a-fA-F]/g, '').toUpperCase();
+  if (clean.length !== bytes * 2) return undefined;
+  return clean.match(/../g)?.join('-');
+}
+
+/** The PhdDevice identifier used for conditional create (regex of MES API Mesures §2.2.2). */
+export function deviceIdentifier(
+  device: BridgeReading['device'],
+  solutionOid: string,
+): { system: string; value: string; sysid: boolean } {
+  const sysid = device.identity?.systemId ? eui(device.identity.systemId, 8) : undefined;
+  if (sysid) return { system: EUI64_SYSTEM, value: sysid, sysid: true };
+  // No EUI-64 (most MQTT devices): the gateway's own device id under the solution OID.
+  const value = device.id.replace(/[^a-zA-Z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'device';
+  return { system: `urn:oid:${solutionOid}.2`, value, sysid: false };
+}
+
+function notSendable(reading: BridgeReading, why: string): MedgwError {
+  return new MedgwError(
+    'MEDGW_ERR_BUNDLE_NOT_SENDABLE',
+    `reading ${reading.id} (${reading.observation.kind}): ${why}`,
+    {
+      readingId: reading.id,
+      kind: reading.observation.kind,
+    },
+  );
+}
+
+function quantity(reading: BridgeReading, obs: Observation, units: readonly string[]): FhirJson {
+  if (obs.dataAbsentReason || obs.value === undefined) {
+    // MES answers 422 "Observation value quantity not provided." to a data-absent value.
+    throw notSendable(
+      reading,
+      `no value (${obs.dataAbsentReason ?? 'absent'}); the national side requires one`,
+    );
+  }
+  if (!obs.unit || (units.length > 0 && !units.includes(obs.unit))) {
+    throw notSendable(
+      reading,
+      `unit ${obs.unit ?? '(none)'} is not one the profile allows (${units.join(', ')})`,
+    );
+  }
+  const decimals = obs.decimals ?? decimalsOf(obs.value);
+  return { value: FhirDecimal.of(obs.value, decimals), unit: obs.unit, system: UCUM, code: obs.unit };
+}
+
+function decimalsOf(value: number): number {
+  const s = String(value);
+  const dot = s.indexOf('.');
+  return dot < 0 || s.includes('e') ? 0 : s.length - dot - 1;
+}
+
+function codeOf(obs: Observation, national: { system: string; code: string; display: string }): FhirJson {
+  const coding: FhirJson[] = [national];
+  if (obs.loinc && obs.loinc !== national.code) coding.push({ system: LOINC, code: obs.loinc });
+  if (obs.mdc) coding.push({ system: MDC, code: obs.mdc });
+  return { coding };
+}
+
+/** Builds the transaction Bundle; throws MEDGW_ERR_BUNDLE_NOT_SENDABLE for a reading MES refuses by rule. */
+export function buildBundle(reading: BridgeReading, options: BundleOptions): FhirJson {
+  const { solutionOid } = options;
+  if (!OID.test(solutionOid)) throw notSendable(reading, `solution OID ${solutionOid} is not an OID`);
+  if (!OID.test(reading.patient.oid))
+    throw notSendable(reading, `pairing OID ${reading.patient.oid} is not an OID`);
+  const obs = reading.observation;
+  const kind = KIND_PROFILES[obs.kind];
+  if (!kind) {
+    throw notSendable(
+      reading,
+      obs.kind === 'bmi'
+        ? 'BMI is computed by the national side and never sent'
+        : obs.kind === 'body-height'
+          ? 'the national side takes no body height from devices'
+          : 'a panel component is sent only inside its panel',
+    );
+  }
+  if (obs.quarantine) throw notSendable(reading, `quarantined (${obs.quarantine.code})`);
+  if (!obs.time.utc) throw notSendable(reading, 'no trustworthy UTC time for the reading');
+
+  const base = options.profileBase ?? MESURES_BASE;
+  const ident = deviceIdentifier(reading.device, solutionOid);
+  const deviceUuid = stableUuid(`device|${ident.system}|${ident.value}`);
+  const observationUuid = stableUuid(`observation|${solutionOid}|${reading.id}`);
+
+  const observation: Record<string, FhirJson> = {
+    resourceType: 'Observation',
+    meta: { profile: [`${base}${kind.profile}`], source: `urn:oid:${solutionOid}` },
+  };
+  if (kind.moment) {
+    const meal = obs.context?.meal;
+    const moment = (typeof meal === 'string' && GLUCOSE_MOMENT[meal]) || GLUCOSE_MOMENT_OTHER;
+    observation.extension = [
+      { url: MOMENT_EXTENSION, valueCodeableConcept: { coding: [{ system: TRE_A04_LOINC, ...moment }] } },
+    ];
+  }
+  observation.identifier = [observationIdentifier(reading.id, solutionOid)];
+  observation.status = 'final';
+  observation.category = [
+    { coding: [{ system: OBSERVATION_CATEGORY, code: 'vital-signs', display: 'vital-signs' }] },
+  ];
+  const code = codeOf(obs, kind.code) as { coding: FhirJson[] };
+  if (kind.extraCodes) code.coding.splice(1, 0, ...kind.extraCodes.filter((c) => c.code !== obs.loinc));
+  observation.code = code;
+  observation.subject = {
+    identifier: { system: `urn:oid:${reading.patient.oid}`, value: reading.patient.idPe },
+  };
+  observation.effectiveDateTime = obs.time.utc;
+
+  if (obs.kind === 'blood-pressure') {
+    const parts = obs.components ?? [];
+    const component: FhirJson[] = [];
+    for (const name of ['systolic', 'diastolic', 'mean-arterial'] as const) {
+      const part = parts.find((p) => p.kind === name);
+      const meta = BP_COMPONENTS[name];
+      if (!meta) continue;
+      if (!part) {
+        if (name === 'mean-arterial') continue;
+        throw notSendable(reading, `the blood-pressure panel has no ${name} value`);
+      }
+      if (name === 'mean-arterial' && (part.dataAbsentReason || part.value === undefined)) continue;
+      component.push({
+        code: codeOf(part, { system: LOINC, code: meta.code, display: meta.display }),
+        valueQuantity: quantity(reading, part, ['mm[Hg]']),
+      });
+    }
+    observation.component = component;
+  } else {
+    observation.valueQuantity = quantity(reading, obs, kind.units);
+  }
+  observation.device = { reference: `Device/${deviceUuid}` };
+
+  const identity = reading.device.identity ?? {};
+  const identifier: FhirJson[] = [
+    ident.sysid
+      ? {
+          type: { coding: [{ system: PHD_DEVICE_IDENTIFIERS, code: 'SYSID' }] },
+          system: ident.system,
+          value: ident.value,
+        }
+      : { system: ident.system, value: ident.value },
+  ];
+  const mac = identity.address ? eui(identity.address, 6) : undefined;
+  if (mac) {
+    identifier.push({
+      type: { coding: [{ system: PHD_DEVICE_IDENTIFIERS, code: 'BTMAC' }] },
+      system: BTMAC_SYSTEM,
+      value: mac.toLowerCase(),
+    });
+  }
+  const device: Record<string, FhirJson | undefined> = {
+    resourceType: 'Device',
+    id: deviceUuid,
+    meta: { profile: [PHD_DEVICE_PROFILE] },
+    identifier,
+    manufacturer: identity.manufacturer,
+    serialNumber: identity.serial,
+    modelNumber: identity.model,
+    deviceName: identity.model ? [{ name: identity.model, type: 'model-name' }] : undefined,
+    // MDC_MOC_VMS_MDS_SIMP: every PhdDevice is a simple medical device system.
+    type: { coding: [{ system: MDC, code: '65573' }] },
+    specialization: [{ systemType: { coding: [{ system: MDC, code: String(specializationFor(obs)) }] } }],
+    // MDC_ID_PROD_SPEC_FW (531976).
+    version: identity.firmware
+      ? [{ type: { coding: [{ system: MDC, code: '531976' }] }, value: identity.firmware }]
+      : undefined,
+  };
+
+  return {
+    resourceType: 'Bundle',
+    meta: { profile: [`${base}mesures-bundle-flux-alimentation`] },
+    type: 'transaction',
+    entry: [
+      {
+        fullUrl: `urn:uuid:${observationUuid}`,
+        resource: observation,
+        request: { method: 'POST', url: 'Observation' },
+      },
+      {
+        fullUrl: `urn:uuid:${deviceUuid}`,
+        resource: device,
+        request: { method: 'POST', url: 'Device', ifNoneExist: `identifier=${ident.system}|${ident.value}` },
+      },
+    ],
+  };
+}

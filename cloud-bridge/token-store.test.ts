@@ -1,0 +1,81 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadTokenKey, type PatientLink, TokenStore } from './token-store.ts';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'medgw-tokens-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const link: PatientLink = {
+  patientId: 'p1',
+  idPe: 'PE-SECRET-IDPE',
+  pairingOid: '2.25.1',
+  solutionOid: '2.25.2',
+  accessToken: 'access-token-value-1234',
+  idToken: 'id.token.value',
+  refreshToken: 'refresh-token-value-5678',
+  expiresAt: 1_000,
+  linkedAt: 0,
+  status: 'linked',
+};
+
+describe('token store', () => {
+  it('creates a 0600 key file and keeps tokens encrypted at rest', () => {
+    const dir = tempDir();
+    const store = new TokenStore(dir, {});
+    store.put(link);
+    expect(statSync(join(dir, 'token.key')).mode & 0o777).toBe(0o600);
+    const onDisk = readFileSync(store.path, 'utf8');
+    for (const secret of [link.accessToken, link.refreshToken ?? '', link.idPe, link.idToken]) {
+      expect(onDisk).not.toContain(secret);
+    }
+    expect(new TokenStore(dir, {}).get('p1')).toEqual(link);
+    expect(JSON.stringify(store)).not.toContain(link.accessToken);
+  });
+
+  it('refuses a key file others can read, a malformed env key and a wrong key', () => {
+    const dir = tempDir();
+    new TokenStore(dir, {}).put(link);
+    chmodSync(join(dir, 'token.key'), 0o644);
+    expect(() => loadTokenKey(dir, {})).toThrow(expect.objectContaining({ code: 'MEDGW_ERR_TOKEN_KEY' }));
+    expect(() => loadTokenKey(dir, { MEDGW_TOKEN_KEY: 'abc' })).toThrow(
+      expect.objectContaining({ code: 'MEDGW_ERR_TOKEN_KEY' }),
+    );
+    expect(() => new TokenStore(dir, { MEDGW_TOKEN_KEY: 'ab'.repeat(32) })).toThrow(
+      expect.objectContaining({ code: 'MEDGW_ERR_TOKEN_STORE' }),
+    );
+  });
+
+  it('detects an altered file', () => {
+    const dir = tempDir();
+    const env = { MEDGW_TOKEN_KEY: '0f'.repeat(32) };
+    const store = new TokenStore(dir, env);
+    store.put(link);
+    const box = JSON.parse(readFileSync(store.path, 'utf8')) as { data: string };
+    const bytes = Buffer.from(box.data, 'base64');
+    bytes[0] = (bytes[0] ?? 0) ^ 1;
+    writeFileSync(store.path, JSON.stringify({ ...box, data: bytes.toString('base64') }));
+    expect(() => new TokenStore(dir, env)).toThrow(
+      expect.objectContaining({ code: 'MEDGW_ERR_TOKEN_STORE' }),
+    );
+  });
+
+  it('updates and removes links', () => {
+    const dir = tempDir();
+    const store = new TokenStore(dir, {});
+    store.put(link);
+    store.update('p1', { status: 'reauth-required' });
+    expect(new TokenStore(dir, {}).get('p1')?.status).toBe('reauth-required');
+    expect(store.remove('p1')).toBe(true);
+    expect(new TokenStore(dir, {}).list()).toEqual([]);
+    expect(() => store.update('p1', {})).toThrow(expect.objectContaining({ code: 'MEDGW_ERR_NOT_LINKED' }));
+  });
+});
