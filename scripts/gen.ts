@@ -4,10 +4,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { errorsDoc } from './gen/errors-doc.ts';
+import { protobufDts, protobufJs } from './gen/protobuf.ts';
 
 type Generator = () => { path: string; content: string } | Promise<{ path: string; content: string }>;
 
-const GENERATORS: Generator[] = [errorsDoc];
+const GENERATORS: Generator[] = [errorsDoc, protobufJs, protobufDts];
 
 const check = process.argv.includes('--check');
 let stale = 0;

@@ -148,7 +148,11 @@ export function toCanonical(what: string, v: DecimalValue, unit: string, canonic
 export function decimalFromNumber(value: number, decimals?: number): DecimalValue {
   const d = decimals ?? decimalsOf(value);
   const mantissa = Math.round(value * 10 ** d);
-  return { mantissa, exponent: -d, value: d > 0 ? Number((mantissa / 10 ** d).toFixed(d)) : mantissa };
+  return {
+    mantissa,
+    exponent: d === 0 ? 0 : -d,
+    value: d > 0 ? Number((mantissa / 10 ** d).toFixed(d)) : mantissa,
+  };
 }
 
 /** Number of decimal places a JS number shows (36.6 → 1, 128 → 0, 1e-7 → 7). */

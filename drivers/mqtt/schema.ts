@@ -1,0 +1,83 @@
+/**
+ * THE schema of an MQTT reading (docs/mqtt-payloads.md). JSON, CBOR and protobuf payloads all decode to
+ * this shape and are validated by it; the TypeScript type is derived from it, never written beside it.
+ */
+import { z } from 'zod';
+
+export const MEALS = ['preprandial', 'postprandial', 'fasting', 'casual', 'bedtime'] as const;
+
+/** ISO-8601 date-time with seconds optional, fractions allowed and a mandatory UTC offset (Z or ±hh:mm). */
+export const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+function validTime(text: string): boolean {
+  const m = ISO_TIME.exec(text);
+  if (!m) return false;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map((x) => Number(x ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  const zone = m[7] ?? 'Z';
+  const zoneOk = zone === 'Z' || (Number(zone.slice(1, 3)) <= 14 && Number(zone.slice(4, 6)) <= 59);
+  return y >= 1 && mo >= 1 && mo <= 12 && d >= 1 && d <= days && h <= 23 && mi <= 59 && s <= 59 && zoneOk;
+}
+
+const time = z
+  .string()
+  .refine(validTime, 'must be an ISO-8601 date-time with its UTC offset, e.g. 2026-11-22T08:15:00+01:00');
+
+const seq = z.int().min(0).max(0xffffffff);
+
+/** One value and its UCUM unit; `decimals` says how many digits the device displays (36.60 → 2). */
+const quantity = <const U extends readonly [string, ...string[]]>(units: U) =>
+  z.strictObject({
+    value: z.number().refine(Number.isFinite, 'must be a finite number'),
+    unit: z.enum(units),
+    decimals: z.int().min(0).max(8).optional(),
+  });
+
+const common = { time, seq: seq.optional() };
+
+export const ReadingSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('glucose'),
+    ...common,
+    meal: z.enum(MEALS).optional(),
+    values: z.strictObject({ glucose: quantity(['mg/dL', 'mmol/L']) }),
+  }),
+  z.strictObject({
+    kind: z.literal('body-weight'),
+    ...common,
+    values: z.strictObject({ weight: quantity(['kg', '[lb_av]']) }),
+  }),
+  z.strictObject({
+    kind: z.literal('blood-pressure'),
+    ...common,
+    values: z.strictObject({
+      systolic: quantity(['mm[Hg]', 'kPa']),
+      diastolic: quantity(['mm[Hg]', 'kPa']),
+      'mean-arterial': quantity(['mm[Hg]', 'kPa']).optional(),
+      pulse: quantity(['/min']).optional(),
+    }),
+  }),
+  z.strictObject({
+    kind: z.literal('body-temperature'),
+    ...common,
+    values: z.strictObject({ temperature: quantity(['Cel', '[degF]']) }),
+  }),
+  z.strictObject({
+    kind: z.literal('spo2'),
+    ...common,
+    values: z.strictObject({ spo2: quantity(['%']), pulse: quantity(['/min']).optional() }),
+  }),
+]);
+
+/** A validated MQTT reading. */
+export type Reading = z.infer<typeof ReadingSchema>;
+export type ReadingKind = Reading['kind'];
+export const READING_KINDS: readonly ReadingKind[] = ReadingSchema.options.map((o) => o.shape.kind.value);
