@@ -1,5 +1,26 @@
 /** Every characteristic codec, one file each. Add a codec: write its file and list it here. */
 import type { CharacteristicCodec } from '../codec.ts';
+import { bloodPressureFeature } from './blood-pressure-feature.ts';
+import { bloodPressureMeasurement } from './blood-pressure-measurement.ts';
+import { intermediateCuffPressure } from './intermediate-cuff-pressure.ts';
+import { plxContinuous } from './plx-continuous.ts';
+import { plxFeatures } from './plx-features.ts';
+import { plxSpotCheck } from './plx-spot-check.ts';
+import { temperatureMeasurement } from './temperature-measurement.ts';
+import { userControlPoint } from './user-control-point.ts';
+import { weightMeasurement } from './weight-measurement.ts';
+import { weightScaleFeature } from './weight-scale-feature.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: codecs have their own field types; the registry is heterogeneous.
-export const CODECS: readonly CharacteristicCodec<any>[] = [];
+export const CODECS: readonly CharacteristicCodec<any>[] = [
+  weightMeasurement,
+  weightScaleFeature,
+  bloodPressureMeasurement,
+  intermediateCuffPressure,
+  bloodPressureFeature,
+  temperatureMeasurement,
+  plxSpotCheck,
+  plxContinuous,
+  plxFeatures,
+  userControlPoint,
+];
