@@ -2,10 +2,17 @@
 import type { CharacteristicCodec } from '../codec.ts';
 import { bloodPressureFeature } from './blood-pressure-feature.ts';
 import { bloodPressureMeasurement } from './blood-pressure-measurement.ts';
+import { currentTime } from './current-time.ts';
+import { dateTime } from './date-time.ts';
+import { glucoseContext } from './glucose-context.ts';
+import { glucoseFeature } from './glucose-feature.ts';
+import { glucoseMeasurement } from './glucose-measurement.ts';
 import { intermediateCuffPressure } from './intermediate-cuff-pressure.ts';
+import { localTimeInformation } from './local-time-information.ts';
 import { plxContinuous } from './plx-continuous.ts';
 import { plxFeatures } from './plx-features.ts';
 import { plxSpotCheck } from './plx-spot-check.ts';
+import { racp } from './racp.ts';
 import { temperatureMeasurement } from './temperature-measurement.ts';
 import { userControlPoint } from './user-control-point.ts';
 import { weightMeasurement } from './weight-measurement.ts';
@@ -23,4 +30,11 @@ export const CODECS: readonly CharacteristicCodec<any>[] = [
   plxContinuous,
   plxFeatures,
   userControlPoint,
+  glucoseMeasurement,
+  glucoseContext,
+  glucoseFeature,
+  racp,
+  currentTime,
+  dateTime,
+  localTimeInformation,
 ];
