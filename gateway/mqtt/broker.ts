@@ -1,0 +1,287 @@
+/**
+ * The embedded MQTT broker (aedes 1.2, MQTT 3.1.1) with deny-by-default hooks:
+ * - authenticate: client id = username = a registered MQTT device id, secret checked by the registry;
+ * - authorizePublish: only `medgw/v1/devices/{ownId}/measurements/{json|cbor|protobuf}`, not retained;
+ * - authorizeSubscribe: only `medgw/v1/devices/{ownId}/receipts` (any other filter gets SUBACK 0x80);
+ * - authorizeForward: a receipt reaches only its own device, nothing else is forwarded.
+ *
+ * Acknowledgement after commit: aedes runs `authorizePublish` before it writes the PUBACK (QoS 1) or
+ * PUBREC (QoS 2) (node_modules/aedes/lib/handlers/publish.js: authorizePublish, then enqueuePublish),
+ * so the hook decodes the payload and awaits the pipeline, which resolves only once the journal has
+ * committed. A receipt goes to the device's receipts topic for every message.
+ *
+ * Journal full (or gateway stopping): the device gets a `rejected` receipt with MEDGW_ERR_JOURNAL_FULL
+ * (or MEDGW_ERR_PIPELINE_STOPPED), then the connection is closed WITHOUT a PUBACK: MQTT 3.1.1 has no
+ * negative PUBACK (MQTT-3.3.5-2: acknowledge or close), so a PUBACK keeps meaning "stored". The message
+ * stays in the device's session and is sent again after it reconnects.
+ */
+
+import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type Server } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { Aedes, type AuthenticateError, type Client, type PublishPacket, type PubrelPacket } from 'aedes';
+import type { Logger } from 'pino';
+import type { Component, ReadingSink, Registry } from '../contracts.ts';
+import { encodeReceipt, ingestMessage, type PayloadDecoder, type Receipt } from './ingest.ts';
+import { parseMeasurementTopic, receiptTopic } from './topics.ts';
+
+export interface BrokerOptions {
+  /** TCP port (0 = any free port, see `address()`). */
+  readonly port: number;
+  readonly host?: string;
+  /** Optional TLS listener, when a certificate and its key are configured (PEM). */
+  readonly tls?: { readonly port: number; readonly cert: string | Buffer; readonly key: string | Buffer };
+}
+
+export interface BrokerContext {
+  readonly registry: Registry;
+  readonly sink: ReadingSink;
+  /** Defaults to the drivers' payload codecs (drivers/mqtt). */
+  readonly decode?: PayloadDecoder;
+  readonly log: Logger;
+}
+
+/** Why a connection, publish, subscription or forward was refused (counted, logged with MEDGW_ERR_MQTT_*). */
+export type RefusalReason =
+  | 'no-credentials'
+  | 'client-id-mismatch'
+  | 'unknown-device'
+  | 'bad-secret'
+  | 'publish-topic'
+  | 'retained'
+  | 'subscribe-topic'
+  | 'forward';
+
+export interface BrokerCounters {
+  connections: number;
+  refused: Record<RefusalReason, number>;
+  receipts: { accepted: number; rejected: number; duplicate: number };
+  /** Messages closed without a PUBACK because nothing could be stored (journal full, stopping). */
+  unacknowledged: number;
+}
+
+/** How long to wait for the device to take its receipt before closing a connection without PUBACK. */
+const RECEIPT_GRACE_MS = 2_000;
+
+function authError(message: string, returnCode: 4 | 5): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+export class EmbeddedBroker implements Component {
+  readonly name = 'mqtt-broker';
+  readonly counters: BrokerCounters = {
+    connections: 0,
+    refused: {
+      'no-credentials': 0,
+      'client-id-mismatch': 0,
+      'unknown-device': 0,
+      'bad-secret': 0,
+      'publish-topic': 0,
+      retained: 0,
+      'subscribe-topic': 0,
+      forward: 0,
+    },
+    receipts: { accepted: 0, rejected: 0, duplicate: 0 },
+    unacknowledged: 0,
+  };
+  private aedes: Aedes | undefined;
+  private servers: Server[] = [];
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly log: Logger;
+  private ports: { port: number; tlsPort?: number } | undefined;
+
+  constructor(
+    private readonly ctx: BrokerContext,
+    private readonly options: BrokerOptions,
+  ) {
+    this.log = ctx.log.child({ component: 'mqtt' });
+  }
+
+  /** The ports actually bound (after start). */
+  address(): { port: number; tlsPort?: number } {
+    if (!this.ports) throw new Error('the MQTT broker is not started');
+    return this.ports;
+  }
+
+  async start(): Promise<void> {
+    const aedes = await Aedes.createBroker({
+      maxClientsIdLength: 128,
+      authenticate: (client, username, password, done) => this.authenticate(client, username, password, done),
+      authorizePublish: (client, packet, done) => this.authorizePublish(client, packet, done),
+      authorizeSubscribe: (client, sub, done) => {
+        if (sub.topic === receiptTopic(client.id)) {
+          done(null, { ...sub, qos: Math.min(sub.qos, 1) as 0 | 1 });
+          return;
+        }
+        this.refuse('subscribe-topic', client.id);
+        done(null, null);
+      },
+      authorizeForward: (client, packet) => {
+        if (packet.topic === receiptTopic(client.id)) return packet;
+        this.refuse('forward', client.id);
+        return null;
+      },
+    });
+    aedes.on('clientReady', () => {
+      this.counters.connections += 1;
+    });
+    aedes.on('clientError', (client, err) => {
+      this.log.debug({ device: client?.id, err: err.message }, 'client error');
+    });
+    aedes.on('connectionError', (_client, err) => {
+      this.log.debug({ err: err.message }, 'connection error');
+    });
+    this.aedes = aedes;
+    const tcp = createNetServer(aedes.handle);
+    const port = await listen(tcp, this.options.port, this.options.host);
+    this.servers.push(tcp);
+    let tlsPort: number | undefined;
+    if (this.options.tls) {
+      const secure = createTlsServer(
+        { cert: this.options.tls.cert, key: this.options.tls.key },
+        aedes.handle,
+      );
+      tlsPort = await listen(secure, this.options.tls.port, this.options.host);
+      this.servers.push(secure);
+    }
+    this.ports = tlsPort !== undefined ? { port, tlsPort } : { port };
+    this.log.info({ port, tlsPort }, 'MQTT broker listening');
+  }
+
+  async stop(): Promise<void> {
+    const aedes = this.aedes;
+    if (!aedes) return;
+    this.aedes = undefined;
+    const closing = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    this.servers = [];
+    // Drain: messages being committed finish (and get their PUBACK) before the clients are closed.
+    await Promise.allSettled([...this.inflight]);
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await Promise.all(closing);
+  }
+
+  private refuse(reason: RefusalReason, deviceId: string | undefined): void {
+    this.counters.refused[reason] += 1;
+    const code =
+      reason === 'no-credentials' ||
+      reason === 'client-id-mismatch' ||
+      reason === 'unknown-device' ||
+      reason === 'bad-secret'
+        ? 'MEDGW_ERR_MQTT_AUTH'
+        : 'MEDGW_ERR_MQTT_TOPIC';
+    this.log.warn({ device: deviceId, code, reason }, 'MQTT request refused');
+  }
+
+  private authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+  ): void {
+    if (!username || !password) {
+      this.refuse('no-credentials', client.id);
+      done(authError('a device id and secret are required', 5), false);
+      return;
+    }
+    if (client.id !== username) {
+      this.refuse('client-id-mismatch', client.id);
+      done(authError('the client id must equal the username (the device id)', 5), false);
+      return;
+    }
+    const device = this.ctx.registry.getDevice(username);
+    if (device?.transport !== 'mqtt') {
+      this.refuse('unknown-device', username);
+      done(authError('unknown device', 4), false);
+      return;
+    }
+    if (!this.ctx.registry.verifyDeviceSecret(username, password.toString('utf8'))) {
+      this.refuse('bad-secret', username);
+      done(authError('bad secret', 4), false);
+      return;
+    }
+    done(null, true);
+  }
+
+  private authorizePublish(
+    client: Client | null,
+    packet: PublishPacket,
+    done: (error?: Error | null) => void,
+  ): void {
+    if (!client) {
+      done(new Error('publishes without a client are not accepted'));
+      return;
+    }
+    const target = parseMeasurementTopic(packet.topic);
+    if (!target || target.deviceId !== client.id) {
+      this.refuse('publish-topic', client.id);
+      done(new Error('topic not allowed'));
+      return;
+    }
+    if (packet.retain) {
+      this.refuse('retained', client.id);
+      done(new Error('retained measurements are not accepted'));
+      return;
+    }
+    const work = ingestMessage(this.ctx, client.id, target.encoding, packet.payload as Uint8Array).then(
+      async (outcome) => {
+        this.counters.receipts[outcome.receipt.status] += 1;
+        await this.sendReceipt(client, outcome.receipt, !outcome.ack);
+        if (outcome.ack) {
+          done(null);
+          return;
+        }
+        this.counters.unacknowledged += 1;
+        done(new Error(`${outcome.receipt.code}: not stored, no PUBACK`));
+      },
+      (e: unknown) => {
+        this.log.error(
+          { device: client.id, err: e instanceof Error ? e.message : String(e) },
+          'ingest failed',
+        );
+        this.counters.unacknowledged += 1;
+        done(new Error('ingest failed, no PUBACK'));
+      },
+    );
+    this.inflight.add(work);
+    void work.finally(() => this.inflight.delete(work));
+  }
+
+  /** Publishes the receipt; when the connection is about to be closed, waits until the device took it. */
+  private sendReceipt(client: Client, receipt: Receipt, waitForAck: boolean): Promise<void> {
+    const aedes = this.aedes;
+    if (!aedes) return Promise.resolve();
+    const topic = receiptTopic(client.id);
+    return new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const onAck = (packet: PublishPacket | PubrelPacket, c: Client) => {
+        if (c === client && 'topic' in packet && packet.topic === topic) finish();
+      };
+      const finish = () => {
+        if (timer) clearTimeout(timer);
+        aedes.removeListener('ack', onAck);
+        resolve();
+      };
+      if (waitForAck) {
+        aedes.on('ack', onAck);
+        timer = setTimeout(finish, RECEIPT_GRACE_MS);
+      }
+      aedes.publish(
+        { cmd: 'publish', topic, payload: encodeReceipt(receipt), qos: 1, retain: false, dup: false },
+        (err) => {
+          if (err) this.log.warn({ device: client.id, err: err.message }, 'receipt not published');
+          if (!waitForAck) resolve();
+        },
+      );
+    });
+  }
+}
+
+function listen(server: Server, port: number, host: string | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.removeListener('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * One MQTT message → one receipt, shared by the embedded broker and the external-broker client:
+ * size check → payload decode (drivers/mqtt) → pipeline (resolves after the journal commit) →
+ * receipt `{"seq","status","code","message"}`. `ack` says whether the transport may acknowledge the
+ * message (PUBACK): true once the outcome is final (stored, collapsed as a duplicate, or refused for
+ * good because the payload is wrong), false when nothing was stored and the device must send it again
+ * (journal full, gateway stopping).
+ */
+import type { Logger } from 'pino';
+import { isMedgwError } from '../../drivers/errors.ts';
+import { decodePayload } from '../../drivers/mqtt/index.ts';
+import type { Measurement } from '../../drivers/types.ts';
+import type { ReadingSink } from '../contracts.ts';
+import { RETRYABLE_CODES } from '../pipeline/pipeline.ts';
+import type { PayloadEncoding } from './topics.ts';
+
+/** A reading is small; anything larger is refused before decoding (MEDGW_ERR_PAYLOAD_TOO_LARGE). */
+export const MAX_PAYLOAD_BYTES = 16 * 1024;
+
+export interface Receipt {
+  readonly seq: number | null;
+  readonly status: 'accepted' | 'rejected' | 'duplicate';
+  readonly code: string | null;
+  readonly message: string | null;
+}
+
+/** MQTT payload → Measurement in device units (drivers/mqtt); throws a MedgwError on a bad payload. */
+export type PayloadDecoder = (encoding: PayloadEncoding, payload: Uint8Array) => Measurement;
+
+/** The drivers' payload codecs (drivers/mqtt): JSON, CBOR, protobuf → Measurement. */
+export const defaultDecoder: PayloadDecoder = (encoding, payload) =>
+  decodePayload(encoding, payload).measurement;
+
+export interface IngestContext {
+  readonly sink: ReadingSink;
+  /** Defaults to the drivers' payload codecs. */
+  readonly decode?: PayloadDecoder;
+  readonly log: Logger;
+}
+
+export interface IngestOutcome {
+  readonly receipt: Receipt;
+  readonly ack: boolean;
+}
+
+/** Best-effort `seq` of a payload that could not be decoded, so the device can match the receipt. */
+function peekSeq(encoding: PayloadEncoding, payload: Uint8Array): number | null {
+  if (encoding !== 'json' || payload.length > MAX_PAYLOAD_BYTES) return null;
+  try {
+    const v: unknown = JSON.parse(Buffer.from(payload).toString('utf8'));
+    if (v && typeof v === 'object' && 'seq' in v && Number.isSafeInteger(v.seq)) return v.seq as number;
+  } catch {
+    // not JSON at all: no seq to echo
+  }
+  return null;
+}
+
+export async function ingestMessage(
+  ctx: IngestContext,
+  deviceId: string,
+  encoding: PayloadEncoding,
+  payload: Uint8Array,
+): Promise<IngestOutcome> {
+  if (payload.length > MAX_PAYLOAD_BYTES) {
+    const code = 'MEDGW_ERR_PAYLOAD_TOO_LARGE';
+    const message = `the payload has ${payload.length} bytes; a reading is at most ${MAX_PAYLOAD_BYTES}`;
+    ctx.log.warn({ device: deviceId, code, bytes: payload.length }, 'payload refused');
+    ctx.sink.recordRejection?.({ deviceId, transport: 'mqtt', code, message });
+    return { ack: true, receipt: { seq: null, status: 'rejected', code, message } };
+  }
+  let measurement: Measurement;
+  try {
+    measurement = (ctx.decode ?? defaultDecoder)(encoding, payload);
+  } catch (e) {
+    if (!isMedgwError(e)) throw e;
+    ctx.log.warn({ device: deviceId, code: e.code, encoding }, 'payload refused');
+    ctx.sink.recordRejection?.({ deviceId, transport: 'mqtt', code: e.code, message: e.message });
+    return {
+      ack: true,
+      receipt: { seq: peekSeq(encoding, payload), status: 'rejected', code: e.code, message: e.message },
+    };
+  }
+  const seq = measurement.sequence ?? null;
+  const result = await ctx.sink.submit({ deviceId, transport: 'mqtt', measurements: [measurement] });
+  const ack = !(
+    result.status === 'rejected' &&
+    result.code !== undefined &&
+    RETRYABLE_CODES.has(result.code)
+  );
+  return {
+    ack,
+    receipt: { seq, status: result.status, code: result.code ?? null, message: result.message ?? null },
+  };
+}
+
+export function encodeReceipt(receipt: Receipt): Buffer {
+  return Buffer.from(JSON.stringify(receipt));
+}

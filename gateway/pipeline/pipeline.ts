@@ -1,0 +1,232 @@
+/**
+ * The pipeline: what every transport hands its decoded readings to (ReadingSink). For each final
+ * measurement: normalize (drivers) → correct time with the coincident timestamp → plausibility →
+ * attribute to a patient → deterministic id → one journal append with the device cursor. It resolves
+ * only once the journal has committed, so a transport acknowledges (MQTT PUBACK, RACP cursor) only
+ * what is durable. Re-sent records collapse on their deterministic id; every outcome is counted and
+ * audited by code, never with a measured value.
+ */
+import type { Logger } from 'pino';
+import { isMedgwError } from '../../drivers/errors.ts';
+import { normalize as driversNormalize, type NormalizeOptions } from '../../drivers/normalize/index.ts';
+import { readingId as driversReadingId, type ReadingIdInput } from '../../drivers/reading-id.ts';
+import type { Measurement, Observation, Quarantine } from '../../drivers/types.ts';
+import type {
+  AppendResult,
+  Clock,
+  Component,
+  DeviceRecord,
+  Journal,
+  NewReading,
+  ReadingSink,
+  Registry,
+  Submission,
+  SubmitResult,
+} from '../contracts.ts';
+import { GroupCommit } from '../journal/group-commit.ts';
+import { attribute } from './attribution.ts';
+import { bump, newCounters, type PipelineCounters } from './counters.ts';
+
+export interface PipelineContext {
+  readonly journal: Journal;
+  readonly registry: Registry;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Defaults to drivers/normalize; replaceable so a test can count or fail calls. */
+  readonly normalize?: (m: Measurement, options: NormalizeOptions) => Observation[];
+  readonly readingId?: (input: ReadingIdInput) => string;
+  /** Largest group of appends committed in one transaction (default 256). */
+  readonly maxBatch?: number;
+}
+
+/** A result the transport must not acknowledge: nothing was stored, the device should send it again. */
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
+  'MEDGW_ERR_JOURNAL_FULL',
+  'MEDGW_ERR_PIPELINE_STOPPED',
+]);
+
+/** Order of precedence when several reasons apply: what the device or its clock says first, then who. */
+function firstQuarantine(...qs: (Quarantine | undefined)[]): Quarantine | undefined {
+  return qs.find((q) => q !== undefined);
+}
+
+export class Pipeline implements ReadingSink, Component {
+  readonly name = 'pipeline';
+  readonly counters: PipelineCounters = newCounters();
+  private stopped = false;
+  private inflight = 0;
+  private drained: (() => void) | undefined;
+  private readonly log: Logger;
+  private readonly commits: GroupCommit;
+  private readonly normalize: NonNullable<PipelineContext['normalize']>;
+  private readonly readingId: NonNullable<PipelineContext['readingId']>;
+
+  constructor(private readonly ctx: PipelineContext) {
+    this.log = ctx.log.child({ component: 'pipeline' });
+    this.commits = new GroupCommit(ctx.journal, ctx.maxBatch ?? 256);
+    this.normalize = ctx.normalize ?? driversNormalize;
+    this.readingId = ctx.readingId ?? driversReadingId;
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+  }
+
+  /** Refuses new submissions, then waits until those already accepted are committed. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.inflight === 0) return;
+    await new Promise<void>((resolve) => {
+      this.drained = resolve;
+    });
+  }
+
+  /** Batches committed and appends they carried. */
+  commitCounters(): { batches: number; items: number } {
+    return this.commits.counters();
+  }
+
+  async submit(submission: Submission): Promise<SubmitResult> {
+    if (this.stopped) return this.reject(submission, 'MEDGW_ERR_PIPELINE_STOPPED', 'the gateway is stopping');
+    this.inflight += 1;
+    try {
+      return await this.process(submission);
+    } finally {
+      this.inflight -= 1;
+      if (this.inflight === 0 && this.drained) {
+        this.drained();
+        this.drained = undefined;
+      }
+    }
+  }
+
+  private async process(submission: Submission): Promise<SubmitResult> {
+    const device = this.ctx.registry.getDevice(submission.deviceId);
+    if (!device) {
+      return this.reject(
+        submission,
+        'MEDGW_ERR_REGISTRY_UNKNOWN',
+        `device ${submission.deviceId} is not in the registry; provision it with \`medgw devices add\``,
+      );
+    }
+    let readings: NewReading[];
+    try {
+      readings = this.prepare(device, submission);
+    } catch (e) {
+      if (isMedgwError(e)) return this.reject(submission, e.code, e.message);
+      throw e;
+    }
+    const cursor =
+      submission.cursor !== undefined ? { deviceId: device.id, value: submission.cursor } : undefined;
+    if (readings.length === 0 && !cursor) return { status: 'accepted', ids: [] };
+    let result: AppendResult;
+    try {
+      result = await this.commits.append(readings, cursor);
+    } catch (e) {
+      if (isMedgwError(e)) return this.reject(submission, e.code, e.message);
+      throw e;
+    }
+    return this.account(device, readings, result);
+  }
+
+  private prepare(device: DeviceRecord, submission: Submission): NewReading[] {
+    const nowMs = this.ctx.clock.now();
+    const options: NormalizeOptions = submission.coincident
+      ? { nowMs, coincident: submission.coincident }
+      : { nowMs };
+    const out: NewReading[] = [];
+    const seen = new Set<string>();
+    for (const sent of submission.measurements) {
+      if (!sent.final) {
+        this.counters.intermediate += 1;
+        continue;
+      }
+      // Neither a record number nor a clock: the reception instant places the reading (drivers/reading-id.ts).
+      const m: Measurement =
+        sent.sequence === undefined && sent.deviceTime === undefined ? { ...sent, sequence: nowMs } : sent;
+      const who = attribute(device, m.userIndex);
+      for (const normalized of this.normalize(m, options)) {
+        const time =
+          normalized.time.utc === undefined && m.deviceTime === undefined
+            ? { ...normalized.time, utc: new Date(nowMs).toISOString() }
+            : normalized.time;
+        const quarantine = firstQuarantine(
+          normalized.quarantine,
+          'quarantine' in who ? who.quarantine : undefined,
+        );
+        const { quarantine: _dropped, ...rest } = normalized;
+        const observation: Observation = { ...rest, time, ...(quarantine ? { quarantine } : {}) };
+        const id = this.readingId({
+          ...(device.identity?.systemId ? { systemId: device.identity.systemId } : {}),
+          deviceId: device.id,
+          kind: observation.kind,
+          measurement: m,
+        });
+        if (seen.has(id)) continue;
+        seen.add(id);
+        out.push({
+          id,
+          deviceId: device.id,
+          ...(who.patientId !== undefined ? { patientId: who.patientId } : {}),
+          observation,
+          state: quarantine ? 'quarantined' : 'pending',
+          ...(quarantine ? { reason: { code: quarantine.code, message: quarantine.reason } } : {}),
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Counts what was committed; the journal itself audited each stored reading and the duplicates. */
+  private account(device: DeviceRecord, readings: NewReading[], result: AppendResult): SubmitResult {
+    const accepted = new Set(result.accepted);
+    let first: { code: string; message: string } | undefined;
+    for (const r of readings) {
+      if (!accepted.has(r.id)) continue;
+      if (r.state === 'quarantined' && r.reason) {
+        bump(this.counters.quarantined, r.reason.code);
+        first ??= r.reason;
+      } else {
+        this.counters.accepted += 1;
+      }
+    }
+    this.counters.duplicate += result.duplicates.length;
+    this.log.debug(
+      { device: device.id, accepted: result.accepted.length, duplicates: result.duplicates.length },
+      'submission committed',
+    );
+    const ids = readings.map((r) => r.id);
+    if (result.accepted.length === 0 && result.duplicates.length > 0) return { status: 'duplicate', ids };
+    return { status: 'accepted', ids, ...(first ? { code: first.code, message: first.message } : {}) };
+  }
+
+  /** An input its transport could not decode (malformed payload or frame): counted and audited by code. */
+  recordRejection(rejection: {
+    deviceId: string;
+    transport: 'ble' | 'mqtt';
+    code: string;
+    message: string;
+  }): void {
+    bump(this.counters.rejected, rejection.code);
+    this.log.warn({ device: rejection.deviceId, code: rejection.code }, 'input rejected');
+    this.auditRejection(rejection.deviceId, rejection.transport, rejection.code, 1);
+  }
+
+  private reject(submission: Submission, code: string, message: string): SubmitResult {
+    bump(this.counters.rejected, code);
+    this.log.warn({ device: submission.deviceId, code }, 'submission rejected');
+    // Retryable refusals stored nothing and the device sends again: no audit entry per attempt.
+    if (!RETRYABLE_CODES.has(code)) {
+      this.auditRejection(submission.deviceId, submission.transport, code, submission.measurements.length);
+    }
+    return { status: 'rejected', ids: [], code, message };
+  }
+
+  private auditRejection(deviceId: string, transport: string, code: string, count: number): void {
+    try {
+      this.ctx.journal.audit({ event: 'reading.rejected', deviceId, detail: { transport, code, count } });
+    } catch (e) {
+      this.log.error({ code: isMedgwError(e) ? e.code : 'unexpected' }, 'audit entry for a rejection failed');
+    }
+  }
+}

@@ -1,0 +1,174 @@
+import mqtt from 'mqtt';
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodeReading, sampleReading } from '../../simulators/mqtt/payloads.ts';
+import { type Harness, startHarness } from './harness.ts';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+const minutesAgo = (n: number) => Date.now() - n * 60_000;
+
+/** Connects a raw mqtt.js client and resolves with the CONNACK return code (0 = accepted). */
+async function connackCode(url: string, opts: mqtt.IClientOptions): Promise<number> {
+  return new Promise((resolve) => {
+    const c = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5_000, ...opts });
+    c.on('connect', () => {
+      c.end(true);
+      resolve(0);
+    });
+    c.on('error', (err) => {
+      c.end(true);
+      resolve((err as { code?: number }).code ?? -1);
+    });
+  });
+}
+
+describe('embedded broker: authentication (deny by default)', () => {
+  it('refuses an unknown device, a wrong secret, a client id that is not the username, and no credentials', async () => {
+    h = await startHarness();
+    const secret = h.secrets.get('bp-1');
+    expect(secret).toBeDefined();
+    expect(await connackCode(h.url, { clientId: 'ghost', username: 'ghost', password: 'x' })).toBe(4);
+    expect(await connackCode(h.url, { clientId: 'bp-1', username: 'bp-1', password: 'wrong' })).toBe(4);
+    expect(await connackCode(h.url, { clientId: 'other', username: 'bp-1', password: secret })).toBe(5);
+    expect(await connackCode(h.url, { clientId: 'bp-1' })).toBe(5);
+    expect(await connackCode(h.url, { clientId: 'bp-1', username: 'bp-1', password: secret })).toBe(0);
+    expect(h.broker.counters.refused).toMatchObject({
+      'unknown-device': 1,
+      'bad-secret': 1,
+      'client-id-mismatch': 1,
+      'no-credentials': 1,
+    });
+    // the simulated device with a bad secret cannot connect either
+    await expect(h.device('bp-2', { secret: 'not-the-secret' }).connect()).rejects.toThrow();
+  });
+});
+
+describe('embedded broker: topics', () => {
+  it('refuses a subscription to another device or to #, and closes a connection publishing on another device topic', async () => {
+    h = await startHarness();
+    const dev = h.device('bp-1');
+    await dev.connect();
+    const client = dev.client!;
+    // SUBACK 0x80 (failure) for both: mqtt.js turns it into a subscribe error
+    await expect(client.subscribeAsync('medgw/v1/devices/bp-2/receipts', { qos: 1 })).rejects.toThrow(
+      /Subscribe error/,
+    );
+    await expect(client.subscribeAsync('#', { qos: 1 })).rejects.toThrow(/Subscribe error/);
+    expect(h.broker.counters.refused['subscribe-topic']).toBe(2);
+
+    const payload = encodeReading('json', sampleReading('blood-pressure', 1, minutesAgo(5)));
+    await expect(dev.publishRaw('medgw/v1/devices/bp-2/measurements/json', payload)).rejects.toThrow(
+      /closed/,
+    );
+    expect(h.broker.counters.refused['publish-topic']).toBe(1);
+    expect(h.journal.list()).toHaveLength(0);
+  });
+
+  it('never forwards a receipt of one device to another', async () => {
+    h = await startHarness();
+    const a = h.device('bp-1');
+    const b = h.device('bp-2');
+    await a.connect();
+    await b.connect();
+    await a.publish(sampleReading('blood-pressure', 7, minutesAgo(3)));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(b.receipts).toHaveLength(0);
+  });
+});
+
+describe('embedded broker: ingest with receipts', () => {
+  it('accepts JSON, CBOR and protobuf readings, attributes them and answers each with a receipt', async () => {
+    h = await startHarness();
+    const dev = h.device('bp-1');
+    await dev.connect();
+    const json = await dev.publish(sampleReading('blood-pressure', 1, minutesAgo(30)), 'json');
+    const cbor = await dev.publish(sampleReading('glucose', 2, minutesAgo(20)), 'cbor');
+    const proto = await dev.publish(sampleReading('body-weight', 3, minutesAgo(10)), 'protobuf');
+    for (const [o, seq] of [
+      [json, 1],
+      [cbor, 2],
+      [proto, 3],
+    ] as const) {
+      expect(o.acked).toBe(true);
+      expect(o.receipt).toEqual({ seq, status: 'accepted', code: null, message: null });
+    }
+    const stored = h.journal.list({ deviceId: 'bp-1' });
+    // blood pressure → panel + heart rate; glucose → 1; weight → 1
+    expect(stored.map((r) => r.kind).sort()).toEqual([
+      'blood-pressure',
+      'body-weight',
+      'glucose',
+      'heart-rate',
+    ]);
+    expect(stored.every((r) => r.patientId === 'alice' && r.state === 'pending')).toBe(true);
+    const glucose = stored.find((r) => r.kind === 'glucose');
+    expect(glucose?.observation?.unit).toBe('mg/dL');
+    expect(h.pipeline.counters.accepted).toBe(4);
+    expect(h.broker.counters.receipts.accepted).toBe(3);
+  });
+
+  it('rejects a malformed payload with its code and the same connection carries on', async () => {
+    h = await startHarness();
+    const dev = h.device('bp-1');
+    await dev.connect();
+    const bad = await dev.publishMalformed(
+      Buffer.from('{"kind":"blood-pressure","seq":9,"values":{}}'),
+      'json',
+      9,
+    );
+    expect(bad.acked).toBe(true);
+    expect(bad.receipt.status).toBe('rejected');
+    expect(bad.receipt.code).toBe('MEDGW_ERR_PAYLOAD_JSON');
+    expect(bad.receipt.message).toMatch(/time|values/);
+    const garbage = await dev.publishMalformed(Buffer.from([0xff, 0x00, 0x13]), 'cbor');
+    expect(garbage.receipt).toMatchObject({ seq: null, status: 'rejected', code: 'MEDGW_ERR_PAYLOAD_CBOR' });
+    const huge = await dev.publishMalformed(Buffer.alloc(20_000, 0x20), 'json');
+    expect(huge.receipt.code).toBe('MEDGW_ERR_PAYLOAD_TOO_LARGE');
+
+    const good = await dev.publish(sampleReading('spo2', 10, minutesAgo(1)));
+    expect(good.receipt.status).toBe('accepted');
+    expect(h.pipeline.counters.rejected).toEqual({
+      MEDGW_ERR_PAYLOAD_JSON: 1,
+      MEDGW_ERR_PAYLOAD_CBOR: 1,
+      MEDGW_ERR_PAYLOAD_TOO_LARGE: 1,
+    });
+    expect(h.journal.auditList().filter((e) => e.event === 'reading.rejected')).toHaveLength(3);
+  });
+
+  it('collapses a re-published message (same seq) into one reading, while two identical readings stay two', async () => {
+    h = await startHarness();
+    const dev = h.device('bp-1');
+    await dev.connect();
+    const at = minutesAgo(15);
+    const first = await dev.publish(sampleReading('body-temperature', 21, at));
+    const again = await dev.publish(sampleReading('body-temperature', 21, at));
+    expect(first.receipt.status).toBe('accepted');
+    expect(again.receipt.status).toBe('duplicate');
+    // same values and time, but a new record number: a second real reading
+    const twin = await dev.publish(sampleReading('body-temperature', 31, at));
+    expect(twin.receipt.status).toBe('accepted');
+    expect(h.journal.list({ deviceId: 'bp-1' })).toHaveLength(2);
+    expect(h.pipeline.counters.duplicate).toBe(1);
+  });
+
+  it('quarantines an implausible value and says so in the receipt, keeping it out of the pending queue', async () => {
+    h = await startHarness();
+    const dev = h.device('bp-1');
+    await dev.connect();
+    const reading = {
+      kind: 'blood-pressure' as const,
+      time: sampleReading('glucose', 1, minutesAgo(2)).time,
+      seq: 40,
+      values: { systolic: { value: 18.9, unit: 'mm[Hg]' }, diastolic: { value: 12, unit: 'mm[Hg]' } },
+    };
+    const o = await dev.publish(reading);
+    expect(o.receipt.status).toBe('accepted');
+    expect(o.receipt.code).toBe('MEDGW_ERR_IMPLAUSIBLE_VALUE');
+    expect(h.journal.list({ state: 'quarantined' }).length).toBeGreaterThan(0);
+    expect(h.journal.list({ state: 'pending' })).toHaveLength(0);
+  });
+});

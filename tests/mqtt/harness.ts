@@ -1,0 +1,77 @@
+/**
+ * A gateway in one process for MQTT tests: real registry (lowdb in memory), a journal (memory by
+ * default), the pipeline and the embedded aedes broker on a free loopback port.
+ */
+import pino from 'pino';
+import type { Journal, ReadingSink } from '../../gateway/contracts.ts';
+import { MemoryJournal } from '../../gateway/journal/memory.ts';
+import { EmbeddedBroker } from '../../gateway/mqtt/broker.ts';
+import { Pipeline } from '../../gateway/pipeline/pipeline.ts';
+import { addDevice, addPatient, assignDevice, LowRegistry } from '../../gateway/registry/index.ts';
+import { type SimDeviceOptions, SimulatedMqttDevice } from '../../simulators/mqtt/device.ts';
+
+export const clock = { now: () => Date.now() };
+export const silent = pino({ level: 'silent' });
+
+export interface Harness {
+  readonly registry: LowRegistry;
+  readonly journal: Journal;
+  readonly pipeline: Pipeline;
+  readonly broker: EmbeddedBroker;
+  readonly url: string;
+  readonly secrets: Map<string, string>;
+  device(id: string, extra?: Partial<SimDeviceOptions>): SimulatedMqttDevice;
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  readonly journal?: Journal;
+  /** Wraps the pipeline as the broker sees it (to delay or observe submissions). */
+  readonly wrapSink?: (pipeline: Pipeline) => ReadingSink;
+  /** Devices to provision: id → patient (or users map for a household device). */
+  readonly devices?: Record<string, { patient?: string; users?: Record<string, string> }>;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const registry = await LowRegistry.memory();
+  const secrets = new Map<string, string>();
+  const devices = options.devices ?? { 'bp-1': { patient: 'alice' }, 'bp-2': { patient: 'bob' } };
+  const patients = new Set<string>();
+  for (const d of Object.values(devices)) {
+    if (d.patient) patients.add(d.patient);
+    for (const p of Object.values(d.users ?? {})) patients.add(p);
+  }
+  for (const p of patients) await addPatient(registry, { id: p, displayName: `Patient ${p}` }, clock);
+  for (const [id, d] of Object.entries(devices)) {
+    const { secret } = await addDevice(registry, { id, transport: 'mqtt', patientId: d.patient }, clock);
+    if (secret) secrets.set(id, secret);
+    if (d.users) await assignDevice(registry, id, { users: d.users });
+  }
+  const journal = options.journal ?? new MemoryJournal({ clock });
+  const pipeline = new Pipeline({ journal, registry, clock, log: silent });
+  await pipeline.start();
+  const sink = options.wrapSink ? options.wrapSink(pipeline) : pipeline;
+  const broker = new EmbeddedBroker({ registry, sink, log: silent }, { port: 0, host: '127.0.0.1' });
+  await broker.start();
+  const url = `mqtt://127.0.0.1:${broker.address().port}`;
+  const made: SimulatedMqttDevice[] = [];
+  return {
+    registry,
+    journal,
+    pipeline,
+    broker,
+    url,
+    secrets,
+    device(id, extra = {}) {
+      const d = new SimulatedMqttDevice({ url, deviceId: id, secret: secrets.get(id) ?? 'none', ...extra });
+      made.push(d);
+      return d;
+    },
+    async stop() {
+      await Promise.allSettled(made.map((d) => d.close()));
+      await broker.stop();
+      await pipeline.stop();
+      journal.close();
+    },
+  };
+}
