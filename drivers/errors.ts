@@ -382,6 +382,17 @@ export const ERROR_CATALOGUE = {
     message: 'A simulated device was given an option or a reading it cannot represent.',
     hint: 'See docs/simulators.md for the options of each simulated device and the ranges of their fields.',
   },
+  // --- the Mon espace santé sandbox (simulators/sandbox) -------------------------------------
+  MEDGW_ERR_SANDBOX_REQUEST: {
+    area: 'sandbox',
+    message: 'A request to the sandbox control endpoints (/_sandbox/*) or a sandbox option is invalid.',
+    hint: 'See docs/sandbox.md for the fields of faults and client registrations; the message names the wrong one.',
+  },
+  MEDGW_ERR_SANDBOX_BROWSER: {
+    area: 'sandbox',
+    message: 'The scripted patient browser did not find the page or form it expected in the sandbox.',
+    hint: 'Check the user code, the test identity and that the flow was started; the message names the step.',
+  },
 } as const satisfies Record<`MEDGW_ERR_${string}`, ErrorEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
