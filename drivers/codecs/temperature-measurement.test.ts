@@ -48,6 +48,19 @@ describe('Temperature Measurement 0x2A1C', () => {
     });
   });
 
+  it('decodes FLOAT exponents down to −128 without a range error', () => {
+    expect(temperatureMeasurement.decode(parseHex('00 01 00 00 80')).temperature).toEqual({
+      mantissa: 1,
+      exponent: -128,
+      value: 1e-128,
+    });
+    expect(temperatureMeasurement.decode(parseHex('00 ff ff ff 9c')).temperature).toEqual({
+      mantissa: -1,
+      exponent: -100,
+      value: -1e-100,
+    });
+  });
+
   it('refuses an impossible time stamp', () => {
     expect(() => temperatureMeasurement.decode(parseHex('02 6c 01 00 ff dc 07 0d 05 0b 32 1b'))).toThrow(
       expect.objectContaining({ code: 'MEDGW_ERR_DATETIME' }),

@@ -3,6 +3,7 @@
  * in Celsius or Fahrenheit, then Time Stamp and Temperature Type (values of 0x2A1D) as announced.
  */
 import type { CharacteristicCodec } from '../codec.ts';
+import { decodeFloat } from '../ieee11073.ts';
 import { ByteReader } from '../reader.ts';
 import type { DeviceDateTime, MedNumber } from '../types.ts';
 import { checkReservedBits, reservedValue } from './bp-status.ts';
@@ -30,6 +31,17 @@ export interface TemperatureMeasurementFields {
   readonly temperatureType?: TemperatureType;
 }
 
+/**
+ * FLOAT temperature. The shared decimal helper rounds with `toFixed`, which stops at 100 digits: an exponent
+ * below −100 (never a real thermometer, but possible bytes) keeps the plain product instead of throwing.
+ */
+function temperatureFloat(raw: number): MedNumber {
+  const exponent = (raw >> 24) | 0; // int8 from the top byte
+  if (exponent >= -100) return decodeFloat(raw);
+  const mantissa = ((raw & 0x00ffffff) << 8) >> 8;
+  return { mantissa, exponent, value: Number(`${mantissa}e${exponent}`) };
+}
+
 /** Flag bits 3–7 are RFU (GSS 0x2A1C). */
 const RESERVED_FLAGS = 0xf8;
 
@@ -49,7 +61,7 @@ export const temperatureMeasurement: CharacteristicCodec<TemperatureMeasurementF
       unit: 'Cel' | '[degF]';
       timeStamp?: DeviceDateTime;
       temperatureType?: TemperatureType;
-    } = { flags, temperature: r.float('temperature'), unit: flags & 0x01 ? '[degF]' : 'Cel' };
+    } = { flags, temperature: temperatureFloat(r.u32('temperature')), unit: flags & 0x01 ? '[degF]' : 'Cel' };
     if (flags & 0x02) out.timeStamp = r.dateTime('timeStamp');
     if (flags & 0x04) {
       const code = r.u8('temperatureType');
