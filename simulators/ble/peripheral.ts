@@ -88,6 +88,8 @@ export interface PeripheralOptions {
   /** Whether the Current Time characteristic accepts writes (CTS 0x2A2B Write is optional). */
   ctsWritable?: boolean;
   faults?: SimFaults;
+  /** Vendor services added to the standard ones (e.g. a command characteristic written without response). */
+  extraServices?: SimService[];
 }
 
 export type PeripheralEvent = 'connect' | 'disconnect' | 'cccd' | 'write';
@@ -111,6 +113,7 @@ export abstract class SimPeripheral {
   private readonly cccds = new Map<string, number>();
   private link: SimLink | undefined;
   private services: SimService[] | undefined;
+  private readonly extraServices: SimService[];
   private notificationsSent = 0;
   private readonly listeners = new Map<PeripheralEvent, Array<(...a: unknown[]) => void>>();
   /** Set by the radio: tells scanning centrals that this peripheral advertises again. */
@@ -128,6 +131,7 @@ export abstract class SimPeripheral {
     this.addressType = options.addressType ?? 'public';
     this.faults = options.faults ?? {};
     this.ctsWritable = options.ctsWritable ?? true;
+    this.extraServices = options.extraServices ?? [];
     this.info = {
       ...defaults.info,
       ...options.info,
@@ -154,7 +158,7 @@ export abstract class SimPeripheral {
   protected abstract buildServices(): SimService[];
 
   gatt(): SimService[] {
-    this.services ??= this.buildServices();
+    this.services ??= [...this.buildServices(), ...this.extraServices];
     return this.services;
   }
 
@@ -384,4 +388,50 @@ function clockFaultOffset(faults: SimFaults, wallNow: number): number {
   if (faults.clock === '1970') return Date.UTC(1970, 0, 1) - wallNow;
   if (faults.clock === '2094') return Date.UTC(2094, 0, 1) - wallNow;
   return (faults.clockOffsetMinutes ?? 0) * 60_000;
+}
+
+/**
+ * Readings a device stored while no central listened, pushed oldest first once one enables indications
+ * (BLS, WSS, HTS behaviour: stored measurements are sent as queued indications after reconnection).
+ */
+export class PendingQueue<T> {
+  private readonly items: T[] = [];
+  private readonly sent: T[] = [];
+  private busy = false;
+  private readonly send: (item: T) => Promise<boolean>;
+
+  constructor(send: (item: T) => Promise<boolean>) {
+    this.send = send;
+  }
+
+  add(item: T): void {
+    this.items.push(item);
+  }
+
+  get pending(): readonly T[] {
+    return this.items;
+  }
+
+  /**
+   * Sends every pending item that `accept` lets through, in order, removing each once delivered.
+   * `resend` first sends again that many of the items already delivered (the "re-sent old records" fault).
+   */
+  async flush(accept: (item: T) => boolean = () => true, resend = 0): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      for (const item of resend > 0 ? this.sent.slice(-resend) : []) {
+        if (accept(item) && !(await this.send(item))) return;
+      }
+      for (;;) {
+        const item = this.items.find(accept);
+        if (item === undefined) return;
+        if (!(await this.send(item))) return;
+        this.items.splice(this.items.indexOf(item), 1);
+        this.sent.push(item);
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
 }

@@ -1,0 +1,19 @@
+/** The BLE simulators: virtual radio, simulated peripherals, their encoders and faults. */
+export { BLS, type BloodPressureRecord, encodeBloodPressure, mmHgToKpa, SimCuff } from './cuff.ts';
+export { ByteWriter, floatRaw, type SimNumber, type SpecialValue, sfloatRaw, simValue } from './encode.ts';
+export type { SimFaults } from './faults.ts';
+export {
+  encodeGlucoseContext,
+  encodeGlucoseMeasurement,
+  GLS,
+  type GlucoseRecord,
+  mgdl,
+  mmolL,
+  RACP,
+  SimGlucometer,
+} from './glucometer.ts';
+export { encodeContinuous, encodeSpotCheck, PLX, SimOximeter } from './oximeter.ts';
+export { ATT, AttError, SimPeripheral } from './peripheral.ts';
+export { createSimNoble, createVirtualRadio, HCI_REASON, VirtualBindings, VirtualRadio } from './radio.ts';
+export { encodeWeightMeasurement, SimScale, UCP, UDS, UNKNOWN_USER, WSS } from './scale.ts';
+export { encodeTemperature, HTS, SimThermometer } from './thermometer.ts';
