@@ -3,12 +3,13 @@
  * `--check` regenerates in memory and fails when a checked-in file differs, so CI catches drift.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { configDoc } from './gen/config-doc.ts';
 import { errorsDoc } from './gen/errors-doc.ts';
 import { protobufDts, protobufJs } from './gen/protobuf.ts';
 
 type Generator = () => { path: string; content: string } | Promise<{ path: string; content: string }>;
 
-const GENERATORS: Generator[] = [errorsDoc, protobufJs, protobufDts];
+const GENERATORS: Generator[] = [errorsDoc, protobufJs, protobufDts, configDoc];
 
 const check = process.argv.includes('--check');
 let stale = 0;

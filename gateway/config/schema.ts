@@ -1,0 +1,246 @@
+/**
+ * The one configuration schema. The `Config` type, the environment variable names, the command-line
+ * overrides and docs/configuration.md (`npm run gen`) are all derived from it.
+ */
+import { z } from 'zod';
+
+const port = (what: string, dflt: number) =>
+  z.number().int().min(0).max(65535).default(dflt).describe(`${what} (0 picks a free port).`);
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const ConfigSchema = z
+  .strictObject({
+    dataDir: z
+      .string()
+      .min(1)
+      .default('./.medgw')
+      .describe(
+        'Directory holding the registry, the journal, the lock and the admin token of this instance.',
+      ),
+    timezone: z
+      .string()
+      .refine(isTimeZone, { message: 'an IANA time zone name such as Europe/Paris' })
+      .default('Europe/Paris')
+      .describe('Time zone of device clocks that send local time without a zone (IANA name).'),
+    log: z
+      .strictObject({
+        level: z
+          .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+          .default('info')
+          .describe('Lowest level written to the log.'),
+      })
+      .prefault({})
+      .describe('Logging (JSON lines on standard output; values, identities and secrets are redacted).'),
+    mqtt: z
+      .strictObject({
+        mode: z
+          .enum(['embedded', 'external', 'off'])
+          .default('embedded')
+          .describe(
+            'embedded: run the MQTT broker in the gateway; external: connect to a broker it does not own.',
+          ),
+        host: z.string().min(1).default('0.0.0.0').describe('Address the embedded broker listens on.'),
+        port: port('TCP port of the embedded broker', 1883),
+        tls: z
+          .strictObject({
+            cert: z
+              .string()
+              .min(1)
+              .optional()
+              .describe('PEM certificate file; with key, enables the TLS listener.'),
+            key: z.string().min(1).optional().describe('PEM private key file of the TLS listener.'),
+            port: port('Port of the embedded TLS listener', 8883),
+          })
+          .prefault({})
+          .describe('Optional TLS listener of the embedded broker.'),
+        external: z
+          .strictObject({
+            url: z.url().optional().describe('Broker URL in external mode (mqtt://, mqtts://).'),
+            username: z
+              .string()
+              .optional()
+              .describe('User name the gateway presents to the external broker.'),
+            password: z
+              .string()
+              .optional()
+              .describe('Password the gateway presents (prefer MEDGW_MQTT_EXTERNAL_PASSWORD).'),
+            group: z
+              .string()
+              .regex(/^[A-Za-z0-9_-]+$/)
+              .default('medgw')
+              .describe('Shared-subscription group, so several gateway instances share the load.'),
+          })
+          .prefault({})
+          .describe('External broker (MQTT 5 shared subscriptions).'),
+      })
+      .prefault({})
+      .describe('MQTT ingest.'),
+    ble: z
+      .strictObject({
+        mode: z
+          .enum(['sim', 'hci', 'dbus', 'off'])
+          .default('sim')
+          .describe(
+            'sim: the virtual radio with simulated devices; hci or dbus: a real adapter; off: no Bluetooth.',
+          ),
+        maxConnections: z
+          .number()
+          .int()
+          .min(1)
+          .max(32)
+          .default(3)
+          .describe('Simultaneous BLE connections; more devices wait in a queue.'),
+      })
+      .prefault({})
+      .describe('Bluetooth LE central.'),
+    http: z
+      .strictObject({
+        host: z
+          .string()
+          .min(1)
+          .default('127.0.0.1')
+          .describe('Address of the local HTTP server (admin API, pages, metrics).'),
+        port: port('Port of the local HTTP server', 8080),
+      })
+      .prefault({})
+      .describe('Local HTTP server.'),
+    journal: z
+      .strictObject({
+        maxReadings: z
+          .number()
+          .int()
+          .min(1)
+          .default(1_000_000)
+          .describe(
+            'Readings that may wait unsent; beyond it new readings are refused (MEDGW_ERR_JOURNAL_FULL).',
+          ),
+        maxBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(512 * 1024 * 1024)
+          .describe('Bytes of unsent reading data the journal may hold; beyond it new readings are refused.'),
+      })
+      .prefault({})
+      .describe('Durable journal (outbox, cursors, audit). Nothing is ever evicted to make room.'),
+    national: z
+      .strictObject({
+        baseUrl: z
+          .url()
+          .optional()
+          .describe(
+            'Base URL of the Mon espace santé measurements API; absent: the embedded sandbox is used.',
+          ),
+        sandboxPort: port('Port of the embedded sandbox when no baseUrl is set', 8090),
+      })
+      .prefault({})
+      .describe('The national side.'),
+    forwarder: z
+      .strictObject({
+        concurrency: z.number().int().min(1).max(64).default(4).describe('Readings sent at the same time.'),
+        retry: z
+          .strictObject({
+            initialDelayMs: z
+              .number()
+              .int()
+              .min(1)
+              .default(1000)
+              .describe('First retry delay; doubles each attempt.'),
+            maxDelayMs: z.number().int().min(1).default(300_000).describe('Upper bound of the retry delay.'),
+            jitter: z
+              .number()
+              .min(0)
+              .max(1)
+              .default(0.2)
+              .describe('Random share added to or taken from each delay.'),
+          })
+          .prefault({})
+          .describe('Retries after a network error, 5xx or 429.'),
+        consentGraceMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(7 * 24 * 3600 * 1000)
+          .describe(
+            'How long readings held for a missing consent are kept before they are purged (audited).',
+          ),
+      })
+      .prefault({})
+      .describe('Forwarding to the national side.'),
+  })
+  .describe('medgw configuration');
+
+/** The configuration after defaults are applied. */
+export type Config = z.output<typeof ConfigSchema>;
+/** What a configuration file may contain (every key optional). */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** One leaf of the schema: its key path, environment name and JSON-schema description. */
+export interface ConfigKey {
+  readonly path: readonly string[];
+  readonly env: string;
+  readonly type: 'string' | 'integer' | 'number' | 'boolean';
+  readonly enum?: readonly string[];
+  readonly default?: unknown;
+  readonly description: string;
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly format?: string;
+}
+
+interface JsonSchemaNode {
+  type?: string;
+  properties?: Record<string, JsonSchemaNode>;
+  enum?: string[];
+  default?: unknown;
+  description?: string;
+  minimum?: number;
+  maximum?: number;
+  format?: string;
+  pattern?: string;
+}
+
+/** MEDGW_ + the key path in upper snake case: mqtt.external.url → MEDGW_MQTT_EXTERNAL_URL. */
+export function envName(path: readonly string[]): string {
+  return `MEDGW_${path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')}`;
+}
+
+let cached: { keys: ConfigKey[]; sections: { path: string[]; description: string }[] } | undefined;
+
+/** Every leaf key of the schema, in schema order, with the section descriptions. */
+export function configKeys(): { keys: ConfigKey[]; sections: { path: string[]; description: string }[] } {
+  if (cached) return cached;
+  const root = z.toJSONSchema(ConfigSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchemaNode;
+  const keys: ConfigKey[] = [];
+  const sections: { path: string[]; description: string }[] = [];
+  const walk = (node: JsonSchemaNode, path: string[]) => {
+    if (node.type === 'object' && node.properties) {
+      if (path.length > 0) sections.push({ path, description: node.description ?? '' });
+      for (const [k, child] of Object.entries(node.properties)) walk(child, [...path, k]);
+      return;
+    }
+    const type = (node.type ?? 'string') as ConfigKey['type'];
+    keys.push({
+      path,
+      env: envName(path),
+      type,
+      ...(node.enum ? { enum: node.enum } : {}),
+      ...(node.default !== undefined ? { default: node.default } : {}),
+      description: node.description ?? '',
+      ...(node.minimum !== undefined ? { minimum: node.minimum } : {}),
+      ...(node.maximum !== undefined ? { maximum: node.maximum } : {}),
+      ...(node.format !== undefined ? { format: node.format } : {}),
+    });
+  };
+  walk(root, []);
+  cached = { keys, sections };
+  return cached;
+}
