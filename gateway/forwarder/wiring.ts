@@ -1,0 +1,68 @@
+/**
+ * Builds the national-side stack of one gateway from its configuration: encrypted token store,
+ * pairing client, measurements client and the forwarder component that drives them.
+ */
+import { MesClient } from '../../cloud-bridge/mes-client.ts';
+import { PairingClient, type PairingConfig } from '../../cloud-bridge/pairing.ts';
+import { TokenStore } from '../../cloud-bridge/token-store.ts';
+import type { Clock, Component, Journal, Registry } from '../contracts.ts';
+import { Forwarder, type ForwarderOptions } from './forwarder.ts';
+
+export interface CloudBridgeOptions {
+  readonly dataDir: string;
+  readonly journal: Journal;
+  readonly registry?: Pick<Registry, 'getDevice'>;
+  readonly clock: Clock;
+  /** Base URL of the measurements API (`<base>/fhir`). */
+  readonly apiBaseUrl: string;
+  readonly pairing: PairingConfig;
+  readonly idTokenHeader?: string;
+  readonly maxConcurrency?: number;
+  readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
+  readonly breaker?: { readonly failureThreshold?: number; readonly openMs?: number };
+  readonly forwarder?: Pick<ForwarderOptions, 'pollIntervalMs' | 'batchSize' | 'heldGraceMs' | 'log'>;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface CloudBridge extends Component {
+  readonly store: TokenStore;
+  readonly pairing: PairingClient;
+  readonly client: MesClient;
+  readonly forwarder: Forwarder;
+}
+
+export function createCloudBridge(o: CloudBridgeOptions): CloudBridge {
+  const store = new TokenStore(o.dataDir, o.env ?? process.env);
+  const now = (): number => o.clock.now();
+  const pairing = new PairingClient(o.pairing, store, { now });
+  const client = new MesClient({
+    baseUrl: o.apiBaseUrl,
+    tokens: pairing,
+    idTokenHeader: o.idTokenHeader,
+    maxConcurrency: o.maxConcurrency,
+    backoff: o.backoff,
+    breaker: o.breaker,
+    now,
+  });
+  const forwarder = new Forwarder({
+    journal: o.journal,
+    sender: client,
+    links: store,
+    registry: o.registry,
+    clock: o.clock,
+    concurrency: o.maxConcurrency ?? 4,
+    ...o.forwarder,
+  });
+  return {
+    name: 'cloud-bridge',
+    store,
+    pairing,
+    client,
+    forwarder,
+    start: () => forwarder.start(),
+    stop: async () => {
+      await forwarder.stop();
+      client.close();
+    },
+  };
+}
