@@ -253,8 +253,9 @@ export class EmbeddedBroker implements Component {
     const topic = receiptTopic(client.id);
     return new Promise<void>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
-      const onAck = (packet: PublishPacket | PubrelPacket, c: Client) => {
-        if (c === client && 'topic' in packet && packet.topic === topic) finish();
+      // A device receives nothing but its receipts (authorizeForward), so its next PUBACK is for one.
+      const onAck = (packet: PublishPacket | PubrelPacket | undefined, c: Client) => {
+        if (c === client && (!packet || !('topic' in packet) || packet.topic === topic)) finish();
       };
       const finish = () => {
         if (timer) clearTimeout(timer);

@@ -1,0 +1,87 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AppendResult, NewReading, ReadingSink } from '../../gateway/contracts.ts';
+import { MemoryJournal } from '../../gateway/journal/memory.ts';
+import { encodeReading, sampleReading } from '../../simulators/mqtt/payloads.ts';
+import { clock, type Harness, startHarness } from './harness.ts';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+/** A journal that writes down when each commit happens, in the same event log as the PUBACKs. */
+class RecordingJournal extends MemoryJournal {
+  constructor(
+    private readonly events: string[],
+    limits: { maxReadings?: number } = {},
+  ) {
+    super({ clock, ...limits });
+  }
+  override append(
+    readings: readonly NewReading[],
+    cursor?: { deviceId: string; value: number },
+  ): AppendResult {
+    const result = super.append(readings, cursor);
+    this.events.push(`commit:${readings.length}`);
+    return result;
+  }
+}
+
+describe('QoS 1 acknowledgement after commit', () => {
+  it('sends no PUBACK while the commit is held back, and the PUBACK only after the journal committed', async () => {
+    const events: string[] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    h = await startHarness({
+      journal: new RecordingJournal(events),
+      wrapSink: (pipeline): ReadingSink => ({
+        submit: async (s) => {
+          await gate;
+          return pipeline.submit(s);
+        },
+      }),
+    });
+    const dev = h.device('bp-1');
+    await dev.connect();
+    const published = dev
+      .publishRaw(
+        dev.measurementTopic('json'),
+        encodeReading('json', sampleReading('glucose', 5, Date.now() - 60_000)),
+      )
+      .then(() => events.push('puback'));
+
+    await new Promise((r) => setTimeout(r, 400));
+    expect(events).toEqual([]);
+    expect(h.journal.list()).toHaveLength(0);
+
+    release();
+    await published;
+    expect(events).toEqual(['commit:1', 'puback']);
+    expect(h.journal.list({ deviceId: 'bp-1' })).toHaveLength(1);
+    expect((await dev.waitForReceipt(5)).status).toBe('accepted');
+  });
+
+  it('journal full: a rejected receipt with MEDGW_ERR_JOURNAL_FULL, then the connection closes without PUBACK', async () => {
+    const events: string[] = [];
+    h = await startHarness({ journal: new RecordingJournal(events, { maxReadings: 2 }) });
+    const dev = h.device('bp-1');
+    await dev.connect();
+    // a blood-pressure reading is two observations (panel + heart rate): the journal is now full
+    const first = await dev.publish(sampleReading('blood-pressure', 1, Date.now() - 120_000));
+    expect(first.receipt.status).toBe('accepted');
+
+    const receipt = dev.waitForReceipt(2);
+    const second = dev.publishRaw(
+      dev.measurementTopic('json'),
+      encodeReading('json', sampleReading('glucose', 2, Date.now() - 60_000)),
+    );
+    await expect(second).rejects.toThrow(/without acknowledging/);
+    expect(await receipt).toMatchObject({ seq: 2, status: 'rejected', code: 'MEDGW_ERR_JOURNAL_FULL' });
+    expect(h.journal.list()).toHaveLength(2);
+    expect(h.broker.counters.unacknowledged).toBe(1);
+    expect(h.pipeline.counters.rejected.MEDGW_ERR_JOURNAL_FULL).toBe(1);
+  });
+});
