@@ -1,16 +1,25 @@
 /**
  * One entry point for "bytes of a characteristic → fields + observations", used by `medgw decode`,
  * the fixture runner and the gateway. Pure.
+ *
+ * With a driver id, the definition's quirks apply: codec quirks while the bytes are read, measurement
+ * quirks (drivers/definitions/quirks.ts) before normalization. Without one, the generic profile driver
+ * reads the frame as the specification says.
  */
 import type { CharacteristicCodec } from './codec.ts';
 import { CODECS } from './codecs/index.ts';
+import { findDefinition } from './definitions/index.ts';
+import { applyMeasurementQuirks } from './definitions/quirks.ts';
 import { MedgwError } from './errors.ts';
-import type { Observation } from './types.ts';
+import { type NormalizeOptions, normalize } from './normalize/index.ts';
+import type { Measurement, Observation } from './types.ts';
 
 export interface DecodeResult {
   readonly characteristic: string;
   readonly fields: Record<string, unknown>;
   readonly observations: Observation[];
+  /** The device-unit readings the fields carry (what the gateway journals and attributes). */
+  readonly measurements?: Measurement[];
 }
 
 const byKey = new Map<string, CharacteristicCodec<Record<string, unknown>>>();
@@ -19,9 +28,12 @@ for (const codec of CODECS) {
   byKey.set(codec.name.toLowerCase(), codec);
 }
 
-/** Finds a codec by 16-bit UUID (`2A18`, `0x2a18`) or name (`glucose-measurement`). */
+/** Finds a codec by 16-bit UUID (`2A18`, `0x2a18`, the 128-bit base UUID form) or name (`glucose-measurement`). */
 export function findCodec(characteristic: string): CharacteristicCodec<Record<string, unknown>> {
-  const key = characteristic.trim().replace(/^0x/i, '');
+  const key = characteristic
+    .trim()
+    .replace(/^0x/i, '')
+    .replace(/^0000([0-9a-f]{4})-0000-1000-8000-00805f9b34fb$/i, '$1');
   const codec = byKey.get(key.toUpperCase()) ?? byKey.get(key.toLowerCase());
   if (!codec) {
     throw new MedgwError(
@@ -32,8 +44,21 @@ export function findCodec(characteristic: string): CharacteristicCodec<Record<st
   return codec;
 }
 
-export function decodeFrame(characteristic: string, bytes: Uint8Array, _driver?: string): DecodeResult {
+/**
+ * Decodes one GATT value. `driver` names a definition whose quirks apply (MEDGW_ERR_UNKNOWN_DRIVER when
+ * none has that id). Observations come from normalization; without a coincident timestamp in `options`
+ * their time quality is `untrusted`.
+ */
+export function decodeFrame(
+  characteristic: string,
+  bytes: Uint8Array,
+  driver?: string,
+  options: NormalizeOptions = {},
+): DecodeResult {
   const codec = findCodec(characteristic);
-  const fields = codec.decode(bytes);
-  return { characteristic: codec.uuid, fields, observations: [] };
+  const quirks = new Set<string>(driver !== undefined ? findDefinition(driver).quirks : []);
+  const fields = codec.decode(bytes, quirks);
+  const measurements = (codec.toMeasurements?.(fields) ?? []).map((m) => applyMeasurementQuirks(m, quirks));
+  const observations = measurements.flatMap((m) => normalize(m, options));
+  return { characteristic: codec.uuid, fields, observations, measurements };
 }

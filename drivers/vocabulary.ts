@@ -227,16 +227,18 @@ export const HEART_RATE_MDC = { cuff: '149546', oximeter: '149530' } as const;
  * MDC glucose codes by GLS sample type (GLS Glucose Measurement "Type" nibble 1-9), IEEE 11073-10101
  * partition 2. Type 10 (control solution) is never a patient result.
  */
-export const GLUCOSE_MDC_BY_SAMPLE_TYPE: Readonly<Record<number, { mdc: string; refId: string }>> = {
-  1: { mdc: '160184', refId: 'MDC_CONC_GLU_CAPILLARY_WHOLEBLOOD' },
-  2: { mdc: '160188', refId: 'MDC_CONC_GLU_CAPILLARY_PLASMA' },
-  3: { mdc: '160192', refId: 'MDC_CONC_GLU_VENOUS_WHOLEBLOOD' },
-  4: { mdc: '160196', refId: 'MDC_CONC_GLU_VENOUS_PLASMA' },
-  5: { mdc: '160200', refId: 'MDC_CONC_GLU_ARTERIAL_WHOLEBLOOD' },
-  6: { mdc: '160204', refId: 'MDC_CONC_GLU_ARTERIAL_PLASMA' },
-  7: { mdc: '160364', refId: 'MDC_CONC_GLU_UNDETERMINED_WHOLEBLOOD' },
-  8: { mdc: '160368', refId: 'MDC_CONC_GLU_UNDETERMINED_PLASMA' },
-  9: { mdc: '160212', refId: 'MDC_CONC_GLU_ISF' },
+export const GLUCOSE_MDC_BY_SAMPLE_TYPE: Readonly<
+  Record<number, { name: string; mdc: string; refId: string }>
+> = {
+  1: { name: 'capillary-whole-blood', mdc: '160184', refId: 'MDC_CONC_GLU_CAPILLARY_WHOLEBLOOD' },
+  2: { name: 'capillary-plasma', mdc: '160188', refId: 'MDC_CONC_GLU_CAPILLARY_PLASMA' },
+  3: { name: 'venous-whole-blood', mdc: '160192', refId: 'MDC_CONC_GLU_VENOUS_WHOLEBLOOD' },
+  4: { name: 'venous-plasma', mdc: '160196', refId: 'MDC_CONC_GLU_VENOUS_PLASMA' },
+  5: { name: 'arterial-whole-blood', mdc: '160200', refId: 'MDC_CONC_GLU_ARTERIAL_WHOLEBLOOD' },
+  6: { name: 'arterial-plasma', mdc: '160204', refId: 'MDC_CONC_GLU_ARTERIAL_PLASMA' },
+  7: { name: 'undetermined-whole-blood', mdc: '160364', refId: 'MDC_CONC_GLU_UNDETERMINED_WHOLEBLOOD' },
+  8: { name: 'undetermined-plasma', mdc: '160368', refId: 'MDC_CONC_GLU_UNDETERMINED_PLASMA' },
+  9: { name: 'interstitial-fluid', mdc: '160212', refId: 'MDC_CONC_GLU_ISF' },
 };
 
 /** The entry of a kind. */

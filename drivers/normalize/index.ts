@@ -190,10 +190,7 @@ function glucoseMdc(m: Measurement): string | undefined {
   const t = m.context?.sampleType ?? m.context?.type;
   if (typeof t === 'number') return GLUCOSE_MDC_BY_SAMPLE_TYPE[t]?.mdc;
   if (typeof t === 'string') {
-    const found = Object.values(GLUCOSE_MDC_BY_SAMPLE_TYPE).find(
-      (e) => squash(e.refId.replace('MDC_CONC_GLU_', '')) === squash(t),
-    );
-    return found?.mdc;
+    return Object.values(GLUCOSE_MDC_BY_SAMPLE_TYPE).find((e) => squash(e.name) === squash(t))?.mdc;
   }
   return undefined;
 }

@@ -1,0 +1,32 @@
+/**
+ * Beurer BF600 family (also sold as BF850, Sanitas SBF72/SBF73): multi-user scale on the standard Weight
+ * Scale Service with the User Data Service — each household member is a UDS user with a consent code.
+ */
+import {
+  currentTimeProfile,
+  deviceInformationProfile,
+  userDataProfile,
+  weightScaleProfile,
+} from '../profiles/index.ts';
+import type { DriverDefinition } from './types.ts';
+
+export const beurerBf600: DriverDefinition = {
+  id: 'beurer-bf600',
+  vendor: 'Beurer',
+  model: 'BF600 (BF850, Sanitas SBF72/SBF73)',
+  generic: false,
+  description:
+    'Multi-user diagnostic scale: register each household member once (UDS Register New User), consent on every connection, set the clock through CTS.',
+  match: { ble: { services: ['181D'], localName: /^(BF600|BF850|SBF72|SBF73)/i } },
+  profiles: [weightScaleProfile, userDataProfile, currentTimeProfile, deviceInformationProfile],
+  quirks: [],
+  pairing: 'just-works',
+  sources: [
+    'oliexdev/openScale StandardWeightProfileHandler.kt (WSS + UDS consent + CTS write on connect)',
+    'openScale model table: "bf600"/"bf850" names select the standard Beurer/Sanitas handler',
+  ],
+  examples: [
+    { localName: 'BF600', serviceUuids: ['181D', '181C'] },
+    { localName: 'SBF72', serviceUuids: ['181D'] },
+  ],
+};

@@ -1,0 +1,65 @@
+/**
+ * The driver registry: every definition, lookup by id, and the advertisement matcher (a specific model
+ * definition before the generic profile driver of its service).
+ */
+import { MedgwError } from '../errors.ts';
+import { beurerBf600 } from './beurer-bf600.ts';
+import { beurerBm85 } from './beurer-bm85.ts';
+import { GENERIC_DEFINITIONS } from './generic.ts';
+import { rocheAccuChekGuide } from './roche-accu-chek-guide.ts';
+import type { Advertisement, DriverDefinition } from './types.ts';
+
+export type { Advertisement, BleMatch, DriverDefinition, Pairing } from './types.ts';
+
+/** Model definitions. Add a device: write its file and list it here (docs/adding-a-device.md). */
+export const MODEL_DEFINITIONS: readonly DriverDefinition[] = [rocheAccuChekGuide, beurerBf600, beurerBm85];
+
+export const DEFINITIONS: readonly DriverDefinition[] = [...MODEL_DEFINITIONS, ...GENERIC_DEFINITIONS];
+
+const byId = new Map(DEFINITIONS.map((d) => [d.id, d]));
+
+/** The definition with this id, or MEDGW_ERR_UNKNOWN_DRIVER. */
+export function findDefinition(id: string): DriverDefinition {
+  const d = byId.get(id);
+  if (!d) {
+    throw new MedgwError(
+      'MEDGW_ERR_UNKNOWN_DRIVER',
+      `no driver definition has the id "${id}"; known: ${DEFINITIONS.map((x) => x.id).join(', ')}`,
+    );
+  }
+  return d;
+}
+
+/** `0x1808`, `1808`, `00001808-0000-1000-8000-00805f9b34fb` → `1808`; other 128-bit UUIDs upper-cased. */
+export function shortUuid(uuid: string): string {
+  const u = uuid.trim().toLowerCase().replace(/^0x/, '');
+  const m = /^0000([0-9a-f]{4})-0000-1000-8000-00805f9b34fb$/.exec(u);
+  return (m ? m[1]! : u).toUpperCase();
+}
+
+/** Whether a definition's matcher accepts the advertisement. */
+export function matches(d: DriverDefinition, adv: Advertisement): boolean {
+  const services = new Set(adv.serviceUuids.map(shortUuid));
+  const m = d.match.ble;
+  if (!m.services.every((s) => services.has(s))) return false;
+  if (m.localName && !(adv.localName !== undefined && m.localName.test(adv.localName))) return false;
+  if (m.manufacturerId !== undefined && adv.manufacturerId !== m.manufacturerId) return false;
+  return true;
+}
+
+function specificity(d: DriverDefinition): number {
+  const m = d.match.ble;
+  return m.services.length + (m.localName ? 10 : 0) + (m.manufacturerId !== undefined ? 10 : 0);
+}
+
+/**
+ * The best definition for an advertisement: the most specific matching model definition, else the
+ * generic driver of the first advertised health service, else undefined (not a device medgw reads).
+ */
+export function matchAdvertisement(adv: Advertisement): DriverDefinition | undefined {
+  const specific = MODEL_DEFINITIONS.filter((d) => matches(d, adv)).sort(
+    (a, b) => specificity(b) - specificity(a),
+  );
+  if (specific[0]) return specific[0];
+  return GENERIC_DEFINITIONS.find((d) => matches(d, adv));
+}

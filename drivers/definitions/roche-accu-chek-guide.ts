@@ -1,0 +1,25 @@
+/**
+ * Roche Accu-Chek Guide glucometer: a standard Glucose Profile meter (records pulled through the RACP)
+ * that bonds with passkey entry — the 6-digit code is shown on the meter's display.
+ */
+import { currentTimeProfile, deviceInformationProfile, glucoseProfile } from '../profiles/index.ts';
+import type { DriverDefinition } from './types.ts';
+
+export const rocheAccuChekGuide: DriverDefinition = {
+  id: 'roche-accu-chek-guide',
+  vendor: 'Roche',
+  model: 'Accu-Chek Guide',
+  generic: false,
+  description:
+    'Glucometer; pair from the meter (Settings > Wireless > Pairing), then type the code it displays. Records are fetched through the RACP.',
+  match: { ble: { services: ['1808'], localName: /^meter\+/ } },
+  profiles: [glucoseProfile, currentTimeProfile, deviceInformationProfile],
+  quirks: [],
+  pairing: 'passkey',
+  sources: [
+    'NightscoutFoundation/xDrip#208 (standard GLS; pairing with the code the meter displays)',
+    'dotintent/react-native-ble-plx#652 (PIN prompt at bonding, RACP report all records)',
+    'advertised local name prefix "meter+" (public BLE device-name tables of telehealth SDKs)',
+  ],
+  examples: [{ localName: 'meter+06577561', serviceUuids: ['1808'] }],
+};
