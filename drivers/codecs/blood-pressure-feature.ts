@@ -1,5 +1,5 @@
 /**
- * Blood Pressure Feature 0x2A49 (BLS 1.1 §3.3, GSS "Blood Pressure Feature"): uint16 of supported
+ * Blood Pressure Feature 0x2A49 (BLS v1.1, GSS "Blood Pressure Feature"): uint16 of supported
  * features; bits 0–5 from BLS 1.0, bits 6–8 (E2E-CRC, User Data Service, User Facing Time) from BLS 1.1,
  * bits 9–15 RFU.
  */
@@ -24,7 +24,7 @@ export type BloodPressureFeatureFields = Record<(typeof FEATURES)[number], boole
 export const bloodPressureFeature: CharacteristicCodec<BloodPressureFeatureFields> = {
   uuid: '2A49',
   name: 'blood-pressure-feature',
-  spec: 'BLS 1.1 §3.3 / GSS Blood Pressure Feature (0x2A49)',
+  spec: 'BLS v1.1 / GSS Blood Pressure Feature (0x2A49)',
   quirks: ['ignore-reserved-flags'],
   decode(bytes, quirks) {
     const what = 'Blood Pressure Feature';

@@ -1,5 +1,5 @@
 /**
- * Blood Pressure Measurement 0x2A35 (BLS 1.0 §3.1, GSS "Blood Pressure Measurement"): flags, three SFLOAT
+ * Blood Pressure Measurement 0x2A35 (BLS v1.0, GSS "Blood Pressure Measurement"): flags, three SFLOAT
  * pressures in mmHg or kPa, then Time Stamp, Pulse Rate, User ID and Measurement Status as announced.
  * The same layout carries Intermediate Cuff Pressure 0x2A36 (see intermediate-cuff-pressure.ts).
  */
@@ -106,7 +106,7 @@ export function bpMeasurementBase(
 export const bloodPressureMeasurement: CharacteristicCodec<BloodPressureMeasurementFields> = {
   uuid: '2A35',
   name: 'blood-pressure-measurement',
-  spec: 'BLS 1.0 §3.1 / GSS Blood Pressure Measurement (0x2A35)',
+  spec: 'BLS v1.0 / GSS Blood Pressure Measurement (0x2A35)',
   quirks: BP_QUIRKS,
   decode(bytes, quirks) {
     return decodeBpLayout('Blood Pressure Measurement', bytes, quirks, (r) => ({

@@ -63,7 +63,7 @@ export type BpStatusFlag =
   | 'improperMeasurementPosition';
 
 /**
- * Measurement Status bits (BLS 1.0 §3.1.1.5 / GSS 0x2A35): 0 body movement, 1 cuff too loose,
+ * Measurement Status bits (BLS v1.0 / GSS 0x2A35): 0 body movement, 1 cuff too loose,
  * 2 irregular pulse, 3–4 pulse-rate range (0 in range, 1 above upper limit, 2 below lower limit, 3 RFU),
  * 5 improper measurement position, 6–15 RFU.
  */

@@ -1,5 +1,5 @@
 /**
- * Intermediate Cuff Pressure 0x2A36 (BLS 1.0 §3.2, GSS "Intermediate Cuff Pressure"): the Blood Pressure
+ * Intermediate Cuff Pressure 0x2A36 (BLS v1.0, GSS "Intermediate Cuff Pressure"): the Blood Pressure
  * Measurement layout where the first SFLOAT is the current cuff pressure and "the Diastolic and Mean
  * Arterial Pressure fields are unused" (their 4 bytes are read and ignored). Live feedback only: never final.
  */
@@ -19,7 +19,7 @@ export interface IntermediateCuffPressureFields extends BpCommonFields {
 export const intermediateCuffPressure: CharacteristicCodec<IntermediateCuffPressureFields> = {
   uuid: '2A36',
   name: 'intermediate-cuff-pressure',
-  spec: 'BLS 1.0 §3.2 / GSS Intermediate Cuff Pressure (0x2A36)',
+  spec: 'BLS v1.0 / GSS Intermediate Cuff Pressure (0x2A36)',
   quirks: BP_QUIRKS,
   decode(bytes, quirks) {
     return decodeBpLayout('Intermediate Cuff Pressure', bytes, quirks, (r) => {

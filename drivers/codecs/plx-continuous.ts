@@ -1,5 +1,5 @@
 /**
- * PLX Continuous Measurement 0x2A5F (PLXS 1.0 §3.2, GSS "PLX Continuous Measurement"): flags, SpO2PR-Normal
+ * PLX Continuous Measurement 0x2A5F (PLXS v1.0, GSS "PLX Continuous Measurement"): flags, SpO2PR-Normal
  * (SpO2 + PR SFLOAT), then SpO2PR-Fast, SpO2PR-Slow, Measurement Status (uint16), Device and Sensor
  * Status (uint24) and Pulse Amplitude Index (SFLOAT) as announced; flag bits 5–7 RFU.
  */
@@ -32,7 +32,7 @@ function pair(r: ByteReader, name: string): SpO2PR {
 export const plxContinuous: CharacteristicCodec<PlxContinuousFields> = {
   uuid: '2A5F',
   name: 'plx-continuous',
-  spec: 'PLXS 1.0 §3.2 / GSS PLX Continuous Measurement (0x2A5F)',
+  spec: 'PLXS v1.0 / GSS PLX Continuous Measurement (0x2A5F)',
   quirks: ['ignore-reserved-flags'],
   decode(bytes, quirks) {
     const what = 'PLX Continuous Measurement';

@@ -1,5 +1,5 @@
 /**
- * PLX Features 0x2A60 (PLXS 1.0 §3.3, GSS "PLX Features"): Supported Features (uint16), then Measurement
+ * PLX Features 0x2A60 (PLXS v1.0, GSS "PLX Features"): Supported Features (uint16), then Measurement
  * Status Support (uint16) if bit 0 and Device and Sensor Status Support (uint24) if bit 1; bits 8–15 RFU.
  * The support fields use the bit layout of the status fields they describe.
  */
@@ -30,7 +30,7 @@ export interface PlxFeaturesFields {
 export const plxFeatures: CharacteristicCodec<PlxFeaturesFields> = {
   uuid: '2A60',
   name: 'plx-features',
-  spec: 'PLXS 1.0 §3.3 / GSS PLX Features (0x2A60)',
+  spec: 'PLXS v1.0 / GSS PLX Features (0x2A60)',
   quirks: ['ignore-reserved-flags'],
   decode(bytes, quirks) {
     const what = 'PLX Features';

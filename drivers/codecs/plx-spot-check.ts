@@ -1,5 +1,5 @@
 /**
- * PLX Spot-Check Measurement 0x2A5E (PLXS 1.0 §3.1, GSS "PLX Spot-Check Measurement"): flags, SpO2 and
+ * PLX Spot-Check Measurement 0x2A5E (PLXS v1.0, GSS "PLX Spot-Check Measurement"): flags, SpO2 and
  * PR (SFLOAT), then Timestamp, Measurement Status (uint16), Device and Sensor Status (uint24) and Pulse
  * Amplitude Index (SFLOAT) as announced; flag bit 4 = Device Clock is Not Set; bits 5–7 RFU.
  */
@@ -28,7 +28,7 @@ export interface PlxSpotCheckFields {
 export const plxSpotCheck: CharacteristicCodec<PlxSpotCheckFields> = {
   uuid: '2A5E',
   name: 'plx-spot-check',
-  spec: 'PLXS 1.0 §3.1 / GSS PLX Spot-Check Measurement (0x2A5E)',
+  spec: 'PLXS v1.0 / GSS PLX Spot-Check Measurement (0x2A5E)',
   quirks: ['ignore-reserved-flags'],
   decode(bytes, quirks) {
     const what = 'PLX Spot-Check Measurement';

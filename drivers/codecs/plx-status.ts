@@ -1,6 +1,6 @@
 /**
  * PLX Measurement Status (uint16) and Device and Sensor Status (uint24), shared by PLX Spot-Check 0x2A5E,
- * PLX Continuous 0x2A5F and the support fields of PLX Features 0x2A60 (PLXS 1.0 §3.1.1.3–§3.1.1.4,
+ * PLX Continuous 0x2A5F and the support fields of PLX Features 0x2A60 (PLXS v1.0,
  * GSS "PLX Spot-Check Measurement").
  */
 import type { MeasurementComponent, MedNumber } from '../types.ts';

@@ -1,5 +1,5 @@
 /**
- * Temperature Measurement 0x2A1C (HTS 1.0 §3.1, GSS "Temperature Measurement"): flags, FLOAT temperature
+ * Temperature Measurement 0x2A1C (HTS v1.0, GSS "Temperature Measurement"): flags, FLOAT temperature
  * in Celsius or Fahrenheit, then Time Stamp and Temperature Type (values of 0x2A1D) as announced.
  */
 import type { CharacteristicCodec } from '../codec.ts';
@@ -8,7 +8,7 @@ import { ByteReader } from '../reader.ts';
 import type { DeviceDateTime, MedNumber } from '../types.ts';
 import { checkReservedBits, reservedValue } from './bp-status.ts';
 
-/** Temperature Type 0x2A1D values 1–9 (HTS 1.0 §3.2); 0 and 10–255 are RFU. */
+/** Temperature Type 0x2A1D values 1–9 (HTS v1.0); 0 and 10–255 are RFU. */
 export const TEMPERATURE_TYPES = [
   'armpit',
   'body',
@@ -48,7 +48,7 @@ const RESERVED_FLAGS = 0xf8;
 export const temperatureMeasurement: CharacteristicCodec<TemperatureMeasurementFields> = {
   uuid: '2A1C',
   name: 'temperature-measurement',
-  spec: 'HTS 1.0 §3.1 / GSS Temperature Measurement (0x2A1C)',
+  spec: 'HTS v1.0 / GSS Temperature Measurement (0x2A1C)',
   quirks: ['ignore-reserved-flags'],
   decode(bytes, quirks) {
     const what = 'Temperature Measurement';

@@ -1,5 +1,5 @@
 /**
- * User Control Point 0x2A9F of the User Data Service (UDS 1.0 §3.3 / UDS 1.1): requests written by the
+ * User Control Point 0x2A9F of the User Data Service (UDS v1.0 / UDS 1.1): requests written by the
  * collector and the Response Code indication, plus pure encoders for the requests the gateway sends.
  * Op codes: 0x01 Register New User (Consent Code uint16, 0..9999), 0x02 Consent (User Index uint8 +
  * Consent Code), 0x03 Delete User Data, 0x04 List All Users (UDS 1.1), 0x05 Delete User(s) (UDS 1.1,
@@ -54,7 +54,7 @@ const RESPONSE_VALUES: ReadonlyMap<number, UcpResponseValue> = new Map([
 ]);
 
 const WHAT = 'User Control Point';
-/** The largest consent code UDS allows (UDS 1.0 §3.3.2.1: 0..9999). */
+/** The largest consent code UDS allows (UDS v1.0: 0..9999). */
 export const MAX_CONSENT_CODE = 9999;
 
 function consentCode(r: ByteReader): number {
@@ -73,7 +73,7 @@ function opCode(r: ByteReader, field: string): UcpOpCode {
 export const userControlPoint: CharacteristicCodec<UserControlPointFields> = {
   uuid: '2A9F',
   name: 'user-control-point',
-  spec: 'UDS 1.0 §3.3 (User Control Point 0x2A9F), UDS 1.1 op codes 0x04–0x05',
+  spec: 'UDS v1.0 (User Control Point 0x2A9F), UDS 1.1 op codes 0x04–0x05',
   decode(bytes) {
     const r = new ByteReader(bytes, WHAT);
     const op = opCode(r, 'opCode');

@@ -1,5 +1,5 @@
 /**
- * Weight Measurement 0x2A9D (WSS 1.0 §3.2, GSS "Weight Measurement"): flags, uint16 weight with a
+ * Weight Measurement 0x2A9D (WSS v1.0, GSS "Weight Measurement"): flags, uint16 weight with a
  * resolution fixed by the unit flag (0.005 kg SI, 0.01 lb imperial), then Time Stamp, User ID and
  * BMI (0.1 kg/m²) + Height (0.001 m or 0.1 in) as announced. Weight 0xFFFF = "Measurement Unsuccessful".
  */
@@ -32,7 +32,7 @@ const UNSUCCESSFUL = 0xffff;
 export const weightMeasurement: CharacteristicCodec<WeightMeasurementFields> = {
   uuid: '2A9D',
   name: 'weight-measurement',
-  spec: 'WSS 1.0 §3.2 / GSS Weight Measurement (0x2A9D)',
+  spec: 'WSS v1.0 / GSS Weight Measurement (0x2A9D)',
   quirks: ['ignore-reserved-flags'],
   decode(bytes, quirks) {
     const what = 'Weight Measurement';

@@ -1,5 +1,5 @@
 /**
- * Weight Scale Feature 0x2A9E (WSS 1.0 §3.1, GSS "Weight Scale Feature"): uint32; bit 0 Time Stamp,
+ * Weight Scale Feature 0x2A9E (WSS v1.0, GSS "Weight Scale Feature"): uint32; bit 0 Time Stamp,
  * bit 1 Multiple Users, bit 2 BMI supported; bits 3–6 weight resolution code (0 not specified, 1–7,
  * 8–15 RFU); bits 7–9 height resolution code (0 not specified, 1–3, 4–7 RFU); bits 10–31 RFU.
  */
@@ -47,7 +47,7 @@ const HEIGHT: readonly (readonly [number, number])[] = [
 export const weightScaleFeature: CharacteristicCodec<WeightScaleFeatureFields> = {
   uuid: '2A9E',
   name: 'weight-scale-feature',
-  spec: 'WSS 1.0 §3.1 / GSS Weight Scale Feature (0x2A9E)',
+  spec: 'WSS v1.0 / GSS Weight Scale Feature (0x2A9E)',
   quirks: ['ignore-reserved-flags'],
   decode(bytes, quirks) {
     const what = 'Weight Scale Feature';
