@@ -1,0 +1,162 @@
+/**
+ * The patient page: sign in with a test identity, see the solutions you paired, withdraw consent
+ * per kind or for everything, unpair a solution, and follow every exchange. Plain HTML forms.
+ */
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { esc, page } from './html.ts';
+import { identityByLogin, identityBySub, TEST_PASSWORD } from './identities.ts';
+import { CONSENT_KINDS, type ConsentKind, KIND_LABELS } from './profiles.ts';
+import type { SandboxStore } from './store.ts';
+
+export interface PatientDeps {
+  readonly store: SandboxStore;
+  readonly revoke: (sub: string, clientId: string, kinds: ConsentKind[]) => void;
+  readonly unpair: (sub: string, clientId: string) => Promise<void>;
+}
+
+interface Session {
+  readonly sub: string;
+  readonly csrf: string;
+}
+
+type Form = Record<string, string | string[] | undefined>;
+const one = (body: Form | undefined, name: string): string => {
+  const v = body?.[name];
+  return Array.isArray(v) ? (v[0] ?? '') : (v ?? '');
+};
+
+const COOKIE = 'sbx_patient';
+
+export function registerPatientPage(app: FastifyInstance, deps: PatientDeps): void {
+  const sessions = new Map<string, Session>();
+  const { store } = deps;
+
+  const sessionOf = (req: FastifyRequest): Session | undefined => {
+    const cookie = req.headers.cookie ?? '';
+    const m = new RegExp(`(?:^|;\\s*)${COOKIE}=([A-Za-z0-9_-]+)`).exec(cookie);
+    return m?.[1] ? sessions.get(m[1]) : undefined;
+  };
+
+  const html = (reply: FastifyReply, status: number, title: string, body: string) =>
+    reply.code(status).type('text/html; charset=utf-8').send(page(title, body));
+
+  const loginPage = (error?: string) => `${error ? `<p class="error" role="alert">${esc(error)}</p>` : ''}
+<form method="post" action="/patient/login">
+<label for="login">Identifiant</label><input type="text" id="login" name="login" autocomplete="username" required>
+<label for="password">Mot de passe</label><input type="password" id="password" name="password" autocomplete="current-password" required>
+<button type="submit">Se connecter</button>
+</form>`;
+
+  app.get('/patient', async (req, reply) => {
+    const s = sessionOf(req);
+    if (!s) return html(reply, 200, 'Mon espace santé — connexion', loginPage());
+    const who = identityBySub(s.sub);
+    const csrf = `<input type="hidden" name="csrf" value="${esc(s.csrf)}">`;
+    const pairings = store.pairingsOf(s.sub);
+    const solutions = pairings.length
+      ? pairings
+          .map((p) => {
+            const c = store.clients.get(p.clientId);
+            const kinds = CONSENT_KINDS.filter((k) => p.kinds.has(k));
+            const rows = kinds
+              .map(
+                (k) => `<li>${esc(KIND_LABELS[k])}
+<form method="post" action="/patient/revoke" style="display:inline">${csrf}<input type="hidden" name="client_id" value="${esc(p.clientId)}"><input type="hidden" name="kind" value="${esc(k)}"><button type="submit">Retirer l'accord</button></form></li>`,
+              )
+              .join('\n');
+            return `<section class="solution"><h2>${esc(c?.clientName ?? p.clientId)}</h2>
+<p>OID de la solution : ${esc(c?.solutionOid ?? '')} — associée le ${esc(p.pairedAt)}</p>
+${kinds.length ? `<ul>${rows}</ul>` : '<p>Aucun accord en cours : la solution ne peut plus déposer ni lire de mesures.</p>'}
+<form method="post" action="/patient/revoke">${csrf}<input type="hidden" name="client_id" value="${esc(p.clientId)}"><input type="hidden" name="kind" value="all"><button type="submit">Retirer tous les accords</button></form>
+<form method="post" action="/patient/unpair">${csrf}<input type="hidden" name="client_id" value="${esc(p.clientId)}"><button type="submit">Dissocier la solution</button></form>
+</section>`;
+          })
+          .join('\n')
+      : '<p>Aucune solution associée.</p>';
+    const idPe = who?.idPe;
+    const exchanges = store.audit
+      .filter((a) => a.idPe === idPe)
+      .slice()
+      .reverse()
+      .map((a) => {
+        const c = a.clientId ? store.clients.get(a.clientId) : undefined;
+        const dev = a.deviceId ? store.devices.get(a.deviceId) : undefined;
+        return `<tr><td>${esc(a.at)}</td><td>${esc(a.event)}</td><td>${esc(c?.clientName ?? a.clientId ?? '')}<br>${esc(a.solutionOid ?? '')}</td><td>${esc(dev?.key ?? '')}</td><td>${esc(a.kind ?? '')}</td><td>${esc(a.status ?? '')}</td><td>${esc(a.observationId ?? a.message ?? '')}</td></tr>`;
+      })
+      .join('\n');
+    return html(
+      reply,
+      200,
+      `Mon espace santé — ${who ? `${who.firstNames[0]} ${who.birthName}` : s.sub}`,
+      `<form method="post" action="/patient/logout">${csrf}<button type="submit">Se déconnecter</button></form>
+<h2>Solutions associées</h2>
+${solutions}
+<h2>Échanges</h2>
+<table><thead><tr><th scope="col">Quand</th><th scope="col">Événement</th><th scope="col">Solution</th><th scope="col">Appareil</th><th scope="col">Mesure</th><th scope="col">Statut</th><th scope="col">Détail</th></tr></thead>
+<tbody>${exchanges}</tbody></table>`,
+    );
+  });
+
+  app.post<{ Body: Form }>('/patient/login', async (req, reply) => {
+    const id = identityByLogin(one(req.body, 'login'));
+    if (!id || one(req.body, 'password') !== TEST_PASSWORD) {
+      return html(
+        reply,
+        401,
+        'Mon espace santé — connexion',
+        loginPage('Identifiant ou mot de passe incorrect.'),
+      );
+    }
+    const sid = randomBytes(24).toString('base64url');
+    sessions.set(sid, { sub: id.sub, csrf: randomBytes(24).toString('base64url') });
+    return reply
+      .code(303)
+      .header('set-cookie', `${COOKIE}=${sid}; Path=/patient; HttpOnly; SameSite=Lax`)
+      .header('location', '/patient')
+      .send();
+  });
+
+  const guarded = (req: FastifyRequest<{ Body: Form }>, reply: FastifyReply): Session | undefined => {
+    const s = sessionOf(req);
+    if (!s || one(req.body, 'csrf') !== s.csrf) {
+      void html(
+        reply,
+        403,
+        'Refusé',
+        '<p class="error" role="alert">Session expirée : reconnectez-vous.</p>',
+      );
+      return undefined;
+    }
+    return s;
+  };
+
+  app.post<{ Body: Form }>('/patient/logout', async (req, reply) => {
+    const s = guarded(req, reply);
+    if (!s) return reply;
+    for (const [k, v] of sessions) if (v === s) sessions.delete(k);
+    return reply
+      .code(303)
+      .header('set-cookie', `${COOKIE}=; Path=/patient; Max-Age=0`)
+      .header('location', '/patient')
+      .send();
+  });
+
+  app.post<{ Body: Form }>('/patient/revoke', async (req, reply) => {
+    const s = guarded(req, reply);
+    if (!s) return reply;
+    const kind = one(req.body, 'kind');
+    const kinds = kind === 'all' ? [...CONSENT_KINDS] : CONSENT_KINDS.filter((k) => k === kind);
+    if (kinds.length === 0)
+      return html(reply, 400, 'Refusé', '<p class="error" role="alert">Type de mesure inconnu.</p>');
+    deps.revoke(s.sub, one(req.body, 'client_id'), kinds);
+    return reply.code(303).header('location', '/patient').send();
+  });
+
+  app.post<{ Body: Form }>('/patient/unpair', async (req, reply) => {
+    const s = guarded(req, reply);
+    if (!s) return reply;
+    await deps.unpair(s.sub, one(req.body, 'client_id'));
+    return reply.code(303).header('location', '/patient').send();
+  });
+}

@@ -1,0 +1,344 @@
+/**
+ * The checks of `POST /fhir`, in the order docs/sandbox.md lists them, with the exact answers of the
+ * MES "API Mesures" specification v1.5.2 §2.2.8 (error codes and the OperationOutcome table).
+ */
+import { structuralIssues } from './fhir-structure.ts';
+import {
+  BP_DIASTOLIC,
+  BP_SYSTOLIC,
+  type CodeRule,
+  type ConsentKind,
+  codeRule,
+  LOINC,
+  MDC,
+  MOMENT_EXTENSIONS,
+  NUMBER_OF_DAYS_EXTENSIONS,
+  OBSERVATION_CATEGORY,
+  PHD_DEVICE_PROFILE,
+  type ProfileGeneration,
+  profileKind,
+  UCUM,
+} from './profiles.ts';
+
+export type IssueType =
+  | 'invalid'
+  | 'value'
+  | 'not-supported'
+  | 'incomplete'
+  | 'structure'
+  | 'forbidden'
+  | 'security';
+
+/** One refused request: HTTP status, OperationOutcome details.text, diagnostics, issue code. */
+export class Refusal {
+  constructor(
+    readonly status: number,
+    readonly text: string,
+    readonly diagnostics: string,
+    readonly code: IssueType,
+    readonly more: readonly { diagnostics: string; expression?: string }[] = [],
+  ) {}
+
+  outcome(): Record<string, unknown> {
+    return {
+      resourceType: 'OperationOutcome',
+      issue: [
+        { severity: 'error', code: this.code, details: { text: this.text }, diagnostics: this.diagnostics },
+        ...this.more.map((m) => ({
+          severity: 'error',
+          code: this.code,
+          details: { text: this.text },
+          diagnostics: m.diagnostics,
+          ...(m.expression ? { expression: [m.expression] } : {}),
+        })),
+      ],
+    };
+  }
+}
+
+// MES API Mesures v1.5.2 §2.2.8, "Codes d'erreur" and "Liste des erreurs de validation".
+export const MSG = {
+  idToken: 'HTTP code 400 : Bad request -> The ID_TOKEN value is not valid (invalid JWT)',
+  idPe: 'idPe requested do not match authorized idPe.',
+  consent: 'Consent not given, access refused.',
+  noBundle: 'No bundle provided.',
+  oidConflict:
+    'HTTP code 409 :OID conflict between the one from id_token and the one in the system -> OID different between id_token and ecosystem',
+  bundleNotValid: 'Bundle not valid.',
+  linkNotValid: 'Observation and Device link not valid.',
+  observationNotValid: 'Observation resource not valid.',
+  deviceNotValid: 'Device resource not valid.',
+  oneObservation: 'Bundle must contains one observation creation (POST)',
+  ifNoneExist: 'Device request must have a valid IfNoneExist attribute : identifier=urn:oid:<OID>',
+  deviceRefMandatory: 'Observation.device.reference is mandatory.',
+  notLinked: 'Observation and device not linked by id (Observation.device.reference <-> Device.id)',
+  obsProfile: 'Observation must provide meta.profile value.',
+  valueQuantity: 'Observation value quantity not provided.',
+  bmi: 'Bmi observation cannot be created.',
+  subject: 'Observation.subject.identifier is mandatory.',
+  momentMandatory: 'Observation.extension.moment is mandatory.',
+  daysForbidden: 'Observation.extension.numberOfDays cannot be added.',
+  momentForbidden: 'Observation.extension.moment cannot be added.',
+  daysMandatory: 'Observation.extension.numberOfDays is mandatory.',
+  deviceProfile: 'Device must provide meta.profile value.',
+} as const;
+
+export const sourceMsg = (oid: string): string =>
+  `Solution oid contains in Observation.meta.source don't belong to root editor oid (${oid}).`;
+export const notAcceptable = (type: string, method: string): string =>
+  `Resource of type ${type} is not acceptable with method ${method}.`;
+
+// MES API Mesures v1.5.2 §2.2.8: the published ifNoneExist pattern is Java syntax, where
+// `[.[0-9]+]` is a class union; its JavaScript equivalent, matched on the whole value:
+const IF_NONE_EXIST = /^identifier=urn:oid:([0-9]+[.0-9+]+)\|([a-zA-Z0-9]+[-a-zA-Z0-9+]+)$/;
+
+type Json = Record<string, unknown>;
+
+export interface TransactionContext {
+  readonly solutionOid: string;
+  readonly pairingOid: string;
+  readonly idPe: string;
+  readonly generations: readonly ProfileGeneration[];
+  readonly consented: ReadonlySet<ConsentKind>;
+}
+
+export interface AcceptedTransaction {
+  readonly observation: Json;
+  readonly kind: ConsentKind;
+  readonly code: string;
+  readonly effectiveMs: number;
+  readonly device?: { readonly resource: Json; readonly key: string };
+}
+
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+const obsRefusal = (diag: string, code: IssueType = 'invalid'): Refusal =>
+  new Refusal(422, MSG.observationNotValid, diag, code);
+const profileRule = (diag: string): Refusal => obsRefusal(`Profile rule: ${diag}`, 'invalid');
+
+/** Runs every check; returns what to store or throws the Refusal the national side would answer. */
+export function checkTransaction(body: unknown, ctx: TransactionContext): AcceptedTransaction {
+  if (!isObj(body) || Object.keys(body).length === 0)
+    throw new Refusal(400, MSG.noBundle, MSG.noBundle, 'invalid');
+  if (body.resourceType !== 'Bundle' || body.type !== 'transaction') {
+    throw new Refusal(422, MSG.bundleNotValid, 'Bundle.type must be transaction.', 'invalid');
+  }
+  const structure = structuralIssues(body);
+  if (structure.length > 0) {
+    const [first, ...rest] = structure.map((i) => ({
+      diagnostics: `${i.text}${i.path ? ` (${i.path})` : ''}`,
+      expression: i.path,
+    }));
+    throw new Refusal(422, MSG.bundleNotValid, first?.diagnostics ?? 'invalid', 'structure', rest);
+  }
+
+  let observationEntry: Json | undefined;
+  let observationCount = 0;
+  let deviceEntry: Json | undefined;
+  for (const e of arr(body.entry)) {
+    const entry = isObj(e) ? e : {};
+    const resource = isObj(entry.resource) ? entry.resource : {};
+    const request = isObj(entry.request) ? entry.request : {};
+    const type = str(resource.resourceType) ?? '';
+    const method = str(request.method) ?? '';
+    if ((type !== 'Observation' && type !== 'Device') || method !== 'POST' || request.url !== type) {
+      throw new Refusal(422, MSG.bundleNotValid, notAcceptable(type, method), 'not-supported');
+    }
+    if (type === 'Observation') {
+      observationCount += 1;
+      observationEntry = entry;
+    } else if (deviceEntry) {
+      throw new Refusal(422, MSG.bundleNotValid, notAcceptable(type, method), 'not-supported');
+    } else {
+      deviceEntry = entry;
+    }
+  }
+  if (observationCount !== 1 || !observationEntry) {
+    throw new Refusal(422, MSG.bundleNotValid, MSG.oneObservation, 'invalid');
+  }
+  if (!str(observationEntry.fullUrl)) {
+    throw new Refusal(
+      422,
+      MSG.bundleNotValid,
+      'Bundle.entry.fullUrl is mandatory for the Observation.',
+      'invalid',
+    );
+  }
+
+  const device = deviceEntry ? checkDevice(deviceEntry) : undefined;
+  const obs = observationEntry.resource as Json;
+  const meta = isObj(obs.meta) ? obs.meta : {};
+  const profiles = arr(meta.profile).filter((p): p is string => typeof p === 'string');
+  if (profiles.length === 0) throw obsRefusal(MSG.obsProfile);
+
+  const ref = isObj(obs.device) ? str(obs.device.reference) : undefined;
+  if (device) {
+    if (!ref) throw new Refusal(422, MSG.linkNotValid, MSG.deviceRefMandatory, 'invalid');
+    if (ref !== `Device/${str(device.resource.id) ?? ''}`) {
+      throw new Refusal(422, MSG.linkNotValid, MSG.notLinked, 'invalid');
+    }
+  } else if (ref) {
+    throw new Refusal(422, MSG.linkNotValid, MSG.notLinked, 'invalid');
+  }
+
+  const subject = isObj(obs.subject) ? obs.subject : {};
+  const ident = isObj(subject.identifier) ? subject.identifier : undefined;
+  if (!ident || !str(ident.system) || !str(ident.value)) throw obsRefusal(MSG.subject);
+  if (ident.system !== `urn:oid:${ctx.pairingOid}` || ident.value !== ctx.idPe) {
+    throw new Refusal(403, MSG.idPe, MSG.idPe, 'forbidden');
+  }
+
+  const source = str(meta.source);
+  if (source !== undefined) {
+    const oid = source.startsWith('urn:oid:') ? source.slice('urn:oid:'.length) : source;
+    if (oid !== ctx.solutionOid && !oid.startsWith(`${ctx.solutionOid}.`)) {
+      throw obsRefusal(sourceMsg(ctx.solutionOid), 'value');
+    }
+  }
+
+  const codings = isObj(obs.code) ? arr(obs.code.coding).filter(isObj) : [];
+  const coded = codings
+    .map((c) => ({ system: str(c.system), code: str(c.code) ?? '' }))
+    .map((c) => ({ ...c, rule: codeRule(c.code) }))
+    .find((c) => c.rule && (c.rule.system === undefined || c.rule.system === c.system));
+  const profileKinds = profiles.map((p) => profileKind(p, ctx.generations));
+  if (coded?.rule?.kind === 'bmi' || profileKinds.some((p) => p?.kind === 'bmi')) {
+    throw obsRefusal(MSG.bmi, 'not-supported');
+  }
+  const profile = profileKinds.find((p) => p !== undefined);
+  if (!profile) {
+    throw profileRule(
+      `meta.profile (${profiles.join(', ')}) names no measurement profile this service accepts.`,
+    );
+  }
+  if (!coded?.rule) {
+    throw profileRule(`code.coding has no code of the ${profile.kind} profile (LOINC ${LOINC}).`);
+  }
+  const rule = coded.rule;
+  if (rule.kind !== profile.kind) {
+    throw profileRule(
+      `code ${coded.code} is a ${rule.kind} code but meta.profile is the ${profile.kind} profile.`,
+    );
+  }
+  const kind = rule.kind as ConsentKind;
+
+  const vital = arr(obs.category)
+    .filter(isObj)
+    .some((c) =>
+      arr(c.coding)
+        .filter(isObj)
+        .some((k) => k.system === OBSERVATION_CATEGORY && k.code === 'vital-signs'),
+    );
+  if (!vital) throw profileRule(`category must hold ${OBSERVATION_CATEGORY}#vital-signs.`);
+  const effective = str(obs.effectiveDateTime);
+  if (!effective || !/T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(effective)) {
+    throw profileRule('effectiveDateTime is mandatory, with a time and a time zone.');
+  }
+  const effectiveMs = Date.parse(effective);
+  if (Number.isNaN(effectiveMs)) throw profileRule('effectiveDateTime is not a valid date.');
+
+  if (!ctx.consented.has(kind)) throw new Refusal(403, MSG.consent, MSG.consent, 'forbidden');
+
+  checkValue(obs, kind, rule);
+  if (kind === 'glucose' && rule.glucose) checkGlucoseExtensions(obs, rule.glucose);
+
+  return { observation: obs, kind, code: coded.code, effectiveMs, ...(device ? { device } : {}) };
+}
+
+function checkDevice(entry: Json): { resource: Json; key: string } {
+  const resource = entry.resource as Json;
+  const request = entry.request as Json;
+  const ifNoneExist = str(request.ifNoneExist) ?? '';
+  const m = IF_NONE_EXIST.exec(ifNoneExist);
+  const key = m ? `urn:oid:${m[1]}|${m[2]}` : '';
+  const identifiers = arr(resource.identifier)
+    .filter(isObj)
+    .map((i) => `${str(i.system) ?? ''}|${str(i.value) ?? ''}`);
+  if (!m || !identifiers.includes(key))
+    throw new Refusal(422, MSG.bundleNotValid, MSG.ifNoneExist, 'invalid');
+  const meta = isObj(resource.meta) ? resource.meta : {};
+  const profiles = arr(meta.profile);
+  if (profiles.length === 0) throw new Refusal(422, MSG.deviceNotValid, MSG.deviceProfile, 'invalid');
+  if (!profiles.includes(PHD_DEVICE_PROFILE)) {
+    throw new Refusal(
+      422,
+      MSG.deviceNotValid,
+      `Profile rule: Device meta.profile must be ${PHD_DEVICE_PROFILE}.`,
+      'invalid',
+    );
+  }
+  // PhdDevice: type is always MDC_MOC_VMS_MDS_SIMP (65573), HL7 PHD IG PhdDevice profile.
+  const type = isObj(resource.type) ? arr(resource.type.coding).filter(isObj) : [];
+  if (!type.some((c) => c.system === MDC && c.code === '65573')) {
+    throw new Refusal(422, MSG.deviceNotValid, `Profile rule: Device.type must be ${MDC}#65573.`, 'invalid');
+  }
+  if (!str(resource.id)) {
+    throw new Refusal(
+      422,
+      MSG.deviceNotValid,
+      'Profile rule: Device.id is mandatory (the Observation refers to it).',
+      'invalid',
+    );
+  }
+  return { resource, key };
+}
+
+function quantityOk(q: unknown, units: readonly string[]): 'ok' | 'missing' | string {
+  if (!isObj(q) || typeof q.value !== 'number') return 'missing';
+  if (q.system !== UCUM || typeof q.code !== 'string' || !units.includes(q.code)) {
+    return `valueQuantity must be in UCUM (${UCUM}) with code ${units.join(' or ')}.`;
+  }
+  return 'ok';
+}
+
+function checkValue(obs: Json, kind: ConsentKind, rule: CodeRule): void {
+  if (kind === 'blood-pressure') {
+    // mesures-fr-observation-bp: value[x] forbidden, systolic 8480-6 and diastolic 8462-4 components.
+    if (obs.valueQuantity !== undefined)
+      throw profileRule('blood pressure carries its values in component, not value[x].');
+    const comps = arr(obs.component).filter(isObj);
+    for (const code of [BP_SYSTOLIC, BP_DIASTOLIC]) {
+      const comp = comps.find((c) =>
+        arr(isObj(c.code) ? c.code.coding : [])
+          .filter(isObj)
+          .some((k) => k.system === LOINC && k.code === code),
+      );
+      const r = quantityOk(comp?.valueQuantity, rule.units);
+      if (r === 'missing') throw obsRefusal(MSG.valueQuantity, 'value');
+      if (r !== 'ok') throw profileRule(`component ${code}: ${r}`);
+    }
+    return;
+  }
+  const r = quantityOk(obs.valueQuantity, rule.units);
+  if (r === 'missing') throw obsRefusal(MSG.valueQuantity, 'value');
+  if (r !== 'ok') throw profileRule(r);
+}
+
+function hasExtension(obs: Json, urls: readonly string[]): Json | undefined {
+  return arr(obs.extension)
+    .filter(isObj)
+    .find((e) => typeof e.url === 'string' && urls.includes(e.url));
+}
+
+function checkGlucoseExtensions(obs: Json, indicator: NonNullable<CodeRule['glucose']>): void {
+  const moment = hasExtension(obs, MOMENT_EXTENSIONS);
+  const days = hasExtension(obs, NUMBER_OF_DAYS_EXTENSIONS);
+  // MES API Mesures v1.5.2 §2.2.6: blood glucose needs the moment; HbA1c neither; the others need days.
+  const needMoment = indicator === 'blood';
+  const needDays = indicator === 'interstitial' || indicator === 'management-index';
+  if (needMoment && !moment) throw obsRefusal(MSG.momentMandatory, 'incomplete');
+  if (!needMoment && moment) throw obsRefusal(MSG.momentForbidden);
+  if (needDays && !days) throw obsRefusal(MSG.daysMandatory, 'incomplete');
+  if (!needDays && days) throw obsRefusal(MSG.daysForbidden);
+  if (moment) {
+    // mesures-moment-of-measurement: valueCodeableConcept, coding ..1 with system and code.
+    const cc = isObj(moment.valueCodeableConcept)
+      ? arr(moment.valueCodeableConcept.coding).filter(isObj)
+      : [];
+    if (cc.length !== 1 || !str(cc[0]?.system) || !str(cc[0]?.code)) {
+      throw profileRule('the moment extension needs valueCodeableConcept with one coding (system and code).');
+    }
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The sandbox's state, all in memory: registered clients, pairings with consent per kind, received
+ * Observations and Devices, and the audit trail (never measured values).
+ */
+import type { ConsentKind } from './profiles.ts';
+
+export interface ClientRecord {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly clientName: string;
+  readonly redirectUris: readonly string[];
+  readonly applicationType: 'web' | 'native';
+  solutionOid: string;
+}
+
+export interface Pairing {
+  readonly sub: string;
+  readonly clientId: string;
+  kinds: Set<ConsentKind>;
+  pairedAt: string;
+  readonly grantIds: Set<string>;
+}
+
+export interface StoredObservation {
+  readonly id: string;
+  readonly receivedAt: string;
+  readonly clientId: string;
+  readonly solutionOid: string;
+  readonly idPe: string;
+  readonly sub: string;
+  readonly kind: string;
+  readonly code: string;
+  /** `system|value` of the first Observation.identifier, when there is one. */
+  readonly identifier: string | undefined;
+  readonly deviceId: string | undefined;
+  /** The id of an earlier Observation with the same identifier (the national side does not deduplicate). */
+  readonly duplicateOf: string | undefined;
+  /** epoch ms of effectiveDateTime, for search. */
+  readonly effectiveMs: number;
+  readonly resource: Record<string, unknown>;
+}
+
+export interface StoredDevice {
+  readonly id: string;
+  /** `system|value` from ifNoneExist. */
+  readonly key: string;
+  readonly createdAt: string;
+  readonly clientId: string;
+  readonly resource: Record<string, unknown>;
+}
+
+export type AuditEvent =
+  | 'pairing'
+  | 'consent'
+  | 'consent.revoked'
+  | 'unpaired'
+  | 'observation.created'
+  | 'observation.refused'
+  | 'search';
+
+export interface AuditEntry {
+  readonly at: string;
+  readonly event: AuditEvent;
+  readonly clientId?: string;
+  readonly solutionOid?: string;
+  readonly idPe?: string;
+  readonly kind?: string;
+  readonly status?: number;
+  readonly message?: string;
+  readonly observationId?: string;
+  readonly deviceId?: string;
+}
+
+export class SandboxStore {
+  readonly clients = new Map<string, ClientRecord>();
+  readonly pairings = new Map<string, Pairing>();
+  readonly observations: StoredObservation[] = [];
+  readonly devices = new Map<string, StoredDevice>();
+  readonly audit: AuditEntry[] = [];
+
+  pairing(sub: string, clientId: string): Pairing | undefined {
+    return this.pairings.get(`${sub} ${clientId}`);
+  }
+
+  setPairing(p: Pairing): void {
+    this.pairings.set(`${p.sub} ${p.clientId}`, p);
+  }
+
+  removePairing(sub: string, clientId: string): Pairing | undefined {
+    const p = this.pairing(sub, clientId);
+    this.pairings.delete(`${sub} ${clientId}`);
+    return p;
+  }
+
+  pairingsOf(sub: string): Pairing[] {
+    return [...this.pairings.values()].filter((p) => p.sub === sub);
+  }
+
+  deviceByKey(key: string): StoredDevice | undefined {
+    for (const d of this.devices.values()) if (d.key === key) return d;
+    return undefined;
+  }
+}
