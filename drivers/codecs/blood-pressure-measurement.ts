@@ -62,6 +62,7 @@ export function decodeBpLayout<P extends object>(
   const unit: PressureUnit = flags & 0x01 ? 'kPa' : 'mm[Hg]';
   const p = pressures(r);
   const bigEndian = quirks?.has(QUIRK_PULSE_STATUS_BIG_ENDIAN) ?? false;
+  // Field order follows the frame: flags, unit, pressures, then the optional fields.
   const out: {
     flags: number;
     unit: PressureUnit;
@@ -69,7 +70,7 @@ export function decodeBpLayout<P extends object>(
     pulseRate?: MedNumber;
     userId?: number;
     measurementStatus?: BpStatusFlag[];
-  } = { flags, unit };
+  } & P = { flags, unit, ...p };
   if (flags & 0x02) out.timeStamp = r.dateTime('timeStamp');
   if (flags & 0x04) {
     // Beurer BM85 (derdilla/blood-pressure-monitor-fl ble_measurement_data_test.dart): pulse `00 3F` = 63.
@@ -81,7 +82,7 @@ export function decodeBpLayout<P extends object>(
     out.measurementStatus = decodeBpStatus(what, status, quirks);
   }
   r.end();
-  return { ...out, ...p };
+  return out;
 }
 
 /** Pulse rate, time, user and status of either blood-pressure characteristic, as a Measurement skeleton. */
