@@ -11,6 +11,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: 'decode a GATT value or an MQTT payload and print the reading it carries',
     load: () => import('./commands/decode.ts'),
   },
+  sandbox: {
+    summary: 'run the local Mon espace santé sandbox (pairing, consent, measurements API)',
+    load: () => import('./commands/sandbox.ts'),
+  },
 };
 
 function help(): string {

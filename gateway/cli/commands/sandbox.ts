@@ -1,0 +1,70 @@
+/**
+ * `medgw sandbox [--port 8090] [--host 127.0.0.1]`: runs the Mon espace santé sandbox until SIGINT or
+ * SIGTERM and prints how to use it (docs/sandbox.md).
+ */
+import { parseArgs } from 'node:util';
+import { MedgwError } from '../../../drivers/errors.ts';
+import {
+  createSandbox,
+  GATEWAY_CLIENT_ID,
+  GATEWAY_CLIENT_SECRET,
+  TEST_IDENTITIES,
+} from '../../../simulators/sandbox/index.ts';
+import type { CommandIo } from '../command.ts';
+
+const USAGE = `usage: medgw sandbox [--port <port>] [--host <address>]
+
+Runs the local Mon espace santé sandbox (OpenID provider, measurements API, patient page).
+  --port   TCP port (default 8090; 0 picks a free one)
+  --host   address to listen on (default 127.0.0.1)
+See docs/sandbox.md.
+`;
+
+export async function run(args: string[], io: CommandIo): Promise<number> {
+  let values: { port?: string; host?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
+  } catch (e) {
+    throw new MedgwError('MEDGW_ERR_USAGE', `${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+  }
+  if (values.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  const port = values.port === undefined ? 8090 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new MedgwError(
+      'MEDGW_ERR_USAGE',
+      `--port must be a TCP port number (0-65535), got "${values.port}"`,
+    );
+  }
+  const sandbox = await createSandbox({ port, host: values.host ?? '127.0.0.1' });
+  io.stdout.write(
+    [
+      `medgw sandbox listening on ${sandbox.url}`,
+      `  OpenID issuer     ${sandbox.issuer}  (discovery: ${sandbox.issuer}/.well-known/openid-configuration)`,
+      `  measurements API  ${sandbox.url}/fhir  (ID token in header ${sandbox.idTokenHeader})`,
+      `  patient page      ${sandbox.url}/patient`,
+      `  device code page  ${sandbox.issuer}/device`,
+      `  gateway client    ${GATEWAY_CLIENT_ID} / ${GATEWAY_CLIENT_SECRET} (test secret)`,
+      `  test identities   ${TEST_IDENTITIES.map((i) => i.login).join(', ')} (password: sandbox)`,
+      '',
+    ].join('\n'),
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await sandbox.close();
+  io.stdout.write('medgw sandbox stopped\n');
+  return 0;
+}
