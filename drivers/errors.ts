@@ -188,6 +188,11 @@ export const ERROR_CATALOGUE = {
     message: 'A component failed to start; the components already started were stopped again.',
     hint: 'Read the cause in the message (often a port in use or a missing device); fix it and start again.',
   },
+  MEDGW_ERR_INTERNAL: {
+    area: 'gateway',
+    message: 'An unexpected failure happened inside the gateway.',
+    hint: 'Look for the matching line in the gateway log (it carries the cause); report it with that line.',
+  },
   MEDGW_ERR_ADMIN_UNREACHABLE: {
     area: 'gateway',
     message: 'The gateway holding this data directory does not answer on its admin API.',

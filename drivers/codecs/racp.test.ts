@@ -8,6 +8,7 @@ import {
   type RacpOperator,
   type RacpRequest,
   type RacpRequestOpCode,
+  racpReportAfter,
 } from './racp.ts';
 
 const hex = (r: RacpRequest) => toHex(encodeRacpRequest(r));
@@ -42,6 +43,14 @@ describe('Record Access Control Point 0x2A52 encoder', () => {
         filter: { type: 'sequence-number', minimum: 5, maximum: 300 },
       }),
     ).toBe('01040105002c01');
+  });
+
+  it('asks for the records after a cursor, or for all of them without one', () => {
+    expect(toHex(racpReportAfter(undefined))).toBe('0101');
+    expect(toHex(racpReportAfter(9))).toBe('0103010a00');
+    expect(toHex(racpReportAfter(0xfffe))).toBe('010301ffff');
+    expect(toHex(racpReportAfter(0xffff))).toBe('0101');
+    expect(() => racpReportAfter(-1)).toThrow(expect.objectContaining({ code: 'MEDGW_ERR_RACP_INVALID' }));
   });
 
   it('encodes a user-facing-time range as two Date Time operands', () => {

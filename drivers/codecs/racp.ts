@@ -244,6 +244,23 @@ export function encodeRacpRequest(request: RacpRequest): Uint8Array {
   return Uint8Array.from(bytes);
 }
 
+/**
+ * The request that fetches the records after a stored cursor (the last sequence number committed):
+ * `01 03 01 <n+1>` (GLS collector procedure), or report all when there is no cursor yet or the
+ * sequence number space is exhausted (0xFFFF: the meter wraps; re-sent records collapse by reading id).
+ */
+export function racpReportAfter(lastSequence: number | undefined): Uint8Array {
+  if (lastSequence === undefined || lastSequence === 0xffff) {
+    return encodeRacpRequest({ op: 'report-stored-records', operator: 'all-records' });
+  }
+  u16(lastSequence, 'the cursor');
+  return encodeRacpRequest({
+    op: 'report-stored-records',
+    operator: 'greater-than-or-equal-to',
+    filter: { type: 'sequence-number', minimum: lastSequence + 1 },
+  });
+}
+
 export const racp: CharacteristicCodec<RacpFields> = {
   uuid: '2A52',
   name: 'record-access-control-point',
