@@ -70,3 +70,15 @@ describe('FLOAT', () => {
     expect(decodeFloat(0xfe000eb0)).toEqual({ mantissa: 3760, exponent: -2, value: 37.6 });
   });
 });
+
+describe('decimal', () => {
+  it('handles every FLOAT exponent, including those below −100', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -8388605, max: 8388605 }), fc.integer({ min: -128, max: 127 }), (m, e) => {
+        const d = decodeFloat(encodeFloat(m, e));
+        expect(isAbsent(d)).toBe(false);
+        expect(d).toMatchObject({ mantissa: m, exponent: e, value: Number(`${m}e${e}`) });
+      }),
+    );
+  });
+});

@@ -26,8 +26,9 @@ const FLOAT_SPECIAL: ReadonlyMap<number, DataAbsentReason> = new Map([
 
 /** Builds a decimal from mantissa and exponent, with the plain value rounded to the exponent's digits. */
 export function decimal(mantissa: number, exponent: number): DecimalValue {
-  const raw = mantissa * 10 ** exponent;
-  const value = exponent < 0 ? Number(raw.toFixed(-exponent)) : raw;
+  // Parsing the decimal text gives the nearest double to the exact decimal (37.6, not 37.60000000000001),
+  // for any exponent an IEEE 11073 FLOAT can carry (−128…127).
+  const value = Number(`${mantissa}e${exponent}`);
   return { mantissa, exponent, value };
 }
 
