@@ -31,17 +31,6 @@ export interface TemperatureMeasurementFields {
   readonly temperatureType?: TemperatureType;
 }
 
-/**
- * FLOAT temperature. The shared decimal helper rounds with `toFixed`, which stops at 100 digits: an exponent
- * below −100 (never a real thermometer, but possible bytes) keeps the plain product instead of throwing.
- */
-function temperatureFloat(raw: number): MedNumber {
-  const exponent = (raw >> 24) | 0; // int8 from the top byte
-  if (exponent >= -100) return decodeFloat(raw);
-  const mantissa = ((raw & 0x00ffffff) << 8) >> 8;
-  return { mantissa, exponent, value: Number(`${mantissa}e${exponent}`) };
-}
-
 /** Flag bits 3–7 are RFU (GSS 0x2A1C). */
 const RESERVED_FLAGS = 0xf8;
 
@@ -61,7 +50,7 @@ export const temperatureMeasurement: CharacteristicCodec<TemperatureMeasurementF
       unit: 'Cel' | '[degF]';
       timeStamp?: DeviceDateTime;
       temperatureType?: TemperatureType;
-    } = { flags, temperature: temperatureFloat(r.u32('temperature')), unit: flags & 0x01 ? '[degF]' : 'Cel' };
+    } = { flags, temperature: decodeFloat(r.u32('temperature')), unit: flags & 0x01 ? '[degF]' : 'Cel' };
     if (flags & 0x02) out.timeStamp = r.dateTime('timeStamp');
     if (flags & 0x04) {
       const code = r.u8('temperatureType');
