@@ -127,6 +127,7 @@ export function toCanonical(what: string, v: DecimalValue, unit: string, canonic
     );
   }
   const sourceDecimals = Math.max(0, -v.exponent);
+  if (rule === identity) return { value: v.value, decimals: sourceDecimals };
   // value = mantissa × 10^exponent, as a fraction num/den
   let num = BigInt(v.mantissa) * 10n ** BigInt(Math.max(v.exponent, 0));
   const den0 = 10n ** BigInt(Math.max(-v.exponent, 0));

@@ -1,0 +1,23 @@
+/**
+ * `npm run bench`: runs every benchmark, prints its figures and merges its rows into bench/results.json
+ * (by name: rows of other benchmarks stay). Not part of `npm test`. Add a benchmark: a module returning
+ * rows, listed in BENCHES.
+ */
+import { decodeBench } from './decode.ts';
+import { type BenchRow, writeRows } from './results.ts';
+
+const BENCHES: { name: string; run: () => BenchRow[] | Promise<BenchRow[]> }[] = [
+  { name: 'decode', run: () => decodeBench() },
+];
+
+const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+for (const bench of BENCHES) {
+  if (only.length > 0 && !only.includes(bench.name)) continue;
+  const rows = await bench.run();
+  for (const r of rows) {
+    const ref = r.reference ? `  vs ${r.reference.name}: ${r.reference.value}  ratio ${r.ratio}` : '';
+    console.log(`${r.name.padEnd(24)} ${String(r.value).padStart(10)} ${r.unit}${ref}`);
+  }
+  writeRows(rows);
+}
+console.log('results merged into bench/results.json');
