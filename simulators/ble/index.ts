@@ -1,5 +1,6 @@
 /** The BLE simulators: virtual radio, simulated peripherals, their encoders and faults. */
 export { BLS, type BloodPressureRecord, encodeBloodPressure, mmHgToKpa, SimCuff } from './cuff.ts';
+export { createDemoBench, DEMO_ADDRESSES, type DemoBench } from './demo.ts';
 export { ByteWriter, floatRaw, type SimNumber, type SpecialValue, sfloatRaw, simValue } from './encode.ts';
 export type { SimFaults } from './faults.ts';
 export {

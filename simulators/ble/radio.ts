@@ -25,11 +25,18 @@ export interface VirtualRadioOptions {
   now?: () => number;
   /** The central's own address, reported through `addressChange`. */
   centralAddress?: string;
+  /**
+   * When set, advertising peripherals are seen again every this many ms by a central scanning with
+   * `allowDuplicates` (as real devices advertise every 20 ms - 10 s). Without it, a peripheral is seen
+   * when the scan starts, when it is added and whenever it starts advertising again.
+   */
+  advertisingIntervalMs?: number;
 }
 
 export class VirtualRadio {
   readonly now: () => number;
   readonly centralAddress: string;
+  readonly advertisingIntervalMs: number | undefined;
   private readonly devices = new Map<string, SimPeripheral>();
   private readonly centrals = new Set<VirtualBindings>();
   private on = true;
@@ -37,6 +44,7 @@ export class VirtualRadio {
   constructor(options: VirtualRadioOptions = {}) {
     this.now = options.now ?? Date.now;
     this.centralAddress = options.centralAddress ?? '00:1a:7d:da:71:13';
+    this.advertisingIntervalMs = options.advertisingIntervalMs;
   }
 
   /** Puts a simulated peripheral in range; it advertises at once. */
@@ -119,6 +127,7 @@ export class VirtualBindings extends EventEmitter {
   private started = false;
   private scanning = false;
   private scanFilter: string[] = [];
+  private repeat: NodeJS.Timeout | undefined;
   private readonly links = new Map<string, Link>();
   private readonly queue: Event[] = [];
   private flushing = false;
@@ -153,6 +162,7 @@ export class VirtualBindings extends EventEmitter {
 
   stop(): void {
     this.scanning = false;
+    this.stopRepeat();
     for (const id of [...this.links.keys()]) this.dropLink(id, HCI_REASON.LOCAL_HOST_TERMINATED);
   }
 
@@ -164,6 +174,7 @@ export class VirtualBindings extends EventEmitter {
   adapterState(state: 'poweredOn' | 'poweredOff'): void {
     if (state === 'poweredOff') {
       for (const id of [...this.links.keys()]) this.dropLink(id, HCI_REASON.LOCAL_HOST_TERMINATED);
+      this.stopRepeat();
       if (this.scanning) {
         this.scanning = false;
         this.post(() => this.emit('scanStop'));
@@ -183,20 +194,34 @@ export class VirtualBindings extends EventEmitter {
   }
 
   // ------------------------------------------------------------------ scanning
-  startScanning(serviceUuids?: string[], _allowDuplicates?: boolean): void {
+  startScanning(serviceUuids?: string[], allowDuplicates?: boolean): void {
     if (!this.radio.powered) {
       this.post(() => this.emit('scanStop'));
       return;
     }
     this.scanning = true;
     this.scanFilter = (serviceUuids ?? []).map((u) => u.toLowerCase());
-    this.post(() => this.emit('scanStart', false));
+    this.post(() => this.emit('scanStart', !allowDuplicates));
     for (const p of this.radio.peripherals()) this.seeAdvertisement(p);
+    this.stopRepeat();
+    const every = this.radio.advertisingIntervalMs;
+    if (allowDuplicates && every !== undefined && every > 0) {
+      this.repeat = setInterval(() => {
+        for (const p of this.radio.peripherals()) this.seeAdvertisement(p);
+      }, every);
+      this.repeat.unref();
+    }
   }
 
   stopScanning(): void {
     this.scanning = false;
+    this.stopRepeat();
     this.post(() => this.emit('scanStop'));
+  }
+
+  private stopRepeat(): void {
+    if (this.repeat) clearInterval(this.repeat);
+    this.repeat = undefined;
   }
 
   /** Called by the radio when a peripheral advertises. Applies the scan filter like the HCI bindings. */

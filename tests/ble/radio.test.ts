@@ -222,3 +222,20 @@ describe('virtual radio under noble', () => {
     await expect(p.connectAsync()).rejects.toMatchObject({ code: 'MEDGW_ERR_BLE_UNREACHABLE' });
   });
 });
+
+describe('demo bench and periodic advertising', () => {
+  it('puts five devices in range and re-advertises them to a scan that allows duplicates', async () => {
+    const { createDemoBench } = await import('../../simulators/ble/demo.ts');
+    const bench = createDemoBench({ advertisingIntervalMs: 5 });
+    expect(bench.glucometer.records()).toHaveLength(12);
+    expect(bench.cuff.pending).toHaveLength(2);
+    const noble = createSimNoble(bench.radio);
+    await noble.waitForPoweredOnAsync();
+    const seen: string[] = [];
+    noble.on('discover', (p: Peripheral) => seen.push(p.id));
+    await noble.startScanningAsync([], true);
+    await until(() => seen.filter((id) => id === bench.scale.id).length >= 3, 'repeated advertisements');
+    await noble.stopScanningAsync();
+    expect(new Set(seen).size).toBe(5);
+  });
+});
