@@ -59,7 +59,7 @@ describe('POST /fhir accepted', () => {
     expect(e2[1]?.response).toEqual({ status: '200 OK', location: `Device/${String(dev.id)}` });
     const stored = s.observations().find((o) => `Observation/${o.id}` === e2[0]?.response.location);
     expect(stored?.deviceId).toBe(dev.id);
-    expect((stored?.resource.device as Json).reference).toBe(`Device/${String(dev.id)}`);
+    expect((stored?.resource.device as Json | undefined)?.reference).toBe(`Device/${String(dev.id)}`);
     expect(stored?.receivedAt).toBe('2026-11-21T10:00:00.000Z');
     expect(s.devices()).toHaveLength(1);
   });
@@ -72,7 +72,7 @@ describe('POST /fhir accepted', () => {
     expect(r.body?.entry as unknown[]).toHaveLength(1);
     const stored = s.observations().at(-1);
     expect(stored?.kind).toBe('blood-pressure');
-    expect((stored?.resource.meta as Json).source).toBe(`urn:oid:${GATEWAY_SOLUTION_OID}`);
+    expect((stored?.resource.meta as Json | undefined)?.source).toBe(`urn:oid:${GATEWAY_SOLUTION_OID}`);
   });
 
   it('accepts blood glucose with its moment, and the MES and ENS profile canonicals', async () => {
@@ -149,7 +149,7 @@ describe('GET /fhir/Observation', () => {
     expect(last.body.entry as unknown[]).toHaveLength(1);
     expect(only?.effectiveDateTime).toBe('2026-11-20T07:00:00+01:00');
     const bp = await search(`${subject()}&code=85354-9&_sort=-date&_count=1`);
-    expect(((bp.body.entry as { resource: Json }[])[0]?.resource.code as Json).coding).toEqual([
+    expect(((bp.body.entry as { resource: Json }[])[0]?.resource.code as Json | undefined)?.coding).toEqual([
       { system: 'http://loinc.org', code: '85354-9' },
     ]);
   });
