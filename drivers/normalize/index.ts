@@ -228,6 +228,12 @@ interface TimeResult {
   readonly quarantine?: Quarantine;
 }
 
+/**
+ * Characteristics whose records always carry a time (GLS Glucose Measurement: Base Time is mandatory):
+ * a measurement from them without a device time had an unknown or impossible date.
+ */
+const TIME_MANDATORY = new Set(['2A18']);
+
 const impossible = (reason: string): Quarantine => ({ code: 'MEDGW_ERR_TIME_IMPOSSIBLE', reason });
 
 /**
@@ -241,6 +247,12 @@ const impossible = (reason: string): Quarantine => ({ code: 'MEDGW_ERR_TIME_IMPO
  */
 export function resolveTime(m: Measurement, options: NormalizeOptions = {}): TimeResult {
   const dt = m.deviceTime;
+  if (!dt && TIME_MANDATORY.has(m.source)) {
+    return {
+      time: { quality: 'untrusted' },
+      quarantine: impossible('the device time is unknown (the base time has an unknown or impossible date)'),
+    };
+  }
   if (!dt) return { time: { quality: 'untrusted' } };
   if (dt.year === 0 || dt.month === 0 || dt.day === 0) {
     return {
