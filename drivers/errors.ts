@@ -382,6 +382,46 @@ export const ERROR_CATALOGUE = {
     message: 'The peripheral answered the GATT operation with an ATT error.',
     hint: 'The message names the ATT error (e.g. 0xFD CCCD improperly configured: enable indications first).',
   },
+  MEDGW_ERR_BLE_UNAVAILABLE: {
+    area: 'ble',
+    message: 'The Bluetooth bindings could not be loaded or no adapter answered, so the BLE central stays idle.',
+    hint: 'Check the adapter (`bluetoothctl show`), the permissions (CAP_NET_RAW for hci) and ble.mode; use `--ble off` or `--ble sim` on a machine without Bluetooth.',
+  },
+  MEDGW_ERR_BLE_NOT_DISCOVERED: {
+    area: 'ble',
+    message: 'The device to pair has not been seen advertising a health service this gateway reads.',
+    hint: 'Wake the device (take a measurement or hold its Bluetooth button), check `medgw devices list` shows it as discovered, then pair again.',
+  },
+  MEDGW_ERR_BLE_LINK_LOST: {
+    area: 'ble',
+    message: 'The Bluetooth link was lost in the middle of a connection procedure or a record transfer.',
+    hint: 'Nothing is lost: committed records stay committed and the transfer resumes after the stored cursor at the next connection. Bring the device closer if it repeats.',
+  },
+  MEDGW_ERR_BLE_TIMEOUT: {
+    area: 'ble',
+    message: 'The device did not answer a connection or GATT step in time.',
+    hint: 'The gateway retries with backoff. Keep the device awake and in range; if it repeats, forget and re-pair it.',
+  },
+  MEDGW_ERR_BLE_BONDING: {
+    area: 'ble',
+    message: 'Pairing (bonding) with the device failed.',
+    hint: 'Put the device in pairing mode (and type the code it displays for passkey devices), then `medgw devices pair <address>` again.',
+  },
+  MEDGW_ERR_BLE_PROFILE: {
+    area: 'ble',
+    message: 'The device lacks a characteristic its profile makes mandatory, so it cannot be read.',
+    hint: 'The message names the missing characteristic; the device may need a model-specific driver (docs/adding-a-device.md).',
+  },
+  MEDGW_ERR_BLE_RACP: {
+    area: 'ble',
+    message: 'The record access control point answered the record request with an error.',
+    hint: 'The message names the RACP response code; the transfer is retried at the next connection from the stored cursor.',
+  },
+  MEDGW_ERR_BLE_UDS_CONSENT: {
+    area: 'ble',
+    message: 'The scale refused the User Data Service registration or consent of a household user.',
+    hint: 'A refused consent means the stored consent code is stale: forget and re-pair the scale with the person on it, or free a user slot on the scale.',
+  },
   MEDGW_ERR_SIM_OPTION: {
     area: 'ble',
     message: 'A simulated device was given an option or a reading it cannot represent.',
