@@ -1,0 +1,199 @@
+/**
+ * External-broker mode: medgw connects with mqtt.js (MQTT 5) to a broker it does not own (Mosquitto,
+ * EMQX, HiveMQ…) and takes the readings of every device through a shared subscription,
+ * `$share/<group>/medgw/v1/devices/+/measurements/+`, so several gateway instances share the load and
+ * each message goes to one of them (MQTT 5.0 §4.8.2).
+ *
+ * Acknowledgement after commit: mqtt.js `customHandleAcks` holds our PUBACK to the broker until the
+ * pipeline resolved, i.e. until the journal committed. A receipt is published back on the device's
+ * receipts topic for every message. When nothing could be stored (journal full, gateway stopping) the
+ * message is left unacknowledged and the connection is dropped; the broker keeps it in the gateway's
+ * persistent session (clean start off, session expiry set) and delivers it again after reconnection.
+ *
+ * Device authentication and topic rights are the broker's job in this mode: it must let device X
+ * publish only to medgw/v1/devices/X/measurements/+ and read only medgw/v1/devices/X/receipts (with
+ * Mosquitto: `pattern write medgw/v1/devices/%u/measurements/+` and
+ * `pattern read medgw/v1/devices/%u/receipts` in its acl_file), and let the gateway's own user read
+ * the measurements and write the receipts. The gateway still refuses readings of devices its registry
+ * does not know (MEDGW_ERR_REGISTRY_UNKNOWN receipt).
+ */
+import { hostname } from 'node:os';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { MedgwError } from '../../drivers/errors.ts';
+import type { Component, ReadingSink } from '../contracts.ts';
+import { encodeReceipt, ingestMessage, type PayloadDecoder } from './ingest.ts';
+import { ALL_MEASUREMENTS, parseMeasurementTopic, receiptTopic } from './topics.ts';
+
+export interface ExternalBrokerOptions {
+  /** mqtt:// or mqtts:// URL of the broker. */
+  readonly url: string;
+  readonly username?: string;
+  readonly password?: string;
+  /** Shared-subscription group: every gateway instance of one site uses the same group. */
+  readonly group: string;
+  /** Stable per instance so the broker keeps its session across restarts (default: medgw-<group>-<host>). */
+  readonly clientId?: string;
+  /** How long the broker keeps the session (and unacknowledged messages) while the gateway is away. */
+  readonly sessionExpirySeconds?: number;
+  /** Delay before reconnecting after a drop (ms). */
+  readonly reconnectPeriodMs?: number;
+  /** TLS material and other mqtt.js options (ca, cert, key, rejectUnauthorized…). */
+  readonly extra?: IClientOptions;
+}
+
+export interface ExternalBrokerContext {
+  readonly sink: ReadingSink;
+  readonly decode?: PayloadDecoder;
+  readonly log: Logger;
+}
+
+export interface ExternalCounters {
+  messages: number;
+  receipts: { accepted: number; rejected: number; duplicate: number };
+  /** Messages left unacknowledged for the broker to deliver again (nothing stored). */
+  unacknowledged: number;
+  /** Messages on a topic that is not a measurement topic (acknowledged, ignored, logged). */
+  foreign: number;
+  reconnects: number;
+}
+
+/** MQTT 5 PUBACK reason codes the gateway uses (MQTT 5.0 §3.4.2.1). */
+const PUBACK_SUCCESS = 0;
+const PUBACK_TOPIC_NAME_INVALID = 0x90;
+
+export class ExternalBrokerClient implements Component {
+  readonly name = 'mqtt-external';
+  readonly counters: ExternalCounters = {
+    messages: 0,
+    receipts: { accepted: 0, rejected: 0, duplicate: 0 },
+    unacknowledged: 0,
+    foreign: 0,
+    reconnects: 0,
+  };
+  private client: MqttClient | undefined;
+  private stopping = false;
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly log: Logger;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ctx: ExternalBrokerContext,
+    private readonly options: ExternalBrokerOptions,
+  ) {
+    this.log = ctx.log.child({ component: 'mqtt-external' });
+  }
+
+  /** The shared subscription this instance holds. */
+  get subscription(): string {
+    return `$share/${this.options.group}/${ALL_MEASUREMENTS}`;
+  }
+
+  async start(): Promise<void> {
+    this.stopping = false;
+    const o = this.options;
+    let client: MqttClient;
+    try {
+      client = await mqtt.connectAsync(o.url, {
+        protocolVersion: 5,
+        clientId: o.clientId ?? `medgw-${o.group}-${hostname()}`,
+        ...(o.username !== undefined ? { username: o.username } : {}),
+        ...(o.password !== undefined ? { password: o.password } : {}),
+        clean: false,
+        properties: { sessionExpiryInterval: o.sessionExpirySeconds ?? 3_600 },
+        reconnectPeriod: o.reconnectPeriodMs ?? 1_000,
+        connectTimeout: 10_000,
+        customHandleAcks: (topic, message, _packet, done) => this.handle(topic, message, done),
+        ...o.extra,
+      });
+    } catch (e) {
+      throw new MedgwError(
+        'MEDGW_ERR_MQTT_BROKER',
+        `cannot connect to the external MQTT broker: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+    this.client = client;
+    client.on('error', (err) =>
+      this.log.warn({ code: 'MEDGW_ERR_MQTT_BROKER', err: err.message }, 'broker error'),
+    );
+    client.on('reconnect', () => {
+      this.counters.reconnects += 1;
+    });
+    const granted = await client.subscribeAsync(this.subscription, { qos: 1 });
+    const code = granted[0]?.qos ?? 128;
+    if (code > 1) {
+      await client.endAsync(true);
+      throw new MedgwError(
+        'MEDGW_ERR_MQTT_BROKER',
+        `the broker refused the shared subscription ${this.subscription} (reason 0x${code.toString(16)}); it must speak MQTT 5 and allow the gateway user to read medgw/v1/devices/+/measurements/+`,
+      );
+    }
+    this.log.info({ group: o.group }, 'subscribed to the external broker');
+  }
+
+  /** Stops taking messages, lets those being committed finish and acknowledge, then disconnects. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    const client = this.client;
+    if (!client) return;
+    this.client = undefined;
+    await Promise.allSettled([...this.inflight]);
+    await client.endAsync();
+  }
+
+  private handle(topic: string, message: Buffer, done: (error: Error | number, code?: number) => void): void {
+    this.counters.messages += 1;
+    const target = parseMeasurementTopic(topic);
+    if (!target) {
+      this.counters.foreign += 1;
+      this.log.warn({ code: 'MEDGW_ERR_MQTT_TOPIC' }, 'message on a topic that is not a measurement topic');
+      done(PUBACK_TOPIC_NAME_INVALID);
+      return;
+    }
+    const work = ingestMessage(this.ctx, target.deviceId, target.encoding, message).then(
+      (outcome) => {
+        this.counters.receipts[outcome.receipt.status] += 1;
+        // Before a drop the receipt goes at QoS 0 and the drop waits until it is written: its QoS 1
+        // PUBACK could never arrive, mqtt.js reads nothing until this message is acknowledged.
+        const qos = outcome.ack ? 1 : 0;
+        const client = this.client;
+        if (!client) {
+          if (!outcome.ack) this.counters.unacknowledged += 1;
+          return;
+        }
+        client.publish(receiptTopic(target.deviceId), encodeReceipt(outcome.receipt), { qos }, (err) => {
+          if (err) this.log.warn({ device: target.deviceId, err: err.message }, 'receipt not published');
+          if (!outcome.ack) this.dropUnacknowledged();
+        });
+        if (outcome.ack) done(PUBACK_SUCCESS);
+      },
+      (e: unknown) => {
+        this.log.error(
+          { device: target.deviceId, err: e instanceof Error ? e.message : String(e) },
+          'ingest failed',
+        );
+        this.dropUnacknowledged();
+      },
+    );
+    this.inflight.add(work);
+    void work.finally(() => this.inflight.delete(work));
+  }
+
+  /**
+   * Nothing was stored: no PUBACK. Dropping the connection makes the broker deliver the message again
+   * from the persistent session once the gateway reconnects (after `reconnectPeriodMs`).
+   */
+  private dropUnacknowledged(): void {
+    this.counters.unacknowledged += 1;
+    const client = this.client;
+    if (!client || this.stopping) return;
+    // A normal DISCONNECT (not forced) flushes the receipt already written; the session stays.
+    client.end(false, () => {
+      if (this.stopping) return;
+      this.reconnectTimer = setTimeout(() => {
+        if (!this.stopping && this.client === client) client.reconnect();
+      }, this.options.reconnectPeriodMs ?? 1_000);
+    });
+  }
+}
