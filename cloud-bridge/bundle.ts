@@ -93,7 +93,7 @@ export function deviceIdentifier(
   const sysid = device.identity?.systemId ? eui(device.identity.systemId, 8) : undefined;
   if (sysid) return { system: EUI64_SYSTEM, value: sysid, sysid: true };
   // No EUI-64 (most MQTT devices): the gateway's own device id under the solution OID.
-  const value = device.id.replace(/[^a-zA-Z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'device';
+  const value = `gw-${device.id.replace(/[^a-zA-Z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'device'}`;
   return { system: `urn:oid:${solutionOid}.2`, value, sysid: false };
 }
 

@@ -91,7 +91,11 @@ export class PairingClient implements TokenSource {
   readonly #refreshing = new Map<string, Promise<MesCredentials>>();
   readonly #pollListeners = new Map<string, (answer: string) => void>();
 
-  constructor(config: PairingConfig, store: TokenStore, options: { now?: () => number } = {}) {
+  constructor(
+    config: Pick<PairingConfig, 'issuer'> & Partial<PairingConfig>,
+    store: TokenStore,
+    options: { now?: () => number } = {},
+  ) {
     this.#cfg = { ...SANDBOX_PAIRING, ...config };
     this.#store = store;
     this.#now = options.now ?? Date.now;

@@ -15,7 +15,7 @@ export interface CloudBridgeOptions {
   readonly clock: Clock;
   /** Base URL of the measurements API (`<base>/fhir`). */
   readonly apiBaseUrl: string;
-  readonly pairing: PairingConfig;
+  readonly pairing: Pick<PairingConfig, 'issuer'> & Partial<PairingConfig>;
   readonly idTokenHeader?: string;
   readonly maxConcurrency?: number;
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
