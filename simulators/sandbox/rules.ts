@@ -94,6 +94,17 @@ const IF_NONE_EXIST = /^identifier=urn:oid:([0-9]+[.0-9+]+)\|([a-zA-Z0-9]+[-a-zA
 
 type Json = Record<string, unknown>;
 
+const OBSERVATION_STATUS = new Set([
+  'registered',
+  'preliminary',
+  'final',
+  'amended',
+  'corrected',
+  'cancelled',
+  'entered-in-error',
+  'unknown',
+]);
+
 export interface TransactionContext {
   readonly solutionOid: string;
   readonly pairingOid: string;
@@ -232,6 +243,13 @@ export function checkTransaction(body: unknown, ctx: TransactionContext): Accept
         .some((k) => k.system === OBSERVATION_CATEGORY && k.code === 'vital-signs'),
     );
   if (!vital) throw profileRule(`category must hold ${OBSERVATION_CATEGORY}#vital-signs.`);
+  // FHIR R4 Observation.status: required binding to observation-status.
+  if (!OBSERVATION_STATUS.has(str(obs.status) ?? '')) {
+    throw obsRefusal(
+      'Observation.status must be a code of http://hl7.org/fhir/ValueSet/observation-status (required binding).',
+      'value',
+    );
+  }
   const effective = str(obs.effectiveDateTime);
   if (!effective || !/T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(effective)) {
     throw profileRule('effectiveDateTime is mandatory, with a time and a time zone.');
