@@ -86,7 +86,10 @@ export class SimCuff extends SimPeripheral {
     this.quirks = options.quirks ?? {};
     this.features = options.features ?? 0x001f;
     this.stored = new PendingQueue((r) => this.notify(BLS.service, BLS.measurement, this.frame(r)));
-    for (const r of options.stored ?? []) this.stored.add(r);
+    for (const r of options.stored ?? []) {
+      encodeBloodPressure(r, this.quirks);
+      this.stored.add(r);
+    }
   }
 
   get pending(): readonly BloodPressureRecord[] {
@@ -149,6 +152,7 @@ export class SimCuff extends SimPeripheral {
         await this.notify(BLS.service, BLS.intermediate, icp);
       }
     }
+    encodeBloodPressure(record, this.quirks); // refuses a reading the cuff could not send, before storing it
     this.stored.add(record);
     if (this.connected) await this.stored.flush();
     else this.advertise();

@@ -146,7 +146,7 @@ export class SimGlucometer extends SimPeripheral {
   private readonly features: number;
   private transfer: Transfer | undefined;
   /** Sequence numbers delivered so far (for the "re-sent old records" fault). */
-  private readonly delivered: number[] = [];
+  private readonly delivered = new Set<number>();
 
   constructor(options: GlucometerOptions) {
     super(options, {
@@ -159,7 +159,9 @@ export class SimGlucometer extends SimPeripheral {
     this.nextSequence = options.firstSequence ?? 1;
     for (const r of options.records ?? []) {
       const sequence = r.sequence ?? this.nextSequence;
-      this.store.push({ type: 1, location: 1, unit: this.unit, ...r, sequence });
+      const record: GlucoseRecord = { type: 1, location: 1, unit: this.unit, ...r, sequence };
+      validate(record);
+      this.store.push(record);
       this.nextSequence = Math.max(this.nextSequence, sequence + 1);
     }
   }
@@ -204,6 +206,7 @@ export class SimGlucometer extends SimPeripheral {
       ...(reading.sensorStatus !== undefined ? { sensorStatus: reading.sensorStatus } : {}),
       ...(reading.context ? { context: reading.context } : {}),
     };
+    validate(record);
     this.store.push(record);
     if (!this.transfer && this.delivering(GLS.service, GLS.measurement)) void this.sendRecord(record);
     else this.advertise();
@@ -325,9 +328,7 @@ export class SimGlucometer extends SimPeripheral {
     const n = this.faults.resendOld ?? 0;
     if (n <= 0 || found.length === 0) return found;
     const first = found[0]!.sequence;
-    const older = this.store
-      .filter((r) => r.sequence < first && this.delivered.includes(r.sequence))
-      .slice(-n);
+    const older = this.store.filter((r) => r.sequence < first && this.delivered.has(r.sequence)).slice(-n);
     return [...older, ...found];
   }
 
@@ -349,7 +350,7 @@ export class SimGlucometer extends SimPeripheral {
   private async sendRecord(r: GlucoseRecord): Promise<boolean> {
     const frame = this.faultFrame(encodeGlucoseMeasurement(r), 0x80);
     if (!(await this.notify(GLS.service, GLS.measurement, frame))) return false;
-    if (!this.delivered.includes(r.sequence)) this.delivered.push(r.sequence);
+    this.delivered.add(r.sequence);
     if (
       r.context &&
       !(await this.notify(GLS.service, GLS.context, encodeGlucoseContext(r.sequence, r.context)))
@@ -367,6 +368,12 @@ export class SimGlucometer extends SimPeripheral {
   private sendRacp(data: Buffer): Promise<boolean> {
     return this.notify(GLS.service, GLS.racp, data);
   }
+}
+
+/** Encodes once so that a record the meter could not send is refused when it is created, not mid-transfer. */
+function validate(r: GlucoseRecord): void {
+  encodeGlucoseMeasurement(r);
+  if (r.context) encodeGlucoseContext(r.sequence, r.context);
 }
 
 function dateKey(b: Buffer): number {

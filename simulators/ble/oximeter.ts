@@ -105,6 +105,7 @@ export class SimOximeter extends SimPeripheral {
         : {}),
       ...(clockNotSet ? { clockNotSet } : {}),
     };
+    encodeSpotCheck(record); // refuses a value the oximeter could not send, before storing it
     this.stored.add(record);
     if (this.connected) void this.stored.flush();
     else this.advertise();

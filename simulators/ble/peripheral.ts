@@ -129,7 +129,8 @@ export abstract class SimPeripheral {
     this.address = options.address.toLowerCase();
     this.id = this.address.replaceAll(':', '');
     this.addressType = options.addressType ?? 'public';
-    this.faults = options.faults ?? {};
+    // A copy: one-shot faults clear themselves without touching the caller's options.
+    this.faults = { ...options.faults };
     this.ctsWritable = options.ctsWritable ?? true;
     this.extraServices = options.extraServices ?? [];
     this.info = {

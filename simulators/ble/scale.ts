@@ -142,6 +142,7 @@ export class SimScale extends SimPeripheral {
           }
         : {}),
     };
+    encodeWeightMeasurement(record); // refuses a weight the scale could not send (above 327.675 kg / 655.35 lb)
     this.stored.add(record);
     if (this.connected) void this.pushStored(0);
     else this.advertise();

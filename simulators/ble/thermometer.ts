@@ -68,6 +68,7 @@ export class SimThermometer extends SimPeripheral {
         ? { mantissa: Math.round(((c * 9) / 5) * 10 + 320), exponent: -1 }
         : { mantissa: Math.round(c * 100), exponent: -2 });
     const record: TemperatureRecord = { unit: this.unit, value, time: this.deviceNow(), type: this.type };
+    encodeTemperature(record); // refuses a value the thermometer could not send, before storing it
     this.stored.add(record);
     if (this.connected) void this.stored.flush();
     else this.advertise();

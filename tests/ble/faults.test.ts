@@ -92,3 +92,29 @@ describe('simulated faults', () => {
     expect(fields.temperature).toMatchObject({ absent: 'error' });
   });
 });
+
+describe('simulator input checks', () => {
+  it('refuses readings a device could not send when they are made, with a coded error', async () => {
+    const { SimScale } = await import('../../simulators/ble/scale.ts');
+    expect(() => new SimScale({ address: 'D4:36:39:00:06:01' }).measure({ kg: 400 })).toThrow(
+      expect.objectContaining({ code: 'MEDGW_ERR_SIM_OPTION' }),
+    );
+    expect(
+      () =>
+        new SimGlucometer({
+          address: 'C0:26:DA:00:06:02',
+          records: [
+            { baseTime: { year: 2026, month: 1, day: 1, hours: 0, minutes: 0, seconds: 0 }, sequence: 70000 },
+          ],
+        }),
+    ).toThrow(expect.objectContaining({ code: 'MEDGW_ERR_SIM_OPTION' }));
+    await expect(
+      new SimCuff({ address: 'A4:C1:38:00:06:03' }).measure({ systolic: 4001, diastolic: 80 }),
+    ).rejects.toMatchObject({
+      code: 'MEDGW_ERR_FLOAT_RANGE',
+    });
+    expect(() => new SimGlucometer({ address: 'bad' })).toThrow(
+      expect.objectContaining({ code: 'MEDGW_ERR_SIM_OPTION' }),
+    );
+  });
+});
