@@ -11,6 +11,26 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: 'decode a GATT value or an MQTT payload and print the reading it carries',
     load: () => import('./commands/decode.ts'),
   },
+  start: {
+    summary: 'run the gateway (broker, Bluetooth, pipeline, forwarder, admin API) until Ctrl+C',
+    load: () => import('./commands/start.ts'),
+  },
+  devices: {
+    summary: 'list, add, remove devices and assign them to patients (running or not)',
+    load: () => import('./commands/devices.ts'),
+  },
+  patients: {
+    summary: 'list, add and remove patients (running or not)',
+    load: () => import('./commands/patients.ts'),
+  },
+  audit: {
+    summary: 'list the audit log (per patient) and verify its hash chain',
+    load: () => import('./commands/audit.ts'),
+  },
+  journal: {
+    summary: 'outbox statistics and readings by state',
+    load: () => import('./commands/journal.ts'),
+  },
   sandbox: {
     summary: 'run the local Mon espace santé sandbox (pairing, consent, measurements API)',
     load: () => import('./commands/sandbox.ts'),

@@ -1,0 +1,104 @@
+/** The admin API client: what the command line uses while a gateway runs on the data directory. */
+import { ERROR_CATALOGUE, type ErrorCode, MedgwError } from '../../drivers/errors.ts';
+import type { AuditEntry, OutboxRecord, PatientRecord } from '../contracts.ts';
+import type { JournalStats } from '../journal/rules.ts';
+import type {
+  AddDeviceBody,
+  AddPatientBody,
+  AdminOps,
+  AssignBody,
+  AuditQuery,
+  AuditVerification,
+  OutboxQuery,
+  PublicDevice,
+} from './ops.ts';
+
+function query(q: Record<string, unknown>): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined) params.set(k, String(v));
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+export class AdminClient implements AdminOps {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}/api/v1${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (e) {
+      throw new MedgwError(
+        'MEDGW_ERR_ADMIN_UNREACHABLE',
+        `the gateway at ${this.baseUrl} does not answer: ${(e as Error).message}`,
+      );
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : {};
+    } catch {
+      throw new MedgwError(
+        'MEDGW_ERR_ADMIN_UNREACHABLE',
+        `the gateway answered ${res.status} with a body that is not JSON`,
+      );
+    }
+    if (!res.ok) {
+      const err = (json as { error?: { code?: string; message?: string } }).error;
+      const code = err?.code && err.code in ERROR_CATALOGUE ? (err.code as ErrorCode) : 'MEDGW_ERR_INTERNAL';
+      throw new MedgwError(code, err?.message ?? `the gateway answered ${res.status}`);
+    }
+    return json as T;
+  }
+
+  async listDevices(): Promise<PublicDevice[]> {
+    return (await this.call<{ devices: PublicDevice[] }>('GET', '/devices')).devices;
+  }
+  async getDevice(id: string): Promise<PublicDevice> {
+    return (await this.call<{ device: PublicDevice }>('GET', `/devices/${encodeURIComponent(id)}`)).device;
+  }
+  addDevice(input: AddDeviceBody): Promise<{ device: PublicDevice; secret?: string }> {
+    return this.call('POST', '/devices', input);
+  }
+  async removeDevice(id: string): Promise<void> {
+    await this.call('DELETE', `/devices/${encodeURIComponent(id)}`);
+  }
+  async assignDevice(id: string, change: AssignBody): Promise<PublicDevice> {
+    return (
+      await this.call<{ device: PublicDevice }>('POST', `/devices/${encodeURIComponent(id)}/assign`, change)
+    ).device;
+  }
+  async listPatients(): Promise<PatientRecord[]> {
+    return (await this.call<{ patients: PatientRecord[] }>('GET', '/patients')).patients;
+  }
+  async addPatient(input: AddPatientBody): Promise<PatientRecord> {
+    return (await this.call<{ patient: PatientRecord }>('POST', '/patients', input)).patient;
+  }
+  async removePatient(id: string): Promise<void> {
+    await this.call('DELETE', `/patients/${encodeURIComponent(id)}`);
+  }
+  async outbox(filter: OutboxQuery): Promise<OutboxRecord[]> {
+    return (await this.call<{ readings: OutboxRecord[] }>('GET', `/outbox${query(filter)}`)).readings;
+  }
+  async journalStats(): Promise<JournalStats> {
+    return (await this.call<{ stats: JournalStats }>('GET', '/journal/stats')).stats;
+  }
+  async auditList(filter: AuditQuery): Promise<AuditEntry[]> {
+    return (await this.call<{ entries: AuditEntry[] }>('GET', `/audit${query(filter)}`)).entries;
+  }
+  auditVerify(): Promise<AuditVerification> {
+    return this.call('GET', '/audit/verify');
+  }
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,99 @@
+/**
+ * How the command line reaches an instance: through the admin API when a gateway holds the data
+ * directory (lock + admin-endpoint.json + admin-token), or directly on the files otherwise, holding
+ * the lock for the duration of the command so nothing else writes them meanwhile.
+ */
+import { chmodSync } from 'node:fs';
+import { MedgwError } from '../../drivers/errors.ts';
+import type { Config } from '../config/schema.ts';
+import { type Clock, systemClock } from '../contracts.ts';
+import {
+  acquireLock,
+  dataPath,
+  ensureDataDir,
+  lockHolder,
+  readAdminEndpoint,
+  readAdminToken,
+} from '../datadir.ts';
+import { SqliteJournal } from '../journal/sqlite.ts';
+import { LowRegistry } from '../registry/registry.ts';
+import { AdminClient } from './client.ts';
+import { type AdminOps, LocalAdminOps } from './ops.ts';
+
+/** Opens the registry and the journal of a data directory (the caller holds the lock). */
+export async function openStores(
+  config: Config,
+  clock: Clock = systemClock,
+): Promise<{ registry: LowRegistry; journal: SqliteJournal }> {
+  ensureDataDir(config.dataDir);
+  const registry = await LowRegistry.open(dataPath(config.dataDir, 'registry'));
+  const journal = new SqliteJournal({
+    path: dataPath(config.dataDir, 'journal'),
+    clock,
+    maxReadings: config.journal.maxReadings,
+    maxBytes: config.journal.maxBytes,
+  });
+  // the data directory is 0700 already; the journal files are private too
+  for (const suffix of ['', '-wal', '-shm']) {
+    try {
+      chmodSync(`${journal.path}${suffix}`, 0o600);
+    } catch {
+      // -wal and -shm exist only while a connection has them open
+    }
+  }
+  return { registry, journal };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function connect(
+  config: Config,
+  options: { clock?: Clock; waitMs?: number } = {},
+): Promise<AdminOps & { readonly mode: 'api' | 'direct' }> {
+  const dataDir = config.dataDir;
+  const deadline = Date.now() + (options.waitMs ?? 5000);
+  for (;;) {
+    const holder = lockHolder(dataDir);
+    if (!holder) {
+      let lock: ReturnType<typeof acquireLock>;
+      try {
+        lock = acquireLock(dataDir, 'cli');
+      } catch (e) {
+        // a gateway started between our look and our lock: go through its API
+        if (e instanceof MedgwError && e.code === 'MEDGW_ERR_DATADIR_LOCKED' && Date.now() < deadline)
+          continue;
+        throw e;
+      }
+      try {
+        const { registry, journal } = await openStores(config, options.clock);
+        const ops = new LocalAdminOps(registry, journal, options.clock ?? systemClock, () => {
+          journal.close();
+          lock.release();
+        });
+        return Object.assign(ops, { mode: 'direct' as const });
+      } catch (e) {
+        lock.release();
+        throw e;
+      }
+    }
+    if (holder.role === 'gateway') {
+      const endpoint = readAdminEndpoint(dataDir);
+      const token = readAdminToken(dataDir);
+      if (endpoint && endpoint.pid === holder.pid && token) {
+        return Object.assign(new AdminClient(endpoint.url, token), { mode: 'api' as const });
+      }
+      if (Date.now() >= deadline) {
+        throw new MedgwError(
+          'MEDGW_ERR_ADMIN_UNREACHABLE',
+          `the gateway (process ${holder.pid}) holds ${dataDir} but has not published its admin endpoint`,
+        );
+      }
+    } else if (Date.now() >= deadline) {
+      throw new MedgwError(
+        'MEDGW_ERR_DATADIR_LOCKED',
+        `${dataDir} is being changed by another medgw command (process ${holder.pid})`,
+      );
+    }
+    await sleep(100);
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * What the admin API and the command line can do, as one interface with two implementations:
+ * `LocalAdminOps` works directly on the registry and journal (inside the gateway, or from the
+ * command line on a stopped instance) and `AdminClient` (client.ts) asks a running gateway.
+ */
+import { z } from 'zod';
+import { MedgwError } from '../../drivers/errors.ts';
+import type {
+  AuditEntry,
+  Clock,
+  DeviceRecord,
+  Journal,
+  OutboxRecord,
+  OutboxState,
+  PatientRecord,
+  Registry,
+} from '../contracts.ts';
+import type { JournalStats } from '../journal/rules.ts';
+import { OUTBOX_STATES } from '../journal/rules.ts';
+import { addDevice, addPatient, assignDevice, publicDevice } from '../registry/operations.ts';
+
+export type PublicDevice = Omit<DeviceRecord, 'secretHash'> & { readonly hasSecret: boolean };
+
+export interface AuditVerification {
+  readonly ok: boolean;
+  /** Seq of the first entry that breaks the chain. */
+  readonly firstBroken?: number;
+  readonly entries: number;
+}
+
+export interface AdminOps {
+  listDevices(): Promise<PublicDevice[]>;
+  getDevice(id: string): Promise<PublicDevice>;
+  addDevice(input: AddDeviceBody): Promise<{ device: PublicDevice; secret?: string }>;
+  removeDevice(id: string): Promise<void>;
+  assignDevice(id: string, change: AssignBody): Promise<PublicDevice>;
+  listPatients(): Promise<PatientRecord[]>;
+  addPatient(input: AddPatientBody): Promise<PatientRecord>;
+  removePatient(id: string): Promise<void>;
+  outbox(filter: OutboxQuery): Promise<OutboxRecord[]>;
+  journalStats(): Promise<JournalStats>;
+  auditList(filter: AuditQuery): Promise<AuditEntry[]>;
+  auditVerify(): Promise<AuditVerification>;
+  /** Releases what the implementation holds (the data-directory lock for the local one). */
+  close(): Promise<void>;
+}
+
+// --- request shapes, shared by the HTTP routes and the command line -----------------------------
+
+const id = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'letters, digits or . _ : - (1 to 128)');
+
+export const AddDeviceBody = z.strictObject({
+  id,
+  transport: z.enum(['ble', 'mqtt']),
+  patientId: id.optional(),
+  name: z.string().min(1).max(100).optional(),
+  driver: z.string().min(1).max(100).optional(),
+});
+export type AddDeviceBody = z.infer<typeof AddDeviceBody>;
+
+export const AssignBody = z
+  .strictObject({
+    patientId: id.nullable().optional(),
+    users: z.record(z.string().regex(/^[0-9]{1,3}$/, 'a user index 0-255'), id.nullable()).optional(),
+  })
+  .refine((b) => b.patientId !== undefined || b.users !== undefined, 'give patientId and/or users');
+export type AssignBody = z.infer<typeof AssignBody>;
+
+export const AddPatientBody = z.strictObject({ id, displayName: z.string().trim().min(1).max(200) });
+export type AddPatientBody = z.infer<typeof AddPatientBody>;
+
+export const OutboxQuery = z.strictObject({
+  state: z.enum(OUTBOX_STATES as [OutboxState, ...OutboxState[]]).optional(),
+  patient: id.optional(),
+  device: id.optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).default(100),
+});
+export type OutboxQuery = z.input<typeof OutboxQuery>;
+
+export const AuditQuery = z.strictObject({
+  patient: id.optional(),
+  reading: z.string().min(1).max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(100_000).default(100),
+});
+export type AuditQuery = z.input<typeof AuditQuery>;
+
+/** Validates admin input; refusals name the field (MEDGW_ERR_ADMIN_BAD_REQUEST). */
+export function parseInput<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const r = schema.safeParse(value ?? {});
+  if (r.success) return r.data;
+  const msg = r.error.issues
+    .map((i) => {
+      const where = i.path.length
+        ? i.path.join('.')
+        : i.code === 'unrecognized_keys'
+          ? i.keys.join(', ')
+          : 'body';
+      return `${where}: ${i.code === 'unrecognized_keys' ? 'unknown field' : i.message}`;
+    })
+    .join('; ');
+  throw new MedgwError('MEDGW_ERR_ADMIN_BAD_REQUEST', msg);
+}
+
+export class LocalAdminOps implements AdminOps {
+  constructor(
+    private readonly registry: Registry,
+    private readonly journal: Journal,
+    private readonly clock: Clock,
+    private readonly onClose: () => Promise<void> | void = () => undefined,
+  ) {}
+
+  async listDevices(): Promise<PublicDevice[]> {
+    return this.registry.listDevices().map(publicDevice);
+  }
+
+  async getDevice(deviceId: string): Promise<PublicDevice> {
+    const d = this.registry.getDevice(deviceId);
+    if (!d) throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', `no device ${deviceId} in the registry`);
+    return publicDevice(d);
+  }
+
+  async addDevice(input: AddDeviceBody): Promise<{ device: PublicDevice; secret?: string }> {
+    const body = parseInput(AddDeviceBody, input);
+    const { device, secret } = await addDevice(this.registry, body, this.clock);
+    this.journal.audit({
+      event: 'device.added',
+      deviceId: device.id,
+      ...(device.patientId ? { patientId: device.patientId } : {}),
+      detail: { transport: device.transport },
+    });
+    return secret !== undefined ? { device: publicDevice(device), secret } : { device: publicDevice(device) };
+  }
+
+  async removeDevice(deviceId: string): Promise<void> {
+    if (!(await this.registry.removeDevice(deviceId))) {
+      throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', `no device ${deviceId} in the registry`);
+    }
+    this.journal.audit({ event: 'device.removed', deviceId });
+  }
+
+  async assignDevice(deviceId: string, change: AssignBody): Promise<PublicDevice> {
+    const body = parseInput(AssignBody, change);
+    const d = await assignDevice(this.registry, deviceId, body);
+    this.journal.audit({
+      event: 'device.assigned',
+      deviceId,
+      ...(d.patientId ? { patientId: d.patientId } : {}),
+      detail: { householdUsers: Object.keys(d.users ?? {}).length },
+    });
+    return publicDevice(d);
+  }
+
+  async listPatients(): Promise<PatientRecord[]> {
+    return this.registry.listPatients();
+  }
+
+  async addPatient(input: AddPatientBody): Promise<PatientRecord> {
+    const body = parseInput(AddPatientBody, input);
+    const p = await addPatient(this.registry, body, this.clock);
+    this.journal.audit({ event: 'patient.added', patientId: p.id });
+    return p;
+  }
+
+  async removePatient(patientId: string): Promise<void> {
+    if (!(await this.registry.removePatient(patientId))) {
+      throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', `no patient ${patientId} in the registry`);
+    }
+    this.journal.audit({ event: 'patient.removed', patientId });
+  }
+
+  async outbox(filter: OutboxQuery): Promise<OutboxRecord[]> {
+    const q = parseInput(OutboxQuery, filter);
+    return this.journal.list({
+      ...(q.state ? { state: q.state } : {}),
+      ...(q.patient ? { patientId: q.patient } : {}),
+      ...(q.device ? { deviceId: q.device } : {}),
+      limit: q.limit,
+    });
+  }
+
+  async journalStats(): Promise<JournalStats> {
+    return this.journal.stats(this.clock.now()) as JournalStats;
+  }
+
+  async auditList(filter: AuditQuery): Promise<AuditEntry[]> {
+    const q = parseInput(AuditQuery, filter);
+    return this.journal.auditList({
+      ...(q.patient ? { patientId: q.patient } : {}),
+      ...(q.reading ? { readingId: q.reading } : {}),
+      limit: q.limit,
+    });
+  }
+
+  async auditVerify(): Promise<AuditVerification> {
+    const broken = this.journal.auditVerify();
+    const entries = (this.journal.stats(this.clock.now()) as Partial<JournalStats>).auditEntries ?? 0;
+    return broken === undefined ? { ok: true, entries } : { ok: false, firstBroken: broken, entries };
+  }
+
+  async close(): Promise<void> {
+    await this.onClose();
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * The local HTTP server (fastify) and the admin API on it. The admin API (`/api/v1/…`) answers only
+ * loopback clients that send `Authorization: Bearer <token of the data directory>`; every refusal is
+ * a JSON `{"error":{"code","message","hint"}}`. Other components add their routes (forwarder,
+ * pairing, pages, metrics) with `register()` before the server starts.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyPluginCallback,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import { type ErrorCode, isMedgwError, MedgwError } from '../../drivers/errors.ts';
+import type { Component } from '../contracts.ts';
+import { removeAdminEndpoint, writeAdminEndpoint } from '../datadir.ts';
+import type { Logger } from '../log.ts';
+import type { AdminOps } from './ops.ts';
+
+/** HTTP status of each code the admin API answers with; anything else is 400 (refusal) or 500. */
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  MEDGW_ERR_ADMIN_UNAUTHORIZED: 401,
+  MEDGW_ERR_ADMIN_NOT_FOUND: 404,
+  MEDGW_ERR_REGISTRY_UNKNOWN: 404,
+  MEDGW_ERR_JOURNAL_UNKNOWN_READING: 404,
+  MEDGW_ERR_REGISTRY_EXISTS: 409,
+  MEDGW_ERR_REGISTRY_IN_USE: 409,
+  MEDGW_ERR_JOURNAL_STATE: 409,
+  MEDGW_ERR_JOURNAL_FULL: 507,
+  MEDGW_ERR_INTERNAL: 500,
+  MEDGW_ERR_DATADIR: 500,
+  MEDGW_ERR_JOURNAL_OPEN: 503,
+};
+
+export function statusOf(code: ErrorCode): number {
+  return STATUS[code] ?? 400;
+}
+
+export function sendError(reply: FastifyReply, e: MedgwError): FastifyReply {
+  return reply.code(statusOf(e.code)).send({ error: e.toJSON() });
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return (
+    address === '127.0.0.1' ||
+    address === '::1' ||
+    address === '::ffff:127.0.0.1' ||
+    !!address?.startsWith('127.')
+  );
+}
+
+export interface HttpServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly token: string;
+  readonly log: Logger;
+  /** When set, the listening URL is written there for the command line (admin-endpoint.json). */
+  readonly dataDir?: string;
+}
+
+type Plugin = FastifyPluginAsync<Record<string, unknown>> | FastifyPluginCallback<Record<string, unknown>>;
+
+export class HttpServer implements Component {
+  readonly name = 'http';
+  readonly app: FastifyInstance;
+  private readonly tokenDigest: Buffer;
+  private listening: string | undefined;
+
+  constructor(
+    private readonly options: HttpServerOptions,
+    ops: AdminOps,
+  ) {
+    this.tokenDigest = digest(options.token);
+    const log = options.log;
+    this.app = Fastify({ logger: false, bodyLimit: 64 * 1024, forceCloseConnections: true });
+    this.app.setErrorHandler((err: unknown, req, reply) => {
+      if (isMedgwError(err)) return sendError(reply, err);
+      const e = err as { statusCode?: number; code?: string; message?: string };
+      if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+        return sendError(reply, new MedgwError('MEDGW_ERR_ADMIN_BAD_REQUEST', e.message ?? 'bad request'));
+      }
+      log.error({ err, route: req.routeOptions.url, method: req.method }, 'request failed');
+      return sendError(reply, new MedgwError('MEDGW_ERR_INTERNAL', 'the request failed inside the gateway'));
+    });
+    this.app.setNotFoundHandler((req, reply) =>
+      sendError(
+        reply,
+        new MedgwError('MEDGW_ERR_ADMIN_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`),
+      ),
+    );
+    this.app.addHook('onResponse', async (req, reply) => {
+      // the route pattern, never the concrete URL (ids are identities)
+      log.debug(
+        { method: req.method, route: req.routeOptions.url ?? '(none)', status: reply.statusCode },
+        'http',
+      );
+    });
+    this.app.register(
+      async (api) => {
+        api.addHook('onRequest', this.requireAdmin);
+        // unknown admin routes are still behind the token: no route discovery without it
+        api.setNotFoundHandler((req, reply) =>
+          sendError(
+            reply,
+            new MedgwError('MEDGW_ERR_ADMIN_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`),
+          ),
+        );
+        adminRoutes(api, ops);
+      },
+      { prefix: '/api/v1' },
+    );
+  }
+
+  /** onRequest hook other components can put on their own admin routes. */
+  readonly requireAdmin = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (!isLoopback(req.socket.remoteAddress)) {
+      await sendError(
+        reply,
+        new MedgwError('MEDGW_ERR_ADMIN_UNAUTHORIZED', 'the admin API answers loopback clients only'),
+      );
+      return;
+    }
+    const header = req.headers.authorization ?? '';
+    const m = /^Bearer (\S+)$/.exec(header);
+    if (!m || !timingSafeEqual(digest(m[1]!), this.tokenDigest)) {
+      await sendError(
+        reply,
+        new MedgwError(
+          'MEDGW_ERR_ADMIN_UNAUTHORIZED',
+          m ? 'the bearer token is not this gateway’s admin token' : 'no bearer token',
+        ),
+      );
+    }
+  };
+
+  /** Adds routes of another component; must be called before start(). */
+  register(plugin: Plugin, opts: Record<string, unknown> = {}): this {
+    if (this.listening)
+      throw new MedgwError(
+        'MEDGW_ERR_START_FAILED',
+        'routes must be registered before the HTTP server starts',
+      );
+    this.app.register(plugin, opts);
+    return this;
+  }
+
+  async start(): Promise<void> {
+    await this.app.listen({ host: this.options.host, port: this.options.port });
+    const addr = this.app.server.address() as AddressInfo;
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    this.listening = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
+    if (this.options.dataDir)
+      writeAdminEndpoint(this.options.dataDir, { pid: process.pid, url: this.listening });
+  }
+
+  async stop(): Promise<void> {
+    if (this.options.dataDir) removeAdminEndpoint(this.options.dataDir);
+    await this.app.close();
+  }
+
+  /** The URL the server listens on, once started. */
+  get url(): string | undefined {
+    return this.listening;
+  }
+}
+
+function adminRoutes(api: FastifyInstance, ops: AdminOps): void {
+  const routes: string[] = [];
+  const add = (
+    method: 'GET' | 'POST' | 'DELETE',
+    url: string,
+    handler: (req: FastifyRequest) => Promise<unknown>,
+  ) => {
+    routes.push(`${method} /api/v1${url}`);
+    api.route({ method, url, handler: async (req) => handler(req) });
+  };
+  type P = { Params: { id: string } };
+  add('GET', '', async () => ({ routes }));
+  add('GET', '/devices', async () => ({ devices: await ops.listDevices() }));
+  add('POST', '/devices', async (req) => ops.addDevice(req.body as never));
+  add('GET', '/devices/:id', async (req) => ({
+    device: await ops.getDevice((req as FastifyRequest<P>).params.id),
+  }));
+  add('DELETE', '/devices/:id', async (req) => {
+    await ops.removeDevice((req as FastifyRequest<P>).params.id);
+    return { removed: true };
+  });
+  add('POST', '/devices/:id/assign', async (req) => ({
+    device: await ops.assignDevice((req as FastifyRequest<P>).params.id, req.body as never),
+  }));
+  add('GET', '/patients', async () => ({ patients: await ops.listPatients() }));
+  add('POST', '/patients', async (req) => ({ patient: await ops.addPatient(req.body as never) }));
+  add('DELETE', '/patients/:id', async (req) => {
+    await ops.removePatient((req as FastifyRequest<P>).params.id);
+    return { removed: true };
+  });
+  add('GET', '/outbox', async (req) => ({ readings: await ops.outbox(req.query as never) }));
+  add('GET', '/journal/stats', async () => ({ stats: await ops.journalStats() }));
+  add('GET', '/audit', async (req) => ({ entries: await ops.auditList(req.query as never) }));
+  add('GET', '/audit/verify', async () => ops.auditVerify());
+}

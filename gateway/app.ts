@@ -1,0 +1,174 @@
+/**
+ * The composition root of `medgw start`: takes the data-directory lock, builds the context, starts
+ * registry, journal and the HTTP server (admin API), then the components listed in COMPONENTS
+ * (broker, BLE central, pipeline, forwarder, embedded sandbox), and stops everything in reverse.
+ */
+import { MedgwError } from '../drivers/errors.ts';
+import { openStores } from './admin/connect.ts';
+import { LocalAdminOps } from './admin/ops.ts';
+import { HttpServer } from './admin/server.ts';
+import type { Config } from './config/schema.ts';
+import type { GatewayContext } from './context.ts';
+import { type Clock, type Component, systemClock } from './contracts.ts';
+import { acquireLock, ensureAdminToken } from './datadir.ts';
+import { GroupCommit } from './journal/group-commit.ts';
+import { Lifecycle } from './lifecycle.ts';
+import { createLogger, type Logger } from './log.ts';
+
+/** Where a component listens, printed at start-up. */
+export interface Endpoint {
+  readonly name: string;
+  readonly url: string;
+}
+
+/** A component may tell where it listens once started. */
+export interface EndpointSource {
+  endpoints(): readonly Endpoint[];
+}
+
+/**
+ * Shared services components hand to each other at construction. Extend it from your module with
+ * `declare module '<path>/gateway/app.ts' { interface ServiceMap { sink: ReadingSink } }`.
+ */
+export interface ServiceMap {
+  /** The local HTTP server: call `register(plugin)` to add routes, `requireAdmin` to protect them. */
+  http: HttpServer;
+  /** Group commit over the journal: many small appends share one transaction. */
+  groupCommit: GroupCommit;
+  lifecycle: Lifecycle;
+}
+
+export class Services {
+  private readonly map = new Map<keyof ServiceMap, unknown>();
+
+  provide<K extends keyof ServiceMap>(name: K, value: ServiceMap[K]): void {
+    if (this.map.has(name))
+      throw new MedgwError('MEDGW_ERR_START_FAILED', `service ${String(name)} is provided twice`);
+    this.map.set(name, value);
+  }
+
+  get<K extends keyof ServiceMap>(name: K): ServiceMap[K] {
+    if (!this.map.has(name)) {
+      throw new MedgwError(
+        'MEDGW_ERR_START_FAILED',
+        `service ${String(name)} is not provided; check the order of COMPONENTS in gateway/app.ts`,
+      );
+    }
+    return this.map.get(name) as ServiceMap[K];
+  }
+
+  maybe<K extends keyof ServiceMap>(name: K): ServiceMap[K] | undefined {
+    return this.map.get(name) as ServiceMap[K] | undefined;
+  }
+}
+
+/** One entry of the component list: built in list order, started after registry, journal and http. */
+export interface ComponentFactory {
+  readonly name: string;
+  /** Other components (by name) that must start first. */
+  readonly after?: readonly string[];
+  /** Builds the component, or returns undefined when the configuration leaves it out. */
+  create(ctx: GatewayContext, services: Services): Component | undefined | Promise<Component | undefined>;
+}
+
+/**
+ * The components other parts provide, in construction order (a provider before its users).
+ * Each entry is one small object; keep the list free of logic.
+ */
+export const COMPONENTS: ComponentFactory[] = [];
+
+export interface Gateway {
+  readonly ctx: GatewayContext;
+  readonly services: Services;
+  readonly lifecycle: Lifecycle;
+  readonly http: HttpServer;
+  /** Every endpoint, once started: the admin API first, then the components'. */
+  endpoints(): Endpoint[];
+  /** Stops in reverse order, closes the journal and releases the lock. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+function hasEndpoints(c: Component): c is Component & EndpointSource {
+  return typeof (c as Partial<EndpointSource>).endpoints === 'function';
+}
+
+export async function startGateway(options: {
+  config: Config;
+  log?: Logger;
+  clock?: Clock;
+  components?: readonly ComponentFactory[];
+}): Promise<Gateway> {
+  const { config } = options;
+  const log = options.log ?? createLogger({ level: config.log.level });
+  const clock = options.clock ?? systemClock;
+  const lock = acquireLock(config.dataDir, 'gateway');
+  const lifecycle = new Lifecycle(log);
+  const components: Component[] = [];
+  let opened: { journal: { close(): void } } | undefined;
+  try {
+    const token = ensureAdminToken(config.dataDir);
+    const { registry, journal } = await openStores(config, clock);
+    opened = { journal };
+    const ctx: GatewayContext = { config, log, clock, registry, journal, dataDir: config.dataDir };
+    const http = new HttpServer(
+      {
+        host: config.http.host,
+        port: config.http.port,
+        token,
+        log: log.child({ component: 'http' }),
+        dataDir: config.dataDir,
+      },
+      new LocalAdminOps(registry, journal, clock),
+    );
+    const services = new Services();
+    services.provide('http', http);
+    services.provide('lifecycle', lifecycle);
+    services.provide('groupCommit', new GroupCommit(journal));
+
+    lifecycle.add({ name: 'registry', start: async () => undefined, stop: async () => undefined });
+    lifecycle.add({
+      name: 'journal',
+      start: async () => undefined,
+      stop: async () => {
+        // appends queued in the group commit are flushed before the file closes
+        services.get('groupCommit').flush();
+        journal.close();
+      },
+    });
+    lifecycle.add(http, ['registry', 'journal']);
+    for (const factory of options.components ?? COMPONENTS) {
+      const component = await factory.create(ctx, services);
+      if (!component) continue;
+      components.push(component);
+      lifecycle.add(component, ['registry', 'journal', 'http', ...(factory.after ?? [])]);
+    }
+    await lifecycle.start();
+    log.info({ dataDir: config.dataDir, running: lifecycle.running() }, 'medgw started');
+
+    let stopped: Promise<void> | undefined;
+    return {
+      ctx,
+      services,
+      lifecycle,
+      http,
+      endpoints() {
+        const out: Endpoint[] = [];
+        if (http.url) out.push({ name: 'admin API', url: `${http.url}/api/v1` });
+        for (const c of components) if (hasEndpoints(c)) out.push(...c.endpoints());
+        return out;
+      },
+      stop() {
+        stopped ??= lifecycle.stop().finally(() => {
+          lock.release();
+          log.info('medgw stopped');
+        });
+        return stopped;
+      },
+    };
+  } catch (e) {
+    await lifecycle.stop();
+    opened?.journal.close();
+    lock.release();
+    throw e;
+  }
+}

@@ -1,0 +1,160 @@
+/** `medgw devices list|show|add|remove|assign`: the devices of an instance, running or not. */
+import { MedgwError } from '../../../drivers/errors.ts';
+import { iso, json, parse, subcommands, table, withOps } from '../../admin/cli.ts';
+import type { PublicDevice } from '../../admin/ops.ts';
+import type { CommandIo } from '../command.ts';
+
+const USAGE = {
+  list: 'list [--json]',
+  show: 'show <device-id> [--json]',
+  add: 'add --transport mqtt|ble --id <device-id> [--patient <patient-id>] [--name <label>] [--driver <id>] [--json]',
+  remove: 'remove <device-id>',
+  assign:
+    'assign <device-id> [--patient <patient-id> | --no-patient] [--user <index>=<patient-id>]… [--unassign-user <index>]…',
+};
+
+function one(positionals: string[], usage: string): string {
+  if (positionals.length !== 1)
+    throw new MedgwError('MEDGW_ERR_USAGE', `expected one device id\nusage: medgw devices ${usage}`);
+  return positionals[0]!;
+}
+
+function users(d: PublicDevice): string | undefined {
+  const u = Object.entries(d.users ?? {});
+  return u.length ? u.map(([i, p]) => `${i}→${p}`).join(',') : undefined;
+}
+
+export function run(args: string[], io: CommandIo): Promise<number> {
+  return subcommands('devices', args, io, {
+    list: {
+      usage: USAGE.list,
+      run: (a) =>
+        withOps(a, async (ops, rest) => {
+          const { values } = parse(rest, { json: { type: 'boolean' } }, USAGE.list);
+          const devices = await ops.listDevices();
+          if (values.json) json(io, devices);
+          else
+            io.stdout.write(
+              table(
+                ['ID', 'TRANSPORT', 'PATIENT', 'USERS', 'DRIVER', 'CREATED'],
+                devices.map((d) => [d.id, d.transport, d.patientId, users(d), d.driver, iso(d.createdAt)]),
+              ),
+            );
+          return 0;
+        }),
+    },
+    show: {
+      usage: USAGE.show,
+      run: (a) =>
+        withOps(a, async (ops, rest) => {
+          const { positionals } = parse(rest, { json: { type: 'boolean' } }, USAGE.show);
+          json(io, await ops.getDevice(one(positionals, USAGE.show)));
+          return 0;
+        }),
+    },
+    add: {
+      usage: USAGE.add,
+      run: (a) =>
+        withOps(a, async (ops, rest) => {
+          const { values, positionals } = parse(
+            rest,
+            {
+              transport: { type: 'string' },
+              id: { type: 'string' },
+              patient: { type: 'string' },
+              name: { type: 'string' },
+              driver: { type: 'string' },
+              json: { type: 'boolean' },
+            },
+            USAGE.add,
+          );
+          if (
+            positionals.length ||
+            !values.id ||
+            (values.transport !== 'mqtt' && values.transport !== 'ble')
+          ) {
+            throw new MedgwError(
+              'MEDGW_ERR_USAGE',
+              `--transport mqtt|ble and --id are required\nusage: medgw devices ${USAGE.add}`,
+            );
+          }
+          const { device, secret } = await ops.addDevice({
+            id: values.id,
+            transport: values.transport,
+            ...(values.patient ? { patientId: values.patient } : {}),
+            ...(values.name ? { name: values.name } : {}),
+            ...(values.driver ? { driver: values.driver } : {}),
+          });
+          if (values.json) {
+            json(io, secret ? { device, secret } : { device });
+            return 0;
+          }
+          io.stdout.write(
+            `added ${device.transport} device ${device.id}${device.patientId ? ` for patient ${device.patientId}` : ''}\n`,
+          );
+          if (secret) {
+            io.stdout.write(
+              `secret: ${secret}\n` +
+                'This secret is shown once and stored only as a hash: configure the device with it now.\n' +
+                `The device connects with client id and user name "${device.id}" and this secret as password.\n`,
+            );
+          }
+          return 0;
+        }),
+    },
+    remove: {
+      usage: USAGE.remove,
+      run: (a) =>
+        withOps(a, async (ops, rest) => {
+          const { positionals } = parse(rest, {}, USAGE.remove);
+          const id = one(positionals, USAGE.remove);
+          await ops.removeDevice(id);
+          io.stdout.write(`removed device ${id}\n`);
+          return 0;
+        }),
+    },
+    assign: {
+      usage: USAGE.assign,
+      run: (a) =>
+        withOps(a, async (ops, rest) => {
+          const { values, positionals } = parse(
+            rest,
+            {
+              patient: { type: 'string' },
+              'no-patient': { type: 'boolean' },
+              user: { type: 'string', multiple: true },
+              'unassign-user': { type: 'string', multiple: true },
+              json: { type: 'boolean' },
+            },
+            USAGE.assign,
+          );
+          const id = one(positionals, USAGE.assign);
+          const change: { patientId?: string | null; users?: Record<string, string | null> } = {};
+          if (values.patient && values['no-patient']) {
+            throw new MedgwError('MEDGW_ERR_USAGE', '--patient and --no-patient exclude each other');
+          }
+          if (values.patient) change.patientId = values.patient;
+          if (values['no-patient']) change.patientId = null;
+          const u: Record<string, string | null> = {};
+          for (const spec of values.user ?? []) {
+            const m = /^([0-9]{1,3})=(.+)$/.exec(spec);
+            if (!m)
+              throw new MedgwError('MEDGW_ERR_USAGE', `--user expects <index>=<patient-id>, got "${spec}"`);
+            u[m[1]!] = m[2]!;
+          }
+          for (const index of values['unassign-user'] ?? []) u[index] = null;
+          if (Object.keys(u).length) change.users = u;
+          if (change.patientId === undefined && change.users === undefined) {
+            throw new MedgwError(
+              'MEDGW_ERR_USAGE',
+              `nothing to assign\nusage: medgw devices ${USAGE.assign}`,
+            );
+          }
+          const d = await ops.assignDevice(id, change);
+          if (values.json) json(io, d);
+          else io.stdout.write(`device ${d.id}: patient ${d.patientId ?? '-'}, users ${users(d) ?? '-'}\n`);
+          return 0;
+        }),
+    },
+  });
+}

@@ -1,0 +1,87 @@
+/** `medgw journal stats|list`: the outbox of an instance (counts by state, oldest unsent reading). */
+import { MedgwError } from '../../../drivers/errors.ts';
+import { iso, json, parse, subcommands, table, withOps } from '../../admin/cli.ts';
+import type { OutboxQuery } from '../../admin/ops.ts';
+import type { CommandIo } from '../command.ts';
+
+const USAGE = {
+  stats: 'stats [--json]',
+  list: 'list [--state pending|quarantined|held|in-flight|delivered|dead-letter] [--patient <id>] [--device <id>] [--limit <n>] [--json]',
+};
+
+function age(ms: number | null): string {
+  if (ms === null) return 'none';
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86_400)} days`;
+}
+
+export function run(args: string[], io: CommandIo): Promise<number> {
+  return subcommands('journal', args, io, {
+    stats: {
+      usage: USAGE.stats,
+      run: (a) =>
+        withOps(a, async (ops, rest) => {
+          const { values } = parse(rest, { json: { type: 'boolean' } }, USAGE.stats);
+          const s = await ops.journalStats();
+          if (values.json) {
+            json(io, s);
+            return 0;
+          }
+          io.stdout.write(table(['STATE', 'READINGS'], Object.entries(s.byState)));
+          io.stdout.write(`\noldest unsent reading: ${age(s.oldestUnsentAgeMs)}\n`);
+          io.stdout.write(
+            `holding ${s.held.readings} readings (${s.held.bytes} bytes) of at most ${s.limits.maxReadings ?? '∞'} readings / ${s.limits.maxBytes ?? '∞'} bytes\n`,
+          );
+          io.stdout.write(`audit entries: ${s.auditEntries}\n`);
+          if (s.refusedFull > 0) io.stdout.write(`refused because full since start: ${s.refusedFull}\n`);
+          return 0;
+        }),
+    },
+    list: {
+      usage: USAGE.list,
+      run: (a) =>
+        withOps(a, async (ops, rest) => {
+          const { values, positionals } = parse(
+            rest,
+            {
+              state: { type: 'string' },
+              patient: { type: 'string' },
+              device: { type: 'string' },
+              limit: { type: 'string' },
+              json: { type: 'boolean' },
+            },
+            USAGE.list,
+          );
+          if (positionals.length)
+            throw new MedgwError('MEDGW_ERR_USAGE', `usage: medgw journal ${USAGE.list}`);
+          const readings = await ops.outbox({
+            ...(values.state ? { state: values.state as OutboxQuery['state'] } : {}),
+            ...(values.patient ? { patient: values.patient } : {}),
+            ...(values.device ? { device: values.device } : {}),
+            ...(values.limit ? { limit: values.limit } : {}),
+          });
+          if (values.json) json(io, readings);
+          else
+            io.stdout.write(
+              table(
+                ['ID', 'STATE', 'KIND', 'DEVICE', 'PATIENT', 'ATTEMPTS', 'CREATED', 'REASON'],
+                readings.map((r) => [
+                  r.id,
+                  r.state,
+                  r.kind,
+                  r.deviceId,
+                  r.patientId,
+                  r.attempts,
+                  iso(r.createdAt),
+                  r.reason?.code,
+                ]),
+              ),
+            );
+          return 0;
+        }),
+    },
+  });
+}

@@ -1,0 +1,150 @@
+/**
+ * Component life cycle: components start in dependency order and stop in reverse (stop accepting,
+ * drain, flush, close). A failing start stops what already started, then reports
+ * MEDGW_ERR_START_FAILED. SIGINT/SIGTERM trigger the same orderly stop.
+ */
+import { MedgwError } from '../drivers/errors.ts';
+import type { Component } from './contracts.ts';
+import type { Logger } from './log.ts';
+
+export interface Managed {
+  readonly component: Component;
+  /** Names of components that must be started before this one. */
+  readonly after: readonly string[];
+}
+
+export class Lifecycle {
+  private readonly entries: Managed[] = [];
+  private started: Component[] = [];
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly stopTimeoutMs = 15_000,
+  ) {}
+
+  add(component: Component, after: readonly string[] = []): this {
+    if (this.entries.some((e) => e.component.name === component.name)) {
+      throw new MedgwError('MEDGW_ERR_START_FAILED', `two components are named ${component.name}`);
+    }
+    this.entries.push({ component, after });
+    return this;
+  }
+
+  /** The start order: dependencies first, otherwise the order of `add`. */
+  order(): Component[] {
+    const byName = new Map(this.entries.map((e) => [e.component.name, e]));
+    const out: Component[] = [];
+    const state = new Map<string, 'visiting' | 'done'>();
+    const visit = (e: Managed, chain: string[]) => {
+      const name = e.component.name;
+      if (state.get(name) === 'done') return;
+      if (state.get(name) === 'visiting') {
+        throw new MedgwError(
+          'MEDGW_ERR_START_FAILED',
+          `components depend on each other: ${[...chain, name].join(' → ')}`,
+        );
+      }
+      state.set(name, 'visiting');
+      for (const dep of e.after) {
+        const d = byName.get(dep);
+        if (!d)
+          throw new MedgwError('MEDGW_ERR_START_FAILED', `${name} needs ${dep}, which is not registered`);
+        visit(d, [...chain, name]);
+      }
+      state.set(name, 'done');
+      out.push(e.component);
+    };
+    for (const e of this.entries) visit(e, []);
+    return out;
+  }
+
+  async start(): Promise<void> {
+    for (const component of this.order()) {
+      const t0 = performance.now();
+      try {
+        await component.start();
+      } catch (e) {
+        this.log.error(
+          { component: component.name, err: e },
+          'component failed to start; stopping the others',
+        );
+        await this.stop();
+        const cause = e instanceof Error ? e.message : String(e);
+        const code = e instanceof MedgwError ? `${e.code}: ` : '';
+        throw new MedgwError('MEDGW_ERR_START_FAILED', `${component.name} failed to start: ${code}${cause}`, {
+          component: component.name,
+          cause: e,
+        });
+      }
+      this.started.push(component);
+      this.log.debug({ component: component.name, ms: Math.round(performance.now() - t0) }, 'started');
+    }
+  }
+
+  /** Stops started components in reverse order; one failing or hanging stop does not block the others. */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopAll().finally(() => {
+      this.stopping = undefined;
+    });
+    return this.stopping;
+  }
+
+  private async stopAll(): Promise<void> {
+    while (this.started.length > 0) {
+      const component = this.started.pop()!;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          component.stop(),
+          new Promise((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error(`did not stop within ${this.stopTimeoutMs} ms`)),
+              this.stopTimeoutMs,
+            );
+          }),
+        ]);
+        this.log.debug({ component: component.name }, 'stopped');
+      } catch (e) {
+        this.log.error({ component: component.name, err: e }, 'component failed to stop cleanly');
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  }
+
+  /** Names of the components running now, in start order. */
+  running(): string[] {
+    return this.started.map((c) => c.name);
+  }
+}
+
+/**
+ * Stops the lifecycle on SIGINT or SIGTERM, then calls `onStopped`. A second signal while stopping
+ * exits at once with status 130. Returns a function that removes the handlers.
+ */
+export function stopOnSignals(
+  lifecycle: Lifecycle,
+  log: Logger,
+  onStopped: (signal: NodeJS.Signals) => void,
+): () => void {
+  let signalled = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      log.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(130);
+    }
+    signalled = true;
+    log.info({ signal }, 'stopping');
+    lifecycle.stop().then(
+      () => onStopped(signal),
+      () => onStopped(signal),
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
