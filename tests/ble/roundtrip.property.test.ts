@@ -44,6 +44,19 @@ function component(m: Measurement, name: string) {
   return m.components.find((c) => c.name === name);
 }
 
+const GLUCOSE_TYPES = [
+  'capillary-whole-blood',
+  'capillary-plasma',
+  'venous-whole-blood',
+  'venous-plasma',
+  'arterial-whole-blood',
+  'arterial-plasma',
+  'undetermined-whole-blood',
+  'undetermined-plasma',
+  'interstitial-fluid',
+];
+const SAMPLE_LOCATIONS = ['finger', 'alternate-site-test', 'earlobe', 'control-solution'];
+
 const special = fc
   .constantFrom<SpecialValue>('nan', 'nres', '+inf', '-inf')
   .map((s) => ({ special: s }) as SimNumber);
@@ -108,6 +121,9 @@ describe('simulator encoders → driver decoders round trip', () => {
           const g = component(m!, 'glucose');
           expect(g?.unit).toBe(unit);
           expectSame(g?.value, concentration, 'glucose');
+          // GLS: type is the low nibble, sample location the high nibble (names of the specification).
+          expect(m?.context?.type).toBe(GLUCOSE_TYPES[type - 1]);
+          expect(m?.context?.sampleLocation).toBe(SAMPLE_LOCATIONS[location - 1]);
         },
       ),
     );
