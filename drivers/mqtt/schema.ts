@@ -36,7 +36,13 @@ const seq = z.int().min(0).max(0xffffffff);
 /** One value and its UCUM unit; `decimals` says how many digits the device displays (36.60 → 2). */
 const quantity = <const U extends readonly [string, ...string[]]>(units: U) =>
   z.strictObject({
-    value: z.number().refine(Number.isFinite, 'must be a finite number'),
+    // No reading is anywhere near 10^9 in its unit; the bound keeps the decimal arithmetic exact.
+    value: z
+      .number()
+      .refine(
+        (v) => Number.isFinite(v) && Math.abs(v) <= 1e9,
+        'must be a finite number between -1e9 and 1e9',
+      ),
     unit: z.enum(units),
     decimals: z.int().min(0).max(8).optional(),
   });

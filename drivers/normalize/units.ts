@@ -142,18 +142,17 @@ export function toCanonical(what: string, v: DecimalValue, unit: string, canonic
   return { value, decimals, original };
 }
 
+/** Plain numbers keep at most this many decimal places (no home device displays more). */
+export const MAX_DECIMALS = 8;
+
 /**
  * Turns a plain number with a known number of decimals (MQTT payloads) into a device decimal, so both
- * transports share one conversion path. `decimals` defaults to the digits the number shows.
+ * transports share one conversion path. `decimals` defaults to the digits the number shows, at most 8.
  */
 export function decimalFromNumber(value: number, decimals?: number): DecimalValue {
-  const d = decimals ?? decimalsOf(value);
+  const d = Math.min(decimals ?? decimalsOf(value), MAX_DECIMALS);
   const mantissa = Math.round(value * 10 ** d);
-  return {
-    mantissa,
-    exponent: d === 0 ? 0 : -d,
-    value: d > 0 ? Number((mantissa / 10 ** d).toFixed(d)) : mantissa,
-  };
+  return decimal(mantissa, d === 0 ? 0 : -d);
 }
 
 /** Number of decimal places a JS number shows (36.6 → 1, 128 → 0, 1e-7 → 7). */
