@@ -157,6 +157,7 @@ describe('forwarder', () => {
     journal.append([r]);
     side.sandbox.setFaults({ status: { code: 503, times: 2 } });
     try {
+      const t0 = clock.t;
       await f.tick();
       const first = journal.get(r.id);
       expect(first).toMatchObject({
@@ -171,9 +172,13 @@ describe('forwarder', () => {
       await f.tick();
       const second = journal.get(r.id);
       expect(second).toMatchObject({ state: 'pending', attempts: 2 });
-      expect((second?.nextAttemptAt ?? 0) - clock.t).toBeGreaterThan(
-        (first?.nextAttemptAt ?? 0) - (clock.t - 1) - 1000,
-      );
+      // Default backoff 2 s base with equal jitter: attempt 1 waits 1-2 s, attempt 2 waits 2-4 s.
+      const delay1 = (first?.nextAttemptAt ?? 0) - t0;
+      const delay2 = (second?.nextAttemptAt ?? 0) - clock.t;
+      expect(delay1).toBeGreaterThanOrEqual(1000);
+      expect(delay1).toBeLessThanOrEqual(2000);
+      expect(delay2).toBeGreaterThanOrEqual(2000);
+      expect(delay2).toBeLessThanOrEqual(4000);
       side.sandbox.setFaults({ rateLimit: { retryAfterSeconds: 30, times: 1 } });
       clock.t = (second?.nextAttemptAt ?? clock.t) + 1;
       await f.tick();
