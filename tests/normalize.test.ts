@@ -244,6 +244,9 @@ describe('normalize', () => {
       coincident: { ...coincident, deviceClockSet: true },
     });
     expect(s?.time.quality).toBe('synced');
+    // The device says its clock is wrong (GLS time fault): no correction, untrusted
+    const [f] = normalize(m({ kind: 'glucose', components: g, flags: ['timeFault'] }), { coincident });
+    expect(f?.time).toEqual({ device: '2026-11-22T08:15:00', quality: 'untrusted' });
     // No coincident time, zoned MQTT time: utc, untrusted
     const [z] = normalize(m({ kind: 'glucose', source: 'mqtt', components: g, deviceUtcOffsetMinutes: 60 }));
     expect(z?.time).toEqual({

@@ -228,6 +228,10 @@ interface TimeResult {
   readonly quarantine?: Quarantine;
 }
 
+/** GLS Sensor Status "time fault" (bit 11) and PLX "device clock is not set": no correction can be trusted. */
+const CLOCK_FLAGS = new Set(['timefault', 'deviceclocknotset']);
+const clockDistrusted = (m: Measurement) => m.flags?.some((f) => CLOCK_FLAGS.has(squash(f))) ?? false;
+
 /**
  * Characteristics whose records always carry a time (GLS Glucose Measurement: Base Time is mandatory):
  * a measurement from them without a device time had an unknown or impossible date.
@@ -271,7 +275,7 @@ export function resolveTime(m: Measurement, options: NormalizeOptions = {}): Tim
   const coincidentKnown = c && c.device.year !== 0 && c.device.month !== 0 && c.device.day !== 0;
   if (m.deviceUtcOffsetMinutes !== undefined) {
     utcMs = naive - m.deviceUtcOffsetMinutes * 60_000;
-  } else if (c && coincidentKnown) {
+  } else if (c && coincidentKnown && !clockDistrusted(m)) {
     const d = c.device;
     const offset = c.gatewayMs - Date.UTC(d.year, d.month - 1, d.day, d.hours, d.minutes, d.seconds);
     utcMs = naive + offset;
