@@ -103,6 +103,19 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   }
 
   app.register(async (scope) => {
+    // answers of the FHIR endpoints are OperationOutcomes, including framework refusals (415, 413…)
+    scope.setErrorHandler((err, _req, reply) => {
+      const e = err as { statusCode?: unknown; message?: unknown };
+      const status = typeof e.statusCode === 'number' && e.statusCode >= 400 ? e.statusCode : 500;
+      const message = typeof e.message === 'string' ? e.message : 'internal error';
+      const r = new Refusal(
+        status,
+        status >= 500 ? 'Internal error' : 'Request not valid',
+        message,
+        'invalid',
+      );
+      return reply.code(status).type(FHIR_JSON).send(r.outcome());
+    });
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser(
       ['application/json', 'application/fhir+json'],

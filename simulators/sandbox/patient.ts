@@ -85,6 +85,16 @@ ${kinds.length ? `<ul>${rows}</ul>` : '<p>Aucun accord en cours : la solution ne
         return `<tr><td>${esc(a.at)}</td><td>${esc(a.event)}</td><td>${esc(c?.clientName ?? a.clientId ?? '')}<br>${esc(a.solutionOid ?? '')}</td><td>${esc(dev?.key ?? '')}</td><td>${esc(a.kind ?? '')}</td><td>${esc(a.status ?? '')}</td><td>${esc(a.observationId ?? a.message ?? '')}</td></tr>`;
       })
       .join('\n');
+    const received = store.observations
+      .filter((o) => o.sub === s.sub)
+      .slice()
+      .reverse()
+      .map((o) => {
+        const c = store.clients.get(o.clientId);
+        const dev = o.deviceId ? store.devices.get(o.deviceId) : undefined;
+        return `<tr><td>${esc(o.receivedAt)}</td><td>${esc(c?.clientName ?? o.clientId)}<br>${esc(o.solutionOid)}</td><td>${esc(dev?.key ?? '')}</td><td>${esc(o.kind)}</td><td>${esc(String(o.resource.effectiveDateTime ?? ''))}</td><td>${esc(valueText(o.resource))}</td><td>${esc(o.id)}</td></tr>`;
+      })
+      .join('\n');
     return html(
       reply,
       200,
@@ -92,6 +102,9 @@ ${kinds.length ? `<ul>${rows}</ul>` : '<p>Aucun accord en cours : la solution ne
       `<form method="post" action="/patient/logout">${csrf}<button type="submit">Se déconnecter</button></form>
 <h2>Solutions associées</h2>
 ${solutions}
+<h2>Mesures reçues</h2>
+<table><thead><tr><th scope="col">Reçue le</th><th scope="col">Solution</th><th scope="col">Appareil</th><th scope="col">Mesure</th><th scope="col">Prise le</th><th scope="col">Valeur</th><th scope="col">Identifiant</th></tr></thead>
+<tbody>${received}</tbody></table>
 <h2>Échanges</h2>
 <table><thead><tr><th scope="col">Quand</th><th scope="col">Événement</th><th scope="col">Solution</th><th scope="col">Appareil</th><th scope="col">Mesure</th><th scope="col">Statut</th><th scope="col">Détail</th></tr></thead>
 <tbody>${exchanges}</tbody></table>`,
@@ -159,4 +172,20 @@ ${solutions}
     await deps.unpair(s.sub, one(req.body, 'client_id'));
     return reply.code(303).header('location', '/patient').send();
   });
+}
+
+type Json = Record<string, unknown>;
+function quantity(q: unknown): string {
+  const v = q as Json | undefined;
+  return v && typeof v.value === 'number' ? `${v.value} ${String(v.code ?? v.unit ?? '')}` : '';
+}
+
+/** The value of a stored Observation as the patient reads it (components for blood pressure). */
+function valueText(resource: Json): string {
+  if (resource.valueQuantity) return quantity(resource.valueQuantity);
+  const comps = Array.isArray(resource.component) ? (resource.component as Json[]) : [];
+  return comps
+    .map((c) => quantity(c.valueQuantity))
+    .filter(Boolean)
+    .join(' / ');
 }

@@ -382,6 +382,28 @@ describe('POST /fhir refusals', () => {
     expect(diagnostics(await res.json())).toBe('No bundle provided.');
   });
 
+  it('a body that is not JSON → an OperationOutcome, never an HTML or framework error', async () => {
+    const send = (contentType: string, body: string) =>
+      fetch(`${s.url}/fhir`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${t.access_token}`,
+          [s.idTokenHeader]: t.id_token,
+          'content-type': contentType,
+        },
+        body,
+      });
+    const text = await send('text/plain', 'weight=71');
+    expect(text.status).toBe(400);
+    expect(diagnostics(await text.json())).toBe('No bundle provided.');
+    const broken = await send('application/fhir+json', '{"resourceType": "Bundle",');
+    expect(broken.status).toBe(400);
+    expect(diagnostics(await broken.json())).toBe('No bundle provided.');
+    const xml = await send('application/fhir+xml', '<Bundle/>');
+    expect(xml.status).toBe(415);
+    expect(((await xml.json()) as { resourceType: string }).resourceType).toBe('OperationOutcome');
+  });
+
   it('no access token or an unknown one → 401', async () => {
     for (const authorization of [undefined, 'Bearer not-a-token', `Basic ${t.access_token}`]) {
       const res = await fetch(`${s.url}/fhir`, {

@@ -83,6 +83,20 @@ describe('faults', () => {
     expect(r.status).toBe(401);
   });
 
+  it('short-lived ID tokens expire: 400 invalid JWT once the lifetime is over', async () => {
+    s.setFaults({ idTokenTtlSeconds: 1 });
+    const short = await pairByDeviceFlow(s, { login: 'lea.bernard' });
+    s.clearFaults();
+    await new Promise((r) => setTimeout(r, 1300));
+    const r = await postBundle(s, short, bundle(observation(patientOf(short, s), 'weight')));
+    expect(r.status).toBe(400);
+    expect(r.body?.issue).toEqual([
+      expect.objectContaining({
+        diagnostics: 'HTTP code 400 : Bad request -> The ID_TOKEN value is not valid (invalid JWT)',
+      }),
+    ]);
+  });
+
   it('refuses an invalid fault with a coded error', async () => {
     const res = await setFaults({ status: { code: 200 } });
     expect(res.status).toBe(400);

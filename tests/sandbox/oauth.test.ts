@@ -213,3 +213,62 @@ describe('refresh and revocation', () => {
     expect(body.solution_oid).toBe('2.25.71922510045900526679301521263764504793');
   });
 });
+
+describe('client registration', () => {
+  it('registers another solution at run time; its tokens carry its own solution OID', async () => {
+    const res = await fetch(`${s.url}/_sandbox/clients`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        client_id: 'telemonitoring-provider',
+        client_secret: 'a-long-test-secret-0123456789',
+        client_name: 'Télésuivi test',
+        redirect_uris: ['https://provider.example/callback'],
+        solution_oid: '2.25.424242',
+      }),
+    });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toEqual({
+      client_id: 'telemonitoring-provider',
+      client_name: 'Télésuivi test',
+      redirect_uris: ['https://provider.example/callback'],
+      application_type: 'web',
+      solution_oid: '2.25.424242',
+    });
+    const t = await pairByDeviceFlow(s, { login: 'marie.martin' }, 'openid mesures.weight', {
+      id: 'telemonitoring-provider',
+      secret: 'a-long-test-secret-0123456789',
+    });
+    const c = claimsOf(t.id_token);
+    expect(c.solution_oid).toBe('2.25.424242');
+    expect(c.aud).toBe('telemonitoring-provider');
+    const p = patientOf(t, s);
+    const obs = observation(p, 'weight');
+    (obs.meta as Record<string, unknown>).source = 'urn:oid:2.25.424242.7';
+    expect((await postBundle(s, t, bundle(obs))).status).toBe(200);
+    const listed = (await (await fetch(`${s.url}/_sandbox/clients`)).json()) as { client_id: string }[];
+    expect(JSON.stringify(listed)).not.toContain('a-long-test-secret');
+  });
+
+  it('refuses a registration with a coded error, and a wrong secret at the token endpoint', async () => {
+    const bad = await fetch(`${s.url}/_sandbox/clients`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        client_id: 'x',
+        client_secret: 'short',
+        redirect_uris: [],
+        solution_oid: 'not-an-oid',
+      }),
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('MEDGW_ERR_SANDBOX_REQUEST');
+    const res = await postForm(
+      meta.device_authorization_endpoint ?? '',
+      { client_id: 'medgw-gateway', scope: 'openid' },
+      `Basic ${Buffer.from('medgw-gateway:wrong').toString('base64')}`,
+    );
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: string }).error).toBe('invalid_client');
+  });
+});

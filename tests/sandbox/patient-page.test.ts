@@ -63,6 +63,7 @@ describe('patient page', () => {
     expect(html).toContain('2.25.71922510045900526679301521263764504793');
     expect(html).toContain('Poids (weight)');
     expect(html).toContain('observation.created');
+    expect(html).toContain('71.2 kg');
     expect(html).toContain('urn:oid:1.2.840.10004.1.1.1.0.0.1.0.0.1.2680|00-1B-DC-FF-FE-00-00-09');
   });
 
