@@ -110,6 +110,26 @@ describe('normalize', () => {
     expect(o).not.toHaveProperty('value');
   });
 
+  it('a HI or LO glucose result is not a number', () => {
+    const hi = normalize(
+      m({
+        kind: 'glucose',
+        components: [c('glucose', 600, -5, 'kg/L')],
+        flags: ['resultHigherThanDeviceCanProcess'],
+      }),
+    )[0];
+    expect(hi?.dataAbsentReason).toBe('positive-infinity');
+    expect(hi).not.toHaveProperty('value');
+    const lo = normalize(
+      m({
+        kind: 'glucose',
+        components: [c('glucose', 20, -5, 'kg/L')],
+        flags: ['resultLowerThanDeviceCanProcess'],
+      }),
+    )[0];
+    expect(lo?.dataAbsentReason).toBe('negative-infinity');
+  });
+
   it('blood pressure gives ONE panel with components and a separate cuff heart rate', () => {
     const obs = normalize(
       m({

@@ -114,6 +114,11 @@ class Builder {
     if ('absent' in value) {
       return { ...base, dataAbsentReason: value.absent, time: this.time, ...(context ? { context } : {}) };
     }
+    // GLS Sensor Status bits 5/6: the meter shows HI or LO; the number it sends is a bound, not a result.
+    const beyond = this.beyondRange();
+    if (beyond) {
+      return { ...base, dataAbsentReason: beyond, time: this.time, ...(context ? { context } : {}) };
+    }
     const canonical = v.unit ?? c.unit;
     const converted = toCanonical(`${this.m.source} ${c.name}`, value, c.unit, canonical);
     const range = v.plausible;
@@ -134,6 +139,13 @@ class Builder {
       ...(context ? { context } : {}),
       ...(implausible ? { quarantine: implausible } : {}),
     };
+  }
+
+  private beyondRange(): 'positive-infinity' | 'negative-infinity' | undefined {
+    const flags = new Set(this.m.flags?.map(squash));
+    if (flags.has('resulthigherthandevicecanprocess')) return 'positive-infinity';
+    if (flags.has('resultlowerthandevicecanprocess')) return 'negative-infinity';
+    return undefined;
   }
 
   private contextFor(kind: ObservationKind): Record<string, string | number | boolean> | undefined {
