@@ -140,6 +140,47 @@ export const ConfigSchema = z
             'Base URL of the Mon espace santé measurements API; absent: the embedded sandbox is used.',
           ),
         sandboxPort: port('Port of the embedded sandbox when no baseUrl is set', 8090),
+        idTokenHeader: z
+          .string()
+          .regex(/^[A-Za-z0-9-]+$/)
+          .default('X-Id-Token')
+          .describe('HTTP header that carries the ID token beside the bearer access token.'),
+        pairing: z
+          .strictObject({
+            issuer: z
+              .url()
+              .optional()
+              .describe('OpenID issuer of the pairing ("appariement"); absent: <baseUrl or sandbox>/oidc.'),
+            clientId: z.string().min(1).default('medgw-gateway').describe('OAuth client id of this solution.'),
+            clientSecret: z
+              .string()
+              .min(1)
+              .optional()
+              .describe(
+                'OAuth client secret (prefer MEDGW_NATIONAL_PAIRING_CLIENT_SECRET); absent with the sandbox: its test secret.',
+              ),
+            redirectUri: z
+              .url()
+              .optional()
+              .describe('Redirect URI of the authorization code flow (the local patient page callback).'),
+            kindScopePrefix: z
+              .string()
+              .default('mesures.')
+              .describe('Prefix of the per-kind consent scopes (mesures.glucose, mesures.weight…).'),
+            claimIdPe: z.string().min(1).default('idpe').describe('ID token claim that carries the idPe.'),
+            claimPairingOid: z
+              .string()
+              .min(1)
+              .default('pairing_oid')
+              .describe('ID token claim that carries the OID of the idPe (assigning authority).'),
+            claimSolutionOid: z
+              .string()
+              .min(1)
+              .default('solution_oid')
+              .describe('ID token claim that carries the solution OID.'),
+          })
+          .prefault({})
+          .describe('Pairing with Mon espace santé (OAuth 2.0 / OpenID Connect); the defaults match the sandbox.'),
       })
       .prefault({})
       .describe('The national side.'),
