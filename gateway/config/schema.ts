@@ -151,7 +151,11 @@ export const ConfigSchema = z
               .url()
               .optional()
               .describe('OpenID issuer of the pairing ("appariement"); absent: <baseUrl or sandbox>/oidc.'),
-            clientId: z.string().min(1).default('medgw-gateway').describe('OAuth client id of this solution.'),
+            clientId: z
+              .string()
+              .min(1)
+              .default('medgw-gateway')
+              .describe('OAuth client id of this solution.'),
             clientSecret: z
               .string()
               .min(1)
@@ -180,7 +184,9 @@ export const ConfigSchema = z
               .describe('ID token claim that carries the solution OID.'),
           })
           .prefault({})
-          .describe('Pairing with Mon espace santé (OAuth 2.0 / OpenID Connect); the defaults match the sandbox.'),
+          .describe(
+            'Pairing with Mon espace santé (OAuth 2.0 / OpenID Connect); the defaults match the sandbox.',
+          ),
       })
       .prefault({})
       .describe('The national side.'),
