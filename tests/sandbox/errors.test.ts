@@ -361,6 +361,96 @@ const cases: Case[] = [
     text: 'Observation resource not valid.',
     diag: 'Profile rule: effectiveDateTime is mandatory, with a time and a time zone.',
   },
+  {
+    name: 'the Observation entry without fullUrl',
+    make: () => {
+      const b = withDevice();
+      (entries(b)[0] as Json).fullUrl = undefined;
+      return b;
+    },
+    status: 422,
+    text: 'Bundle not valid.',
+    diag: 'Bundle.entry.fullUrl is mandatory for the Observation.',
+  },
+  {
+    name: 'a Device reference with no Device in the Bundle',
+    make: () => {
+      const o = observation(p, 'weight');
+      o.device = { reference: 'Device/8d1c2c7e-0000-4000-8000-000000000000' };
+      return bundle(o);
+    },
+    status: 422,
+    text: 'Observation and Device link not valid.',
+    diag: 'Observation and device not linked by id (Observation.device.reference <-> Device.id)',
+  },
+  {
+    name: 'a Device under another profile',
+    make: () => {
+      const b = withDevice();
+      (devEntryOf(b).resource as Json).meta = { profile: ['http://hl7.org/fhir/StructureDefinition/Device'] };
+      return b;
+    },
+    status: 422,
+    text: 'Device resource not valid.',
+    diag: 'Profile rule: Device meta.profile must be http://hl7.org/fhir/uv/phd/StructureDefinition/PhdDevice.',
+  },
+  {
+    name: 'a Device that is not a personal health device (type)',
+    make: () => {
+      const b = withDevice();
+      (devEntryOf(b).resource as Json).type = {
+        coding: [{ system: 'urn:iso:std:iso:11073:10101', code: '528399' }],
+      };
+      return b;
+    },
+    status: 422,
+    text: 'Device resource not valid.',
+    diag: 'Profile rule: Device.type must be urn:iso:std:iso:11073:10101#65573.',
+  },
+  {
+    name: 'blood pressure with a value[x]',
+    make: () => {
+      const b = withDevice('bp');
+      obsOf(b).valueQuantity = {
+        value: 128,
+        unit: 'mm[Hg]',
+        system: 'http://unitsofmeasure.org',
+        code: 'mm[Hg]',
+      };
+      return b;
+    },
+    status: 422,
+    text: 'Observation resource not valid.',
+    diag: 'Profile rule: blood pressure carries its values in component, not value[x].',
+  },
+  {
+    name: 'a status outside the R4 value set',
+    make: () => {
+      const b = withDevice();
+      obsOf(b).status = 'done';
+      return b;
+    },
+    status: 422,
+    text: 'Observation resource not valid.',
+    diag: 'Observation.status must be a code of http://hl7.org/fhir/ValueSet/observation-status (required binding).',
+  },
+  {
+    name: 'a category other than vital-signs',
+    make: () => {
+      const b = withDevice();
+      obsOf(b).category = [
+        {
+          coding: [
+            { system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' },
+          ],
+        },
+      ];
+      return b;
+    },
+    status: 422,
+    text: 'Observation resource not valid.',
+    diag: 'Profile rule: category must hold http://terminology.hl7.org/CodeSystem/observation-category#vital-signs.',
+  },
 ];
 
 describe('POST /fhir refusals', () => {
