@@ -1,0 +1,47 @@
+/** `medgw sandbox` as a real child process: prints its URL, serves discovery, stops on SIGTERM. */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../../bin/medgw.mjs', import.meta.url));
+
+describe('medgw sandbox', () => {
+  it('starts on a free port, answers, and stops cleanly on SIGTERM', async () => {
+    const child = spawn(process.execPath, [bin, 'sandbox', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: string) => {
+        out += chunk;
+        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        if (m?.[1]) resolve(m[1]);
+      });
+      child.on('exit', (code) => reject(new Error(`exited early with ${code}: ${out}`)));
+    });
+    const meta = (await (await fetch(`${url}/oidc/.well-known/openid-configuration`)).json()) as {
+      issuer: string;
+    };
+    expect(meta.issuer).toBe(`${url}/oidc`);
+    expect(out).toContain('medgw-gateway');
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    expect(out).toContain('medgw sandbox stopped');
+  });
+
+  it('refuses a bad port with a usage error (exit 2)', async () => {
+    const child = spawn(process.execPath, [bin, 'sandbox', '--port', 'abc'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (c: string) => {
+      err += c;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(2);
+    expect(err).toContain('MEDGW_ERR_USAGE');
+  });
+});
