@@ -7,6 +7,9 @@ import { MedgwError } from '../errors.ts';
 import { decimal } from '../ieee11073.ts';
 import type { DecimalValue } from '../types.ts';
 
+/** Values keep at most this many decimal places (no home device displays more). */
+export const MAX_DECIMALS = 8;
+
 export interface Converted {
   readonly value: number;
   /** Decimal places that carry the device's precision in the canonical unit. */
@@ -127,12 +130,14 @@ export function toCanonical(what: string, v: DecimalValue, unit: string, canonic
     );
   }
   const sourceDecimals = Math.max(0, -v.exponent);
-  if (rule === identity) return { value: v.value, decimals: sourceDecimals };
+  if (rule === identity && sourceDecimals <= MAX_DECIMALS)
+    return { value: v.value, decimals: sourceDecimals };
   // value = mantissa × 10^exponent, as a fraction num/den
   let num = BigInt(v.mantissa) * 10n ** BigInt(Math.max(v.exponent, 0));
   const den0 = 10n ** BigInt(Math.max(-v.exponent, 0));
   if (rule.offset !== undefined) num -= rule.offset * den0;
-  const decimals = rule.decimals(sourceDecimals);
+  // Beyond 8 decimal places no device reading carries information (a FLOAT may announce 10^-128).
+  const decimals = Math.min(rule.decimals(sourceDecimals), MAX_DECIMALS);
   const value = roundRational(num * rule.num, den0 * rule.den, decimals);
   if (!rule.keepOriginal) return { value, decimals };
   const o = rule.originalUnit;
@@ -141,9 +146,6 @@ export function toCanonical(what: string, v: DecimalValue, unit: string, canonic
     : { value: v.value, unit };
   return { value, decimals, original };
 }
-
-/** Plain numbers keep at most this many decimal places (no home device displays more). */
-export const MAX_DECIMALS = 8;
 
 /**
  * Turns a plain number with a known number of decimals (MQTT payloads) into a device decimal, so both
