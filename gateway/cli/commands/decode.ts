@@ -29,7 +29,8 @@ const USAGE = `usage:
 
 Output: {"characteristic","fields","observations"} as one JSON object. Observations carry kind, LOINC,
 MDC, value in the canonical unit, time {device, utc, quality} and, when it applies, dataAbsentReason or
-quarantine. Without a coincident timestamp the time quality is "untrusted".
+quarantine. Without a coincident timestamp the time quality is "untrusted". --mqtt prints
+{"mqtt","fields","observations"} with the validated payload as fields.
 `;
 
 interface Parsed {
