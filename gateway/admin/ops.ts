@@ -140,13 +140,34 @@ export class LocalAdminOps implements AdminOps {
 
   async assignDevice(deviceId: string, change: AssignBody): Promise<PublicDevice> {
     const body = parseInput(AssignBody, change);
+    const before = this.registry.getDevice(deviceId);
     const d = await assignDevice(this.registry, deviceId, body);
-    this.journal.audit({
-      event: 'device.assigned',
-      deviceId,
-      ...(d.patientId ? { patientId: d.patientId } : {}),
-      detail: { householdUsers: Object.keys(d.users ?? {}).length },
-    });
+    // one audit entry per patient whose link to the device changed, so `audit list --patient` shows it
+    if (before?.patientId !== d.patientId) {
+      if (before?.patientId)
+        this.journal.audit({ event: 'device.unassigned', deviceId, patientId: before.patientId });
+      if (d.patientId) this.journal.audit({ event: 'device.assigned', deviceId, patientId: d.patientId });
+    }
+    const indexes = new Set([...Object.keys(before?.users ?? {}), ...Object.keys(d.users ?? {})]);
+    for (const index of indexes) {
+      const was = before?.users?.[index];
+      const now = d.users?.[index];
+      if (was === now) continue;
+      if (was)
+        this.journal.audit({
+          event: 'device.user-unassigned',
+          deviceId,
+          patientId: was,
+          detail: { user: Number(index) },
+        });
+      if (now)
+        this.journal.audit({
+          event: 'device.user-assigned',
+          deviceId,
+          patientId: now,
+          detail: { user: Number(index) },
+        });
+    }
     return publicDevice(d);
   }
 

@@ -140,6 +140,8 @@ export class HttpServer implements Component {
   };
 
   /** Adds routes of another component; must be called before start(). */
+  register(plugin: FastifyPluginAsync<Record<string, unknown>>, opts?: Record<string, unknown>): this;
+  register(plugin: FastifyPluginCallback<Record<string, unknown>>, opts?: Record<string, unknown>): this;
   register(plugin: Plugin, opts: Record<string, unknown> = {}): this {
     if (this.listening)
       throw new MedgwError(
