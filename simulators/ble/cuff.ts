@@ -154,14 +154,14 @@ export class SimCuff extends SimPeripheral {
     }
     encodeBloodPressure(record, this.quirks); // refuses a reading the cuff could not send, before storing it
     this.stored.add(record);
-    if (this.connected) await this.stored.flush();
+    if (this.connected) await this.pushThenMaybeDisconnect(() => this.stored.flush());
     else this.advertise();
     return record;
   }
 
   protected override onCccd(service: string, characteristic: string, value: number): void {
     if (service === BLS.service && characteristic === BLS.measurement && (value & 0x0002) !== 0) {
-      void this.stored.flush(undefined, this.faults.resendOld ?? 0);
+      void this.pushThenMaybeDisconnect(() => this.stored.flush(undefined, this.faults.resendOld ?? 0));
     }
   }
 

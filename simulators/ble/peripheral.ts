@@ -88,6 +88,11 @@ export interface PeripheralOptions {
   /** Whether the Current Time characteristic accepts writes (CTS 0x2A2B Write is optional). */
   ctsWritable?: boolean;
   faults?: SimFaults;
+  /**
+   * The device ends the connection itself (reason 0x13) once it has pushed its stored readings, as many
+   * cuffs, scales and thermometers do (BLS/WSS/HTS devices without RACP).
+   */
+  disconnectWhenDone?: boolean;
   /** Vendor services added to the standard ones (e.g. a command characteristic written without response). */
   extraServices?: SimService[];
 }
@@ -110,6 +115,7 @@ export abstract class SimPeripheral {
   protected clockOffsetMs: number;
   private readonly tzMs: number;
   protected readonly ctsWritable: boolean;
+  protected readonly disconnectWhenDone: boolean;
   private readonly cccds = new Map<string, number>();
   private link: SimLink | undefined;
   private services: SimService[] | undefined;
@@ -133,6 +139,7 @@ export abstract class SimPeripheral {
     this.faults = { ...options.faults };
     this.ctsWritable = options.ctsWritable ?? true;
     this.extraServices = options.extraServices ?? [];
+    this.disconnectWhenDone = options.disconnectWhenDone ?? false;
     this.info = {
       ...defaults.info,
       ...options.info,
@@ -319,6 +326,17 @@ export abstract class SimPeripheral {
     this.link?.drop(reason);
   }
 
+  /** Stops advertising (the device goes to sleep); a measurement or `advertise()` wakes it. */
+  sleep(): void {
+    this.advertising = false;
+  }
+
+  /** Sends the stored readings; a device that disconnects when done ends the link after a non-empty push. */
+  protected async pushThenMaybeDisconnect(flush: () => Promise<number>): Promise<void> {
+    const sent = await flush();
+    if (sent > 0 && this.disconnectWhenDone && this.connected) this.disconnect(0x13);
+  }
+
   /** Starts advertising again (a real device wakes up after a measurement). */
   advertise(): void {
     if (this.connected) return;
@@ -414,22 +432,27 @@ export class PendingQueue<T> {
   }
 
   /**
-   * Sends every pending item that `accept` lets through, in order, removing each once delivered.
+   * Sends every pending item that `accept` lets through, in order, removing each once delivered;
+   * returns how many were sent.
    * `resend` first sends again that many of the items already delivered (the "re-sent old records" fault).
    */
-  async flush(accept: (item: T) => boolean = () => true, resend = 0): Promise<void> {
-    if (this.busy) return;
+  async flush(accept: (item: T) => boolean = () => true, resend = 0): Promise<number> {
+    if (this.busy) return 0;
     this.busy = true;
+    let sent = 0;
     try {
       for (const item of resend > 0 ? this.sent.slice(-resend) : []) {
-        if (accept(item) && !(await this.send(item))) return;
+        if (!accept(item)) continue;
+        if (!(await this.send(item))) return sent;
+        sent++;
       }
       for (;;) {
         const item = this.items.find(accept);
-        if (item === undefined) return;
-        if (!(await this.send(item))) return;
+        if (item === undefined) return sent;
+        if (!(await this.send(item))) return sent;
         this.items.splice(this.items.indexOf(item), 1);
         this.sent.push(item);
+        sent++;
       }
     } finally {
       this.busy = false;

@@ -155,7 +155,9 @@ export class SimScale extends SimPeripheral {
 
   /** Readings of the consented user and of the unknown user are released; others wait for their consent. */
   private pushStored(resend: number): Promise<void> {
-    return this.stored.flush((r) => r.userIndex === UNKNOWN_USER || r.userIndex === this.consented, resend);
+    return this.pushThenMaybeDisconnect(() =>
+      this.stored.flush((r) => r.userIndex === UNKNOWN_USER || r.userIndex === this.consented, resend),
+    );
   }
 
   protected override onConnect(): void {

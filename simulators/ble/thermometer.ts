@@ -70,14 +70,14 @@ export class SimThermometer extends SimPeripheral {
     const record: TemperatureRecord = { unit: this.unit, value, time: this.deviceNow(), type: this.type };
     encodeTemperature(record); // refuses a value the thermometer could not send, before storing it
     this.stored.add(record);
-    if (this.connected) void this.stored.flush();
+    if (this.connected) void this.pushThenMaybeDisconnect(() => this.stored.flush());
     else this.advertise();
     return record;
   }
 
   protected override onCccd(service: string, characteristic: string, value: number): void {
     if (service === HTS.service && characteristic === HTS.measurement && (value & 0x0002) !== 0) {
-      void this.stored.flush(undefined, this.faults.resendOld ?? 0);
+      void this.pushThenMaybeDisconnect(() => this.stored.flush(undefined, this.faults.resendOld ?? 0));
     }
   }
 

@@ -97,3 +97,21 @@ describe('blood-pressure cuff', () => {
     expect(f).toHaveLength(7 + 7 - 2);
   });
 });
+
+describe('cuff that disconnects when done, and sleeps', () => {
+  it('pushes its stored readings, then ends the link itself (0x13); asleep it cannot be reached', async () => {
+    const { nextDisconnect } = await import('./helpers.ts');
+    const cuff = new SimCuff({ address: 'A4:C1:38:00:02:09', disconnectWhenDone: true });
+    await cuff.measure({ systolic: 131, diastolic: 85 });
+    const { p, bpm, log } = await open(cuff);
+    const ended = nextDisconnect(p);
+    await bpm.subscribeAsync();
+    expect(await ended).toBe(0x13);
+    expect(log).toHaveLength(1);
+    cuff.sleep();
+    await expect(p.connectAsync()).rejects.toMatchObject({ code: 'MEDGW_ERR_BLE_UNREACHABLE' });
+    await cuff.measure({ systolic: 118, diastolic: 76 }); // wakes up and advertises
+    await p.connectAsync();
+    expect(p.state).toBe('connected');
+  });
+});
