@@ -234,7 +234,6 @@ export abstract class SimPeripheral {
     const fractionsMs = Math.floor((data[8]! * 1000) / 256);
     const wall = Date.UTC(year, month - 1, day, hours, minutes, seconds) + fractionsMs;
     this.clockOffsetMs = wall - this.now();
-    this.emit('write', '2a2b', data);
     void this.notify('1805', '2a2b', this.currentTimeValue(0x01));
   }
 
@@ -253,6 +252,11 @@ export abstract class SimPeripheral {
     this.cccds.set(`${serviceUuid}/${characteristicUuid}`, value);
     this.emit('cccd', serviceUuid, characteristicUuid, value);
     this.onCccd(serviceUuid, characteristicUuid, value);
+  }
+
+  /** Called by the radio after a central's write was accepted: observers see (service, characteristic, data). */
+  wrote(serviceUuid: string, characteristicUuid: string, data: Buffer, withoutResponse: boolean): void {
+    this.emit('write', serviceUuid, characteristicUuid, Buffer.from(data), withoutResponse);
   }
 
   /** Hook: a central changed a CCCD. */

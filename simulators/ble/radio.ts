@@ -386,6 +386,7 @@ export class VirtualBindings extends EventEmitter {
     try {
       c.write(Buffer.from(data), withoutResponse);
       reply();
+      p.wrote(serviceUuid, characteristicUuid, data, withoutResponse);
     } catch (e) {
       // A write without response never reports an error to the central (no ATT response exists).
       reply(withoutResponse ? undefined : toError(e));

@@ -145,11 +145,16 @@ describe('virtual radio under noble', () => {
     expect(before).toHaveLength(10);
     expect(before.readUInt16LE(0)).toBe(1970);
     const log = record([cts]);
+    const writes: string[] = [];
+    must(radio.get('C0:26:DA:00:00:07'), 'meter').on('write', (s, c, d) =>
+      writes.push(`${s}/${c}=${(d as Buffer).toString('hex')}`),
+    );
     await cts.subscribeAsync();
     // 2026-11-22 08:00:00 local, Sunday (7), fractions 0, adjust reason manual.
     await cts.writeAsync(Buffer.from('ea070b16080000070001', 'hex'), false);
     await until(() => log.length === 1, 'the Current Time notification');
     expect(log[0]![1].slice(0, 14)).toBe('ea070b16080000');
+    expect(writes).toEqual(['1805/2a2b=ea070b16080000070001']);
     now += 90_000;
     const after = await cts.readAsync();
     expect(after.subarray(0, 7).toString('hex')).toBe('ea070b1608011e'); // 08:01:30
