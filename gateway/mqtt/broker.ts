@@ -22,6 +22,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type PubrelPacket } from 'aedes';
 import type { Logger } from 'pino';
 import type { Component, ReadingSink, Registry } from '../contracts.ts';
+import { shortId } from '../log.ts';
 import { encodeReceipt, ingestMessage, type PayloadDecoder, type Receipt } from './ingest.ts';
 import { parseMeasurementTopic, receiptTopic } from './topics.ts';
 
@@ -97,6 +98,16 @@ export class EmbeddedBroker implements Component {
     this.log = ctx.log.child({ component: 'mqtt' });
   }
 
+  /** Where devices connect, for the start-up banner. */
+  endpoints(): { name: string; url: string }[] {
+    if (!this.ports) return [];
+    const host = this.options.host && this.options.host !== '0.0.0.0' ? this.options.host : '127.0.0.1';
+    const out = [{ name: 'MQTT broker', url: `mqtt://${host}:${this.ports.port}` }];
+    if (this.ports.tlsPort !== undefined)
+      out.push({ name: 'MQTT broker (TLS)', url: `mqtts://${host}:${this.ports.tlsPort}` });
+    return out;
+  }
+
   /** The ports actually bound (after start). */
   address(): { port: number; tlsPort?: number } {
     if (!this.ports) throw new Error('the MQTT broker is not started');
@@ -126,7 +137,7 @@ export class EmbeddedBroker implements Component {
       this.counters.connections += 1;
     });
     aedes.on('clientError', (client, err) => {
-      this.log.debug({ device: client?.id, err: err.message }, 'client error');
+      this.log.debug({ device: shortId(client?.id ?? '-'), err: err.message }, 'client error');
     });
     aedes.on('connectionError', (_client, err) => {
       this.log.debug({ err: err.message }, 'connection error');
@@ -169,7 +180,7 @@ export class EmbeddedBroker implements Component {
       reason === 'bad-secret'
         ? 'MEDGW_ERR_MQTT_AUTH'
         : 'MEDGW_ERR_MQTT_TOPIC';
-    this.log.warn({ device: deviceId, code, reason }, 'MQTT request refused');
+    this.log.warn({ device: shortId(deviceId ?? '-'), code, reason }, 'MQTT request refused');
   }
 
   private authenticate(
@@ -235,7 +246,7 @@ export class EmbeddedBroker implements Component {
       },
       (e: unknown) => {
         this.log.error(
-          { device: client.id, err: e instanceof Error ? e.message : String(e) },
+          { device: shortId(client.id), err: e instanceof Error ? e.message : String(e) },
           'ingest failed',
         );
         this.counters.unacknowledged += 1;
@@ -269,7 +280,7 @@ export class EmbeddedBroker implements Component {
       aedes.publish(
         { cmd: 'publish', topic, payload: encodeReceipt(receipt), qos: 1, retain: false, dup: false },
         (err) => {
-          if (err) this.log.warn({ device: client.id, err: err.message }, 'receipt not published');
+          if (err) this.log.warn({ device: shortId(client.id), err: err.message }, 'receipt not published');
           if (!waitForAck) resolve();
         },
       );

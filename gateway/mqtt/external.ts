@@ -22,6 +22,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { MedgwError } from '../../drivers/errors.ts';
 import type { Component, ReadingSink } from '../contracts.ts';
+import { shortId } from '../log.ts';
 import { encodeReceipt, ingestMessage, type PayloadDecoder } from './ingest.ts';
 import { ALL_MEASUREMENTS, parseMeasurementTopic, receiptTopic } from './topics.ts';
 
@@ -163,14 +164,15 @@ export class ExternalBrokerClient implements Component {
           return;
         }
         client.publish(receiptTopic(target.deviceId), encodeReceipt(outcome.receipt), { qos }, (err) => {
-          if (err) this.log.warn({ device: target.deviceId, err: err.message }, 'receipt not published');
+          if (err)
+            this.log.warn({ device: shortId(target.deviceId), err: err.message }, 'receipt not published');
           if (!outcome.ack) this.dropUnacknowledged();
         });
         if (outcome.ack) done(PUBACK_SUCCESS);
       },
       (e: unknown) => {
         this.log.error(
-          { device: target.deviceId, err: e instanceof Error ? e.message : String(e) },
+          { device: shortId(target.deviceId), err: e instanceof Error ? e.message : String(e) },
           'ingest failed',
         );
         this.dropUnacknowledged();

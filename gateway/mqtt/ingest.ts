@@ -11,6 +11,7 @@ import { isMedgwError } from '../../drivers/errors.ts';
 import { decodePayload } from '../../drivers/mqtt/index.ts';
 import type { Measurement } from '../../drivers/types.ts';
 import type { ReadingSink } from '../contracts.ts';
+import { shortId } from '../log.ts';
 import { RETRYABLE_CODES } from '../pipeline/pipeline.ts';
 import type { PayloadEncoding } from './topics.ts';
 
@@ -64,7 +65,7 @@ export async function ingestMessage(
   if (payload.length > MAX_PAYLOAD_BYTES) {
     const code = 'MEDGW_ERR_PAYLOAD_TOO_LARGE';
     const message = `the payload has ${payload.length} bytes; a reading is at most ${MAX_PAYLOAD_BYTES}`;
-    ctx.log.warn({ device: deviceId, code, bytes: payload.length }, 'payload refused');
+    ctx.log.warn({ device: shortId(deviceId), code, bytes: payload.length }, 'payload refused');
     ctx.sink.recordRejection?.({ deviceId, transport: 'mqtt', code, message });
     return { ack: true, receipt: { seq: null, status: 'rejected', code, message } };
   }
@@ -73,7 +74,7 @@ export async function ingestMessage(
     measurement = (ctx.decode ?? defaultDecoder)(encoding, payload);
   } catch (e) {
     if (!isMedgwError(e)) throw e;
-    ctx.log.warn({ device: deviceId, code: e.code, encoding }, 'payload refused');
+    ctx.log.warn({ device: shortId(deviceId), code: e.code, encoding }, 'payload refused');
     ctx.sink.recordRejection?.({ deviceId, transport: 'mqtt', code: e.code, message: e.message });
     return {
       ack: true,

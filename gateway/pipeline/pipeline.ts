@@ -24,6 +24,7 @@ import type {
   SubmitResult,
 } from '../contracts.ts';
 import { GroupCommit } from '../journal/group-commit.ts';
+import { shortId } from '../log.ts';
 import { attribute } from './attribution.ts';
 import { bump, newCounters, type PipelineCounters } from './counters.ts';
 
@@ -37,6 +38,8 @@ export interface PipelineContext {
   readonly readingId?: (input: ReadingIdInput) => string;
   /** Largest group of appends committed in one transaction (default 256). */
   readonly maxBatch?: number;
+  /** The gateway's shared group commit over the same journal (flushed when the journal stops). */
+  readonly commits?: GroupCommit;
 }
 
 /** A result the transport must not acknowledge: nothing was stored, the device should send it again. */
@@ -63,7 +66,7 @@ export class Pipeline implements ReadingSink, Component {
 
   constructor(private readonly ctx: PipelineContext) {
     this.log = ctx.log.child({ component: 'pipeline' });
-    this.commits = new GroupCommit(ctx.journal, ctx.maxBatch ?? 256);
+    this.commits = ctx.commits ?? new GroupCommit(ctx.journal, ctx.maxBatch ?? 256);
     this.normalize = ctx.normalize ?? driversNormalize;
     this.readingId = ctx.readingId ?? driversReadingId;
   }
@@ -192,7 +195,7 @@ export class Pipeline implements ReadingSink, Component {
     }
     this.counters.duplicate += result.duplicates.length;
     this.log.debug(
-      { device: device.id, accepted: result.accepted.length, duplicates: result.duplicates.length },
+      { device: shortId(device.id), accepted: result.accepted.length, duplicates: result.duplicates.length },
       'submission committed',
     );
     const ids = readings.map((r) => r.id);
@@ -208,13 +211,13 @@ export class Pipeline implements ReadingSink, Component {
     message: string;
   }): void {
     bump(this.counters.rejected, rejection.code);
-    this.log.warn({ device: rejection.deviceId, code: rejection.code }, 'input rejected');
+    this.log.warn({ device: shortId(rejection.deviceId), code: rejection.code }, 'input rejected');
     this.auditRejection(rejection.deviceId, rejection.transport, rejection.code, 1);
   }
 
   private reject(submission: Submission, code: string, message: string): SubmitResult {
     bump(this.counters.rejected, code);
-    this.log.warn({ device: submission.deviceId, code }, 'submission rejected');
+    this.log.warn({ device: shortId(submission.deviceId), code }, 'submission rejected');
     // Retryable refusals stored nothing and the device sends again: no audit entry per attempt.
     if (!RETRYABLE_CODES.has(code)) {
       this.auditRejection(submission.deviceId, submission.transport, code, submission.measurements.length);

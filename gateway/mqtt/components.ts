@@ -1,0 +1,83 @@
+/**
+ * The component factories `medgw start` lists in gateway/app.ts: the pipeline (which provides the
+ * `sink` service) and MQTT ingest (embedded aedes broker or external-broker client, by mqtt.mode).
+ */
+import { readFileSync } from 'node:fs';
+import { MedgwError } from '../../drivers/errors.ts';
+import type { ComponentFactory } from '../app.ts';
+import type { ReadingSink } from '../contracts.ts';
+import { Pipeline } from '../pipeline/pipeline.ts';
+import { EmbeddedBroker } from './broker.ts';
+import { ExternalBrokerClient } from './external.ts';
+
+declare module '../app.ts' {
+  interface ServiceMap {
+    /** Where transports hand decoded readings (the pipeline): resolves after the journal commit. */
+    sink: ReadingSink;
+  }
+}
+
+export const pipelineComponent: ComponentFactory = {
+  name: 'pipeline',
+  create(ctx, services) {
+    const pipeline = new Pipeline({
+      journal: ctx.journal,
+      registry: ctx.registry,
+      clock: ctx.clock,
+      log: ctx.log,
+      commits: services.get('groupCommit'),
+    });
+    services.provide('sink', pipeline);
+    return pipeline;
+  },
+};
+
+function readPem(key: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new MedgwError(
+      'MEDGW_ERR_CONFIG',
+      `${key}: cannot read ${path} (${e instanceof Error ? e.message : String(e)}); give a readable PEM file`,
+    );
+  }
+}
+
+export const mqttComponent: ComponentFactory = {
+  name: 'mqtt',
+  after: ['pipeline'],
+  create(ctx, services) {
+    const m = ctx.config.mqtt;
+    if (m.mode === 'off') return undefined;
+    const sink = services.get('sink');
+    if (m.mode === 'external') {
+      if (!m.external.url) {
+        throw new MedgwError('MEDGW_ERR_CONFIG', 'mqtt.external.url is required when mqtt.mode is external');
+      }
+      return new ExternalBrokerClient(
+        { sink, log: ctx.log },
+        {
+          url: m.external.url,
+          group: m.external.group,
+          ...(m.external.username !== undefined ? { username: m.external.username } : {}),
+          ...(m.external.password !== undefined ? { password: m.external.password } : {}),
+        },
+      );
+    }
+    if ((m.tls.cert === undefined) !== (m.tls.key === undefined)) {
+      throw new MedgwError('MEDGW_ERR_CONFIG', 'mqtt.tls.cert and mqtt.tls.key must be given together');
+    }
+    const tls =
+      m.tls.cert !== undefined && m.tls.key !== undefined
+        ? {
+            port: m.tls.port,
+            cert: readPem('mqtt.tls.cert', m.tls.cert),
+            key: readPem('mqtt.tls.key', m.tls.key),
+          }
+        : undefined;
+    return new EmbeddedBroker(
+      { registry: ctx.registry, sink, log: ctx.log },
+      { port: m.port, host: m.host, ...(tls ? { tls } : {}) },
+    );
+  },
+};
