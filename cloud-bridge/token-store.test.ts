@@ -78,4 +78,19 @@ describe('token store', () => {
     expect(new TokenStore(dir, {}).list()).toEqual([]);
     expect(() => store.update('p1', {})).toThrow(expect.objectContaining({ code: 'MEDGW_ERR_NOT_LINKED' }));
   });
+
+  it('sees links another process wrote (the patient command beside a running gateway)', () => {
+    const dir = tempDir();
+    const gateway = new TokenStore(dir, {});
+    const cli = new TokenStore(dir, {});
+    expect(gateway.get('p1')).toBeUndefined();
+    cli.put(link);
+    expect(gateway.get('p1')?.idPe).toBe(link.idPe);
+    gateway.update('p1', { status: 'consent-withdrawn' });
+    cli.put({ ...link, patientId: 'p2' });
+    expect(gateway.list().map((l) => [l.patientId, l.status])).toEqual([
+      ['p1', 'consent-withdrawn'],
+      ['p2', 'linked'],
+    ]);
+  });
 });

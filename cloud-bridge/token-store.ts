@@ -116,38 +116,61 @@ export class TokenStore {
   readonly #key: Buffer;
   #links: Map<string, PatientLink>;
 
+  #stamp = '';
+
   constructor(dataDir: string, env: NodeJS.ProcessEnv = process.env) {
     this.#key = loadTokenKey(dataDir, env);
     this.path = join(dataDir, 'tokens.enc');
     this.#links = new Map();
-    if (existsSync(this.path)) {
+    this.#sync();
+  }
+
+  /** Reloads when another process (the `medgw patient` command beside a running gateway) rewrote the file. */
+  #sync(): void {
+    let stamp = '';
+    try {
+      const st = statSync(this.path);
+      stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
+    } catch {
+      stamp = '';
+    }
+    if (stamp === this.#stamp) return;
+    this.#links = new Map();
+    if (stamp !== '') {
       const list = JSON.parse(decrypt(this.#key, readFileSync(this.path, 'utf8'))) as PatientLink[];
       for (const link of list) this.#links.set(link.patientId, link);
     }
+    this.#stamp = stamp;
   }
 
   get(patientId: string): PatientLink | undefined {
+    this.#sync();
     return this.#links.get(patientId);
   }
 
   list(): PatientLink[] {
+    this.#sync();
     return [...this.#links.values()];
   }
 
   put(link: PatientLink): void {
+    this.#sync();
     this.#links.set(link.patientId, link);
     this.#save();
   }
 
   update(patientId: string, patch: Partial<Omit<PatientLink, 'patientId'>>): PatientLink {
+    this.#sync();
     const current = this.#links.get(patientId);
     if (!current) throw new MedgwError('MEDGW_ERR_NOT_LINKED', `patient ${patientId} is not linked`);
     const next = { ...current, ...patch };
-    this.put(next);
+    this.#links.set(patientId, next);
+    this.#save();
     return next;
   }
 
   remove(patientId: string): boolean {
+    this.#sync();
     const had = this.#links.delete(patientId);
     if (had) this.#save();
     return had;
@@ -157,12 +180,14 @@ export class TokenStore {
     const tmp = `${this.path}.${process.pid}.tmp`;
     const fd = openSync(tmp, 'w', 0o600);
     try {
-      writeSync(fd, encrypt(this.#key, JSON.stringify(this.list())));
+      writeSync(fd, encrypt(this.#key, JSON.stringify([...this.#links.values()])));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
     renameSync(tmp, this.path);
+    const st = statSync(this.path);
+    this.#stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
   }
 
   /** Hides the tokens from console.log / util.inspect / pino serializers. */
