@@ -172,6 +172,36 @@ describe('simulator encoders → driver decoders round trip', () => {
     );
   });
 
+  it('Beurer BM85 frames decode with the blood-pressure codec quirks to the same reading', () => {
+    const bp = findCodec('2A35');
+    const quirks = new Set(bp.quirks ?? []);
+    expect(quirks.size).toBeGreaterThan(0);
+    fc.assert(
+      fc.property(
+        sfloat(60, 260, 0),
+        sfloat(40, 160, 0),
+        sfloat(40, 200, 0),
+        sfloat(30, 220, 0),
+        fc.integer({ min: 0, max: 254 }),
+        fc.integer({ min: 0, max: 0x27 }),
+        dateTime,
+        (systolic, diastolic, meanArterial, pulse, userId, status, time) => {
+          const frame = encodeBloodPressure(
+            { unit: 'mmHg', systolic, diastolic, meanArterial, pulse, userId, status, time },
+            { beurerBm85: true },
+          );
+          const toMeasurements = bp.toMeasurements;
+          if (!toMeasurements) throw new Error('codec 2A35 has no toMeasurements');
+          const [m] = toMeasurements(bp.decode(frame, quirks));
+          expectSame(component(m!, 'systolic')?.value, systolic, 'systolic');
+          expectSame(component(m!, 'pulse')?.value, pulse, 'pulse');
+          expect(m?.userIndex).toBe(userId);
+          expect(m?.deviceTime).toEqual(time);
+        },
+      ),
+    );
+  });
+
   it('weight: fixed resolution of the unit flag, height and BMI, user', () => {
     fc.assert(
       fc.property(
