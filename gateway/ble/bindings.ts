@@ -1,0 +1,24 @@
+/**
+ * Which noble the central runs on. Production: @stoprocent/noble with the HCI socket or BlueZ D-Bus
+ * bindings, loaded only when the central starts (the package index would pick and open the OS
+ * bindings at import time). `sim`: the same Noble class over the virtual radio of simulators/ble.
+ */
+import { createRequire } from 'node:module';
+import type { Noble } from '@stoprocent/noble';
+import { MedgwError } from '../../drivers/errors.ts';
+
+const require = createRequire(import.meta.url);
+
+/** A real adapter through the `hci` (raw HCI socket, needs CAP_NET_RAW) or `dbus` (BlueZ) bindings. */
+export function adapterNoble(mode: 'hci' | 'dbus'): Noble {
+  try {
+    // lib/resolve-bindings.js exports (bindingType, options) => new Noble(bindings).
+    const withBindings = require('@stoprocent/noble/lib/resolve-bindings.js') as (type: string) => Noble;
+    return withBindings(mode);
+  } catch (e) {
+    throw new MedgwError(
+      'MEDGW_ERR_BLE_UNAVAILABLE',
+      `the ${mode} Bluetooth bindings could not be loaded: ${(e as Error).message}`,
+    );
+  }
+}

@@ -1,0 +1,565 @@
+/**
+ * The BLE central: a Component over an injected noble instance. It scans continuously (duplicates
+ * allowed, so a device that wakes up and advertises again is seen again), matches advertisements to
+ * driver definitions, lists unknown-but-readable devices as `discovered` until they are paired, and
+ * runs one Session per connection with at most `maxConnections` at a time; the others wait in a queue
+ * (a synced device that lingers gives its slot up as soon as another one waits). A failed connection
+ * is retried with exponential backoff and jitter. Every state change is published on `feed`.
+ */
+import type { Noble, Peripheral } from '@stoprocent/noble';
+import {
+  type DriverDefinition,
+  findDefinition,
+  matchAdvertisement,
+} from '../../drivers/definitions/index.ts';
+import { isMedgwError, MedgwError } from '../../drivers/errors.ts';
+import type { Clock, Component, Journal, ReadingSink, Registry } from '../contracts.ts';
+import { type Logger, shortId } from '../log.ts';
+import { addDevice } from '../registry/operations.ts';
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
+import { Session, type SessionCounters, type SessionTiming, short } from './session.ts';
+import { type BleState, type BleStateChange, StateFeed } from './states.ts';
+import { BleStore, type UdsUser } from './store.ts';
+
+export interface CentralTiming extends SessionTiming {
+  /** How long a synced device that pushes readings stays connected for live readings. */
+  readonly lingerMs: number;
+  /** After a successful sync, advertisements of the device are not answered for this long. */
+  readonly cooldownMs: number;
+}
+
+export const DEFAULT_TIMING: CentralTiming = {
+  connectTimeoutMs: 10_000,
+  gattTimeoutMs: 5_000,
+  racpIdleTimeoutMs: 10_000,
+  quietMs: 1_500,
+  lingerMs: 60_000,
+  cooldownMs: 30_000,
+};
+
+export interface BleCentralOptions {
+  /** Builds the noble instance on start (lazily: a machine without Bluetooth starts fine). */
+  readonly noble: () => Noble | Promise<Noble>;
+  readonly registry: Registry;
+  readonly journal: Journal;
+  readonly sink: ReadingSink;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly maxConnections: number;
+  /** Zone of the local time written to device clocks (config `timezone`). */
+  readonly timeZone: string;
+  /** 32-byte key sealing UDS consent codes (the data directory key); a process-only key without. */
+  readonly key?: Buffer;
+  readonly timing?: Partial<CentralTiming>;
+  readonly backoff?: Partial<BackoffOptions>;
+  readonly random?: () => number;
+  /** Addresses paired automatically when first seen (the `sim` demo's configured simulated devices). */
+  readonly autoPair?: readonly string[];
+}
+
+/** What the admin API and the CLI show for one device. */
+export interface BleDeviceStatus {
+  readonly deviceId: string;
+  readonly state: BleState;
+  readonly paired: boolean;
+  readonly connected: boolean;
+  readonly queued: boolean;
+  readonly driver?: string;
+  readonly generic?: boolean;
+  readonly localName?: string;
+  readonly rssi?: number;
+  readonly attempt: number;
+  readonly lastSeenAt?: number;
+  readonly lastSyncAt?: number;
+  readonly lastError?: { readonly code: string; readonly message: string };
+  readonly retryAt?: number;
+  /** Counters of the current or last connection (committed, intermediate values dropped, rejected frames). */
+  readonly session?: Readonly<SessionCounters>;
+}
+
+interface Tracked {
+  readonly deviceId: string;
+  peripheral?: Peripheral;
+  driver?: DriverDefinition;
+  state: BleState;
+  /** Consecutive failed attempts. */
+  failures: number;
+  pairing: boolean;
+  queued: boolean;
+  session?: Session;
+  runDone: boolean;
+  timer?: NodeJS.Timeout;
+  lingerTimer?: NodeJS.Timeout;
+  /** Monotonic ms (performance.now): no connection before this instant (backoff or cooldown). */
+  notBefore: number;
+  forgetting?: boolean;
+  retryAt?: number;
+  localName?: string;
+  rssi?: number;
+  lastSeenAt?: number;
+  lastSyncAt?: number;
+  lastError?: { code: string; message: string };
+  settled?: Promise<void>;
+  counters?: SessionCounters;
+}
+
+/** `aa:bb:cc:dd:ee:ff`, `AABBCCDDEEFF` → `AA:BB:CC:DD:EE:FF` (the registry id of a BLE device). */
+export function bleDeviceId(address: string): string {
+  const hex = address.replaceAll(/[:-]/g, '').toUpperCase();
+  if (!/^[0-9A-F]{12}$/.test(hex)) {
+    throw new MedgwError('MEDGW_ERR_USAGE', `"${address}" is not a Bluetooth address AA:BB:CC:DD:EE:FF`);
+  }
+  return hex.match(/../g)!.join(':');
+}
+
+export class BleCentral implements Component {
+  readonly name = 'ble';
+  readonly feed = new StateFeed();
+  private readonly log: Logger;
+  private readonly timing: CentralTiming;
+  private readonly backoff: BackoffOptions;
+  private readonly random: () => number;
+  private readonly store: BleStore;
+  private readonly autoPair: ReadonlySet<string>;
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly queue: string[] = [];
+  private noble: Noble | undefined;
+  private running = false;
+  private available = false;
+  private peak = 0;
+  private readonly onDiscover = (p: Peripheral) => this.discovered(p);
+  private readonly onStateChange = (state: string) => this.adapterState(state);
+
+  constructor(private readonly options: BleCentralOptions) {
+    this.log = options.log.child({ component: 'ble' });
+    this.timing = { ...DEFAULT_TIMING, ...options.timing };
+    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.random = options.random ?? Math.random;
+    this.store = new BleStore(options.registry, options.key);
+    this.autoPair = new Set((options.autoPair ?? []).map(bleDeviceId));
+  }
+
+  // ---------------------------------------------------------------- life cycle
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    let noble: Noble;
+    try {
+      noble = await this.options.noble();
+    } catch (e) {
+      this.log.error(
+        { code: 'MEDGW_ERR_BLE_UNAVAILABLE', err: e },
+        'Bluetooth is not available: the BLE central stays idle (use --ble off or --ble sim to silence this)',
+      );
+      return;
+    }
+    this.noble = noble;
+    noble.on('discover', this.onDiscover);
+    try {
+      // The first stateChange listener initializes the bindings (noble lib/noble.js).
+      noble.on('stateChange', this.onStateChange);
+    } catch (e) {
+      this.log.error(
+        { code: 'MEDGW_ERR_BLE_UNAVAILABLE', err: e },
+        'the Bluetooth adapter could not be opened',
+      );
+      return;
+    }
+    if (noble.state === 'poweredOn') await this.adapterState('poweredOn');
+    else this.log.info({ state: noble.state }, 'waiting for the Bluetooth adapter to power on');
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.queue.length = 0;
+    for (const t of this.tracked.values()) {
+      clearTimeout(t.timer);
+      clearTimeout(t.lingerTimer);
+      t.timer = undefined;
+      t.queued = false;
+    }
+    const noble = this.noble;
+    if (noble && this.available) await noble.stopScanningAsync().catch(() => undefined);
+    await Promise.all(
+      [...this.tracked.values()].map(async (t) => {
+        await t.session?.release();
+        await t.settled;
+      }),
+    );
+    if (noble) {
+      noble.removeListener('discover', this.onDiscover);
+      noble.removeListener('stateChange', this.onStateChange);
+    }
+    this.available = false;
+  }
+
+  /** Whether an adapter is powered on and scanning. */
+  get scanning(): boolean {
+    return this.available;
+  }
+
+  /** Highest number of simultaneous connections seen since start. */
+  get peakConnections(): number {
+    return this.peak;
+  }
+
+  private async adapterState(state: string): Promise<void> {
+    if (!this.running || !this.noble) return;
+    if (state !== 'poweredOn') {
+      if (this.available) this.log.warn({ state }, 'the Bluetooth adapter is no longer powered on');
+      this.available = false;
+      return;
+    }
+    if (this.available) return;
+    this.available = true;
+    try {
+      // Duplicates allowed: a paired device that wakes up and advertises again must be seen again.
+      await this.noble.startScanningAsync([], true);
+      this.log.info('scanning for health devices');
+    } catch (e) {
+      this.available = false;
+      this.log.error({ code: 'MEDGW_ERR_BLE_UNAVAILABLE', err: e }, 'scanning could not start');
+    }
+  }
+
+  // ---------------------------------------------------------------- what the UI sees
+  list(): BleDeviceStatus[] {
+    return [...this.tracked.values()].map((t) => this.status(t));
+  }
+
+  get(address: string): BleDeviceStatus | undefined {
+    const t = this.tracked.get(bleDeviceId(address));
+    return t ? this.status(t) : undefined;
+  }
+
+  private status(t: Tracked): BleDeviceStatus {
+    return {
+      deviceId: t.deviceId,
+      state: t.state,
+      paired: this.paired(t),
+      connected: t.session?.connected ?? false,
+      queued: t.queued,
+      ...(t.driver ? { driver: t.driver.id, generic: t.driver.generic } : {}),
+      ...(t.localName !== undefined ? { localName: t.localName } : {}),
+      ...(t.rssi !== undefined ? { rssi: t.rssi } : {}),
+      attempt: t.failures + 1,
+      ...(t.lastSeenAt !== undefined ? { lastSeenAt: t.lastSeenAt } : {}),
+      ...(t.lastSyncAt !== undefined ? { lastSyncAt: t.lastSyncAt } : {}),
+      ...(t.lastError ? { lastError: t.lastError } : {}),
+      ...(t.retryAt !== undefined ? { retryAt: t.retryAt } : {}),
+      ...(t.counters ? { session: { ...t.counters } } : {}),
+    };
+  }
+
+  private setState(t: Tracked, state: BleState, extra: Partial<BleStateChange> = {}): void {
+    const previous = t.state;
+    t.state = state;
+    this.feed.publish({
+      deviceId: t.deviceId,
+      state,
+      previous,
+      at: this.options.clock.now(),
+      attempt: t.failures + 1,
+      ...(t.driver ? { driver: t.driver.id } : {}),
+      ...extra,
+    });
+  }
+
+  // ---------------------------------------------------------------- pairing
+  /**
+   * Pairs a discovered device (`medgw devices pair <address>`): provisions it in the registry with its
+   * driver, then connects, bonds and syncs. `udsUsers` adds consents of household users registered on
+   * the scale itself (index and the consent code it showed).
+   */
+  async pair(
+    address: string,
+    options: { patientId?: string; name?: string; udsUsers?: readonly UdsUser[] } = {},
+  ): Promise<BleDeviceStatus> {
+    const id = bleDeviceId(address);
+    const t = this.tracked.get(id);
+    if (!t?.peripheral || !t.driver) {
+      throw new MedgwError(
+        'MEDGW_ERR_BLE_NOT_DISCOVERED',
+        `${id} has not been seen advertising a health service; wake it up and pair again`,
+      );
+    }
+    const existing = this.options.registry.getDevice(id);
+    if (!existing) {
+      await addDevice(
+        this.options.registry,
+        {
+          id,
+          transport: 'ble',
+          driver: t.driver.id,
+          patientId: options.patientId,
+          name: options.name ?? t.localName,
+        },
+        this.options.clock,
+      );
+    } else if (existing.transport !== 'ble') {
+      throw new MedgwError('MEDGW_ERR_REGISTRY_EXISTS', `${id} is already provisioned as an MQTT device`);
+    }
+    for (const u of options.udsUsers ?? []) await this.store.putUdsUser(id, u);
+    t.pairing = true;
+    t.failures = 0;
+    t.notBefore = 0;
+    clearTimeout(t.timer);
+    t.timer = undefined;
+    this.log.info({ device: shortId(id), driver: t.driver.id }, 'pairing requested');
+    this.consider(t);
+    return this.status(t);
+  }
+
+  /** Forgets a device: disconnects, drops its bond, UDS consents and registry entry. Re-pair to use it again. */
+  async forget(address: string): Promise<boolean> {
+    const id = bleDeviceId(address);
+    const t = this.tracked.get(id);
+    const known = this.options.registry.getDevice(id) !== undefined || t !== undefined;
+    if (t) {
+      t.forgetting = true;
+      clearTimeout(t.timer);
+      clearTimeout(t.lingerTimer);
+      t.timer = undefined;
+      t.pairing = false;
+      t.queued = false;
+      const i = this.queue.indexOf(id);
+      if (i >= 0) this.queue.splice(i, 1);
+      await t.session?.release();
+      await t.settled;
+    }
+    await this.store.forget(id);
+    await this.options.registry.removeDevice(id);
+    if (t) {
+      t.failures = 0;
+      t.notBefore = 0;
+      t.lastError = undefined;
+      t.retryAt = undefined;
+      t.forgetting = false;
+      this.setState(t, 'forgotten');
+    }
+    this.log.info({ device: shortId(id) }, 'device forgotten');
+    return known;
+  }
+
+  private paired(t: Tracked): boolean {
+    const d = this.options.registry.getDevice(t.deviceId);
+    return d?.transport === 'ble' && (d.bond === 'bonded' || t.pairing);
+  }
+
+  // ---------------------------------------------------------------- scanning
+  private discovered(p: Peripheral): void {
+    if (!this.running) return;
+    let id: string;
+    try {
+      id = bleDeviceId(p.address || p.id);
+    } catch {
+      return;
+    }
+    const adv = p.advertisement ?? { serviceUuids: [] };
+    let t = this.tracked.get(id);
+    if (!t) {
+      const driver = this.driverFor(id, p);
+      if (!driver) return;
+      t = {
+        deviceId: id,
+        driver,
+        state: 'discovered',
+        failures: 0,
+        pairing: false,
+        queued: false,
+        runDone: true,
+        notBefore: 0,
+      };
+      this.tracked.set(id, t);
+      t.peripheral = p;
+      this.setState(t, 'discovered');
+      this.log.info(
+        { device: shortId(id), driver: driver.id, generic: driver.generic },
+        driver.generic ? `discovered a device read by the ${driver.model}` : 'discovered a device',
+      );
+    } else if (t.state === 'forgotten') {
+      t.driver = this.driverFor(id, p) ?? t.driver;
+      this.setState(t, 'discovered');
+    }
+    t.peripheral = p;
+    if (adv.localName) t.localName = adv.localName;
+    t.rssi = p.rssi;
+    t.lastSeenAt = this.options.clock.now();
+    if (this.autoPair.has(id) && !this.options.registry.getDevice(id)) {
+      void this.autoRegister(t);
+      return;
+    }
+    this.consider(t);
+  }
+
+  private driverFor(id: string, p: Peripheral): DriverDefinition | undefined {
+    const known = this.options.registry.getDevice(id)?.driver;
+    if (known) {
+      try {
+        return findDefinition(known);
+      } catch {
+        this.log.warn(
+          { device: shortId(id), code: 'MEDGW_ERR_UNKNOWN_DRIVER' },
+          'registry names an unknown driver',
+        );
+      }
+    }
+    const adv = p.advertisement;
+    const m = adv?.manufacturerData;
+    return matchAdvertisement({
+      ...(adv?.localName ? { localName: adv.localName } : {}),
+      serviceUuids: (adv?.serviceUuids ?? []).map(short),
+      ...(m && m.length >= 2 ? { manufacturerId: m.readUInt16LE(0) } : {}),
+    });
+  }
+
+  /** `sim` demo: the configured simulated devices are provisioned as paired (bonded) on first sight. */
+  private async autoRegister(t: Tracked): Promise<void> {
+    if (!t.driver || this.options.registry.getDevice(t.deviceId)) return;
+    try {
+      await this.options.registry.putDevice({
+        id: t.deviceId,
+        transport: 'ble',
+        driver: t.driver.id,
+        ...(t.localName ? { name: t.localName } : {}),
+        bond: 'bonded',
+        createdAt: this.options.clock.now(),
+      });
+      this.log.info({ device: shortId(t.deviceId) }, 'simulated device pre-paired (sim mode)');
+    } catch (e) {
+      this.log.error({ device: shortId(t.deviceId), err: e }, 'pre-pairing a simulated device failed');
+      return;
+    }
+    this.consider(t);
+  }
+
+  // ---------------------------------------------------------------- queue and sessions
+  private consider(t: Tracked): void {
+    if (!this.running || !this.available || t.queued || t.session || t.timer) return;
+    if (!t.peripheral || !t.driver || !this.paired(t)) return;
+    if (performance.now() < t.notBefore) return;
+    t.queued = true;
+    this.queue.push(t.deviceId);
+    this.pump();
+  }
+
+  private active(): number {
+    let n = 0;
+    for (const t of this.tracked.values()) if (t.session) n++;
+    return n;
+  }
+
+  private pump(): void {
+    while (this.running && this.queue.length > 0 && this.active() < this.options.maxConnections) {
+      const id = this.queue.shift()!;
+      const t = this.tracked.get(id);
+      if (!t?.queued) continue;
+      t.queued = false;
+      this.begin(t);
+    }
+    if (this.queue.length > 0) {
+      // Someone waits for a slot: a synced device that only lingers for live readings gives it up.
+      for (const t of this.tracked.values()) {
+        if (t.session && t.runDone && t.state === 'synced') void t.session.release();
+      }
+    }
+  }
+
+  private begin(t: Tracked): void {
+    const driver = t.driver!;
+    const deviceLog = this.log.child({ device: shortId(t.deviceId) });
+    const session = new Session({
+      deviceId: t.deviceId,
+      peripheral: t.peripheral!,
+      definition: driver,
+      pairing: t.pairing,
+      registry: this.options.registry,
+      journal: this.options.journal,
+      sink: this.options.sink,
+      store: this.store,
+      clock: this.options.clock,
+      log: deviceLog,
+      timeZone: this.options.timeZone,
+      timing: this.timing,
+      random: this.random,
+      setState: (s) => this.setState(t, s),
+      onLinkEnd: () => this.free(t),
+    });
+    t.session = session;
+    t.counters = session.counters;
+    t.runDone = false;
+    t.retryAt = undefined;
+    this.peak = Math.max(this.peak, this.active());
+    t.settled = this.runSession(t, session, deviceLog);
+  }
+
+  private async runSession(t: Tracked, session: Session, log: Logger): Promise<void> {
+    try {
+      await session.run();
+      await this.synced(t, session);
+    } catch (e) {
+      await session.release();
+      await session.drain().catch(() => undefined);
+      this.failed(t, session, e, log);
+    } finally {
+      t.runDone = true;
+      this.free(t);
+    }
+  }
+
+  private async synced(t: Tracked, session: Session): Promise<void> {
+    if (t.pairing) {
+      const d = this.options.registry.getDevice(t.deviceId);
+      if (d && d.bond !== 'bonded') await this.options.registry.putDevice({ ...d, bond: 'bonded' });
+      t.pairing = false;
+    }
+    t.failures = 0;
+    t.lastError = undefined;
+    t.lastSyncAt = this.options.clock.now();
+    t.notBefore = performance.now() + this.timing.cooldownMs;
+    this.setState(t, 'synced', { committed: session.counters.committed });
+    if (session.measurementProfile.collect === 'racp' || this.queue.length > 0) {
+      await session.release();
+    } else {
+      clearTimeout(t.lingerTimer);
+      t.lingerTimer = setTimeout(() => void session.release(), this.timing.lingerMs);
+      t.lingerTimer.unref?.();
+    }
+  }
+
+  private failed(t: Tracked, session: Session, e: unknown, log: Logger): void {
+    if (!this.running || t.forgetting || this.options.registry.getDevice(t.deviceId) === undefined) {
+      return;
+    }
+    const code = isMedgwError(e) ? e.code : 'MEDGW_ERR_BLE_ATT';
+    const message = e instanceof Error ? e.message : String(e);
+    t.failures += 1;
+    const delay = backoffDelay(t.failures, this.backoff, this.random);
+    t.notBefore = performance.now() + delay;
+    t.lastError = { code, message };
+    const retry = t.failures < this.backoff.maxAttempts;
+    t.retryAt = retry ? this.options.clock.now() + delay : undefined;
+    log.warn(
+      { code, attempt: t.failures, retryInMs: retry ? delay : null, committed: session.counters.committed },
+      'connection failed',
+    );
+    this.setState(t, 'failed', { code, message, ...(t.retryAt !== undefined ? { retryAt: t.retryAt } : {}) });
+    if (retry) {
+      t.timer = setTimeout(() => {
+        t.timer = undefined;
+        this.consider(t);
+      }, delay);
+      t.timer.unref?.();
+    }
+  }
+
+  /** Frees the slot once the procedure has finished and the link is down. */
+  private free(t: Tracked): void {
+    const s = t.session;
+    if (!s || !t.runDone || s.connected) return;
+    clearTimeout(t.lingerTimer);
+    t.session = undefined;
+    this.pump();
+  }
+}
