@@ -76,6 +76,7 @@ const clientSchema = z
     solution_oid: z.string().regex(OID),
     client_name: z.string().min(1).max(100).optional(),
     application_type: z.enum(['web', 'native']).optional(),
+    token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post']).optional(),
   })
   .strict();
 
@@ -157,6 +158,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
       clientName: c.client_name ?? c.client_id,
       redirectUris: c.redirect_uris,
       applicationType: c.application_type ?? 'web',
+      authMethod: c.token_endpoint_auth_method ?? 'client_secret_basic',
       solutionOid: c.solution_oid,
     };
     store.clients.set(rec.clientId, rec);
@@ -365,6 +367,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     client_name: c.clientName,
     redirect_uris: c.redirectUris,
     application_type: c.applicationType,
+    token_endpoint_auth_method: c.authMethod,
     solution_oid: c.solutionOid,
   });
   app.get('/_sandbox/observations', async () => store.observations);

@@ -115,7 +115,7 @@ export function clientMetadata(c: ClientRecord): ClientMetadata {
     redirect_uris: [...c.redirectUris],
     grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
     response_types: ['code'],
-    token_endpoint_auth_method: 'client_secret_basic',
+    token_endpoint_auth_method: c.authMethod,
   };
 }
 

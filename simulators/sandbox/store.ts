@@ -10,6 +10,7 @@ export interface ClientRecord {
   readonly clientName: string;
   readonly redirectUris: readonly string[];
   readonly applicationType: 'web' | 'native';
+  readonly authMethod: 'client_secret_basic' | 'client_secret_post';
   solutionOid: string;
 }
 

@@ -233,6 +233,7 @@ describe('client registration', () => {
       client_name: 'Télésuivi test',
       redirect_uris: ['https://provider.example/callback'],
       application_type: 'web',
+      token_endpoint_auth_method: 'client_secret_basic',
       solution_oid: '2.25.424242',
     });
     const t = await pairByDeviceFlow(s, { login: 'marie.martin' }, 'openid mesures.weight', {
@@ -248,6 +249,28 @@ describe('client registration', () => {
     expect((await postBundle(s, t, bundle(obs))).status).toBe(200);
     const listed = (await (await fetch(`${s.url}/_sandbox/clients`)).json()) as { client_id: string }[];
     expect(JSON.stringify(listed)).not.toContain('a-long-test-secret');
+  });
+
+  it('honours client_secret_post for a client registered with it', async () => {
+    await s.registerClient({
+      client_id: 'post-client',
+      client_secret: 'another-long-test-secret-0123',
+      redirect_uris: ['https://post.example/cb'],
+      solution_oid: '2.25.5150',
+      token_endpoint_auth_method: 'client_secret_post',
+    });
+    const body = new URLSearchParams({
+      client_id: 'post-client',
+      client_secret: 'another-long-test-secret-0123',
+      scope: 'openid',
+    });
+    const res = await fetch(meta.device_authorization_endpoint ?? '', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: body.toString(),
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { user_code: string }).user_code).toMatch(/^[A-Z]{4}-[A-Z]{4}$/);
   });
 
   it('refuses a registration with a coded error, and a wrong secret at the token endpoint', async () => {
