@@ -93,6 +93,13 @@ export interface PeripheralOptions {
    * cuffs, scales and thermometers do (BLS/WSS/HTS devices without RACP).
    */
   disconnectWhenDone?: boolean;
+  /**
+   * The device's own services need an encrypted link: until the central pairs (noble `pair()`), reads,
+   * writes and CCCD writes there are refused with ATT 0x0F "insufficient encryption", as GLS devices do
+   * (GLS 1.0.1 §5: bonding mandatory). Bonds persist: a bonded central's links are encrypted at connection.
+   * Device Information and Current Time stay open.
+   */
+  requireBonding?: boolean;
   /** Vendor services added to the standard ones (e.g. a command characteristic written without response). */
   extraServices?: SimService[];
 }
@@ -116,6 +123,8 @@ export abstract class SimPeripheral {
   private readonly tzMs: number;
   protected readonly ctsWritable: boolean;
   protected readonly disconnectWhenDone: boolean;
+  readonly requireBonding: boolean;
+  private readonly bonds = new Set<string>();
   private readonly cccds = new Map<string, number>();
   private link: SimLink | undefined;
   private services: SimService[] | undefined;
@@ -140,6 +149,7 @@ export abstract class SimPeripheral {
     this.ctsWritable = options.ctsWritable ?? true;
     this.extraServices = options.extraServices ?? [];
     this.disconnectWhenDone = options.disconnectWhenDone ?? false;
+    this.requireBonding = options.requireBonding ?? false;
     this.info = {
       ...defaults.info,
       ...options.info,
@@ -328,6 +338,25 @@ export abstract class SimPeripheral {
   /** The device ends the connection itself (e.g. when its queue is empty). */
   disconnect(reason = 0x13): void {
     this.link?.drop(reason);
+  }
+
+  /** Records a bond with a central (pairing succeeded). */
+  bond(centralAddress: string): void {
+    this.bonds.add(centralAddress.toLowerCase());
+  }
+
+  isBonded(centralAddress: string): boolean {
+    return this.bonds.has(centralAddress.toLowerCase());
+  }
+
+  /** Forgets every bond (factory reset, or the user removed the pairing on the device). */
+  clearBonds(): void {
+    this.bonds.clear();
+  }
+
+  /** Whether an attribute of this service needs an encrypted link. */
+  protects(serviceUuid: string): boolean {
+    return this.requireBonding && serviceUuid !== '180a' && serviceUuid !== '1805';
   }
 
   /** Stops advertising (the device goes to sleep); a measurement or `advertise()` wakes it. */

@@ -117,6 +117,8 @@ export class VirtualRadio {
 
 interface Link extends SimLink {
   alive: boolean;
+  /** Encrypted with a bond (pairing done now or on an earlier connection). */
+  encrypted: boolean;
 }
 
 type Event = () => void;
@@ -271,6 +273,7 @@ export class VirtualBindings extends EventEmitter {
     }
     const link: Link = {
       alive: true,
+      encrypted: p.isBonded(this.radio.centralAddress),
       send: (serviceUuid, characteristicUuid, data) =>
         new Promise<boolean>((resolve) => {
           this.post(() => {
@@ -312,8 +315,13 @@ export class VirtualBindings extends EventEmitter {
   }
 
   pair(id: string): void {
-    // The simulated devices pair "Just Works": pairing succeeds on a live link.
-    const ok = this.links.has(id);
+    // The simulated devices pair "Just Works": pairing succeeds on a live link and creates a bond.
+    const link = this.links.get(id);
+    const ok = link?.alive === true;
+    if (link && ok) {
+      link.encrypted = true;
+      this.radio.get(id)?.bond(this.radio.centralAddress);
+    }
     this.post(() =>
       this.emit('pair', id, ok, ok ? undefined : new MedgwError('MEDGW_ERR_BLE_NOT_CONNECTED')),
     );
@@ -322,6 +330,12 @@ export class VirtualBindings extends EventEmitter {
   // ------------------------------------------------------------------ GATT
   private connected(id: string): SimPeripheral | undefined {
     return this.links.get(id)?.alive ? this.radio.get(id) : undefined;
+  }
+
+  /** ATT 0x0F when the attribute needs encryption and the link is not encrypted. */
+  private insecure(id: string, p: SimPeripheral, serviceUuid: string): AttError | undefined {
+    if (!p.protects(serviceUuid) || this.links.get(id)?.encrypted) return undefined;
+    return new AttError(0x0f, `insufficient encryption: pair with ${p.address} first`);
   }
 
   private notConnected(id: string): MedgwError {
@@ -365,6 +379,8 @@ export class VirtualBindings extends EventEmitter {
     if (!c?.read || !c.properties.includes('read')) {
       return reply(Buffer.alloc(0), new AttError(0x02, `${characteristicUuid} is not readable`));
     }
+    const locked = this.insecure(id, p, serviceUuid);
+    if (locked) return reply(Buffer.alloc(0), locked);
     try {
       reply(Buffer.from(c.read()));
     } catch (e) {
@@ -383,6 +399,8 @@ export class VirtualBindings extends EventEmitter {
     if (!c?.write || !c.properties.includes(allowed)) {
       return reply(new AttError(0x03, `${characteristicUuid} does not allow ${allowed}`));
     }
+    const locked = this.insecure(id, p, serviceUuid);
+    if (locked) return reply(withoutResponse ? undefined : locked);
     try {
       c.write(Buffer.from(data), withoutResponse);
       reply();
@@ -410,6 +428,9 @@ export class VirtualBindings extends EventEmitter {
       const error = new AttError(0x03, `${characteristicUuid} has no CCCD (neither notify nor indicate)`);
       return this.post(() => this.emit('notify', id, serviceUuid, characteristicUuid, false, error));
     }
+    const locked = this.insecure(id, p, serviceUuid);
+    if (locked)
+      return this.post(() => this.emit('notify', id, serviceUuid, characteristicUuid, false, locked));
     const current = p.cccd(serviceUuid, characteristicUuid);
     p.setCccd(serviceUuid, characteristicUuid, enable ? current | bit : current & ~bit);
     this.post(() => this.emit('notify', id, serviceUuid, characteristicUuid, enable));
@@ -460,6 +481,8 @@ export class VirtualBindings extends EventEmitter {
       return reply(new AttError(0x0a, `descriptor ${descriptorUuid} not found`));
     }
     if (data.length !== 2) return reply(new AttError(0x0d, `a CCCD value is 2 bytes, got ${data.length}`));
+    const locked = this.insecure(id, p, serviceUuid);
+    if (locked) return reply(locked);
     p.setCccd(serviceUuid, characteristicUuid, data.readUInt16LE(0));
     reply();
   }

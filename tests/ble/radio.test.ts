@@ -244,3 +244,32 @@ describe('demo bench and periodic advertising', () => {
     expect(new Set(seen).size).toBe(5);
   });
 });
+
+describe('bonding', () => {
+  it('refuses the glucose service until the central pairs, then keeps the bond across connections', async () => {
+    const radio = createVirtualRadio();
+    const meter = radio.add(new SimGlucometer({ address: 'C0:26:DA:00:00:0D', requireBonding: true }));
+    const noble = createSimNoble(radio);
+    const p = await discover(noble, ['1808']);
+    let chars = await connectAll(p);
+    // Device Information stays readable without encryption.
+    expect((await must(chars.get('2a29'), '2a29').readAsync()).toString()).toBe('Medgw Sim');
+    await expect(must(chars.get('2a18'), '2a18').subscribeAsync()).rejects.toMatchObject({
+      code: 'MEDGW_ERR_BLE_ATT',
+      att: 0x0f,
+    });
+    await expect(must(chars.get('2a51'), '2a51').readAsync()).rejects.toMatchObject({ att: 0x0f });
+    await p.pairAsync();
+    await must(chars.get('2a18'), '2a18').subscribeAsync();
+    expect((await must(chars.get('2a51'), '2a51').readAsync()).length).toBe(2);
+    await p.disconnectAsync();
+
+    chars = await connectAll(p);
+    await must(chars.get('2a52'), '2a52').subscribeAsync();
+    await p.disconnectAsync();
+
+    meter.clearBonds();
+    chars = await connectAll(p);
+    await expect(must(chars.get('2a52'), '2a52').subscribeAsync()).rejects.toMatchObject({ att: 0x0f });
+  });
+});
