@@ -48,6 +48,7 @@ export type RefusalReason =
   | 'client-id-mismatch'
   | 'unknown-device'
   | 'bad-secret'
+  | 'will'
   | 'publish-topic'
   | 'retained'
   | 'subscribe-topic'
@@ -77,6 +78,7 @@ export class EmbeddedBroker implements Component {
       'client-id-mismatch': 0,
       'unknown-device': 0,
       'bad-secret': 0,
+      will: 0,
       'publish-topic': 0,
       retained: 0,
       'subscribe-topic': 0,
@@ -88,6 +90,7 @@ export class EmbeddedBroker implements Component {
   private aedes: Aedes | undefined;
   private servers: Server[] = [];
   private readonly inflight = new Set<Promise<unknown>>();
+  private readonly withWill = new WeakSet<Client>();
   private readonly log: Logger;
   private ports: { port: number; tlsPort?: number } | undefined;
 
@@ -117,6 +120,11 @@ export class EmbeddedBroker implements Component {
   async start(): Promise<void> {
     const aedes = await Aedes.createBroker({
       maxClientsIdLength: 128,
+      // A will message would be published by the broker on the device's behalf: not a reading, refused.
+      preConnect: (client, packet, done) => {
+        if (packet.will) this.withWill.add(client);
+        done(null, true);
+      },
       authenticate: (client, username, password, done) => this.authenticate(client, username, password, done),
       authorizePublish: (client, packet, done) => this.authorizePublish(client, packet, done),
       authorizeSubscribe: (client, sub, done) => {
@@ -174,6 +182,7 @@ export class EmbeddedBroker implements Component {
   private refuse(reason: RefusalReason, deviceId: string | undefined): void {
     this.counters.refused[reason] += 1;
     const code =
+      reason === 'will' ||
       reason === 'no-credentials' ||
       reason === 'client-id-mismatch' ||
       reason === 'unknown-device' ||
@@ -197,6 +206,11 @@ export class EmbeddedBroker implements Component {
     if (client.id !== username) {
       this.refuse('client-id-mismatch', client.id);
       done(authError('the client id must equal the username (the device id)', 5), false);
+      return;
+    }
+    if (this.withWill.has(client)) {
+      this.refuse('will', client.id);
+      done(authError('a will message is not accepted', 5), false);
       return;
     }
     const device = this.ctx.registry.getDevice(username);

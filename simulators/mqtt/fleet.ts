@@ -45,7 +45,7 @@ export class MqttFleet {
       this.devices.map(async (d) => {
         const out: SimReceipt[] = [];
         for (let i = 0; i < perDevice; i++) {
-          const seq = (this.nextSeq.get(d.id) ?? 1) + 0;
+          const seq = this.nextSeq.get(d.id) ?? 1;
           this.nextSeq.set(d.id, seq + 1);
           const { receipt } = await d.publish(
             sampleReading(this.options.kind ?? 'blood-pressure', seq, atMs - seq * 60_000),

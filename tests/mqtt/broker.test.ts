@@ -172,3 +172,33 @@ describe('embedded broker: ingest with receipts', () => {
     expect(h.journal.list({ state: 'pending' })).toHaveLength(0);
   });
 });
+
+describe('embedded broker: what is never accepted', () => {
+  it('refuses a connection carrying a will message and a retained measurement', async () => {
+    h = await startHarness();
+    const secret = h.secrets.get('bp-1');
+    const will = {
+      topic: 'medgw/v1/devices/bp-1/measurements/json',
+      payload: encodeReading('json', sampleReading('glucose', 3, minutesAgo(1))),
+      qos: 1 as const,
+      retain: false,
+    };
+    expect(await connackCode(h.url, { clientId: 'bp-1', username: 'bp-1', password: secret, will })).toBe(5);
+    expect(h.broker.counters.refused.will).toBe(1);
+
+    const dev = h.device('bp-1');
+    await dev.connect();
+    const closed = new Promise<void>((resolve, reject) => {
+      dev.client?.publish(
+        dev.measurementTopic('json'),
+        encodeReading('json', sampleReading('glucose', 4, minutesAgo(1))),
+        { qos: 1, retain: true },
+        (err) => (err ? resolve() : reject(new Error('a retained measurement was acknowledged'))),
+      );
+      dev.client?.once('close', () => resolve());
+    });
+    await closed;
+    expect(h.broker.counters.refused.retained).toBe(1);
+    expect(h.journal.list()).toHaveLength(0);
+  });
+});
