@@ -76,7 +76,8 @@ export const ERROR_CATALOGUE = {
   },
   MEDGW_ERR_RACP_INVALID: {
     area: 'drivers',
-    message: 'The Record Access Control Point value combines op code, operator and operand in a way GLS does not allow.',
+    message:
+      'The Record Access Control Point value combines op code, operator and operand in a way GLS does not allow.',
     hint: 'Abort and responses take operator null; report, delete and count need an operator; ≤, ≥ and range need a filter with bounds in order.',
   },
   MEDGW_ERR_GLUCOSE_CONTEXT_MISMATCH: {
@@ -202,7 +203,8 @@ export const ERROR_CATALOGUE = {
   // --- MQTT ingest: embedded broker and external broker ---------------------------------------
   MEDGW_ERR_MQTT_AUTH: {
     area: 'mqtt',
-    message: 'The MQTT connection was refused: unknown device, wrong secret, or client id different from the username.',
+    message:
+      'The MQTT connection was refused: unknown device, wrong secret, client id different from the username, or a will message.',
     hint: 'Connect with client id = username = the device id and the secret printed by `medgw devices add --transport mqtt`.',
   },
   MEDGW_ERR_MQTT_TOPIC: {
@@ -234,7 +236,8 @@ export const ERROR_CATALOGUE = {
   },
   MEDGW_ERR_JOURNAL_FULL: {
     area: 'journal',
-    message: 'The journal reached its size limit or the disk is full; new readings are refused, nothing was evicted.',
+    message:
+      'The journal reached its size limit or the disk is full; new readings are refused, nothing was evicted.',
     hint: 'Restore the link to the national side so readings drain, raise journal.maxReadings / journal.maxBytes, or free disk space.',
   },
   MEDGW_ERR_JOURNAL_INVALID: {
@@ -264,6 +267,48 @@ export const ERROR_CATALOGUE = {
     message: 'The admin API has no such route.',
     hint: 'Check the path and method; `GET /api/v1` lists the routes.',
   },
+  // --- local web pages ----------------------------------------------------------------------
+  MEDGW_ERR_WEB_UNAUTHENTICATED: {
+    area: 'http',
+    message: 'The page or API needs a signed-in session or a provider API token.',
+    hint: 'Sign in at /login with the admin password printed at first start, or send `Authorization: Bearer <API token>`.',
+  },
+  MEDGW_ERR_WEB_LOGIN: {
+    area: 'http',
+    message: 'The admin password is wrong.',
+    hint: 'Type the password printed at first start; if it is lost, stop the gateway, delete web-admin.json in the data directory and start again: a new one is printed once.',
+  },
+  MEDGW_ERR_WEB_CSRF: {
+    area: 'http',
+    message: 'The form was sent without the anti-forgery token of the current session.',
+    hint: 'Reload the page and send the form again; forms must come from the gateway’s own pages.',
+  },
+  MEDGW_ERR_WEB_FORM: {
+    area: 'http',
+    message: 'A form field is missing or invalid.',
+    hint: 'Correct the field named in the message and send the form again.',
+  },
+  MEDGW_ERR_WEB_PASSWORD: {
+    area: 'http',
+    message: 'The admin password file cannot be used, or the new password is too short.',
+    hint: 'Check web-admin.json in the data directory (mode 0600); a password needs at least 12 characters.',
+  },
+  MEDGW_ERR_WEB_TOKEN: {
+    area: 'http',
+    message: 'The provider API token file cannot be read.',
+    hint: 'Check web-api-tokens.json in the data directory; delete it to revoke every token.',
+  },
+  MEDGW_ERR_READING_DISCARDED: {
+    area: 'http',
+    message: 'A person discarded this reading from quarantine; it was not sent and its values were erased.',
+    hint: 'Nothing to do; the audit log keeps who discarded it and when. Take the measurement again if it was needed.',
+  },
+  MEDGW_ERR_WEB_UNAVAILABLE: {
+    area: 'http',
+    message:
+      'The action needs a component that is not running on this gateway (Bluetooth or the national side).',
+    hint: 'Start the gateway with `--ble sim|hci|dbus` or configure the national side, then try again.',
+  },
   // --- national side (Mon espace santé): pairing, tokens, measurements API ------------------
   MEDGW_ERR_PAIRING_EXPIRED: {
     area: 'cloud',
@@ -277,7 +322,8 @@ export const ERROR_CATALOGUE = {
   },
   MEDGW_ERR_PAIRING_STATE: {
     area: 'cloud',
-    message: 'The pairing answer does not match the request this gateway started (state, nonce or PKCE check failed).',
+    message:
+      'The pairing answer does not match the request this gateway started (state, nonce or PKCE check failed).',
     hint: 'Start the link again from the patient page; do not reuse an old or bookmarked link.',
   },
   MEDGW_ERR_PAIRING_CLAIMS: {
@@ -318,7 +364,7 @@ export const ERROR_CATALOGUE = {
   MEDGW_ERR_MES_CONSENT: {
     area: 'cloud',
     message: 'The patient has not given, or has withdrawn, consent for this solution to write measurements.',
-    hint: 'The patient\'s readings are held; the patient can consent again on Mon espace santé, otherwise they are purged after the grace period.',
+    hint: "The patient's readings are held; the patient can consent again on Mon espace santé, otherwise they are purged after the grace period.",
   },
   MEDGW_ERR_MES_IDPE_MISMATCH: {
     area: 'cloud',
@@ -347,13 +393,14 @@ export const ERROR_CATALOGUE = {
   },
   MEDGW_ERR_BUNDLE_NOT_SENDABLE: {
     area: 'cloud',
-    message: 'This reading cannot be sent to Mon espace santé (BMI, lone panel component, absent value or no trustworthy time).',
+    message:
+      'This reading cannot be sent to Mon espace santé (BMI, lone panel component, absent value or no trustworthy time).',
     hint: 'The national side refuses it; it stays in the journal as a dead letter with this reason and is audited.',
   },
   MEDGW_ERR_CONSENT_LOCAL: {
     area: 'cloud',
     message: 'The patient has not chosen to send this kind of reading to Mon espace santé.',
-    hint: 'Readings of this kind are held; change the patient\'s choices (`medgw patient status`) to release them.',
+    hint: "Readings of this kind are held; change the patient's choices (`medgw patient status`) to release them.",
   },
   MEDGW_ERR_HELD_EXPIRED: {
     area: 'cloud',
@@ -384,7 +431,8 @@ export const ERROR_CATALOGUE = {
   },
   MEDGW_ERR_BLE_UNAVAILABLE: {
     area: 'ble',
-    message: 'The Bluetooth bindings could not be loaded or no adapter answered, so the BLE central stays idle.',
+    message:
+      'The Bluetooth bindings could not be loaded or no adapter answered, so the BLE central stays idle.',
     hint: 'Check the adapter (`bluetoothctl show`), the permissions (CAP_NET_RAW for hci) and ble.mode; use `--ble off` or `--ble sim` on a machine without Bluetooth.',
   },
   MEDGW_ERR_BLE_NOT_DISCOVERED: {

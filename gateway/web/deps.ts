@@ -1,0 +1,129 @@
+/**
+ * What the local pages read and drive. Everything but the registry, the journal and the admin
+ * operations is optional: a gateway without Bluetooth or without a national side still shows its
+ * pages, and says plainly what is not running.
+ */
+import type { ConsentKind } from '../../cloud-bridge/profiles.ts';
+import type { PatientLink } from '../../cloud-bridge/token-store.ts';
+import type { AdminOps } from '../admin/ops.ts';
+import type { Clock, Journal, Registry } from '../contracts.ts';
+import type { Logger } from '../log.ts';
+
+/** Steps of the BLE pairing state machine as the pages show them. */
+export type PairingState =
+  | 'discovered'
+  | 'connecting'
+  | 'bonding'
+  | 'discovering'
+  | 'subscribing'
+  | 'syncing'
+  | 'synced'
+  | 'failed';
+
+export interface NearbyDevice {
+  /** Bluetooth address `AA:BB:CC:DD:EE:FF`. */
+  readonly address: string;
+  readonly name?: string;
+  /** Received signal strength of the last advertisement, dBm. */
+  readonly rssi: number;
+  readonly seenAt: number;
+  /** Driver definition that matched the advertisement. */
+  readonly driver?: string;
+}
+
+export interface PairingProgress {
+  readonly address: string;
+  readonly deviceId?: string;
+  readonly name?: string;
+  readonly state: PairingState;
+  /** Catalogue code of a failure. */
+  readonly code?: string;
+  readonly message?: string;
+  readonly at: number;
+}
+
+export interface DeviceHealth {
+  readonly lastSyncAt?: number;
+  readonly batteryPercent?: number;
+  readonly clock?: 'synced' | 'corrected' | 'untrusted';
+  /** Records the device reports holding (RACP number of stored records), for the completeness ledger. */
+  readonly reportedRecords?: number;
+}
+
+/** The BLE central as the pages use it. */
+export interface WebBluetooth {
+  /** noble adapter state (`poweredOn`, `poweredOff`, `unsupported`…). */
+  adapterState(): string;
+  nearby(): NearbyDevice[];
+  /** Starts pairing; progress arrives through the `progress` event and `pairings()`. */
+  pair(address: string): Promise<void>;
+  pairings(): PairingProgress[];
+  /** Drops the bond and the connection (the registry entry is removed by the pages). */
+  forget?(deviceId: string): Promise<void>;
+  health?(deviceId: string): DeviceHealth | undefined;
+  on(event: 'progress', listener: (p: PairingProgress) => void): unknown;
+  off(event: 'progress', listener: (p: PairingProgress) => void): unknown;
+}
+
+/** The national side as the pages use it (cloud-bridge pairing client and token store). */
+export interface WebNational {
+  /** Where the national side is (shown on the status page). */
+  readonly label: string;
+  startBrowserLink(
+    patientId: string,
+    options: { kinds?: readonly ConsentKind[]; redirectUri?: string },
+  ): Promise<{ url: string; state: string }>;
+  completeBrowserLink(callbackUrl: URL | string): Promise<PatientLink>;
+  unlink(patientId: string): Promise<{ revoked: boolean; message?: string }>;
+  links: {
+    get(patientId: string): PatientLink | undefined;
+    list(): PatientLink[];
+    update(patientId: string, patch: Partial<Omit<PatientLink, 'patientId'>>): PatientLink;
+  };
+  /** Forwarder events (delivered, dead-letter, consent-withdrawn…), for live updates. */
+  events?: {
+    on(event: 'event', listener: (e: { type: string }) => void): unknown;
+    off(event: 'event', listener: (e: { type: string }) => void): unknown;
+  };
+  /** Asks the forwarder for a pass now (after a confirm or a retry). */
+  kick?(): void;
+  /** Circuit breaker state of the measurements client, when known. */
+  state?(): 'closed' | 'open' | 'half-open';
+}
+
+export interface WebBroker {
+  readonly counters: {
+    readonly connections: number;
+    readonly refused: Readonly<Record<string, number>>;
+  };
+}
+
+export interface WebDeps {
+  readonly dataDir: string;
+  readonly registry: Registry;
+  readonly journal: Journal;
+  readonly ops: AdminOps;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly ble?: WebBluetooth;
+  readonly national?: WebNational;
+  readonly broker?: WebBroker;
+  /** Pipeline counters (accepted, duplicates, rejections by code) for /metrics. */
+  readonly pipelineCounters?: () => {
+    readonly accepted: number;
+    readonly duplicate: number;
+    readonly rejected: Readonly<Record<string, number>>;
+  };
+  /** Set cookies with `Secure` (the server speaks TLS, or sits behind a TLS proxy). */
+  readonly secureCookies?: boolean;
+  /** Called once with the admin password generated at first start (print it; it is never stored). */
+  readonly onAdminPassword?: (password: string) => void;
+  /** A chosen initial admin password instead of a generated one (tests, provisioning). */
+  readonly initialPassword?: string;
+  /** Public URL of the pages (for the pairing callback); default: the URL the request came to. */
+  readonly publicUrl?: string;
+  /** A kind without a reading for longer than this is a gap on the overview (default 3 days). */
+  readonly gapAfterMs?: number;
+  /** When the gateway started (status page). */
+  readonly startedAt?: number;
+}

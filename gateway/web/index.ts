@@ -1,0 +1,37 @@
+/** The local web pages of the gateway (see plugin.ts) and the adapters that feed them. */
+
+import type { HttpServer } from '../admin/server.ts';
+import type { CloudBridge } from '../forwarder/wiring.ts';
+import type { WebDeps, WebNational } from './deps.ts';
+import { createWeb, type Web } from './plugin.ts';
+
+export type {
+  DeviceHealth,
+  NearbyDevice,
+  PairingProgress,
+  PairingState,
+  WebBluetooth,
+  WebDeps,
+  WebNational,
+} from './deps.ts';
+export { createWeb, type Web } from './plugin.ts';
+
+/** The national side as the pages see it, from the cloud-bridge of createCloudBridge(). */
+export function webNational(bridge: CloudBridge, label: string): WebNational {
+  return {
+    label,
+    startBrowserLink: (patientId, options) => bridge.pairing.startBrowserLink(patientId, options),
+    completeBrowserLink: (url) => bridge.pairing.completeBrowserLink(url),
+    unlink: (patientId) => bridge.pairing.unlink(patientId),
+    links: bridge.store,
+    events: bridge.forwarder,
+    kick: () => bridge.forwarder.kick(),
+  };
+}
+
+/** Registers the pages on the gateway's HTTP server (before it starts). */
+export function registerWeb(server: HttpServer, deps: WebDeps): Web {
+  const web = createWeb(deps);
+  server.register(async (app) => web.plugin(app));
+  return web;
+}

@@ -1,0 +1,137 @@
+/**
+ * Prometheus metrics (prom-client, one registry per gateway, never the global one): readings by
+ * state, queue depth, oldest unsent age, deliveries and rejections by code, BLE connections and
+ * failures by reason, MQTT clients and refusals, last successful sync per device. Labels carry codes
+ * and device ids, never a value or a patient.
+ */
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { WebDeps } from './deps.ts';
+import { lastSync, queue } from './model.ts';
+
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  /** Stops listening to component events. */
+  close(): void;
+}
+
+export function createMetrics(deps: WebDeps): GatewayMetrics {
+  const registry = new Registry();
+  new Gauge({
+    name: 'medgw_readings',
+    help: 'Readings in the journal outbox by state',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const q = queue(deps);
+      for (const [state, n] of Object.entries(q.byState)) this.set({ state }, n);
+    },
+  });
+  new Gauge({
+    name: 'medgw_queue_depth',
+    help: 'Readings waiting to be sent (pending and in flight)',
+    registers: [registry],
+    collect() {
+      const q = queue(deps);
+      this.set(q.byState.pending + q.byState['in-flight']);
+    },
+  });
+  new Gauge({
+    name: 'medgw_oldest_unsent_age_seconds',
+    help: 'Age of the oldest reading not yet delivered (0 when none)',
+    registers: [registry],
+    collect() {
+      this.set((queue(deps).oldestUnsentAgeMs ?? 0) / 1000);
+    },
+  });
+  const deliveries = new Counter({
+    name: 'medgw_deliveries_total',
+    help: 'Readings delivered to the national side since start',
+    registers: [registry],
+  });
+  const rejections = new Counter({
+    name: 'medgw_rejections_total',
+    help: 'Readings refused by the national side (dead letter) by code since start',
+    labelNames: ['code'],
+    registers: [registry],
+  });
+  const holds = new Counter({
+    name: 'medgw_consent_holds_total',
+    help: 'Consent or link problems that held a patient’s readings, by kind, since start',
+    labelNames: ['type'],
+    registers: [registry],
+  });
+  const bleConnections = new Counter({
+    name: 'medgw_ble_connections_total',
+    help: 'BLE pairings or syncs that completed since start',
+    registers: [registry],
+  });
+  const bleFailures = new Counter({
+    name: 'medgw_ble_failures_total',
+    help: 'BLE pairings or syncs that failed since start, by reason code',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'medgw_mqtt_clients',
+    help: 'MQTT device connections',
+    registers: [registry],
+    collect() {
+      if (deps.broker) this.set(deps.broker.counters.connections);
+    },
+  });
+  new Gauge({
+    name: 'medgw_mqtt_refusals',
+    help: 'MQTT connections, publishes and subscriptions refused since start, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      for (const [reason, n] of Object.entries(deps.broker?.counters.refused ?? {})) this.set({ reason }, n);
+    },
+  });
+  new Gauge({
+    name: 'medgw_pipeline_readings',
+    help: 'Readings the pipeline accepted, collapsed as duplicates or rejected (by code) since start',
+    labelNames: ['outcome', 'code'],
+    registers: [registry],
+    collect() {
+      const c = deps.pipelineCounters?.();
+      if (!c) return;
+      this.set({ outcome: 'accepted', code: '' }, c.accepted);
+      this.set({ outcome: 'duplicate', code: '' }, c.duplicate);
+      for (const [code, n] of Object.entries(c.rejected)) this.set({ outcome: 'rejected', code }, n);
+    },
+  });
+  new Gauge({
+    name: 'medgw_device_last_sync_timestamp_seconds',
+    help: 'Last successful sync (last reading received) per device, seconds since the epoch',
+    labelNames: ['device'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const d of deps.registry.listDevices()) {
+        const at = lastSync(deps, d.id);
+        if (at !== undefined) this.set({ device: d.id }, at / 1000);
+      }
+    },
+  });
+
+  const onForwarder = (e: { type: string; code?: string }) => {
+    if (e.type === 'delivered') deliveries.inc();
+    else if (e.type === 'dead-letter') rejections.inc({ code: e.code ?? 'unknown' });
+    else if (e.type === 'consent-withdrawn' || e.type === 'reauth-required' || e.type === 'idpe-mismatch')
+      holds.inc({ type: e.type });
+  };
+  const onBle = (p: { state: string; code?: string }) => {
+    if (p.state === 'synced') bleConnections.inc();
+    else if (p.state === 'failed') bleFailures.inc({ reason: p.code ?? 'unknown' });
+  };
+  deps.national?.events?.on('event', onForwarder);
+  deps.ble?.on('progress', onBle);
+  return {
+    registry,
+    close() {
+      deps.national?.events?.off('event', onForwarder);
+      deps.ble?.off('progress', onBle);
+    },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * What the pages show, computed from the registry, the journal and the optional components:
+ * per-patient latest readings and gaps, the completeness ledger per device, the exchanges.
+ * No HTML here (the JSON views for providers' scripts use these too).
+ */
+import { CONSENT_KINDS } from '../../cloud-bridge/profiles.ts';
+import type { OutboxRecord, OutboxState } from '../contracts.ts';
+import type { WebDeps } from './deps.ts';
+
+const DAY = 24 * 3600_000;
+/** Enough to cover a gateway's live outbox; the pages are a window, the audit log is the history. */
+const SCAN_LIMIT = 10_000;
+
+export function allReadings(
+  deps: WebDeps,
+  filter: { patientId?: string; deviceId?: string; state?: OutboxState } = {},
+): OutboxRecord[] {
+  return deps.journal.list({ ...filter, limit: SCAN_LIMIT });
+}
+
+/** When the reading was taken (best UTC time), else when it reached the gateway. */
+export function takenAt(r: OutboxRecord): number {
+  const utc = r.observation?.time.utc;
+  const t = utc ? Date.parse(utc) : Number.NaN;
+  return Number.isFinite(t) ? t : r.createdAt;
+}
+
+export interface PatientOverview {
+  readonly id: string;
+  readonly displayName: string;
+  readonly linkStatus: 'none' | 'linked' | 'reauth-required' | 'consent-withdrawn';
+  readonly devices: readonly string[];
+  readonly last: ReadonlyArray<{ readonly kind: string; readonly at: number }>;
+  readonly gaps: ReadonlyArray<{ readonly kind: string; readonly days: number } | { readonly kind: null }>;
+}
+
+export function patientOverview(deps: WebDeps): PatientOverview[] {
+  const now = deps.clock.now();
+  const gapAfter = deps.gapAfterMs ?? 3 * DAY;
+  const devices = deps.registry.listDevices();
+  return deps.registry.listPatients().map((p) => {
+    const own = devices
+      .filter((d) => d.patientId === p.id || Object.values(d.users ?? {}).includes(p.id))
+      .map((d) => d.id);
+    const last = new Map<string, number>();
+    for (const r of allReadings(deps, { patientId: p.id })) {
+      if (r.state === 'quarantined') continue;
+      const at = r.createdAt;
+      if ((last.get(r.kind) ?? -1) < at) last.set(r.kind, at);
+    }
+    const gaps: PatientOverview['gaps'][number][] = [];
+    if (last.size === 0 && own.length > 0) gaps.push({ kind: null });
+    for (const [kind, at] of last) {
+      if (now - at > gapAfter) gaps.push({ kind, days: Math.floor((now - at) / DAY) });
+    }
+    const link = deps.national?.links.get(p.id);
+    return {
+      id: p.id,
+      displayName: p.displayName,
+      linkStatus: link ? link.status : 'none',
+      devices: own,
+      last: [...last].map(([kind, at]) => ({ kind, at })).sort((a, b) => a.kind.localeCompare(b.kind)),
+      gaps,
+    };
+  });
+}
+
+export interface LedgerRow {
+  readonly deviceId: string;
+  readonly name: string;
+  /** Records the device says it holds (RACP count), when the BLE central knows. */
+  readonly reported?: number;
+  /** Highest device sequence number committed (RACP cursor). */
+  readonly cursor?: number;
+  readonly received: number;
+  readonly delivered: number;
+  readonly waiting: number;
+  readonly refused: number;
+  /** reported − received, when the device reported a count. */
+  readonly missing?: number;
+}
+
+export function ledger(deps: WebDeps): LedgerRow[] {
+  return deps.registry.listDevices().map((d) => {
+    const rs = allReadings(deps, { deviceId: d.id });
+    const count = (s: readonly OutboxState[]) => rs.filter((r) => s.includes(r.state)).length;
+    const reported = deps.ble?.health?.(d.id)?.reportedRecords;
+    const cursor = deps.journal.cursor(d.id);
+    return {
+      deviceId: d.id,
+      name: d.name ?? d.id,
+      ...(reported !== undefined ? { reported, missing: Math.max(0, reported - rs.length) } : {}),
+      ...(cursor !== undefined ? { cursor } : {}),
+      received: rs.length,
+      delivered: count(['delivered']),
+      waiting: count(['pending', 'in-flight', 'held', 'quarantined']),
+      refused: count(['dead-letter']),
+    };
+  });
+}
+
+/** Last reading time of a device (its last successful sync when the BLE central does not say). */
+export function lastSync(deps: WebDeps, deviceId: string): number | undefined {
+  const fromBle = deps.ble?.health?.(deviceId)?.lastSyncAt;
+  if (fromBle !== undefined) return fromBle;
+  const rs = allReadings(deps, { deviceId });
+  return rs.length ? Math.max(...rs.map((r) => r.createdAt)) : undefined;
+}
+
+export interface QueueSummary {
+  readonly byState: Readonly<Record<OutboxState, number>>;
+  readonly oldestUnsentAgeMs: number | null;
+}
+
+export function queue(deps: WebDeps): QueueSummary {
+  const s = deps.journal.stats(deps.clock.now());
+  return { byState: s.byState, oldestUnsentAgeMs: s.oldestUnsentAgeMs };
+}
+
+export { CONSENT_KINDS };

@@ -1,0 +1,644 @@
+/**
+ * The local pages as one fastify plugin: sign-in, sessions, CSRF on every form, the pages, their
+ * actions (POST then redirect, so everything works without JavaScript), server-sent events, the
+ * provider JSON views and audit export, /metrics, /healthz, /readyz and the DSFR assets.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CONSENT_KINDS, type ConsentKind } from '../../cloud-bridge/profiles.ts';
+import { type ErrorCode, isMedgwError, MedgwError } from '../../drivers/errors.ts';
+import { statusOf } from '../admin/server.ts';
+import { AdminPassword, ApiTokens, csrfMatches, type Session, Sessions } from './auth.ts';
+import type { WebDeps } from './deps.ts';
+import type { PageContext } from './html.ts';
+import { isLang, type Lang, type MessageKey, pickLang, translator } from './i18n/index.ts';
+import { LiveHub, type Topic } from './live.ts';
+import { createMetrics } from './metrics.ts';
+import { allReadings, ledger, patientOverview } from './model.ts';
+import {
+  devicesPage,
+  errorPage,
+  exchangesPage,
+  loginPage,
+  overviewPage,
+  patientsPage,
+  quarantinePage,
+  statusPage,
+} from './pages.ts';
+
+const SESSION_COOKIE = 'medgw_session';
+const LOGIN_COOKIE = 'medgw_login';
+const LANG_COOKIE = 'medgw_lang';
+
+/** Paths anyone may fetch: the sign-in page, probes, assets, and the pairing callback (its `state` is the secret). */
+const PUBLIC_PATHS = new Set(['/login', '/healthz', '/readyz', '/callback']);
+const PUBLIC_PREFIXES = ['/dsfr/', '/web/'];
+/** Read-only routes a provider API token may call. */
+const TOKEN_PATHS = new Set(['/overview.json', '/audit.json', '/audit.csv', '/metrics']);
+
+const DSFR_DIST = join(dirname(fileURLToPath(import.meta.resolve('@gouvfr/dsfr/package.json'))), 'dist');
+const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'static');
+
+interface WebSession extends Session {
+  flash?: PageContext['flash'];
+  newToken?: string;
+}
+
+type Req = FastifyRequest & { session?: WebSession; viaToken?: boolean };
+
+type Form = Record<string, string | string[] | undefined>;
+
+function field(body: unknown, name: string): string {
+  const v = (body as Form | undefined)?.[name];
+  return typeof v === 'string' ? v : Array.isArray(v) ? (v[0] ?? '') : '';
+}
+
+function fields(body: unknown, name: string): string[] {
+  const v = (body as Form | undefined)?.[name];
+  return typeof v === 'string' ? [v] : Array.isArray(v) ? v : [];
+}
+
+function pathOf(req: FastifyRequest): string {
+  return req.url.split('?')[0] ?? '/';
+}
+
+function safeNext(next: string): string {
+  return /^\/[A-Za-z0-9/_.-]*$/.test(next) && !next.startsWith('//') && next !== '/login' ? next : '/status';
+}
+
+function csvCell(v: unknown): string {
+  const s = v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  // a leading = + - @ would be a formula in a spreadsheet (CSV injection): prefix it with a quote
+  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export interface Web {
+  readonly hub: LiveHub;
+  readonly sessions: Sessions;
+  readonly tokens: ApiTokens;
+  /** The fastify plugin to register on the gateway's HTTP server. */
+  plugin(app: FastifyInstance): Promise<void>;
+}
+
+export function createWeb(deps: WebDeps): Web {
+  const password = new AdminPassword(deps.dataDir);
+  const created = password.ensure(deps.clock, deps.initialPassword);
+  if (created !== undefined && deps.initialPassword === undefined) {
+    if (deps.onAdminPassword) deps.onAdminPassword(created);
+    else process.stdout.write(`medgw: admin password for the local pages (shown once): ${created}\n`);
+  }
+  const sessions = new Sessions(deps.clock);
+  const tokens = new ApiTokens(deps.dataDir);
+  const hub = new LiveHub(deps);
+  const log = deps.log.child({ component: 'web' });
+
+  async function plugin(app: FastifyInstance): Promise<void> {
+    const metrics = createMetrics(deps);
+    hub.start();
+    app.addHook('onClose', async () => {
+      hub.stop();
+      metrics.close();
+    });
+    await app.register(fastifyCookie);
+    await app.register(fastifyFormbody);
+    await app.register(fastifyStatic, {
+      root: DSFR_DIST,
+      prefix: '/dsfr/',
+      decorateReply: false,
+      index: false,
+    });
+    await app.register(fastifyStatic, {
+      root: STATIC_DIR,
+      prefix: '/web/',
+      decorateReply: false,
+      index: false,
+    });
+
+    const langOf = (req: FastifyRequest): Lang =>
+      pickLang((req.query as Record<string, unknown> | undefined)?.lang, req.cookies[LANG_COOKIE]);
+
+    const ctxOf = (req: Req): PageContext => {
+      const lang = langOf(req);
+      const s = req.session;
+      const flash = s?.flash;
+      if (s) s.flash = undefined;
+      return {
+        lang,
+        t: translator(lang),
+        path: pathOf(req),
+        ...(s ? { csrf: s.csrf } : {}),
+        ...(flash ? { flash } : {}),
+      };
+    };
+
+    const html = (reply: FastifyReply, body: string, status = 200) =>
+      reply
+        .code(status)
+        .header('content-type', 'text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(body);
+
+    const refuse = (req: Req, reply: FastifyReply, e: MedgwError) => {
+      const status =
+        e.code === 'MEDGW_ERR_WEB_CSRF'
+          ? 403
+          : e.code === 'MEDGW_ERR_WEB_UNAUTHENTICATED'
+            ? 401
+            : statusOf(e.code);
+      const wantsHtml = (req.headers.accept ?? '').includes('text/html');
+      if (!wantsHtml) return reply.code(status).send({ error: e.toJSON() });
+      const ctx = ctxOf(req);
+      const text =
+        e.code === 'MEDGW_ERR_WEB_CSRF'
+          ? ctx.t('error.csrf')
+          : e.code === 'MEDGW_ERR_WEB_UNAUTHENTICATED'
+            ? ctx.t('error.unauthenticated')
+            : e.message;
+      return html(reply, errorPage(ctx, ctx.t('app.error'), text, e.code), status);
+    };
+
+    app.setErrorHandler((err: unknown, req, reply) => {
+      if (isMedgwError(err)) return refuse(req as Req, reply, err);
+      const e = err as { statusCode?: number; message?: string };
+      if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+        return refuse(req as Req, reply, new MedgwError('MEDGW_ERR_WEB_FORM', e.message ?? 'bad request'));
+      }
+      log.error({ err, route: req.routeOptions.url, method: req.method }, 'page failed');
+      return refuse(
+        req as Req,
+        reply,
+        new MedgwError('MEDGW_ERR_INTERNAL', 'the page failed inside the gateway'),
+      );
+    });
+
+    // language choice: ?lang= sets the cookie for the next pages
+    app.addHook('onRequest', async (req, reply) => {
+      const q = (req.query as Record<string, unknown> | undefined)?.lang;
+      if (isLang(q) && q !== req.cookies[LANG_COOKIE]) {
+        reply.setCookie(LANG_COOKIE, q, {
+          path: '/',
+          sameSite: 'lax',
+          httpOnly: true,
+          secure: deps.secureCookies ?? false,
+          maxAge: 365 * 24 * 3600,
+        });
+      }
+    });
+
+    // authentication: a session cookie, or a provider API token on the read-only JSON routes
+    app.addHook('onRequest', async (request, reply) => {
+      const req = request as Req;
+      const path = pathOf(req);
+      if (PUBLIC_PATHS.has(path) || PUBLIC_PREFIXES.some((p) => path.startsWith(p))) return;
+      const session = sessions.get(req.cookies[SESSION_COOKIE]) as WebSession | undefined;
+      if (session) {
+        req.session = session;
+        return;
+      }
+      const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+      if (bearer && req.method === 'GET' && TOKEN_PATHS.has(path) && tokens.check(bearer)) {
+        req.viaToken = true;
+        return;
+      }
+      if (
+        req.method === 'GET' &&
+        (req.headers.accept ?? '').includes('text/html') &&
+        !TOKEN_PATHS.has(path)
+      ) {
+        return reply.redirect(`/login?next=${encodeURIComponent(path)}`, 303);
+      }
+      return refuse(
+        req,
+        reply,
+        new MedgwError(
+          'MEDGW_ERR_WEB_UNAUTHENTICATED',
+          bearer ? 'the API token is not valid for this route' : 'sign in first',
+        ),
+      );
+    });
+
+    // CSRF: every POST of a signed-in session carries the session's token (synchronizer pattern)
+    app.addHook('preHandler', async (request, reply) => {
+      const req = request as Req;
+      if (req.method !== 'POST' || pathOf(req) === '/login' || pathOf(req) === '/callback') return;
+      if (!req.session || !csrfMatches(req.session, field(req.body, '_csrf'))) {
+        log.warn({ route: req.routeOptions.url }, 'form refused without a valid CSRF token');
+        return refuse(
+          req,
+          reply,
+          new MedgwError('MEDGW_ERR_WEB_CSRF', 'the form has no valid anti-forgery token'),
+        );
+      }
+    });
+
+    /** POST → action → flash → 303 to the page (errors become a flash on the same page). */
+    const action = (
+      url: string,
+      back: string | ((req: Req) => string),
+      run: (req: Req) => Promise<MessageKey | { redirect: string } | undefined>,
+      topic: Topic,
+    ) => {
+      app.post(url, async (request, reply) => {
+        const req = request as Req;
+        const target = typeof back === 'string' ? back : back(req);
+        const t = translator(langOf(req));
+        try {
+          const done = await run(req);
+          hub.publish(topic);
+          if (done && typeof done === 'object') return reply.redirect(done.redirect, 303);
+          if (req.session) req.session.flash = { kind: 'success', text: t(done ?? 'app.done') };
+        } catch (e) {
+          if (!isMedgwError(e) || e.code === 'MEDGW_ERR_INTERNAL') throw e;
+          if (req.session) req.session.flash = { kind: 'error', text: `${e.message} (${e.code})` };
+          log.info({ code: e.code, route: url }, 'page action refused');
+        }
+        return reply.redirect(target, 303);
+      });
+    };
+
+    // --- sign in / out ---------------------------------------------------------------------------
+    app.get('/', async (_req, reply) => reply.redirect('/status', 303));
+    app.get('/login', async (req, reply) => {
+      const token = sessions.create().csrf;
+      reply.setCookie(LOGIN_COOKIE, token, {
+        path: '/login',
+        sameSite: 'strict',
+        httpOnly: true,
+        secure: deps.secureCookies ?? false,
+      });
+      const next = safeNext(String((req.query as Record<string, unknown>).next ?? '/status'));
+      return html(reply, loginPage(ctxOf(req as Req), token, next, false));
+    });
+    app.post('/login', async (request, reply) => {
+      const req = request as Req;
+      const cookie = req.cookies[LOGIN_COOKIE];
+      const sent = field(req.body, '_csrf');
+      if (!cookie || !sent || cookie !== sent) {
+        return refuse(
+          req,
+          reply,
+          new MedgwError('MEDGW_ERR_WEB_CSRF', 'the sign-in form has no valid anti-forgery token'),
+        );
+      }
+      const next = safeNext(field(req.body, 'next'));
+      if (!password.verify(field(req.body, 'password'))) {
+        log.warn({ code: 'MEDGW_ERR_WEB_LOGIN' }, 'sign-in refused');
+        return html(reply, loginPage(ctxOf(req), cookie, next, true), 401);
+      }
+      const s = sessions.create();
+      reply.clearCookie(LOGIN_COOKIE, { path: '/login' });
+      reply.setCookie(SESSION_COOKIE, s.id, {
+        path: '/',
+        sameSite: 'strict',
+        httpOnly: true,
+        secure: deps.secureCookies ?? false,
+      });
+      log.info({}, 'signed in');
+      return reply.redirect(next, 303);
+    });
+    app.post('/logout', async (request, reply) => {
+      const req = request as Req;
+      sessions.destroy(req.session?.id);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.redirect('/login', 303);
+    });
+
+    // --- pages -----------------------------------------------------------------------------------
+    app.get('/status', async (request, reply) => {
+      const req = request as Req;
+      const newToken = req.session?.newToken;
+      if (req.session) req.session.newToken = undefined;
+      return html(reply, statusPage(ctxOf(req), deps, tokens.list(), newToken));
+    });
+    app.get('/devices', async (req, reply) => html(reply, devicesPage(ctxOf(req as Req), deps)));
+    app.get('/patients', async (req, reply) => html(reply, patientsPage(ctxOf(req as Req), deps)));
+    app.get('/quarantine', async (req, reply) => html(reply, quarantinePage(ctxOf(req as Req), deps)));
+    app.get('/exchanges', async (req, reply) => html(reply, exchangesPage(ctxOf(req as Req), deps)));
+    app.get('/overview', async (req, reply) => html(reply, overviewPage(ctxOf(req as Req), deps)));
+
+    // --- API tokens ------------------------------------------------------------------------------
+    action(
+      '/tokens',
+      '/status',
+      async (req) => {
+        const { token } = tokens.create(field(req.body, 'label'), deps.clock);
+        if (req.session) req.session.newToken = token;
+        deps.journal.audit({ event: 'web.token.created' });
+        return undefined;
+      },
+      'registry',
+    );
+    action(
+      '/tokens/:id/revoke',
+      '/status',
+      async (req) => {
+        if (!tokens.revoke((req.params as { id: string }).id)) {
+          throw new MedgwError('MEDGW_ERR_WEB_FORM', 'no such token');
+        }
+        deps.journal.audit({ event: 'web.token.revoked' });
+        return 'app.done';
+      },
+      'registry',
+    );
+
+    // --- devices ---------------------------------------------------------------------------------
+    const needBle = () => {
+      if (!deps.ble)
+        throw new MedgwError('MEDGW_ERR_WEB_UNAVAILABLE', 'Bluetooth is not running on this gateway');
+      return deps.ble;
+    };
+    action(
+      '/devices/pair',
+      '/devices',
+      async (req) => {
+        const address = field(req.body, 'address');
+        if (!/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/.test(address)) {
+          throw new MedgwError('MEDGW_ERR_WEB_FORM', 'address: a Bluetooth address AA:BB:CC:DD:EE:FF');
+        }
+        await needBle().pair(address);
+        return 'devices.pairing';
+      },
+      'pairing',
+    );
+    action(
+      '/devices/:id/rename',
+      '/devices',
+      async (req) => {
+        const id = (req.params as { id: string }).id;
+        const d = deps.registry.getDevice(id);
+        if (!d) throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', `no device ${id}`);
+        const name = field(req.body, 'name').trim();
+        if (name.length === 0 || name.length > 100)
+          throw new MedgwError('MEDGW_ERR_WEB_FORM', 'name: 1 to 100 characters');
+        await deps.registry.putDevice({ ...d, name });
+        deps.journal.audit({ event: 'device.renamed', deviceId: id });
+        return 'devices.renamed';
+      },
+      'registry',
+    );
+    action(
+      '/devices/:id/assign',
+      '/devices',
+      async (req) => {
+        const id = (req.params as { id: string }).id;
+        const patientId = field(req.body, 'patientId') || null;
+        const userIndex = field(req.body, 'userIndex').trim();
+        if (userIndex !== '') {
+          if (!/^[0-9]{1,3}$/.test(userIndex) || Number(userIndex) > 254) {
+            throw new MedgwError('MEDGW_ERR_WEB_FORM', 'user number: 0 to 254');
+          }
+          await deps.ops.assignDevice(id, { users: { [userIndex]: patientId } });
+        } else await deps.ops.assignDevice(id, { patientId });
+        return 'devices.assigned';
+      },
+      'registry',
+    );
+    action(
+      '/devices/:id/forget',
+      '/devices',
+      async (req) => {
+        const id = (req.params as { id: string }).id;
+        await deps.ble?.forget?.(id);
+        await deps.ops.removeDevice(id);
+        return 'devices.forgotten';
+      },
+      'registry',
+    );
+
+    // --- patients and the link with the national side --------------------------------------------
+    const needNational = () => {
+      if (!deps.national)
+        throw new MedgwError('MEDGW_ERR_WEB_UNAVAILABLE', 'the national side is not configured');
+      return deps.national;
+    };
+    const baseUrl = (req: FastifyRequest) => deps.publicUrl ?? `${req.protocol}://${req.host}`;
+    action(
+      '/patients',
+      '/patients',
+      async (req) => {
+        await deps.ops.addPatient({
+          id: field(req.body, 'id').trim(),
+          displayName: field(req.body, 'displayName'),
+        });
+        return 'patients.added';
+      },
+      'registry',
+    );
+    action(
+      '/patients/:id/link',
+      '/patients',
+      async (req) => {
+        const id = (req.params as { id: string }).id;
+        if (!deps.registry.getPatient(id))
+          throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', `no patient ${id}`);
+        const { url } = await needNational().startBrowserLink(id, {
+          redirectUri: `${baseUrl(req)}/callback`,
+        });
+        deps.journal.audit({ event: 'patient.link.started', patientId: id });
+        return { redirect: url };
+      },
+      'links',
+    );
+    app.get('/callback', async (request, reply) => {
+      const req = request as Req;
+      const national = needNational();
+      const link = await national.completeBrowserLink(new URL(req.url, baseUrl(req)));
+      deps.journal.audit({ event: 'patient.linked', patientId: link.patientId });
+      national.kick?.();
+      hub.publish('links');
+      const session = sessions.get(req.cookies[SESSION_COOKIE]) as WebSession | undefined;
+      if (session) session.flash = { kind: 'success', text: translator(langOf(req))('patients.linked') };
+      return reply.redirect('/patients', 303);
+    });
+    action(
+      '/patients/:id/unlink',
+      '/patients',
+      async (req) => {
+        const id = (req.params as { id: string }).id;
+        await needNational().unlink(id);
+        deps.journal.audit({ event: 'patient.unlinked', patientId: id });
+        return 'patients.unlinked';
+      },
+      'links',
+    );
+    action(
+      '/patients/:id/consents',
+      '/patients',
+      async (req) => {
+        const id = (req.params as { id: string }).id;
+        const national = needNational();
+        const kinds = fields(req.body, 'kind');
+        const bad = kinds.filter((k) => !(CONSENT_KINDS as readonly string[]).includes(k));
+        if (bad.length) throw new MedgwError('MEDGW_ERR_WEB_FORM', `kind: unknown ${bad.join(', ')}`);
+        if (!national.links.get(id))
+          throw new MedgwError('MEDGW_ERR_NOT_LINKED', `patient ${id} is not linked`);
+        national.links.update(id, { kinds: kinds as ConsentKind[] });
+        deps.journal.audit({ event: 'patient.consents', patientId: id, detail: { kinds: kinds.join(' ') } });
+        national.kick?.();
+        return 'patients.consentsSaved';
+      },
+      'links',
+    );
+    action(
+      '/patients/:id/remove',
+      '/patients',
+      async (req) => {
+        const id = (req.params as { id: string }).id;
+        if (deps.national?.links.get(id)) await deps.national.unlink(id);
+        await deps.ops.removePatient(id);
+        return 'patients.removed';
+      },
+      'registry',
+    );
+
+    // --- quarantine and exchanges ----------------------------------------------------------------
+    const reading = (req: Req) => {
+      const id = field(req.body, 'id');
+      const r = deps.journal.get(id);
+      if (!r) throw new MedgwError('MEDGW_ERR_JOURNAL_UNKNOWN_READING', 'no such reading in the journal');
+      return r;
+    };
+    action(
+      '/quarantine/confirm',
+      '/quarantine',
+      async (req) => {
+        const r = reading(req);
+        const patientId = field(req.body, 'patientId');
+        if (!deps.registry.getPatient(patientId))
+          throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', 'choose a patient');
+        deps.journal.transition(r.id, 'quarantined', 'pending', { patientId });
+        deps.journal.audit({
+          event: 'reading.confirmed',
+          readingId: r.id,
+          deviceId: r.deviceId,
+          patientId,
+          kind: r.kind,
+        });
+        deps.national?.kick?.();
+        return 'quarantine.confirmed';
+      },
+      'readings',
+    );
+    action(
+      '/quarantine/discard',
+      '/quarantine',
+      async (req) => {
+        const r = reading(req);
+        const code: ErrorCode = 'MEDGW_ERR_READING_DISCARDED';
+        deps.journal.transition(r.id, 'quarantined', 'dead-letter', {
+          reason: { code, message: 'discarded from quarantine on the local pages' },
+          purge: true,
+        });
+        deps.journal.audit({
+          event: 'reading.discarded',
+          readingId: r.id,
+          deviceId: r.deviceId,
+          kind: r.kind,
+        });
+        return 'quarantine.discarded';
+      },
+      'readings',
+    );
+    action(
+      '/exchanges/retry',
+      '/exchanges',
+      async (req) => {
+        const r = reading(req);
+        if (r.state !== 'held' && r.state !== 'dead-letter') {
+          throw new MedgwError(
+            'MEDGW_ERR_JOURNAL_STATE',
+            `the reading is ${r.state}; only held or refused readings are sent again`,
+          );
+        }
+        deps.journal.transition(r.id, r.state, 'pending');
+        deps.journal.audit({ event: 'reading.retried', readingId: r.id, deviceId: r.deviceId, kind: r.kind });
+        deps.national?.kick?.();
+        return 'exchanges.retried';
+      },
+      'exchanges',
+    );
+
+    // --- live updates, provider views, audit export, monitoring -----------------------------------
+    app.get('/events', async (req, reply) => {
+      reply.hijack();
+      reply.raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      hub.add(reply.raw);
+      req.raw.on('close', () => reply.raw.end());
+    });
+    app.get('/overview.json', async () => ({ patients: patientOverview(deps), ledger: ledger(deps) }));
+    const auditEntries = () => deps.journal.auditList({ limit: 100_000 });
+    app.get('/audit.json', async (_req, reply) => {
+      deps.journal.audit({ event: 'audit.exported', detail: { format: 'json' } });
+      return reply
+        .header('content-disposition', 'attachment; filename="medgw-audit.json"')
+        .send({ entries: auditEntries() });
+    });
+    app.get('/audit.csv', async (_req, reply) => {
+      deps.journal.audit({ event: 'audit.exported', detail: { format: 'csv' } });
+      const cols = [
+        'seq',
+        'at',
+        'event',
+        'readingId',
+        'deviceId',
+        'patientId',
+        'kind',
+        'detail',
+        'hash',
+      ] as const;
+      const lines = [cols.join(',')];
+      for (const e of auditEntries()) {
+        lines.push(
+          [
+            e.seq,
+            new Date(e.at).toISOString(),
+            e.event,
+            e.readingId,
+            e.deviceId,
+            e.patientId,
+            e.kind,
+            e.detail,
+            e.hash,
+          ]
+            .map(csvCell)
+            .join(','),
+        );
+      }
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="medgw-audit.csv"')
+        .send(`${lines.join('\r\n')}\r\n`);
+    });
+    app.get('/metrics', async (_req, reply) =>
+      reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
+    );
+    app.get('/healthz', async () => ({ status: 'ok' }));
+    app.get('/readyz', async (_req, reply) => {
+      try {
+        deps.journal.stats(deps.clock.now());
+        deps.registry.listPatients();
+      } catch {
+        return reply.code(503).send({ status: 'not ready' });
+      }
+      return { status: 'ready' };
+    });
+    // the exchanges as JSON for the session's own scripts (same data as the page)
+    app.get('/exchanges.json', async () => ({
+      readings: allReadings(deps)
+        .filter((r) => r.state !== 'quarantined')
+        .map(({ observation: _values, ...rest }) => rest),
+    }));
+  }
+
+  return { hub, sessions, tokens, plugin };
+}
