@@ -12,6 +12,7 @@ import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import { MedgwError } from '../../drivers/errors.ts';
 import { registerApi } from './api.ts';
+import { esc, page } from './html.ts';
 import {
   DEFAULT_PAIRING_OID,
   GATEWAY_CLIENT_ID,
@@ -267,15 +268,45 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   });
   await app.register(formbody);
 
-  app.setErrorHandler((err, _req, reply) => {
+  app.setErrorHandler((err, req, reply) => {
     if (err instanceof MedgwError) return reply.code(400).send({ error: err.toJSON() });
-    const status =
-      typeof (err as { statusCode?: unknown }).statusCode === 'number'
-        ? (err as { statusCode: number }).statusCode
-        : 500;
-    const message = err instanceof Error ? err.message : String(err);
-    return reply.code(status).send({ error: { message } });
+    const e = err as {
+      statusCode?: unknown;
+      status?: unknown;
+      error_description?: unknown;
+      message?: unknown;
+    };
+    const code =
+      typeof e.statusCode === 'number' ? e.statusCode : typeof e.status === 'number' ? e.status : 500;
+    const message = String(e.error_description ?? e.message ?? 'internal error');
+    if (req.url.startsWith('/interaction/') || req.url.startsWith('/patient')) {
+      // pages for people: an expired or unknown sign-in says so in plain words
+      return reply
+        .code(code)
+        .type('text/html; charset=utf-8')
+        .send(
+          page(
+            'Erreur',
+            `<p class="error" role="alert">${esc(message)}</p><p><a href="/patient">Mon espace santé</a></p>`,
+          ),
+        );
+    }
+    return reply.code(code).send({ error: { message } });
   });
+
+  app.get('/', async (_req, reply) =>
+    reply.type('text/html; charset=utf-8').send(
+      page(
+        'Bac à sable Mon espace santé',
+        `<ul>
+<li><a href="/patient">Espace patient</a> (connexion, solutions associées, accords, échanges)</li>
+<li><a href="/oidc/device">Saisir un code d'appariement</a></li>
+<li><a href="/oidc/.well-known/openid-configuration">OpenID discovery</a></li>
+<li><a href="/_sandbox/observations">Mesures reçues (JSON)</a>, <a href="/_sandbox/audit">audit (JSON)</a>, <a href="/_sandbox/identities">identités de test (JSON)</a></li>
+</ul>`,
+      ),
+    ),
+  );
 
   registerInteractions(app, {
     provider,

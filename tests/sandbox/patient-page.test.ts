@@ -116,3 +116,15 @@ describe('patient page', () => {
     );
   });
 });
+
+describe('pages for people', () => {
+  it('an unknown sign-in step is an HTML page saying so, and the home page links everything', async () => {
+    const res = await fetch(`${s.url}/interaction/unknown-uid`);
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await res.text()).toMatch(/role="alert"/);
+    const home = await (await fetch(`${s.url}/`)).text();
+    for (const href of ['/patient', '/oidc/device', '/_sandbox/observations'])
+      expect(home).toContain(`href="${href}"`);
+  });
+});
