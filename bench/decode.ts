@@ -31,19 +31,27 @@ function framesOf(uuid: string): { bytes: Uint8Array; driver?: string }[] {
     .map((f) => ({ bytes: parseHex(f.hex), ...(f.driver ? { driver: f.driver } : {}) }));
 }
 
-export function decodeBench(ms = 300): BenchRow[] {
+export function decodeBench(ms = 500): BenchRow[] {
   const rows: BenchRow[] = [];
   for (const codec of CODECS) {
     const frames = framesOf(codec.uuid);
     if (frames.length === 0) continue;
     const json = frames.map((f) => JSON.stringify(decodeFrame(codec.uuid, f.bytes, f.driver)));
     let i = 0;
-    const decode = throughput(() => {
+    let j = 0;
+    const decodeOne = () => {
       const f = frames[i++ % frames.length]!;
       return decodeFrame(codec.uuid, f.bytes, f.driver);
-    }, ms);
-    let j = 0;
-    const parse = throughput(() => JSON.parse(json[j++ % json.length]!), ms);
+    };
+    const parseOne = () => JSON.parse(json[j++ % json.length]!);
+    // Alternate short rounds of both so a change of machine load hits both sides of the ratio alike.
+    const rounds = 5;
+    let decode = 0;
+    let parse = 0;
+    for (let k = 0; k < rounds; k++) {
+      decode += throughput(decodeOne, ms / rounds) / rounds;
+      parse += throughput(parseOne, ms / rounds) / rounds;
+    }
     rows.push({
       name: `decode-${codec.uuid.toLowerCase()}`,
       value: Math.round(decode),
