@@ -14,6 +14,7 @@ import { acquireLock, ensureAdminToken } from './datadir.ts';
 import { GroupCommit } from './journal/group-commit.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { createLogger, type Logger } from './log.ts';
+import { forwarderComponent } from './forwarder/component.ts';
 import { mqttComponent, pipelineComponent } from './mqtt/components.ts';
 
 /** Where a component listens, printed at start-up. */
@@ -76,7 +77,7 @@ export interface ComponentFactory {
  * The components other parts provide, in construction order (a provider before its users).
  * Each entry is one small object; keep the list free of logic.
  */
-export const COMPONENTS: ComponentFactory[] = [pipelineComponent, mqttComponent];
+export const COMPONENTS: ComponentFactory[] = [pipelineComponent, mqttComponent, forwarderComponent];
 
 export interface Gateway {
   readonly ctx: GatewayContext;

@@ -23,6 +23,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: 'list, add and remove patients (running or not)',
     load: () => import('./commands/patients.ts'),
   },
+  patient: {
+    summary: 'link a patient with Mon espace santé (device code + QR), unlink, status, kinds sent',
+    load: () => import('./commands/patient.ts'),
+  },
   audit: {
     summary: 'list the audit log (per patient) and verify its hash chain',
     load: () => import('./commands/audit.ts'),

@@ -1,0 +1,194 @@
+/**
+ * `medgw patient link|unlink|status|kinds`: the link of a local patient with Mon espace santé.
+ * `link` runs the device authorization grant (RFC 8628): it prints the verification URL, the user code
+ * and a QR code, then waits with progress until the patient approves on their phone or computer.
+ * Tokens go to the encrypted token store of the data directory; none is ever printed.
+ */
+import QRCode from 'qrcode';
+import { PairingClient } from '../../../cloud-bridge/pairing.ts';
+import { CONSENT_KINDS, type ConsentKind } from '../../../cloud-bridge/profiles.ts';
+import { TokenStore } from '../../../cloud-bridge/token-store.ts';
+import { MedgwError } from '../../../drivers/errors.ts';
+import { iso, json, parse, subcommands, table } from '../../admin/cli.ts';
+import { connect } from '../../admin/connect.ts';
+import { configFromArgs } from '../../config/load.ts';
+import type { Config } from '../../config/schema.ts';
+import { nationalSettings } from '../../forwarder/component.ts';
+import type { CommandIo } from '../command.ts';
+
+const USAGE = {
+  link: 'link <patient-id> [--kinds glucose,weight,…] [--no-qr] [--json]',
+  unlink: 'unlink <patient-id>',
+  status: 'status [<patient-id>] [--json]',
+  kinds: 'kinds <patient-id> <all|kind,kind,…>',
+};
+
+function parseKinds(text: string | undefined): ConsentKind[] | undefined {
+  if (text === undefined || text === 'all') return undefined;
+  const kinds = text.split(',').map((k) => k.trim());
+  const unknown = kinds.filter((k) => !(CONSENT_KINDS as readonly string[]).includes(k));
+  if (unknown.length > 0 || kinds.length === 0) {
+    throw new MedgwError(
+      'MEDGW_ERR_USAGE',
+      `unknown kind ${unknown.join(', ') || '(none)'}; choose among ${CONSENT_KINDS.join(', ')} or all`,
+    );
+  }
+  return kinds as ConsentKind[];
+}
+
+function pairingFor(config: Config): PairingClient {
+  const settings = nationalSettings(config);
+  return new PairingClient(settings.pairing, new TokenStore(config.dataDir));
+}
+
+/** The patient must exist in the registry (checked through the running gateway or directly). */
+async function checkPatient(config: Config, patientId: string): Promise<void> {
+  const ops = await connect(config);
+  try {
+    const patients = await ops.listPatients();
+    if (!patients.some((p) => p.id === patientId)) {
+      throw new MedgwError(
+        'MEDGW_ERR_USAGE',
+        `no patient ${patientId}; add it first with \`medgw patients add --id ${patientId} --name …\``,
+      );
+    }
+  } finally {
+    await ops.close();
+  }
+}
+
+function minutes(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+async function link(args: string[], io: CommandIo): Promise<number> {
+  const { config, rest } = configFromArgs(args);
+  const { values, positionals } = parse(
+    rest,
+    { kinds: { type: 'string' }, 'no-qr': { type: 'boolean' }, json: { type: 'boolean' } },
+    USAGE.link,
+  );
+  const patientId = positionals[0];
+  if (!patientId || positionals.length !== 1) {
+    throw new MedgwError('MEDGW_ERR_USAGE', `usage: medgw patient ${USAGE.link}`);
+  }
+  const kinds = parseKinds(values.kinds);
+  await checkPatient(config, patientId);
+  const pairing = pairingFor(config);
+  const flow = await pairing.startDeviceLink(patientId, kinds ? { kinds } : {});
+  const target = flow.verificationUriComplete ?? flow.verificationUri;
+  io.stdout.write(
+    [
+      `To link patient ${patientId} with Mon espace santé, the patient opens`,
+      `  ${flow.verificationUri}`,
+      `and enters the code  ${flow.userCode}`,
+      flow.verificationUriComplete
+        ? `(or opens ${flow.verificationUriComplete} directly, or scans:)`
+        : '(or scans:)',
+      '',
+    ].join('\n'),
+  );
+  if (!values['no-qr'])
+    io.stdout.write(`${await QRCode.toString(target, { type: 'terminal', small: true })}\n`);
+  const tty = (io.stdout as NodeJS.WriteStream).isTTY === true;
+  const ac = new AbortController();
+  const cancel = (): void => ac.abort();
+  process.once('SIGINT', cancel);
+  try {
+    const saved = await flow.complete({
+      signal: ac.signal,
+      onProgress: (p) => {
+        if (p.lastAnswer === 'approved') return;
+        const line = `waiting for the patient… ${minutes(p.remainingMs)} left (check ${p.polls}${p.lastAnswer === 'slow_down' ? ', provider asked to slow down' : ''})`;
+        io.stdout.write(tty ? `\r${line}` : `${line}\n`);
+      },
+    });
+    if (tty) io.stdout.write('\n');
+    const summary = {
+      patientId,
+      status: saved.status,
+      grantedKinds: saved.grantedKinds ?? [],
+      tokenExpiresAt: iso(saved.expiresAt),
+    };
+    if (values.json) json(io, summary);
+    else
+      io.stdout.write(
+        `linked patient ${patientId}; consented kinds: ${summary.grantedKinds.join(', ') || 'none'}\n`,
+      );
+    return 0;
+  } finally {
+    process.off('SIGINT', cancel);
+  }
+}
+
+async function unlink(args: string[], io: CommandIo): Promise<number> {
+  const { config, rest } = configFromArgs(args);
+  const { positionals } = parse(rest, {}, USAGE.unlink);
+  const patientId = positionals[0];
+  if (!patientId || positionals.length !== 1) {
+    throw new MedgwError('MEDGW_ERR_USAGE', `usage: medgw patient ${USAGE.unlink}`);
+  }
+  const result = await pairingFor(config).unlink(patientId);
+  io.stdout.write(
+    result.revoked
+      ? `unlinked patient ${patientId}; the tokens are revoked at Mon espace santé\n`
+      : `unlinked patient ${patientId} locally; revocation failed (${result.message ?? 'no answer'}): the tokens expire on their own\n`,
+  );
+  return result.revoked ? 0 : 1;
+}
+
+async function status(args: string[], io: CommandIo): Promise<number> {
+  const { config, rest } = configFromArgs(args);
+  const { values, positionals } = parse(rest, { json: { type: 'boolean' } }, USAGE.status);
+  const store = new TokenStore(config.dataDir);
+  const links = store.list().filter((l) => positionals.length === 0 || positionals.includes(l.patientId));
+  const rows = links.map((l) => ({
+    patientId: l.patientId,
+    status: l.status,
+    grantedKinds: [...(l.grantedKinds ?? [])],
+    chosenKinds: l.kinds ? [...l.kinds] : 'all granted',
+    linkedAt: iso(l.linkedAt),
+    tokenExpiresAt: iso(l.expiresAt),
+  }));
+  if (values.json) json(io, rows);
+  else if (rows.length === 0)
+    io.stdout.write('no patient is linked; run `medgw patient link <patient-id>`\n');
+  else
+    io.stdout.write(
+      table(
+        ['PATIENT', 'STATUS', 'CONSENTED', 'SENT', 'LINKED', 'TOKEN EXPIRES'],
+        rows.map((r) => [
+          r.patientId,
+          r.status,
+          r.grantedKinds.join(','),
+          Array.isArray(r.chosenKinds) ? r.chosenKinds.join(',') : r.chosenKinds,
+          r.linkedAt,
+          r.tokenExpiresAt,
+        ]),
+      ),
+    );
+  return 0;
+}
+
+async function kindsCommand(args: string[], io: CommandIo): Promise<number> {
+  const { config, rest } = configFromArgs(args);
+  const { positionals } = parse(rest, {}, USAGE.kinds);
+  const [patientId, list] = positionals;
+  if (!patientId || !list || positionals.length !== 2) {
+    throw new MedgwError('MEDGW_ERR_USAGE', `usage: medgw patient ${USAGE.kinds}`);
+  }
+  const kinds = parseKinds(list);
+  new TokenStore(config.dataDir).update(patientId, { kinds });
+  io.stdout.write(`patient ${patientId} sends ${kinds ? kinds.join(', ') : 'every consented kind'}\n`);
+  return 0;
+}
+
+export function run(args: string[], io: CommandIo): Promise<number> {
+  return subcommands('patient', args, io, {
+    link: { usage: USAGE.link, run: link },
+    unlink: { usage: USAGE.unlink, run: unlink },
+    status: { usage: USAGE.status, run: status },
+    kinds: { usage: USAGE.kinds, run: kindsCommand },
+  });
+}
