@@ -47,7 +47,7 @@ export const ERROR_CATALOGUE = {
   MEDGW_ERR_UNKNOWN_DRIVER: {
     area: 'drivers',
     message: 'No driver definition has this id.',
-    hint: 'List the driver ids with `medgw drivers list`, or leave --driver out to use the generic profile driver.',
+    hint: 'List the driver ids with `medgw decode --list`, or leave --driver out to use the generic profile driver.',
   },
   MEDGW_ERR_FRAME_TRUNCATED: {
     area: 'drivers',
