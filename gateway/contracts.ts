@@ -99,6 +99,14 @@ export interface Journal {
       readonly patientId?: string;
       /** Drop the values now (a held reading purged after the consent grace period). Delivery always purges. */
       readonly purge?: boolean;
+      /**
+       * The audit entry to write for this move, in the same transaction (reading, device, patient and
+       * kind are filled in). Without it the journal writes its own `reading.<state>` entry.
+       */
+      readonly audit?: {
+        readonly event: string;
+        readonly detail?: Readonly<Record<string, string | number | boolean | null>>;
+      };
     },
   ): OutboxRecord;
   cursor(deviceId: string): number | undefined;

@@ -148,15 +148,10 @@ export class MemoryJournal implements Journal {
     id: string,
     from: OutboxState,
     to: OutboxState,
-    patch: {
-      reason?: { code: string; message: string };
-      nextAttemptAt?: number;
-      remoteId?: string;
-      patientId?: string;
-      purge?: boolean;
-    } = {},
+    patch: Parameters<Journal['transition']>[3] = {},
   ): OutboxRecord {
     this.assertOpen();
+    if (patch.audit) checkAuditEntry(patch.audit);
     const stored = this.records.get(id);
     if (!stored) throw unknownReading(id);
     const row = stored.record;
@@ -180,7 +175,17 @@ export class MemoryJournal implements Journal {
       this.held = { readings: this.held.readings - 1, bytes: this.held.bytes - stored.bytes };
     }
     this.records.set(id, { record: next, bytes: purge ? 0 : stored.bytes, order: stored.order });
-    if (auditedTransition(from, to)) {
+    if (patch.audit) {
+      this.pushAudit({
+        at: now,
+        event: patch.audit.event,
+        readingId: id,
+        deviceId: row.deviceId,
+        ...(next.patientId !== undefined ? { patientId: next.patientId } : {}),
+        kind: row.kind,
+        ...(patch.audit.detail ? { detail: patch.audit.detail } : {}),
+      });
+    } else if (auditedTransition(from, to)) {
       this.pushAudit({
         at: now,
         event: `reading.${to}`,

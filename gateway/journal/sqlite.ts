@@ -391,15 +391,10 @@ export class SqliteJournal implements Journal, BatchJournal {
     id: string,
     from: OutboxState,
     to: OutboxState,
-    patch: {
-      reason?: { code: string; message: string };
-      nextAttemptAt?: number;
-      remoteId?: string;
-      patientId?: string;
-      purge?: boolean;
-    } = {},
+    patch: Parameters<Journal['transition']>[3] = {},
   ): OutboxRecord {
     this.assertOpen();
+    if (patch.audit) checkAuditEntry(patch.audit);
     const tx = this.db.transaction(() => {
       const row = this.st.get.get(id);
       if (!row) throw unknownReading(id);
@@ -431,7 +426,17 @@ export class SqliteJournal implements Journal, BatchJournal {
       if (purge && row.observation !== null) {
         this.held = { readings: this.held.readings - 1, bytes: this.held.bytes - row.bytes };
       }
-      if (auditedTransition(from, to)) {
+      if (patch.audit) {
+        this.auditInTx({
+          at: now,
+          event: patch.audit.event,
+          readingId: id,
+          deviceId: row.device_id,
+          ...(next.patient_id !== null ? { patientId: next.patient_id } : {}),
+          kind: row.kind,
+          ...(patch.audit.detail ? { detail: patch.audit.detail } : {}),
+        });
+      } else if (auditedTransition(from, to)) {
         this.auditInTx({
           at: now,
           event: `reading.${to}`,

@@ -320,6 +320,36 @@ export function journalConformance(name: string, factory: JournalFactory): void 
       journal.close();
     });
 
+    it('writes the caller’s audit entry with a transition, in the same step, or refuses both', async () => {
+      const { journal } = await open();
+      journal.append([reading('ca')]);
+      journal.transition('ca', 'pending', 'in-flight', {
+        audit: { event: 'mes.sending', detail: { attempt: 1 } },
+      });
+      journal.transition('ca', 'in-flight', 'delivered', {
+        remoteId: 'Observation/7',
+        audit: { event: 'mes.delivered', detail: { remoteId: 'Observation/7', httpStatus: 200 } },
+      });
+      const log = journal.auditList({ readingId: 'ca' });
+      expect(log.map((e) => e.event)).toEqual(['reading.stored', 'mes.sending', 'mes.delivered']);
+      expect(log[2]).toMatchObject({
+        deviceId: 'scale-1',
+        patientId: 'p1',
+        kind: 'body-weight',
+        detail: { httpStatus: 200 },
+      });
+      journal.append([reading('cb')]);
+      expect(() =>
+        journal.transition('cb', 'pending', 'held', {
+          reason: { code: 'C', message: 'm' },
+          audit: { event: 'mes.held', detail: { value: 72.4 } },
+        }),
+      ).toThrow(expect.objectContaining({ code: 'MEDGW_ERR_JOURNAL_INVALID' }));
+      expect(journal.get('cb')?.state).toBe('pending');
+      expect(journal.auditVerify()).toBeUndefined();
+      journal.close();
+    });
+
     it('re-released readings lose their old reason; retried ones keep it', async () => {
       const { journal } = await open();
       journal.append([
