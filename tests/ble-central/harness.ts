@@ -60,6 +60,7 @@ export async function harness(
     log,
     maxConnections: 3,
     timeZone: 'Europe/Paris',
+    ...options,
     timing: {
       connectTimeoutMs: 2_000,
       gattTimeoutMs: 2_000,
@@ -67,9 +68,9 @@ export async function harness(
       quietMs: 120,
       lingerMs: 60_000,
       cooldownMs: 60_000,
+      ...options.timing,
     },
-    backoff: { baseMs: 20, maxMs: 200, maxAttempts: 10 },
-    ...options,
+    backoff: { baseMs: 20, maxMs: 200, maxAttempts: 10, ...options.backoff },
   });
   const changes: BleStateChange[] = [];
   central.feed.on('state', (c) => changes.push(c));
