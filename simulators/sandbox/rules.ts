@@ -2,7 +2,7 @@
  * The checks of `POST /fhir`, in the order docs/sandbox.md lists them, with the exact answers of the
  * MES "API Mesures" specification v1.5.2 §2.2.8 (error codes and the OperationOutcome table).
  */
-import { structuralIssues } from './fhir-structure.ts';
+import { requiredBindingIssues, structuralIssues } from './fhir-structure.ts';
 import {
   BP_DIASTOLIC,
   BP_SYSTOLIC,
@@ -137,6 +137,9 @@ export function checkTransaction(body: unknown, ctx: TransactionContext): Accept
     throw new Refusal(422, MSG.bundleNotValid, 'Bundle.type must be transaction.', 'invalid');
   }
   const structure = structuralIssues(body);
+  for (const e of arr(body.entry)) {
+    if (isObj(e) && isObj(e.resource)) structure.push(...requiredBindingIssues(e.resource));
+  }
   if (structure.length > 0) {
     const [first, ...rest] = structure.map((i) => ({
       diagnostics: `${i.text}${i.path ? ` (${i.path})` : ''}`,

@@ -81,6 +81,17 @@ const cases: Case[] = [
     diag: /Invalid additional property "weight"/,
   },
   {
+    name: 'FHIR R4 required binding (Device.deviceName.type)',
+    make: () => {
+      const b = withDevice();
+      (devEntryOf(b).resource as Json).deviceName = [{ name: 'Ma balance', type: 'nickname' }];
+      return b;
+    },
+    status: 422,
+    text: 'Bundle not valid.',
+    diag: /^Device.deviceName.type \(device-nametype\): "nickname" is not in the required value set/,
+  },
+  {
     name: 'a resource other than Observation/Device',
     make: () => {
       const b = withDevice();

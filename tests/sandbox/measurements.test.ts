@@ -88,6 +88,34 @@ describe('POST /fhir accepted', () => {
     }
   });
 
+  it('accepts a Bundle shaped like the specification example: Device first, bare-uuid fullUrl, ENS profile and extension', async () => {
+    const dev = device('00-1B-DC-FF-FE-00-00-03', '528457');
+    dev.deviceName = [{ name: 'Ma balance', type: 'patient-reported-name' }];
+    dev.specialization = [
+      { systemType: { coding: [{ system: 'urn:iso:std:iso:11073:10101', code: '528457' }] }, version: '2.3' },
+    ];
+    const obs = observation(p, 'weight', dev, '2026-11-12T01:56:16+01:00');
+    obs.meta = {
+      profile: ['http://esante.gouv.fr/ci-sis/fhir/StructureDefinition/ENS_FrObservationBodyWeight'],
+    };
+    obs.identifier = undefined;
+    obs.extension = [
+      {
+        url: 'http://esante.gouv.fr/ci-sis/fhir/StructureDefinition/ENS_ReasonForMeasurement',
+        valueString: 'contrôle',
+      },
+    ];
+    const b = bundle(obs, dev);
+    const [o, d] = b.entry as Json[];
+    (o as Json).fullUrl = '0f8b7d4e-2a61-4c55-9d8e-3b1f6a7c9e21';
+    b.entry = [d, o];
+    const r = await postBundle(s, t, b);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const e = r.body?.entry as { response: { location: string } }[];
+    expect(e[0]?.response.location).toMatch(/^Observation\//);
+    expect(e[1]?.response.location).toBe(`Device/${String(dev.id)}`);
+  });
+
   it('does not deduplicate: the same Bundle twice makes two Observations, the second flagged', async () => {
     const b = bundle(observation(p, 'weight', undefined, '2026-11-05T07:00:00+01:00'));
     const a = await postBundle(s, t, b);
@@ -116,21 +144,21 @@ describe('GET /fhir/Observation', () => {
     const included = (all.body.entry as { resource: Json; search: { mode: string } }[]).filter(
       (e) => e.search.mode === 'include',
     );
-    expect(all.body.total).toBe(6);
-    expect(matches).toHaveLength(6);
-    expect(included).toHaveLength(1);
+    expect(all.body.total).toBe(7);
+    expect(matches).toHaveLength(7);
+    expect(included).toHaveLength(2);
     expect(included[0]?.resource.resourceType).toBe('Device');
     const dates = matches.map((m) => Date.parse(String(m.resource.effectiveDateTime)));
     expect([...dates].sort((a, b) => b - a)).toEqual(dates);
 
     const page0 = await search(`${subject()}&code=29463-7&date=ge2026-11-01&date=le2026-11-30&_count=4`);
-    expect(page0.body.total).toBe(6);
+    expect(page0.body.total).toBe(7);
     expect(page0.body.entry as unknown[]).toHaveLength(4);
     const next = (page0.body.link as { relation: string; url: string }[]).find((l) => l.relation === 'next');
     expect(next?.url).toContain('_offset=1');
     const page1 = await fetch(next?.url ?? '', { headers: headers(t, s) });
     const body1 = (await page1.json()) as Json;
-    expect(body1.entry as unknown[]).toHaveLength(2);
+    expect(body1.entry as unknown[]).toHaveLength(3);
     expect((body1.link as { relation: string }[]).map((l) => l.relation).sort()).toEqual([
       'previous',
       'self',
