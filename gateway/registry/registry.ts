@@ -159,6 +159,15 @@ export class LowRegistry implements Registry {
     return this.secrets.verify(id, secret, device?.transport === 'mqtt' ? device.secretHash : undefined);
   }
 
+  /**
+   * The same check as verifyDeviceSecret, with scrypt on the thread pool: use it where many devices
+   * connect at once (the MQTT authenticate hook), so one check does not block the others.
+   */
+  verifyDeviceSecretAsync(id: string, secret: string): Promise<boolean> {
+    const device = this.db.data.devices[id];
+    return this.secrets.verifyAsync(id, secret, device?.transport === 'mqtt' ? device.secretHash : undefined);
+  }
+
   /** A named section kept for another component (pairing links, consents…), or undefined. */
   getSection<T>(name: string): T | undefined {
     const v = this.db.data.sections[name];

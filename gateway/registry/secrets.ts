@@ -2,7 +2,7 @@
  * MQTT device secrets: generated once, shown once, stored only as a salted scrypt hash
  * (`scrypt$N$r$p$salt$hash`, base64url), verified in constant time.
  */
-import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 
 const N = 16384;
 const R = 8;
@@ -22,24 +22,71 @@ export function hashSecret(secret: string): string {
 
 const DUMMY = hashSecret('medgw-dummy-secret');
 
+interface Parsed {
+  readonly valid: boolean;
+  readonly n: number;
+  readonly r: number;
+  readonly p: number;
+  readonly salt: Buffer;
+  readonly hash: Buffer;
+}
+
+function parse(stored: string | undefined): Parsed {
+  const parts = (stored ?? DUMMY).split('$');
+  const valid =
+    stored !== undefined &&
+    parts.length === 6 &&
+    parts[0] === 'scrypt' &&
+    parts.slice(1, 4).every((x) => /^[0-9]{1,7}$/.test(x));
+  const [, n, r, p, salt, hash] = valid ? parts : DUMMY.split('$');
+  const expected = Buffer.from(hash!, 'base64url');
+  return {
+    valid,
+    n: Number(n),
+    r: Number(r),
+    p: Number(p),
+    salt: Buffer.from(salt!, 'base64url'),
+    hash: expected.length ? expected : Buffer.alloc(KEYLEN),
+  };
+}
+
+/** The same check as verifySecret, computed on the libuv thread pool so the event loop keeps serving. */
+export function verifySecretAsync(secret: string, stored: string | undefined): Promise<boolean> {
+  const h = parse(stored);
+  return new Promise((resolve) => {
+    scrypt(
+      secret,
+      h.salt,
+      h.hash.length,
+      { N: h.n, r: h.r, p: h.p, maxmem: 256 * 1024 * 1024 },
+      (err, actual) => {
+        if (err) {
+          resolve(false);
+          return;
+        }
+        resolve(timingSafeEqual(h.hash, actual) && h.valid);
+      },
+    );
+  });
+}
+
 /**
  * Constant-time check of `secret` against a stored hash. A missing or malformed hash still costs one
  * scrypt, so timing does not tell whether a device id exists.
  */
 export function verifySecret(secret: string, stored: string | undefined): boolean {
-  const parts = (stored ?? DUMMY).split('$');
-  const valid =
-    parts.length === 6 && parts[0] === 'scrypt' && parts.slice(1, 4).every((x) => /^[0-9]{1,7}$/.test(x));
-  const [, n, r, p, salt, hash] = valid ? parts : DUMMY.split('$');
-  const expected = Buffer.from(hash!, 'base64url');
-  const actual = scryptSync(secret, Buffer.from(salt!, 'base64url'), expected.length || KEYLEN, {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-    maxmem: 256 * 1024 * 1024,
-  });
-  const same = expected.length === actual.length && timingSafeEqual(expected, actual);
-  return same && valid && stored !== undefined;
+  const h = parse(stored);
+  try {
+    const actual = scryptSync(secret, h.salt, h.hash.length, {
+      N: h.n,
+      r: h.r,
+      p: h.p,
+      maxmem: 256 * 1024 * 1024,
+    });
+    return timingSafeEqual(h.hash, actual) && h.valid;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -67,6 +114,16 @@ export class VerifiedSecrets {
       if (known && timingSafeEqual(known, this.digest(id, secret, stored))) return true;
     }
     const ok = verifySecret(secret, stored);
+    if (ok && stored !== undefined) this.seen.set(id, this.digest(id, secret, stored));
+    return ok;
+  }
+
+  async verifyAsync(id: string, secret: string, stored: string | undefined): Promise<boolean> {
+    if (stored !== undefined) {
+      const known = this.seen.get(id);
+      if (known && timingSafeEqual(known, this.digest(id, secret, stored))) return true;
+    }
+    const ok = await verifySecretAsync(secret, stored);
     if (ok && stored !== undefined) this.seen.set(id, this.digest(id, secret, stored));
     return ok;
   }

@@ -31,6 +31,25 @@ describe('file registry', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('verifies secrets off the event loop with the same answers', async () => {
+    const r = await LowRegistry.open(join(dir, 'async.json'));
+    const devices = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => addDevice(r, { id: `m${i}`, transport: 'mqtt' }, clock)),
+    );
+    const fresh = await LowRegistry.open(join(dir, 'async.json')); // nothing cached yet
+    const answers = await Promise.all([
+      ...devices.map((d) => fresh.verifyDeviceSecretAsync(d.device.id, d.secret!)),
+      fresh.verifyDeviceSecretAsync('m0', devices[1]!.secret!),
+      fresh.verifyDeviceSecretAsync('ghost', devices[0]!.secret!),
+      fresh.verifyDeviceSecretAsync('m2', ''),
+    ]);
+    expect(answers).toEqual([true, true, true, true, true, true, true, true, false, false, false]);
+    expect(fresh.verifyDeviceSecret('m3', devices[3]!.secret!)).toBe(true);
+    await r.removeDevice('m4');
+    const after = await LowRegistry.open(join(dir, 'async.json'));
+    expect(await after.verifyDeviceSecretAsync('m4', devices[4]!.secret!)).toBe(false);
+  });
+
   it('concurrent writes all land', async () => {
     const path = join(dir, 'concurrent.json');
     const r = await LowRegistry.open(path);
