@@ -91,8 +91,11 @@ function valuesAt(node: unknown, path: readonly string[]): unknown[] {
 }
 
 function walk(node: unknown, visit: (key: string, value: unknown, at: string) => void, at = ''): void {
-  if (Array.isArray(node)) node.forEach((n, i) => walk(n, visit, `${at}[${i}]`));
-  else if (typeof node === 'object' && node !== null) {
+  if (Array.isArray(node)) {
+    node.forEach((n, i) => {
+      walk(n, visit, `${at}[${i}]`);
+    });
+  } else if (typeof node === 'object' && node !== null) {
     for (const [k, v] of Object.entries(node)) {
       visit(k, v, at ? `${at}.${k}` : k);
       walk(v, visit, at ? `${at}.${k}` : k);
