@@ -14,6 +14,10 @@ declare module '../app.ts' {
   interface ServiceMap {
     /** Where transports hand decoded readings (the pipeline): resolves after the journal commit. */
     sink: ReadingSink;
+    /** The pipeline itself, for its counters (accepted, duplicate, quarantined/held/rejected by code). */
+    pipeline: Pipeline;
+    /** MQTT ingest, for its counters (connections, refusals by reason, receipts, unacknowledged). */
+    mqtt: EmbeddedBroker | ExternalBrokerClient;
   }
 }
 
@@ -28,6 +32,7 @@ export const pipelineComponent: ComponentFactory = {
       commits: services.get('groupCommit'),
     });
     services.provide('sink', pipeline);
+    services.provide('pipeline', pipeline);
     return pipeline;
   },
 };
@@ -54,7 +59,7 @@ export const mqttComponent: ComponentFactory = {
       if (!m.external.url) {
         throw new MedgwError('MEDGW_ERR_CONFIG', 'mqtt.external.url is required when mqtt.mode is external');
       }
-      return new ExternalBrokerClient(
+      const external = new ExternalBrokerClient(
         { sink, log: ctx.log },
         {
           url: m.external.url,
@@ -63,6 +68,8 @@ export const mqttComponent: ComponentFactory = {
           ...(m.external.password !== undefined ? { password: m.external.password } : {}),
         },
       );
+      services.provide('mqtt', external);
+      return external;
     }
     if ((m.tls.cert === undefined) !== (m.tls.key === undefined)) {
       throw new MedgwError('MEDGW_ERR_CONFIG', 'mqtt.tls.cert and mqtt.tls.key must be given together');
@@ -75,9 +82,11 @@ export const mqttComponent: ComponentFactory = {
             key: readPem('mqtt.tls.key', m.tls.key),
           }
         : undefined;
-    return new EmbeddedBroker(
+    const broker = new EmbeddedBroker(
       { registry: ctx.registry, sink, log: ctx.log },
       { port: m.port, host: m.host, ...(tls ? { tls } : {}) },
     );
+    services.provide('mqtt', broker);
+    return broker;
   },
 };

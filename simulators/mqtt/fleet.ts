@@ -33,7 +33,7 @@ export class MqttFleet {
     );
   }
 
-  async connect(concurrency = 50): Promise<void> {
+  async connect(concurrency = 8): Promise<void> {
     for (let i = 0; i < this.devices.length; i += concurrency) {
       await Promise.all(this.devices.slice(i, i + concurrency).map((d) => d.connect()));
     }
