@@ -89,7 +89,7 @@ export function flash(ctx: PageContext): Html {
 
 /** A DSFR table with a caption. */
 export function table(caption: string, head: readonly string[], rows: readonly Html[], id?: string): Html {
-  return h`<div class="fr-table fr-table--no-caption-top"${id ? raw(` id="${esc(id)}"`) : ''}><div class="fr-table__wrapper"><div class="fr-table__container"><div class="fr-table__content"><table><caption>${caption}</caption><thead><tr>${head.map((c) => h`<th scope="col">${c}</th>`)}</tr></thead><tbody>${rows}</tbody></table></div></div></div></div>`;
+  return h`<div class="fr-table fr-table--no-caption"${id ? raw(` id="${esc(id)}"`) : ''}><div class="fr-table__wrapper"><div class="fr-table__container"><div class="fr-table__content"><table><caption>${caption}</caption><thead><tr>${head.map((c) => h`<th scope="col">${c}</th>`)}</tr></thead><tbody>${rows}</tbody></table></div></div></div></div>`;
 }
 
 const LOCALE: Record<Lang, string> = { fr: 'fr-FR', en: 'en-GB' };
@@ -113,7 +113,7 @@ export function page(ctx: PageContext, id: PageId, title: string, body: Html): s
   const other: Lang = ctx.lang === 'fr' ? 'en' : 'fr';
   const signedIn = ctx.csrf !== undefined && id !== 'login';
   const nav = signedIn
-    ? h`<div class="fr-header__menu medgw-menu" id="medgw-menu"><div class="fr-container"><nav class="fr-nav" id="medgw-nav" aria-label="${t('nav.main')}"><ul class="fr-nav__list">${NAV.map(
+    ? h`<div class="fr-header__menu medgw-menu" id="medgw-menu"><div class="fr-container"><div class="fr-header__menu-links"></div><nav class="fr-nav" id="medgw-nav" aria-label="${t('nav.main')}"><ul class="fr-nav__list">${NAV.map(
         ([pid, href, key]) =>
           h`<li class="fr-nav__item"><a class="fr-nav__link" href="${href}"${pid === id ? raw(' aria-current="page"') : ''}>${t(key)}</a></li>`,
       )}</ul></nav></div></div>`

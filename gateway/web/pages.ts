@@ -305,7 +305,7 @@ export function quarantinePage(ctx: PageContext, deps: WebDeps): string {
 <td>${deviceName(deps, r.deviceId)}</td>
 <td>${kindLabel(t, r.kind)}</td>
 <td>${shownValue(r.observation)}</td>
-<td>${explainReason(t, r.reason)}</td>
+<td class="medgw-wrap">${explainReason(t, r.reason)}</td>
 <td><form method="post" action="/quarantine/confirm" class="medgw-row">${csrfField(ctx)}<input type="hidden" name="id" value="${r.id}"><div class="fr-select-group"><label class="fr-label" for="q-${n}">${t('quarantine.confirmFor')}</label><select class="fr-select" id="q-${n}" name="patientId" required>${patients.map((p) => h`<option value="${p.id}"${p.id === suggested ? raw(' selected') : ''}>${p.displayName}</option>`)}</select></div><button class="fr-btn fr-btn--sm" type="submit" aria-label="${t('quarantine.confirmLabel', { n })}">${t('quarantine.confirm')}</button></form>
 ${actionForm(ctx, '/quarantine/discard', t('quarantine.discard'), t('quarantine.discardLabel', { n }), 'tertiary', { id: r.id })}</td></tr>`;
   });
@@ -343,7 +343,7 @@ export function exchangesPage(ctx: PageContext, deps: WebDeps): string {
     .sort((a, b) => b.updatedAt - a.updatedAt)
     .slice(0, 200);
   const row = (r: OutboxRecord, n: number, retry: boolean) =>
-    h`<tr data-reading-state="${r.state}" data-kind="${r.kind}"><td>${formatTime(ctx.lang, r.updatedAt, '')}</td><td>${patientName(deps, r.patientId, t)}</td><td>${kindLabel(t, r.kind)}</td><td>${stateBadge(t, r.state)}</td><td>${explain(ctx, r)}</td>${retry ? h`<td>${actionForm(ctx, '/exchanges/retry', t('exchanges.retry'), t('exchanges.retryLabel', { n }), 'secondary', { id: r.id })}</td>` : ''}</tr>`;
+    h`<tr data-reading-state="${r.state}" data-kind="${r.kind}"><td>${formatTime(ctx.lang, r.updatedAt, '')}</td><td>${patientName(deps, r.patientId, t)}</td><td>${kindLabel(t, r.kind)}</td><td>${stateBadge(t, r.state)}</td><td class="medgw-wrap">${explain(ctx, r)}</td>${retry ? h`<td>${actionForm(ctx, '/exchanges/retry', t('exchanges.retry'), t('exchanges.retryLabel', { n }), 'secondary', { id: r.id })}</td>` : ''}</tr>`;
   const head = [
     t('exchanges.when'),
     t('exchanges.patient'),

@@ -1,37 +1,50 @@
 // Live updates of the local pages: on each server-sent `change` event, fetch the same page again
 // and replace the regions marked data-live, then announce the update to screen readers.
 // Without JavaScript the pages work the same, with plain forms and reloads.
-const me = document.currentScript || document.querySelector('script[data-updated]');
+const me = document.querySelector('script[data-updated]');
 const announce = document.getElementById('medgw-live-announce');
-let pending = false;
+let running = false;
+let again = false;
 
 async function refresh() {
-  if (pending) return;
-  pending = true;
+  if (running) {
+    again = true;
+    return;
+  }
+  running = true;
   try {
-    const res = await fetch(location.pathname + location.search, {
-      headers: { Accept: 'text/html' },
-      credentials: 'same-origin',
-    });
-    if (!res.ok) return;
-    const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
-    let changed = false;
-    for (const fresh of doc.querySelectorAll('[data-live][id]')) {
-      const here = document.getElementById(fresh.id);
-      if (!here || here.innerHTML === fresh.innerHTML) continue;
-      // keep what the person is typing: skip a region that holds the focused field
-      if (here.contains(document.activeElement) && document.activeElement.matches('input, select, textarea'))
-        continue;
-      here.innerHTML = fresh.innerHTML;
-      changed = true;
-    }
-    if (changed && announce && me) announce.textContent = me.dataset.updated || '';
+    do {
+      again = false;
+      const res = await fetch(location.pathname + location.search, {
+        headers: { Accept: 'text/html' },
+        credentials: 'same-origin',
+      });
+      if (!res.ok) return;
+      const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
+      let changed = false;
+      for (const fresh of doc.querySelectorAll('[data-live][id]')) {
+        const here = document.getElementById(fresh.id);
+        if (!here || here.innerHTML === fresh.innerHTML) continue;
+        // keep what the person is typing: skip a region that holds the focused field
+        const active = document.activeElement;
+        if (active && here.contains(active) && active.matches('input, select, textarea')) continue;
+        here.innerHTML = fresh.innerHTML;
+        changed = true;
+      }
+      if (changed && announce && me) announce.textContent = me.dataset.updated || '';
+    } while (again);
   } finally {
-    pending = false;
+    running = false;
   }
 }
 
 if ('EventSource' in window) {
   const events = new EventSource('/events');
-  events.addEventListener('change', () => setTimeout(refresh, 50));
+  // what changed between the page load and the stream opening is caught up on open
+  events.addEventListener('open', () => {
+    refresh();
+  });
+  events.addEventListener('change', () => {
+    refresh();
+  });
 }

@@ -1,0 +1,91 @@
+/** Chromium for the page tests: Debian's /usr/bin/chromium driven by playwright-core, a fresh profile each time. */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.MEDGW_CHROMIUM ?? '/usr/bin/chromium';
+export const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'web');
+
+export interface TestBrowser {
+  /** One browser context on a fresh profile (cookies shared by its pages). */
+  readonly context: BrowserContext;
+  close(): Promise<void>;
+}
+
+export async function launch(options: { javaScriptEnabled?: boolean } = {}): Promise<TestBrowser> {
+  const profile = mkdtempSync(join(tmpdir(), 'medgw-chromium-'));
+  // the fresh profile is the persistent context's user data dir (--user-data-dir)
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    viewport: { width: 1280, height: 900 },
+    javaScriptEnabled: options.javaScriptEnabled ?? true,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Saves a full-page screenshot under test-artifacts/web/<group>/<name>.png. */
+export async function shot(page: Page, group: string, name: string): Promise<void> {
+  const dir = join(ARTIFACTS, group);
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
+
+export const PASSWORD_FIELD = '#password';
+
+/** Signs in through the login page the way a person does. */
+export async function signIn(page: Page, base: string, password: string): Promise<void> {
+  await page.goto(`${base}/status`);
+  await page.fill(PASSWORD_FIELD, password);
+  await Promise.all([
+    page.waitForURL(`${base}/status`),
+    page.click('form[action="/login"] button[type="submit"]'),
+  ]);
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+export interface AxeViolation {
+  readonly id: string;
+  readonly impact?: string;
+  readonly help: string;
+  readonly nodes: ReadonlyArray<{ readonly target: readonly string[]; readonly failureSummary?: string }>;
+}
+
+/** Runs axe-core on the page for WCAG 2.0/2.1 A and AA; returns the violations. */
+export async function axe(page: Page): Promise<AxeViolation[]> {
+  await page.addScriptTag({ content: axeSource });
+  return page.evaluate(async () => {
+    const w = window as unknown as {
+      axe: { run(ctx: Document, options: object): Promise<{ violations: AxeViolation[] }> };
+    };
+    const r = await w.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+      resultTypes: ['violations'],
+    });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })),
+    }));
+  });
+}
