@@ -381,6 +381,11 @@ export const ERROR_CATALOGUE = {
     message: 'The national side did not answer, or answered 5xx or 429: the reading will be retried.',
     hint: 'Nothing to do unless it lasts; retries use exponential backoff and the next attempt time is in `medgw outbox list`.',
   },
+  MEDGW_ERR_MES_NO_ANSWER: {
+    area: 'cloud',
+    message: 'The connection ended before the national side answered: the reading may or may not have arrived.',
+    hint: 'Nothing to do: before sending it again the gateway searches the patient observations for it.',
+  },
   MEDGW_ERR_MES_CIRCUIT_OPEN: {
     area: 'cloud',
     message: 'Sending is paused after repeated failures of the national side (circuit breaker open).',
