@@ -14,6 +14,7 @@ import {
   type OutboxState,
   systemClock,
 } from '../contracts.ts';
+import type { BatchAppend, BatchJournal, BatchTransition } from './group-commit.ts';
 import {
   auditedTransition,
   auditHash,
@@ -38,7 +39,7 @@ interface Stored {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-export class MemoryJournal implements Journal {
+export class MemoryJournal implements Journal, BatchJournal {
   private readonly records = new Map<string, Stored>();
   private readonly cursors = new Map<string, number>();
   private readonly auditLog: AuditEntry[] = [];
@@ -203,6 +204,28 @@ export class MemoryJournal implements Journal {
       });
     }
     return this.copy(next)!;
+  }
+
+  appendBatch(items: readonly BatchAppend[]): (AppendResult | MedgwError)[] {
+    return items.map((item) => {
+      try {
+        return this.append(item.readings, item.cursor);
+      } catch (e) {
+        if (e instanceof MedgwError) return e;
+        throw e;
+      }
+    });
+  }
+
+  transitionBatch(moves: readonly BatchTransition[]): (OutboxRecord | MedgwError)[] {
+    return moves.map((m) => {
+      try {
+        return this.transition(m.id, m.from, m.to, m.patch);
+      } catch (e) {
+        if (e instanceof MedgwError) return e;
+        throw e;
+      }
+    });
   }
 
   cursor(deviceId: string): number | undefined {

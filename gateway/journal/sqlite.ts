@@ -16,7 +16,7 @@ import {
   type OutboxState,
   systemClock,
 } from '../contracts.ts';
-import type { BatchAppend, BatchJournal } from './group-commit.ts';
+import type { BatchAppend, BatchJournal, BatchTransition } from './group-commit.ts';
 import {
   auditedTransition,
   auditHash,
@@ -393,75 +393,105 @@ export class SqliteJournal implements Journal, BatchJournal {
     to: OutboxState,
     patch: Parameters<Journal['transition']>[3] = {},
   ): OutboxRecord {
+    const [r] = this.transitionBatch([{ id, from, to, patch }]);
+    if (r instanceof MedgwError) throw r;
+    return r!;
+  }
+
+  /** Several transitions in one transaction (one fsync); each succeeds or is refused on its own. */
+  transitionBatch(moves: readonly BatchTransition[]): (OutboxRecord | MedgwError)[] {
     this.assertOpen();
-    if (patch.audit) checkAuditEntry(patch.audit);
-    const tx = this.db.transaction(() => {
-      const row = this.st.get.get(id);
-      if (!row) throw unknownReading(id);
-      checkTransition(id, row.state as OutboxState, from, to);
-      const now = this.clock.now();
-      const purge = to === 'delivered' || patch.purge === true;
-      const next = {
-        id,
-        state: to,
-        observation: purge ? null : row.observation,
-        bytes: purge ? 0 : row.bytes,
-        attempts: to === 'in-flight' ? row.attempts + 1 : row.attempts,
-        next_attempt_at: to === 'pending' ? (patch.nextAttemptAt ?? null) : null,
-        now,
-        reason_code: patch.reason
-          ? patch.reason.code
-          : to === 'pending' && from !== 'in-flight'
-            ? null
-            : row.reason_code,
-        reason_message: patch.reason
-          ? patch.reason.message
-          : to === 'pending' && from !== 'in-flight'
-            ? null
-            : row.reason_message,
-        remote_id: patch.remoteId ?? row.remote_id,
-        patient_id: patch.patientId ?? row.patient_id,
-      };
-      this.st.update.run(next);
-      if (purge && row.observation !== null) {
-        this.held = { readings: this.held.readings - 1, bytes: this.held.bytes - row.bytes };
-      }
-      if (patch.audit) {
-        this.auditInTx({
-          at: now,
-          event: patch.audit.event,
-          readingId: id,
-          deviceId: row.device_id,
-          ...(next.patient_id !== null ? { patientId: next.patient_id } : {}),
-          kind: row.kind,
-          ...(patch.audit.detail ? { detail: patch.audit.detail } : {}),
-        });
-      } else if (auditedTransition(from, to)) {
-        this.auditInTx({
-          at: now,
-          event: `reading.${to}`,
-          readingId: id,
-          deviceId: row.device_id,
-          ...(next.patient_id !== null ? { patientId: next.patient_id } : {}),
-          kind: row.kind,
-          detail: {
-            from,
-            attempts: next.attempts,
-            ...(patch.reason ? { code: patch.reason.code } : {}),
-            ...(patch.remoteId ? { remoteId: patch.remoteId } : {}),
-            ...(purge ? { purged: true } : {}),
-          },
-        });
-      }
-      return this.st.get.get(id)!;
-    });
+    const one = this.db.transaction((m: BatchTransition) =>
+      this.transitionInTx(m.id, m.from, m.to, m.patch ?? {}),
+    );
     const saved = { held: { ...this.held }, lastSeq: this.lastSeq, lastHash: this.lastHash };
+    const all = this.db.transaction(() =>
+      moves.map((m) => {
+        const before = { held: { ...this.held }, lastSeq: this.lastSeq, lastHash: this.lastHash };
+        try {
+          if (m.patch?.audit) checkAuditEntry(m.patch.audit);
+          return toRecord(one(m));
+        } catch (e) {
+          if (e instanceof MedgwError) {
+            Object.assign(this, before);
+            return e;
+          }
+          throw e;
+        }
+      }),
+    );
     try {
-      return toRecord(tx.immediate());
+      return all.immediate();
     } catch (e) {
       Object.assign(this, saved);
       throw mapSqliteError(e);
     }
+  }
+
+  private transitionInTx(
+    id: string,
+    from: OutboxState,
+    to: OutboxState,
+    patch: NonNullable<Parameters<Journal['transition']>[3]>,
+  ): OutboxRow {
+    const row = this.st.get.get(id);
+    if (!row) throw unknownReading(id);
+    checkTransition(id, row.state as OutboxState, from, to);
+    const now = this.clock.now();
+    const purge = to === 'delivered' || patch.purge === true;
+    const next = {
+      id,
+      state: to,
+      observation: purge ? null : row.observation,
+      bytes: purge ? 0 : row.bytes,
+      attempts: to === 'in-flight' ? row.attempts + 1 : row.attempts,
+      next_attempt_at: to === 'pending' ? (patch.nextAttemptAt ?? null) : null,
+      now,
+      reason_code: patch.reason
+        ? patch.reason.code
+        : to === 'pending' && from !== 'in-flight'
+          ? null
+          : row.reason_code,
+      reason_message: patch.reason
+        ? patch.reason.message
+        : to === 'pending' && from !== 'in-flight'
+          ? null
+          : row.reason_message,
+      remote_id: patch.remoteId ?? row.remote_id,
+      patient_id: patch.patientId ?? row.patient_id,
+    };
+    this.st.update.run(next);
+    if (purge && row.observation !== null) {
+      this.held = { readings: this.held.readings - 1, bytes: this.held.bytes - row.bytes };
+    }
+    if (patch.audit) {
+      this.auditInTx({
+        at: now,
+        event: patch.audit.event,
+        readingId: id,
+        deviceId: row.device_id,
+        ...(next.patient_id !== null ? { patientId: next.patient_id } : {}),
+        kind: row.kind,
+        ...(patch.audit.detail ? { detail: patch.audit.detail } : {}),
+      });
+    } else if (auditedTransition(from, to)) {
+      this.auditInTx({
+        at: now,
+        event: `reading.${to}`,
+        readingId: id,
+        deviceId: row.device_id,
+        ...(next.patient_id !== null ? { patientId: next.patient_id } : {}),
+        kind: row.kind,
+        detail: {
+          from,
+          attempts: next.attempts,
+          ...(patch.reason ? { code: patch.reason.code } : {}),
+          ...(patch.remoteId ? { remoteId: patch.remoteId } : {}),
+          ...(purge ? { purged: true } : {}),
+        },
+      });
+    }
+    return this.st.get.get(id)!;
   }
 
   cursor(deviceId: string): number | undefined {

@@ -139,6 +139,49 @@ describe('group commit', () => {
     });
   }
 
+  for (const [name, make] of [
+    ['sqlite', () => new SqliteJournal({ path: dbPath() })],
+    ['memory', () => new MemoryJournal()],
+  ] as const) {
+    it(`${name}: transitions queued together commit together; a refused one does not hold the others back`, async () => {
+      const j = make();
+      j.append(Array.from({ length: 20 }, (_, i) => reading(`t${i}`)));
+      const g = new GroupCommit(j);
+      const flying = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => g.transition(`t${i}`, 'pending', 'in-flight')),
+      );
+      expect(flying.every((r) => r.state === 'in-flight' && r.attempts === 1)).toBe(true);
+      const results = await Promise.allSettled([
+        ...Array.from({ length: 19 }, (_, i) =>
+          g.transition(`t${i}`, 'in-flight', 'delivered', {
+            remoteId: `Observation/${i}`,
+            audit: { event: 'mes.delivered', detail: { remoteId: `Observation/${i}` } },
+          }),
+        ),
+        g.transition('t19', 'pending', 'held'), // wrong `from`
+        g.transition('ghost', 'pending', 'held'),
+        g.transition('t19', 'in-flight', 'held', { audit: { event: 'x.y', detail: { values: 'no' } } }),
+      ]);
+      expect(results.slice(0, 19).every((r) => r.status === 'fulfilled')).toBe(true);
+      expect(
+        results.slice(19).map((r) => (r.status === 'rejected' ? (r.reason as { code: string }).code : 'ok')),
+      ).toEqual([
+        'MEDGW_ERR_JOURNAL_STATE',
+        'MEDGW_ERR_JOURNAL_UNKNOWN_READING',
+        'MEDGW_ERR_JOURNAL_INVALID',
+      ]);
+      expect(j.list({ state: 'delivered' })).toHaveLength(19);
+      expect(j.get('t19')?.state).toBe('in-flight');
+      expect(j.get('t3')).toMatchObject({ observation: null, remoteId: 'Observation/3' });
+      expect(j.auditList({ readingId: 't3' }).map((e) => e.event)).toEqual([
+        'reading.stored',
+        'mes.delivered',
+      ]);
+      expect(j.auditVerify()).toBeUndefined();
+      j.close();
+    });
+  }
+
   it('a malformed append is refused alone', async () => {
     const j = new SqliteJournal({ path: dbPath() });
     const g = new GroupCommit(j);
