@@ -91,6 +91,7 @@ export class EmbeddedBroker implements Component {
   private servers: Server[] = [];
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly withWill = new WeakSet<Client>();
+  private readonly authQueue: (() => void)[] = [];
   private readonly log: Logger;
   private ports: { port: number; tlsPort?: number } | undefined;
 
@@ -125,7 +126,10 @@ export class EmbeddedBroker implements Component {
         if (packet.will) this.withWill.add(client);
         done(null, true);
       },
-      authenticate: (client, username, password, done) => this.authenticate(client, username, password, done),
+      // Secret checks (scrypt) run one per event-loop turn, so a burst of connections does not stall
+      // the PUBACKs and receipts of devices already connected.
+      authenticate: (client, username, password, done) =>
+        this.enqueueAuth(() => this.authenticate(client, username, password, done)),
       authorizePublish: (client, packet, done) => this.authorizePublish(client, packet, done),
       authorizeSubscribe: (client, sub, done) => {
         if (sub.topic === receiptTopic(client.id)) {
@@ -191,6 +195,22 @@ export class EmbeddedBroker implements Component {
         ? 'MEDGW_ERR_MQTT_AUTH'
         : 'MEDGW_ERR_MQTT_TOPIC';
     this.log.warn({ device: shortId(deviceId ?? '-'), code, reason }, 'MQTT request refused');
+  }
+
+  private enqueueAuth(check: () => void): void {
+    this.authQueue.push(check);
+    if (this.authQueue.length === 1) setImmediate(() => this.drainAuth());
+  }
+
+  private drainAuth(): void {
+    const check = this.authQueue[0];
+    if (!check) return;
+    try {
+      check();
+    } finally {
+      this.authQueue.shift();
+      if (this.authQueue.length > 0) setImmediate(() => this.drainAuth());
+    }
   }
 
   private authenticate(

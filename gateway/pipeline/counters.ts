@@ -5,12 +5,11 @@ export interface PipelineCounters {
   /** Intermediate values (cuff pressure while inflating, unstable weight): counted, never stored. */
   intermediate: number;
   quarantined: Record<string, number>;
-  held: Record<string, number>;
   rejected: Record<string, number>;
 }
 
 export function newCounters(): PipelineCounters {
-  return { accepted: 0, duplicate: 0, intermediate: 0, quarantined: {}, held: {}, rejected: {} };
+  return { accepted: 0, duplicate: 0, intermediate: 0, quarantined: {}, rejected: {} };
 }
 
 export function bump(map: Record<string, number>, code: string, by = 1): void {
