@@ -245,6 +245,11 @@ export const ERROR_CATALOGUE = {
     message: 'The reading or audit entry offered to the journal is malformed.',
     hint: 'Fix the field named in the message; audit entries never carry measured values.',
   },
+  MEDGW_ERR_OPERATOR_DISCARDED: {
+    area: 'journal',
+    message: 'An operator discarded this reading; its values were purged and it will not be sent.',
+    hint: 'Nothing to do; the audit log keeps when it was discarded (`medgw audit list --reading <id>`).',
+  },
   MEDGW_ERR_JOURNAL_OPEN: {
     area: 'journal',
     message: 'The journal database cannot be opened.',
