@@ -167,7 +167,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
         } else {
           const wanted = String(accepted.device.resource.id);
           deviceId = store.devices.has(wanted) ? randomUUID() : wanted;
-          store.devices.set(deviceId, {
+          store.addDevice({
             id: deviceId,
             key: accepted.device.key,
             createdAt: receivedAt,
@@ -190,9 +190,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
         ? (obs.identifier[0] as Record<string, unknown> | undefined)
         : undefined;
       const identifier = ident ? `${String(ident.system ?? '')}|${String(ident.value ?? '')}` : undefined;
-      const earlier = identifier
-        ? store.observations.find((o) => o.identifier === identifier && o.sub === auth.sub)
-        : undefined;
+      const earlier = identifier ? store.firstWithIdentifier(auth.sub, identifier) : undefined;
       const stored: StoredObservation = {
         id,
         receivedAt,
@@ -204,11 +202,11 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
         code: accepted.code,
         identifier,
         deviceId,
-        duplicateOf: earlier?.id,
+        duplicateOf: earlier,
         effectiveMs: accepted.effectiveMs,
         resource,
       };
-      store.observations.push(stored);
+      store.addObservation(stored);
       deps.audit({
         event: 'observation.created',
         clientId: auth.clientId,

@@ -33,7 +33,14 @@ export function structuralIssues(resource: Record<string, unknown>): StructureIs
       const issues: Issue[] = e.outcome.issue ?? [];
       return issues.filter((i) => i.severity === 'error').map(toIssue);
     }
-    throw e;
+    // the validator itself fails on some hostile shapes (an object where a primitive belongs, with
+    // keys such as "valueOf"): that is still a structurally invalid resource, not a server error
+    return [
+      {
+        path: '',
+        text: `The resource is not valid FHIR R4 JSON (${e instanceof Error ? e.message : String(e)}).`,
+      },
+    ];
   }
 }
 

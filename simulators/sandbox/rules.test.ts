@@ -67,6 +67,12 @@ describe('checkTransaction', () => {
     );
   });
 
+  it('refuses an object with hostile keys where a primitive belongs, without failing', () => {
+    const b = valid();
+    (b.entry[0]?.resource as Record<string, unknown>).effectiveDateTime = { valueOf: '' };
+    expect(outcome(b)).toBe(422);
+  });
+
   it('refuses (400/403/422) when any one field of the Observation is replaced by an arbitrary value', () => {
     const fields = ['meta', 'category', 'code', 'subject', 'effectiveDateTime', 'valueQuantity', 'status'];
     fc.assert(

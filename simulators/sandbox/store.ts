@@ -97,8 +97,28 @@ export class SandboxStore {
     return [...this.pairings.values()].filter((p) => p.sub === sub);
   }
 
+  private readonly deviceKeys = new Map<string, string>();
+  private readonly firstByIdentifier = new Map<string, string>();
+
   deviceByKey(key: string): StoredDevice | undefined {
-    for (const d of this.devices.values()) if (d.key === key) return d;
-    return undefined;
+    const id = this.deviceKeys.get(key);
+    return id === undefined ? undefined : this.devices.get(id);
+  }
+
+  addDevice(d: StoredDevice): void {
+    this.devices.set(d.id, d);
+    this.deviceKeys.set(d.key, d.id);
+  }
+
+  /** The first Observation stored for this patient with this identifier (`system|value`). */
+  firstWithIdentifier(sub: string, identifier: string): string | undefined {
+    return this.firstByIdentifier.get(`${sub} ${identifier}`);
+  }
+
+  addObservation(o: StoredObservation): void {
+    this.observations.push(o);
+    if (o.identifier !== undefined && !this.firstByIdentifier.has(`${o.sub} ${o.identifier}`)) {
+      this.firstByIdentifier.set(`${o.sub} ${o.identifier}`, o.id);
+    }
   }
 }
