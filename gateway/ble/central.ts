@@ -544,10 +544,17 @@ export class BleCentral implements Component {
       { code, attempt: t.failures, retryInMs: retry ? delay : null, committed: session.counters.committed },
       'connection failed',
     );
-    this.setState(t, 'failed', { code, message, ...(t.retryAt !== undefined ? { retryAt: t.retryAt } : {}) });
+    this.setState(t, 'failed', {
+      attempt: t.failures,
+      code,
+      message,
+      ...(t.retryAt !== undefined ? { retryAt: t.retryAt } : {}),
+    });
     if (retry) {
       t.timer = setTimeout(() => {
         t.timer = undefined;
+        // Timers may fire a fraction of a millisecond before performance.now() reaches notBefore.
+        t.notBefore = 0;
         this.consider(t);
       }, delay);
       t.timer.unref?.();

@@ -47,9 +47,9 @@ export function createBleCentral(
     log: ctx.log,
     maxConnections: ctx.config.ble.maxConnections,
     timeZone: ctx.config.timezone,
-    key: loadTokenKey(ctx.dataDir),
     ...(sim ? { autoPair: sim.prePaired } : {}),
     ...overrides,
+    key: overrides.key ?? loadTokenKey(ctx.dataDir),
   });
   return sim ? { central, sim } : { central };
 }

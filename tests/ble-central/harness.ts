@@ -83,7 +83,10 @@ export async function harness(
       const failed = changes.filter((c) => c.deviceId === deviceId && c.state === 'failed').at(-1);
       if (Date.now() - start > timeoutMs) {
         throw new Error(
-          `timed out waiting for ${deviceId} → ${state} #${n}; last failure: ${failed?.code ?? 'none'} ${failed?.message ?? ''}`,
+          `timed out waiting for ${deviceId} → ${state} #${n}; last failure: ${failed?.code ?? 'none'} ${failed?.message ?? ''}; states: ${changes
+            .filter((c) => c.deviceId === deviceId)
+            .map((c) => c.state)
+            .join(' ')}`,
         );
       }
       await new Promise((r) => setTimeout(r, 5));
