@@ -227,7 +227,14 @@ export class MesClient {
 
   #networkFailure(e: Error, attempt: number): SendOutcome {
     this.#breaker.failure(this.#now());
-    return this.#retry('MEDGW_ERR_MES_UNAVAILABLE', `network: ${e.message}`, attempt);
+    // Refused or unresolved: the request never left. Anything else (reset, timeout) may have arrived.
+    const code = (e as NodeJS.ErrnoException).code;
+    const neverSent = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
+    return this.#retry(
+      neverSent ? 'MEDGW_ERR_MES_UNAVAILABLE' : 'MEDGW_ERR_MES_NO_ANSWER',
+      `network: ${e.message}`,
+      attempt,
+    );
   }
 
   #credentialFailure(e: unknown, attempt: number): SendOutcome {

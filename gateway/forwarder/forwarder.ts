@@ -238,11 +238,20 @@ export class Forwarder extends EventEmitter implements Component {
     const flying = journal.transition(r.id, 'pending', 'in-flight');
     let outcome: SendOutcome;
     try {
-      outcome = await this.#o.sender.send(patientId, reading, flying.attempts);
+      // The last attempt got no answer: it may have arrived, so look before sending again.
+      const known =
+        r.reason?.code === 'MEDGW_ERR_MES_NO_ANSWER'
+          ? await this.#o.sender.findDelivered(patientId, reading)
+          : undefined;
+      outcome = known
+        ? { status: 'delivered', remoteId: known, httpStatus: 200 }
+        : await this.#o.sender.send(patientId, reading, flying.attempts);
     } catch (e) {
+      // A failed search keeps the uncertainty: the next attempt searches again.
+      const uncertain = r.reason?.code === 'MEDGW_ERR_MES_NO_ANSWER';
       outcome = {
         status: 'retry',
-        code: isMedgwError(e) ? e.code : 'MEDGW_ERR_MES_PROTOCOL',
+        code: uncertain ? 'MEDGW_ERR_MES_NO_ANSWER' : isMedgwError(e) ? e.code : 'MEDGW_ERR_MES_PROTOCOL',
         message: e instanceof Error ? e.message : String(e),
         retryAt: clock.now() + 60_000,
       };

@@ -192,10 +192,10 @@ describe('each answer of the national side is classified', () => {
     expect(outcome.status === 'retry' && outcome.retryAt).toBeGreaterThanOrEqual(now + 7000);
   });
 
-  it('a dropped connection → retry', async () => {
+  it('a dropped connection → retry, flagged as a send that may have arrived', async () => {
     side.sandbox.setFaults({ drop: { times: 1 } });
     const outcome = await side.client().send('marie', reading(sampleObservation('glucose')));
-    expect(outcome).toMatchObject({ status: 'retry', code: 'MEDGW_ERR_MES_UNAVAILABLE' });
+    expect(outcome).toMatchObject({ status: 'retry', code: 'MEDGW_ERR_MES_NO_ANSWER' });
     expect(outcome.status === 'retry' && outcome.message).toMatch(/^network/);
   });
 

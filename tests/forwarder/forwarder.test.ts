@@ -193,6 +193,64 @@ describe('forwarder', () => {
     expect(atSandbox(r.id)).toHaveLength(1);
   });
 
+  it('searches before resending a reading whose POST got no answer (timeout), then sends it once', async () => {
+    const journal = new MemoryJournal({ clock });
+    const f = new Forwarder({
+      journal,
+      sender: side.client({ now: clock.now, timeoutMs: 300 }),
+      links: side.store,
+      clock,
+    });
+    const r = newReading('marie', 'glucose');
+    journal.append([r]);
+    side.sandbox.setFaults({ latencyMs: 700 });
+    try {
+      await f.tick();
+    } finally {
+      side.sandbox.clearFaults();
+    }
+    const first = journal.get(r.id);
+    expect(first).toMatchObject({ state: 'pending', reason: { code: 'MEDGW_ERR_MES_NO_ANSWER' } });
+    await new Promise((ok) => setTimeout(ok, 500));
+    const searches = side.sandbox.audit().filter((a) => a.event === 'search').length;
+    clock.t = (first?.nextAttemptAt ?? clock.t) + 1;
+    await f.tick();
+    expect(side.sandbox.audit().filter((a) => a.event === 'search')).toHaveLength(searches + 1);
+    expect(journal.get(r.id)).toMatchObject({
+      state: 'delivered',
+      remoteId: `Observation/${atSandbox(r.id)[0]?.id}`,
+    });
+    expect(atSandbox(r.id)).toHaveLength(1);
+  });
+
+  it('sandbox down for a while (5xx, 429, dropped connections): every reading delivered once it is back', async () => {
+    const journal = new MemoryJournal({ clock });
+    const f = forwarderOn(journal);
+    const readings = Array.from({ length: 8 }, (_, i) =>
+      newReading('marie', (['glucose', 'body-weight', 'heart-rate', 'spo2'] as const)[i % 4] ?? 'glucose'),
+    );
+    journal.append(readings);
+    side.sandbox.setFaults({
+      status: { code: 500, times: 6 },
+      drop: { times: 3 },
+      rateLimit: { retryAfterSeconds: 5, times: 2 },
+    });
+    try {
+      for (let i = 0; i < 40 && journal.list({ state: 'delivered' }).length < readings.length; i++) {
+        await f.tick();
+        const next = Math.min(...journal.list({ state: 'pending' }).map((x) => x.nextAttemptAt ?? clock.t));
+        clock.t = Math.max(clock.t, Number.isFinite(next) ? next : clock.t) + 1;
+      }
+    } finally {
+      side.sandbox.clearFaults();
+    }
+    for (const r of readings) {
+      expect(journal.get(r.id)?.state).toBe('delivered');
+      expect(atSandbox(r.id)).toHaveLength(1);
+    }
+    expect(side.sandbox.faults()).toEqual({});
+  });
+
   it('settles readings left in flight by a crash: found by search, or sent again once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'medgw-fw-crash-'));
     try {
