@@ -21,6 +21,7 @@ import { createServer as createNetServer, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type PubrelPacket } from 'aedes';
 import type { Logger } from 'pino';
+import { MedgwError } from '../../drivers/errors.ts';
 import type { Component, ReadingSink, Registry } from '../contracts.ts';
 import { shortId } from '../log.ts';
 import { encodeReceipt, ingestMessage, type PayloadDecoder, type Receipt } from './ingest.ts';
@@ -114,7 +115,7 @@ export class EmbeddedBroker implements Component {
 
   /** The ports actually bound (after start). */
   address(): { port: number; tlsPort?: number } {
-    if (!this.ports) throw new Error('the MQTT broker is not started');
+    if (!this.ports) throw new MedgwError('MEDGW_ERR_START_FAILED', 'the MQTT broker is not started yet');
     return this.ports;
   }
 
@@ -155,18 +156,27 @@ export class EmbeddedBroker implements Component {
       this.log.debug({ err: err.message }, 'connection error');
     });
     this.aedes = aedes;
-    // Small request/acknowledge exchanges: without noDelay, Nagle and delayed ACKs add ~40 ms per PUBACK.
-    const tcp = createNetServer({ noDelay: true }, aedes.handle);
-    const port = await listen(tcp, this.options.port, this.options.host);
-    this.servers.push(tcp);
+    let port: number;
     let tlsPort: number | undefined;
-    if (this.options.tls) {
-      const secure = createTlsServer(
-        { cert: this.options.tls.cert, key: this.options.tls.key, noDelay: true },
-        aedes.handle,
+    try {
+      // Small request/acknowledge exchanges: without noDelay, Nagle and delayed ACKs add ~40 ms per PUBACK.
+      const tcp = createNetServer({ noDelay: true }, aedes.handle);
+      this.servers.push(tcp);
+      port = await listen(tcp, this.options.port, this.options.host);
+      if (this.options.tls) {
+        const secure = createTlsServer(
+          { cert: this.options.tls.cert, key: this.options.tls.key, noDelay: true },
+          aedes.handle,
+        );
+        this.servers.push(secure);
+        tlsPort = await listen(secure, this.options.tls.port, this.options.host);
+      }
+    } catch (e) {
+      await this.stop();
+      throw new MedgwError(
+        'MEDGW_ERR_START_FAILED',
+        `the MQTT broker cannot listen on ${this.options.host ?? '0.0.0.0'} port ${this.options.port}${this.options.tls ? ` / TLS ${this.options.tls.port}` : ''}: ${e instanceof Error ? e.message : String(e)}; choose a free port (mqtt.port, mqtt.tls.port)`,
       );
-      tlsPort = await listen(secure, this.options.tls.port, this.options.host);
-      this.servers.push(secure);
     }
     this.ports = tlsPort !== undefined ? { port, tlsPort } : { port };
     this.log.info({ port, tlsPort }, 'MQTT broker listening');

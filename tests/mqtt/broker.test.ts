@@ -1,7 +1,7 @@
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeReading, sampleReading } from '../../simulators/mqtt/payloads.ts';
-import { type Harness, startHarness } from './harness.ts';
+import { type Harness, silent, startHarness } from './harness.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -200,5 +200,19 @@ describe('embedded broker: what is never accepted', () => {
     await closed;
     expect(h.broker.counters.refused.retained).toBe(1);
     expect(h.journal.list()).toHaveLength(0);
+  });
+});
+
+describe('embedded broker: start-up', () => {
+  it('a port already in use fails the start with MEDGW_ERR_START_FAILED and leaves nothing running', async () => {
+    h = await startHarness();
+    const { EmbeddedBroker } = await import('../../gateway/mqtt/broker.ts');
+    const second = new EmbeddedBroker(
+      { registry: h.registry, sink: h.pipeline, log: silent },
+      { port: h.broker.address().port, host: '127.0.0.1' },
+    );
+    await expect(second.start()).rejects.toMatchObject({ code: 'MEDGW_ERR_START_FAILED' });
+    expect(() => second.address()).toThrow(expect.objectContaining({ code: 'MEDGW_ERR_START_FAILED' }));
+    await second.stop();
   });
 });
