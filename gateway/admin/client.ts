@@ -91,6 +91,14 @@ export class AdminClient implements AdminOps {
   async outbox(filter: OutboxQuery): Promise<OutboxRecord[]> {
     return (await this.call<{ readings: OutboxRecord[] }>('GET', `/outbox${query(filter)}`)).readings;
   }
+  async retryReading(id: string): Promise<OutboxRecord> {
+    return (await this.call<{ reading: OutboxRecord }>('POST', `/outbox/${encodeURIComponent(id)}/retry`))
+      .reading;
+  }
+  async discardReading(id: string): Promise<OutboxRecord> {
+    return (await this.call<{ reading: OutboxRecord }>('POST', `/outbox/${encodeURIComponent(id)}/discard`))
+      .reading;
+  }
   async journalStats(): Promise<JournalStats> {
     return (await this.call<{ stats: JournalStats }>('GET', '/journal/stats')).stats;
   }

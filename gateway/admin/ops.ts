@@ -38,6 +38,10 @@ export interface AdminOps {
   addPatient(input: AddPatientBody): Promise<PatientRecord>;
   removePatient(id: string): Promise<void>;
   outbox(filter: OutboxQuery): Promise<OutboxRecord[]>;
+  /** Sends a dead-letter, held or quarantined reading again (back to pending). */
+  retryReading(id: string): Promise<OutboxRecord>;
+  /** Discards a pending, held or quarantined reading: values purged, never sent, audited. */
+  discardReading(id: string): Promise<OutboxRecord>;
   journalStats(): Promise<JournalStats>;
   auditList(filter: AuditQuery): Promise<AuditEntry[]>;
   auditVerify(): Promise<AuditVerification>;
@@ -196,6 +200,44 @@ export class LocalAdminOps implements AdminOps {
       ...(q.patient ? { patientId: q.patient } : {}),
       ...(q.device ? { deviceId: q.device } : {}),
       limit: q.limit,
+    });
+  }
+
+  async retryReading(readingId: string): Promise<OutboxRecord> {
+    const r = this.journal.get(readingId);
+    if (!r)
+      throw new MedgwError('MEDGW_ERR_JOURNAL_UNKNOWN_READING', `no reading ${readingId} in the journal`);
+    if (r.state !== 'dead-letter' && r.state !== 'held' && r.state !== 'quarantined') {
+      throw new MedgwError(
+        'MEDGW_ERR_JOURNAL_STATE',
+        `reading ${readingId} is ${r.state}; only dead-letter, held or quarantined readings can be retried`,
+      );
+    }
+    if (r.observation === null) {
+      throw new MedgwError(
+        'MEDGW_ERR_JOURNAL_STATE',
+        `reading ${readingId} has no values any more (purged); it cannot be sent`,
+      );
+    }
+    return this.journal.transition(readingId, r.state, 'pending', {
+      audit: { event: 'reading.retried', detail: { from: r.state, by: 'operator' } },
+    });
+  }
+
+  async discardReading(readingId: string): Promise<OutboxRecord> {
+    const r = this.journal.get(readingId);
+    if (!r)
+      throw new MedgwError('MEDGW_ERR_JOURNAL_UNKNOWN_READING', `no reading ${readingId} in the journal`);
+    if (r.state !== 'pending' && r.state !== 'held' && r.state !== 'quarantined') {
+      throw new MedgwError(
+        'MEDGW_ERR_JOURNAL_STATE',
+        `reading ${readingId} is ${r.state}; only pending, held or quarantined readings can be discarded`,
+      );
+    }
+    return this.journal.transition(readingId, r.state, 'dead-letter', {
+      purge: true,
+      reason: { code: 'MEDGW_ERR_OPERATOR_DISCARDED', message: 'discarded by an operator' },
+      audit: { event: 'reading.discarded', detail: { from: r.state, by: 'operator' } },
     });
   }
 

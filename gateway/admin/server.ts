@@ -203,6 +203,12 @@ function adminRoutes(api: FastifyInstance, ops: AdminOps): void {
     return { removed: true };
   });
   add('GET', '/outbox', async (req) => ({ readings: await ops.outbox(req.query as never) }));
+  add('POST', '/outbox/:id/retry', async (req) => ({
+    reading: await ops.retryReading((req as FastifyRequest<P>).params.id),
+  }));
+  add('POST', '/outbox/:id/discard', async (req) => ({
+    reading: await ops.discardReading((req as FastifyRequest<P>).params.id),
+  }));
   add('GET', '/journal/stats', async () => ({ stats: await ops.journalStats() }));
   add('GET', '/audit', async (req) => ({ entries: await ops.auditList(req.query as never) }));
   add('GET', '/audit/verify', async () => ops.auditVerify());

@@ -89,6 +89,28 @@ describe('admin API over HTTP', () => {
     ]);
     expect(await api.auditVerify()).toEqual({ ok: true, entries: 6 });
 
+    // operator actions on readings: retry a held one, discard a pending one, refuse the rest
+    expect((await api.retryReading('r2')).state).toBe('pending');
+    const gone = await api.discardReading('r1');
+    expect(gone).toMatchObject({
+      state: 'dead-letter',
+      observation: null,
+      reason: { code: 'MEDGW_ERR_OPERATOR_DISCARDED' },
+    });
+    await expect(api.discardReading('r1')).rejects.toMatchObject({ code: 'MEDGW_ERR_JOURNAL_STATE' });
+    await expect(api.retryReading('r1')).rejects.toMatchObject({ code: 'MEDGW_ERR_JOURNAL_STATE' });
+    await expect(api.retryReading('nope')).rejects.toMatchObject({
+      code: 'MEDGW_ERR_JOURNAL_UNKNOWN_READING',
+    });
+    expect(journal.auditList({ readingId: 'r1' }).map((e) => e.event)).toEqual([
+      'reading.stored',
+      'reading.discarded',
+    ]);
+    expect(journal.auditList({ readingId: 'r2' }).map((e) => e.event)).toEqual([
+      'reading.stored',
+      'reading.retried',
+    ]);
+
     await api.removeDevice('bp-1');
     await expect(api.removeDevice('bp-1')).rejects.toMatchObject({ code: 'MEDGW_ERR_REGISTRY_UNKNOWN' });
   });

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SqliteJournal } from '../../gateway/journal/sqlite.ts';
+import { reading } from '../journal/conformance.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'medgw-cli-'));
 const children: ChildProcess[] = [];
@@ -177,6 +179,34 @@ describe('medgw administrative commands', () => {
     // and the data written through the API is there for the direct path
     expect(await ok(['devices', 'list', '--data-dir', dir])).toContain('cuff-api');
   }, 180_000);
+
+  it('lists, retries and discards readings of the outbox', async () => {
+    const j = new SqliteJournal({ path: join(dir, 'journal.db') });
+    j.append([
+      reading('r-held', {
+        deviceId: 'cuff-direct',
+        state: 'held',
+        reason: { code: 'MEDGW_ERR_X', message: 'no consent' },
+      }),
+      reading('r-pending', { deviceId: 'cuff-direct' }),
+    ]);
+    j.close();
+    const held = JSON.parse(
+      await ok(['journal', 'list', '--state', 'held', '--json', '--data-dir', dir]),
+    ) as { id: string }[];
+    expect(held.map((r) => r.id)).toEqual(['r-held']);
+    expect(await ok(['journal', 'retry', 'r-held', '--data-dir', dir])).toBe('r-held: pending\n');
+    expect(await ok(['journal', 'discard', 'r-pending', '--data-dir', dir])).toBe('r-pending: dead-letter\n');
+    const again = await medgw(['journal', 'discard', 'r-pending', 'r-ghost', '--data-dir', dir]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('r-pending: MEDGW_ERR_JOURNAL_STATE');
+    expect(again.stderr).toContain('r-ghost: MEDGW_ERR_JOURNAL_UNKNOWN_READING');
+    const stats = JSON.parse(await ok(['journal', 'stats', '--json', '--data-dir', dir]));
+    expect(stats.byState).toMatchObject({ pending: 1, 'dead-letter': 1, held: 0 });
+    expect(await ok(['devices', 'forget', 'scale-api', '--data-dir', dir])).toBe(
+      'removed device scale-api\n',
+    );
+  }, 120_000);
 
   it('audit verify reports an audit log altered behind the gateway’s back', async () => {
     const db = new Database(join(dir, 'journal.db'));

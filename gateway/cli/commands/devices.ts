@@ -102,6 +102,10 @@ export function run(args: string[], io: CommandIo): Promise<number> {
           return 0;
         }),
     },
+    forget: {
+      usage: `forget <device-id>   (same as remove)`,
+      run: (a, io2) => run(['remove', ...a], io2),
+    },
     remove: {
       usage: USAGE.remove,
       run: (a) =>

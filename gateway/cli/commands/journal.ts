@@ -6,6 +6,8 @@ import type { CommandIo } from '../command.ts';
 
 const USAGE = {
   stats: 'stats [--json]',
+  retry: 'retry <reading-id>…   (dead-letter, held or quarantined → pending)',
+  discard: 'discard <reading-id>…   (pending, held or quarantined → dead-letter, values purged)',
   list: 'list [--state pending|quarantined|held|in-flight|delivered|dead-letter] [--patient <id>] [--device <id>] [--limit <n>] [--json]',
 };
 
@@ -16,6 +18,27 @@ function age(ms: number | null): string {
   if (s < 7200) return `${Math.round(s / 60)} min`;
   if (s < 172_800) return `${Math.round(s / 3600)} h`;
   return `${Math.round(s / 86_400)} days`;
+}
+
+/** Retries or discards each named reading; reports each one, exits 2 if any was refused. */
+function move(args: string[], io: CommandIo, action: 'retry' | 'discard'): Promise<number> {
+  return withOps(args, async (ops, rest) => {
+    const { positionals } = parse(rest, {}, USAGE[action]);
+    if (positionals.length === 0)
+      throw new MedgwError('MEDGW_ERR_USAGE', `usage: medgw journal ${USAGE[action]}`);
+    let refused = 0;
+    for (const id of positionals) {
+      try {
+        const r = action === 'retry' ? await ops.retryReading(id) : await ops.discardReading(id);
+        io.stdout.write(`${id}: ${r.state}\n`);
+      } catch (e) {
+        if (!(e instanceof MedgwError)) throw e;
+        refused++;
+        io.stderr.write(`${id}: ${e.code}: ${e.message}\n`);
+      }
+    }
+    return refused > 0 ? 2 : 0;
+  });
 }
 
 export function run(args: string[], io: CommandIo): Promise<number> {
@@ -39,6 +62,14 @@ export function run(args: string[], io: CommandIo): Promise<number> {
           if (s.refusedFull > 0) io.stdout.write(`refused because full since start: ${s.refusedFull}\n`);
           return 0;
         }),
+    },
+    retry: {
+      usage: USAGE.retry,
+      run: (a) => move(a, io, 'retry'),
+    },
+    discard: {
+      usage: USAGE.discard,
+      run: (a) => move(a, io, 'discard'),
     },
     list: {
       usage: USAGE.list,
