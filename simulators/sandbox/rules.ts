@@ -137,9 +137,12 @@ export function checkTransaction(body: unknown, ctx: TransactionContext): Accept
     throw new Refusal(422, MSG.bundleNotValid, 'Bundle.type must be transaction.', 'invalid');
   }
   const structure = structuralIssues(body);
-  for (const e of arr(body.entry)) {
-    if (isObj(e) && isObj(e.resource)) structure.push(...requiredBindingIssues(e.resource));
-  }
+  arr(body.entry).forEach((e, i) => {
+    if (!isObj(e) || !isObj(e.resource)) return;
+    for (const issue of requiredBindingIssues(e.resource)) {
+      structure.push({ path: `Bundle.entry[${i}].resource.${issue.path}`, text: issue.text });
+    }
+  });
   if (structure.length > 0) {
     const [first, ...rest] = structure.map((i) => ({
       diagnostics: `${i.text}${i.path ? ` (${i.path})` : ''}`,
