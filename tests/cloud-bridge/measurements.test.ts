@@ -8,6 +8,10 @@ import fc from 'fast-check';
 import * as oidc from 'openid-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BridgeReading } from '../../cloud-bridge/bundle.ts';
+import { KIND_PROFILES } from '../../cloud-bridge/profiles.ts';
+import { decodePayload, encodePayload, type Reading as MqttReading } from '../../drivers/mqtt/index.ts';
+import { MEALS } from '../../drivers/mqtt/schema.ts';
+import { normalize } from '../../drivers/normalize/index.ts';
 import type { Observation } from '../../drivers/types.ts';
 import { GLUCOMETER, type NationalSide, sampleObservation, startNationalSide } from './helpers.ts';
 
@@ -324,8 +328,11 @@ describe('property: the bridge never builds a Bundle the sandbox rejects', () =>
     fc.record({ id: fc.stringMatching(/^[a-z0-9:._-]{1,40}$/) }),
   );
 
-  it('accepts every generated reading (200)', async () => {
+  beforeAll(async () => {
     await side.link('lea', 'lea.bernard');
+  });
+
+  it('accepts every generated reading (200)', async () => {
     const client = side.client();
     await fc.assert(
       fc.asyncProperty(observation, device, async (o, d) => {
@@ -334,5 +341,80 @@ describe('property: the bridge never builds a Bundle the sandbox rejects', () =>
       }),
       { numRuns: 40 },
     );
+  });
+
+  const quantity = (units: readonly string[], min: number, max: number) =>
+    fc.record({
+      value: fc.double({ min, max, noNaN: true, noDefaultInfinity: true }),
+      unit: fc.constantFrom(...units),
+      decimals: fc.integer({ min: 0, max: 3 }),
+    });
+  const mqttTime = fc
+    .date({
+      min: new Date('2001-01-01T00:00:00Z'),
+      max: new Date('2026-11-20T00:00:00Z'),
+      noInvalidDate: true,
+    })
+    .map((d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z'));
+  const mqttReading = fc.oneof(
+    fc.record({
+      kind: fc.constant('glucose' as const),
+      time: mqttTime,
+      seq: fc.nat({ max: 0xffffffff }),
+      meal: fc.constantFrom(...MEALS),
+      values: fc.record({ glucose: quantity(['mg/dL'], 20, 600) }),
+    }),
+    fc.record({
+      kind: fc.constant('body-weight' as const),
+      time: mqttTime,
+      values: fc.record({ weight: quantity(['kg', '[lb_av]'], 2, 300) }),
+    }),
+    fc.record({
+      kind: fc.constant('blood-pressure' as const),
+      time: mqttTime,
+      values: fc.record(
+        {
+          systolic: quantity(['mm[Hg]'], 70, 250),
+          diastolic: quantity(['mm[Hg]'], 40, 150),
+          pulse: quantity(['/min'], 30, 220),
+        },
+        { requiredKeys: ['systolic', 'diastolic'] },
+      ),
+    }),
+    fc.record({
+      kind: fc.constant('body-temperature' as const),
+      time: mqttTime,
+      values: fc.record({ temperature: quantity(['Cel'], 34, 42) }),
+    }),
+    fc.record({
+      kind: fc.constant('spo2' as const),
+      time: mqttTime,
+      values: fc.record(
+        { spo2: quantity(['%'], 70, 100), pulse: quantity(['/min'], 30, 220) },
+        { requiredKeys: ['spo2'] },
+      ),
+    }),
+  ) as fc.Arbitrary<MqttReading>;
+
+  it('device readings through the drivers: delivered, or refused locally before any request, never by the national side', async () => {
+    const client = side.client();
+    let delivered = 0;
+    await fc.assert(
+      fc.asyncProperty(mqttReading, async (r) => {
+        const { measurement } = decodePayload('json', encodePayload('json', r));
+        for (const o of normalize(measurement, { nowMs: Date.UTC(2026, 10, 23) })) {
+          const outcome = await client.send('lea', reading(o));
+          const sendable = KIND_PROFILES[o.kind] !== undefined && !o.quarantine;
+          if (sendable) {
+            expect(outcome).toMatchObject({ status: 'delivered' });
+            delivered++;
+          } else {
+            expect(outcome).toMatchObject({ status: 'dead-letter', code: 'MEDGW_ERR_BUNDLE_NOT_SENDABLE' });
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
+    expect(delivered).toBeGreaterThan(30);
   });
 });
