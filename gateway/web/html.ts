@@ -67,18 +67,21 @@ export function csrfField(ctx: PageContext): Html {
   return h`<input type="hidden" name="_csrf" value="${ctx.csrf ?? ''}">`;
 }
 
-/** A one-button form (POST, CSRF) whose button has an accessible name naming its object. */
+/**
+ * A one-button form (POST, CSRF). `object` names what the button acts on, for screen readers, as
+ * hidden text after the visible label (so the accessible name starts with the visible text).
+ */
 export function actionForm(
   ctx: PageContext,
   action: string,
   label: string,
-  accessibleName: string,
+  object: string,
   variant: 'primary' | 'secondary' | 'tertiary' = 'secondary',
   hidden: Readonly<Record<string, string>> = {},
 ): Html {
   const cls = variant === 'primary' ? 'fr-btn fr-btn--sm' : `fr-btn fr-btn--sm fr-btn--${variant}`;
   const fields = Object.entries(hidden).map(([k, v]) => h`<input type="hidden" name="${k}" value="${v}">`);
-  return h`<form method="post" action="${action}" class="medgw-inline">${csrfField(ctx)}${fields}<button type="submit" class="${cls}" aria-label="${accessibleName}">${label}</button></form>`;
+  return h`<form method="post" action="${action}" class="medgw-inline">${csrfField(ctx)}${fields}<button type="submit" class="${cls}">${label}<span class="fr-sr-only"> — ${object}</span></button></form>`;
 }
 
 export function flash(ctx: PageContext): Html {

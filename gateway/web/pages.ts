@@ -138,7 +138,7 @@ export function statusPage(
     : raw('');
   const tokenRows = tokens.map(
     (tk) =>
-      h`<tr><td>${tk.label}</td><td>${formatTime(ctx.lang, tk.createdAt, '')}</td><td>${actionForm(ctx, `/tokens/${encodeURIComponent(tk.id)}/revoke`, t('tokens.revoke'), `${t('tokens.revoke')} ${tk.label}`)}</td></tr>`,
+      h`<tr><td>${tk.label}</td><td>${formatTime(ctx.lang, tk.createdAt, '')}</td><td>${actionForm(ctx, `/tokens/${encodeURIComponent(tk.id)}/revoke`, t('tokens.revoke'), tk.label)}</td></tr>`,
   );
   return page(
     ctx,
@@ -176,7 +176,7 @@ export function devicesPage(ctx: PageContext, deps: WebDeps): string {
           [t('devices.name'), t('devices.address'), t('devices.signal'), t('app.actions')],
           list.map(
             (n) =>
-              h`<tr><td>${n.name ?? t('app.unknown')}</td><td><code>${n.address}</code></td><td>${signal(t, n.rssi)}</td><td>${actionForm(ctx, '/devices/pair', t('devices.pair'), t('devices.pairLabel', { name: n.name ?? n.address }), 'primary', { address: n.address })}</td></tr>`,
+              h`<tr><td>${n.name ?? t('app.unknown')}</td><td><code>${n.address}</code></td><td>${signal(t, n.rssi)}</td><td>${actionForm(ctx, '/devices/pair', t('devices.pair'), n.name ?? n.address, 'primary', { address: n.address })}</td></tr>`,
           ),
         )
       : h`<p>${t('devices.nearbyNone')}</p>`;
@@ -212,7 +212,7 @@ export function devicesPage(ctx: PageContext, deps: WebDeps): string {
 <td>
 <form method="post" action="/devices/${encodeURIComponent(d.id)}/rename" class="medgw-row">${csrfField(ctx)}<div class="fr-input-group"><label class="fr-label" for="rename-${i}">${t('devices.newName', { name })}</label><input class="fr-input" id="rename-${i}" name="name" required maxlength="100" value="${name}"></div><button class="fr-btn fr-btn--sm fr-btn--secondary" type="submit">${t('devices.rename')}</button></form>
 <form method="post" action="/devices/${encodeURIComponent(d.id)}/assign" class="medgw-row">${csrfField(ctx)}<div class="fr-select-group"><label class="fr-label" for="assign-${i}">${t('devices.assignTo', { name })}</label><select class="fr-select" id="assign-${i}" name="patientId">${options}</select></div><div class="fr-input-group"><label class="fr-label" for="user-${i}">${t('devices.userIndex')}</label><input class="fr-input" id="user-${i}" name="userIndex" inputmode="numeric" pattern="[0-9]{1,3}"></div><button class="fr-btn fr-btn--sm fr-btn--secondary" type="submit">${t('devices.assign')}</button></form>
-${actionForm(ctx, `/devices/${encodeURIComponent(d.id)}/forget`, t('devices.forget'), t('devices.forgetLabel', { name }), 'tertiary')}
+${actionForm(ctx, `/devices/${encodeURIComponent(d.id)}/forget`, t('devices.forget'), name, 'tertiary')}
 </td></tr>`;
   });
   return page(
@@ -263,19 +263,14 @@ ${CONSENT_KINDS.filter((k) => !granted || granted.has(k)).map(
       : raw('');
     const actions = deps.national
       ? link && link.status === 'linked'
-        ? actionForm(
-            ctx,
-            `/patients/${encodeURIComponent(p.id)}/unlink`,
-            t('patients.unlink'),
-            t('patients.unlinkLabel', { name: p.displayName }),
-          )
-        : h`${actionForm(ctx, `/patients/${encodeURIComponent(p.id)}/link`, t('patients.link'), t('patients.linkLabel', { name: p.displayName }), 'primary')}${link ? actionForm(ctx, `/patients/${encodeURIComponent(p.id)}/unlink`, t('patients.unlink'), t('patients.unlinkLabel', { name: p.displayName })) : ''}`
+        ? actionForm(ctx, `/patients/${encodeURIComponent(p.id)}/unlink`, t('patients.unlink'), p.displayName)
+        : h`${actionForm(ctx, `/patients/${encodeURIComponent(p.id)}/link`, t('patients.link'), p.displayName, 'primary')}${link ? actionForm(ctx, `/patients/${encodeURIComponent(p.id)}/unlink`, t('patients.unlink'), p.displayName) : ''}`
       : h`<p>${t('patients.nationalOff')}</p>`;
     return h`<section class="fr-card fr-p-3w fr-mb-3w" aria-labelledby="patient-${i}">
 <h2 id="patient-${i}" class="fr-h4">${p.displayName} <code class="fr-text--sm">${p.id}</code></h2>
 <p>${t('patients.linkState')} : <span class="fr-badge fr-badge--sm ${state === 'linked' ? 'fr-badge--success' : state === 'none' ? 'fr-badge--info' : 'fr-badge--warning'}" data-link-state="${state}">${t(`patients.state.${state}` as MessageKey)}</span></p>
 ${consents}
-<div class="fr-mt-2w medgw-actions">${actions}${actionForm(ctx, `/patients/${encodeURIComponent(p.id)}/remove`, t('patients.remove'), t('patients.removeLabel', { name: p.displayName }), 'tertiary')}</div>
+<div class="fr-mt-2w medgw-actions">${actions}${actionForm(ctx, `/patients/${encodeURIComponent(p.id)}/remove`, t('patients.remove'), p.displayName, 'tertiary')}</div>
 </section>`;
   });
   return page(
@@ -306,8 +301,8 @@ export function quarantinePage(ctx: PageContext, deps: WebDeps): string {
 <td>${kindLabel(t, r.kind)}</td>
 <td>${shownValue(r.observation)}</td>
 <td class="medgw-wrap">${explainReason(t, r.reason)}</td>
-<td><form method="post" action="/quarantine/confirm" class="medgw-row">${csrfField(ctx)}<input type="hidden" name="id" value="${r.id}"><div class="fr-select-group"><label class="fr-label" for="q-${n}">${t('quarantine.confirmFor')}</label><select class="fr-select" id="q-${n}" name="patientId" required>${patients.map((p) => h`<option value="${p.id}"${p.id === suggested ? raw(' selected') : ''}>${p.displayName}</option>`)}</select></div><button class="fr-btn fr-btn--sm" type="submit" aria-label="${t('quarantine.confirmLabel', { n })}">${t('quarantine.confirm')}</button></form>
-${actionForm(ctx, '/quarantine/discard', t('quarantine.discard'), t('quarantine.discardLabel', { n }), 'tertiary', { id: r.id })}</td></tr>`;
+<td><form method="post" action="/quarantine/confirm" class="medgw-row">${csrfField(ctx)}<input type="hidden" name="id" value="${r.id}"><div class="fr-select-group"><label class="fr-label" for="q-${n}">${t('quarantine.confirmFor')}</label><select class="fr-select" id="q-${n}" name="patientId" required>${patients.map((p) => h`<option value="${p.id}"${p.id === suggested ? raw(' selected') : ''}>${p.displayName}</option>`)}</select></div><button class="fr-btn fr-btn--sm" type="submit">${t('quarantine.confirm')}<span class="fr-sr-only"> — ${t('app.readingN', { n })}</span></button></form>
+${actionForm(ctx, '/quarantine/discard', t('quarantine.discard'), t('app.readingN', { n }), 'tertiary', { id: r.id })}</td></tr>`;
   });
   return page(
     ctx,
@@ -343,7 +338,7 @@ export function exchangesPage(ctx: PageContext, deps: WebDeps): string {
     .sort((a, b) => b.updatedAt - a.updatedAt)
     .slice(0, 200);
   const row = (r: OutboxRecord, n: number, retry: boolean) =>
-    h`<tr data-reading-state="${r.state}" data-kind="${r.kind}"><td>${formatTime(ctx.lang, r.updatedAt, '')}</td><td>${patientName(deps, r.patientId, t)}</td><td>${kindLabel(t, r.kind)}</td><td>${stateBadge(t, r.state)}</td><td class="medgw-wrap">${explain(ctx, r)}</td>${retry ? h`<td>${actionForm(ctx, '/exchanges/retry', t('exchanges.retry'), t('exchanges.retryLabel', { n }), 'secondary', { id: r.id })}</td>` : ''}</tr>`;
+    h`<tr data-reading-state="${r.state}" data-kind="${r.kind}"><td>${formatTime(ctx.lang, r.updatedAt, '')}</td><td>${patientName(deps, r.patientId, t)}</td><td>${kindLabel(t, r.kind)}</td><td>${stateBadge(t, r.state)}</td><td class="medgw-wrap">${explain(ctx, r)}</td>${retry ? h`<td>${actionForm(ctx, '/exchanges/retry', t('exchanges.retry'), t('app.readingN', { n }), 'secondary', { id: r.id })}</td>` : ''}</tr>`;
   const head = [
     t('exchanges.when'),
     t('exchanges.patient'),

@@ -54,6 +54,7 @@ export const PASSWORD_FIELD = '#password';
 /** Signs in through the login page the way a person does. */
 export async function signIn(page: Page, base: string, password: string): Promise<void> {
   await page.goto(`${base}/status`);
+  if (page.url() === `${base}/status`) return; // this browser context is signed in already
   await page.fill(PASSWORD_FIELD, password);
   await Promise.all([
     page.waitForURL(`${base}/status`),
@@ -73,11 +74,13 @@ export interface AxeViolation {
 /** Runs axe-core on the page for WCAG 2.0/2.1 A and AA; returns the violations. */
 export async function axe(page: Page): Promise<AxeViolation[]> {
   await page.addScriptTag({ content: axeSource });
+  // runs in the page (no DOM types in this project's compiler settings: the page globals are typed here)
   return page.evaluate(async () => {
-    const w = window as unknown as {
-      axe: { run(ctx: Document, options: object): Promise<{ violations: AxeViolation[] }> };
+    const g = globalThis as unknown as {
+      axe: { run(ctx: unknown, options: object): Promise<{ violations: AxeViolation[] }> };
+      document: unknown;
     };
-    const r = await w.axe.run(document, {
+    const r = await g.axe.run(g.document, {
       runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
       resultTypes: ['violations'],
     });
