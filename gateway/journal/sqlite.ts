@@ -69,6 +69,9 @@ interface AuditRow {
   hash: string;
 }
 
+/** Bumped with every schema change; a newer file is refused rather than misread. */
+const SCHEMA_VERSION = 1;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox (
   id TEXT PRIMARY KEY,
@@ -173,19 +176,29 @@ export class SqliteJournal implements Journal, BatchJournal {
     this.path = options.path;
     this.clock = options.clock ?? systemClock;
     this.limits = { maxReadings: options.maxReadings, maxBytes: options.maxBytes };
+    let opened: Database.Database | undefined;
     try {
-      this.db = new Database(options.path);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
-      this.db.pragma('busy_timeout = 5000');
-      for (const p of options.pragmas ?? []) this.db.pragma(p);
-      this.db.exec(SCHEMA);
+      opened = new Database(options.path);
+      opened.pragma('journal_mode = WAL');
+      opened.pragma('synchronous = FULL');
+      opened.pragma('busy_timeout = 5000');
+      for (const p of options.pragmas ?? []) opened.pragma(p);
+      const version = opened.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) {
+        throw new Error(
+          `it was written by a newer medgw (schema ${version}, this one knows ${SCHEMA_VERSION})`,
+        );
+      }
+      opened.exec(SCHEMA);
+      opened.pragma(`user_version = ${SCHEMA_VERSION}`);
     } catch (e) {
+      opened?.close();
       throw new MedgwError(
         'MEDGW_ERR_JOURNAL_OPEN',
         `cannot open the journal at ${options.path}: ${(e as Error).message}`,
       );
     }
+    this.db = opened;
     const db = this.db;
     this.st = {
       get: db.prepare<[string], OutboxRow>('SELECT * FROM outbox WHERE id = ?'),

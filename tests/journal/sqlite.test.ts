@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -81,6 +81,25 @@ describe('SQLite journal', () => {
     const again = new SqliteJournal({ path });
     expect(again.auditVerify()).toBe(3);
     again.close();
+  });
+
+  it('refuses a file that is not a journal, or one written by a newer version', () => {
+    const junk = dbPath();
+    writeFileSync(junk, 'this is not a database, just text that happens to be long enough'.repeat(100));
+    expect(() => new SqliteJournal({ path: junk })).toThrow(
+      expect.objectContaining({ code: 'MEDGW_ERR_JOURNAL_OPEN' }),
+    );
+    const newer = dbPath();
+    new SqliteJournal({ path: newer }).close();
+    const raw = new Database(newer);
+    raw.pragma('user_version = 99');
+    raw.close();
+    expect(() => new SqliteJournal({ path: newer })).toThrow(
+      expect.objectContaining({
+        code: 'MEDGW_ERR_JOURNAL_OPEN',
+        message: expect.stringContaining('newer medgw'),
+      }),
+    );
   });
 
   it('maps a full disk to MEDGW_ERR_JOURNAL_FULL and keeps what was stored', () => {
