@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObservationKind } from '../../drivers/types.ts';
 import type { NewReading } from '../../gateway/contracts.ts';
@@ -249,6 +250,40 @@ describe('forwarder', () => {
       expect(atSandbox(r.id)).toHaveLength(1);
     }
     expect(side.sandbox.faults()).toEqual({});
+  });
+
+  it('a refused refresh holds the patient, asks for a new link, and a new link releases the readings', async () => {
+    await side.link('jean', 'jean.dupont');
+    const journal = new MemoryJournal({ clock });
+    const events: ForwarderEvent[] = [];
+    const f = forwarderOn(journal, events);
+    const first = newReading('jean', 'glucose');
+    const second = newReading('jean', 'body-weight');
+    journal.append([first, second]);
+    // The tokens expire and the provider no longer honours the refresh token.
+    const link = side.store.get('jean');
+    const config = await side.pairing.configuration();
+    await oidc.tokenRevocation(config, link?.refreshToken ?? '', { token_type_hint: 'refresh_token' });
+    side.store.update('jean', { expiresAt: 0 });
+    await f.tick();
+    for (const r of [first, second]) {
+      expect(journal.get(r.id)).toMatchObject({
+        state: 'held',
+        reason: { code: 'MEDGW_ERR_REAUTH_REQUIRED' },
+      });
+    }
+    expect(events).toContainEqual({ type: 'reauth-required', patientId: 'jean', held: expect.any(Number) });
+    expect(side.store.get('jean')?.status).toBe('reauth-required');
+    await f.tick();
+    expect(journal.get(first.id)?.state).toBe('held');
+
+    await side.link('jean', 'jean.dupont');
+    await f.tick();
+    await f.tick();
+    for (const r of [first, second]) {
+      expect(journal.get(r.id)?.state).toBe('delivered');
+      expect(atSandbox(r.id)).toHaveLength(1);
+    }
   });
 
   it('settles readings left in flight by a crash: found by search, or sent again once', async () => {
