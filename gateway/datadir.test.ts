@@ -49,6 +49,25 @@ describe('data directory', () => {
     lock.release();
   });
 
+  it('a lock whose pid now belongs to another process (pid reuse) is taken over', () => {
+    const dir = fresh();
+    ensureDataDir(dir);
+    // the parent process is alive, but it is not the process that wrote this lock
+    writeFileSync(
+      dataPath(dir, 'lock'),
+      JSON.stringify({ pid: process.ppid, host: hostname(), startedAt: 1, role: 'gateway', procStart: '1' }),
+    );
+    expect(lockHolder(dir)).toBeUndefined();
+    acquireLock(dir, 'cli').release();
+    // the same pid with its real start time is respected
+    const own = acquireLock(dir, 'gateway');
+    expect(JSON.parse(readFileSync(dataPath(dir, 'lock'), 'utf8')).procStart).toMatch(/^[0-9]+$/);
+    expect(() => acquireLock(dir, 'cli')).toThrow(
+      expect.objectContaining({ code: 'MEDGW_ERR_DATADIR_LOCKED' }),
+    );
+    own.release();
+  });
+
   it('an unreadable lock file is taken over', () => {
     const dir = fresh();
     acquireLock(dir, 'cli').release();

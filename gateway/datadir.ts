@@ -51,15 +51,31 @@ export interface LockInfo {
   readonly startedAt: number;
   /** Why the lock is held: `gateway` (a running `medgw start`) or `cli` (a command working on the files). */
   readonly role: 'gateway' | 'cli';
+  /** Start time of the holder (Linux), so a pid reused by an unrelated process is not taken for it. */
+  readonly procStart?: string;
 }
 
-function alive(pid: number): boolean {
+/** Start time of a process in clock ticks since boot (Linux /proc), to tell a reused pid apart. */
+function processStart(pid: number): string | undefined {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name (field 2) may hold spaces: count fields after its closing parenthesis
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
   }
+}
+
+function alive(info: LockInfo): boolean {
+  try {
+    process.kill(info.pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  // the pid exists; if the holder recorded its start time, it must be the same process
+  if (info.procStart === undefined) return true;
+  const now = processStart(info.pid);
+  return now === undefined || now === info.procStart;
 }
 
 function readLock(path: string): LockInfo | undefined {
@@ -76,7 +92,7 @@ export function lockHolder(dataDir: string): LockInfo | undefined {
   const info = readLock(dataPath(dataDir, 'lock'));
   if (!info) return undefined;
   if (info.host !== hostname()) return info;
-  return alive(info.pid) ? info : undefined;
+  return alive(info) ? info : undefined;
 }
 
 export interface DataDirLock {
@@ -91,7 +107,14 @@ export interface DataDirLock {
 export function acquireLock(dataDir: string, role: LockInfo['role']): DataDirLock {
   ensureDataDir(dataDir);
   const path = dataPath(dataDir, 'lock');
-  const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: Date.now(), role };
+  const procStart = processStart(process.pid);
+  const info: LockInfo = {
+    pid: process.pid,
+    host: hostname(),
+    startedAt: Date.now(),
+    role,
+    ...(procStart !== undefined ? { procStart } : {}),
+  };
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
       const fd = openSync(path, 'wx', 0o600);
@@ -115,7 +138,7 @@ export function acquireLock(dataDir: string, role: LockInfo['role']): DataDirLoc
       }
     }
     const holder = readLock(path);
-    if (holder && (holder.host !== hostname() || alive(holder.pid))) {
+    if (holder && (holder.host !== hostname() || alive(holder))) {
       throw new MedgwError(
         'MEDGW_ERR_DATADIR_LOCKED',
         `${dataDir} is locked by process ${holder.pid} on ${holder.host} (${holder.role}, since ${new Date(holder.startedAt).toISOString()})`,
@@ -127,7 +150,7 @@ export function acquireLock(dataDir: string, role: LockInfo['role']): DataDirLoc
     try {
       renameSync(path, aside);
       const moved = readLock(aside);
-      if (moved && moved.pid !== holder?.pid && alive(moved.pid)) {
+      if (moved && moved.pid !== holder?.pid && alive(moved)) {
         // someone else took the lock between our read and our rename: put it back
         renameSync(aside, path);
         continue;
