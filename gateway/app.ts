@@ -7,6 +7,7 @@ import { MedgwError } from '../drivers/errors.ts';
 import { openStores } from './admin/connect.ts';
 import { LocalAdminOps } from './admin/ops.ts';
 import { HttpServer } from './admin/server.ts';
+import { bleComponent } from './ble/component.ts';
 import type { Config } from './config/schema.ts';
 import type { GatewayContext } from './context.ts';
 import { type Clock, type Component, systemClock } from './contracts.ts';
@@ -77,7 +78,12 @@ export interface ComponentFactory {
  * The components other parts provide, in construction order (a provider before its users).
  * Each entry is one small object; keep the list free of logic.
  */
-export const COMPONENTS: ComponentFactory[] = [pipelineComponent, mqttComponent, forwarderComponent];
+export const COMPONENTS: ComponentFactory[] = [
+  pipelineComponent,
+  mqttComponent,
+  bleComponent,
+  forwarderComponent,
+];
 
 export interface Gateway {
   readonly ctx: GatewayContext;
