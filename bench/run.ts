@@ -4,10 +4,18 @@
  * rows, listed in BENCHES.
  */
 import { decodeBench } from './decode.ts';
+import { forwardBench } from './forward.ts';
+import { ingestBench } from './ingest.ts';
+import { journalBench } from './journal.ts';
+import { memoryBench } from './memory.ts';
 import { type BenchRow, writeRows } from './results.ts';
 
 const BENCHES: { name: string; run: () => BenchRow[] | Promise<BenchRow[]> }[] = [
   { name: 'decode', run: () => decodeBench() },
+  { name: 'journal', run: () => journalBench() },
+  { name: 'ingest', run: () => ingestBench() },
+  { name: 'forward', run: () => forwardBench() },
+  { name: 'memory', run: () => memoryBench() },
 ];
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));

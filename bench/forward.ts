@@ -1,0 +1,279 @@
+/**
+ * Delivery to the national side, against the real sandbox over HTTP on loopback:
+ * - `forward-mes`: the forwarder (outbox → consent gate → cloud-bridge Bundle → POST with keep-alive
+ *   and bounded concurrency → classification → journal transition with purge + audit) draining N
+ *   pending readings of a linked patient from the SQLite journal, beside raw POSTs of Bundles built the
+ *   same way for other readings, at the same concurrency, over a plain keep-alive agent (same run).
+ * - `forward-mes-puback-to-201-p99` (and `…-at-<low rate>`): simulated MQTT scales publish weights
+ *   at a steady rate into the gateway (embedded broker → pipeline → journal); the forwarder runs as
+ *   `medgw start` wires it (polling the outbox, nothing kicks it); latency from each PUBACK to the
+ *   forwarder holding the sandbox's 2xx for that reading.
+ *
+ * Sizes: MEDGW_BENCH_FORWARD_READINGS (default 400), MEDGW_BENCH_FORWARD_CONCURRENCY (default 4, the
+ * configuration default), MEDGW_BENCH_FORWARD_ROUNDS (default 2), MEDGW_BENCH_LATENCY_RATE (readings/s,
+ * default 100), MEDGW_BENCH_LATENCY_LOW_RATE (default 20), MEDGW_BENCH_LATENCY_SECONDS (default 5),
+ * MEDGW_BENCH_FORWARD_POLL_MS (forwarder poll interval, default 1000 as in the gateway).
+ */
+import http from 'node:http';
+import { join } from 'node:path';
+import type { MesClient, MesCredentials } from '../cloud-bridge/mes-client.ts';
+import type { DeviceRecord, Journal } from '../gateway/contracts.ts';
+import { Forwarder, type ForwarderEvent } from '../gateway/forwarder/forwarder.ts';
+import { SqliteJournal } from '../gateway/journal/sqlite.ts';
+import { encodeReading, sampleReading } from '../simulators/mqtt/payloads.ts';
+import { type NationalSide, startNationalSide } from '../tests/cloud-bridge/helpers.ts';
+import { connectFleet, startGatewaySide } from './ingest.ts';
+import { envInt, pendingReadings, percentile, ratio, round, tempDir } from './ingest-common.ts';
+import type { BenchRow } from './results.ts';
+
+const PATIENT = 'bench-patient';
+const clock = { now: () => Date.now() };
+const IDENTITY = {
+  systemId: '00:1B:DC:FF:FE:0B:0E:0C',
+  manufacturer: 'Bench',
+  model: 'BP-1',
+  serial: 'SN-BENCH',
+};
+/** Every bench device as the registry would hold it after provisioning. */
+const registry = {
+  getDevice: (id: string): DeviceRecord => ({ id, transport: 'mqtt', identity: IDENTITY, createdAt: 0 }),
+};
+
+function forwarderOn(
+  side: NationalSide,
+  journal: Journal,
+  concurrency: number,
+  pollIntervalMs = 1000,
+): { forwarder: Forwarder; client: MesClient } {
+  const client = side.client({ maxConcurrency: concurrency });
+  const forwarder = new Forwarder({
+    journal,
+    sender: client,
+    links: side.store,
+    registry,
+    clock,
+    concurrency,
+    batchSize: 50,
+    pollIntervalMs,
+  });
+  return { forwarder, client };
+}
+
+/** The forwarder drains `count` pending readings; readings/s. */
+async function forwarderRound(
+  side: NationalSide,
+  dir: string,
+  count: number,
+  concurrency: number,
+  r: number,
+) {
+  const journal = new SqliteJournal({ path: join(dir, `forward-${r}.sqlite`), clock });
+  const readings = pendingReadings(count, 1, `fwd-${process.pid}-${r}`, PATIENT);
+  journal.append(readings);
+  const { forwarder, client } = forwarderOn(side, journal, concurrency);
+  try {
+    const start = performance.now();
+    // start() runs passes until the outbox has nothing due, then schedules the next poll
+    await forwarder.start();
+    const seconds = (performance.now() - start) / 1000;
+    await forwarder.stop();
+    const delivered = journal.stats(clock.now()).byState.delivered;
+    if (delivered !== count) throw new Error(`forward bench: ${delivered} of ${count} readings delivered`);
+    return count / seconds;
+  } finally {
+    client.close();
+    journal.close();
+  }
+}
+
+/** Raw POSTs of Bundles built for other readings of the same shape, same concurrency; readings/s. */
+async function rawRound(side: NationalSide, count: number, concurrency: number, r: number) {
+  const client = side.client();
+  const creds: MesCredentials = await side.pairing.credentials(PATIENT);
+  const bundles = pendingReadings(count, 1, `raw-${process.pid}-${r}`, PATIENT).map((reading) =>
+    client.bundleFor(
+      {
+        id: reading.id,
+        observation: reading.observation,
+        device: { id: reading.deviceId, identity: IDENTITY },
+      },
+      creds,
+    ),
+  );
+  client.close();
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const url = new URL(`${side.sandbox.url}/fhir`);
+  const headers = {
+    authorization: `Bearer ${creds.accessToken}`,
+    [side.sandbox.idTokenHeader]: creds.idToken,
+    accept: 'application/fhir+json',
+    'content-type': 'application/fhir+json',
+  };
+  const post = (body: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        url,
+        { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < bundles.length) {
+        const body = bundles[next++];
+        if (body === undefined) continue;
+        const status = await post(body);
+        if (status < 200 || status >= 300) throw new Error(`forward bench: raw POST answered ${status}`);
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  agent.destroy();
+  return count / seconds;
+}
+
+/** PUBACK → the sandbox's 2xx for that reading, with devices publishing `rate` readings/s for `seconds`. */
+async function pubackTo201(
+  side: NationalSide,
+  dir: string,
+  rate: number,
+  seconds: number,
+  concurrency: number,
+  pollIntervalMs: number,
+  tag: string,
+): Promise<{ p50: number; p99: number; readings: number }> {
+  const devices = 10;
+  const gateway = await startGatewaySide(dir, devices, `latency-${tag}`);
+  // the bench devices belong to the linked patient (provision() assigns them to bench-patient)
+  const clients = await connectFleet(gateway.fleet);
+  const { forwarder, client } = forwarderOn(side, gateway.journal, concurrency, pollIntervalMs);
+  const pubackAt = new Map<string, number>();
+  const answeredAt = new Map<string, number>();
+  forwarder.on('event', (e: ForwarderEvent) => {
+    if (e.type !== 'delivered') return;
+    const audit = gateway.journal
+      .auditList({ readingId: e.readingId })
+      .find((a) => a.event === 'mes.delivered');
+    const at = audit?.detail?.measuredAt;
+    if (!audit?.deviceId || typeof at !== 'string') return;
+    const key = `${audit.deviceId}|${Math.floor(Date.parse(at) / 1000)}`;
+    answeredAt.set(key, performance.now());
+  });
+  await forwarder.start();
+  const total = Math.round(rate * seconds);
+  const atMs = Math.floor(Date.now() / 1000) * 1000;
+  try {
+    const start = performance.now();
+    const sends: Promise<void>[] = [];
+    for (let i = 0; i < total; i++) {
+      const due = start + (i * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const device = clients[i % devices];
+      const c = device?.client;
+      if (!device || !c) throw new Error('forward bench: device not connected');
+      const seq = Math.floor(i / devices) + 1;
+      const ms = atMs - seq * 60_000;
+      const payload = encodeReading(device.options.encoding ?? 'json', sampleReading('body-weight', seq, ms));
+      const key = `${device.id}|${Math.floor(ms / 1000)}`;
+      sends.push(
+        new Promise<void>((resolve, reject) =>
+          c.publish(device.measurementTopic(), payload, { qos: 1 }, (err) => {
+            if (err) reject(err);
+            else {
+              pubackAt.set(key, performance.now());
+              resolve();
+            }
+          }),
+        ),
+      );
+    }
+    await Promise.all(sends);
+    const until = Date.now() + 30_000;
+    while (answeredAt.size < total && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    if (answeredAt.size < total) {
+      throw new Error(`forward bench: ${answeredAt.size} of ${total} readings answered within 30 s`);
+    }
+    const latencies = [...pubackAt].map(([key, t]) => (answeredAt.get(key) ?? Number.NaN) - t);
+    if (latencies.some((l) => !Number.isFinite(l)))
+      throw new Error('forward bench: a reading was never matched');
+    return { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), readings: total };
+  } finally {
+    await forwarder.stop();
+    client.close();
+    await Promise.allSettled(clients.map((c) => c.close()));
+    await gateway.stop();
+  }
+}
+
+export async function forwardBench(): Promise<BenchRow[]> {
+  const count = envInt('MEDGW_BENCH_FORWARD_READINGS', 400);
+  const concurrency = envInt('MEDGW_BENCH_FORWARD_CONCURRENCY', 4);
+  const rounds = envInt('MEDGW_BENCH_FORWARD_ROUNDS', 2);
+  const rate = envInt('MEDGW_BENCH_LATENCY_RATE', 100);
+  const seconds = envInt('MEDGW_BENCH_LATENCY_SECONDS', 5);
+  const lowRate = envInt('MEDGW_BENCH_LATENCY_LOW_RATE', 20);
+  const pollMs = envInt('MEDGW_BENCH_FORWARD_POLL_MS', 1000);
+  const dir = tempDir('forward');
+  const side = await startNationalSide();
+  try {
+    await side.link(PATIENT, 'marie.martin');
+    const fwd: number[] = [];
+    const raw: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      raw.push(await rawRound(side, count, concurrency, r));
+      fwd.push(await forwarderRound(side, dir.path, count, concurrency, r));
+    }
+    const latency = await pubackTo201(side, dir.path, rate, seconds, concurrency, pollMs, 'at-rate');
+    const sustained = await pubackTo201(side, dir.path, lowRate, seconds, concurrency, pollMs, 'low-rate');
+    const f = Math.max(...fwd);
+    const w = Math.max(...raw);
+    return [
+      {
+        name: 'forward-mes',
+        value: round(f),
+        unit: 'readings/s',
+        reference: {
+          name: `raw POSTs of the same Bundles to the sandbox, keep-alive, concurrency ${concurrency}`,
+          value: round(w),
+        },
+        ratio: ratio(f, w),
+        readings: count,
+        concurrency,
+      },
+      {
+        name: 'forward-mes-puback-to-201-p99',
+        value: round(latency.p99),
+        unit: 'ms',
+        reference: { name: 'p50 of the same run', value: round(latency.p50) },
+        ratio: ratio(latency.p99, latency.p50),
+        ratePerSecond: rate,
+        readings: latency.readings,
+        forwarderPollMs: pollMs,
+      },
+      {
+        name: `forward-mes-puback-to-201-p99-at-${lowRate}`,
+        value: round(sustained.p99),
+        unit: 'ms',
+        reference: { name: 'p50 of the same run', value: round(sustained.p50) },
+        ratio: ratio(sustained.p99, sustained.p50),
+        ratePerSecond: lowRate,
+        readings: sustained.readings,
+        forwarderPollMs: pollMs,
+      },
+    ];
+  } finally {
+    await side.close();
+    dir.remove();
+  }
+}

@@ -1,0 +1,290 @@
+/**
+ * MQTT QoS 1 ingest end to end: simulated devices (simulators/mqtt) connect over TCP to the embedded
+ * aedes broker with its deny-by-default hooks, publish readings in JSON, CBOR and protobuf (one
+ * encoding per device, in turn), and each PUBACK arrives only once the reading is decoded, normalized,
+ * attributed and committed to the SQLite journal (synchronous=FULL, group commit). Reference, same
+ * run, same client code and payloads: a bare aedes broker without hooks, the same publishes at QoS 1
+ * taken by one QoS 1 subscriber (publish → subscribe), timed until every PUBACK and every delivery.
+ *
+ * Sizes: MEDGW_BENCH_INGEST_DEVICES (default 50), MEDGW_BENCH_INGEST_PER_DEVICE (default 60),
+ * MEDGW_BENCH_INGEST_WINDOW (publishes in flight per device, default 2), MEDGW_BENCH_INGEST_ROUNDS
+ * (alternating rounds of each side, the best of each is kept, default 2).
+ */
+
+import { type AddressInfo, createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { Aedes } from 'aedes';
+import mqtt from 'mqtt';
+import type { Journal } from '../gateway/contracts.ts';
+import { SqliteJournal } from '../gateway/journal/sqlite.ts';
+import { EmbeddedBroker } from '../gateway/mqtt/broker.ts';
+import { Pipeline } from '../gateway/pipeline/pipeline.ts';
+import { addPatient, hashSecret, LowRegistry } from '../gateway/registry/index.ts';
+import { SimulatedMqttDevice } from '../simulators/mqtt/device.ts';
+import { encodeReading, type SimEncoding, sampleReading } from '../simulators/mqtt/payloads.ts';
+import { envInt, percentile, ratio, round, silentLog, tempDir } from './ingest-common.ts';
+import type { BenchRow } from './results.ts';
+
+const ENCODINGS: readonly SimEncoding[] = ['json', 'cbor', 'protobuf'];
+const clock = { now: () => Date.now() };
+
+export interface Fleet {
+  readonly url: string;
+  readonly ids: readonly string[];
+  readonly secret: string;
+}
+
+/**
+ * Provisions `count` MQTT devices of one patient. They share one secret so provisioning costs one
+ * scrypt hash, not one per device (provisioning is not what is measured; each connection still
+ * verifies the secret against the stored scrypt hash).
+ */
+export async function provision(registry: LowRegistry, count: number, prefix: string): Promise<Fleet> {
+  await addPatient(registry, { id: 'bench-patient', displayName: 'Bench patient' }, clock);
+  const secret = `bench-secret-${process.pid}-${prefix}`;
+  const secretHash = hashSecret(secret);
+  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+  for (const id of ids) {
+    await registry.putDevice({
+      id,
+      transport: 'mqtt',
+      patientId: 'bench-patient',
+      secretHash,
+      createdAt: clock.now(),
+    });
+  }
+  return { url: '', ids, secret };
+}
+
+/** The gateway side: registry, durable journal, pipeline, embedded broker on a free loopback port. */
+export async function startGatewaySide(
+  dir: string,
+  devices: number,
+  prefix: string,
+): Promise<{ fleet: Fleet; journal: Journal; stop(): Promise<void> }> {
+  const registry = await LowRegistry.memory();
+  const fleet = await provision(registry, devices, prefix);
+  const journal = new SqliteJournal({ path: join(dir, `${prefix}.sqlite`), clock });
+  const pipeline = new Pipeline({ journal, registry, clock, log: silentLog });
+  await pipeline.start();
+  const broker = new EmbeddedBroker(
+    { registry, sink: pipeline, log: silentLog },
+    { port: 0, host: '127.0.0.1' },
+  );
+  await broker.start();
+  return {
+    fleet: { ...fleet, url: `mqtt://127.0.0.1:${broker.address().port}` },
+    journal,
+    async stop() {
+      await broker.stop();
+      await pipeline.stop();
+      journal.close();
+    },
+  };
+}
+
+/** The reference: aedes with its defaults (no hooks), same TCP options as the embedded broker. */
+async function startBareBroker(): Promise<{ url: string; stop(): Promise<void> }> {
+  const aedes = await Aedes.createBroker();
+  const server: Server = createServer({ noDelay: true }, aedes.handle);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    async stop() {
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Connects the simulated devices, `concurrency` at a time. */
+export async function connectFleet(fleet: Fleet, concurrency = 25): Promise<SimulatedMqttDevice[]> {
+  const devices = fleet.ids.map(
+    (id, i) =>
+      new SimulatedMqttDevice({
+        url: fleet.url,
+        deviceId: id,
+        secret: fleet.secret,
+        encoding: ENCODINGS[i % ENCODINGS.length] ?? 'json',
+      }),
+  );
+  for (let i = 0; i < devices.length; i += concurrency) {
+    await Promise.all(devices.slice(i, i + concurrency).map((d) => d.connect()));
+  }
+  return devices;
+}
+
+/** Every device publishes `perDevice` readings with `window` in flight; PUBACK latencies in ms. */
+async function publishAll(
+  devices: readonly SimulatedMqttDevice[],
+  perDevice: number,
+  window: number,
+  seqBase: number,
+): Promise<{ seconds: number; latencies: number[] }> {
+  const atMs = Date.now();
+  // payloads encoded before the clock starts: the encoders are not what is measured
+  const work = devices.map((d) => {
+    const encoding = d.options.encoding ?? 'json';
+    return Array.from({ length: perDevice }, (_, i) => {
+      const seq = seqBase + i + 1;
+      return encodeReading(encoding, sampleReading('blood-pressure', seq, atMs - seq * 60_000));
+    });
+  });
+  const latencies: number[] = [];
+  const start = performance.now();
+  await Promise.all(
+    devices.map(async (d, di) => {
+      const client = d.client;
+      const payloads = work[di] ?? [];
+      if (!client) throw new Error(`device ${d.id} is not connected`);
+      const topic = d.measurementTopic();
+      let next = 0;
+      const lane = async (): Promise<void> => {
+        while (next < payloads.length) {
+          const payload = payloads[next++];
+          if (!payload) continue;
+          const sent = performance.now();
+          await new Promise<void>((resolve, reject) =>
+            client.publish(topic, payload, { qos: 1 }, (err) => (err ? reject(err) : resolve())),
+          );
+          latencies.push(performance.now() - sent);
+        }
+      };
+      await Promise.all(Array.from({ length: window }, lane));
+    }),
+  );
+  return { seconds: (performance.now() - start) / 1000, latencies };
+}
+
+/** Every device got one `accepted` receipt per reading (nothing rejected, nothing collapsed). */
+async function checkReceipts(devices: readonly SimulatedMqttDevice[], perDevice: number): Promise<void> {
+  const until = Date.now() + 10_000;
+  while (devices.some((d) => d.receipts.length < perDevice) && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  for (const d of devices) {
+    const accepted = d.receipts.filter((r) => r.status === 'accepted').length;
+    if (accepted !== perDevice) {
+      throw new Error(
+        `ingest bench: device ${d.id} got ${accepted} accepted receipts for ${perDevice} readings`,
+      );
+    }
+  }
+}
+
+interface Side {
+  readonly perSecond: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+async function gatewayRound(
+  dir: string,
+  devices: number,
+  perDevice: number,
+  window: number,
+  round: number,
+): Promise<Side> {
+  const side = await startGatewaySide(dir, devices, `ingest-${round}`);
+  const clients = await connectFleet(side.fleet);
+  try {
+    const { seconds, latencies } = await publishAll(clients, perDevice, window, 0);
+    await checkReceipts(clients, perDevice);
+    // a cuff reading with a pulse is two observations: the pressure panel and the heart rate
+    const stored = side.journal.stats(Date.now()).byState.pending;
+    if (stored !== 2 * devices * perDevice) {
+      throw new Error(
+        `ingest bench: ${stored} observations in the journal for ${devices * perDevice} PUBACKs`,
+      );
+    }
+    return {
+      perSecond: (devices * perDevice) / seconds,
+      p50: percentile(latencies, 0.5),
+      p99: percentile(latencies, 0.99),
+    };
+  } finally {
+    await Promise.allSettled(clients.map((c) => c.close()));
+    await side.stop();
+  }
+}
+
+async function bareRound(devices: number, perDevice: number, window: number, round: number): Promise<Side> {
+  const broker = await startBareBroker();
+  const ids = Array.from({ length: devices }, (_, i) => `bare-${round}-${i}`);
+  const subscriber = await mqtt.connectAsync(broker.url, { clientId: `bench-sub-${round}`, clean: true });
+  let received = 0;
+  const total = devices * perDevice;
+  let allReceived: () => void = () => undefined;
+  const everything = new Promise<void>((resolve) => {
+    allReceived = resolve;
+  });
+  subscriber.on('message', () => {
+    received += 1;
+    if (received === total) allReceived();
+  });
+  await subscriber.subscribeAsync('medgw/v1/devices/+/measurements/+', { qos: 1 });
+  const clients = await connectFleet({ url: broker.url, ids, secret: 'unused' });
+  try {
+    const start = performance.now();
+    const { latencies } = await publishAll(clients, perDevice, window, 0);
+    await everything;
+    const seconds = (performance.now() - start) / 1000;
+    return { perSecond: total / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) };
+  } finally {
+    await Promise.allSettled(clients.map((c) => c.close()));
+    await subscriber.endAsync(true);
+    await broker.stop();
+  }
+}
+
+const best = (sides: Side[]): Side =>
+  sides.reduce((a, b) => (b.perSecond > a.perSecond ? b : a), sides[0] as Side);
+
+export async function ingestBench(): Promise<BenchRow[]> {
+  const devices = envInt('MEDGW_BENCH_INGEST_DEVICES', 50);
+  const perDevice = envInt('MEDGW_BENCH_INGEST_PER_DEVICE', 60);
+  const window = envInt('MEDGW_BENCH_INGEST_WINDOW', 2);
+  const rounds = envInt('MEDGW_BENCH_INGEST_ROUNDS', 2);
+  const dir = tempDir('ingest');
+  const gateway: Side[] = [];
+  const bare: Side[] = [];
+  try {
+    for (let r = 0; r < rounds; r++) {
+      bare.push(await bareRound(devices, perDevice, window, r));
+      gateway.push(await gatewayRound(dir.path, devices, perDevice, window, r));
+    }
+  } finally {
+    dir.remove();
+  }
+  const g = best(gateway);
+  const b = best(bare);
+  const sizes = { devices, perDevice, window, encodings: ENCODINGS.join('/') };
+  const bareName = 'bare aedes, no hooks, QoS 1 publish → QoS 1 subscriber, same clients and payloads';
+  return [
+    {
+      name: 'ingest-mqtt-qos1',
+      value: round(g.perSecond),
+      unit: 'readings/s',
+      reference: { name: bareName, value: round(b.perSecond) },
+      ratio: ratio(g.perSecond, b.perSecond),
+      ...sizes,
+    },
+    {
+      name: 'ingest-mqtt-qos1-puback-p50',
+      value: round(g.p50),
+      unit: 'ms',
+      reference: { name: `${bareName} (PUBACK p50)`, value: round(b.p50) },
+      ratio: ratio(g.p50, b.p50),
+      ...sizes,
+    },
+    {
+      name: 'ingest-mqtt-qos1-puback-p99',
+      value: round(g.p99),
+      unit: 'ms',
+      reference: { name: `${bareName} (PUBACK p99)`, value: round(b.p99) },
+      ratio: ratio(g.p99, b.p99),
+      ...sizes,
+    },
+  ];
+}
