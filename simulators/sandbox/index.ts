@@ -3,7 +3,6 @@
  * with its documented answers, a patient page, developer inspection and fault injection.
  * Contract: docs/sandbox.md.
  */
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import formbody from '@fastify/formbody';
@@ -181,6 +180,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   const idPeOf = (sub: string) => identityBySub(sub)?.idPe;
 
   let setup: ProviderSetup | undefined;
+  let oidcHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   let issuer = '';
   const provider = (): Provider => {
     if (!setup) throw sandboxError('the sandbox is not listening yet');
@@ -208,7 +208,8 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
       // oidc-provider derives its mount path from originalUrl (Express/Koa mount convention)
       (req as IncomingMessage & { originalUrl?: string }).originalUrl = url;
       req.url = url.slice('/oidc'.length) || '/';
-      provider().callback()(req, res);
+      oidcHandler ??= provider().callback();
+      oidcHandler(req, res);
       return;
     }
     if (url === '/fhir' || url.startsWith('/fhir/') || url.startsWith('/fhir?')) {
@@ -311,7 +312,6 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   registerInteractions(app, {
     provider,
     store,
-    now: () => new Date(clock.now()).toISOString(),
     onPaired: (sub, clientId, grantId, kinds) => {
       const existing = store.pairing(sub, clientId);
       const at = new Date(clock.now()).toISOString();
@@ -493,9 +493,4 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
       await app.close();
     },
   };
-}
-
-/** A random secret for clients registered by tests. */
-export function randomClientSecret(): string {
-  return randomBytes(24).toString('base64url');
 }

@@ -12,7 +12,6 @@ import type { SandboxStore } from './store.ts';
 export interface InteractionDeps {
   readonly provider: () => Provider;
   readonly store: SandboxStore;
-  readonly now: () => string;
   readonly onPaired: (sub: string, clientId: string, grantId: string, kinds: ConsentKind[]) => void;
 }
 
