@@ -3,7 +3,16 @@
  * fsynced, renamed over the old one, then the directory fsynced. A crash leaves the old or the new
  * file, never half of one. A file that does not parse is refused, never overwritten.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Adapter } from 'lowdb';
 import { MedgwError } from '../../drivers/errors.ts';
@@ -12,6 +21,18 @@ export class AtomicJsonFile<T> implements Adapter<T> {
   private writing: Promise<void> = Promise.resolve();
 
   constructor(readonly path: string) {}
+
+  /** Removes temporary files a killed writer left behind (the data-directory lock makes us the only writer). */
+  cleanLeftovers(): void {
+    const prefix = `.${basename(this.path)}.`;
+    try {
+      for (const f of readdirSync(dirname(this.path))) {
+        if (f.startsWith(prefix) && f.endsWith('.tmp')) rmSync(join(dirname(this.path), f), { force: true });
+      }
+    } catch {
+      // the directory may not exist yet: nothing to clean
+    }
+  }
 
   async read(): Promise<T | null> {
     let text: string;

@@ -42,7 +42,9 @@ export class LowRegistry implements Registry {
 
   /** Opens (or creates on first write) the registry file. */
   static async open(path: string): Promise<LowRegistry> {
-    const db = new Low<RegistryData>(new AtomicJsonFile<RegistryData>(path), empty());
+    const file = new AtomicJsonFile<RegistryData>(path);
+    file.cleanLeftovers();
+    const db = new Low<RegistryData>(file, empty());
     await db.read();
     const d = db.data as Partial<RegistryData> | null;
     if (d?.version !== 1 || typeof d.devices !== 'object' || typeof d.patients !== 'object') {
