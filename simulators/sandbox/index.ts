@@ -169,7 +169,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     client_secret: GATEWAY_CLIENT_SECRET,
     client_name: 'medgw gateway',
     application_type: 'native',
-    redirect_uris: ['http://127.0.0.1/callback', 'http://[::1]/callback'],
+    redirect_uris: ['http://127.0.0.1/callback', 'http://[::1]/callback', 'http://localhost/callback'],
     solution_oid: GATEWAY_SOLUTION_OID,
   });
   for (const c of options.clients ?? []) addClient(parseOrThrow(clientSchema, c, 'sandbox client'));

@@ -100,6 +100,27 @@ describe('authorization code + PKCE', () => {
     expect(c.acr).toBe('eidas1');
   });
 
+  it('redirects to a loopback callback on any port (localhost too), never to another host', async () => {
+    const { challenge } = pkcePair();
+    const params = (redirect_uri: string) =>
+      authUrl({
+        client_id: 'medgw-gateway',
+        response_type: 'code',
+        redirect_uri,
+        scope: 'openid mesures.weight',
+        state: 'lb',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      });
+    const back = await authorizeInBrowser(params('http://localhost:3999/callback'), {
+      login: 'marie.martin',
+    });
+    expect(back).toMatch(/^http:\/\/localhost:3999\/callback\?code=/);
+    const res = await fetch(params('http://evil.example:3999/callback'), { redirect: 'manual' });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('redirect_uri');
+  });
+
   it('refuses an authorization request without PKCE', async () => {
     const res = await fetch(
       authUrl({
