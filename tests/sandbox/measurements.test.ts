@@ -116,6 +116,57 @@ describe('POST /fhir accepted', () => {
     expect(e[1]?.response.location).toBe(`Device/${String(dev.id)}`);
   });
 
+  it.each([
+    [
+      'heart rate',
+      'mesures-fr-observation-heartrate',
+      { system: 'http://loinc.org', code: '8867-4' },
+      64,
+      '/min',
+      [],
+    ],
+    [
+      'temperature',
+      'mesures-fr-observation-body-temperature',
+      { system: 'http://loinc.org', code: '8310-5' },
+      37.2,
+      'Cel',
+      [],
+    ],
+    [
+      'SpO2',
+      'mesures-fr-observation-oxygen-sat',
+      { system: 'http://loinc.org', code: '2708-6' },
+      97,
+      '%',
+      [],
+    ],
+    ['HbA1c', 'mesures-observation-glucose', { system: 'http://loinc.org', code: '4548-4' }, 6.8, '%', []],
+    [
+      'interstitial glucose over 14 days',
+      'mesures-observation-glucose',
+      { code: 'MED-969' },
+      132,
+      'mg/dL',
+      [
+        {
+          url: 'https://interop.esante.gouv.fr/ig/fhir/mesures/StructureDefinition/mesures-number-of-days',
+          valueCodeableConcept: {
+            coding: [{ system: 'https://mos.esante.gouv.fr/NOS/TRE_R308-TAASIP', code: 'GEN-276' }],
+          },
+        },
+      ],
+    ],
+  ])('accepts %s', async (_name, profile, coding, value, unit, extension) => {
+    const obs = observation(p, 'weight', undefined, '2026-10-01T09:00:00+02:00');
+    obs.meta = { profile: [`https://interop.esante.gouv.fr/ig/fhir/mesures/StructureDefinition/${profile}`] };
+    obs.code = { coding: [coding] };
+    obs.valueQuantity = { value, unit, system: 'http://unitsofmeasure.org', code: unit };
+    if ((extension as unknown[]).length > 0) obs.extension = extension;
+    const r = await postBundle(s, t, bundle(obs));
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+  });
+
   it('does not deduplicate: the same Bundle twice makes two Observations, the second flagged', async () => {
     const b = bundle(observation(p, 'weight', undefined, '2026-11-05T07:00:00+01:00'));
     const a = await postBundle(s, t, b);
