@@ -71,6 +71,10 @@ export interface BleDeviceStatus {
   readonly attempt: number;
   readonly lastSeenAt?: number;
   readonly lastSyncAt?: number;
+  /** When the state last changed (gateway clock). */
+  readonly changedAt: number;
+  /** How the device clock was handled on the last connection: set, only read (corrected), or unknown. */
+  readonly clock?: 'synced' | 'corrected' | 'untrusted';
   readonly lastError?: { readonly code: string; readonly message: string };
   readonly retryAt?: number;
   /** Counters of the current or last connection (committed, intermediate values dropped, rejected frames). */
@@ -101,6 +105,8 @@ interface Tracked {
   lastError?: { code: string; message: string };
   settled?: Promise<void>;
   counters?: SessionCounters;
+  changedAt: number;
+  clock?: 'synced' | 'corrected' | 'untrusted';
 }
 
 /** `aa:bb:cc:dd:ee:ff`, `AABBCCDDEEFF` → `AA:BB:CC:DD:EE:FF` (the registry id of a BLE device). */
@@ -194,6 +200,12 @@ export class BleCentral implements Component {
     this.available = false;
   }
 
+  /** noble's adapter state (`poweredOn`, `poweredOff`, `unsupported`…), `unavailable` without bindings. */
+  get adapter(): string {
+    if (!this.running) return 'stopped';
+    return this.noble?.state ?? 'unavailable';
+  }
+
   /** Whether an adapter is powered on and scanning. */
   get scanning(): boolean {
     return this.available;
@@ -246,6 +258,8 @@ export class BleCentral implements Component {
       attempt: t.failures + 1,
       ...(t.lastSeenAt !== undefined ? { lastSeenAt: t.lastSeenAt } : {}),
       ...(t.lastSyncAt !== undefined ? { lastSyncAt: t.lastSyncAt } : {}),
+      changedAt: t.changedAt,
+      ...(t.clock ? { clock: t.clock } : {}),
       ...(t.lastError ? { lastError: t.lastError } : {}),
       ...(t.retryAt !== undefined ? { retryAt: t.retryAt } : {}),
       ...(t.counters ? { session: { ...t.counters } } : {}),
@@ -255,6 +269,7 @@ export class BleCentral implements Component {
   private setState(t: Tracked, state: BleState, extra: Partial<BleStateChange> = {}): void {
     const previous = t.state;
     t.state = state;
+    t.changedAt = this.options.clock.now();
     this.feed.publish({
       deviceId: t.deviceId,
       state,
@@ -370,6 +385,7 @@ export class BleCentral implements Component {
         queued: false,
         runDone: true,
         notBefore: 0,
+        changedAt: this.options.clock.now(),
       };
       this.tracked.set(id, t);
       t.peripheral = p;
@@ -517,6 +533,7 @@ export class BleCentral implements Component {
     t.failures = 0;
     t.lastError = undefined;
     t.lastSyncAt = this.options.clock.now();
+    t.clock = session.clockHandling;
     t.notBefore = performance.now() + this.timing.cooldownMs;
     this.setState(t, 'synced', { committed: session.counters.committed });
     if (session.measurementProfile.collect === 'racp' || this.queue.length > 0) {

@@ -115,6 +115,12 @@ export class Session {
     return !this.linkEnded;
   }
 
+  /** `synced` when the gateway set the device clock, `corrected` when it could only read it. */
+  get clockHandling(): 'synced' | 'corrected' | 'untrusted' {
+    if (this.times.after) return 'synced';
+    return this.times.before ? 'corrected' : 'untrusted';
+  }
+
   get measurementProfile(): DeviceProfile {
     const p = this.ctx.definition.profiles[0];
     if (!p) {

@@ -1,0 +1,82 @@
+/**
+ * The BLE central as the local web pages drive it (gateway/web/deps.ts WebBluetooth): nearby devices,
+ * pairing with live progress, forget, and per-device health (last sync, how the clock was handled).
+ * Wire it with `registerWeb(server, { …, ble: webBluetooth(services.get('ble')) })`.
+ */
+import type { DeviceHealth, NearbyDevice, PairingProgress, WebBluetooth } from '../web/deps.ts';
+import type { BleCentral, BleDeviceStatus } from './central.ts';
+import type { BleStateChange } from './states.ts';
+
+export function webBluetooth(central: BleCentral): WebBluetooth {
+  const listeners = new Map<(p: PairingProgress) => void, (c: BleStateChange) => void>();
+  const progressOf = (d: BleDeviceStatus): PairingProgress | undefined => {
+    if (d.state === 'forgotten') return undefined;
+    return {
+      address: d.deviceId,
+      deviceId: d.deviceId,
+      ...(d.localName !== undefined ? { name: d.localName } : {}),
+      state: d.state,
+      ...(d.state === 'failed' && d.lastError
+        ? { code: d.lastError.code, message: d.lastError.message }
+        : {}),
+      at: d.changedAt,
+    };
+  };
+  return {
+    adapterState: () => central.adapter,
+    nearby: (): NearbyDevice[] =>
+      central.list().map((d) => ({
+        address: d.deviceId,
+        ...(d.localName !== undefined ? { name: d.localName } : {}),
+        rssi: d.rssi ?? -127,
+        seenAt: d.lastSeenAt ?? d.changedAt,
+        ...(d.driver !== undefined ? { driver: d.driver } : {}),
+      })),
+    pair: async (address) => {
+      await central.pair(address);
+    },
+    pairings: () =>
+      central
+        .list()
+        .filter((d) => d.paired || d.state !== 'discovered')
+        .map(progressOf)
+        .filter((p): p is PairingProgress => p !== undefined),
+    forget: async (deviceId) => {
+      await central.forget(deviceId);
+    },
+    health: (deviceId): DeviceHealth | undefined => {
+      const d = central.get(deviceId);
+      if (!d) return undefined;
+      return {
+        ...(d.lastSyncAt !== undefined ? { lastSyncAt: d.lastSyncAt } : {}),
+        ...(d.clock ? { clock: d.clock } : {}),
+      };
+    },
+    on: (event, listener) => {
+      if (event !== 'progress') return undefined;
+      const fn = (c: BleStateChange) => {
+        if (c.state === 'forgotten') return;
+        const d = central.get(c.deviceId);
+        listener({
+          address: c.deviceId,
+          deviceId: c.deviceId,
+          ...(d?.localName !== undefined ? { name: d.localName } : {}),
+          state: c.state,
+          ...(c.code !== undefined ? { code: c.code } : {}),
+          ...(c.message !== undefined ? { message: c.message } : {}),
+          at: c.at,
+        });
+      };
+      listeners.set(listener, fn);
+      central.feed.on('state', fn);
+      return undefined;
+    },
+    off: (event, listener) => {
+      const fn = listeners.get(listener);
+      if (event !== 'progress' || !fn) return undefined;
+      listeners.delete(listener);
+      central.feed.off('state', fn);
+      return undefined;
+    },
+  };
+}
