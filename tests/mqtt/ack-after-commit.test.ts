@@ -85,3 +85,39 @@ describe('QoS 1 acknowledgement after commit', () => {
     expect(h.pipeline.counters.rejected.MEDGW_ERR_JOURNAL_FULL).toBe(1);
   });
 });
+
+describe('journal full, then room again', () => {
+  it('the device keeps the unacknowledged message and sends it again after reconnecting: stored once', async () => {
+    const events: string[] = [];
+    h = await startHarness({ journal: new RecordingJournal(events, { maxReadings: 2 }) });
+    const dev = h.device('bp-1', { persistentSession: true, reconnectPeriod: 200 });
+    await dev.connect();
+    await dev.publish(sampleReading('blood-pressure', 1, Date.now() - 120_000));
+
+    // mqtt.js keeps the QoS 1 message in its outgoing store until a PUBACK arrives
+    let acked = false;
+    dev.client?.publish(
+      dev.measurementTopic('json'),
+      encodeReading('json', sampleReading('glucose', 2, Date.now() - 60_000)),
+      { qos: 1 },
+      (err) => {
+        if (!err) acked = true;
+      },
+    );
+    expect(await dev.waitForReceipt(2)).toMatchObject({ status: 'rejected', code: 'MEDGW_ERR_JOURNAL_FULL' });
+    expect(acked).toBe(false);
+
+    // the national side acknowledged the first reading: its values are purged, there is room again
+    for (const r of h.journal.list({ state: 'pending' })) {
+      h.journal.transition(r.id, 'pending', 'in-flight');
+      h.journal.transition(r.id, 'in-flight', 'delivered', { remoteId: `obs-${r.id.slice(-4)}` });
+    }
+    let again = await dev.waitForReceipt(2, 10_000);
+    // a re-send that raced the purge is refused the same way, and sent again
+    while (again.status === 'rejected') again = await dev.waitForReceipt(2, 10_000);
+    expect(again.status).toBe('accepted');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(acked).toBe(true);
+    expect(h.journal.list({ deviceId: 'bp-1', state: 'pending' }).map((r) => r.kind)).toEqual(['glucose']);
+  });
+});
