@@ -4,12 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { MedgwError } from '../../../drivers/errors.ts';
-import {
-  createSandbox,
-  GATEWAY_CLIENT_ID,
-  GATEWAY_CLIENT_SECRET,
-  TEST_IDENTITIES,
-} from '../../../simulators/sandbox/index.ts';
+import { createSandbox, GATEWAY_CLIENT_ID, TEST_IDENTITIES } from '../../../simulators/sandbox/index.ts';
 import type { CommandIo } from '../command.ts';
 
 const USAGE = `usage: medgw sandbox [--port <port>] [--host <address>]
@@ -50,7 +45,7 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
       `  measurements API  ${sandbox.url}/fhir  (ID token in header ${sandbox.idTokenHeader})`,
       `  patient page      ${sandbox.url}/patient`,
       `  device code page  ${sandbox.issuer}/device`,
-      `  gateway client    ${GATEWAY_CLIENT_ID} / ${GATEWAY_CLIENT_SECRET} (test secret)`,
+      `  gateway client    ${GATEWAY_CLIENT_ID} (its test secret is in docs/sandbox.md)`,
       `  test identities   ${TEST_IDENTITIES.map((i) => i.login).join(', ')} (password: sandbox)`,
       '',
     ].join('\n'),
