@@ -12,11 +12,12 @@ import type { Config } from './config/schema.ts';
 import type { GatewayContext } from './context.ts';
 import { type Clock, type Component, systemClock } from './contracts.ts';
 import { acquireLock, ensureAdminToken } from './datadir.ts';
+import { forwarderComponent } from './forwarder/component.ts';
 import { GroupCommit } from './journal/group-commit.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { createLogger, type Logger } from './log.ts';
-import { forwarderComponent } from './forwarder/component.ts';
 import { mqttComponent, pipelineComponent } from './mqtt/components.ts';
+import { webComponent } from './web/component.ts';
 
 /** Where a component listens, printed at start-up. */
 export interface Endpoint {
@@ -83,6 +84,7 @@ export const COMPONENTS: ComponentFactory[] = [
   mqttComponent,
   bleComponent,
   forwarderComponent,
+  webComponent,
 ];
 
 export interface Gateway {
@@ -115,7 +117,18 @@ export async function startGateway(options: {
   let opened: { journal: { close(): void } } | undefined;
   try {
     const token = ensureAdminToken(config.dataDir);
-    const { registry, journal } = await openStores(config, clock);
+    // the operator alarm when readings are refused for lack of room: at most one line a minute
+    let lastAlarm = Number.NEGATIVE_INFINITY;
+    const onFull = (refusal: MedgwError) => {
+      const now = clock.now();
+      if (now - lastAlarm < 60_000) return;
+      lastAlarm = now;
+      log.error(
+        { component: 'journal', code: refusal.code, limit: refusal.details?.limit },
+        'journal full: new readings are refused (nothing evicted); let it drain, raise journal limits or free disk',
+      );
+    };
+    const { registry, journal } = await openStores(config, clock, onFull);
     opened = { journal };
     const ctx: GatewayContext = { config, log, clock, registry, journal, dataDir: config.dataDir };
     const http = new HttpServer(

@@ -24,6 +24,7 @@ import { type AdminOps, LocalAdminOps } from './ops.ts';
 export async function openStores(
   config: Config,
   clock: Clock = systemClock,
+  onFull?: (refusal: MedgwError) => void,
 ): Promise<{ registry: LowRegistry; journal: SqliteJournal }> {
   ensureDataDir(config.dataDir);
   const registry = await LowRegistry.open(dataPath(config.dataDir, 'registry'));
@@ -32,6 +33,7 @@ export async function openStores(
     clock,
     maxReadings: config.journal.maxReadings,
     maxBytes: config.journal.maxBytes,
+    ...(onFull ? { onFull } : {}),
   });
   // the data directory is 0700 already; the journal files are private too
   for (const suffix of ['', '-wal', '-shm']) {

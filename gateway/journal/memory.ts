@@ -50,8 +50,11 @@ export class MemoryJournal implements Journal, BatchJournal {
   private readonly clock: Clock;
   private readonly limits: JournalLimits;
 
-  constructor(options: JournalLimits & { clock?: Clock } = {}) {
+  private readonly onFull: ((refusal: MedgwError) => void) | undefined;
+
+  constructor(options: JournalLimits & { clock?: Clock; onFull?: (refusal: MedgwError) => void } = {}) {
     this.clock = options.clock ?? systemClock;
+    this.onFull = options.onFull;
     this.limits = { maxReadings: options.maxReadings, maxBytes: options.maxBytes };
   }
 
@@ -80,6 +83,7 @@ export class MemoryJournal implements Journal, BatchJournal {
       checkLimits(this.limits, this.held, { readings: accepted.length, bytes });
     } catch (e) {
       this.refusedFull++;
+      if (e instanceof MedgwError) this.onFull?.(e);
       throw e;
     }
     for (const { r, json } of accepted) {

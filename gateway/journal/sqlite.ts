@@ -38,6 +38,8 @@ export interface SqliteJournalOptions extends JournalLimits {
   readonly clock?: Clock;
   /** Extra pragmas applied after opening (cache size, page limits); `synchronous` and `journal_mode` are fixed. */
   readonly pragmas?: readonly string[];
+  /** Called each time readings are refused because the journal is full: the operator alarm. */
+  readonly onFull?: (refusal: MedgwError) => void;
 }
 
 interface OutboxRow {
@@ -169,12 +171,14 @@ export class SqliteJournal implements Journal, BatchJournal {
   private lastHash = GENESIS_HASH;
   private lastSeq = 0;
   private refusedFull = 0;
+  private readonly onFull: ((refusal: MedgwError) => void) | undefined;
   private closed = false;
   private readonly st;
 
   constructor(options: SqliteJournalOptions) {
     this.path = options.path;
     this.clock = options.clock ?? systemClock;
+    this.onFull = options.onFull;
     this.limits = { maxReadings: options.maxReadings, maxBytes: options.maxBytes };
     let opened: Database.Database | undefined;
     try {
@@ -272,7 +276,7 @@ export class SqliteJournal implements Journal, BatchJournal {
           this.lastHash = before.lastHash;
           // a limit refusal rolled back this item only; SQLite errors (disk full) may end the whole transaction
           if (e instanceof MedgwError && e.code === 'MEDGW_ERR_JOURNAL_FULL') {
-            this.refusedFull++;
+            this.refused(e);
             return e;
           }
           throw e;
@@ -289,10 +293,19 @@ export class SqliteJournal implements Journal, BatchJournal {
       if (mapped instanceof MedgwError && mapped.code === 'MEDGW_ERR_JOURNAL_FULL') {
         // the disk filled up: give each item its own chance, the small ones may still fit
         if (items.length > 1) return items.flatMap((item) => this.appendBatch([item]));
-        this.refusedFull++;
+        this.refused(mapped);
         return [mapped];
       }
       throw mapped;
+    }
+  }
+
+  private refused(e: MedgwError): void {
+    this.refusedFull++;
+    try {
+      this.onFull?.(e);
+    } catch {
+      // an alarm that fails must not turn a refusal into a crash
     }
   }
 

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminClient } from '../../gateway/admin/client.ts';
 import { LocalAdminOps } from '../../gateway/admin/ops.ts';
@@ -9,7 +10,7 @@ import { type ComponentFactory, startGateway } from '../../gateway/app.ts';
 import { loadConfig } from '../../gateway/config/load.ts';
 import { lockHolder, readAdminEndpoint } from '../../gateway/datadir.ts';
 import { MemoryJournal } from '../../gateway/journal/memory.ts';
-import { silentLogger } from '../../gateway/log.ts';
+import { createLogger, silentLogger } from '../../gateway/log.ts';
 import { LowRegistry } from '../../gateway/registry/registry.ts';
 import { reading } from '../journal/conformance.ts';
 
@@ -202,6 +203,38 @@ describe('startGateway', () => {
     expect(lockHolder(c.dataDir)).toBeUndefined();
     expect(readAdminEndpoint(c.dataDir)).toBeUndefined();
     expect(() => gw.ctx.journal.list()).toThrow(expect.objectContaining({ code: 'MEDGW_ERR_JOURNAL_OPEN' }));
+  });
+
+  it('raises one operator alarm in the log when the journal refuses readings for lack of room', async () => {
+    const lines: string[] = [];
+    const log = createLogger({
+      level: 'info',
+      destination: new Writable({
+        write(chunk, _enc, cb) {
+          lines.push(String(chunk));
+          cb();
+        },
+      }),
+    });
+    const c = loadConfig({
+      overrides: { dataDir: join(root, 'full'), 'http.port': 0, 'journal.maxReadings': 1 },
+    });
+    const gw = await startGateway({ config: c, log, components: [] });
+    gw.ctx.journal.append([reading('f1')]);
+    for (const id of ['f2', 'f3']) {
+      expect(() =>
+        gw.ctx.journal.append([reading(id, { observation: { ...reading(id).observation, value: 98.7 } })]),
+      ).toThrow(expect.objectContaining({ code: 'MEDGW_ERR_JOURNAL_FULL' }));
+    }
+    await gw.stop();
+    const alarms = lines.filter((l) => l.includes('journal full'));
+    expect(alarms).toHaveLength(1);
+    expect(JSON.parse(alarms[0]!)).toMatchObject({
+      level: 50,
+      code: 'MEDGW_ERR_JOURNAL_FULL',
+      limit: 'maxReadings',
+    });
+    expect(lines.join('')).not.toContain('98.7');
   });
 
   it('a component that fails to start stops the others, closes the journal and frees the data directory', async () => {

@@ -41,7 +41,9 @@ export class TestClock implements Clock {
 
 export function journalConformance(name: string, factory: JournalFactory): void {
   describe(`Journal conformance: ${name}`, () => {
-    async function open(opts: { maxReadings?: number; maxBytes?: number } = {}) {
+    async function open(
+      opts: { maxReadings?: number; maxBytes?: number; onFull?: (refusal: { code: string }) => void } = {},
+    ) {
       const clock = new TestClock();
       const journal = await factory({ clock, ...opts });
       return { clock, journal };
@@ -202,7 +204,8 @@ export function journalConformance(name: string, factory: JournalFactory): void 
     });
 
     it('refuses new readings when full and evicts nothing; delivery makes room again', async () => {
-      const { journal, clock } = await open({ maxReadings: 2 });
+      const alarms: string[] = [];
+      const { journal, clock } = await open({ maxReadings: 2, onFull: (e) => alarms.push(e.code) });
       journal.append([reading('f1'), reading('f2')]);
       expect(() => journal.append([reading('f3')])).toThrow(
         expect.objectContaining({ code: 'MEDGW_ERR_JOURNAL_FULL' }),
@@ -216,6 +219,7 @@ export function journalConformance(name: string, factory: JournalFactory): void 
       expect(journal.append([reading('f3')]).accepted).toEqual(['f3']);
       const s = journal.stats(clock.now()) as { refusedFull?: number };
       expect(s.refusedFull).toBe(1);
+      expect(alarms).toEqual(['MEDGW_ERR_JOURNAL_FULL']);
       journal.close();
     });
 
