@@ -222,6 +222,11 @@ export const ERROR_CATALOGUE = {
     message: 'The gateway is stopping and accepts no new reading.',
     hint: 'The device keeps the reading (no acknowledgement was sent) and sends it again once the gateway is back.',
   },
+  MEDGW_ERR_PIPELINE_FAILED: {
+    area: 'gateway',
+    message: 'The gateway could not normalize this reading because of an internal fault; it was not stored.',
+    hint: 'Report it with the device model and payload (`medgw decode --mqtt …` reproduces it); the refusal is audited and counted.',
+  },
 
   // --- journal: outbox, cursors, audit -------------------------------------------------------
   MEDGW_ERR_JOURNAL_STATE: {

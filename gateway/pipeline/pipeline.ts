@@ -117,7 +117,13 @@ export class Pipeline implements ReadingSink, Component {
       readings = this.prepare(device, submission);
     } catch (e) {
       if (isMedgwError(e)) return this.reject(submission, e.code, e.message);
-      throw e;
+      // A fault in normalization is final for this input: refused loudly rather than retried forever.
+      this.log.error({ device: shortId(submission.deviceId), err: e }, 'normalization failed');
+      return this.reject(
+        submission,
+        'MEDGW_ERR_PIPELINE_FAILED',
+        `internal fault while normalizing: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
     const cursor =
       submission.cursor !== undefined ? { deviceId: device.id, value: submission.cursor } : undefined;

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { normalize } from '../../drivers/normalize/index.ts';
 import type { DeviceDateTime, Measurement } from '../../drivers/types.ts';
 import { MemoryJournal } from '../../gateway/journal/memory.ts';
 import { Pipeline } from '../../gateway/pipeline/pipeline.ts';
@@ -199,5 +200,41 @@ describe('pipeline: never lose, never duplicate', () => {
     const c = pipeline.commitCounters();
     expect(c.items).toBe(40);
     expect(c.batches).toBeLessThan(40);
+  });
+});
+
+describe('pipeline: faults', () => {
+  it('an internal fault while normalizing refuses that input for good (coded, counted, audited), the next one goes through', async () => {
+    let calls = 0;
+    const faulty = new Pipeline({
+      journal,
+      registry,
+      clock,
+      log,
+      normalize: (m, o) => {
+        calls += 1;
+        if (calls === 1) throw new TypeError('cannot read properties of undefined');
+        return normalize(m, o);
+      },
+    });
+    await faulty.start();
+    const bad = await faulty.submit({
+      deviceId: 'cuff-1',
+      transport: 'ble',
+      measurements: [weight(70, t(2026, 11, 22, 8))],
+    });
+    expect(bad).toMatchObject({ status: 'rejected', code: 'MEDGW_ERR_PIPELINE_FAILED' });
+    expect(faulty.counters.rejected).toEqual({ MEDGW_ERR_PIPELINE_FAILED: 1 });
+    expect(
+      journal
+        .auditList()
+        .some((e) => e.event === 'reading.rejected' && e.detail?.code === 'MEDGW_ERR_PIPELINE_FAILED'),
+    ).toBe(true);
+    const good = await faulty.submit({
+      deviceId: 'cuff-1',
+      transport: 'ble',
+      measurements: [weight(71, t(2026, 11, 22, 8))],
+    });
+    expect(good.status).toBe('accepted');
   });
 });
