@@ -75,6 +75,8 @@ export interface BleDeviceStatus {
   readonly changedAt: number;
   /** How the device clock was handled on the last connection: set, only read (corrected), or unknown. */
   readonly clock?: 'synced' | 'corrected' | 'untrusted';
+  /** Records a glucometer reported holding at the last sync (RACP number of stored records). */
+  readonly reportedRecords?: number;
   readonly lastError?: { readonly code: string; readonly message: string };
   readonly retryAt?: number;
   /** Counters of the current or last connection (committed, intermediate values dropped, rejected frames). */
@@ -107,6 +109,7 @@ interface Tracked {
   counters?: SessionCounters;
   changedAt: number;
   clock?: 'synced' | 'corrected' | 'untrusted';
+  reportedRecords?: number;
 }
 
 /** `aa:bb:cc:dd:ee:ff`, `AABBCCDDEEFF` → `AA:BB:CC:DD:EE:FF` (the registry id of a BLE device). */
@@ -260,6 +263,7 @@ export class BleCentral implements Component {
       ...(t.lastSyncAt !== undefined ? { lastSyncAt: t.lastSyncAt } : {}),
       changedAt: t.changedAt,
       ...(t.clock ? { clock: t.clock } : {}),
+      ...(t.reportedRecords !== undefined ? { reportedRecords: t.reportedRecords } : {}),
       ...(t.lastError ? { lastError: t.lastError } : {}),
       ...(t.retryAt !== undefined ? { retryAt: t.retryAt } : {}),
       ...(t.counters ? { session: { ...t.counters } } : {}),
@@ -534,6 +538,7 @@ export class BleCentral implements Component {
     t.lastError = undefined;
     t.lastSyncAt = this.options.clock.now();
     t.clock = session.clockHandling;
+    if (session.reportedRecords !== undefined) t.reportedRecords = session.reportedRecords;
     t.notBefore = performance.now() + this.timing.cooldownMs;
     this.setState(t, 'synced', { committed: session.counters.committed });
     if (session.measurementProfile.collect === 'racp' || this.queue.length > 0) {

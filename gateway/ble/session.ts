@@ -84,6 +84,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class Session {
   readonly counters: SessionCounters = { committed: 0, intermediate: 0, rejected: 0 };
+  /** Records the meter said it holds (RACP number of stored records) on this connection. */
+  reportedRecords: number | undefined;
   private readonly chars = new Map<string, Characteristic>();
   private readonly listening: Array<[Characteristic, (data: Buffer, isNotification: boolean) => void]> = [];
   private times: SessionTimes = {};
@@ -369,6 +371,7 @@ export class Session {
   private async collectRacp(): Promise<void> {
     const racp = this.char(this.measurementProfile.service, RACP_UUID);
     if (!racp) this.fail('MEDGW_ERR_BLE_PROFILE', `${this.ctx.deviceId} has no RACP 0x2A52`);
+    this.reportedRecords = await this.countRecords(racp);
     const stored = this.ctx.journal.cursor(this.ctx.deviceId);
     // A fresh pairing (the meter may have been reset) fetches everything: re-sent records collapse.
     this.cursor = this.ctx.pairing ? undefined : stored;
@@ -392,6 +395,17 @@ export class Session {
     if (code !== 'success' && code !== 'no-records-found') {
       this.fail('MEDGW_ERR_BLE_RACP', `the meter answered the record request with "${code}"`);
     }
+  }
+
+  /** "Report number of stored records: all" (GLS RACP), for the completeness ledger; undefined if refused. */
+  private async countRecords(racp: Characteristic): Promise<number | undefined> {
+    const answer = new Promise<ReturnType<typeof decodeRacp>>((resolve) => {
+      this.racpAnswer = resolve;
+    });
+    const request = encodeRacpRequest({ op: 'report-number-of-stored-records', operator: 'all-records' });
+    await this.step(racp.writeAsync(Buffer.from(request), false), 'RACP count request');
+    const f = await this.step(answer, 'RACP count response');
+    return f.opCode === 'number-of-stored-records-response' ? f.numberOfStoredRecords : undefined;
   }
 
   private async collectPushed(): Promise<void> {
@@ -544,7 +558,8 @@ export class Session {
 
   private onRacp(data: Buffer): void {
     const fields = decodeRacp(data);
-    if (fields.opCode === 'response-code' && this.racpAnswer) {
+    const answer = fields.opCode === 'response-code' || fields.opCode === 'number-of-stored-records-response';
+    if (answer && this.racpAnswer) {
       this.racpAnswer(fields);
       this.racpAnswer = undefined;
     }

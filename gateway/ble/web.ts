@@ -50,6 +50,7 @@ export function webBluetooth(central: BleCentral): WebBluetooth {
       return {
         ...(d.lastSyncAt !== undefined ? { lastSyncAt: d.lastSyncAt } : {}),
         ...(d.clock ? { clock: d.clock } : {}),
+        ...(d.reportedRecords !== undefined ? { reportedRecords: d.reportedRecords } : {}),
       };
     },
     on: (event, listener) => {

@@ -64,6 +64,8 @@ describe('BLE central: glucometer', () => {
     expect(first?.observation?.value).toBe(90);
     expect(first?.observation?.context?.['meal']).toBe('preprandial');
     expect(h.journal.cursor(ID)).toBe(30);
+    // The meter's own count, for the completeness ledger.
+    expect(h.central.get(ID)?.reportedRecords).toBe(30);
 
     const device = h.registry.getDevice(ID);
     expect(device?.bond).toBe('bonded');
@@ -83,6 +85,7 @@ describe('BLE central: glucometer', () => {
     expect(again.committed).toBe(1);
     expect(h.journal.list({ deviceId: ID })).toHaveLength(31);
     expect(h.journal.cursor(ID)).toBe(31);
+    expect(h.central.get(ID)?.reportedRecords).toBe(31);
   });
 
   it('resumes after a link loss in the middle of the transfer: union exactly once, cursor never ahead', async () => {
