@@ -69,6 +69,8 @@ export interface WebBluetooth {
 export interface WebNational {
   /** Where the national side is (shown on the status page). */
   readonly label: string;
+  /** The registered redirect URI of the pairing client; default: `<pages URL>/callback`. */
+  readonly redirectUri?: string;
   startBrowserLink(
     patientId: string,
     options: { kinds?: readonly ConsentKind[]; redirectUri?: string },

@@ -357,8 +357,8 @@ export function createWeb(deps: WebDeps): Web {
       '/devices',
       async (req) => {
         const address = field(req.body, 'address');
-        if (!/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/.test(address)) {
-          throw new MedgwError('MEDGW_ERR_WEB_FORM', 'address: a Bluetooth address AA:BB:CC:DD:EE:FF');
+        if (!/^[A-Za-z0-9._:-]{1,128}$/.test(address)) {
+          throw new MedgwError('MEDGW_ERR_WEB_FORM', 'address: the device address or id shown in the list');
         }
         await needBle().pair(address);
         return 'devices.pairing';
@@ -436,8 +436,9 @@ export function createWeb(deps: WebDeps): Web {
         const id = (req.params as { id: string }).id;
         if (!deps.registry.getPatient(id))
           throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', `no patient ${id}`);
-        const { url } = await needNational().startBrowserLink(id, {
-          redirectUri: `${baseUrl(req)}/callback`,
+        const national = needNational();
+        const { url } = await national.startBrowserLink(id, {
+          redirectUri: national.redirectUri ?? `${baseUrl(req)}/callback`,
         });
         deps.journal.audit({ event: 'patient.link.started', patientId: id });
         return { redirect: url };
