@@ -80,7 +80,11 @@ export class Pipeline implements ReadingSink, Component {
     this.stopped = true;
     if (this.inflight === 0) return;
     await new Promise<void>((resolve) => {
-      this.drained = resolve;
+      const previous = this.drained;
+      this.drained = () => {
+        previous?.();
+        resolve();
+      };
     });
   }
 

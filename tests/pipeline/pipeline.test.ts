@@ -238,3 +238,17 @@ describe('pipeline: faults', () => {
     expect(good.status).toBe('accepted');
   });
 });
+
+describe('pipeline: stop', () => {
+  it('stop() waits until submissions already taken are committed (also when called twice)', async () => {
+    const pending = pipeline.submit({
+      deviceId: 'cuff-1',
+      transport: 'ble',
+      measurements: [weight(72, t(2026, 11, 22, 8))],
+    });
+    const stops = [pipeline.stop(), pipeline.stop()];
+    await Promise.all(stops);
+    expect(journal.list({ deviceId: 'cuff-1' })).toHaveLength(1);
+    expect((await pending).status).toBe('accepted');
+  });
+});
