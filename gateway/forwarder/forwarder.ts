@@ -47,6 +47,19 @@ export type ForwarderEvent =
     }
   | { readonly type: 'held-purged'; readonly patientId?: string; readonly count: number };
 
+/** Counters since start: what operators look at first. */
+export interface ForwarderStats {
+  delivered: number;
+  /** Dead letters by code (national rejections and readings never sendable). */
+  deadLetter: Record<string, number>;
+  /** Readings held by code (consent, link, local choice). */
+  held: Record<string, number>;
+  /** Retries scheduled by code (national side unavailable, circuit open, no answer). */
+  retry: Record<string, number>;
+  /** Last successful delivery per patient, ms since the epoch. */
+  lastDeliveryAt: Record<string, number>;
+}
+
 interface Log {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
@@ -90,6 +103,7 @@ export class Forwarder extends EventEmitter implements Component {
   #recovered = false;
   #stopped = true;
   #again = false;
+  readonly #stats: ForwarderStats = { delivered: 0, deadLetter: {}, held: {}, retry: {}, lastDeliveryAt: {} };
 
   constructor(options: ForwarderOptions) {
     super();
@@ -219,6 +233,7 @@ export class Forwarder extends EventEmitter implements Component {
           message: `${r.kind} readings are never sent to Mon espace santé`,
         },
       });
+      this.#count('deadLetter', 'MEDGW_ERR_BUNDLE_NOT_SENDABLE');
       this.#emit({
         type: 'dead-letter',
         readingId: r.id,
@@ -230,11 +245,17 @@ export class Forwarder extends EventEmitter implements Component {
     const refused = this.#gate(r.patientId, r);
     if (refused) {
       journal.transition(r.id, 'pending', 'held', { reason: refused });
+      this.#count('held', refused.code);
       return;
     }
     const patientId = r.patientId as string;
     const reading = this.#reading(r);
-    if (!reading) return;
+    if (!reading) {
+      journal.transition(r.id, 'pending', 'dead-letter', {
+        reason: { code: 'MEDGW_ERR_BUNDLE_NOT_SENDABLE', message: 'the reading has no values left to send' },
+      });
+      return;
+    }
     const flying = journal.transition(r.id, 'pending', 'in-flight');
     let outcome: SendOutcome;
     try {
@@ -271,6 +292,7 @@ export class Forwarder extends EventEmitter implements Component {
     switch (outcome.status) {
       case 'delivered': {
         journal.transition(r.id, 'in-flight', 'delivered', { remoteId: outcome.remoteId });
+        this.#count('delivered');
         journal.audit({
           ...base,
           event: 'mes.delivered',
@@ -291,6 +313,7 @@ export class Forwarder extends EventEmitter implements Component {
         journal.transition(r.id, 'in-flight', 'dead-letter', {
           reason: { code: outcome.code, message: outcome.message },
         });
+        this.#count('deadLetter', outcome.code);
         journal.audit({
           ...base,
           event: 'mes.rejected',
@@ -313,6 +336,7 @@ export class Forwarder extends EventEmitter implements Component {
         journal.transition(r.id, 'in-flight', 'held', {
           reason: { code: outcome.code, message: outcome.message },
         });
+        this.#count('held', outcome.code);
         this.#holdPatient(patientId, outcome.code, outcome.message, outcome.httpStatus);
         return;
       }
@@ -321,6 +345,7 @@ export class Forwarder extends EventEmitter implements Component {
           reason: { code: outcome.code, message: outcome.message },
           nextAttemptAt: outcome.retryAt,
         });
+        this.#count('retry', outcome.code);
         log.warn(
           { readingId: r.id, code: outcome.code, httpStatus: outcome.httpStatus, retryAt: outcome.retryAt },
           'reading will be retried',
@@ -441,7 +466,23 @@ export class Forwarder extends EventEmitter implements Component {
     return settled;
   }
 
+  /** Figures for /metrics and the status page: outcomes by code, last delivery per patient. */
+  stats(): ForwarderStats {
+    return structuredClone(this.#stats);
+  }
+
+  #count(outcome: 'delivered' | 'deadLetter' | 'held' | 'retry', code?: string): void {
+    if (outcome === 'delivered') {
+      this.#stats.delivered++;
+      return;
+    }
+    const map = this.#stats[outcome];
+    const key = code ?? 'unknown';
+    map[key] = (map[key] ?? 0) + 1;
+  }
+
   #emit(e: ForwarderEvent): void {
+    if (e.type === 'delivered') this.#stats.lastDeliveryAt[e.patientId] = this.#o.clock.now();
     this.emit('event', e);
   }
 }

@@ -3,6 +3,7 @@ export {
   Forwarder,
   type ForwarderEvent,
   type ForwarderOptions,
+  type ForwarderStats,
   type LinkSource,
   type ReadingSender,
 } from './forwarder.ts';

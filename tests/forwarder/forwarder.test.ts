@@ -96,6 +96,8 @@ describe('forwarder', () => {
       expect(JSON.stringify(audit)).not.toMatch(/105|72\.4|128/);
     }
     expect(events.filter((e) => e.type === 'delivered')).toHaveLength(3);
+    expect(f.stats()).toMatchObject({ delivered: 3, deadLetter: {}, held: {}, retry: {} });
+    expect(f.stats().lastDeliveryAt.marie).toBe(clock.t);
     // The device identity from the registry reached the PhdDevice.
     expect(side.sandbox.devices().some((d) => d.key.endsWith('|00-1B-DC-FF-FE-01-02-03'))).toBe(true);
     expect(journal.auditVerify()).toBeUndefined();
@@ -130,6 +132,11 @@ describe('forwarder', () => {
     });
     expect(atSandbox(weight.id)).toHaveLength(0);
     expect(atSandbox(bmi.id)).toHaveLength(0);
+    expect(f.stats()).toMatchObject({
+      delivered: 0,
+      held: { MEDGW_ERR_CONSENT_LOCAL: 1 },
+      deadLetter: { MEDGW_ERR_BUNDLE_NOT_SENDABLE: 1 },
+    });
     side.store.update('marie', { kinds: undefined });
     await f.tick();
     await f.tick();
