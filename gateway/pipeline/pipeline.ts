@@ -28,6 +28,9 @@ import { shortId } from '../log.ts';
 import { attribute } from './attribution.ts';
 import { bump, newCounters, type PipelineCounters } from './counters.ts';
 
+/** What the pipeline needs of a group commit: queue an append, resolve once it is committed. */
+export type Committer = Pick<GroupCommit, 'append' | 'counters'>;
+
 export interface PipelineContext {
   readonly journal: Journal;
   readonly registry: Registry;
@@ -39,7 +42,7 @@ export interface PipelineContext {
   /** Largest group of appends committed in one transaction (default 256). */
   readonly maxBatch?: number;
   /** The gateway's shared group commit over the same journal (flushed when the journal stops). */
-  readonly commits?: GroupCommit;
+  readonly commits?: Committer;
 }
 
 /** A result the transport must not acknowledge: nothing was stored, the device should send it again. */
@@ -60,7 +63,7 @@ export class Pipeline implements ReadingSink, Component {
   private inflight = 0;
   private drained: (() => void) | undefined;
   private readonly log: Logger;
-  private readonly commits: GroupCommit;
+  private readonly commits: Committer;
   private readonly normalize: NonNullable<PipelineContext['normalize']>;
   private readonly readingId: NonNullable<PipelineContext['readingId']>;
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AppendResult, NewReading, ReadingSink } from '../../gateway/contracts.ts';
+import type { AppendResult, NewReading } from '../../gateway/contracts.ts';
+import { GroupCommit } from '../../gateway/journal/group-commit.ts';
 import { MemoryJournal } from '../../gateway/journal/memory.ts';
 import { encodeReading, sampleReading } from '../../simulators/mqtt/payloads.ts';
 import { clock, type Harness, startHarness } from './harness.ts';
@@ -29,7 +30,7 @@ class RecordingJournal extends MemoryJournal {
 }
 
 describe('QoS 1 acknowledgement after commit', () => {
-  it('sends no PUBACK while the commit is held back, and the PUBACK only after the journal committed', async () => {
+  it('sends no PUBACK while the journal commit is held back, and the PUBACK only after it committed', async () => {
     const events: string[] = [];
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => {
@@ -37,12 +38,18 @@ describe('QoS 1 acknowledgement after commit', () => {
     });
     h = await startHarness({
       journal: new RecordingJournal(events),
-      wrapSink: (pipeline): ReadingSink => ({
-        submit: async (s) => {
-          await gate;
-          return pipeline.submit(s);
-        },
-      }),
+      // the real group commit over the journal, held at the gate: the commit itself is what waits
+      commits: (journal) => {
+        const real = new GroupCommit(journal);
+        return {
+          append: async (readings, cursor) => {
+            events.push('commit requested');
+            await gate;
+            return real.append(readings, cursor);
+          },
+          counters: () => real.counters(),
+        };
+      },
     });
     const dev = h.device('bp-1');
     await dev.connect();
@@ -54,12 +61,12 @@ describe('QoS 1 acknowledgement after commit', () => {
       .then(() => events.push('puback'));
 
     await new Promise((r) => setTimeout(r, 400));
-    expect(events).toEqual([]);
+    expect(events).toEqual(['commit requested']);
     expect(h.journal.list()).toHaveLength(0);
 
     release();
     await published;
-    expect(events).toEqual(['commit:1', 'puback']);
+    expect(events).toEqual(['commit requested', 'commit:1', 'puback']);
     expect(h.journal.list({ deviceId: 'bp-1' })).toHaveLength(1);
     expect((await dev.waitForReceipt(5)).status).toBe('accepted');
   });

@@ -3,10 +3,10 @@
  * default), the pipeline and the embedded aedes broker on a free loopback port.
  */
 import pino from 'pino';
-import type { Journal, ReadingSink } from '../../gateway/contracts.ts';
+import type { Journal } from '../../gateway/contracts.ts';
 import { MemoryJournal } from '../../gateway/journal/memory.ts';
 import { EmbeddedBroker } from '../../gateway/mqtt/broker.ts';
-import { Pipeline } from '../../gateway/pipeline/pipeline.ts';
+import { type Committer, Pipeline } from '../../gateway/pipeline/pipeline.ts';
 import { addDevice, addPatient, assignDevice, LowRegistry } from '../../gateway/registry/index.ts';
 import { type SimDeviceOptions, SimulatedMqttDevice } from '../../simulators/mqtt/device.ts';
 
@@ -26,8 +26,8 @@ export interface Harness {
 
 export interface HarnessOptions {
   readonly journal?: Journal;
-  /** Wraps the pipeline as the broker sees it (to delay or observe submissions). */
-  readonly wrapSink?: (pipeline: Pipeline) => ReadingSink;
+  /** The commit path of the pipeline (to delay commits). */
+  readonly commits?: (journal: Journal) => Committer;
   /** Devices to provision: id → patient (or users map for a household device). */
   readonly devices?: Record<string, { patient?: string; users?: Record<string, string> }>;
 }
@@ -48,10 +48,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     if (d.users) await assignDevice(registry, id, { users: d.users });
   }
   const journal = options.journal ?? new MemoryJournal({ clock });
-  const pipeline = new Pipeline({ journal, registry, clock, log: silent });
+  const pipeline = new Pipeline({
+    journal,
+    registry,
+    clock,
+    log: silent,
+    ...(options.commits ? { commits: options.commits(journal) } : {}),
+  });
   await pipeline.start();
-  const sink = options.wrapSink ? options.wrapSink(pipeline) : pipeline;
-  const broker = new EmbeddedBroker({ registry, sink, log: silent }, { port: 0, host: '127.0.0.1' });
+  const broker = new EmbeddedBroker(
+    { registry, sink: pipeline, log: silent },
+    { port: 0, host: '127.0.0.1' },
+  );
   await broker.start();
   const url = `mqtt://127.0.0.1:${broker.address().port}`;
   const made: SimulatedMqttDevice[] = [];
