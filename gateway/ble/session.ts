@@ -80,6 +80,10 @@ export function short(uuid: string): string {
   return (m ? m[1]! : u).toUpperCase();
 }
 
+/** A commit goes once this many readings wait, or after GATHER_MS without reaching it. */
+const BATCH = 64;
+const GATHER_MS = 10;
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class Session {
@@ -99,6 +103,7 @@ export class Session {
   private pendingGlucose: Measurement | undefined;
   private commits: Promise<void> = Promise.resolve();
   private commitQueued = false;
+  private gather: NodeJS.Timeout | undefined;
   private failure: MedgwError | undefined;
   /** Highest RACP sequence number committed (the cursor); undefined on a pairing session until the first. */
   private cursor: number | undefined;
@@ -167,6 +172,7 @@ export class Session {
   /** Waits until every reading received so far is committed. */
   async drain(): Promise<void> {
     for (;;) {
+      this.kick(true);
       const pending = this.commits;
       await pending;
       if (pending === this.commits && this.ready.length === 0) break;
@@ -185,7 +191,7 @@ export class Session {
     // A glucose record still waiting for its context is not complete: the cursor does not cover it,
     // so it is fetched again next time. Complete readings already received are committed.
     this.pendingGlucose = undefined;
-    this.kick();
+    this.kick(true);
     this.ctx.onLinkEnd();
   }
 
@@ -575,8 +581,19 @@ export class Session {
 
   // ---------------------------------------------------------------- commits
   /** Queues one commit of everything ready (commits run one after another, in arrival order). */
-  private kick(): void {
-    if (this.ready.length === 0 || this.commitQueued || this.failure) return;
+  private kick(now = false): void {
+    if (this.ready.length === 0 || this.failure) return;
+    if (!now && this.ready.length < BATCH) {
+      // Readings arriving close together share one commit (one fsync) instead of one each.
+      this.gather ??= setTimeout(() => {
+        this.gather = undefined;
+        this.kick(true);
+      }, GATHER_MS);
+      return;
+    }
+    clearTimeout(this.gather);
+    this.gather = undefined;
+    if (this.commitQueued) return;
     this.commitQueued = true;
     this.commits = this.commits.then(async () => {
       this.commitQueued = false;
