@@ -8,10 +8,11 @@ import { EventEmitter } from 'node:events';
 import { MedgwError } from '../../drivers/errors.ts';
 import { LocalAdminOps } from '../admin/ops.ts';
 import type { ComponentFactory, EndpointSource, Services } from '../app.ts';
+import type { BleCentral } from '../ble/central.ts';
 import { webBluetooth } from '../ble/web.ts';
 import type { GatewayContext } from '../context.ts';
 import type { Component } from '../contracts.ts';
-import type { WebBroker, WebDeps, WebNational } from './deps.ts';
+import type { WebBluetooth, WebBroker, WebDeps, WebNational } from './deps.ts';
 import { createWeb } from './plugin.ts';
 
 function unavailable(): MedgwError {
@@ -45,6 +46,17 @@ function lazyNational(
     },
     events: relay,
     kick: () => holder.current()?.forwarder.kick(),
+  };
+}
+
+/** The BLE central for the pages, passing the household user and consent code typed on the devices page. */
+export function bluetoothForPages(central: BleCentral): WebBluetooth {
+  const base = webBluetooth(central);
+  return {
+    ...base,
+    pair: async (address, options) => {
+      await central.pair(address, options?.udsUser ? { udsUsers: [options.udsUser] } : {});
+    },
   };
 }
 
@@ -107,7 +119,7 @@ export const webComponent: ComponentFactory = {
       clock: ctx.clock,
       log: ctx.log,
       startedAt: ctx.clock.now(),
-      ...(ble ? { ble: webBluetooth(ble) } : {}),
+      ...(ble ? { ble: bluetoothForPages(ble) } : {}),
       ...(national ? { national } : {}),
       ...(broker ? { broker } : {}),
       ...(pipeline ? { pipelineCounters: () => pipeline.counters } : {}),

@@ -55,8 +55,14 @@ export interface WebBluetooth {
   /** noble adapter state (`poweredOn`, `poweredOff`, `unsupported`…). */
   adapterState(): string;
   nearby(): NearbyDevice[];
-  /** Starts pairing; progress arrives through the `progress` event and `pairings()`. */
-  pair(address: string): Promise<void>;
+  /**
+   * Starts pairing; progress arrives through the `progress` event and `pairings()`. `udsUser` is the
+   * household user the person registered on a multi-user scale, with the consent code it showed.
+   */
+  pair(
+    address: string,
+    options?: { readonly udsUser?: { readonly index: number; readonly consentCode: number } },
+  ): Promise<void>;
   pairings(): PairingProgress[];
   /** Drops the bond and the connection (the registry entry is removed by the pages). */
   forget?(deviceId: string): Promise<void>;

@@ -168,6 +168,7 @@ export function devicesPage(ctx: PageContext, deps: WebDeps): string {
   const known = new Set(registered.flatMap((d) => [d.identity?.address?.toUpperCase(), d.id.toUpperCase()]));
   let nearby: Html;
   if (!deps.ble) nearby = h`<p>${t('devices.bluetoothOff')}</p>`;
+  // a multi-user scale asks for the household user and the consent code it shows (User Data Service)
   else {
     const list = deps.ble.nearby().filter((n) => !known.has(n.address.toUpperCase()));
     nearby = list.length
@@ -175,8 +176,8 @@ export function devicesPage(ctx: PageContext, deps: WebDeps): string {
           t('devices.nearby'),
           [t('devices.name'), t('devices.address'), t('devices.signal'), t('app.actions')],
           list.map(
-            (n) =>
-              h`<tr><td>${n.name ?? t('app.unknown')}</td><td><code>${n.address}</code></td><td>${signal(t, n.rssi)}</td><td>${actionForm(ctx, '/devices/pair', t('devices.pair'), n.name ?? n.address, 'primary', { address: n.address })}</td></tr>`,
+            (n, i) =>
+              h`<tr><td>${n.name ?? t('app.unknown')}</td><td><code>${n.address}</code></td><td>${signal(t, n.rssi)}</td><td><form method="post" action="/devices/pair" class="medgw-row">${csrfField(ctx)}<input type="hidden" name="address" value="${n.address}"><div class="fr-input-group"><label class="fr-label" for="pair-user-${i}">${t('devices.udsUser')}</label><input class="fr-input medgw-short" id="pair-user-${i}" name="userIndex" inputmode="numeric" pattern="[0-9]{1,3}"></div><div class="fr-input-group"><label class="fr-label" for="pair-code-${i}">${t('devices.udsCode')}</label><input class="fr-input medgw-short" id="pair-code-${i}" name="consentCode" inputmode="numeric" pattern="[0-9]{1,4}" autocomplete="off"></div><button type="submit" class="fr-btn fr-btn--sm">${t('devices.pair')}<span class="fr-sr-only"> — ${n.name ?? n.address}</span></button></form></td></tr>`,
           ),
         )
       : h`<p>${t('devices.nearbyNone')}</p>`;

@@ -360,7 +360,24 @@ export function createWeb(deps: WebDeps): Web {
         if (!/^[A-Za-z0-9._:-]{1,128}$/.test(address)) {
           throw new MedgwError('MEDGW_ERR_WEB_FORM', 'address: the device address or id shown in the list');
         }
-        await needBle().pair(address);
+        const index = field(req.body, 'userIndex').trim();
+        const code = field(req.body, 'consentCode').trim();
+        if ((index === '') !== (code === '')) {
+          throw new MedgwError(
+            'MEDGW_ERR_WEB_FORM',
+            'give both the user number and the consent code, or neither',
+          );
+        }
+        if (index !== '' && (!/^[0-9]{1,3}$/.test(index) || Number(index) > 254)) {
+          throw new MedgwError('MEDGW_ERR_WEB_FORM', 'user number: 0 to 254');
+        }
+        if (code !== '' && !/^[0-9]{1,4}$/.test(code)) {
+          throw new MedgwError('MEDGW_ERR_WEB_FORM', 'consent code: 0 to 9999, as the device shows it');
+        }
+        await needBle().pair(
+          address,
+          index !== '' ? { udsUser: { index: Number(index), consentCode: Number(code) } } : {},
+        );
         return 'devices.pairing';
       },
       'pairing',

@@ -9,17 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalAdminOps } from '../../gateway/admin/ops.ts';
 import { HttpServer } from '../../gateway/admin/server.ts';
+import { BleCentral } from '../../gateway/ble/central.ts';
 import { systemClock } from '../../gateway/contracts.ts';
 import { type CloudBridge, createCloudBridge } from '../../gateway/forwarder/wiring.ts';
 import { SqliteJournal } from '../../gateway/journal/sqlite.ts';
 import { silentLogger } from '../../gateway/log.ts';
 import { Pipeline } from '../../gateway/pipeline/pipeline.ts';
 import { LowRegistry } from '../../gateway/registry/registry.ts';
+import { bluetoothForPages } from '../../gateway/web/component.ts';
 import { registerWeb, type Web, webNational } from '../../gateway/web/index.ts';
 import { createSimNoble, createVirtualRadio } from '../../simulators/ble/radio.ts';
 import { SimScale } from '../../simulators/ble/scale.ts';
 import { createSandbox, type Sandbox } from '../../simulators/sandbox/index.ts';
-import { SimBluetooth } from './sim-ble.ts';
 
 export const PASSWORD = 'correct-horse-battery-staple';
 export const SCALE_ADDRESS = 'D4:36:39:00:05:01';
@@ -37,7 +38,7 @@ export interface TestGateway {
   readonly sandbox?: Sandbox;
   readonly bridge?: CloudBridge;
   readonly scale?: SimScale;
-  readonly ble?: SimBluetooth;
+  readonly ble?: BleCentral;
   close(): Promise<void>;
 }
 
@@ -67,18 +68,31 @@ export async function startGateway(o: { national?: boolean; ble?: boolean } = {}
     });
   }
   let scale: SimScale | undefined;
-  let ble: SimBluetooth | undefined;
+  let ble: BleCentral | undefined;
   if (o.ble) {
+    // the gateway's BLE central, real noble over the virtual radio with one multi-user scale in range
     const radio = createVirtualRadio();
     scale = new SimScale({ address: SCALE_ADDRESS, users: [{ index: 0, consentCode: SCALE_CODE }] });
     radio.add(scale);
-    ble = new SimBluetooth(
-      createSimNoble(radio),
-      pipeline,
-      ops,
+    ble = new BleCentral({
+      noble: () => createSimNoble(radio),
+      registry,
+      journal,
+      sink: pipeline,
       clock,
-      new Map([[SCALE_ADDRESS, SCALE_CODE]]),
-    );
+      log,
+      maxConnections: 2,
+      timeZone: 'Europe/Paris',
+      timing: {
+        connectTimeoutMs: 2_000,
+        gattTimeoutMs: 2_000,
+        racpIdleTimeoutMs: 2_000,
+        quietMs: 120,
+        lingerMs: 120_000,
+        cooldownMs: 120_000,
+      },
+      backoff: { baseMs: 20, maxMs: 200, maxAttempts: 10 },
+    });
   }
   const web = registerWeb(server, {
     dataDir: dir,
@@ -89,7 +103,7 @@ export async function startGateway(o: { national?: boolean; ble?: boolean } = {}
     log,
     initialPassword: PASSWORD,
     pipelineCounters: () => pipeline.counters,
-    ...(ble ? { ble } : {}),
+    ...(ble ? { ble: bluetoothForPages(ble) } : {}),
     ...(bridge ? { national: webNational(bridge, 'sandbox') } : {}),
   });
   await pipeline.start();

@@ -9,7 +9,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, shot, signIn, type TestBrowser } from './browser.ts';
-import { PASSWORD, SCALE_ADDRESS, startGateway, type TestGateway } from './harness.ts';
+import { PASSWORD, SCALE_ADDRESS, SCALE_CODE, startGateway, type TestGateway } from './harness.ts';
 
 let gw: TestGateway;
 let tb: TestBrowser;
@@ -57,11 +57,16 @@ describe('a person pairs a scale, links a patient and follows the exchanges', ()
     await page.waitForSelector(`#nearby >> text=${SCALE_ADDRESS}`);
     await expect(page.locator('#nearby').textContent()).resolves.toMatch(/dBm/);
     await shot(page, G, '04-devices-nearby');
-    await page.click(`#nearby form:has(input[value="${SCALE_ADDRESS}"]) button`);
+    // the scale is shared: the person registered as user 0 on it and types the consent code it shows
+    const row = page.locator(`#nearby form:has(input[value="${SCALE_ADDRESS}"])`);
+    await row.locator('input[name="userIndex"]').fill('0');
+    await row.locator('input[name="consentCode"]').fill(String(SCALE_CODE));
+    await row.locator('button').click();
     await waitForRow(page, '#pairing [data-pairing-state="synced"]');
     await shot(page, G, '05-paired');
-    const deviceId = `ble-${SCALE_ADDRESS.replace(/:/g, '').toLowerCase()}`;
+    const deviceId = SCALE_ADDRESS;
     expect(gw.registry.getDevice(deviceId)?.transport).toBe('ble');
+    expect(gw.scale!.consentedUser).toBe(0);
 
     // 4. assign it to the patient
     await page.selectOption('#registered select[name="patientId"]', 'marie');

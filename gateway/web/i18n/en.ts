@@ -78,6 +78,8 @@ export const en: Record<MessageKey, string> = {
   'devices.signal.medium': 'medium',
   'devices.signal.weak': 'weak',
   'devices.pair': 'Pair',
+  'devices.udsUser': 'User on the device (optional)',
+  'devices.udsCode': 'Consent code shown (optional)',
   'devices.pairing': 'Pairing in progress',
   'devices.pairingNone': 'No pairing in progress.',
   'devices.pairStarted': 'Pairing of {name} started.',

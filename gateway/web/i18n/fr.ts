@@ -76,6 +76,8 @@ export const fr = {
   'devices.signal.medium': 'moyen',
   'devices.signal.weak': 'faible',
   'devices.pair': 'Appairer',
+  'devices.udsUser': 'Utilisateur sur l’appareil (facultatif)',
+  'devices.udsCode': 'Code d’accord affiché (facultatif)',
   'devices.pairing': 'Appairage en cours',
   'devices.pairingNone': 'Aucun appairage en cours.',
   'devices.pairStarted': 'Appairage de {name} lancé.',
