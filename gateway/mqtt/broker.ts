@@ -17,14 +17,21 @@
  */
 
 import type { AddressInfo } from 'node:net';
-import { createServer as createNetServer, type Server } from 'node:net';
+import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type PubrelPacket } from 'aedes';
 import type { Logger } from 'pino';
 import { MedgwError } from '../../drivers/errors.ts';
 import type { Component, ReadingSink, Registry } from '../contracts.ts';
 import { shortId } from '../log.ts';
-import { encodeReceipt, ingestMessage, type PayloadDecoder, type Receipt } from './ingest.ts';
+import {
+  encodeReceipt,
+  ingestMessage,
+  MAX_PAYLOAD_BYTES,
+  type PayloadDecoder,
+  type Receipt,
+} from './ingest.ts';
+import { guardedConnection } from './packet-guard.ts';
 import { parseMeasurementTopic, receiptTopic } from './topics.ts';
 
 export interface BrokerOptions {
@@ -52,6 +59,7 @@ export type RefusalReason =
   | 'will'
   | 'publish-topic'
   | 'retained'
+  | 'oversized'
   | 'subscribe-topic'
   | 'forward';
 
@@ -62,6 +70,13 @@ export interface BrokerCounters {
   /** Messages closed without a PUBACK because nothing could be stored (journal full, stopping). */
   unacknowledged: number;
 }
+
+/**
+ * Largest MQTT packet a client may send: a reading payload (MAX_PAYLOAD_BYTES) plus topic and header
+ * room. A bigger publish between the two limits gets a `rejected` receipt; beyond this one the
+ * connection is closed before the packet is buffered.
+ */
+export const MAX_PACKET_BYTES = 4 * MAX_PAYLOAD_BYTES;
 
 /** How long to wait for the device to take its receipt before closing a connection without PUBACK. */
 const RECEIPT_GRACE_MS = 2_000;
@@ -82,6 +97,7 @@ export class EmbeddedBroker implements Component {
       will: 0,
       'publish-topic': 0,
       retained: 0,
+      oversized: 0,
       'subscribe-topic': 0,
       forward: 0,
     },
@@ -160,13 +176,13 @@ export class EmbeddedBroker implements Component {
     let tlsPort: number | undefined;
     try {
       // Small request/acknowledge exchanges: without noDelay, Nagle and delayed ACKs add ~40 ms per PUBACK.
-      const tcp = createNetServer({ noDelay: true }, aedes.handle);
+      const tcp = createNetServer({ noDelay: true }, (socket) => this.accept(aedes, socket));
       this.servers.push(tcp);
       port = await listen(tcp, this.options.port, this.options.host);
       if (this.options.tls) {
         const secure = createTlsServer(
           { cert: this.options.tls.cert, key: this.options.tls.key, noDelay: true },
-          aedes.handle,
+          (socket) => this.accept(aedes, socket),
         );
         this.servers.push(secure);
         tlsPort = await listen(secure, this.options.tls.port, this.options.host);
@@ -192,6 +208,19 @@ export class EmbeddedBroker implements Component {
     await Promise.allSettled([...this.inflight]);
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await Promise.all(closing);
+  }
+
+  /** Hands a new connection to aedes behind the packet size guard. */
+  private accept(aedes: Aedes, socket: Socket): void {
+    aedes.handle(
+      guardedConnection(socket, MAX_PACKET_BYTES, (announced) => {
+        this.counters.refused.oversized += 1;
+        this.log.warn(
+          { code: 'MEDGW_ERR_PAYLOAD_TOO_LARGE', bytes: announced },
+          'MQTT packet too large, connection closed',
+        );
+      }),
+    );
   }
 
   private refuse(reason: RefusalReason, deviceId: string | undefined): void {

@@ -203,6 +203,23 @@ describe('embedded broker: what is never accepted', () => {
   });
 });
 
+describe('embedded broker: packet size', () => {
+  it('closes a connection that sends a packet above the limit before buffering it; other devices carry on', async () => {
+    h = await startHarness();
+    const big = h.device('bp-1');
+    const other = h.device('bp-2');
+    await big.connect();
+    await other.connect();
+    await expect(big.publishRaw(big.measurementTopic('json'), Buffer.alloc(200_000, 0x20))).rejects.toThrow(
+      /closed/,
+    );
+    expect(h.broker.counters.refused.oversized).toBe(1);
+    const ok = await other.publish(sampleReading('glucose', 3, minutesAgo(2)));
+    expect(ok.receipt.status).toBe('accepted');
+    expect(h.journal.list({ deviceId: 'bp-1' })).toHaveLength(0);
+  });
+});
+
 describe('embedded broker: start-up', () => {
   it('a port already in use fails the start with MEDGW_ERR_START_FAILED and leaves nothing running', async () => {
     h = await startHarness();
