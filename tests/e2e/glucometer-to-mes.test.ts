@@ -127,7 +127,7 @@ describe('glucometer → gateway → Mon espace santé sandbox', () => {
     expect(audit).toHaveLength(25);
     expect(events.filter((e) => e.type === 'delivered')).toHaveLength(25);
     expect(h.journal.auditVerify()).toBeUndefined();
-  });
+  }, 120_000);
 
   it('after consent is withdrawn: 403, readings held, nothing more sent, purged after the grace period, all audited', async () => {
     const events: ForwarderEvent[] = [];
@@ -200,5 +200,5 @@ describe('glucometer → gateway → Mon espace santé sandbox', () => {
     expect(events).toContainEqual({ type: 'held-purged', patientId: 'alice', count: 3 });
     expect(side.sandbox.observations()).toHaveLength(3);
     expect(h.journal.auditVerify()).toBeUndefined();
-  });
+  }, 120_000);
 });

@@ -291,7 +291,7 @@ describe('forwarder', () => {
       expect(journal.get(r.id)?.state).toBe('delivered');
       expect(atSandbox(r.id)).toHaveLength(1);
     }
-  });
+  }, 60_000);
 
   it('settles readings left in flight by a crash: found by search, or sent again once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'medgw-fw-crash-'));
