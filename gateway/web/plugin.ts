@@ -10,7 +10,7 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CONSENT_KINDS, type ConsentKind } from '../../cloud-bridge/profiles.ts';
-import { type ErrorCode, isMedgwError, MedgwError } from '../../drivers/errors.ts';
+import { isMedgwError, MedgwError } from '../../drivers/errors.ts';
 import { statusOf } from '../admin/server.ts';
 import { AdminPassword, ApiTokens, csrfMatches, type Session, Sessions } from './auth.ts';
 import type { WebDeps } from './deps.ts';
@@ -547,17 +547,14 @@ export function createWeb(deps: WebDeps): Web {
       '/quarantine',
       async (req) => {
         const r = reading(req);
-        const code: ErrorCode = 'MEDGW_ERR_READING_DISCARDED';
-        deps.journal.transition(r.id, 'quarantined', 'dead-letter', {
-          reason: { code, message: 'discarded from quarantine on the local pages' },
-          purge: true,
-        });
-        deps.journal.audit({
-          event: 'reading.discarded',
-          readingId: r.id,
-          deviceId: r.deviceId,
-          kind: r.kind,
-        });
+        if (r.state !== 'quarantined') {
+          throw new MedgwError(
+            'MEDGW_ERR_JOURNAL_STATE',
+            `the reading is ${r.state}, no longer waiting to be checked`,
+          );
+        }
+        // the admin operation: dead letter with MEDGW_ERR_OPERATOR_DISCARDED, values purged, audited
+        await deps.ops.discardReading(r.id);
         return 'quarantine.discarded';
       },
       'readings',
@@ -573,8 +570,7 @@ export function createWeb(deps: WebDeps): Web {
             `the reading is ${r.state}; only held or refused readings are sent again`,
           );
         }
-        deps.journal.transition(r.id, r.state, 'pending');
-        deps.journal.audit({ event: 'reading.retried', readingId: r.id, deviceId: r.deviceId, kind: r.kind });
+        await deps.ops.retryReading(r.id);
         deps.national?.kick?.();
         return 'exchanges.retried';
       },

@@ -49,7 +49,7 @@ describe('without JavaScript', () => {
     await page.click('form[action="/quarantine/discard"]:has(input[value="r-2"]) button');
     await page.waitForURL(`${gw.url}/quarantine`);
     expect(gw.journal.get('r-2')).toMatchObject({ state: 'dead-letter', observation: null });
-    expect(gw.journal.get('r-2')?.reason?.code).toBe('MEDGW_ERR_READING_DISCARDED');
+    expect(gw.journal.get('r-2')?.reason?.code).toBe('MEDGW_ERR_OPERATOR_DISCARDED');
     expect(await page.textContent('#quarantine')).toContain('Aucune lecture à vérifier');
     await shot(page, 'nojs', '02-quarantine-empty');
     const events = gw.journal.auditList({ limit: 100 }).map((e) => e.event);

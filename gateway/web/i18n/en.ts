@@ -204,7 +204,6 @@ export const en: Record<MessageKey, string> = {
     'Waited too long for consent: the value was erased, only the trace is kept.',
   'reason.MEDGW_ERR_MES_UNAVAILABLE':
     'Mon espace santé does not answer; the gateway will try again by itself.',
-  'reason.MEDGW_ERR_READING_DISCARDED': 'Discarded by a person from the “To check” list; nothing was sent.',
   'reason.MEDGW_ERR_BLE_UDS_CONSENT':
     'The scale refused the user’s consent code. Check the code shown on the device and try again.',
   'reason.MEDGW_ERR_BLE_UNREACHABLE':
@@ -216,6 +215,7 @@ export const en: Record<MessageKey, string> = {
   'reason.MEDGW_ERR_BLE_TIMEOUT':
     'The device took too long to answer. Try again keeping it near the gateway.',
   'reason.MEDGW_ERR_BLE_BONDING': 'Secure bonding failed: clear the pairing on the device, then try again.',
+  'reason.MEDGW_ERR_OPERATOR_DISCARDED': 'Discarded by a person; nothing was sent and the values are erased.',
   'reason.other': '{message}',
   'overview.title': 'Overview',
   'overview.patients': 'Patients and latest readings',

@@ -202,8 +202,6 @@ export const fr = {
     'Restée trop longtemps en attente d’accord : la valeur a été effacée, seule la trace est gardée.',
   'reason.MEDGW_ERR_MES_UNAVAILABLE':
     'Mon espace santé ne répond pas ; la passerelle réessaiera toute seule.',
-  'reason.MEDGW_ERR_READING_DISCARDED':
-    'Écartée par une personne depuis la liste « À vérifier » ; rien n’a été envoyé.',
   'reason.MEDGW_ERR_BLE_UDS_CONSENT':
     'La balance a refusé le code d’accord de l’utilisateur. Vérifiez le code affiché sur l’appareil et recommencez.',
   'reason.MEDGW_ERR_BLE_UNREACHABLE':
@@ -216,6 +214,8 @@ export const fr = {
     'L’appareil a mis trop de temps à répondre. Recommencez en le gardant près de la passerelle.',
   'reason.MEDGW_ERR_BLE_BONDING':
     'L’association sécurisée a échoué : effacez l’appairage sur l’appareil puis recommencez.',
+  'reason.MEDGW_ERR_OPERATOR_DISCARDED':
+    'Écartée par une personne ; rien n’a été envoyé et les valeurs sont effacées.',
   'reason.other': '{message}',
   'overview.title': 'Vue d’ensemble',
   'overview.patients': 'Patients et dernières mesures',
