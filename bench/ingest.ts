@@ -61,7 +61,7 @@ export async function startGatewaySide(
   dir: string,
   devices: number,
   prefix: string,
-): Promise<{ fleet: Fleet; journal: Journal; stop(): Promise<void> }> {
+): Promise<{ fleet: Fleet; journal: Journal; pipeline: Pipeline; stop(): Promise<void> }> {
   const registry = await LowRegistry.memory();
   const fleet = await provision(registry, devices, prefix);
   const journal = new SqliteJournal({ path: join(dir, `${prefix}.sqlite`), clock });
@@ -75,6 +75,7 @@ export async function startGatewaySide(
   return {
     fleet: { ...fleet, url: `mqtt://127.0.0.1:${broker.address().port}` },
     journal,
+    pipeline,
     async stop() {
       await broker.stop();
       await pipeline.stop();
@@ -177,6 +178,8 @@ interface Side {
   readonly perSecond: number;
   readonly p50: number;
   readonly p99: number;
+  /** Journal transactions the readings took (group commit), gateway side only. */
+  readonly commits?: number;
 }
 
 async function gatewayRound(
@@ -202,6 +205,7 @@ async function gatewayRound(
       perSecond: (devices * perDevice) / seconds,
       p50: percentile(latencies, 0.5),
       p99: percentile(latencies, 0.99),
+      commits: side.pipeline.commitCounters().batches,
     };
   } finally {
     await Promise.allSettled(clients.map((c) => c.close()));
@@ -269,6 +273,7 @@ export async function ingestBench(): Promise<BenchRow[]> {
       reference: { name: bareName, value: round(b.perSecond) },
       ratio: ratio(g.perSecond, b.perSecond),
       ...sizes,
+      journalTransactions: g.commits ?? null,
     },
     {
       name: 'ingest-mqtt-qos1-puback-p50',

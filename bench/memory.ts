@@ -1,10 +1,12 @@
 /**
- * Memory: growth of resident memory (RSS) and V8 heap of a process that
+ * Memory: growth of the V8 heap (the row's value: what the process keeps) and of resident memory
+ * (beside it: RSS also keeps pages the allocator has not returned) of a process that
  * - queues 10,000 readings in the SQLite journal (beside the in-memory journal holding the same), and
  * - runs the gateway's MQTT side (embedded broker with hooks, pipeline, journal) with 100 connected
  *   devices (beside a bare aedes broker with the same clients).
  * Each figure comes from its own child process (bench/memory-child.ts), measured after a full garbage
- * collection, so the simulated clients and the other benchmarks do not count.
+ * collection and after a warm-up (100 readings, one device connected and dropped), so the simulated
+ * clients, the other benchmarks and one-time start-up costs do not count.
  *
  * Sizes: MEDGW_BENCH_MEMORY_READINGS (default 10000), MEDGW_BENCH_MEMORY_DEVICES (default 100).
  */
@@ -23,10 +25,15 @@ interface Growth {
   readonly heapMiB: number;
 }
 
-/** Runs the child in `mode`; `whenReady` is called with its endpoint (broker modes). */
+type Ready = Extract<ChildReport, { type: 'ready' }>;
+
+/**
+ * Runs the child in `mode`. Broker modes: `drive(ready, step)` connects the devices; `step(message)`
+ * tells the child what happened and resolves once the child reported the figure it takes then.
+ */
 function runChild(
   mode: string,
-  whenReady?: (ready: Extract<ChildReport, { type: 'ready' }>) => Promise<() => Promise<void>>,
+  drive?: (ready: Ready, step: (message: string, label: string) => Promise<void>) => Promise<void>,
 ): Promise<Growth> {
   return new Promise((resolve, reject) => {
     const child = fork(RUN, [CHILD, mode], {
@@ -35,25 +42,20 @@ function runChild(
     });
     const figures = new Map<string, { rssMiB: number; heapMiB: number }>();
     let failed: unknown;
+    const step = async (message: string, label: string): Promise<void> => {
+      child.send(message);
+      while (label && !figures.has(label) && child.connected) await new Promise((r) => setTimeout(r, 20));
+    };
     child.on('message', (m: ChildReport) => {
       if (m.type === 'memory') {
         figures.set(m.label, { rssMiB: m.rssMiB, heapMiB: m.heapMiB });
         return;
       }
-      if (!whenReady) return;
-      whenReady(m).then(
-        async (disconnect) => {
-          child.send('connected');
-          // wait for the child's second figure before letting the devices go
-          while (!figures.has('after') && child.connected) await new Promise((r) => setTimeout(r, 20));
-          await disconnect();
-          if (child.connected) child.send('disconnected');
-        },
-        (e: unknown) => {
-          failed = e;
-          child.kill();
-        },
-      );
+      if (!drive) return;
+      drive(m, step).catch((e: unknown) => {
+        failed = e;
+        child.kill();
+      });
     });
     child.on('exit', (code) => {
       const before = figures.get('before');
@@ -66,13 +68,17 @@ function runChild(
   });
 }
 
-async function connectedDevices(
-  ready: Extract<ChildReport, { type: 'ready' }>,
-): Promise<() => Promise<void>> {
-  const clients = await connectFleet({ url: ready.url, ids: ready.ids, secret: ready.secret });
-  return async () => {
-    await Promise.allSettled(clients.map((c) => c.close()));
-  };
+/** Connects and drops one warm-up device, then connects the measured ones and holds them. */
+async function connectedDevices(ready: Ready, step: (message: string, label: string) => Promise<void>) {
+  const [warmId, ...ids] = ready.ids;
+  if (!warmId) throw new Error('memory bench: no warm-up device');
+  const warm = await connectFleet({ url: ready.url, ids: [warmId], secret: ready.secret });
+  await Promise.allSettled(warm.map((c) => c.close()));
+  await step('warm', 'before');
+  const clients = await connectFleet({ url: ready.url, ids, secret: ready.secret });
+  await step('connected', 'after');
+  await Promise.allSettled(clients.map((c) => c.close()));
+  await step('disconnected', '');
 }
 
 export async function memoryBench(): Promise<BenchRow[]> {
@@ -85,29 +91,29 @@ export async function memoryBench(): Promise<BenchRow[]> {
   return [
     {
       name: `memory-journal-${readings}-queued`,
-      value: round(sqlite.rssMiB),
-      unit: 'MiB RSS growth',
+      value: round(sqlite.heapMiB),
+      unit: 'MiB heap growth',
       reference: {
-        name: 'in-memory journal holding the same readings (RSS growth, MiB)',
-        value: round(inMemory.rssMiB),
+        name: 'in-memory journal holding the same readings (heap growth, MiB)',
+        value: round(inMemory.heapMiB),
       },
-      ratio: ratio(sqlite.rssMiB, inMemory.rssMiB),
-      heapMiB: round(sqlite.heapMiB),
-      referenceHeapMiB: round(inMemory.heapMiB),
+      ratio: ratio(sqlite.heapMiB, inMemory.heapMiB),
+      rssMiB: round(sqlite.rssMiB),
+      referenceRssMiB: round(inMemory.rssMiB),
       readings,
     },
     {
       name: `memory-mqtt-${devices}-devices`,
-      value: round(gateway.rssMiB),
-      unit: 'MiB RSS growth',
+      value: round(gateway.heapMiB),
+      unit: 'MiB heap growth',
       reference: {
-        name: 'bare aedes broker with the same connected clients (RSS growth, MiB)',
-        value: round(bare.rssMiB),
+        name: 'bare aedes broker with the same connected clients (heap growth, MiB)',
+        value: round(bare.heapMiB),
       },
-      ratio: ratio(gateway.rssMiB, bare.rssMiB),
-      heapMiB: round(gateway.heapMiB),
-      referenceHeapMiB: round(bare.heapMiB),
-      perDeviceKiB: round((gateway.rssMiB * 1024) / devices),
+      ratio: ratio(gateway.heapMiB, bare.heapMiB),
+      rssMiB: round(gateway.rssMiB),
+      referenceRssMiB: round(bare.rssMiB),
+      heapKiBPerDevice: round((gateway.heapMiB * 1024) / devices),
       devices,
     },
   ];
