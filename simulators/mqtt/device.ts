@@ -74,6 +74,12 @@ export class SimulatedMqttDevice {
       ...o.extra,
     });
     this.client = client;
+    // Readings and receipts are small: without noDelay, Nagle holds the next publish behind the
+    // receipt's PUBACK until the broker's delayed ACK (~40 ms).
+    const noDelay = () =>
+      (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
+    noDelay();
+    client.on('connect', noDelay);
     client.on('message', (topic, payload) => {
       if (topic !== this.receiptTopic()) return;
       const receipt = JSON.parse(payload.toString('utf8')) as SimReceipt;
