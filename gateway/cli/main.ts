@@ -32,7 +32,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     load: () => import('./commands/audit.ts'),
   },
   journal: {
-    summary: 'outbox statistics and readings by state',
+    summary: 'outbox statistics, readings by state, retry or discard a reading',
     load: () => import('./commands/journal.ts'),
   },
   sandbox: {
