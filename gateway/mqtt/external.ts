@@ -114,6 +114,11 @@ export class ExternalBrokerClient implements Component {
       );
     }
     this.client = client;
+    // Small acknowledgements and receipts: without noDelay, Nagle and delayed ACKs add ~40 ms each.
+    const noDelay = () =>
+      (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
+    noDelay();
+    client.on('connect', noDelay);
     client.on('error', (err) =>
       this.log.warn({ code: 'MEDGW_ERR_MQTT_BROKER', err: err.message }, 'broker error'),
     );

@@ -91,6 +91,7 @@ export async function startMosquitto(
       `password_file ${passwd}`,
       `acl_file ${acl}`,
       'persistence false',
+      'set_tcp_nodelay true',
       'max_queued_messages 100000',
       'log_dest stderr',
       'log_type error',
