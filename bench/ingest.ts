@@ -1,5 +1,6 @@
 /**
- * MQTT QoS 1 ingest end to end: simulated devices (simulators/mqtt) connect over TCP to the embedded
+ * MQTT QoS 1 ingest end to end: simulated devices (simulators/mqtt, in their own process as real
+ * devices are: bench/ingest-fleet-child.ts) connect over TCP to the embedded
  * aedes broker with its deny-by-default hooks, publish readings in JSON, CBOR and protobuf (one
  * encoding per device, in turn), and each PUBACK arrives only once the reading is decoded, normalized,
  * attributed and committed to the SQLite journal (synchronous=FULL, group commit). Reference, same
@@ -8,11 +9,13 @@
  *
  * Sizes: MEDGW_BENCH_INGEST_DEVICES (default 50), MEDGW_BENCH_INGEST_PER_DEVICE (default 60),
  * MEDGW_BENCH_INGEST_WINDOW (publishes in flight per device, default 2), MEDGW_BENCH_INGEST_ROUNDS
- * (alternating rounds of each side, the best of each is kept, default 2).
+ * (alternating rounds of each side, the best of each is kept, default 3).
  */
 
+import { fork } from 'node:child_process';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import type { Journal } from '../gateway/contracts.ts';
@@ -23,6 +26,7 @@ import { addPatient, hashSecret, LowRegistry } from '../gateway/registry/index.t
 import { SimulatedMqttDevice } from '../simulators/mqtt/device.ts';
 import { encodeReading, type SimEncoding, sampleReading } from '../simulators/mqtt/payloads.ts';
 import { envInt, percentile, ratio, round, silentLog, tempDir } from './ingest-common.ts';
+import type { FleetOrder, FleetReport } from './ingest-fleet-child.ts';
 import type { BenchRow } from './results.ts';
 
 const ENCODINGS: readonly SimEncoding[] = ['json', 'cbor', 'protobuf'];
@@ -117,7 +121,7 @@ export async function connectFleet(fleet: Fleet, concurrency = 25): Promise<Simu
 }
 
 /** Every device publishes `perDevice` readings with `window` in flight; PUBACK latencies in ms. */
-async function publishAll(
+export async function publishAll(
   devices: readonly SimulatedMqttDevice[],
   perDevice: number,
   window: number,
@@ -159,7 +163,10 @@ async function publishAll(
 }
 
 /** Every device got one `accepted` receipt per reading (nothing rejected, nothing collapsed). */
-async function checkReceipts(devices: readonly SimulatedMqttDevice[], perDevice: number): Promise<void> {
+export async function checkReceipts(
+  devices: readonly SimulatedMqttDevice[],
+  perDevice: number,
+): Promise<void> {
   const until = Date.now() + 10_000;
   while (devices.some((d) => d.receipts.length < perDevice) && Date.now() < until) {
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -182,6 +189,63 @@ interface Side {
   readonly commits?: number;
 }
 
+const RUN = fileURLToPath(new URL('../bin/run.mjs', import.meta.url));
+const FLEET_CHILD = fileURLToPath(new URL('./ingest-fleet-child.ts', import.meta.url));
+
+/**
+ * Runs the devices in their own process: connects them, then `publish()` starts the publishes and
+ * resolves with the seconds from the start to the last PUBACK (and `also`, when given) and the latencies.
+ */
+async function deviceProcess(
+  fleet: Fleet,
+  perDevice: number,
+  window: number,
+  receipts: boolean,
+): Promise<{
+  publish(also?: Promise<void>): Promise<{ seconds: number; latencies: number[] }>;
+  close(): void;
+}> {
+  const child = fork(RUN, [FLEET_CHILD], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const reports: FleetReport[] = [];
+  const waiters: (() => void)[] = [];
+  child.on('message', (m: FleetReport) => {
+    reports.push(m);
+    for (const w of waiters.splice(0)) w();
+  });
+  child.on('exit', () => {
+    for (const w of waiters.splice(0)) w();
+  });
+  const report = async <T extends FleetReport['type']>(
+    type: T,
+  ): Promise<Extract<FleetReport, { type: T }>> => {
+    for (;;) {
+      const failed = reports.find((r) => r.type === 'failed');
+      if (failed && failed.type === 'failed') throw new Error(`ingest bench devices: ${failed.message}`);
+      const hit = reports.find((r) => r.type === type);
+      if (hit) return hit as Extract<FleetReport, { type: T }>;
+      if (child.exitCode !== null) throw new Error(`ingest bench devices exited with ${child.exitCode}`);
+      await new Promise<void>((resolve) => waiters.push(resolve));
+    }
+  };
+  const order: FleetOrder = { fleet, perDevice, window, receipts };
+  child.send(order);
+  await report('connected');
+  return {
+    async publish(also) {
+      const start = performance.now();
+      child.send('go');
+      const acked = await report('acked');
+      await also;
+      const seconds = (performance.now() - start) / 1000;
+      await report('checked');
+      return { seconds, latencies: acked.latencies };
+    },
+    close() {
+      if (child.connected) child.send('close');
+    },
+  };
+}
+
 async function gatewayRound(
   dir: string,
   devices: number,
@@ -190,10 +254,10 @@ async function gatewayRound(
   round: number,
 ): Promise<Side> {
   const side = await startGatewaySide(dir, devices, `ingest-${round}`);
-  const clients = await connectFleet(side.fleet);
+  const fleet = await deviceProcess(side.fleet, perDevice, window, true);
   try {
-    const { seconds, latencies } = await publishAll(clients, perDevice, window, 0);
-    await checkReceipts(clients, perDevice);
+    // timed to the last PUBACK; then the devices check their receipts (one `accepted` each)
+    const { seconds, latencies } = await fleet.publish();
     // a cuff reading with a pulse is two observations: the pressure panel and the heart rate
     const stored = side.journal.stats(Date.now()).byState.pending;
     if (stored !== 2 * devices * perDevice) {
@@ -208,7 +272,7 @@ async function gatewayRound(
       commits: side.pipeline.commitCounters().batches,
     };
   } finally {
-    await Promise.allSettled(clients.map((c) => c.close()));
+    fleet.close();
     await side.stop();
   }
 }
@@ -228,15 +292,12 @@ async function bareRound(devices: number, perDevice: number, window: number, rou
     if (received === total) allReceived();
   });
   await subscriber.subscribeAsync('medgw/v1/devices/+/measurements/+', { qos: 1 });
-  const clients = await connectFleet({ url: broker.url, ids, secret: 'unused' });
+  const fleet = await deviceProcess({ url: broker.url, ids, secret: 'unused' }, perDevice, window, false);
   try {
-    const start = performance.now();
-    const { latencies } = await publishAll(clients, perDevice, window, 0);
-    await everything;
-    const seconds = (performance.now() - start) / 1000;
+    const { seconds, latencies } = await fleet.publish(everything);
     return { perSecond: total / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) };
   } finally {
-    await Promise.allSettled(clients.map((c) => c.close()));
+    fleet.close();
     await subscriber.endAsync(true);
     await broker.stop();
   }
@@ -249,7 +310,7 @@ export async function ingestBench(): Promise<BenchRow[]> {
   const devices = envInt('MEDGW_BENCH_INGEST_DEVICES', 50);
   const perDevice = envInt('MEDGW_BENCH_INGEST_PER_DEVICE', 60);
   const window = envInt('MEDGW_BENCH_INGEST_WINDOW', 2);
-  const rounds = envInt('MEDGW_BENCH_INGEST_ROUNDS', 2);
+  const rounds = envInt('MEDGW_BENCH_INGEST_ROUNDS', 3);
   const dir = tempDir('ingest');
   const gateway: Side[] = [];
   const bare: Side[] = [];
