@@ -39,6 +39,12 @@ export interface ExternalBrokerOptions {
   readonly sessionExpirySeconds?: number;
   /** Delay before reconnecting after a drop (ms). */
   readonly reconnectPeriodMs?: number;
+  /**
+   * Connections this instance opens, all in the shared group (client ids `<clientId>-<n>`). mqtt.js
+   * takes the next message of a connection only after the previous one is acknowledged, so several
+   * connections let several messages share one journal commit. Default 4.
+   */
+  readonly connections?: number;
   /** TLS material and other mqtt.js options (ca, cert, key, rejectUnauthorized…). */
   readonly extra?: IClientOptions;
 }
@@ -72,11 +78,11 @@ export class ExternalBrokerClient implements Component {
     foreign: 0,
     reconnects: 0,
   };
-  private client: MqttClient | undefined;
+  private clients: MqttClient[] = [];
   private stopping = false;
   private readonly inflight = new Set<Promise<void>>();
   private readonly log: Logger;
-  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly reconnectTimers = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly ctx: ExternalBrokerContext,
@@ -92,28 +98,46 @@ export class ExternalBrokerClient implements Component {
 
   async start(): Promise<void> {
     this.stopping = false;
-    const o = this.options;
-    let client: MqttClient;
+    const count = Math.max(1, this.options.connections ?? 4);
+    const base = this.options.clientId ?? `medgw-${this.options.group}-${hostname()}`;
     try {
-      client = await mqtt.connectAsync(o.url, {
-        protocolVersion: 5,
-        clientId: o.clientId ?? `medgw-${o.group}-${hostname()}`,
-        ...(o.username !== undefined ? { username: o.username } : {}),
-        ...(o.password !== undefined ? { password: o.password } : {}),
-        clean: false,
-        properties: { sessionExpiryInterval: o.sessionExpirySeconds ?? 3_600 },
-        reconnectPeriod: o.reconnectPeriodMs ?? 1_000,
-        connectTimeout: 10_000,
-        customHandleAcks: (topic, message, _packet, done) => this.handle(topic, message, done),
-        ...o.extra,
+      for (let n = 1; n <= count; n++) this.clients.push(await this.connect(`${base}-${n}`));
+    } catch (e) {
+      await Promise.allSettled(this.clients.map((c) => c.endAsync(true)));
+      this.clients = [];
+      throw e;
+    }
+    this.log.info({ group: this.options.group, connections: count }, 'subscribed to the external broker');
+  }
+
+  private async connect(clientId: string): Promise<MqttClient> {
+    const o = this.options;
+    // The client exists before it connects: a resumed session may deliver queued messages at once.
+    const client: MqttClient = mqtt.connect(o.url, {
+      protocolVersion: 5,
+      clientId,
+      ...(o.username !== undefined ? { username: o.username } : {}),
+      ...(o.password !== undefined ? { password: o.password } : {}),
+      clean: false,
+      properties: { sessionExpiryInterval: o.sessionExpirySeconds ?? 3_600 },
+      reconnectPeriod: o.reconnectPeriodMs ?? 1_000,
+      connectTimeout: 10_000,
+      customHandleAcks: (topic, message, _packet, done) => this.handle(client, topic, message, done),
+      ...o.extra,
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        client.once('connect', () => resolve());
+        client.once('error', reject);
+        client.once('close', () => reject(new Error('connection closed before CONNACK')));
       });
     } catch (e) {
+      client.end(true);
       throw new MedgwError(
         'MEDGW_ERR_MQTT_BROKER',
         `cannot connect to the external MQTT broker: ${e instanceof Error ? e.message : String(e)}`,
       );
     }
-    this.client = client;
     // Small acknowledgements and receipts: without noDelay, Nagle and delayed ACKs add ~40 ms each.
     const noDelay = () =>
       (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
@@ -134,21 +158,26 @@ export class ExternalBrokerClient implements Component {
         `the broker refused the shared subscription ${this.subscription} (reason 0x${code.toString(16)}); it must speak MQTT 5 and allow the gateway user to read medgw/v1/devices/+/measurements/+`,
       );
     }
-    this.log.info({ group: o.group }, 'subscribed to the external broker');
+    return client;
   }
 
   /** Stops taking messages, lets those being committed finish and acknowledge, then disconnects. */
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    const client = this.client;
-    if (!client) return;
-    this.client = undefined;
+    for (const t of this.reconnectTimers) clearTimeout(t);
+    this.reconnectTimers.clear();
+    const clients = this.clients;
+    this.clients = [];
     await Promise.allSettled([...this.inflight]);
-    await client.endAsync();
+    await Promise.allSettled(clients.map((c) => c.endAsync()));
   }
 
-  private handle(topic: string, message: Buffer, done: (error: Error | number, code?: number) => void): void {
+  private handle(
+    client: MqttClient,
+    topic: string,
+    message: Buffer,
+    done: (error: Error | number, code?: number) => void,
+  ): void {
     this.counters.messages += 1;
     const target = parseMeasurementTopic(topic);
     if (!target) {
@@ -163,15 +192,10 @@ export class ExternalBrokerClient implements Component {
         // Before a drop the receipt goes at QoS 0 and the drop waits until it is written: its QoS 1
         // PUBACK could never arrive, mqtt.js reads nothing until this message is acknowledged.
         const qos = outcome.ack ? 1 : 0;
-        const client = this.client;
-        if (!client) {
-          if (!outcome.ack) this.counters.unacknowledged += 1;
-          return;
-        }
         client.publish(receiptTopic(target.deviceId), encodeReceipt(outcome.receipt), { qos }, (err) => {
           if (err)
             this.log.warn({ device: shortId(target.deviceId), err: err.message }, 'receipt not published');
-          if (!outcome.ack) this.dropUnacknowledged();
+          if (!outcome.ack) this.dropUnacknowledged(client);
         });
         if (outcome.ack) done(PUBACK_SUCCESS);
       },
@@ -180,7 +204,7 @@ export class ExternalBrokerClient implements Component {
           { device: shortId(target.deviceId), err: e instanceof Error ? e.message : String(e) },
           'ingest failed',
         );
-        this.dropUnacknowledged();
+        this.dropUnacknowledged(client);
       },
     );
     this.inflight.add(work);
@@ -191,16 +215,17 @@ export class ExternalBrokerClient implements Component {
    * Nothing was stored: no PUBACK. Dropping the connection makes the broker deliver the message again
    * from the persistent session once the gateway reconnects (after `reconnectPeriodMs`).
    */
-  private dropUnacknowledged(): void {
+  private dropUnacknowledged(client: MqttClient): void {
     this.counters.unacknowledged += 1;
-    const client = this.client;
-    if (!client || this.stopping) return;
+    if (this.stopping) return;
     // A normal DISCONNECT (not forced) flushes the receipt already written; the session stays.
     client.end(false, () => {
       if (this.stopping) return;
-      this.reconnectTimer = setTimeout(() => {
-        if (!this.stopping && this.client === client) client.reconnect();
+      const timer = setTimeout(() => {
+        this.reconnectTimers.delete(timer);
+        if (!this.stopping) client.reconnect();
       }, this.options.reconnectPeriodMs ?? 1_000);
+      this.reconnectTimers.add(timer);
     });
   }
 }
