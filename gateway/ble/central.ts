@@ -521,7 +521,8 @@ export class BleCentral implements Component {
     } catch (e) {
       await session.release();
       await session.drain().catch(() => undefined);
-      this.failed(t, session, e, log);
+      // A refusal by the pipeline ends the link on purpose: report it rather than the link loss.
+      this.failed(t, session, session.refusal ?? e, log);
     } finally {
       t.runDone = true;
       this.free(t);

@@ -122,6 +122,11 @@ export class Session {
     return !this.linkEnded;
   }
 
+  /** Why the pipeline refused readings on this link, if it did (journal full, gateway stopping). */
+  get refusal(): MedgwError | undefined {
+    return this.failure;
+  }
+
   /** `synced` when the gateway set the device clock, `corrected` when it could only read it. */
   get clockHandling(): 'synced' | 'corrected' | 'untrusted' {
     if (this.times.after) return 'synced';
@@ -210,6 +215,10 @@ export class Session {
     try {
       return await Promise.race([op, this.lost, timeout]);
     } catch (e) {
+      // The answer to a request may overtake the disconnect event of the same link loss.
+      if (this.linkEnded || (isMedgwError(e) && e.code === 'MEDGW_ERR_BLE_NOT_CONNECTED')) {
+        throw new MedgwError('MEDGW_ERR_BLE_LINK_LOST', `${what}: the link to ${this.ctx.deviceId} was lost`);
+      }
       if (isMedgwError(e)) throw e;
       throw new MedgwError('MEDGW_ERR_BLE_ATT', `${what} failed: ${(e as Error).message}`);
     } finally {
@@ -628,21 +637,41 @@ export class Session {
           ...(cursor !== undefined ? { cursor } : {}),
         });
         if (result.status === 'rejected') {
-          this.failure = new MedgwError(
-            (result.code as ErrorCode | undefined) ?? 'MEDGW_ERR_BLE_ATT',
-            result.message ?? 'the pipeline refused the readings',
+          this.refused(
+            new MedgwError(
+              (result.code as ErrorCode | undefined) ?? 'MEDGW_ERR_BLE_ATT',
+              result.message ?? 'the pipeline refused the readings',
+            ),
+            g.items.length,
           );
           return;
         }
       } catch (e) {
-        this.failure = isMedgwError(e)
-          ? e
-          : new MedgwError('MEDGW_ERR_BLE_ATT', `committing readings failed: ${(e as Error).message}`);
+        this.refused(
+          isMedgwError(e)
+            ? e
+            : new MedgwError('MEDGW_ERR_BLE_ATT', `committing readings failed: ${(e as Error).message}`),
+          g.items.length,
+        );
         return;
       }
       if (cursor !== undefined) this.cursor = cursor;
       this.counters.committed += g.items.length;
     }
+  }
+
+  /**
+   * The pipeline refused readings (journal full, gateway stopping): nothing more is taken from the
+   * device on this link — it is released, so readings not yet sent stay on the device, and records
+   * after the cursor are fetched again at the next connection.
+   */
+  private refused(e: MedgwError, count: number): void {
+    this.failure = e;
+    this.ctx.log.error(
+      { code: e.code, readings: count },
+      'readings refused by the pipeline; releasing the link',
+    );
+    if (!this.linkEnded) void this.release();
   }
 }
 

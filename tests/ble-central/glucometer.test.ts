@@ -120,6 +120,21 @@ describe('BLE central: glucometer', () => {
     expect(seq.slice(seq.indexOf('failed'), seq.indexOf('failed') + 2)).toEqual(['failed', 'connecting']);
   });
 
+  it('stops taking records when the journal is full: coded failure, nothing evicted, cursor only over what is stored', async () => {
+    const g = meter(ID, 25);
+    h = await harness([g], {}, ['alice'], { maxReadings: 10 });
+    await h.provision({ id: ID, driver: 'roche-accu-chek-guide', patientId: 'alice' });
+    await h.central.start();
+    const failed = await h.waitState(ID, 'failed');
+    expect(failed.code).toBe('MEDGW_ERR_JOURNAL_FULL');
+    const stored = h.journal.list({ deviceId: ID });
+    // A refused batch stores nothing (all or nothing); the cursor covers only what was stored.
+    expect(stored.length).toBeLessThanOrEqual(10);
+    expect(h.journal.cursor(ID) ?? 0).toBe(stored.length);
+    expect(h.pipeline.counters.rejected['MEDGW_ERR_JOURNAL_FULL']).toBeGreaterThan(0);
+    await until(() => !g.connected, 'the link released');
+  });
+
   it('collapses records the meter sends again (re-sent old records) without moving the cursor back', async () => {
     const g = meter(ID, 12, { resendOld: 3 });
     h = await harness([g], { timing: { cooldownMs: 200 } });

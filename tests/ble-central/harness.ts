@@ -41,11 +41,12 @@ export async function harness(
   devices: SimPeripheral[],
   options: Partial<BleCentralOptions> = {},
   patients: readonly string[] = ['alice', 'bob', 'carol'],
+  limits: { maxReadings?: number } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'medgw-ble-'));
   const registry = await LowRegistry.open(join(dir, 'registry.json'));
   for (const id of patients) await addPatient(registry, { id, displayName: `Patient ${id}` }, clock);
-  const journal = new SqliteJournal({ path: join(dir, 'journal.db'), clock });
+  const journal = new SqliteJournal({ path: join(dir, 'journal.db'), clock, ...limits });
   const log = pino({ level: 'silent' });
   const pipeline = new Pipeline({ journal, registry, clock, log });
   await pipeline.start();
