@@ -496,6 +496,11 @@ export const ERROR_CATALOGUE = {
     message: 'A request to the sandbox control endpoints (/_sandbox/*) or a sandbox option is invalid.',
     hint: 'See docs/sandbox.md for the fields of faults and client registrations; the message names the wrong one.',
   },
+  MEDGW_ERR_SANDBOX_PORT: {
+    area: 'sandbox',
+    message: 'The embedded sandbox of `medgw start` could not listen on its port.',
+    hint: 'Another program (an earlier `medgw start` or `medgw sandbox`?) holds it: stop it, or pick another port with `--sandbox-port <n>` (0 = any free port), or set national.baseUrl to use a sandbox already running.',
+  },
   MEDGW_ERR_SANDBOX_BROWSER: {
     area: 'sandbox',
     message: 'The scripted patient browser did not find the page or form it expected in the sandbox.',

@@ -12,6 +12,8 @@ import type { Config } from './config/schema.ts';
 import type { GatewayContext } from './context.ts';
 import { type Clock, type Component, systemClock } from './contracts.ts';
 import { acquireLock, ensureAdminToken } from './datadir.ts';
+import { demoComponent } from './embedded/component.ts';
+import { sandboxComponent } from './embedded/sandbox.ts';
 import { forwarderComponent } from './forwarder/component.ts';
 import { GroupCommit } from './journal/group-commit.ts';
 import { Lifecycle } from './lifecycle.ts';
@@ -83,8 +85,10 @@ export const COMPONENTS: ComponentFactory[] = [
   pipelineComponent,
   mqttComponent,
   bleComponent,
+  sandboxComponent,
   forwarderComponent,
   webComponent,
+  demoComponent,
 ];
 
 export interface Gateway {

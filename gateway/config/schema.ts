@@ -222,6 +222,32 @@ export const ConfigSchema = z
       })
       .prefault({})
       .describe('Forwarding to the national side.'),
+    demo: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .optional()
+          .describe(
+            'Provision a demo patient, its simulated devices and a simulated MQTT device; absent: on when the embedded sandbox is used (no national.baseUrl).',
+          ),
+        patientId: z
+          .string()
+          .regex(/^[A-Za-z0-9._:-]{1,128}$/)
+          .default('demo')
+          .describe('Id of the demo patient in the registry.'),
+        mqttIntervalSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .default(60)
+          .describe(
+            'Seconds between two readings of the simulated MQTT thermometer (the first is sent at start).',
+          ),
+      })
+      .prefault({})
+      .describe(
+        'The demo of `npm start`: a patient to pair with the embedded sandbox and its simulated devices.',
+      ),
   })
   .describe('medgw configuration');
 

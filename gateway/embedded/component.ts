@@ -1,0 +1,142 @@
+/**
+ * The demo of `npm start` as a gateway component (last entry of COMPONENTS in gateway/app.ts, so it
+ * starts after the broker, the BLE central and the forwarder, and stops first):
+ * - at construction (before anything starts) the demo patient and its devices are provisioned
+ *   (gateway/embedded/demo.ts), so the simulated devices' first readings already have an owner;
+ * - at start, the simulated MQTT thermometer connects to the embedded broker and publishes now and
+ *   then, the Bluetooth mode is stated in the log, and with the embedded sandbox the pairing
+ *   instructions are printed (gateway/embedded/pairing.ts).
+ * On by default only with the embedded sandbox (`demo.enabled`).
+ */
+import { readdirSync } from 'node:fs';
+import type { ComponentFactory, Services } from '../app.ts';
+import type { GatewayContext } from '../context.ts';
+import type { Component } from '../contracts.ts';
+import { type DemoSeed, seedDemo } from './demo.ts';
+import { DemoThermometer } from './mqtt-device.ts';
+import { printPairing } from './pairing.ts';
+
+/** Bluetooth adapters the kernel knows (Linux); empty elsewhere or without Bluetooth. */
+export function bluetoothAdapters(dir = '/sys/class/bluetooth'): string[] {
+  try {
+    return readdirSync(dir).filter((n) => /^hci[0-9]+$/.test(n));
+  } catch {
+    return [];
+  }
+}
+
+export class DemoComponent implements Component {
+  readonly name = 'demo';
+  #thermometer: DemoThermometer | undefined;
+  #pairing: { ac: AbortController; done: Promise<void> } | undefined;
+
+  constructor(
+    private readonly ctx: GatewayContext,
+    private readonly services: Services,
+    private readonly seed: DemoSeed,
+    private readonly out: NodeJS.WritableStream,
+  ) {}
+
+  async start(): Promise<void> {
+    const { config } = this.ctx;
+    const log = this.ctx.log.child({ component: 'demo' });
+    log.info(
+      { created: this.seed.created.length, devices: this.seed.devices.length },
+      this.seed.created.length > 0
+        ? 'demo patient and devices provisioned'
+        : 'demo patient and devices already provisioned',
+    );
+    if (config.ble.mode === 'sim') {
+      const adapters = bluetoothAdapters();
+      log.info(
+        { mode: 'sim', adapters: adapters.length },
+        adapters.length === 0
+          ? 'no Bluetooth adapter on this machine: BLE runs on the virtual radio with a simulated glucometer, scale and blood-pressure cuff (--ble sim)'
+          : `BLE runs on the virtual radio (--ble sim); this machine has ${adapters.join(', ')}: start with --ble hci or --ble dbus to use it`,
+      );
+    }
+    await this.#startThermometer(log);
+    this.#startPairing(log);
+  }
+
+  async #startThermometer(log: GatewayContext['log']): Promise<void> {
+    const cred = this.seed.mqtt;
+    const broker = this.services.maybe('mqtt');
+    if (!cred || !broker || !('address' in broker)) return;
+    const { port } = broker.address();
+    const thermometer = new DemoThermometer({
+      url: `mqtt://127.0.0.1:${port}`,
+      deviceId: cred.deviceId,
+      secret: cred.secret,
+      intervalMs: this.ctx.config.demo.mqttIntervalSeconds * 1000,
+      clock: this.ctx.clock,
+      log,
+    });
+    try {
+      await thermometer.start();
+      this.#thermometer = thermometer;
+    } catch (e) {
+      // the demo device is not essential: the gateway runs without it
+      log.error(
+        { code: 'MEDGW_ERR_MQTT_AUTH', err: e instanceof Error ? e.message : String(e) },
+        'the simulated MQTT thermometer could not connect to the embedded broker',
+      );
+      await thermometer.stop();
+    }
+  }
+
+  #startPairing(log: GatewayContext['log']): void {
+    const patientId = this.seed.patientId;
+    const sandbox = this.services.maybe('sandbox')?.current();
+    const bridge = this.services.maybe('cloudBridge')?.current();
+    if (!sandbox || !bridge) {
+      this.out.write(
+        `\nDemo patient "${patientId}": pair it with Mon espace santé with  medgw patient link ${patientId}\n\n`,
+      );
+      return;
+    }
+    // the embedded sandbox starts empty: a link from an earlier run names grants it no longer knows
+    if (bridge.store.get(patientId)) {
+      bridge.store.remove(patientId);
+      log.info({}, 'earlier demo pairing dropped: the embedded sandbox starts empty on every start');
+    }
+    const ac = new AbortController();
+    const done = printPairing(
+      {
+        patientId,
+        sandboxUrl: sandbox.url,
+        startDeviceLink: (id) => bridge.pairing.startDeviceLink(id),
+        onLinked: () => bridge.forwarder.kick(),
+        out: this.out,
+        log,
+      },
+      ac.signal,
+    );
+    this.#pairing = { ac, done };
+  }
+
+  async stop(): Promise<void> {
+    const pairing = this.#pairing;
+    this.#pairing = undefined;
+    pairing?.ac.abort();
+    await pairing?.done;
+    const t = this.#thermometer;
+    this.#thermometer = undefined;
+    await t?.stop();
+  }
+}
+
+export const demoComponent: ComponentFactory = {
+  name: 'demo',
+  async create(ctx, services) {
+    const { config } = ctx;
+    const enabled = config.demo.enabled ?? config.national.baseUrl === undefined;
+    if (!enabled) return undefined;
+    const seed = await seedDemo(ctx.registry, ctx.clock, {
+      patientId: config.demo.patientId,
+      ble: config.ble.mode === 'sim',
+      mqtt: config.mqtt.mode === 'embedded',
+    });
+    return new DemoComponent(ctx, services, seed, process.stdout);
+  },
+};
