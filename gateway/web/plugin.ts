@@ -31,6 +31,18 @@ import {
 } from './pages.ts';
 
 const SESSION_COOKIE = 'medgw_session';
+/** DSFR sets inline styles from its scripts (collapse heights), hence 'unsafe-inline' for styles only. */
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
 const LOGIN_COOKIE = 'medgw_login';
 const LANG_COOKIE = 'medgw_lang';
 
@@ -174,6 +186,15 @@ export function createWeb(deps: WebDeps): Web {
         reply,
         new MedgwError('MEDGW_ERR_INTERNAL', 'the page failed inside the gateway'),
       );
+    });
+
+    // every answer of the pages: no framing (clickjacking), scripts and styles from the gateway only
+    app.addHook('onSend', async (_req, reply, payload) => {
+      reply.header('content-security-policy', CSP);
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('referrer-policy', 'same-origin');
+      reply.header('x-frame-options', 'DENY');
+      return payload;
     });
 
     // language choice: ?lang= sets the cookie for the next pages

@@ -181,3 +181,16 @@ describe('sign-in, sessions and tokens', () => {
     expect((await fetch(`${gw.url}/readyz`)).status).toBe(200);
   });
 });
+
+describe('response headers', () => {
+  it('forbid framing and foreign scripts on every page, the sign-in page included', async () => {
+    const c = new Client(gw.url);
+    for (const path of ['/login', '/healthz']) {
+      const res = await c.go(path);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp, path).toContain("frame-ancestors 'none'");
+      expect(csp, path).toContain("script-src 'self'");
+      expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
+    }
+  });
+});

@@ -35,6 +35,11 @@ describe('a person pairs a scale, links a patient and follows the exchanges', ()
     const context = tb.context;
     const page = await context.newPage();
     const base = gw.url;
+    // the pages' own scripts and styles must live with their Content-Security-Policy
+    const blocked: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) blocked.push(m.text());
+    });
 
     // 1. sign in
     await page.goto(`${base}/status`);
@@ -126,6 +131,7 @@ describe('a person pairs a scale, links a patient and follows the exchanges', ()
     await page.click('a.fr-nav__link[href="/patients"]');
     await page.waitForSelector('[data-link-state="consent-withdrawn"]');
     await shot(page, G, '14-patient-consent-withdrawn');
+    expect(blocked).toEqual([]);
     await page.close();
   }, 90_000);
 });
