@@ -11,6 +11,14 @@ describe('backoff, Retry-After and circuit breaker', () => {
     expect(backoffDelay(20, policy, () => 1)).toBe(10_000);
   });
 
+  it('applies a configured ± jitter share around the exponential delay', () => {
+    const policy = { baseMs: 1000, maxMs: 60_000, jitter: 0.2 };
+    expect(backoffDelay(3, policy, () => 0)).toBe(3200);
+    expect(backoffDelay(3, policy, () => 0.5)).toBe(4000);
+    expect(backoffDelay(3, policy, () => 1)).toBe(4800);
+    expect(backoffDelay(1, { ...policy, jitter: 0 }, () => 0.9)).toBe(1000);
+  });
+
   it('reads Retry-After as seconds or as an HTTP date', () => {
     const now = Date.UTC(2026, 10, 23, 10, 0, 0);
     expect(parseRetryAfter('3', now)).toBe(3000);

@@ -5,18 +5,25 @@
 export interface BackoffPolicy {
   readonly baseMs: number;
   readonly maxMs: number;
+  /**
+   * Share of each delay drawn at random, added or taken (0.2: ±20 %). Absent: "equal jitter", between
+   * half and all of the exponential delay.
+   */
+  readonly jitter?: number;
 }
 
 export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 2_000, maxMs: 15 * 60_000 };
 
-/** Delay before attempt `attempt + 1` (attempt ≥ 1): "equal jitter", between half and all of base × 2^(attempt−1). */
+/** Delay before attempt `attempt + 1` (attempt ≥ 1): base × 2^(attempt−1), capped, with jitter. */
 export function backoffDelay(
   attempt: number,
   policy: BackoffPolicy,
   random: () => number = Math.random,
 ): number {
   const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, Math.min(30, attempt - 1)));
-  return Math.round(ceiling / 2 + (ceiling / 2) * random());
+  if (policy.jitter === undefined) return Math.round(ceiling / 2 + (ceiling / 2) * random());
+  const j = Math.max(0, Math.min(1, policy.jitter));
+  return Math.max(0, Math.round(ceiling * (1 + j * (2 * random() - 1))));
 }
 
 /** Retry-After as delta-seconds or an HTTP date (RFC 9110 §10.2.3), in ms from `now`. */

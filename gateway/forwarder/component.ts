@@ -81,7 +81,7 @@ class ForwarderComponent implements Component {
       pairing: settings.pairing,
       idTokenHeader: settings.idTokenHeader,
       maxConcurrency: f.concurrency,
-      backoff: { baseMs: f.retry.initialDelayMs, maxMs: f.retry.maxDelayMs },
+      backoff: { baseMs: f.retry.initialDelayMs, maxMs: f.retry.maxDelayMs, jitter: f.retry.jitter },
       forwarder: { heldGraceMs: f.consentGraceMs, log: log.child({ component: 'forwarder' }) },
     });
     await this.#bridge.start();

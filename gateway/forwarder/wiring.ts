@@ -18,7 +18,7 @@ export interface CloudBridgeOptions {
   readonly pairing: Pick<PairingConfig, 'issuer'> & Partial<PairingConfig>;
   readonly idTokenHeader?: string;
   readonly maxConcurrency?: number;
-  readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
+  readonly backoff?: { readonly baseMs: number; readonly maxMs: number; readonly jitter?: number };
   readonly breaker?: { readonly failureThreshold?: number; readonly openMs?: number };
   readonly forwarder?: Pick<ForwarderOptions, 'pollIntervalMs' | 'batchSize' | 'heldGraceMs' | 'log'>;
   readonly env?: NodeJS.ProcessEnv;
