@@ -1,5 +1,6 @@
 /**
- * Delivery to the national side, against the real sandbox over HTTP on loopback:
+ * Delivery to the national side, against the real sandbox over HTTP on loopback, in its own process
+ * (bench/forward-sandbox-child.ts) as the real national side is remote:
  * - `forward-mes`: the forwarder (outbox → consent gate → cloud-bridge Bundle → POST with keep-alive
  *   and bounded concurrency → classification → journal transition with purge + audit) draining N
  *   pending readings of a linked patient from the SQLite journal, beside raw POSTs of Bundles built the
@@ -9,24 +10,32 @@
  *   `medgw start` wires it (polling the outbox, nothing kicks it); latency from each PUBACK to the
  *   forwarder holding the sandbox's 2xx for that reading.
  *
- * Sizes: MEDGW_BENCH_FORWARD_READINGS (default 400), MEDGW_BENCH_FORWARD_CONCURRENCY (default 4, the
+ * Sizes: MEDGW_BENCH_FORWARD_READINGS (default 300), MEDGW_BENCH_FORWARD_CONCURRENCY (default 4, the
  * configuration default), MEDGW_BENCH_FORWARD_ROUNDS (default 2), MEDGW_BENCH_LATENCY_RATE (readings/s,
- * default 100), MEDGW_BENCH_LATENCY_LOW_RATE (default 20), MEDGW_BENCH_LATENCY_SECONDS (default 5),
+ * default 100), MEDGW_BENCH_LATENCY_LOW_RATE (default 20), MEDGW_BENCH_LATENCY_SECONDS (default 3),
  * MEDGW_BENCH_FORWARD_POLL_MS (forwarder poll interval, default 1000 as in the gateway).
  */
+import { fork } from 'node:child_process';
 import http from 'node:http';
 import { join } from 'node:path';
-import type { MesClient, MesCredentials } from '../cloud-bridge/mes-client.ts';
+import { fileURLToPath } from 'node:url';
+import { MesClient, type MesClientOptions, type MesCredentials } from '../cloud-bridge/mes-client.ts';
+import { PairingClient } from '../cloud-bridge/pairing.ts';
+import { TokenStore } from '../cloud-bridge/token-store.ts';
 import type { DeviceRecord, Journal } from '../gateway/contracts.ts';
 import { Forwarder, type ForwarderEvent } from '../gateway/forwarder/forwarder.ts';
 import { SqliteJournal } from '../gateway/journal/sqlite.ts';
 import { encodeReading, sampleReading } from '../simulators/mqtt/payloads.ts';
-import { type NationalSide, startNationalSide } from '../tests/cloud-bridge/helpers.ts';
+import type { Sandbox } from '../simulators/sandbox/index.ts';
+import { approveUserCode } from '../tests/cloud-bridge/helpers.ts';
+import type { SandboxReady } from './forward-sandbox-child.ts';
 import { connectFleet, startGatewaySide } from './ingest.ts';
 import { envInt, pendingReadings, percentile, ratio, round, tempDir } from './ingest-common.ts';
 import type { BenchRow } from './results.ts';
 
 const PATIENT = 'bench-patient';
+const RUN = fileURLToPath(new URL('../bin/run.mjs', import.meta.url));
+const SANDBOX_CHILD = fileURLToPath(new URL('./forward-sandbox-child.ts', import.meta.url));
 const clock = { now: () => Date.now() };
 const IDENTITY = {
   systemId: '00:1B:DC:FF:FE:0B:0E:0C',
@@ -39,8 +48,60 @@ const registry = {
   getDevice: (id: string): DeviceRecord => ({ id, transport: 'mqtt', identity: IDENTITY, createdAt: 0 }),
 };
 
+/** The sandbox in a child process, with this process's pairing client and token store. */
+interface RemoteSide {
+  readonly url: string;
+  readonly idTokenHeader: string;
+  readonly store: TokenStore;
+  readonly pairing: PairingClient;
+  client(options?: Partial<MesClientOptions>): MesClient;
+  link(patientId: string, login: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function startRemoteSide(): Promise<RemoteSide> {
+  const child = fork(RUN, [SANDBOX_CHILD], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const ready = await new Promise<SandboxReady>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as SandboxReady));
+    child.once('exit', (code) => reject(new Error(`forward bench: the sandbox exited with ${code}`)));
+  });
+  const dir = tempDir('forward-tokens');
+  const store = new TokenStore(dir.path, {});
+  const pairing = new PairingClient({ issuer: ready.issuer }, store);
+  const clients: MesClient[] = [];
+  return {
+    url: ready.url,
+    idTokenHeader: ready.idTokenHeader,
+    store,
+    pairing,
+    client(options = {}) {
+      const c = new MesClient({
+        baseUrl: ready.url,
+        tokens: pairing,
+        idTokenHeader: ready.idTokenHeader,
+        ...options,
+      });
+      clients.push(c);
+      return c;
+    },
+    async link(patientId, login) {
+      const flow = await pairing.startDeviceLink(patientId, {});
+      // the patient's side of the device flow only needs the sandbox's address
+      await approveUserCode({ url: ready.url } as Sandbox, flow.verificationUri, flow.userCode, { login });
+      await flow.complete();
+    },
+    async close() {
+      for (const c of clients) c.close();
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      if (child.connected) child.send('close');
+      await exited;
+      dir.remove();
+    },
+  };
+}
+
 function forwarderOn(
-  side: NationalSide,
+  side: RemoteSide,
   journal: Journal,
   concurrency: number,
   pollIntervalMs = 1000,
@@ -60,13 +121,7 @@ function forwarderOn(
 }
 
 /** The forwarder drains `count` pending readings; readings/s. */
-async function forwarderRound(
-  side: NationalSide,
-  dir: string,
-  count: number,
-  concurrency: number,
-  r: number,
-) {
+async function forwarderRound(side: RemoteSide, dir: string, count: number, concurrency: number, r: number) {
   const journal = new SqliteJournal({ path: join(dir, `forward-${r}.sqlite`), clock });
   const readings = pendingReadings(count, 1, `fwd-${process.pid}-${r}`, PATIENT);
   journal.append(readings);
@@ -87,7 +142,7 @@ async function forwarderRound(
 }
 
 /** Raw POSTs of Bundles built for other readings of the same shape, same concurrency; readings/s. */
-async function rawRound(side: NationalSide, count: number, concurrency: number, r: number) {
+async function rawRound(side: RemoteSide, count: number, concurrency: number, r: number) {
   const client = side.client();
   const creds: MesCredentials = await side.pairing.credentials(PATIENT);
   const bundles = pendingReadings(count, 1, `raw-${process.pid}-${r}`, PATIENT).map((reading) =>
@@ -102,10 +157,10 @@ async function rawRound(side: NationalSide, count: number, concurrency: number, 
   );
   client.close();
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const url = new URL(`${side.sandbox.url}/fhir`);
+  const url = new URL(`${side.url}/fhir`);
   const headers = {
     authorization: `Bearer ${creds.accessToken}`,
-    [side.sandbox.idTokenHeader]: creds.idToken,
+    [side.idTokenHeader]: creds.idToken,
     accept: 'application/fhir+json',
     'content-type': 'application/fhir+json',
   };
@@ -142,7 +197,7 @@ async function rawRound(side: NationalSide, count: number, concurrency: number, 
 
 /** PUBACK → the sandbox's 2xx for that reading, with devices publishing `rate` readings/s for `seconds`. */
 async function pubackTo201(
-  side: NationalSide,
+  side: RemoteSide,
   dir: string,
   rate: number,
   seconds: number,
@@ -217,15 +272,15 @@ async function pubackTo201(
 }
 
 export async function forwardBench(): Promise<BenchRow[]> {
-  const count = envInt('MEDGW_BENCH_FORWARD_READINGS', 400);
+  const count = envInt('MEDGW_BENCH_FORWARD_READINGS', 300);
   const concurrency = envInt('MEDGW_BENCH_FORWARD_CONCURRENCY', 4);
   const rounds = envInt('MEDGW_BENCH_FORWARD_ROUNDS', 2);
   const rate = envInt('MEDGW_BENCH_LATENCY_RATE', 100);
-  const seconds = envInt('MEDGW_BENCH_LATENCY_SECONDS', 5);
+  const seconds = envInt('MEDGW_BENCH_LATENCY_SECONDS', 3);
   const lowRate = envInt('MEDGW_BENCH_LATENCY_LOW_RATE', 20);
   const pollMs = envInt('MEDGW_BENCH_FORWARD_POLL_MS', 1000);
   const dir = tempDir('forward');
-  const side = await startNationalSide();
+  const side = await startRemoteSide();
   try {
     await side.link(PATIENT, 'marie.martin');
     const fwd: number[] = [];
