@@ -308,11 +308,6 @@ export const ERROR_CATALOGUE = {
     message: 'The provider API token file cannot be read.',
     hint: 'Check web-api-tokens.json in the data directory; delete it to revoke every token.',
   },
-  MEDGW_ERR_READING_DISCARDED: {
-    area: 'http',
-    message: 'A person discarded this reading from quarantine; it was not sent and its values were erased.',
-    hint: 'Nothing to do; the audit log keeps who discarded it and when. Take the measurement again if it was needed.',
-  },
   MEDGW_ERR_WEB_UNAVAILABLE: {
     area: 'http',
     message:
