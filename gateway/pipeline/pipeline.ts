@@ -119,21 +119,15 @@ export class Pipeline implements ReadingSink, Component {
         `device ${submission.deviceId} is not in the registry; provision it with \`medgw devices add\``,
       );
     }
-    let readings: NewReading[];
-    try {
-      readings = this.prepare(device, submission);
-    } catch (e) {
-      if (isMedgwError(e)) return this.reject(submission, e.code, e.message);
-      // A fault in normalization is final for this input: refused loudly rather than retried forever.
-      this.log.error({ device: shortId(submission.deviceId), err: e }, 'normalization failed');
-      return this.reject(
-        submission,
-        'MEDGW_ERR_PIPELINE_FAILED',
-        `internal fault while normalizing: ${e instanceof Error ? e.message : String(e)}`,
-      );
-    }
+    const { readings, refused } = this.prepare(device, submission);
     const cursor =
       submission.cursor !== undefined ? { deviceId: device.id, value: submission.cursor } : undefined;
+    const first = refused[0];
+    // Every measurement refused and no cursor to carry: the submission as a whole is refused.
+    if (first && readings.length === 0 && !cursor) {
+      for (const r of refused.slice(1)) this.recordRefusal(submission, r.code);
+      return this.reject(submission, first.code, first.message);
+    }
     if (readings.length === 0 && !cursor) return { status: 'accepted', ids: [] };
     let result: AppendResult;
     try {
@@ -142,15 +136,30 @@ export class Pipeline implements ReadingSink, Component {
       if (isMedgwError(e)) return this.reject(submission, e.code, e.message);
       throw e;
     }
-    return this.account(device, readings, result);
+    // Refused measurements are final (they would fail the same way again): counted and audited, while
+    // the others are stored and the cursor moves past them, so one bad record never blocks a sync.
+    for (const r of refused) this.recordRefusal(submission, r.code);
+    const outcome = this.account(device, readings, result);
+    if (first && outcome.code === undefined) return { ...outcome, code: first.code, message: first.message };
+    return outcome;
   }
 
-  private prepare(device: DeviceRecord, submission: Submission): NewReading[] {
+  private recordRefusal(submission: Submission, code: string): void {
+    bump(this.counters.rejected, code);
+    this.log.warn({ device: shortId(submission.deviceId), code }, 'measurement refused');
+    this.auditRejection(submission.deviceId, submission.transport, code, 1);
+  }
+
+  private prepare(
+    device: DeviceRecord,
+    submission: Submission,
+  ): { readings: NewReading[]; refused: { code: string; message: string }[] } {
     const nowMs = this.ctx.clock.now();
     const options: NormalizeOptions = submission.coincident
       ? { nowMs, coincident: submission.coincident }
       : { nowMs };
     const out: NewReading[] = [];
+    const refused: { code: string; message: string }[] = [];
     const seen = new Set<string>();
     for (const sent of submission.measurements) {
       if (!sent.final) {
@@ -161,7 +170,23 @@ export class Pipeline implements ReadingSink, Component {
       const m: Measurement =
         sent.sequence === undefined && sent.deviceTime === undefined ? { ...sent, sequence: nowMs } : sent;
       const who = attribute(device, m.userIndex);
-      for (const normalized of this.normalize(m, options)) {
+      let observations: Observation[];
+      try {
+        observations = this.normalize(m, options);
+      } catch (e) {
+        if (isMedgwError(e)) {
+          refused.push({ code: e.code, message: e.message });
+          continue;
+        }
+        // A fault in normalization is final for this input: refused loudly rather than retried forever.
+        this.log.error({ device: shortId(device.id), err: e }, 'normalization failed');
+        refused.push({
+          code: 'MEDGW_ERR_PIPELINE_FAILED',
+          message: `internal fault while normalizing: ${e instanceof Error ? e.message : String(e)}`,
+        });
+        continue;
+      }
+      for (const normalized of observations) {
         const time =
           normalized.time.utc === undefined && m.deviceTime === undefined
             ? { ...normalized.time, utc: new Date(nowMs).toISOString() }
@@ -190,7 +215,7 @@ export class Pipeline implements ReadingSink, Component {
         });
       }
     }
-    return out;
+    return { readings: out, refused };
   }
 
   /** Counts what was committed; the journal itself audited each stored reading and the duplicates. */

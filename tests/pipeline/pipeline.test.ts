@@ -252,3 +252,33 @@ describe('pipeline: stop', () => {
     expect((await pending).status).toBe('accepted');
   });
 });
+
+describe('pipeline: one bad record never blocks a sync', () => {
+  it('a record that cannot be normalized is refused alone; the others are stored and the cursor moves past it', async () => {
+    const good1 = weight(61, t(2026, 11, 21, 7), { sequence: 11 });
+    const bad = {
+      ...weight(62, t(2026, 11, 21, 8), { sequence: 12 }),
+      components: [
+        { name: 'weight' as const, value: { mantissa: 620, exponent: -1, value: 62 }, unit: 'furlong' },
+      ],
+    };
+    const good3 = weight(63, t(2026, 11, 21, 9), { sequence: 13 });
+    const r = await pipeline.submit({
+      deviceId: 'cuff-1',
+      transport: 'ble',
+      measurements: [good1, bad, good3],
+      cursor: 13,
+    });
+    expect(r.status).toBe('accepted');
+    expect(r.code).toBe('MEDGW_ERR_UNIT');
+    expect(
+      journal
+        .list({ deviceId: 'cuff-1' })
+        .map((x) => x.observation?.value)
+        .sort(),
+    ).toEqual([61, 63]);
+    expect(journal.cursor('cuff-1')).toBe(13);
+    expect(pipeline.counters.rejected).toEqual({ MEDGW_ERR_UNIT: 1 });
+    expect(journal.auditList().filter((e) => e.event === 'reading.rejected')).toHaveLength(1);
+  });
+});
