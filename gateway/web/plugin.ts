@@ -19,6 +19,7 @@ import { isLang, type Lang, type MessageKey, pickLang, translator } from './i18n
 import { LiveHub, type Topic } from './live.ts';
 import { createMetrics } from './metrics.ts';
 import { allReadings, ledger, patientOverview } from './model.ts';
+import { WEB_OPENAPI } from './openapi.ts';
 import {
   devicesPage,
   errorPage,
@@ -50,7 +51,7 @@ const LANG_COOKIE = 'medgw_lang';
 const PUBLIC_PATHS = new Set(['/login', '/healthz', '/readyz', '/callback']);
 const PUBLIC_PREFIXES = ['/dsfr/', '/web/'];
 /** Read-only routes a provider API token may call. */
-const TOKEN_PATHS = new Set(['/overview.json', '/audit.json', '/audit.csv', '/metrics']);
+const TOKEN_PATHS = new Set(['/overview.json', '/audit.json', '/audit.csv', '/metrics', '/openapi.json']);
 
 const DSFR_DIST = join(dirname(fileURLToPath(import.meta.resolve('@gouvfr/dsfr/package.json'))), 'dist');
 const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'static');
@@ -657,6 +658,7 @@ export function createWeb(deps: WebDeps): Web {
     app.get('/metrics', async (_req, reply) =>
       reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
     );
+    app.get('/openapi.json', async () => WEB_OPENAPI);
     app.get('/healthz', async () => ({ status: 'ok' }));
     app.get('/readyz', async (_req, reply) => {
       try {

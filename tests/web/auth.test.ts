@@ -19,7 +19,15 @@ afterAll(async () => {
 });
 
 const PAGES = ['/', '/status', '/devices', '/patients', '/quarantine', '/exchanges', '/overview'];
-const JSON_ROUTES = ['/overview.json', '/audit.json', '/audit.csv', '/metrics', '/events', '/exchanges.json'];
+const JSON_ROUTES = [
+  '/overview.json',
+  '/audit.json',
+  '/audit.csv',
+  '/metrics',
+  '/events',
+  '/exchanges.json',
+  '/openapi.json',
+];
 const ADMIN_API = [
   '/api/v1',
   '/api/v1/devices',
@@ -166,6 +174,15 @@ describe('sign-in, sessions and tokens', () => {
       'seq,at,event,readingId,deviceId,patientId,kind,detail,hash',
     );
     expect((await fetch(`${gw.url}/metrics`, { headers: auth })).status).toBe(200);
+    // every route the OpenAPI document lists answers the token holder (probes: anyone)
+    const doc = (await (await fetch(`${gw.url}/openapi.json`, { headers: auth })).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    for (const path of Object.keys(doc.paths)) {
+      expect((await fetch(`${gw.url}${path}`, { headers: auth })).status, path).toBe(200);
+    }
     for (const path of ['/status', '/patients', '/exchanges.json', '/events']) {
       expect((await fetch(`${gw.url}${path}`, { headers: auth, redirect: 'manual' })).status, path).toBe(401);
     }
