@@ -229,3 +229,45 @@ export class ApiTokens {
     return undefined;
   }
 }
+
+/**
+ * Slows down password guessing: after `maxFailures` wrong passwords from one address within
+ * `windowMs`, sign-in from that address is refused for `lockMs` (even with the right password).
+ */
+export class LoginThrottle {
+  private readonly failures = new Map<string, { count: number; first: number; lockedUntil?: number }>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly maxFailures = 5,
+    private readonly windowMs = 15 * 60_000,
+    private readonly lockMs = 60_000,
+  ) {}
+
+  /** Ms until this address may try again, or 0. */
+  lockedFor(address: string): number {
+    const f = this.failures.get(address);
+    const now = this.clock.now();
+    if (!f?.lockedUntil) return 0;
+    if (f.lockedUntil <= now) {
+      this.failures.delete(address);
+      return 0;
+    }
+    return f.lockedUntil - now;
+  }
+
+  fail(address: string): void {
+    const now = this.clock.now();
+    const f = this.failures.get(address);
+    if (!f || now - f.first > this.windowMs) {
+      this.failures.set(address, { count: 1, first: now });
+      return;
+    }
+    f.count += 1;
+    if (f.count >= this.maxFailures) f.lockedUntil = now + this.lockMs;
+  }
+
+  succeed(address: string): void {
+    this.failures.delete(address);
+  }
+}

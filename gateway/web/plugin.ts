@@ -12,7 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CONSENT_KINDS, type ConsentKind } from '../../cloud-bridge/profiles.ts';
 import { isMedgwError, MedgwError } from '../../drivers/errors.ts';
 import { statusOf } from '../admin/server.ts';
-import { AdminPassword, ApiTokens, csrfMatches, type Session, Sessions } from './auth.ts';
+import { AdminPassword, ApiTokens, csrfMatches, LoginThrottle, type Session, Sessions } from './auth.ts';
 import type { WebDeps } from './deps.ts';
 import type { PageContext } from './html.ts';
 import { isLang, type Lang, type MessageKey, pickLang, translator } from './i18n/index.ts';
@@ -106,6 +106,7 @@ export function createWeb(deps: WebDeps): Web {
     else process.stdout.write(`medgw: admin password for the local pages (shown once): ${created}\n`);
   }
   const sessions = new Sessions(deps.clock);
+  const throttle = new LoginThrottle(deps.clock);
   const tokens = new ApiTokens(deps.dataDir);
   const hub = new LiveHub(deps);
   const log = deps.log.child({ component: 'web' });
@@ -156,13 +157,14 @@ export function createWeb(deps: WebDeps): Web {
         .header('cache-control', 'no-store')
         .send(body);
 
-    const refuse = (req: Req, reply: FastifyReply, e: MedgwError) => {
+    const refuse = (req: Req, reply: FastifyReply, e: MedgwError, statusOverride?: number) => {
       const status =
-        e.code === 'MEDGW_ERR_WEB_CSRF'
+        statusOverride ??
+        (e.code === 'MEDGW_ERR_WEB_CSRF'
           ? 403
           : e.code === 'MEDGW_ERR_WEB_UNAUTHENTICATED'
             ? 401
-            : statusOf(e.code);
+            : statusOf(e.code));
       const wantsHtml = (req.headers.accept ?? '').includes('text/html');
       if (!wantsHtml) return reply.code(status).send({ error: e.toJSON() });
       const ctx = ctxOf(req);
@@ -308,10 +310,27 @@ export function createWeb(deps: WebDeps): Web {
         );
       }
       const next = safeNext(field(req.body, 'next'));
+      const who = req.socket.remoteAddress ?? 'unknown';
+      const wait = throttle.lockedFor(who);
+      if (wait > 0) {
+        log.warn({ code: 'MEDGW_ERR_WEB_LOGIN' }, 'sign-in refused: too many wrong passwords');
+        reply.header('retry-after', String(Math.ceil(wait / 1000)));
+        return refuse(
+          req,
+          reply,
+          new MedgwError(
+            'MEDGW_ERR_WEB_LOGIN',
+            `too many wrong passwords; try again in ${Math.ceil(wait / 1000)} s`,
+          ),
+          429,
+        );
+      }
       if (!password.verify(field(req.body, 'password'))) {
+        throttle.fail(who);
         log.warn({ code: 'MEDGW_ERR_WEB_LOGIN' }, 'sign-in refused');
         return html(reply, loginPage(ctxOf(req), cookie, next, true), 401);
       }
+      throttle.succeed(who);
       const s = sessions.create();
       reply.clearCookie(LOGIN_COOKIE, { path: '/login' });
       reply.setCookie(SESSION_COOKIE, s.id, {

@@ -211,3 +211,23 @@ describe('response headers', () => {
     }
   });
 });
+
+describe('password guessing', () => {
+  it('locks sign-in for a while after five wrong passwords, even with the right one afterwards', async () => {
+    // its own gateway: the lock is per client address and would slow the other tests down
+    const other = await startGateway();
+    try {
+      const c = new Client(other.url);
+      for (let i = 0; i < 5; i++) await expect(c.login(`wrong-${i}`)).rejects.toThrow(/401/);
+      await expect(c.login(PASSWORD)).rejects.toThrow(/429/);
+      const page = await (await c.go('/login')).text();
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+      const res = await c.go('/login', { form: { _csrf: csrf, password: PASSWORD } });
+      expect(res.status).toBe(429);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await res.text()).toContain('MEDGW_ERR_WEB_LOGIN');
+    } finally {
+      await other.close();
+    }
+  });
+});
