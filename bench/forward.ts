@@ -114,7 +114,7 @@ function forwarderOn(
     registry,
     clock,
     concurrency,
-    batchSize: 50,
+    // batch size left at its default, as createCloudBridge wires it in `medgw start`
     pollIntervalMs,
   });
   return { forwarder, client };
