@@ -162,20 +162,24 @@ export class BleCentral implements Component {
       );
       return;
     }
-    this.noble = noble;
-    noble.on('discover', this.onDiscover);
     try {
-      // The first stateChange listener initializes the bindings (noble lib/noble.js).
-      noble.on('stateChange', this.onStateChange);
+      // Reading the state initializes the bindings now (noble lib/noble.js), so that a failure to
+      // open them is caught here rather than thrown later on a tick of its own.
+      void noble.state;
     } catch (e) {
       this.log.error(
         { code: 'MEDGW_ERR_BLE_UNAVAILABLE', err: e },
-        'the Bluetooth adapter could not be opened',
+        'the Bluetooth adapter could not be opened: the BLE central stays idle',
       );
       return;
     }
+    this.noble = noble;
+    noble.on('discover', this.onDiscover);
+    noble.on('stateChange', this.onStateChange);
     if (noble.state === 'poweredOn') await this.adapterState('poweredOn');
-    else this.log.info({ state: noble.state }, 'waiting for the Bluetooth adapter to power on');
+    else if (noble.state !== 'unsupported' && noble.state !== 'unauthorized') {
+      this.log.info({ state: noble.state }, 'waiting for the Bluetooth adapter to power on');
+    } else await this.adapterState(noble.state);
   }
 
   async stop(): Promise<void> {
@@ -222,7 +226,14 @@ export class BleCentral implements Component {
   private async adapterState(state: string): Promise<void> {
     if (!this.running || !this.noble) return;
     if (state !== 'poweredOn') {
-      if (this.available) this.log.warn({ state }, 'the Bluetooth adapter is no longer powered on');
+      if (state === 'unsupported' || state === 'unauthorized') {
+        this.log.error(
+          { code: 'MEDGW_ERR_BLE_UNAVAILABLE', state },
+          `the Bluetooth adapter is ${state}: the BLE central stays idle (use --ble off or --ble sim)`,
+        );
+      } else if (this.available) {
+        this.log.warn({ state }, 'the Bluetooth adapter is no longer powered on');
+      }
       this.available = false;
       return;
     }
