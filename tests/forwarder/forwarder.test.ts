@@ -93,7 +93,8 @@ describe('forwarder', () => {
           httpStatus: 200,
         },
       });
-      expect(JSON.stringify(audit)).not.toMatch(/105|72\.4|128/);
+      expect(Object.keys(audit?.detail ?? {})).not.toContain('value');
+      expect(JSON.stringify(audit)).not.toMatch(/"value"|72\.4|mg\/dL|mm\[Hg\]/);
     }
     expect(events.filter((e) => e.type === 'delivered')).toHaveLength(3);
     expect(f.stats()).toMatchObject({ delivered: 3, deadLetter: {}, held: {}, retry: {} });
@@ -101,6 +102,39 @@ describe('forwarder', () => {
     // The device identity from the registry reached the PhdDevice.
     expect(side.sandbox.devices().some((d) => d.key.endsWith('|00-1B-DC-FF-FE-01-02-03'))).toBe(true);
     expect(journal.auditVerify()).toBeUndefined();
+  });
+
+  it('writes log lines with reading ids and codes only: no value, identity or token', async () => {
+    const journal = new MemoryJournal({ clock });
+    const lines: string[] = [];
+    const capture = (obj: object, msg: string): void => {
+      lines.push(`${msg} ${JSON.stringify(obj)}`);
+    };
+    const f = new Forwarder({
+      journal,
+      sender: side.client({ now: clock.now }),
+      links: side.store,
+      clock,
+      log: { info: capture, warn: capture, error: capture },
+    });
+    const ok = newReading('marie', 'body-weight');
+    const refused = newReading('marie', 'glucose');
+    journal.append([ok]);
+    await f.tick();
+    side.sandbox.setFaults({ status: { code: 503, times: 1 } });
+    journal.append([refused]);
+    try {
+      await f.tick();
+    } finally {
+      side.sandbox.clearFaults();
+    }
+    expect(lines.some((l) => l.startsWith('reading delivered'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('reading will be retried'))).toBe(true);
+    const link = side.store.get('marie');
+    for (const secret of ['PE-SBX-0001', link?.accessToken, link?.idToken, link?.refreshToken, 'marie']) {
+      for (const l of lines) expect(l).not.toContain(secret);
+    }
+    for (const l of lines) expect(l).not.toMatch(/"value"|72\.4|mg\/dL|"kg"/);
   });
 
   it('holds kinds the patient did not choose, releases them when chosen, and never sends BMI', async () => {
