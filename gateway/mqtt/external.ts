@@ -91,6 +91,15 @@ export class ExternalBrokerClient implements Component {
     this.log = ctx.log.child({ component: 'mqtt-external' });
   }
 
+  /** The broker this instance takes readings from, for the start-up banner (never its credentials). */
+  endpoints(): { name: string; url: string }[] {
+    if (this.clients.length === 0) return [];
+    const url = new URL(this.options.url);
+    url.username = '';
+    url.password = '';
+    return [{ name: `MQTT external broker (group ${this.options.group})`, url: url.toString() }];
+  }
+
   /** The shared subscription this instance holds. */
   get subscription(): string {
     return `$share/${this.options.group}/${ALL_MEASUREMENTS}`;

@@ -93,6 +93,9 @@ describe('external broker (real Mosquitto, MQTT 5 shared subscription)', () => {
       expect(both).toEqual([]);
       expect(new Set([...ids1, ...ids2]).size).toBe(DEVICES.length * PER_DEVICE);
       expect(g1.client.counters.messages + g2.client.counters.messages).toBe(DEVICES.length * PER_DEVICE);
+      expect(g1.client.endpoints()).toEqual([
+        { name: 'MQTT external broker (group share)', url: `${broker.url}` },
+      ]);
     } finally {
       await Promise.all(devices.map((d) => d.close()));
       await g1.client.stop();
