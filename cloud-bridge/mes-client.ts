@@ -293,7 +293,8 @@ export class MesClient {
     patientId: string,
     reading: Omit<BridgeReading, 'patient'>,
   ): Promise<string | undefined> {
-    const creds = await this.#opts.tokens.credentials(patientId);
+    let creds = await this.#opts.tokens.credentials(patientId);
+    let refreshed = false;
     const kind = KIND_PROFILES[reading.observation.kind];
     const utc = reading.observation.time.utc;
     if (!kind || !utc) return undefined;
@@ -310,7 +311,19 @@ export class MesClient {
       url.searchParams.set('_count', '100');
       url.searchParams.set('_offset', String(offset));
       const answer = await this.#pool.request(url, { method: 'GET', headers: this.#headers(creds) });
-      if (answer.status === 403) throw new MedgwError('MEDGW_ERR_MES_CONSENT', nationalMessage(answer));
+      if ((answer.status === 401 || (answer.status === 400 && /ID_TOKEN/i.test(answer.text))) && !refreshed) {
+        creds = await this.#opts.tokens.refresh(patientId);
+        refreshed = true;
+        offset--;
+        continue;
+      }
+      if (answer.status === 403) {
+        const msg = nationalMessage(answer);
+        throw new MedgwError(
+          /idPe/i.test(msg) ? 'MEDGW_ERR_MES_IDPE_MISMATCH' : 'MEDGW_ERR_MES_CONSENT',
+          msg,
+        );
+      }
       if (answer.status !== 200) {
         throw new MedgwError(
           'MEDGW_ERR_MES_UNAVAILABLE',

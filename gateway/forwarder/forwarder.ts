@@ -92,6 +92,14 @@ const CONSENT_HOLDS: ReadonlySet<string> = new Set<ErrorCode>([
   'MEDGW_ERR_MES_UNAUTHORIZED',
 ]);
 
+/** Refusals that concern the patient rather than the reading. */
+const PATIENT_HOLDS: ReadonlySet<string> = new Set<ErrorCode>([
+  'MEDGW_ERR_MES_CONSENT',
+  'MEDGW_ERR_MES_IDPE_MISMATCH',
+  'MEDGW_ERR_REAUTH_REQUIRED',
+  'MEDGW_ERR_NOT_LINKED',
+]);
+
 const silent: Log = { info() {}, warn() {}, error() {} };
 
 export class Forwarder extends EventEmitter implements Component {
@@ -268,14 +276,20 @@ export class Forwarder extends EventEmitter implements Component {
         ? { status: 'delivered', remoteId: known, httpStatus: 200 }
         : await this.#o.sender.send(patientId, reading, flying.attempts);
     } catch (e) {
-      // A failed search keeps the uncertainty: the next attempt searches again.
-      const uncertain = r.reason?.code === 'MEDGW_ERR_MES_NO_ANSWER';
-      outcome = {
-        status: 'retry',
-        code: uncertain ? 'MEDGW_ERR_MES_NO_ANSWER' : isMedgwError(e) ? e.code : 'MEDGW_ERR_MES_PROTOCOL',
-        message: e instanceof Error ? e.message : String(e),
-        retryAt: clock.now() + 60_000,
-      };
+      const message = e instanceof Error ? e.message : String(e);
+      if (isMedgwError(e) && PATIENT_HOLDS.has(e.code)) {
+        // The search itself was refused for the patient (consent, link): hold, as a POST would.
+        outcome = { status: 'held', code: e.code, message };
+      } else {
+        // A failed search keeps the uncertainty: the next attempt searches again.
+        const uncertain = r.reason?.code === 'MEDGW_ERR_MES_NO_ANSWER';
+        outcome = {
+          status: 'retry',
+          code: uncertain ? 'MEDGW_ERR_MES_NO_ANSWER' : isMedgwError(e) ? e.code : 'MEDGW_ERR_MES_PROTOCOL',
+          message,
+          retryAt: clock.now() + 60_000,
+        };
+      }
     }
     this.#settle(flying, reading, patientId, outcome);
   }
@@ -430,7 +444,6 @@ export class Forwarder extends EventEmitter implements Component {
   /** Readings left in flight by a crash: delivered if the national side has them, else sent again. */
   async #recover(): Promise<boolean> {
     const { journal, log } = this.#o;
-    let settled = true;
     for (const r of journal.list({ state: 'in-flight' })) {
       const reading = this.#reading(r);
       if (!reading || !r.patientId) {
@@ -441,12 +454,19 @@ export class Forwarder extends EventEmitter implements Component {
       try {
         remoteId = await this.#o.sender.findDelivered(r.patientId, reading);
       } catch (e) {
-        // Cannot tell: keep it in flight and ask again on the next start or pass.
+        // Cannot tell now: the regular pass searches again before any new POST (MES_NO_ANSWER).
+        const message = e instanceof Error ? e.message : String(e);
+        journal.transition(r.id, 'in-flight', 'pending', {
+          reason: {
+            code: 'MEDGW_ERR_MES_NO_ANSWER',
+            message: `sent before a restart, not settled yet: ${message}`,
+          },
+          nextAttemptAt: this.#o.clock.now() + 30_000,
+        });
         log.warn(
           { readingId: r.id, code: isMedgwError(e) ? e.code : undefined },
           'in-flight reading not settled yet',
         );
-        settled = false;
         continue;
       }
       if (remoteId) {
@@ -463,7 +483,7 @@ export class Forwarder extends EventEmitter implements Component {
         });
       }
     }
-    return settled;
+    return true;
   }
 
   /** Figures for /metrics and the status page: outcomes by code, last delivery per patient. */

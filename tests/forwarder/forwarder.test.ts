@@ -368,4 +368,29 @@ describe('forwarder', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a reading left in flight whose patient withdrew consent meanwhile is held, not sent', async () => {
+    await side.link('lea', 'lea.bernard');
+    const journal = new MemoryJournal({ clock });
+    const r = newReading('lea', 'spo2');
+    journal.append([r]);
+    journal.transition(r.id, 'pending', 'in-flight');
+    side.sandbox.revokeConsent('sbx-patient-3', 'medgw-gateway', [
+      'weight',
+      'blood-pressure',
+      'heart-rate',
+      'glucose',
+      'temperature',
+      'spo2',
+    ]);
+    const f = forwarderOn(journal);
+    await f.tick();
+    const after = journal.get(r.id);
+    expect(after).toMatchObject({ state: 'pending', reason: { code: 'MEDGW_ERR_MES_NO_ANSWER' } });
+    clock.t = (after?.nextAttemptAt ?? clock.t) + 1;
+    await f.tick();
+    expect(journal.get(r.id)).toMatchObject({ state: 'held', reason: { code: 'MEDGW_ERR_MES_CONSENT' } });
+    expect(side.store.get('lea')?.status).toBe('consent-withdrawn');
+    expect(atSandbox(r.id)).toHaveLength(0);
+  }, 60_000);
 });
