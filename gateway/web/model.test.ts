@@ -26,7 +26,7 @@ async function setup() {
   const ops = new LocalAdminOps(registry, journal, clock);
   await ops.addPatient({ id: 'p1', displayName: 'Marie' });
   await ops.addPatient({ id: 'p2', displayName: 'Jean' });
-  await ops.addDevice({ id: 'cuff', transport: 'mqtt', patientId: 'p1' });
+  await ops.addDevice({ id: 'cuff', transport: 'ble', patientId: 'p1' });
   await ops.addDevice({ id: 'scale', transport: 'mqtt', patientId: 'p1' });
   await ops.addDevice({ id: 'shared', transport: 'mqtt' });
   await ops.assignDevice('shared', { users: { '1': 'p2' } });

@@ -5,7 +5,7 @@
  */
 import { CONSENT_KINDS } from '../../cloud-bridge/profiles.ts';
 import type { OutboxRecord, OutboxState } from '../contracts.ts';
-import type { WebDeps } from './deps.ts';
+import type { DeviceHealth, WebDeps } from './deps.ts';
 
 const DAY = 24 * 3600_000;
 /** Enough to cover a gateway's live outbox; the pages are a window, the audit log is the history. */
@@ -23,6 +23,13 @@ export function takenAt(r: OutboxRecord): number {
   const utc = r.observation?.time.utc;
   const t = utc ? Date.parse(utc) : Number.NaN;
   return Number.isFinite(t) ? t : r.createdAt;
+}
+
+/** What the BLE central knows of a device: only BLE devices are asked (it refuses other ids). */
+export function healthOf(deps: WebDeps, deviceId: string): DeviceHealth | undefined {
+  const d = deps.registry.getDevice(deviceId);
+  if (d?.transport !== 'ble' || !deps.ble?.health) return undefined;
+  return deps.ble.health(deviceId);
 }
 
 export interface PatientOverview {
@@ -84,7 +91,7 @@ export function ledger(deps: WebDeps): LedgerRow[] {
   return deps.registry.listDevices().map((d) => {
     const rs = allReadings(deps, { deviceId: d.id });
     const count = (s: readonly OutboxState[]) => rs.filter((r) => s.includes(r.state)).length;
-    const reported = deps.ble?.health?.(d.id)?.reportedRecords;
+    const reported = healthOf(deps, d.id)?.reportedRecords;
     const cursor = deps.journal.cursor(d.id);
     return {
       deviceId: d.id,
@@ -101,7 +108,7 @@ export function ledger(deps: WebDeps): LedgerRow[] {
 
 /** Last reading time of a device (its last successful sync when the BLE central does not say). */
 export function lastSync(deps: WebDeps, deviceId: string): number | undefined {
-  const fromBle = deps.ble?.health?.(deviceId)?.lastSyncAt;
+  const fromBle = healthOf(deps, deviceId)?.lastSyncAt;
   if (fromBle !== undefined) return fromBle;
   const rs = allReadings(deps, { deviceId });
   return rs.length ? Math.max(...rs.map((r) => r.createdAt)) : undefined;

@@ -17,7 +17,7 @@ import {
   table,
 } from './html.ts';
 import { hasKey, type MessageKey, type Translate } from './i18n/index.ts';
-import { allReadings, lastSync, ledger, patientOverview, queue, takenAt } from './model.ts';
+import { allReadings, healthOf, lastSync, ledger, patientOverview, queue, takenAt } from './model.ts';
 
 function kindLabel(t: Translate, kind: string): string {
   const key = `kind.${kind}`;
@@ -186,13 +186,13 @@ export function devicesPage(ctx: PageContext, deps: WebDeps): string {
   const progress = pairings.length
     ? h`<ul class="medgw-progress">${pairings.map((p) => {
         const failed = p.state === 'failed';
-        return h`<li class="fr-mb-1w"><strong>${p.name ?? p.address}</strong> : <span class="fr-badge fr-badge--sm ${failed ? 'fr-badge--error' : p.state === 'synced' ? 'fr-badge--success' : 'fr-badge--info'}" data-pairing-state="${p.state}">${t(`pairing.state.${p.state}` as MessageKey)}</span>${failed && p.code ? h` — ${explainReason(t, { code: p.code, message: p.message ?? p.code })}` : ''}</li>`;
+        return h`<li class="fr-mb-1w"><strong>${p.name ?? p.address}</strong>${t('app.colon')}<span class="fr-badge fr-badge--sm ${failed ? 'fr-badge--error' : p.state === 'synced' ? 'fr-badge--success' : 'fr-badge--info'}" data-pairing-state="${p.state}">${t(`pairing.state.${p.state}` as MessageKey)}</span>${failed && p.code ? h` — ${explainReason(t, { code: p.code, message: p.message ?? p.code })}` : ''}</li>`;
       })}</ul>`
     : h`<p>${t('devices.pairingNone')}</p>`;
   const patients = deps.registry.listPatients();
   const rows = registered.map((d, i) => {
     const name = d.name ?? d.id;
-    const health = deps.ble?.health?.(d.id);
+    const health = healthOf(deps, d.id);
     const options = [
       h`<option value="">${t('devices.noPatient')}</option>`,
       ...patients.map(
@@ -269,7 +269,7 @@ ${CONSENT_KINDS.filter((k) => !granted || granted.has(k)).map(
       : h`<p>${t('patients.nationalOff')}</p>`;
     return h`<section class="fr-card fr-p-3w fr-mb-3w" aria-labelledby="patient-${i}">
 <h2 id="patient-${i}" class="fr-h4">${p.displayName} <code class="fr-text--sm">${p.id}</code></h2>
-<p>${t('patients.linkState')} : <span class="fr-badge fr-badge--sm ${state === 'linked' ? 'fr-badge--success' : state === 'none' ? 'fr-badge--info' : 'fr-badge--warning'}" data-link-state="${state}">${t(`patients.state.${state}` as MessageKey)}</span></p>
+<p>${t('patients.linkState')}${t('app.colon')}<span class="fr-badge fr-badge--sm ${state === 'linked' ? 'fr-badge--success' : state === 'none' ? 'fr-badge--info' : 'fr-badge--warning'}" data-link-state="${state}">${t(`patients.state.${state}` as MessageKey)}</span></p>
 ${consents}
 <div class="fr-mt-2w medgw-actions">${actions}${actionForm(ctx, `/patients/${encodeURIComponent(p.id)}/remove`, t('patients.remove'), p.displayName, 'tertiary')}</div>
 </section>`;
@@ -381,7 +381,7 @@ export function overviewPage(ctx: PageContext, deps: WebDeps): string {
     (p) => h`<tr><th scope="row">${p.displayName}</th>
 <td>${t(`patients.state.${p.linkStatus}` as MessageKey)}</td>
 <td>${p.devices.map((d) => deviceName(deps, d)).join(', ') || t('app.none')}</td>
-<td>${p.last.length ? h`<ul class="medgw-plain">${p.last.map((l) => h`<li>${kindLabel(t, l.kind)} : ${formatTime(ctx.lang, l.at, '')}</li>`)}</ul>` : t('app.none')}</td>
+<td>${p.last.length ? h`<ul class="medgw-plain">${p.last.map((l) => h`<li>${kindLabel(t, l.kind)}${t('app.colon')}${formatTime(ctx.lang, l.at, '')}</li>`)}</ul>` : t('app.none')}</td>
 <td>${
       p.gaps.length
         ? h`<ul class="medgw-plain">${p.gaps.map((g) => h`<li class="medgw-gap">${g.kind === null ? t('overview.gapNever') : t('overview.gap', { kind: kindLabel(t, g.kind).toLocaleLowerCase(ctx.lang), days: g.days })}</li>`)}</ul>`

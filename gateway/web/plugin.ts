@@ -139,8 +139,10 @@ export function createWeb(deps: WebDeps): Web {
     const ctxOf = (req: Req): PageContext => {
       const lang = langOf(req);
       const s = req.session;
-      const flash = s?.flash;
-      if (s) s.flash = undefined;
+      // a live refresh (live.js) must not consume the one-time notice meant for the next page load
+      const live = req.headers['x-medgw-live'] === '1';
+      const flash = live ? undefined : s?.flash;
+      if (s && !live) s.flash = undefined;
       return {
         lang,
         t: translator(lang),
@@ -352,8 +354,9 @@ export function createWeb(deps: WebDeps): Web {
     // --- pages -----------------------------------------------------------------------------------
     app.get('/status', async (request, reply) => {
       const req = request as Req;
-      const newToken = req.session?.newToken;
-      if (req.session) req.session.newToken = undefined;
+      const live = req.headers['x-medgw-live'] === '1';
+      const newToken = live ? undefined : req.session?.newToken;
+      if (req.session && !live) req.session.newToken = undefined;
       return html(reply, statusPage(ctxOf(req), deps, tokens.list(), newToken));
     });
     app.get('/devices', async (req, reply) => html(reply, devicesPage(ctxOf(req as Req), deps)));

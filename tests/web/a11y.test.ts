@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AxeViolation, axe, launch, shot, signIn, type TestBrowser } from './browser.ts';
-import { PASSWORD, startGateway, type TestGateway } from './harness.ts';
+import { PASSWORD, SCALE_ADDRESS, SCALE_CODE, startGateway, type TestGateway } from './harness.ts';
 import { seedReadings } from './seed.ts';
 
 let gw: TestGateway;
@@ -22,6 +22,11 @@ beforeAll(async () => {
     patientId: 'p1',
   });
   seedReadings(gw.journal, 'mqtt-cuff-1', 'p1');
+  // a paired BLE scale too (sync and clock state on the devices page), once the central has seen it
+  for (let i = 0; i < 200 && !gw.ble!.get(SCALE_ADDRESS); i++) await new Promise((r) => setTimeout(r, 25));
+  await gw.ble!.pair(SCALE_ADDRESS, { patientId: 'p2', udsUsers: [{ index: 0, consentCode: SCALE_CODE }] });
+  for (let i = 0; i < 200 && gw.ble!.get(SCALE_ADDRESS)?.state !== 'synced'; i++)
+    await new Promise((r) => setTimeout(r, 25));
   tb = await launch();
 }, 30_000);
 afterAll(async () => {
@@ -54,7 +59,8 @@ describe('accessibility of every page', () => {
       const page = await tb.context.newPage();
       await signIn(page, gw.url, PASSWORD);
       for (const path of PAGES) {
-        await page.goto(`${gw.url}${path}?lang=${lang}`);
+        const res = await page.goto(`${gw.url}${path}?lang=${lang}`);
+        expect(res?.status(), path).toBe(200);
         expect(await page.getAttribute('html', 'lang')).toBe(lang);
         const v = await axe(page);
         expect(v, `${path}?lang=${lang}\n${describeViolations(v)}`).toEqual([]);

@@ -126,3 +126,16 @@ describe('monitoring and exports', () => {
     }
   });
 });
+
+describe('one-time notices', () => {
+  it('a live refresh does not consume the notice the next page load shows', async () => {
+    const c = new Client(gw.url);
+    const csrf = await c.login();
+    await c.go('/patients', { form: { _csrf: csrf, id: 'p10', displayName: 'Paul' } });
+    const live = await (await c.go('/patients', { headers: { 'x-medgw-live': '1' } })).text();
+    expect(live).not.toContain('fr-alert--success');
+    const next = await (await c.go('/patients')).text();
+    expect(next).toContain('Patient ajouté.');
+    expect(await (await c.go('/patients')).text()).not.toContain('Patient ajouté.');
+  });
+});

@@ -21,6 +21,7 @@ export const en: Record<MessageKey, string> = {
   'app.done': 'Done.',
   'app.error': 'Something went wrong',
   'app.readingN': 'reading {n}',
+  'app.colon': ': ',
   'app.back': 'Back',
   'nav.main': 'Main menu',
   'nav.status': 'Status',

@@ -19,6 +19,7 @@ export const fr = {
   'app.done': 'C’est fait.',
   'app.error': 'Une erreur est survenue',
   'app.readingN': 'lecture {n}',
+  'app.colon': ' : ',
   'app.back': 'Retour',
   'nav.main': 'Menu principal',
   'nav.status': 'État',

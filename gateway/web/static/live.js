@@ -16,7 +16,7 @@ async function refresh() {
     do {
       again = false;
       const res = await fetch(location.pathname + location.search, {
-        headers: { Accept: 'text/html' },
+        headers: { Accept: 'text/html', 'X-Medgw-Live': '1' },
         credentials: 'same-origin',
       });
       if (!res.ok) return;
