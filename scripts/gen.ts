@@ -6,11 +6,19 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { configDoc } from './gen/config-doc.ts';
 import { errorsDoc } from './gen/errors-doc.ts';
 import { protobufDts, protobufJs } from './gen/protobuf.ts';
+import { readmeDevices } from './gen/readme-devices.ts';
 import { supportedDevicesDoc } from './gen/supported-devices.ts';
 
 type Generator = () => { path: string; content: string } | Promise<{ path: string; content: string }>;
 
-const GENERATORS: Generator[] = [errorsDoc, protobufJs, protobufDts, supportedDevicesDoc, configDoc];
+const GENERATORS: Generator[] = [
+  errorsDoc,
+  protobufJs,
+  protobufDts,
+  supportedDevicesDoc,
+  configDoc,
+  readmeDevices,
+];
 
 const check = process.argv.includes('--check');
 let stale = 0;
