@@ -5,7 +5,7 @@
  */
 import type { CharacteristicCodec } from '../codec.ts';
 import { ByteReader } from '../reader.ts';
-import { bitBooleans, checkReservedBits } from './bp-status.ts';
+import { namedBits, refuseReservedBits } from './bits.ts';
 
 const FEATURES = [
   'bodyMovementDetectionSupported',
@@ -31,7 +31,7 @@ export const bloodPressureFeature: CharacteristicCodec<BloodPressureFeatureField
     const r = new ByteReader(bytes, what);
     const value = r.u16('bloodPressureFeature');
     r.end();
-    checkReservedBits(what, 'bloodPressureFeature', value, 0xfe00, quirks);
-    return bitBooleans(value, FEATURES);
+    refuseReservedBits(what, 'bloodPressureFeature', value, 0xfe00, quirks);
+    return namedBits(value, FEATURES);
   },
 };

@@ -5,7 +5,7 @@ import { parseHex } from '../reader.ts';
 import {
   BP_QUIRKS,
   bloodPressureMeasurement,
-  QUIRK_IGNORE_RESERVED_FLAGS,
+  IGNORE_RESERVED_FLAGS,
   QUIRK_PULSE_STATUS_BIG_ENDIAN,
   QUIRK_USER_ID_WITHOUT_FLAG,
 } from './blood-pressure-measurement.ts';
@@ -45,15 +45,12 @@ describe('Blood Pressure Measurement 0x2A35', () => {
     );
     // Without user-id-without-flag the status is read one byte early and a byte is left over.
     expect(() =>
-      bloodPressureMeasurement.decode(
-        bytes,
-        new Set([QUIRK_IGNORE_RESERVED_FLAGS, QUIRK_PULSE_STATUS_BIG_ENDIAN]),
-      ),
+      bloodPressureMeasurement.decode(bytes, new Set([IGNORE_RESERVED_FLAGS, QUIRK_PULSE_STATUS_BIG_ENDIAN])),
     ).toThrow(expect.objectContaining({ code: 'MEDGW_ERR_FRAME_TOO_LONG' }));
     // Without pulse-status-big-endian the pulse `00 3f` reads as 0x3F00: exponent 3, mantissa −256.
     const le = bloodPressureMeasurement.decode(
       bytes,
-      new Set([QUIRK_IGNORE_RESERVED_FLAGS, QUIRK_USER_ID_WITHOUT_FLAG]),
+      new Set([IGNORE_RESERVED_FLAGS, QUIRK_USER_ID_WITHOUT_FLAG]),
     );
     expect(le.pulseRate).toEqual({ mantissa: -256, exponent: 3, value: -256000 });
   });

@@ -7,23 +7,19 @@ import type { CharacteristicCodec } from '../codec.ts';
 import { decodeSfloat } from '../ieee11073.ts';
 import { ByteReader } from '../reader.ts';
 import type { DeviceDateTime, Measurement, MeasurementComponent, MedNumber } from '../types.ts';
-import {
-  type BpStatusFlag,
-  checkReservedBits,
-  decodeBpStatus,
-  QUIRK_IGNORE_RESERVED_FLAGS,
-} from './bp-status.ts';
+import { IGNORE_RESERVED_FLAGS, refuseReservedBits } from './bits.ts';
+import { type BpStatusFlag, decodeBpStatus } from './bp-status.ts';
 
 /** Quirk: a User ID byte follows the pulse rate even though flag bit 3 is clear (Beurer BM85 capture). */
 export const QUIRK_USER_ID_WITHOUT_FLAG = 'user-id-without-flag';
 /** Quirk: Pulse Rate and Measurement Status are sent big-endian (Beurer BM85 capture). */
 export const QUIRK_PULSE_STATUS_BIG_ENDIAN = 'pulse-status-big-endian';
 
-export { QUIRK_IGNORE_RESERVED_FLAGS };
+export { IGNORE_RESERVED_FLAGS };
 
 /** The quirks both blood-pressure codecs understand (set by driver definitions). */
 export const BP_QUIRKS = [
-  QUIRK_IGNORE_RESERVED_FLAGS,
+  IGNORE_RESERVED_FLAGS,
   QUIRK_USER_ID_WITHOUT_FLAG,
   QUIRK_PULSE_STATUS_BIG_ENDIAN,
 ] as const;
@@ -58,7 +54,7 @@ export function decodeBpLayout<P extends object>(
 ): BpCommonFields & P {
   const r = new ByteReader(bytes, what);
   const flags = r.u8('flags');
-  checkReservedBits(what, 'flags', flags, RESERVED_FLAGS, quirks);
+  refuseReservedBits(what, 'flags', flags, RESERVED_FLAGS, quirks);
   const unit: PressureUnit = flags & 0x01 ? 'kPa' : 'mm[Hg]';
   const p = pressures(r);
   const bigEndian = quirks?.has(QUIRK_PULSE_STATUS_BIG_ENDIAN) ?? false;

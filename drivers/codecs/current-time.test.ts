@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dateTimeAt, dayOfWeekOf } from '../datetime.ts';
 import { parseHex, toHex } from '../reader.ts';
+import { IGNORE_RESERVED_FLAGS } from './bits.ts';
 import { ADJUST_REASONS, type AdjustReasonName, currentTime, encodeCurrentTime } from './current-time.ts';
 import { localTimeInformation } from './local-time-information.ts';
-import { IGNORE_RESERVED_FLAGS } from './sensor-status.ts';
 
 describe('Current Time 0x2A2B', () => {
   it('encodes the 10 bytes a device clock write needs', () => {

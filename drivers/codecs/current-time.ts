@@ -9,7 +9,7 @@ import { encodeDateTime } from '../datetime.ts';
 import { MedgwError } from '../errors.ts';
 import { ByteReader } from '../reader.ts';
 import type { DeviceDateTime } from '../types.ts';
-import { enumCode, enumName, IGNORE_RESERVED_FLAGS, namedBits, refuseReservedBits } from './sensor-status.ts';
+import { enumCode, enumName, IGNORE_RESERVED_FLAGS, namedBits, refuseReservedBits } from './bits.ts';
 
 const WHAT = 'Current Time';
 

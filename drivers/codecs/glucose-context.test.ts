@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseHex } from '../reader.ts';
+import { IGNORE_RESERVED_FLAGS } from './bits.ts';
 import { glucoseContext, mergeGlucoseContext } from './glucose-context.ts';
 import { glucoseMeasurement } from './glucose-measurement.ts';
-import { IGNORE_RESERVED_FLAGS } from './sensor-status.ts';
 
 const measurementOf = (seq: number) => {
   const hex = `12 ${(seq & 0xff).toString(16).padStart(2, '0')} ${(seq >> 8).toString(16).padStart(2, '0')} ea 07 0b 16 08 0f 00`;

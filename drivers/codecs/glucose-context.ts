@@ -8,7 +8,7 @@ import type { CharacteristicCodec } from '../codec.ts';
 import { MedgwError } from '../errors.ts';
 import { ByteReader } from '../reader.ts';
 import type { MealContext, Measurement, MedNumber } from '../types.ts';
-import { enumName, IGNORE_RESERVED_FLAGS, refuseReservedBits } from './sensor-status.ts';
+import { enumName, IGNORE_RESERVED_FLAGS, refuseReservedBits } from './bits.ts';
 
 const WHAT = 'Glucose Measurement Context';
 

@@ -4,7 +4,7 @@
  */
 import type { CharacteristicCodec } from '../codec.ts';
 import { ByteReader } from '../reader.ts';
-import { IGNORE_RESERVED_FLAGS, namedBits, refuseReservedBits } from './sensor-status.ts';
+import { IGNORE_RESERVED_FLAGS, namedBits, refuseReservedBits } from './bits.ts';
 
 const WHAT = 'Glucose Feature';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseHex } from '../reader.ts';
+import { IGNORE_RESERVED_FLAGS } from './bits.ts';
 import { glucoseMeasurement } from './glucose-measurement.ts';
-import { IGNORE_RESERVED_FLAGS } from './sensor-status.ts';
 
 // Nordic Android-BLE-Common-Library GlucoseMeasurementDataCallbackTest.onGlucoseMeasurementReceived.
 const NORDIC = '1b 01 00 e3 07 02 1b 0b 0a 1e fb ff 1e 00 12 05 01';

@@ -7,14 +7,8 @@ import type { CharacteristicCodec } from '../codec.ts';
 import { userFacingTime } from '../datetime.ts';
 import { ByteReader } from '../reader.ts';
 import type { DeviceDateTime, Measurement, MedNumber } from '../types.ts';
-import {
-  decodeSensorStatus,
-  enumName,
-  IGNORE_RESERVED_FLAGS,
-  refuseReservedBits,
-  type SensorStatusAnnunciation,
-  setBitNames,
-} from './sensor-status.ts';
+import { enumName, IGNORE_RESERVED_FLAGS, refuseReservedBits, setBitNames } from './bits.ts';
+import { decodeSensorStatus, type SensorStatusAnnunciation } from './sensor-status.ts';
 
 const WHAT = 'Glucose Measurement';
 

@@ -6,7 +6,7 @@
 import type { CharacteristicCodec } from '../codec.ts';
 import { MedgwError } from '../errors.ts';
 import { ByteReader } from '../reader.ts';
-import { enumName } from './sensor-status.ts';
+import { enumName } from './bits.ts';
 
 const WHAT = 'Local Time Information';
 

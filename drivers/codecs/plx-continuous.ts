@@ -6,7 +6,7 @@
 import type { CharacteristicCodec } from '../codec.ts';
 import { ByteReader } from '../reader.ts';
 import type { Measurement, MedNumber } from '../types.ts';
-import { checkReservedBits } from './bp-status.ts';
+import { refuseReservedBits } from './bits.ts';
 import {
   decodePlxDeviceAndSensorStatus,
   decodePlxMeasurementStatus,
@@ -38,7 +38,7 @@ export const plxContinuous: CharacteristicCodec<PlxContinuousFields> = {
     const what = 'PLX Continuous Measurement';
     const r = new ByteReader(bytes, what);
     const flags = r.u8('flags');
-    checkReservedBits(what, 'flags', flags, 0xe0, quirks);
+    refuseReservedBits(what, 'flags', flags, 0xe0, quirks);
     const out: {
       flags: number;
       spo2prNormal: SpO2PR;

@@ -5,7 +5,7 @@
  */
 import type { CharacteristicCodec } from '../codec.ts';
 import { ByteReader } from '../reader.ts';
-import { bitBooleans, checkReservedBits } from './bp-status.ts';
+import { namedBits, refuseReservedBits } from './bits.ts';
 import { decodePlxDeviceAndSensorStatus, decodePlxMeasurementStatus } from './plx-status.ts';
 
 const FEATURES = [
@@ -36,12 +36,12 @@ export const plxFeatures: CharacteristicCodec<PlxFeaturesFields> = {
     const what = 'PLX Features';
     const r = new ByteReader(bytes, what);
     const value = r.u16('supportedFeatures');
-    checkReservedBits(what, 'supportedFeatures', value, 0xff00, quirks);
+    refuseReservedBits(what, 'supportedFeatures', value, 0xff00, quirks);
     const out: {
       supportedFeatures: Record<(typeof FEATURES)[number], boolean>;
       measurementStatusSupport?: string[];
       deviceAndSensorStatusSupport?: string[];
-    } = { supportedFeatures: bitBooleans(value, FEATURES) };
+    } = { supportedFeatures: namedBits(value, FEATURES) };
     if (value & 0x01) {
       out.measurementStatusSupport = decodePlxMeasurementStatus(
         what,

@@ -4,7 +4,7 @@
  * GSS "PLX Spot-Check Measurement").
  */
 import type { MeasurementComponent, MedNumber } from '../types.ts';
-import { bitNames, checkReservedBits } from './bp-status.ts';
+import { bitNames, refuseReservedBits } from './bits.ts';
 
 /** Measurement Status bits 5–15 (bits 0–4 RFU). */
 export const PLX_MEASUREMENT_STATUS: readonly (string | undefined)[] = [
@@ -52,7 +52,7 @@ export function decodePlxMeasurementStatus(
   value: number,
   quirks?: ReadonlySet<string>,
 ): string[] {
-  checkReservedBits(what, field, value, 0x001f, quirks);
+  refuseReservedBits(what, field, value, 0x001f, quirks);
   return bitNames(value, PLX_MEASUREMENT_STATUS);
 }
 
@@ -62,7 +62,7 @@ export function decodePlxDeviceAndSensorStatus(
   value: number,
   quirks?: ReadonlySet<string>,
 ): string[] {
-  checkReservedBits(what, field, value, 0xff0000, quirks);
+  refuseReservedBits(what, field, value, 0xff0000, quirks);
   return bitNames(value, PLX_DEVICE_AND_SENSOR_STATUS);
 }
 

@@ -10,7 +10,7 @@ import { compareDateTime, encodeDateTime } from '../datetime.ts';
 import { MedgwError } from '../errors.ts';
 import { ByteReader } from '../reader.ts';
 import type { DeviceDateTime } from '../types.ts';
-import { enumCode, enumName } from './sensor-status.ts';
+import { enumCode, enumName } from './bits.ts';
 
 const WHAT = 'Record Access Control Point';
 

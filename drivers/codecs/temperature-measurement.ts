@@ -6,7 +6,7 @@ import type { CharacteristicCodec } from '../codec.ts';
 import { decodeFloat } from '../ieee11073.ts';
 import { ByteReader } from '../reader.ts';
 import type { DeviceDateTime, MedNumber } from '../types.ts';
-import { checkReservedBits, reservedValue } from './bp-status.ts';
+import { refuseReservedBits, reservedValue } from './bits.ts';
 
 /** Temperature Type 0x2A1D values 1–9 (HTS v1.0); 0 and 10–255 are RFU. */
 export const TEMPERATURE_TYPES = [
@@ -43,7 +43,7 @@ export const temperatureMeasurement: CharacteristicCodec<TemperatureMeasurementF
     const what = 'Temperature Measurement';
     const r = new ByteReader(bytes, what);
     const flags = r.u8('flags');
-    checkReservedBits(what, 'flags', flags, RESERVED_FLAGS, quirks);
+    refuseReservedBits(what, 'flags', flags, RESERVED_FLAGS, quirks);
     const out: {
       flags: number;
       temperature: MedNumber;

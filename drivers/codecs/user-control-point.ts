@@ -8,7 +8,7 @@
 import type { CharacteristicCodec } from '../codec.ts';
 import { MedgwError } from '../errors.ts';
 import { ByteReader } from '../reader.ts';
-import { reservedValue } from './bp-status.ts';
+import { reservedValue } from './bits.ts';
 
 export type UcpOpCode =
   | 'registerNewUser'

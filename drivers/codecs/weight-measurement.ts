@@ -7,7 +7,7 @@ import type { CharacteristicCodec } from '../codec.ts';
 import { decimal } from '../ieee11073.ts';
 import { ByteReader } from '../reader.ts';
 import type { DeviceDateTime, Measurement, MeasurementComponent, MedNumber } from '../types.ts';
-import { checkReservedBits } from './bp-status.ts';
+import { refuseReservedBits } from './bits.ts';
 
 export type WeightUnit = 'kg' | '[lb_av]';
 export type HeightUnit = 'm' | '[in_i]';
@@ -38,7 +38,7 @@ export const weightMeasurement: CharacteristicCodec<WeightMeasurementFields> = {
     const what = 'Weight Measurement';
     const r = new ByteReader(bytes, what);
     const flags = r.u8('flags');
-    checkReservedBits(what, 'flags', flags, RESERVED_FLAGS, quirks);
+    refuseReservedBits(what, 'flags', flags, RESERVED_FLAGS, quirks);
     const imperial = (flags & 0x01) !== 0;
     const raw = r.u16('weight');
     // 0.005 kg steps are kept exact as mantissa raw×5, exponent −3; 0.01 lb steps as raw, exponent −2.

@@ -5,7 +5,7 @@
  */
 import type { CharacteristicCodec } from '../codec.ts';
 import { ByteReader } from '../reader.ts';
-import { checkReservedBits, reservedValue } from './bp-status.ts';
+import { refuseReservedBits, reservedValue } from './bits.ts';
 
 export interface Resolution {
   readonly value: number;
@@ -54,7 +54,7 @@ export const weightScaleFeature: CharacteristicCodec<WeightScaleFeatureFields> =
     const r = new ByteReader(bytes, what);
     const value = r.u32('weightScaleFeature');
     r.end();
-    checkReservedBits(what, 'weightScaleFeature', value, 0xfffffc00, quirks);
+    refuseReservedBits(what, 'weightScaleFeature', value, 0xfffffc00, quirks);
     const weightCode = (value >>> 3) & 0x0f;
     const heightCode = (value >>> 7) & 0x07;
     const out: {
