@@ -170,6 +170,11 @@ export interface Registry {
   removePatient(id: string): Promise<boolean>;
   /** Constant-time check of an MQTT device secret against its stored hash. */
   verifyDeviceSecret(id: string, secret: string): boolean;
+  /**
+   * The same answer as verifyDeviceSecret, with the hash computed off the event loop (thread pool):
+   * what the MQTT authenticate hook uses, so a burst of connections never stalls connected devices.
+   */
+  verifyDeviceSecretAsync(id: string, secret: string): Promise<boolean>;
 }
 
 /** What a transport hands to the pipeline: decoded readings of one device, in device units. */

@@ -1,6 +1,8 @@
 /**
  * The embedded MQTT broker (aedes 1.2, MQTT 3.1.1) with deny-by-default hooks:
- * - authenticate: client id = username = a registered MQTT device id, secret checked by the registry;
+ * - authenticate: client id = username = a registered MQTT device id, secret checked by the registry
+ *   off the event loop (scrypt on the thread pool, a bounded number at a time), so a burst of
+ *   connections never stalls the PUBACKs and receipts of devices already connected;
  * - authorizePublish: only `medgw/v1/devices/{ownId}/measurements/{json|cbor|protobuf}`, not retained;
  * - authorizeSubscribe: only `medgw/v1/devices/{ownId}/receipts` (any other filter gets SUBACK 0x80);
  * - authorizeForward: a receipt reaches only its own device, nothing else is forwarded.
@@ -18,6 +20,7 @@
 
 import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type PubrelPacket } from 'aedes';
 import type { Logger } from 'pino';
@@ -40,6 +43,11 @@ export interface BrokerOptions {
   readonly host?: string;
   /** Optional TLS listener, when a certificate and its key are configured (PEM). */
   readonly tls?: { readonly port: number; readonly cert: string | Buffer; readonly key: string | Buffer };
+  /**
+   * Secret checks (scrypt, 16 MiB each) running at once on the thread pool; the others wait their
+   * turn. Default: the cores less one, at least 2 and at most 4 (libuv's default pool size).
+   */
+  readonly authConcurrency?: number;
 }
 
 export interface BrokerContext {
@@ -108,7 +116,9 @@ export class EmbeddedBroker implements Component {
   private servers: Server[] = [];
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly withWill = new WeakSet<Client>();
-  private readonly authQueue: (() => void)[] = [];
+  private readonly authQueue: (() => Promise<void>)[] = [];
+  private authRunning = 0;
+  private readonly authConcurrency: number;
   private readonly log: Logger;
   private ports: { port: number; tlsPort?: number } | undefined;
 
@@ -117,6 +127,10 @@ export class EmbeddedBroker implements Component {
     private readonly options: BrokerOptions,
   ) {
     this.log = ctx.log.child({ component: 'mqtt' });
+    this.authConcurrency = Math.max(
+      1,
+      Math.floor(options.authConcurrency ?? Math.min(4, Math.max(2, availableParallelism() - 1))),
+    );
   }
 
   /** Where devices connect, for the start-up banner. */
@@ -143,8 +157,8 @@ export class EmbeddedBroker implements Component {
         if (packet.will) this.withWill.add(client);
         done(null, true);
       },
-      // Secret checks (scrypt) run one per event-loop turn, so a burst of connections does not stall
-      // the PUBACKs and receipts of devices already connected.
+      // Secret checks (scrypt) run on the thread pool, authConcurrency at a time: a burst of
+      // connections does not stall the PUBACKs and receipts of devices already connected.
       authenticate: (client, username, password, done) =>
         this.enqueueAuth(() => this.authenticate(client, username, password, done)),
       authorizePublish: (client, packet, done) => this.authorizePublish(client, packet, done),
@@ -236,28 +250,35 @@ export class EmbeddedBroker implements Component {
     this.log.warn({ device: shortId(deviceId ?? '-'), code, reason }, 'MQTT request refused');
   }
 
-  private enqueueAuth(check: () => void): void {
+  private enqueueAuth(check: () => Promise<void>): void {
     this.authQueue.push(check);
-    if (this.authQueue.length === 1) setImmediate(() => this.drainAuth());
+    this.drainAuth();
   }
 
+  /** Starts queued checks while fewer than authConcurrency are running. */
   private drainAuth(): void {
-    const check = this.authQueue[0];
-    if (!check) return;
-    try {
-      check();
-    } finally {
-      this.authQueue.shift();
-      if (this.authQueue.length > 0) setImmediate(() => this.drainAuth());
+    while (this.authRunning < this.authConcurrency) {
+      const check = this.authQueue.shift();
+      if (!check) return;
+      this.authRunning += 1;
+      void check().finally(() => {
+        this.authRunning -= 1;
+        this.drainAuth();
+      });
     }
   }
 
-  private authenticate(
+  private async authenticate(
     client: Client,
     username: string | undefined,
     password: Buffer | undefined,
     done: (error: AuthenticateError | null, success: boolean | null) => void,
-  ): void {
+  ): Promise<void> {
+    // a device that went away while waiting its turn costs no scrypt (aedes ignores the answer)
+    if (client.closed) {
+      done(authError('the connection closed before its credentials were checked', 5), false);
+      return;
+    }
     if (!username || !password) {
       this.refuse('no-credentials', client.id);
       done(authError('a device id and secret are required', 5), false);
@@ -279,7 +300,22 @@ export class EmbeddedBroker implements Component {
       done(authError('unknown device', 4), false);
       return;
     }
-    if (!this.ctx.registry.verifyDeviceSecret(username, password.toString('utf8'))) {
+    let ok: boolean;
+    try {
+      ok = await this.ctx.registry.verifyDeviceSecretAsync(username, password.toString('utf8'));
+    } catch (e) {
+      // deny by default: a check that cannot complete is a refusal
+      this.log.error(
+        {
+          device: shortId(username),
+          code: 'MEDGW_ERR_MQTT_AUTH',
+          err: e instanceof Error ? e.message : String(e),
+        },
+        'secret check failed',
+      );
+      ok = false;
+    }
+    if (!ok) {
       this.refuse('bad-secret', username);
       done(authError('bad secret', 4), false);
       return;

@@ -52,6 +52,28 @@ export function registryConformance(name: string, factory: () => Promise<Registr
       expect(await r.removeDevice('m1')).toBe(false);
     });
 
+    it('the off-loop check gives the same answers, before and after a cached success, and after removal', async () => {
+      const r = await factory();
+      const { secret } = await addDevice(r, { id: 'm2', transport: 'mqtt' }, clock);
+      const ble = await addDevice(r, { id: 'AA:BB:CC:DD:EE:01', transport: 'ble' }, clock);
+      expect(ble.secret).toBeUndefined();
+      expect(
+        await Promise.all([
+          r.verifyDeviceSecretAsync('m2', secret!),
+          r.verifyDeviceSecretAsync('m2', `${secret!.slice(0, -1)}x`),
+          r.verifyDeviceSecretAsync('m2', ''),
+          r.verifyDeviceSecretAsync('nobody', secret!),
+          r.verifyDeviceSecretAsync('AA:BB:CC:DD:EE:01', ''),
+        ]),
+      ).toEqual([true, false, false, false, false]);
+      // cached success: still true for the right secret, still false for a wrong one
+      expect(await r.verifyDeviceSecretAsync('m2', secret!)).toBe(true);
+      expect(await r.verifyDeviceSecretAsync('m2', `${secret!.slice(0, -1)}x`)).toBe(false);
+      expect(r.verifyDeviceSecret('m2', secret!)).toBe(true);
+      expect(await r.removeDevice('m2')).toBe(true);
+      expect(await r.verifyDeviceSecretAsync('m2', secret!)).toBe(false);
+    });
+
     it('a BLE device has no credential and never authenticates over MQTT', async () => {
       const r = await factory();
       const { device, secret } = await addDevice(r, { id: 'AA:BB:CC:DD:EE:FF', transport: 'ble' }, clock);
