@@ -450,6 +450,16 @@ export const ERROR_CATALOGUE = {
     message: 'The device to pair has not been seen advertising a health service this gateway reads.',
     hint: 'Wake the device (take a measurement or hold its Bluetooth button), check `medgw devices list` shows it as discovered, then pair again.',
   },
+  MEDGW_ERR_BLE_GATEWAY_NOT_RUNNING: {
+    area: 'ble',
+    message: 'Pairing and listing nearby Bluetooth devices need the radio, which only a running gateway holds.',
+    hint: 'Start the gateway on this data directory (`medgw start`, or `npm start` for the demo), then run the command again.',
+  },
+  MEDGW_ERR_BLE_OFF: {
+    area: 'ble',
+    message: 'The running gateway has no BLE central (ble.mode is off), so it cannot scan or pair.',
+    hint: 'Restart the gateway with `--ble auto` (or hci, dbus, sim) to scan for and pair Bluetooth devices.',
+  },
   MEDGW_ERR_BLE_LINK_LOST: {
     area: 'ble',
     message: 'The Bluetooth link was lost in the middle of a connection procedure or a record transfer.',

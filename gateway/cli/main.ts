@@ -16,7 +16,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     load: () => import('./commands/start.ts'),
   },
   devices: {
-    summary: 'list, add, remove devices and assign them to patients (running or not)',
+    summary: 'list, add, remove devices and assign them to patients; discover and pair Bluetooth devices',
     load: () => import('./commands/devices.ts'),
   },
   patients: {

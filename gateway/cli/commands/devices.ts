@@ -1,7 +1,14 @@
-/** `medgw devices list|show|add|remove|assign`: the devices of an instance, running or not. */
+/**
+ * `medgw devices list|show|add|remove|assign`: the devices of an instance, running or not;
+ * `medgw devices discovered|pair`: nearby Bluetooth devices, through the running gateway only.
+ */
 import { MedgwError } from '../../../drivers/errors.ts';
 import { iso, json, parse, subcommands, table, withOps } from '../../admin/cli.ts';
 import type { PublicDevice } from '../../admin/ops.ts';
+import type { BleDeviceStatus } from '../../ble/central.ts';
+import { BleAdminClient } from '../../ble/client.ts';
+import type { BleStateChange } from '../../ble/states.ts';
+import { configFromArgs } from '../../config/load.ts';
 import type { CommandIo } from '../command.ts';
 
 const USAGE = {
@@ -11,7 +18,22 @@ const USAGE = {
   remove: 'remove <device-id>',
   assign:
     'assign <device-id> [--patient <patient-id> | --no-patient] [--user <index>=<patient-id>]… [--unassign-user <index>]…',
+  discovered: 'discovered [--all] [--json]   (Bluetooth devices nearby; needs the running gateway)',
+  pair: 'pair <address> [--patient <patient-id>] [--name <label>] [--user <index>=<consent-code>]… [--no-wait] [--timeout <seconds>] [--json]',
 };
+
+/** Runs `fn` against the BLE central of the gateway running on the instance named by --data-dir/--config. */
+async function withBle<T>(
+  args: string[],
+  fn: (ble: BleAdminClient, rest: string[]) => Promise<T>,
+): Promise<T> {
+  const { config, rest } = configFromArgs(args);
+  return fn(await BleAdminClient.forDataDir(config.dataDir), rest);
+}
+
+function ago(now: number, at: number | undefined): string | undefined {
+  return at === undefined ? undefined : `${Math.max(0, Math.round((now - at) / 1000))}s`;
+}
 
 function one(positionals: string[], usage: string): string {
   if (positionals.length !== 1)
@@ -100,6 +122,144 @@ export function run(args: string[], io: CommandIo): Promise<number> {
             );
           }
           return 0;
+        }),
+    },
+    discovered: {
+      usage: USAGE.discovered,
+      run: (a) =>
+        withBle(a, async (ble, rest) => {
+          const { values, positionals } = parse(
+            rest,
+            { all: { type: 'boolean' }, json: { type: 'boolean' } },
+            USAGE.discovered,
+          );
+          if (positionals.length)
+            throw new MedgwError(
+              'MEDGW_ERR_USAGE',
+              `no argument expected\nusage: medgw devices ${USAGE.discovered}`,
+            );
+          const all = await ble.devices();
+          // without --all: the devices waiting to be paired, strongest signal first
+          const shown = (values.all ? all : all.filter((d) => !d.paired)).sort(
+            (x, y) => (y.rssi ?? -999) - (x.rssi ?? -999),
+          );
+          if (values.json) {
+            json(io, shown);
+            return 0;
+          }
+          if (shown.length === 0) {
+            io.stdout.write(
+              values.all
+                ? 'no Bluetooth health device seen yet: wake a device (take a measurement) near the gateway\n'
+                : 'no unpaired Bluetooth health device nearby (`--all` lists the paired ones too)\n',
+            );
+            return 0;
+          }
+          const now = Date.now();
+          io.stdout.write(
+            table(
+              ['ADDRESS', 'NAME', 'RSSI', 'DRIVER', 'STATE', 'PAIRED', 'SEEN'],
+              shown.map((d: BleDeviceStatus) => [
+                d.deviceId,
+                d.localName,
+                d.rssi === undefined ? undefined : `${d.rssi} dBm`,
+                d.driver === undefined ? undefined : `${d.driver}${d.generic ? ' (generic)' : ''}`,
+                d.state,
+                d.paired ? 'yes' : 'no',
+                ago(now, d.lastSeenAt),
+              ]),
+            ),
+          );
+          if (!values.all) io.stdout.write('pair one with: medgw devices pair <address> [--patient <id>]\n');
+          return 0;
+        }),
+    },
+    pair: {
+      usage: USAGE.pair,
+      run: (a) =>
+        withBle(a, async (ble, rest) => {
+          const { values, positionals } = parse(
+            rest,
+            {
+              patient: { type: 'string' },
+              name: { type: 'string' },
+              user: { type: 'string', multiple: true },
+              'no-wait': { type: 'boolean' },
+              timeout: { type: 'string' },
+              json: { type: 'boolean' },
+            },
+            USAGE.pair,
+          );
+          if (positionals.length !== 1)
+            throw new MedgwError(
+              'MEDGW_ERR_USAGE',
+              `expected one Bluetooth address\nusage: medgw devices ${USAGE.pair}`,
+            );
+          const address = positionals[0]!;
+          const udsUsers = (values.user ?? []).map((spec) => {
+            const m = /^([0-9]{1,3})=([0-9]{1,4})$/.exec(spec);
+            if (!m || Number(m[1]) > 254)
+              throw new MedgwError(
+                'MEDGW_ERR_USAGE',
+                `--user expects <index 0-254>=<consent code 0-9999> as the scale showed it, got "${spec}"`,
+              );
+            return { index: Number(m[1]), consentCode: Number(m[2]) };
+          });
+          const timeoutS = values.timeout === undefined ? 60 : Number(values.timeout);
+          if (!Number.isFinite(timeoutS) || timeoutS <= 0)
+            throw new MedgwError('MEDGW_ERR_USAGE', `--timeout expects seconds > 0, got "${values.timeout}"`);
+          const say = (line: string) => {
+            if (!values.json) io.stdout.write(`${line}\n`);
+          };
+          const ac = new AbortController();
+          const timer = setTimeout(() => ac.abort(), timeoutS * 1000);
+          try {
+            // the state stream opens before the request, so no step of this pairing is missed
+            const changes = values['no-wait'] ? undefined : await ble.events(ac.signal);
+            let status = await ble.pair(address, {
+              ...(values.patient ? { patientId: values.patient } : {}),
+              ...(values.name ? { name: values.name } : {}),
+              ...(udsUsers.length ? { udsUsers } : {}),
+            });
+            say(
+              `pairing ${status.deviceId}${values.patient ? ` for patient ${values.patient}` : ''}: ${status.state}`,
+            );
+            let final: BleStateChange | undefined;
+            if (changes) {
+              // progress: every state the device goes through until it is synced or fails
+              for await (const c of changes) {
+                if (c.deviceId !== status.deviceId) continue;
+                say(`  ${c.state}${c.code ? ` (${c.code})` : ''}`);
+                if (c.state === 'synced' || c.state === 'failed' || c.state === 'forgotten') {
+                  final = c;
+                  break;
+                }
+              }
+              status = (await ble.devices()).find((d) => d.deviceId === status.deviceId) ?? status;
+            }
+            if (values.json) json(io, status);
+            if (final?.state === 'synced') {
+              say(`paired and synced (${final.committed ?? 0} readings): they go on to the pipeline`);
+              return 0;
+            }
+            if (final) {
+              say(
+                `pairing ${final.state}: ${final.code ?? ''} ${final.message ?? ''}`.trimEnd() +
+                  (final.retryAt !== undefined ? `; the gateway tries again at ${iso(final.retryAt)}` : ''),
+              );
+              return 1;
+            }
+            if (changes) {
+              say(
+                `still ${status.state} after ${timeoutS}s: the gateway keeps going; follow it with medgw devices discovered --all`,
+              );
+              return 1;
+            }
+            return 0;
+          } finally {
+            clearTimeout(timer);
+            ac.abort();
+          }
         }),
     },
     forget: {

@@ -1,0 +1,155 @@
+/**
+ * The command line's way to the BLE central: pairing and the list of nearby devices need the radio,
+ * which only the running gateway holds, so these calls go through its admin API (`/api/v1/ble/...`)
+ * and are refused with MEDGW_ERR_BLE_GATEWAY_NOT_RUNNING when no gateway holds the data directory.
+ */
+import { ERROR_CATALOGUE, type ErrorCode, MedgwError } from '../../drivers/errors.ts';
+import { lockHolder, readAdminEndpoint, readAdminToken } from '../datadir.ts';
+import type { BleDeviceStatus } from './central.ts';
+import type { BleStateChange } from './states.ts';
+import type { UdsUser } from './store.ts';
+
+export interface PairRequest {
+  readonly patientId?: string;
+  readonly name?: string;
+  readonly udsUsers?: readonly UdsUser[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class BleAdminClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  /** The client of the gateway running on `dataDir`, or a coded refusal saying to start it. */
+  static async forDataDir(dataDir: string, waitMs = 5000): Promise<BleAdminClient> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const holder = lockHolder(dataDir);
+      if (holder?.role !== 'gateway') {
+        throw new MedgwError(
+          'MEDGW_ERR_BLE_GATEWAY_NOT_RUNNING',
+          `no gateway runs on ${dataDir}: start it with \`medgw start --data-dir ${dataDir}\` (pairing needs the radio), then run this command again`,
+        );
+      }
+      const endpoint = readAdminEndpoint(dataDir);
+      const token = readAdminToken(dataDir);
+      if (endpoint && endpoint.pid === holder.pid && token) return new BleAdminClient(endpoint.url, token);
+      if (Date.now() >= deadline) {
+        throw new MedgwError(
+          'MEDGW_ERR_ADMIN_UNREACHABLE',
+          `the gateway (process ${holder.pid}) holds ${dataDir} but has not published its admin endpoint`,
+        );
+      }
+      await sleep(100);
+    }
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}/api/v1/ble${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (e) {
+      throw new MedgwError(
+        'MEDGW_ERR_ADMIN_UNREACHABLE',
+        `the gateway at ${this.baseUrl} does not answer: ${(e as Error).message}`,
+      );
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : {};
+    } catch {
+      throw new MedgwError(
+        'MEDGW_ERR_ADMIN_UNREACHABLE',
+        `the gateway answered ${res.status} with a body that is not JSON`,
+      );
+    }
+    if (!res.ok) {
+      const err = (json as { error?: { code?: string; message?: string } }).error;
+      // the BLE routes exist only when the gateway has a central: a missing route means ble.mode off
+      if (err?.code === 'MEDGW_ERR_ADMIN_NOT_FOUND') {
+        throw new MedgwError(
+          'MEDGW_ERR_BLE_OFF',
+          'the running gateway has no BLE central (ble.mode: off): restart it with --ble auto to pair Bluetooth devices',
+        );
+      }
+      const code = err?.code && err.code in ERROR_CATALOGUE ? (err.code as ErrorCode) : 'MEDGW_ERR_INTERNAL';
+      throw new MedgwError(code, err?.message ?? `the gateway answered ${res.status}`);
+    }
+    return json as T;
+  }
+
+  /** Every device the central tracks: discovered nearby (with RSSI and matched driver) and paired. */
+  async devices(): Promise<BleDeviceStatus[]> {
+    return (await this.call<{ devices: BleDeviceStatus[] }>('GET', '/devices')).devices;
+  }
+
+  /**
+   * The central's state changes as they happen (the server-sent events of `/api/v1/ble/events`),
+   * until `signal` aborts. Resolves once the stream is open, so no change after it is missed.
+   */
+  async events(signal: AbortSignal): Promise<AsyncIterable<BleStateChange>> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}/api/v1/ble/events`, {
+        headers: { authorization: `Bearer ${this.token}`, accept: 'text/event-stream' },
+        signal,
+      });
+    } catch (e) {
+      throw new MedgwError(
+        'MEDGW_ERR_ADMIN_UNREACHABLE',
+        `the gateway at ${this.baseUrl} does not answer: ${(e as Error).message}`,
+      );
+    }
+    if (!res.ok || !res.body) {
+      await res.body?.cancel();
+      if (res.status === 404)
+        throw new MedgwError('MEDGW_ERR_BLE_OFF', 'the running gateway has no BLE central (ble.mode: off)');
+      throw new MedgwError('MEDGW_ERR_ADMIN_UNREACHABLE', `the state stream answered ${res.status}`);
+    }
+    const body = res.body;
+    return (async function* () {
+      const decoder = new TextDecoder();
+      let buffer = '';
+      try {
+        for await (const chunk of body) {
+          buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+          for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const data = block
+              .split('\n')
+              .filter((l) => l.startsWith('data: '))
+              .map((l) => l.slice(6))
+              .join('\n');
+            if (/^event: state$/m.test(block) && data) yield JSON.parse(data) as BleStateChange;
+          }
+        }
+      } catch (e) {
+        if (!signal.aborted) throw e;
+      }
+    })();
+  }
+
+  /** Asks the central to pair a discovered device; it connects, bonds and syncs in the background. */
+  async pair(address: string, request: PairRequest = {}): Promise<BleDeviceStatus> {
+    return (
+      await this.call<{ device: BleDeviceStatus }>(
+        'POST',
+        `/devices/${encodeURIComponent(address)}/pair`,
+        request,
+      )
+    ).device;
+  }
+}
