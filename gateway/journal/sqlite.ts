@@ -174,6 +174,10 @@ export class SqliteJournal implements Journal, BatchJournal {
   private readonly onFull: ((refusal: MedgwError) => void) | undefined;
   private closed = false;
   private readonly st;
+  /** Built once: wrapping a function in a transaction per call is work the hot path does not need. */
+  private readonly appendAll: Database.Transaction<
+    (items: readonly BatchAppend[]) => (AppendResult | MedgwError)[]
+  >;
 
   constructor(options: SqliteJournalOptions) {
     this.path = options.path;
@@ -243,6 +247,9 @@ export class SqliteJournal implements Journal, BatchJournal {
       ),
       auditCount: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM audit'),
     };
+    this.appendAll = db.transaction((items: readonly BatchAppend[]) =>
+      items.map((item) => this.appendItem(item)),
+    );
     const totals = this.st.heldTotals.get();
     this.held = { readings: totals?.n ?? 0, bytes: totals?.b ?? 0 };
     const last = this.st.auditLast.get();
@@ -258,33 +265,25 @@ export class SqliteJournal implements Journal, BatchJournal {
     return result!;
   }
 
-  /** Several appends in one transaction (one fsync); each item succeeds or is refused on its own. */
+  /**
+   * Several appends in one transaction (one fsync); each item succeeds or is refused on its own.
+   * Every check that can refuse an item runs before the item writes anything, so a refused item needs
+   * no savepoint; any other failure rolls the whole transaction back.
+   */
   appendBatch(items: readonly BatchAppend[]): (AppendResult | MedgwError)[] {
     this.assertOpen();
-    for (const item of items) for (const r of item.readings) checkNewReading(r);
-    const one = this.db.transaction((item: BatchAppend) => this.appendInTx(item));
+    for (const item of items) {
+      for (const r of item.readings) checkNewReading(r);
+      if (item.cursor && !Number.isSafeInteger(item.cursor.value)) {
+        throw new MedgwError(
+          'MEDGW_ERR_JOURNAL_INVALID',
+          `cursor of ${item.cursor.deviceId} must be an integer`,
+        );
+      }
+    }
     const saved = { held: { ...this.held }, lastSeq: this.lastSeq, lastHash: this.lastHash };
-    const all = this.db.transaction(() =>
-      items.map((item) => {
-        const before = { held: { ...this.held }, lastSeq: this.lastSeq, lastHash: this.lastHash };
-        try {
-          return one(item);
-        } catch (e) {
-          // the savepoint rolled back: restore the in-memory counters of this item
-          this.held = before.held;
-          this.lastSeq = before.lastSeq;
-          this.lastHash = before.lastHash;
-          // a limit refusal rolled back this item only; SQLite errors (disk full) may end the whole transaction
-          if (e instanceof MedgwError && e.code === 'MEDGW_ERR_JOURNAL_FULL') {
-            this.refused(e);
-            return e;
-          }
-          throw e;
-        }
-      }),
-    );
     try {
-      return all.immediate();
+      return this.appendAll.immediate(items);
     } catch (e) {
       this.held = saved.held;
       this.lastSeq = saved.lastSeq;
@@ -309,13 +308,26 @@ export class SqliteJournal implements Journal, BatchJournal {
     }
   }
 
+  /** One item inside the batch transaction: a JOURNAL_FULL refusal is returned before any write. */
+  private appendItem(item: BatchAppend): AppendResult | MedgwError {
+    try {
+      return this.appendInTx(item);
+    } catch (e) {
+      if (e instanceof MedgwError && e.code === 'MEDGW_ERR_JOURNAL_FULL') {
+        this.refused(e);
+        return e;
+      }
+      throw e;
+    }
+  }
+
   private appendInTx(item: BatchAppend): AppendResult {
     const now = this.clock.now();
     const accepted: NewReading[] = [];
     const duplicates: string[] = [];
     const seen = new Set<string>();
     let bytes = 0;
-    const encoded: string[] = [];
+    const encoded: { json: string; bytes: number }[] = [];
     for (const r of item.readings) {
       if (seen.has(r.id) || this.st.exists.get(r.id)) {
         duplicates.push(r.id);
@@ -323,13 +335,15 @@ export class SqliteJournal implements Journal, BatchJournal {
       }
       seen.add(r.id);
       const json = JSON.stringify(r.observation);
-      encoded.push(json);
-      bytes += Buffer.byteLength(json);
+      const size = Buffer.byteLength(json);
+      encoded.push({ json, bytes: size });
+      bytes += size;
       accepted.push(r);
     }
+    // the last check that can refuse this item: nothing of it is written yet
     checkLimits(this.limits, this.held, { readings: accepted.length, bytes });
     accepted.forEach((r, i) => {
-      const json = encoded[i]!;
+      const { json, bytes: size } = encoded[i]!;
       this.st.insert.run({
         id: r.id,
         device_id: r.deviceId,
@@ -337,7 +351,7 @@ export class SqliteJournal implements Journal, BatchJournal {
         kind: r.observation.kind,
         state: r.state,
         observation: json,
-        bytes: Buffer.byteLength(json),
+        bytes: size,
         now,
         reason_code: r.reason?.code ?? null,
         reason_message: r.reason?.message ?? null,
@@ -361,15 +375,7 @@ export class SqliteJournal implements Journal, BatchJournal {
         detail: { count: duplicates.length },
       });
     }
-    if (item.cursor) {
-      if (!Number.isSafeInteger(item.cursor.value)) {
-        throw new MedgwError(
-          'MEDGW_ERR_JOURNAL_INVALID',
-          `cursor of ${item.cursor.deviceId} must be an integer`,
-        );
-      }
-      this.st.cursorSet.run(item.cursor.deviceId, item.cursor.value, now);
-    }
+    if (item.cursor) this.st.cursorSet.run(item.cursor.deviceId, item.cursor.value, now);
     return { accepted: accepted.map((r) => r.id), duplicates };
   }
 

@@ -64,6 +64,54 @@ class PacketSizeGuard extends Transform {
 }
 
 /**
+ * The connection aedes is given: reads pass through the guard, writes go straight to the socket.
+ * Writes aedes makes in one tick (mqtt-packet corks the stream per packet: header, topic, payload…)
+ * reach the socket as one corked batch, so a packet costs one system call, not one per chunk.
+ */
+class GuardedConnection extends Duplex {
+  constructor(
+    private readonly socket: Socket,
+    private readonly guard: PacketSizeGuard,
+  ) {
+    super();
+    guard.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) guard.pause();
+    });
+    guard.on('end', () => this.push(null));
+  }
+
+  override _read(): void {
+    this.guard.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.socket.write(chunk, callback);
+  }
+
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    callback: (error?: Error | null) => void,
+  ): void {
+    this.socket.cork();
+    const last = chunks.length - 1;
+    chunks.forEach(({ chunk }, i) => {
+      if (i === last) this.socket.write(chunk, callback);
+      else this.socket.write(chunk);
+    });
+    this.socket.uncork();
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.socket.end(() => callback());
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.socket.destroy();
+    callback(error);
+  }
+}
+
+/**
  * The connection aedes is given: reads pass through the guard, writes go to the socket. `onRefused`
  * is called once when a packet is too large; the socket is then destroyed.
  */
@@ -74,7 +122,7 @@ export function guardedConnection(
 ): Duplex {
   const guard = new PacketSizeGuard(maxBytes);
   socket.pipe(guard);
-  const conn = Duplex.from({ readable: guard, writable: socket });
+  const conn = new GuardedConnection(socket, guard);
   guard.on('error', (err) => {
     if (err instanceof PacketTooLargeError) onRefused(err.announced);
     socket.destroy();
