@@ -509,12 +509,24 @@ export function createWeb(deps: WebDeps): Web {
     app.get('/callback', async (request, reply) => {
       const req = request as Req;
       const national = needNational();
-      const link = await national.completeBrowserLink(new URL(req.url, baseUrl(req)));
+      const session = sessions.get(req.cookies[SESSION_COOKIE]) as WebSession | undefined;
+      const t = translator(langOf(req));
+      let link: Awaited<ReturnType<typeof national.completeBrowserLink>>;
+      try {
+        link = await national.completeBrowserLink(new URL(req.url, baseUrl(req)));
+      } catch (e) {
+        // the patient refused, or the answer is stale: say so on the patients page when signed in
+        if (!session || !isMedgwError(e) || e.code === 'MEDGW_ERR_INTERNAL') throw e;
+        const text =
+          e.code === 'MEDGW_ERR_PAIRING_DENIED' ? t('patients.linkDenied') : `${e.message} (${e.code})`;
+        session.flash = { kind: 'error', text };
+        log.info({ code: e.code }, 'pairing answer refused');
+        return reply.redirect('/patients', 303);
+      }
       deps.journal.audit({ event: 'patient.linked', patientId: link.patientId });
       national.kick?.();
       hub.publish('links');
-      const session = sessions.get(req.cookies[SESSION_COOKIE]) as WebSession | undefined;
-      if (session) session.flash = { kind: 'success', text: translator(langOf(req))('patients.linked') };
+      if (session) session.flash = { kind: 'success', text: t('patients.linked') };
       return reply.redirect('/patients', 303);
     });
     action(

@@ -123,6 +123,8 @@ export const en: Record<MessageKey, string> = {
   'patients.link': 'Link to Mon espace santé',
   'patients.unlink': 'Unlink',
   'patients.linked': 'Linked to Mon espace santé.',
+  'patients.linkDenied':
+    'The patient refused access in Mon espace santé: nothing is linked. Start again whenever they wish.',
   'patients.unlinked': 'The link with Mon espace santé is removed.',
   'patients.linkState': 'Mon espace santé',
   'patients.state.none': 'not linked',

@@ -121,6 +121,8 @@ export const fr = {
   'patients.link': 'Lier à Mon espace santé',
   'patients.unlink': 'Délier',
   'patients.linked': 'Lié à Mon espace santé.',
+  'patients.linkDenied':
+    'Le patient a refusé l’accès dans Mon espace santé : rien n’est lié. Recommencez quand il le souhaite.',
   'patients.unlinked': 'Le lien avec Mon espace santé est supprimé.',
   'patients.linkState': 'Mon espace santé',
   'patients.state.none': 'non lié',
