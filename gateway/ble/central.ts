@@ -55,6 +55,11 @@ export interface BleCentralOptions {
   readonly random?: () => number;
   /** Addresses paired automatically when first seen (the `sim` demo's configured simulated devices). */
   readonly autoPair?: readonly string[];
+  /**
+   * `sim` only: UDS users already registered on pre-paired simulated scales (index and the consent code
+   * the scale showed), stored at start as `pair({ udsUsers })` would; the simulator is the truth.
+   */
+  readonly autoPairUsers?: Readonly<Record<string, readonly UdsUser[]>>;
 }
 
 /** What the admin API and the CLI show for one device. */
@@ -152,6 +157,9 @@ export class BleCentral implements Component {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    for (const [address, users] of Object.entries(this.options.autoPairUsers ?? {})) {
+      for (const u of users) await this.store.putUdsUser(bleDeviceId(address), u);
+    }
     let noble: Noble;
     try {
       noble = await this.options.noble();

@@ -12,12 +12,15 @@ import { sendError } from '../admin/server.ts';
 import type { ComponentFactory } from '../app.ts';
 import type { BleCentral } from './central.ts';
 import { createBleCentral } from './index.ts';
+import type { SimControl } from './sim.ts';
 import type { UdsUser } from './store.ts';
 
 declare module '../app.ts' {
   interface ServiceMap {
     /** The BLE central: pairing, forgetting, device states and the state feed. */
     ble: BleCentral;
+    /** `ble.mode: sim` only: make the simulated glucometer, scale or cuff take a reading. */
+    bleSim: SimControl;
   }
 }
 
@@ -110,6 +113,7 @@ export const bleComponent: ComponentFactory = {
     if (!built) return undefined;
     const { central } = built;
     services.provide('ble', central);
+    if (built.sim) services.provide('bleSim', built.sim.control);
     const http = services.get('http');
     http.register(
       async (api) => {

@@ -19,7 +19,13 @@ export {
   DEFAULT_TIMING,
 } from './central.ts';
 export type { SessionTiming } from './session.ts';
-export { type SimEnvironment, simEnvironment } from './sim.ts';
+export {
+  SIM_SCALE_USER,
+  type SimControl,
+  type SimDeviceName,
+  type SimEnvironment,
+  simEnvironment,
+} from './sim.ts';
 export { type BleState, type BleStateChange, NEXT, StateFeed } from './states.ts';
 export type { UdsUser } from './store.ts';
 
@@ -47,7 +53,7 @@ export function createBleCentral(
     log: ctx.log,
     maxConnections: ctx.config.ble.maxConnections,
     timeZone: ctx.config.timezone,
-    ...(sim ? { autoPair: sim.prePaired } : {}),
+    ...(sim ? { autoPair: sim.prePaired, autoPairUsers: sim.prePairedUsers } : {}),
     ...overrides,
     key: overrides.key ?? loadTokenKey(ctx.dataDir),
   });

@@ -243,6 +243,14 @@ export const ConfigSchema = z
           .describe(
             'Seconds between two readings of the simulated MQTT thermometer (the first is sent at start).',
           ),
+        scaleIntervalSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .default(600)
+          .describe(
+            'Seconds between two weighings of the demo user on the simulated scale (ble.mode sim; the first weight is held from start).',
+          ),
       })
       .prefault({})
       .describe(

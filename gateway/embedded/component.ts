@@ -9,10 +9,11 @@
  * On by default only with the embedded sandbox (`demo.enabled`).
  */
 import { readdirSync } from 'node:fs';
+import { isMedgwError } from '../../drivers/errors.ts';
 import type { ComponentFactory, Services } from '../app.ts';
 import type { GatewayContext } from '../context.ts';
 import type { Component } from '../contracts.ts';
-import { type DemoSeed, seedDemo } from './demo.ts';
+import { DEMO_BLE_DEVICES, type DemoSeed, seedDemo } from './demo.ts';
 import { DemoThermometer } from './mqtt-device.ts';
 import { printPairing } from './pairing.ts';
 
@@ -29,6 +30,7 @@ export class DemoComponent implements Component {
   readonly name = 'demo';
   #thermometer: DemoThermometer | undefined;
   #pairing: { ac: AbortController; done: Promise<void> } | undefined;
+  #weighing: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -55,8 +57,26 @@ export class DemoComponent implements Component {
           : `BLE runs on the virtual radio (--ble sim); this machine has ${adapters.join(', ')}: start with --ble hci or --ble dbus to use it`,
       );
     }
+    this.#startWeighing(log);
     await this.#startThermometer(log);
     this.#startPairing(log);
+  }
+
+  /** The demo user steps on the simulated scale now and then (the first weight is held from start). */
+  #startWeighing(log: GatewayContext['log']): void {
+    const sim = this.services.maybe('bleSim');
+    if (!sim || !this.seed.devices.includes(DEMO_BLE_DEVICES[1]!.address)) return;
+    this.#weighing = setInterval(() => {
+      sim
+        .measure('scale')
+        .catch((e: unknown) =>
+          log.error(
+            { code: isMedgwError(e) ? e.code : 'MEDGW_ERR_INTERNAL' },
+            'the simulated scale could not weigh',
+          ),
+        );
+    }, this.ctx.config.demo.scaleIntervalSeconds * 1000);
+    this.#weighing.unref();
   }
 
   async #startThermometer(log: GatewayContext['log']): Promise<void> {
@@ -116,6 +136,8 @@ export class DemoComponent implements Component {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.#weighing);
+    this.#weighing = undefined;
     const pairing = this.#pairing;
     this.#pairing = undefined;
     pairing?.ac.abort();

@@ -141,11 +141,14 @@ describe('medgw start on embedded defaults', () => {
     );
 
     const received = await until(
-      'readings of the glucometer, the cuff and the MQTT thermometer in the sandbox',
+      'readings of the glucometer, the scale, the cuff and the MQTT thermometer in the sandbox',
       async () => {
         const list = (await (await fetch(`${printed.sandbox}/_sandbox/observations`)).json()) as Received[];
         const kinds = new Set(list.map((o) => o.kind));
-        return kinds.has('glucose') && kinds.has('blood-pressure') && kinds.has('temperature')
+        return kinds.has('glucose') &&
+          kinds.has('weight') &&
+          kinds.has('blood-pressure') &&
+          kinds.has('temperature')
           ? list
           : undefined;
       },
@@ -161,9 +164,11 @@ describe('medgw start on embedded defaults', () => {
     expect([...byIdentifier.values()].every((n) => n === 1)).toBe(true);
     expect(final.filter((o) => o.duplicateOf !== undefined)).toEqual([]);
     // the simulated devices of gateway/ble/sim.ts: three stored glucometer records, one stored cuff
-    // reading (blood pressure + its pulse); the thermometer's first reading, sent at start
+    // reading (blood pressure + its pulse); the scale's final weight of the demo user, held from start
+    // (no BMI: the national side computes it); the thermometer's first reading, sent at start
     const count = (kind: string) => final.filter((o) => o.kind === kind).length;
     expect(count('glucose')).toBe(3);
+    expect(count('weight')).toBe(1);
     expect(count('blood-pressure')).toBe(1);
     expect(count('heart-rate')).toBe(1);
     expect(count('temperature')).toBe(1);
