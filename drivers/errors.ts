@@ -388,7 +388,8 @@ export const ERROR_CATALOGUE = {
   },
   MEDGW_ERR_MES_NO_ANSWER: {
     area: 'cloud',
-    message: 'The connection ended before the national side answered: the reading may or may not have arrived.',
+    message:
+      'The connection ended before the national side answered: the reading may or may not have arrived.',
     hint: 'Nothing to do: before sending it again the gateway searches the patient observations for it.',
   },
   MEDGW_ERR_MES_CIRCUIT_OPEN: {
@@ -452,7 +453,8 @@ export const ERROR_CATALOGUE = {
   },
   MEDGW_ERR_BLE_GATEWAY_NOT_RUNNING: {
     area: 'ble',
-    message: 'Pairing and listing nearby Bluetooth devices need the radio, which only a running gateway holds.',
+    message:
+      'Pairing and listing nearby Bluetooth devices need the radio, which only a running gateway holds.',
     hint: 'Start the gateway on this data directory (`medgw start`, or `npm start` for the demo), then run the command again.',
   },
   MEDGW_ERR_BLE_OFF: {

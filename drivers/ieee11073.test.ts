@@ -74,11 +74,15 @@ describe('FLOAT', () => {
 describe('decimal', () => {
   it('handles every FLOAT exponent, including those below −100', () => {
     fc.assert(
-      fc.property(fc.integer({ min: -8388605, max: 8388605 }), fc.integer({ min: -128, max: 127 }), (m, e) => {
-        const d = decodeFloat(encodeFloat(m, e));
-        expect(isAbsent(d)).toBe(false);
-        expect(d).toMatchObject({ mantissa: m, exponent: e, value: Number(`${m}e${e}`) });
-      }),
+      fc.property(
+        fc.integer({ min: -8388605, max: 8388605 }),
+        fc.integer({ min: -128, max: 127 }),
+        (m, e) => {
+          const d = decodeFloat(encodeFloat(m, e));
+          expect(isAbsent(d)).toBe(false);
+          expect(d).toMatchObject({ mantissa: m, exponent: e, value: Number(`${m}e${e}`) });
+        },
+      ),
     );
   });
 });
