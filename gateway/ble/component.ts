@@ -11,7 +11,7 @@ import { isMedgwError, MedgwError } from '../../drivers/errors.ts';
 import { sendError } from '../admin/server.ts';
 import type { ComponentFactory } from '../app.ts';
 import type { BleCentral } from './central.ts';
-import { createBleCentral } from './index.ts';
+import { createBleCentral, resolveBleMode } from './index.ts';
 import type { SimControl } from './sim.ts';
 import type { UdsUser } from './store.ts';
 
@@ -108,8 +108,9 @@ export function bleRoutes(central: BleCentral) {
 export const bleComponent: ComponentFactory = {
   name: 'ble',
   after: ['pipeline'],
-  create(ctx, services) {
-    const built = createBleCentral(ctx, services.get('sink'));
+  async create(ctx, services) {
+    const mode = await resolveBleMode(ctx);
+    const built = createBleCentral(ctx, services.get('sink'), {}, mode);
     if (!built) return undefined;
     const { central } = built;
     services.provide('ble', central);

@@ -86,10 +86,10 @@ export const ConfigSchema = z
     ble: z
       .strictObject({
         mode: z
-          .enum(['sim', 'hci', 'dbus', 'off'])
-          .default('sim')
+          .enum(['auto', 'sim', 'hci', 'dbus', 'off'])
+          .default('auto')
           .describe(
-            'sim: the virtual radio with simulated devices; hci or dbus: a real adapter; off: no Bluetooth.',
+            'auto: a real adapter when one is present and usable (BlueZ answers: dbus; else a raw HCI socket opens: hci), the virtual radio otherwise; sim: the virtual radio with simulated devices; hci or dbus: a real adapter; off: no Bluetooth.',
           ),
         maxConnections: z
           .number()

@@ -4,11 +4,10 @@
  * - at construction (before anything starts) the demo patient and its devices are provisioned
  *   (gateway/embedded/demo.ts), so the simulated devices' first readings already have an owner;
  * - at start, the simulated MQTT thermometer connects to the embedded broker and publishes now and
- *   then, the Bluetooth mode is stated in the log, and with the embedded sandbox the pairing
+ *   then, the demo user weighs on the simulated scale now and then, and with the embedded sandbox the pairing
  *   instructions are printed (gateway/embedded/pairing.ts).
  * On by default only with the embedded sandbox (`demo.enabled`).
  */
-import { readdirSync } from 'node:fs';
 import { isMedgwError } from '../../drivers/errors.ts';
 import type { ComponentFactory, Services } from '../app.ts';
 import type { GatewayContext } from '../context.ts';
@@ -16,15 +15,6 @@ import type { Component } from '../contracts.ts';
 import { DEMO_BLE_DEVICES, type DemoSeed, seedDemo } from './demo.ts';
 import { DemoThermometer } from './mqtt-device.ts';
 import { printPairing } from './pairing.ts';
-
-/** Bluetooth adapters the kernel knows (Linux); empty elsewhere or without Bluetooth. */
-export function bluetoothAdapters(dir = '/sys/class/bluetooth'): string[] {
-  try {
-    return readdirSync(dir).filter((n) => /^hci[0-9]+$/.test(n));
-  } catch {
-    return [];
-  }
-}
 
 export class DemoComponent implements Component {
   readonly name = 'demo';
@@ -40,7 +30,6 @@ export class DemoComponent implements Component {
   ) {}
 
   async start(): Promise<void> {
-    const { config } = this.ctx;
     const log = this.ctx.log.child({ component: 'demo' });
     log.info(
       { created: this.seed.created.length, devices: this.seed.devices.length },
@@ -48,15 +37,6 @@ export class DemoComponent implements Component {
         ? 'demo patient and devices provisioned'
         : 'demo patient and devices already provisioned',
     );
-    if (config.ble.mode === 'sim') {
-      const adapters = bluetoothAdapters();
-      log.info(
-        { mode: 'sim', adapters: adapters.length },
-        adapters.length === 0
-          ? 'no Bluetooth adapter on this machine: BLE runs on the virtual radio with a simulated glucometer, scale and blood-pressure cuff (--ble sim)'
-          : `BLE runs on the virtual radio (--ble sim); this machine has ${adapters.join(', ')}: start with --ble hci or --ble dbus to use it`,
-      );
-    }
     this.#startWeighing(log);
     await this.#startThermometer(log);
     this.#startPairing(log);
@@ -156,7 +136,8 @@ export const demoComponent: ComponentFactory = {
     if (!enabled) return undefined;
     const seed = await seedDemo(ctx.registry, ctx.clock, {
       patientId: config.demo.patientId,
-      ble: config.ble.mode === 'sim',
+      // the simulated devices exist when the central runs on the virtual radio (sim, or auto without adapter)
+      ble: services.maybe('bleSim') !== undefined,
       mqtt: config.mqtt.mode === 'embedded',
     });
     return new DemoComponent(ctx, services, seed, process.stdout);

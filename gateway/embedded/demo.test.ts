@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bleDeviceId } from '../ble/central.ts';
+import { kernelAdapters } from '../ble/probe.ts';
 import { simEnvironment } from '../ble/sim.ts';
 import { LowRegistry } from '../registry/index.ts';
-import { bluetoothAdapters } from './component.ts';
 import { DEMO_BLE_DEVICES, DEMO_MQTT_DEVICE_ID, seedDemo } from './demo.ts';
 
 const clock = { now: () => Date.parse('2026-11-23T08:00:00Z') };
@@ -79,8 +79,8 @@ describe('demo provisioning', () => {
   it('lists Bluetooth adapters by their kernel names only', () => {
     const dir = mkdtempSync(join(tmpdir(), 'medgw-bt-'));
     dirs.push(dir);
-    expect(bluetoothAdapters(join(dir, 'absent'))).toEqual([]);
+    expect(kernelAdapters(join(dir, 'absent'))).toEqual([]);
     for (const n of ['hci0', 'hci1', 'rfkill3', 'hcix']) writeFileSync(join(dir, n), '');
-    expect(bluetoothAdapters(dir).sort()).toEqual(['hci0', 'hci1']);
+    expect(kernelAdapters(dir).sort()).toEqual(['hci0', 'hci1']);
   });
 });

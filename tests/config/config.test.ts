@@ -24,7 +24,7 @@ describe('configuration', () => {
     expect(c.dataDir).toBe(join(dir, '.medgw'));
     expect(c.mqtt).toMatchObject({ mode: 'embedded', port: 1883 });
     expect(c.http).toEqual({ host: '127.0.0.1', port: 8080 });
-    expect(c.ble.mode).toBe('sim');
+    expect(c.ble.mode).toBe('auto');
     expect(c.national.baseUrl).toBeUndefined();
   });
 
@@ -61,7 +61,7 @@ describe('configuration', () => {
     );
     const e2 = refusal(() => loadConfig({ overrides: { 'ble.mode': 'bluetooth' } }));
     expect(e2.message).toContain(
-      'ble.mode: expected one of sim, hci, dbus, off, got "bluetooth" (from the command line)',
+      'ble.mode: expected one of auto, sim, hci, dbus, off, got "bluetooth" (from the command line)',
     );
     const file = join(dir, 'typo.yaml');
     writeFileSync(file, 'mqtt:\n  prot: 1883\n');

@@ -120,7 +120,11 @@ describe('medgw start on embedded defaults', () => {
     expect(out).toMatch(/^ {2}MQTT broker {5}mqtt:\/\/127\.0\.0\.1:\d+$/m);
     expect(printed.verification).toBe(`${printed.sandbox}/oidc/device`);
     expect(out).toContain(`${printed.sandbox}/_sandbox/observations`);
-    expect(out).toMatch(/no Bluetooth adapter on this machine|this machine has hci/);
+    // ble.mode auto (the default): one line says which radio and why
+    expect(out.match(/\(ble\.mode: auto\)/g)).toHaveLength(1);
+    expect(out).toMatch(
+      /BLE runs on the virtual radio .*\(ble\.mode: auto\): (no Bluetooth adapter on this machine|hci\d+.* present but not usable)/,
+    );
     // nothing secret in the output: no MQTT device secret, no token material
     expect(out).not.toMatch(/access_token|refresh_token|id_token|secretHash/);
 

@@ -11,7 +11,7 @@ import { createLogger } from '../../log.ts';
 import type { CommandIo } from '../command.ts';
 
 const USAGE = `usage: medgw start [--config <file>] [--data-dir <dir>] [--mqtt-port <n>] [--http-port <n>]
-                   [--ble sim|hci|dbus|off] [--sandbox-port <n>] [--log-level <level>]
+                   [--ble auto|sim|hci|dbus|off] [--sandbox-port <n>] [--log-level <level>]
 
 Every setting can also come from the environment (MEDGW_*) or the configuration file;
 see docs/configuration.md.
