@@ -159,8 +159,7 @@ export class EmbeddedBroker implements Component {
       },
       // Secret checks (scrypt) run on the thread pool, authConcurrency at a time: a burst of
       // connections does not stall the PUBACKs and receipts of devices already connected.
-      authenticate: (client, username, password, done) =>
-        this.enqueueAuth(() => this.authenticate(client, username, password, done)),
+      authenticate: (client, username, password, done) => this.authenticate(client, username, password, done),
       authorizePublish: (client, packet, done) => this.authorizePublish(client, packet, done),
       authorizeSubscribe: (client, sub, done) => {
         if (sub.topic === receiptTopic(client.id)) {
@@ -261,24 +260,27 @@ export class EmbeddedBroker implements Component {
       const check = this.authQueue.shift();
       if (!check) return;
       this.authRunning += 1;
-      void check().finally(() => {
-        this.authRunning -= 1;
-        this.drainAuth();
-      });
+      void check()
+        .catch((e: unknown) => {
+          this.log.error(
+            { code: 'MEDGW_ERR_MQTT_AUTH', err: e instanceof Error ? e.message : String(e) },
+            'authentication hook failed',
+          );
+        })
+        .finally(() => {
+          this.authRunning -= 1;
+          this.drainAuth();
+        });
     }
   }
 
-  private async authenticate(
+  /** The cheap checks answer at once; the secret check waits its turn for the thread pool. */
+  private authenticate(
     client: Client,
     username: string | undefined,
     password: Buffer | undefined,
     done: (error: AuthenticateError | null, success: boolean | null) => void,
-  ): Promise<void> {
-    // a device that went away while waiting its turn costs no scrypt (aedes ignores the answer)
-    if (client.closed) {
-      done(authError('the connection closed before its credentials were checked', 5), false);
-      return;
-    }
+  ): void {
     if (!username || !password) {
       this.refuse('no-credentials', client.id);
       done(authError('a device id and secret are required', 5), false);
@@ -298,6 +300,20 @@ export class EmbeddedBroker implements Component {
     if (device?.transport !== 'mqtt') {
       this.refuse('unknown-device', username);
       done(authError('unknown device', 4), false);
+      return;
+    }
+    this.enqueueAuth(() => this.checkSecret(client, username, password, done));
+  }
+
+  private async checkSecret(
+    client: Client,
+    username: string,
+    password: Buffer,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+  ): Promise<void> {
+    // a device that went away while waiting its turn costs no scrypt (aedes ignores the answer)
+    if (client.closed) {
+      done(authError('the connection closed before its secret was checked', 5), false);
       return;
     }
     let ok: boolean;
