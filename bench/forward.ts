@@ -7,8 +7,9 @@
  *   same way for other readings, at the same concurrency, over a plain keep-alive agent (same run).
  * - `forward-mes-puback-to-201-p99` (and `…-at-<low rate>`): simulated MQTT scales publish weights
  *   at a steady rate into the gateway (embedded broker → pipeline → journal); the forwarder runs as
- *   `medgw start` wires it (polling the outbox, nothing kicks it); latency from each PUBACK to the
- *   forwarder holding the sandbox's 2xx for that reading.
+ *   `medgw start` wires it (pipeline and forwarder share one group commit, each commit of new readings
+ *   wakes the forwarder, the poll stays as a safety net); latency from each PUBACK to the forwarder
+ *   holding the sandbox's 2xx for that reading.
  *
  * Sizes: MEDGW_BENCH_FORWARD_READINGS (default 300), MEDGW_BENCH_FORWARD_CONCURRENCY (default 4, the
  * configuration default), MEDGW_BENCH_FORWARD_ROUNDS (default 2), MEDGW_BENCH_LATENCY_RATE (readings/s,
@@ -24,13 +25,17 @@ import { PairingClient } from '../cloud-bridge/pairing.ts';
 import { TokenStore } from '../cloud-bridge/token-store.ts';
 import type { DeviceRecord, Journal } from '../gateway/contracts.ts';
 import { Forwarder, type ForwarderEvent } from '../gateway/forwarder/forwarder.ts';
+import { GroupCommit } from '../gateway/journal/group-commit.ts';
 import { SqliteJournal } from '../gateway/journal/sqlite.ts';
+import { EmbeddedBroker } from '../gateway/mqtt/broker.ts';
+import { Pipeline } from '../gateway/pipeline/pipeline.ts';
+import { LowRegistry } from '../gateway/registry/index.ts';
 import { encodeReading, sampleReading } from '../simulators/mqtt/payloads.ts';
 import type { Sandbox } from '../simulators/sandbox/index.ts';
 import { approveUserCode } from '../tests/cloud-bridge/helpers.ts';
 import type { SandboxReady } from './forward-sandbox-child.ts';
-import { connectFleet, startGatewaySide } from './ingest.ts';
-import { envInt, pendingReadings, percentile, ratio, round, tempDir } from './ingest-common.ts';
+import { connectFleet, type Fleet, provision } from './ingest.ts';
+import { envInt, pendingReadings, percentile, ratio, round, silentLog, tempDir } from './ingest-common.ts';
 import type { BenchRow } from './results.ts';
 
 const PATIENT = 'bench-patient';
@@ -105,6 +110,7 @@ function forwarderOn(
   journal: Journal,
   concurrency: number,
   pollIntervalMs = 1000,
+  commits?: GroupCommit,
 ): { forwarder: Forwarder; client: MesClient } {
   const client = side.client({ maxConcurrency: concurrency });
   const forwarder = new Forwarder({
@@ -116,8 +122,42 @@ function forwarderOn(
     concurrency,
     // batch size left at its default, as createCloudBridge wires it in `medgw start`
     pollIntervalMs,
+    ...(commits ? { commits } : {}),
   });
   return { forwarder, client };
+}
+
+/**
+ * The ingest side as `medgw start` builds it (gateway/app.ts, gateway/mqtt/components.ts): one group
+ * commit shared by the pipeline and the forwarder, the embedded broker in front of the pipeline.
+ */
+async function startWiredGateway(
+  dir: string,
+  devices: number,
+  prefix: string,
+): Promise<{ fleet: Fleet; journal: Journal; commits: GroupCommit; stop(): Promise<void> }> {
+  const reg = await LowRegistry.memory();
+  const fleet = await provision(reg, devices, prefix);
+  const journal = new SqliteJournal({ path: join(dir, `${prefix}.sqlite`), clock });
+  const commits = new GroupCommit(journal);
+  const pipeline = new Pipeline({ journal, registry: reg, clock, log: silentLog, commits });
+  await pipeline.start();
+  const broker = new EmbeddedBroker(
+    { registry: reg, sink: pipeline, log: silentLog },
+    { port: 0, host: '127.0.0.1' },
+  );
+  await broker.start();
+  return {
+    fleet: { ...fleet, url: `mqtt://127.0.0.1:${broker.address().port}` },
+    journal,
+    commits,
+    async stop() {
+      await broker.stop();
+      await pipeline.stop();
+      commits.flush();
+      journal.close();
+    },
+  };
 }
 
 /** The forwarder drains `count` pending readings; readings/s. */
@@ -206,10 +246,18 @@ async function pubackTo201(
   tag: string,
 ): Promise<{ p50: number; p99: number; readings: number }> {
   const devices = 10;
-  const gateway = await startGatewaySide(dir, devices, `latency-${tag}`);
+  const gateway = await startWiredGateway(dir, devices, `latency-${tag}`);
   // the bench devices belong to the linked patient (provision() assigns them to bench-patient)
   const clients = await connectFleet(gateway.fleet);
-  const { forwarder, client } = forwarderOn(side, gateway.journal, concurrency, pollIntervalMs);
+  const { forwarder, client } = forwarderOn(
+    side,
+    gateway.journal,
+    concurrency,
+    pollIntervalMs,
+    gateway.commits,
+  );
+  // as gateway/forwarder/component.ts: every commit of new readings wakes the forwarder
+  const unsubscribe = gateway.commits.onAppended(() => forwarder.wake());
   const pubackAt = new Map<string, number>();
   const answeredAt = new Map<string, number>();
   forwarder.on('event', (e: ForwarderEvent) => {
@@ -264,6 +312,7 @@ async function pubackTo201(
       throw new Error('forward bench: a reading was never matched');
     return { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), readings: total };
   } finally {
+    unsubscribe();
     await forwarder.stop();
     client.close();
     await Promise.allSettled(clients.map((c) => c.close()));

@@ -54,6 +54,7 @@ export function nationalSettings(
 class ForwarderComponent implements Component {
   readonly name = 'forwarder';
   #bridge: CloudBridge | undefined;
+  #unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -72,6 +73,7 @@ class ForwarderComponent implements Component {
     const { config, journal, registry, clock, log, dataDir } = this.ctx;
     const settings = nationalSettings(config, this.services.maybe('nationalSide')?.url());
     const f = config.forwarder;
+    const commits = this.services.maybe('groupCommit');
     this.#bridge = createCloudBridge({
       dataDir,
       journal,
@@ -83,11 +85,17 @@ class ForwarderComponent implements Component {
       maxConcurrency: f.concurrency,
       backoff: { baseMs: f.retry.initialDelayMs, maxMs: f.retry.maxDelayMs, jitter: f.retry.jitter },
       forwarder: { heldGraceMs: f.consentGraceMs, log: log.child({ component: 'forwarder' }) },
+      ...(commits ? { commits } : {}),
     });
     await this.#bridge.start();
+    // readings committed by the pipeline are sent at once; the poll stays as a safety net
+    const forwarder = this.#bridge.forwarder;
+    this.#unsubscribe = commits?.onAppended(() => forwarder.wake());
   }
 
   async stop(): Promise<void> {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
     await this.#bridge?.stop();
   }
 }

@@ -12,7 +12,8 @@ import type { SendOutcome } from '../../cloud-bridge/mes-client.ts';
 import { KIND_PROFILES } from '../../cloud-bridge/profiles.ts';
 import type { PatientLink } from '../../cloud-bridge/token-store.ts';
 import { type ErrorCode, isMedgwError } from '../../drivers/errors.ts';
-import type { Clock, Component, Journal, OutboxRecord, Registry } from '../contracts.ts';
+import type { Clock, Component, Journal, OutboxRecord, OutboxState, Registry } from '../contracts.ts';
+import { GroupCommit } from '../journal/group-commit.ts';
 
 /** The part of the measurements client the forwarder uses (cloud-bridge MesClient). */
 export interface ReadingSender {
@@ -80,6 +81,11 @@ export interface ForwarderOptions {
   readonly concurrency?: number;
   /** How long readings held for consent are kept before their values are purged. */
   readonly heldGraceMs?: number;
+  /**
+   * The gateway's group commit over the same journal: state moves of concurrent sends share one
+   * transaction. Without it the forwarder keeps its own.
+   */
+  readonly commits?: TransitionCommitter;
 }
 
 /** Hold reasons the forwarder owns (and may release or purge); the pipeline's holds are not touched. */
@@ -102,15 +108,30 @@ const PATIENT_HOLDS: ReadonlySet<string> = new Set<ErrorCode>([
 
 const silent: Log = { info() {}, warn() {}, error() {} };
 
+/** What the forwarder needs of a group commit: queue a journal transition, resolve once committed. */
+export type TransitionCommitter = Pick<GroupCommit, 'transition'>;
+
 export class Forwarder extends EventEmitter implements Component {
   readonly name = 'forwarder';
-  readonly #o: Required<Omit<ForwarderOptions, 'registry' | 'log'>> &
-    Pick<ForwarderOptions, 'registry'> & { log: Log };
+  readonly #o: Required<Omit<ForwarderOptions, 'registry' | 'log' | 'commits'>> &
+    Pick<ForwarderOptions, 'registry'> & { log: Log; commits: TransitionCommitter };
   #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  #kickTimer: NodeJS.Immediate | undefined;
+  #housekeeping: Promise<void> | undefined;
+  #kickAgain = false;
   #recovered = false;
   #stopped = true;
-  #again = false;
+  /** Due readings fetched and not yet taken by a sender. */
+  #queue: OutboxRecord[] = [];
+  /** Readings taken by this forwarder and not yet settled (fetched, claimed, sending, settling). */
+  readonly #claimed = new Set<string>();
+  /** Readings sent back to pending during the current drain: never taken twice in one drain. */
+  readonly #retried = new Set<string>();
+  #senders = 0;
+  #ticks = 0;
+  /** Settle commits queued and not yet committed. */
+  readonly #settling = new Set<Promise<void>>();
+  #idleWaiters: (() => void)[] = [];
   readonly #stats: ForwarderStats = { delivered: 0, deadLetter: {}, held: {}, retry: {}, lastDeliveryAt: {} };
 
   constructor(options: ForwarderOptions) {
@@ -121,6 +142,7 @@ export class Forwarder extends EventEmitter implements Component {
       concurrency: 4,
       heldGraceMs: 7 * 24 * 3600_000,
       ...options,
+      commits: options.commits ?? new GroupCommit(options.journal),
       log: options.log ?? silent,
     };
   }
@@ -134,68 +156,181 @@ export class Forwarder extends EventEmitter implements Component {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
+    if (this.#kickTimer) clearImmediate(this.#kickTimer);
     this.#timer = undefined;
-    await this.#running;
+    this.#kickTimer = undefined;
+    for (const r of this.#queue) this.#claimed.delete(r.id);
+    this.#queue = [];
+    await this.#housekeeping;
+    await this.#idle();
   }
 
-  /** Asks for a pass soon (the pipeline calls it after committing readings). */
+  /**
+   * Asks for a full pass soon: holds released when the gate now passes (a patient linked again, a kind
+   * chosen again), then due readings sent. The pages and the pairing call it.
+   */
   kick(): void {
     if (this.#stopped) return;
-    if (this.#running) {
-      this.#again = true;
+    if (this.#housekeeping) {
+      this.#kickAgain = true;
       return;
     }
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.#loop(), 0);
-    this.#timer.unref();
+    if (this.#kickTimer) return;
+    this.#kickTimer = setImmediate(() => {
+      this.#kickTimer = undefined;
+      void this.#pass();
+    });
+  }
+
+  /**
+   * Sends due readings now, without the housekeeping of a full pass: called after every journal commit
+   * that stored new readings, so delivery does not wait for the poll (which stays as a safety net).
+   */
+  wake(): void {
+    if (this.#stopped || !this.#recovered) return;
+    this.#pump();
   }
 
   #schedule(): void {
     if (this.#stopped) return;
-    this.#timer = setTimeout(() => void this.#loop(), this.#o.pollIntervalMs);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#pass().finally(() => this.#schedule());
+    }, this.#o.pollIntervalMs);
     this.#timer.unref();
   }
 
-  async #loop(): Promise<void> {
+  /** Housekeeping, then senders started on what is due; does not wait for the sends. */
+  async #pass(): Promise<void> {
     try {
-      await this.tick();
+      await this.#housekeep();
+      this.#pump();
     } catch (e) {
       this.#o.log.error(
         { code: isMedgwError(e) ? e.code : undefined, err: String(e) },
         'forwarder pass failed',
       );
     }
-    this.#schedule();
   }
 
-  /** One pass: settle crash leftovers, purge expired holds, release holds the gate now passes, send what is due. */
-  tick(): Promise<void> {
-    if (this.#running) return this.#running;
-    this.#running = (async () => {
+  /** Settles crash leftovers once, purges expired holds, releases holds the gate now passes. */
+  #housekeep(): Promise<void> {
+    this.#housekeeping ??= (async () => {
       do {
-        this.#again = false;
+        this.#kickAgain = false;
         if (!this.#recovered) this.#recovered = await this.#recover();
-        this.#purgeExpiredHolds();
-        this.#releaseHolds();
-        const due = this.#o.journal.due(this.#o.clock.now(), this.#o.batchSize);
-        await this.#pool(due, (r) => this.#forward(r));
-        if (due.length === this.#o.batchSize) this.#again = true;
-      } while (this.#again && !this.#stopped);
+        await this.#purgeExpiredHolds();
+        await this.#releaseHolds();
+      } while (this.#kickAgain && !this.#stopped);
     })().finally(() => {
-      this.#running = undefined;
+      this.#housekeeping = undefined;
     });
-    return this.#running;
+    return this.#housekeeping;
   }
 
-  async #pool(records: OutboxRecord[], work: (r: OutboxRecord) => Promise<void>): Promise<void> {
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < records.length) {
-        const r = records[next++];
-        if (r) await work(r);
+  /** One full pass: settle crash leftovers, purge expired holds, release holds, send everything due. */
+  async tick(): Promise<void> {
+    this.#ticks++;
+    try {
+      await this.#housekeep();
+      this.#pump();
+      await this.#idle();
+    } finally {
+      this.#ticks--;
+    }
+  }
+
+  /** Senders run while started, and during an explicit tick() (tests and tools run passes by hand). */
+  #sending(): boolean {
+    return !this.#stopped || this.#ticks > 0;
+  }
+
+  /** Starts senders, up to the concurrency, while readings are due. */
+  #pump(): void {
+    while (this.#sending() && this.#senders < this.#o.concurrency) {
+      const r = this.#take();
+      if (!r) break;
+      this.#senders++;
+      void this.#sender(r);
+    }
+  }
+
+  /** The next due reading no sender has taken yet, fetching a batch from the outbox when needed. */
+  #take(): OutboxRecord | undefined {
+    if (this.#queue.length === 0) {
+      const limit = this.#o.batchSize + this.#claimed.size + this.#retried.size;
+      this.#queue = this.#o.journal
+        .due(this.#o.clock.now(), limit)
+        .filter((r) => !this.#claimed.has(r.id) && !this.#retried.has(r.id))
+        .slice(0, this.#o.batchSize);
+      for (const r of this.#queue) this.#claimed.add(r.id);
+    }
+    return this.#queue.shift();
+  }
+
+  /** One sender: forwards readings one after another while any is due. */
+  async #sender(first: OutboxRecord): Promise<void> {
+    let r: OutboxRecord | undefined = first;
+    try {
+      while (r) {
+        const current: OutboxRecord = r;
+        let settled: Promise<void> | undefined;
+        try {
+          settled = (await this.#forward(current))?.settled;
+        } catch (e) {
+          this.#o.log.error(
+            { readingId: current.id, code: isMedgwError(e) ? e.code : undefined, err: String(e) },
+            'forwarding a reading failed',
+          );
+        }
+        if (settled) {
+          // the settle commit is shared with the next claim: the sender moves on without waiting
+          const tracked: Promise<void> = settled
+            .catch((e: unknown) => {
+              this.#o.log.error(
+                { readingId: current.id, code: isMedgwError(e) ? e.code : undefined, err: String(e) },
+                'settling a reading failed',
+              );
+            })
+            .finally(() => {
+              this.#claimed.delete(current.id);
+              this.#settling.delete(tracked);
+              this.#checkIdle();
+            });
+          this.#settling.add(tracked);
+        } else {
+          this.#claimed.delete(current.id);
+        }
+        r = this.#sending() ? this.#take() : undefined;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.#o.concurrency, records.length) }, worker));
+    } finally {
+      this.#senders--;
+      this.#checkIdle();
+    }
+  }
+
+  #idle(): Promise<void> {
+    if (this.#senders === 0 && this.#settling.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #checkIdle(): void {
+    if (this.#senders !== 0 || this.#settling.size !== 0) return;
+    // a drain is over: readings retried during it may be taken again by the next one
+    this.#retried.clear();
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** A journal move through the group commit (shares its transaction with concurrent moves). */
+  #move(
+    id: string,
+    from: OutboxState,
+    to: OutboxState,
+    patch?: Parameters<Journal['transition']>[3],
+  ): Promise<OutboxRecord> {
+    return this.#o.commits.transition(id, from, to, patch);
   }
 
   #reading(r: OutboxRecord): Omit<BridgeReading, 'patient'> | undefined {
@@ -232,10 +367,14 @@ export class Forwarder extends EventEmitter implements Component {
     return undefined;
   }
 
-  async #forward(r: OutboxRecord): Promise<void> {
-    const { journal, clock } = this.#o;
+  /**
+   * Forwards one reading: gate, claim (in flight), send, classify. Returns the settle commit once the
+   * answer is known, or undefined when the reading was not sent (its move is already committed).
+   */
+  async #forward(r: OutboxRecord): Promise<{ readonly settled: Promise<void> } | undefined> {
+    const { clock } = this.#o;
     if (!KIND_PROFILES[r.kind]) {
-      journal.transition(r.id, 'pending', 'dead-letter', {
+      await this.#move(r.id, 'pending', 'dead-letter', {
         reason: {
           code: 'MEDGW_ERR_BUNDLE_NOT_SENDABLE',
           message: `${r.kind} readings are never sent to Mon espace santé`,
@@ -248,23 +387,30 @@ export class Forwarder extends EventEmitter implements Component {
         patientId: r.patientId,
         code: 'MEDGW_ERR_BUNDLE_NOT_SENDABLE',
       });
-      return;
+      return undefined;
     }
     const refused = this.#gate(r.patientId, r);
     if (refused) {
-      journal.transition(r.id, 'pending', 'held', { reason: refused });
+      await this.#move(r.id, 'pending', 'held', { reason: refused });
       this.#count('held', refused.code);
-      return;
+      return undefined;
     }
     const patientId = r.patientId as string;
     const reading = this.#reading(r);
     if (!reading) {
-      journal.transition(r.id, 'pending', 'dead-letter', {
+      await this.#move(r.id, 'pending', 'dead-letter', {
         reason: { code: 'MEDGW_ERR_BUNDLE_NOT_SENDABLE', message: 'the reading has no values left to send' },
       });
-      return;
+      return undefined;
     }
-    const flying = journal.transition(r.id, 'pending', 'in-flight');
+    let flying: OutboxRecord;
+    try {
+      flying = await this.#move(r.id, 'pending', 'in-flight');
+    } catch (e) {
+      // moved meanwhile (its patient held, the operator purged it): nothing to send
+      if (isMedgwError(e) && e.code === 'MEDGW_ERR_JOURNAL_STATE') return undefined;
+      throw e;
+    }
     let outcome: SendOutcome;
     try {
       // The last attempt got no answer: it may have arrived, so look before sending again.
@@ -291,54 +437,57 @@ export class Forwarder extends EventEmitter implements Component {
         };
       }
     }
-    this.#settle(flying, reading, patientId, outcome);
+    return { settled: this.#settle(flying, reading, patientId, outcome) };
   }
 
-  #settle(
+  /**
+   * Records the outcome of a send: the state change and its audit entry are one journal transaction
+   * (queued in the group commit); counters, log line and event follow the commit.
+   */
+  async #settle(
     r: OutboxRecord,
     reading: Omit<BridgeReading, 'patient'>,
     patientId: string,
     outcome: SendOutcome,
-  ): void {
-    const { journal, log } = this.#o;
-    const base = { readingId: r.id, deviceId: r.deviceId, patientId, kind: r.kind };
+  ): Promise<void> {
+    const { log } = this.#o;
     const measuredAt = reading.observation.time.utc ?? null;
     switch (outcome.status) {
       case 'delivered': {
-        journal.transition(r.id, 'in-flight', 'delivered', { remoteId: outcome.remoteId });
-        this.#count('delivered');
-        journal.audit({
-          ...base,
-          event: 'mes.delivered',
-          detail: {
-            remoteId: outcome.remoteId,
-            httpStatus: outcome.httpStatus,
-            measuredAt,
-            receivedAt: r.createdAt,
-            attempts: r.attempts,
-            status: 'delivered',
+        await this.#move(r.id, 'in-flight', 'delivered', {
+          remoteId: outcome.remoteId,
+          audit: {
+            event: 'mes.delivered',
+            detail: {
+              remoteId: outcome.remoteId,
+              httpStatus: outcome.httpStatus,
+              measuredAt,
+              receivedAt: r.createdAt,
+              attempts: r.attempts,
+              status: 'delivered',
+            },
           },
         });
+        this.#count('delivered');
         log.info({ readingId: r.id, kind: r.kind, remoteId: outcome.remoteId }, 'reading delivered');
         this.#emit({ type: 'delivered', readingId: r.id, patientId, remoteId: outcome.remoteId });
         return;
       }
       case 'dead-letter': {
-        journal.transition(r.id, 'in-flight', 'dead-letter', {
+        await this.#move(r.id, 'in-flight', 'dead-letter', {
           reason: { code: outcome.code, message: outcome.message },
-        });
-        this.#count('deadLetter', outcome.code);
-        journal.audit({
-          ...base,
-          event: 'mes.rejected',
-          detail: {
-            code: outcome.code,
-            httpStatus: outcome.httpStatus ?? null,
-            national: outcome.nationalMessage?.slice(0, 300) ?? null,
-            measuredAt,
-            status: 'dead-letter',
+          audit: {
+            event: 'mes.rejected',
+            detail: {
+              code: outcome.code,
+              httpStatus: outcome.httpStatus ?? null,
+              national: outcome.nationalMessage?.slice(0, 300) ?? null,
+              measuredAt,
+              status: 'dead-letter',
+            },
           },
         });
+        this.#count('deadLetter', outcome.code);
         log.warn(
           { readingId: r.id, kind: r.kind, code: outcome.code, httpStatus: outcome.httpStatus },
           'reading rejected',
@@ -347,15 +496,16 @@ export class Forwarder extends EventEmitter implements Component {
         return;
       }
       case 'held': {
-        journal.transition(r.id, 'in-flight', 'held', {
+        await this.#move(r.id, 'in-flight', 'held', {
           reason: { code: outcome.code, message: outcome.message },
         });
         this.#count('held', outcome.code);
-        this.#holdPatient(patientId, outcome.code, outcome.message, outcome.httpStatus);
+        await this.#holdPatient(patientId, outcome.code, outcome.message, outcome.httpStatus);
         return;
       }
       case 'retry': {
-        journal.transition(r.id, 'in-flight', 'pending', {
+        this.#retried.add(r.id);
+        await this.#move(r.id, 'in-flight', 'pending', {
           reason: { code: outcome.code, message: outcome.message },
           nextAttemptAt: outcome.retryAt,
         });
@@ -370,16 +520,23 @@ export class Forwarder extends EventEmitter implements Component {
   }
 
   /** A patient-level refusal: mark the link, hold the patient's other pending readings, tell the pages. */
-  #holdPatient(patientId: string, code: ErrorCode, message: string, httpStatus?: number): void {
+  async #holdPatient(
+    patientId: string,
+    code: ErrorCode,
+    message: string,
+    httpStatus?: number,
+  ): Promise<void> {
     const { journal, links, log } = this.#o;
     if (code === 'MEDGW_ERR_MES_CONSENT' && links.get(patientId)?.status === 'linked') {
       links.update(patientId, { status: 'consent-withdrawn' });
     }
-    let held = 1;
-    for (const other of journal.list({ state: 'pending', patientId })) {
-      journal.transition(other.id, 'pending', 'held', { reason: { code, message } });
-      held++;
-    }
+    // one transaction for all of them; one taken by a sender meanwhile is refused alone (it gets its own answer)
+    const moves = await Promise.allSettled(
+      journal
+        .list({ state: 'pending', patientId })
+        .map((other) => this.#move(other.id, 'pending', 'held', { reason: { code, message } })),
+    );
+    const held = 1 + moves.filter((m) => m.status === 'fulfilled').length;
     journal.audit({
       event: 'mes.patient-held',
       patientId,
@@ -396,8 +553,9 @@ export class Forwarder extends EventEmitter implements Component {
   }
 
   /** Holds of ours whose gate now passes (patient linked again, kind chosen again) go back to pending. */
-  #releaseHolds(): void {
+  async #releaseHolds(): Promise<void> {
     const { journal } = this.#o;
+    const released: Promise<OutboxRecord>[] = [];
     for (const r of journal.list({ state: 'held' })) {
       if (!r.reason || !CONSENT_HOLDS.has(r.reason.code) || !r.observation) continue;
       if (this.#gate(r.patientId, r)) continue;
@@ -406,35 +564,40 @@ export class Forwarder extends EventEmitter implements Component {
       if (r.reason.code !== 'MEDGW_ERR_CONSENT_LOCAL' && r.reason.code !== 'MEDGW_ERR_NOT_LINKED') {
         if (!link || link.linkedAt <= r.updatedAt) continue;
       }
-      journal.transition(r.id, 'held', 'pending');
+      released.push(this.#move(r.id, 'held', 'pending'));
     }
+    await settleAll(released);
   }
 
-  #purgeExpiredHolds(): void {
+  async #purgeExpiredHolds(): Promise<void> {
     const { journal, clock, heldGraceMs } = this.#o;
     const now = clock.now();
-    const purged = new Map<string, number>();
+    const moves: { r: OutboxRecord; done: Promise<OutboxRecord> }[] = [];
     for (const r of journal.list({ state: 'held' })) {
       if (!r.reason || !CONSENT_HOLDS.has(r.reason.code)) continue;
       if (now - r.updatedAt < heldGraceMs) continue;
-      journal.transition(r.id, 'held', 'dead-letter', {
+      const done = this.#move(r.id, 'held', 'dead-letter', {
         purge: true,
         reason: {
           code: 'MEDGW_ERR_HELD_EXPIRED',
           message: `held since ${new Date(r.updatedAt).toISOString()} (${r.reason.code})`,
         },
+        audit: {
+          event: 'mes.held-purged',
+          detail: { heldCode: r.reason.code, heldSince: r.updatedAt, status: 'purged' },
+        },
       });
-      journal.audit({
-        event: 'mes.held-purged',
-        readingId: r.id,
-        deviceId: r.deviceId,
-        ...(r.patientId ? { patientId: r.patientId } : {}),
-        kind: r.kind,
-        detail: { heldCode: r.reason.code, heldSince: r.updatedAt, status: 'purged' },
-      });
+      moves.push({ r, done });
+    }
+    const purged = new Map<string, number>();
+    const results = await Promise.allSettled(moves.map((m) => m.done));
+    results.forEach((result, i) => {
+      const r = moves[i]?.r;
+      if (!r || result.status !== 'fulfilled') return;
       const key = r.patientId ?? '';
       purged.set(key, (purged.get(key) ?? 0) + 1);
-    }
+    });
+    await settleAll(moves.map((m) => m.done));
     for (const [patientId, count] of purged) {
       this.#o.log.info({ count }, 'held readings purged after the grace period');
       this.#emit({ type: 'held-purged', ...(patientId ? { patientId } : {}), count });
@@ -447,7 +610,7 @@ export class Forwarder extends EventEmitter implements Component {
     for (const r of journal.list({ state: 'in-flight' })) {
       const reading = this.#reading(r);
       if (!reading || !r.patientId) {
-        journal.transition(r.id, 'in-flight', 'pending');
+        await this.#move(r.id, 'in-flight', 'pending');
         continue;
       }
       let remoteId: string | undefined;
@@ -456,7 +619,7 @@ export class Forwarder extends EventEmitter implements Component {
       } catch (e) {
         // Cannot tell now: the regular pass searches again before any new POST (MES_NO_ANSWER).
         const message = e instanceof Error ? e.message : String(e);
-        journal.transition(r.id, 'in-flight', 'pending', {
+        await this.#move(r.id, 'in-flight', 'pending', {
           reason: {
             code: 'MEDGW_ERR_MES_NO_ANSWER',
             message: `sent before a restart, not settled yet: ${message}`,
@@ -470,16 +633,10 @@ export class Forwarder extends EventEmitter implements Component {
         continue;
       }
       if (remoteId) {
-        this.#settle(r, reading, r.patientId, { status: 'delivered', remoteId, httpStatus: 200 });
+        await this.#settle(r, reading, r.patientId, { status: 'delivered', remoteId, httpStatus: 200 });
       } else {
-        journal.transition(r.id, 'in-flight', 'pending');
-        journal.audit({
-          event: 'mes.resend-after-crash',
-          readingId: r.id,
-          deviceId: r.deviceId,
-          patientId: r.patientId,
-          kind: r.kind,
-          detail: { searched: true },
+        await this.#move(r.id, 'in-flight', 'pending', {
+          audit: { event: 'mes.resend-after-crash', detail: { searched: true } },
         });
       }
     }
@@ -504,5 +661,15 @@ export class Forwarder extends EventEmitter implements Component {
   #emit(e: ForwarderEvent): void {
     if (e.type === 'delivered') this.#stats.lastDeliveryAt[e.patientId] = this.#o.clock.now();
     this.emit('event', e);
+  }
+}
+
+/** Waits for every move; a move refused on its own (the reading moved meanwhile) is not an error here. */
+async function settleAll(moves: readonly Promise<OutboxRecord>[]): Promise<void> {
+  const results = await Promise.allSettled(moves);
+  for (const r of results) {
+    if (r.status === 'rejected' && !(isMedgwError(r.reason) && r.reason.code === 'MEDGW_ERR_JOURNAL_STATE')) {
+      throw r.reason;
+    }
   }
 }

@@ -6,7 +6,7 @@ import { MesClient } from '../../cloud-bridge/mes-client.ts';
 import { PairingClient, type PairingConfig } from '../../cloud-bridge/pairing.ts';
 import { TokenStore } from '../../cloud-bridge/token-store.ts';
 import type { Clock, Component, Journal, Registry } from '../contracts.ts';
-import { Forwarder, type ForwarderOptions } from './forwarder.ts';
+import { Forwarder, type ForwarderOptions, type TransitionCommitter } from './forwarder.ts';
 
 export interface CloudBridgeOptions {
   readonly dataDir: string;
@@ -22,6 +22,8 @@ export interface CloudBridgeOptions {
   readonly breaker?: { readonly failureThreshold?: number; readonly openMs?: number };
   readonly forwarder?: Pick<ForwarderOptions, 'pollIntervalMs' | 'batchSize' | 'heldGraceMs' | 'log'>;
   readonly env?: NodeJS.ProcessEnv;
+  /** The gateway's group commit over the same journal (the forwarder's moves share its commits). */
+  readonly commits?: TransitionCommitter;
 }
 
 export interface CloudBridge extends Component {
@@ -51,6 +53,7 @@ export function createCloudBridge(o: CloudBridgeOptions): CloudBridge {
     registry: o.registry,
     clock: o.clock,
     concurrency: o.maxConcurrency ?? 4,
+    ...(o.commits ? { commits: o.commits } : {}),
     ...o.forwarder,
   });
   return {

@@ -47,6 +47,7 @@ export class GroupCommit {
   private scheduled = false;
   private batches = 0;
   private items = 0;
+  private readonly appendedListeners = new Set<() => void>();
 
   constructor(
     private readonly journal: Journal,
@@ -63,6 +64,20 @@ export class GroupCommit {
       if (this.queue.length >= this.maxBatch) this.flush();
       else this.schedule();
     });
+  }
+
+  /**
+   * Calls `listener` after each commit that stored at least one new reading (the forwarder wakes on
+   * it instead of waiting for its poll). Returns the unsubscribe function.
+   */
+  onAppended(listener: () => void): () => void {
+    this.appendedListeners.add(listener);
+    return () => this.appendedListeners.delete(listener);
+  }
+
+  private appended(results: readonly (AppendResult | MedgwError)[]): void {
+    if (!results.some((r) => !(r instanceof MedgwError) && r.accepted.length > 0)) return;
+    for (const listener of this.appendedListeners) listener();
   }
 
   /** Queues a transition; resolves with the new record once it is committed (same rules as Journal.transition). */
@@ -148,13 +163,17 @@ export class GroupCommit {
     } catch (e) {
       // a malformed item refuses the whole group before anything is written: retry one by one
       if (e instanceof MedgwError && waiting.length > 1) {
+        const single: (AppendResult | MedgwError)[] = [];
         for (const w of waiting) {
           try {
-            w.resolve(this.journal.append(w.item.readings, w.item.cursor));
+            const r = this.journal.append(w.item.readings, w.item.cursor);
+            single.push(r);
+            w.resolve(r);
           } catch (err) {
             w.reject(err);
           }
         }
+        this.appended(single);
         return;
       }
       for (const w of waiting) w.reject(e);
@@ -167,6 +186,7 @@ export class GroupCommit {
       else
         w.reject(new MedgwError('MEDGW_ERR_JOURNAL_INVALID', 'the journal returned no result for an append'));
     });
+    this.appended(results);
   }
 
   /** Batches committed and appends they carried, for metrics and benchmarks. */
