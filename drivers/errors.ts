@@ -462,6 +462,12 @@ export const ERROR_CATALOGUE = {
     message: 'The running gateway has no BLE central (ble.mode is off), so it cannot scan or pair.',
     hint: 'Restart the gateway with `--ble auto` (or hci, dbus, sim) to scan for and pair Bluetooth devices.',
   },
+  MEDGW_ERR_BLE_WEIGHT_UNSUCCESSFUL: {
+    area: 'ble',
+    message:
+      'The scale reported an unsuccessful weighing (Weight 0xFFFF, "Measurement Unsuccessful"): there is no weight to forward.',
+    hint: 'Nothing is lost: the person steps on the scale again and stands still until the weight shows; the count is in the device session counters.',
+  },
   MEDGW_ERR_BLE_LINK_LOST: {
     area: 'ble',
     message: 'The Bluetooth link was lost in the middle of a connection procedure or a record transfer.',

@@ -66,6 +66,19 @@ export interface SessionCounters {
   intermediate: number;
   /** Frames that could not be decoded (counted and audited by the pipeline with their code). */
   rejected: number;
+  /** Weighings the scale reported as unsuccessful (weight 0xFFFF): no reading, never forwarded. */
+  unsuccessful: number;
+}
+
+/**
+ * WSS 1.0, Weight Measurement, Weight field: 0xFFFF is "Measurement Unsuccessful" (the scale found
+ * no stable weight); it is not a reading of the person, so it is counted and logged, never forwarded.
+ */
+export function isUnsuccessfulWeighing(m: Measurement): boolean {
+  return (
+    m.source === '2A9D' &&
+    m.components.some((c) => c.name === 'weight' && 'absent' in c.value && c.value.raw === 0xffff)
+  );
 }
 
 const RACP_UUID = '2A52';
@@ -87,7 +100,7 @@ const GATHER_MS = 10;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class Session {
-  readonly counters: SessionCounters = { committed: 0, intermediate: 0, rejected: 0 };
+  readonly counters: SessionCounters = { committed: 0, intermediate: 0, rejected: 0, unsuccessful: 0 };
   /** Records the meter said it holds (RACP number of stored records) on this connection. */
   reportedRecords: number | undefined;
   private readonly chars = new Map<string, Characteristic>();
@@ -530,6 +543,14 @@ export class Session {
       for (const m of measurements) {
         if (!m.final) {
           this.counters.intermediate += 1;
+          continue;
+        }
+        if (isUnsuccessfulWeighing(m)) {
+          this.counters.unsuccessful += 1;
+          this.ctx.log.info(
+            { code: 'MEDGW_ERR_BLE_WEIGHT_UNSUCCESSFUL' },
+            'the scale reported an unsuccessful weighing (weight 0xFFFF): no reading to forward; weigh again',
+          );
           continue;
         }
         if (uuid === GLUCOSE_UUID) {

@@ -143,6 +143,20 @@ export class SimScale extends SimPeripheral {
         : {}),
     };
     encodeWeightMeasurement(record); // refuses a weight the scale could not send (above 327.675 kg / 655.35 lb)
+    return this.take(record);
+  }
+
+  /**
+   * The weighing failed (the person stepped off before the weight settled, or the load cell erred).
+   * WSS 1.0, Weight field: the special value 0xFFFF indicates "Measurement Unsuccessful"; when it is
+   * used, every optional field other than Time Stamp and User ID is left out (no BMI, no height).
+   */
+  measureUnsuccessful(reading: { userIndex?: number } = {}): WeightRecord {
+    const userIndex = this.faults.householdUser ?? reading.userIndex ?? this.consented ?? UNKNOWN_USER;
+    return this.take({ weightRaw: 0xffff, units: this.units, time: this.deviceNow(), userIndex });
+  }
+
+  private take(record: WeightRecord): WeightRecord {
     this.stored.add(record);
     if (this.connected) void this.pushStored(0);
     else this.advertise();
