@@ -201,6 +201,36 @@ describe('group commit', () => {
     });
   }
 
+  it('one batch: an item over the limit is refused whole (no row, no audit entry), the items around it commit', () => {
+    const j = new SqliteJournal({ path: dbPath(), maxReadings: 5 });
+    const [first, full, last] = j.appendBatch([
+      { readings: [reading('b1'), reading('b2')] },
+      { readings: [reading('b3'), reading('b4'), reading('b5'), reading('b6')] },
+      { readings: [reading('b7')], cursor: { deviceId: 'dev-1', value: 7 } },
+    ]);
+    expect(first).toEqual({ accepted: ['b1', 'b2'], duplicates: [] });
+    expect(full).toMatchObject({ code: 'MEDGW_ERR_JOURNAL_FULL' });
+    expect(last).toEqual({ accepted: ['b7'], duplicates: [] });
+    expect(j.list().map((r) => r.id)).toEqual(['b1', 'b2', 'b7']);
+    expect(j.auditList({ readingId: 'b3' })).toEqual([]);
+    expect(j.cursor('dev-1')).toBe(7);
+    expect(j.stats(Date.now())).toMatchObject({ held: { readings: 3 }, refusedFull: 1, auditEntries: 3 });
+    expect(j.auditVerify()).toBeUndefined();
+    // a cursor that is not an integer refuses the batch before anything is written
+    expect(() =>
+      j.appendBatch([
+        { readings: [reading('b8')] },
+        { readings: [reading('b9')], cursor: { deviceId: 'dev-1', value: 7.5 } },
+      ]),
+    ).toThrow(expect.objectContaining({ code: 'MEDGW_ERR_JOURNAL_INVALID' }));
+    expect(j.get('b8')).toBeUndefined();
+    expect(j.cursor('dev-1')).toBe(7);
+    // the in-memory chain head still matches the file: the next entry chains on
+    j.append([reading('b8')]);
+    expect(j.auditVerify()).toBeUndefined();
+    j.close();
+  });
+
   it('a malformed append is refused alone', async () => {
     const j = new SqliteJournal({ path: dbPath() });
     const g = new GroupCommit(j);
