@@ -10,11 +10,17 @@
  * Sizes: MEDGW_BENCH_INGEST_DEVICES (default 50), MEDGW_BENCH_INGEST_PER_DEVICE (default 60),
  * MEDGW_BENCH_INGEST_WINDOW (publishes in flight per device, default 2), MEDGW_BENCH_INGEST_ROUNDS
  * (alternating rounds of each side, the best of each is kept, default 3).
+ *
+ * Connection storm (row `ingest-mqtt-connect`): MEDGW_BENCH_INGEST_CONNECT devices (default 200), each
+ * with its own first secret check (scrypt), connect 25 at a time to the embedded broker, beside the
+ * same clients connecting to a bare aedes broker; the clients run in the measuring process, and the
+ * event-loop delay of that process during the storm is reported beside the time.
  */
 
 import { fork } from 'node:child_process';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
@@ -303,6 +309,47 @@ async function bareRound(devices: number, perDevice: number, window: number, rou
   }
 }
 
+interface Storm {
+  readonly seconds: number;
+  readonly loopDelayMaxMs: number;
+  readonly loopDelayP99Ms: number;
+}
+
+/** Connects every device of the fleet, timing it and sampling the event-loop delay meanwhile. */
+async function storm(fleet: Fleet): Promise<Storm> {
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
+  const start = performance.now();
+  const devices = await connectFleet(fleet);
+  const seconds = (performance.now() - start) / 1000;
+  delay.disable();
+  await Promise.allSettled(devices.map((d) => d.close()));
+  return {
+    seconds,
+    loopDelayMaxMs: delay.max / 1e6,
+    loopDelayP99Ms: delay.percentile(99) / 1e6,
+  };
+}
+
+async function gatewayStorm(dir: string, devices: number): Promise<Storm> {
+  const side = await startGatewaySide(dir, devices, 'connect');
+  try {
+    return await storm(side.fleet);
+  } finally {
+    await side.stop();
+  }
+}
+
+async function bareStorm(devices: number): Promise<Storm> {
+  const broker = await startBareBroker();
+  try {
+    const ids = Array.from({ length: devices }, (_, i) => `bare-connect-${i}`);
+    return await storm({ url: broker.url, ids, secret: 'unused' });
+  } finally {
+    await broker.stop();
+  }
+}
+
 const best = (sides: Side[]): Side =>
   sides.reduce((a, b) => (b.perSecond > a.perSecond ? b : a), sides[0] as Side);
 
@@ -311,14 +358,19 @@ export async function ingestBench(): Promise<BenchRow[]> {
   const perDevice = envInt('MEDGW_BENCH_INGEST_PER_DEVICE', 60);
   const window = envInt('MEDGW_BENCH_INGEST_WINDOW', 2);
   const rounds = envInt('MEDGW_BENCH_INGEST_ROUNDS', 3);
+  const connecting = envInt('MEDGW_BENCH_INGEST_CONNECT', 200);
   const dir = tempDir('ingest');
   const gateway: Side[] = [];
   const bare: Side[] = [];
+  let gatewayConnect: Storm;
+  let bareConnect: Storm;
   try {
     for (let r = 0; r < rounds; r++) {
       bare.push(await bareRound(devices, perDevice, window, r));
       gateway.push(await gatewayRound(dir.path, devices, perDevice, window, r));
     }
+    bareConnect = await bareStorm(connecting);
+    gatewayConnect = await gatewayStorm(dir.path, connecting);
   } finally {
     dir.remove();
   }
@@ -351,6 +403,20 @@ export async function ingestBench(): Promise<BenchRow[]> {
       reference: { name: `${bareName} (PUBACK p99)`, value: round(b.p99) },
       ratio: ratio(g.p99, b.p99),
       ...sizes,
+    },
+    {
+      name: 'ingest-mqtt-connect',
+      value: round(gatewayConnect.seconds),
+      unit: 's',
+      reference: {
+        name: 'bare aedes, no hooks, the same clients connecting 25 at a time',
+        value: round(bareConnect.seconds),
+      },
+      ratio: ratio(gatewayConnect.seconds, bareConnect.seconds),
+      devices: connecting,
+      loopDelayMaxMs: round(gatewayConnect.loopDelayMaxMs),
+      loopDelayP99Ms: round(gatewayConnect.loopDelayP99Ms),
+      bareLoopDelayMaxMs: round(bareConnect.loopDelayMaxMs),
     },
   ];
 }
