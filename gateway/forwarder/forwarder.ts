@@ -121,13 +121,14 @@ export class Forwarder extends EventEmitter implements Component {
   #kickAgain = false;
   #recovered = false;
   #stopped = true;
-  /** Due readings fetched and not yet taken by a sender. */
+  /** Readings claimed (in flight) and not yet taken by a sender. */
   #queue: OutboxRecord[] = [];
-  /** Readings taken by this forwarder and not yet settled (fetched, claimed, sending, settling). */
+  /** Readings taken by this forwarder and not yet settled (claiming, queued, sending, settling). */
   readonly #claimed = new Set<string>();
   /** Readings sent back to pending during the current drain: never taken twice in one drain. */
   readonly #retried = new Set<string>();
   #senders = 0;
+  #refilling: Promise<void> | undefined;
   #ticks = 0;
   /** Settle commits queued and not yet committed. */
   readonly #settling = new Set<Promise<void>>();
@@ -159,10 +160,17 @@ export class Forwarder extends EventEmitter implements Component {
     if (this.#kickTimer) clearImmediate(this.#kickTimer);
     this.#timer = undefined;
     this.#kickTimer = undefined;
-    for (const r of this.#queue) this.#claimed.delete(r.id);
-    this.#queue = [];
     await this.#housekeeping;
     await this.#idle();
+    await this.#unclaim();
+  }
+
+  /** Claimed readings no sender took (stopping): back to pending, as they were never sent. */
+  async #unclaim(): Promise<void> {
+    const left = this.#queue;
+    this.#queue = [];
+    await settleAll(left.map((r) => this.#move(r.id, 'in-flight', 'pending')));
+    for (const r of left) this.#claimed.delete(r.id);
   }
 
   /**
@@ -245,34 +253,67 @@ export class Forwarder extends EventEmitter implements Component {
     return !this.#stopped || this.#ticks > 0;
   }
 
-  /** Starts senders, up to the concurrency, while readings are due. */
+  /** Starts senders, up to the concurrency; each stops when nothing is due. */
   #pump(): void {
     while (this.#sending() && this.#senders < this.#o.concurrency) {
-      const r = this.#take();
-      if (!r) break;
       this.#senders++;
-      void this.#sender(r);
+      void this.#sender();
     }
   }
 
-  /** The next due reading no sender has taken yet, fetching a batch from the outbox when needed. */
-  #take(): OutboxRecord | undefined {
-    if (this.#queue.length === 0) {
-      const limit = this.#o.batchSize + this.#claimed.size + this.#retried.size;
-      this.#queue = this.#o.journal
+  /**
+   * Fetches due readings and moves them in one commit: the sendable ones in flight (queued for the
+   * senders, at most two per sender so a crash leaves few to search), the others held or dead-lettered.
+   * Concurrent callers share one refill.
+   */
+  #refill(): Promise<void> {
+    this.#refilling ??= (async () => {
+      const window = Math.min(this.#o.batchSize, 2 * this.#o.concurrency);
+      const limit = window + this.#claimed.size + this.#retried.size;
+      const due = this.#o.journal
         .due(this.#o.clock.now(), limit)
         .filter((r) => !this.#claimed.has(r.id) && !this.#retried.has(r.id))
-        .slice(0, this.#o.batchSize);
-      for (const r of this.#queue) this.#claimed.add(r.id);
-    }
-    return this.#queue.shift();
+        .slice(0, window);
+      for (const r of due) this.#claimed.add(r.id);
+      const claims = await Promise.allSettled(due.map((r) => this.#claim(r)));
+      claims.forEach((c, i) => {
+        const r = due[i];
+        if (!r) return;
+        if (c.status === 'fulfilled' && c.value) {
+          this.#queue.push(c.value);
+          return;
+        }
+        this.#claimed.delete(r.id);
+        if (
+          c.status === 'rejected' &&
+          !(isMedgwError(c.reason) && c.reason.code === 'MEDGW_ERR_JOURNAL_STATE')
+        ) {
+          this.#o.log.error(
+            {
+              readingId: r.id,
+              code: isMedgwError(c.reason) ? c.reason.code : undefined,
+              err: String(c.reason),
+            },
+            'forwarding a reading failed',
+          );
+        }
+      });
+    })().finally(() => {
+      this.#refilling = undefined;
+    });
+    return this.#refilling;
   }
 
-  /** One sender: forwards readings one after another while any is due. */
-  async #sender(first: OutboxRecord): Promise<void> {
-    let r: OutboxRecord | undefined = first;
+  /** One sender: sends claimed readings one after another, refilling while any is due. */
+  async #sender(): Promise<void> {
     try {
-      while (r) {
+      while (this.#sending()) {
+        let r = this.#queue.shift();
+        if (!r) {
+          await this.#refill();
+          r = this.#queue.shift();
+          if (!r) break;
+        }
         const current: OutboxRecord = r;
         let settled: Promise<void> | undefined;
         try {
@@ -283,25 +324,20 @@ export class Forwarder extends EventEmitter implements Component {
             'forwarding a reading failed',
           );
         }
-        if (settled) {
-          // the settle commit is shared with the next claim: the sender moves on without waiting
-          const tracked: Promise<void> = settled
-            .catch((e: unknown) => {
-              this.#o.log.error(
-                { readingId: current.id, code: isMedgwError(e) ? e.code : undefined, err: String(e) },
-                'settling a reading failed',
-              );
-            })
-            .finally(() => {
-              this.#claimed.delete(current.id);
-              this.#settling.delete(tracked);
-              this.#checkIdle();
-            });
-          this.#settling.add(tracked);
-        } else {
-          this.#claimed.delete(current.id);
-        }
-        r = this.#sending() ? this.#take() : undefined;
+        // the settle commit is shared with other senders' moves: the sender moves on without waiting
+        const tracked: Promise<void> = (settled ?? Promise.resolve())
+          .catch((e: unknown) => {
+            this.#o.log.error(
+              { readingId: current.id, code: isMedgwError(e) ? e.code : undefined, err: String(e) },
+              'settling a reading failed',
+            );
+          })
+          .finally(() => {
+            this.#claimed.delete(current.id);
+            this.#settling.delete(tracked);
+            this.#checkIdle();
+          });
+        this.#settling.add(tracked);
       }
     } finally {
       this.#senders--;
@@ -368,11 +404,10 @@ export class Forwarder extends EventEmitter implements Component {
   }
 
   /**
-   * Forwards one reading: gate, claim (in flight), send, classify. Returns the settle commit once the
-   * answer is known, or undefined when the reading was not sent (its move is already committed).
+   * Moves a due reading: in flight when it may be sent (returns the claimed record), else held by the
+   * gate or dead-lettered when it can never be sent (returns undefined once committed).
    */
-  async #forward(r: OutboxRecord): Promise<{ readonly settled: Promise<void> } | undefined> {
-    const { clock } = this.#o;
+  async #claim(r: OutboxRecord): Promise<OutboxRecord | undefined> {
     if (!KIND_PROFILES[r.kind]) {
       await this.#move(r.id, 'pending', 'dead-letter', {
         reason: {
@@ -395,27 +430,41 @@ export class Forwarder extends EventEmitter implements Component {
       this.#count('held', refused.code);
       return undefined;
     }
-    const patientId = r.patientId as string;
-    const reading = this.#reading(r);
-    if (!reading) {
+    if (!r.observation) {
       await this.#move(r.id, 'pending', 'dead-letter', {
         reason: { code: 'MEDGW_ERR_BUNDLE_NOT_SENDABLE', message: 'the reading has no values left to send' },
       });
       return undefined;
     }
-    let flying: OutboxRecord;
-    try {
-      flying = await this.#move(r.id, 'pending', 'in-flight');
-    } catch (e) {
-      // moved meanwhile (its patient held, the operator purged it): nothing to send
-      if (isMedgwError(e) && e.code === 'MEDGW_ERR_JOURNAL_STATE') return undefined;
-      throw e;
+    return this.#move(r.id, 'pending', 'in-flight');
+  }
+
+  /**
+   * Sends one claimed (in-flight) reading and classifies the answer. Returns the settle commit, or
+   * undefined when the gate closed since the claim (the hold is committed).
+   */
+  async #forward(flying: OutboxRecord): Promise<{ readonly settled: Promise<void> } | undefined> {
+    const { clock } = this.#o;
+    const reading = this.#reading(flying);
+    if (!reading) {
+      await this.#move(flying.id, 'in-flight', 'dead-letter', {
+        reason: { code: 'MEDGW_ERR_BUNDLE_NOT_SENDABLE', message: 'the reading has no values left to send' },
+      });
+      return undefined;
     }
+    const refused = this.#gate(flying.patientId, flying);
+    if (refused) {
+      // the patient was held (or unlinked) while this reading waited for a sender: not sent
+      await this.#move(flying.id, 'in-flight', 'held', { reason: refused });
+      this.#count('held', refused.code);
+      return undefined;
+    }
+    const patientId = flying.patientId as string;
     let outcome: SendOutcome;
     try {
       // The last attempt got no answer: it may have arrived, so look before sending again.
       const known =
-        r.reason?.code === 'MEDGW_ERR_MES_NO_ANSWER'
+        flying.reason?.code === 'MEDGW_ERR_MES_NO_ANSWER'
           ? await this.#o.sender.findDelivered(patientId, reading)
           : undefined;
       outcome = known
@@ -428,7 +477,7 @@ export class Forwarder extends EventEmitter implements Component {
         outcome = { status: 'held', code: e.code, message };
       } else {
         // A failed search keeps the uncertainty: the next attempt searches again.
-        const uncertain = r.reason?.code === 'MEDGW_ERR_MES_NO_ANSWER';
+        const uncertain = flying.reason?.code === 'MEDGW_ERR_MES_NO_ANSWER';
         outcome = {
           status: 'retry',
           code: uncertain ? 'MEDGW_ERR_MES_NO_ANSWER' : isMedgwError(e) ? e.code : 'MEDGW_ERR_MES_PROTOCOL',

@@ -140,4 +140,34 @@ describe('forwarder woken by commits', () => {
       journal.close();
     }
   });
+
+  it('a stop in the middle of a drain leaves nothing in flight: unsent claims go back to pending', async () => {
+    const journal = new CountingJournal({ path: join(dir, 'stop.sqlite'), clock });
+    const events: ForwarderEvent[] = [];
+    const { commits, forwarder, unsubscribe } = wired(journal, events);
+    await forwarder.start();
+    const readings = Array.from({ length: 40 }, () => newReading());
+    try {
+      await commits.append(readings);
+      await deliveredCount(events, 1);
+    } finally {
+      unsubscribe();
+      await forwarder.stop();
+    }
+    try {
+      const states = readings.map((r) => journal.get(r.id)?.state);
+      expect(states).not.toContain('in-flight');
+      for (const r of readings) {
+        const arrived = side.sandbox.observations().filter((o) => o.identifier?.endsWith(`|${r.id}`));
+        expect(arrived).toHaveLength(journal.get(r.id)?.state === 'delivered' ? 1 : 0);
+      }
+      // what was left is sent by the next start, once
+      const again = wired(journal, events);
+      await again.forwarder.tick();
+      again.unsubscribe();
+      for (const r of readings) expect(journal.get(r.id)?.state).toBe('delivered');
+    } finally {
+      journal.close();
+    }
+  });
 });
