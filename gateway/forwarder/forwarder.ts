@@ -5,6 +5,11 @@
  * national code, held for consent (the patient's other readings held too, an event for the pages),
  * retried later with backoff. Held readings past the grace period are purged and audited. A reading
  * left `in-flight` by a crash is settled by searching the national side before it is sent again.
+ *
+ * Cost per reading: the state change and its audit entry are one transaction, and every move goes
+ * through a group commit, so the claims of a few due readings share one commit and the settles of
+ * concurrent sends share theirs. `wake()` (after each commit of new readings) starts the senders at
+ * once; the poll stays as a safety net and runs the housekeeping (crash leftovers, holds).
  */
 import { EventEmitter } from 'node:events';
 import type { BridgeDeviceIdentity, BridgeReading } from '../../cloud-bridge/bundle.ts';
