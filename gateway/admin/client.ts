@@ -20,46 +20,63 @@ function query(q: Record<string, unknown>): string {
   return s ? `?${s}` : '';
 }
 
+/**
+ * One authenticated JSON call to the admin API of a running gateway (`/api/v1` + `path`). A coded error
+ * answer is rethrown with its code; `mapError` may turn one into a more specific refusal first.
+ */
+export async function adminRequest<T>(
+  baseUrl: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  mapError?: (code: string | undefined) => MedgwError | undefined,
+): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(`${baseUrl}/api/v1${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (e) {
+    throw new MedgwError(
+      'MEDGW_ERR_ADMIN_UNREACHABLE',
+      `the gateway at ${baseUrl} does not answer: ${(e as Error).message}`,
+    );
+  }
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : {};
+  } catch {
+    throw new MedgwError(
+      'MEDGW_ERR_ADMIN_UNREACHABLE',
+      `the gateway answered ${res.status} with a body that is not JSON`,
+    );
+  }
+  if (!res.ok) {
+    const err = (json as { error?: { code?: string; message?: string } }).error;
+    const mapped = mapError?.(err?.code);
+    if (mapped) throw mapped;
+    const code = err?.code && err.code in ERROR_CATALOGUE ? (err.code as ErrorCode) : 'MEDGW_ERR_INTERNAL';
+    throw new MedgwError(code, err?.message ?? `the gateway answered ${res.status}`);
+  }
+  return json as T;
+}
+
 export class AdminClient implements AdminOps {
   constructor(
     readonly baseUrl: string,
     private readonly token: string,
   ) {}
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(`${this.baseUrl}/api/v1${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.token}`,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(30_000),
-      });
-    } catch (e) {
-      throw new MedgwError(
-        'MEDGW_ERR_ADMIN_UNREACHABLE',
-        `the gateway at ${this.baseUrl} does not answer: ${(e as Error).message}`,
-      );
-    }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : {};
-    } catch {
-      throw new MedgwError(
-        'MEDGW_ERR_ADMIN_UNREACHABLE',
-        `the gateway answered ${res.status} with a body that is not JSON`,
-      );
-    }
-    if (!res.ok) {
-      const err = (json as { error?: { code?: string; message?: string } }).error;
-      const code = err?.code && err.code in ERROR_CATALOGUE ? (err.code as ErrorCode) : 'MEDGW_ERR_INTERNAL';
-      throw new MedgwError(code, err?.message ?? `the gateway answered ${res.status}`);
-    }
-    return json as T;
+  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return adminRequest<T>(this.baseUrl, this.token, method, path, body);
   }
 
   async listDevices(): Promise<PublicDevice[]> {

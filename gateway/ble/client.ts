@@ -3,7 +3,8 @@
  * which only the running gateway holds, so these calls go through its admin API (`/api/v1/ble/...`)
  * and are refused with MEDGW_ERR_BLE_GATEWAY_NOT_RUNNING when no gateway holds the data directory.
  */
-import { ERROR_CATALOGUE, type ErrorCode, MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../drivers/errors.ts';
+import { adminRequest } from '../admin/client.ts';
 import { lockHolder, readAdminEndpoint, readAdminToken } from '../datadir.ts';
 import type { BleDeviceStatus } from './central.ts';
 import type { BleStateChange } from './states.ts';
@@ -47,47 +48,16 @@ export class BleAdminClient {
     }
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(`${this.baseUrl}/api/v1/ble${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.token}`,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(30_000),
-      });
-    } catch (e) {
-      throw new MedgwError(
-        'MEDGW_ERR_ADMIN_UNREACHABLE',
-        `the gateway at ${this.baseUrl} does not answer: ${(e as Error).message}`,
-      );
-    }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : {};
-    } catch {
-      throw new MedgwError(
-        'MEDGW_ERR_ADMIN_UNREACHABLE',
-        `the gateway answered ${res.status} with a body that is not JSON`,
-      );
-    }
-    if (!res.ok) {
-      const err = (json as { error?: { code?: string; message?: string } }).error;
-      // the BLE routes exist only when the gateway has a central: a missing route means ble.mode off
-      if (err?.code === 'MEDGW_ERR_ADMIN_NOT_FOUND') {
-        throw new MedgwError(
-          'MEDGW_ERR_BLE_OFF',
-          'the running gateway has no BLE central (ble.mode: off): restart it with --ble auto to pair Bluetooth devices',
-        );
-      }
-      const code = err?.code && err.code in ERROR_CATALOGUE ? (err.code as ErrorCode) : 'MEDGW_ERR_INTERNAL';
-      throw new MedgwError(code, err?.message ?? `the gateway answered ${res.status}`);
-    }
-    return json as T;
+  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    // the BLE routes exist only when the gateway has a central: a missing route means ble.mode off
+    return adminRequest<T>(this.baseUrl, this.token, method, `/ble${path}`, body, (code) =>
+      code === 'MEDGW_ERR_ADMIN_NOT_FOUND'
+        ? new MedgwError(
+            'MEDGW_ERR_BLE_OFF',
+            'the running gateway has no BLE central (ble.mode: off): restart it with --ble auto to pair Bluetooth devices',
+          )
+        : undefined,
+    );
   }
 
   /** Every device the central tracks: discovered nearby (with RSSI and matched driver) and paired. */
