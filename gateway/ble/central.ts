@@ -82,6 +82,8 @@ export interface BleDeviceStatus {
   readonly clock?: 'synced' | 'corrected' | 'untrusted';
   /** Records a glucometer reported holding at the last sync (RACP number of stored records). */
   readonly reportedRecords?: number;
+  /** Battery Level read on the last connection (Battery Service 0x180F), percent. */
+  readonly batteryPercent?: number;
   readonly lastError?: { readonly code: string; readonly message: string };
   readonly retryAt?: number;
   /** Counters of the current or last connection (committed, intermediate values dropped, rejected frames). */
@@ -115,6 +117,7 @@ interface Tracked {
   changedAt: number;
   clock?: 'synced' | 'corrected' | 'untrusted';
   reportedRecords?: number;
+  batteryPercent?: number;
 }
 
 /** `aa:bb:cc:dd:ee:ff`, `AABBCCDDEEFF` → `AA:BB:CC:DD:EE:FF` (the registry id of a BLE device). */
@@ -283,6 +286,7 @@ export class BleCentral implements Component {
       changedAt: t.changedAt,
       ...(t.clock ? { clock: t.clock } : {}),
       ...(t.reportedRecords !== undefined ? { reportedRecords: t.reportedRecords } : {}),
+      ...(t.batteryPercent !== undefined ? { batteryPercent: t.batteryPercent } : {}),
       ...(t.lastError ? { lastError: t.lastError } : {}),
       ...(t.retryAt !== undefined ? { retryAt: t.retryAt } : {}),
       ...(t.counters ? { session: { ...t.counters } } : {}),
@@ -559,6 +563,7 @@ export class BleCentral implements Component {
     t.lastSyncAt = this.options.clock.now();
     t.clock = session.clockHandling;
     if (session.reportedRecords !== undefined) t.reportedRecords = session.reportedRecords;
+    if (session.batteryPercent !== undefined) t.batteryPercent = session.batteryPercent;
     t.notBefore = performance.now() + this.timing.cooldownMs;
     this.setState(t, 'synced', { committed: session.counters.committed });
     if (session.measurementProfile.collect === 'racp' || this.queue.length > 0) {

@@ -103,6 +103,8 @@ export class Session {
   readonly counters: SessionCounters = { committed: 0, intermediate: 0, rejected: 0, unsuccessful: 0 };
   /** Records the meter said it holds (RACP number of stored records) on this connection. */
   reportedRecords: number | undefined;
+  /** Battery Level read on this connection (Battery Service 0x180F), percent. */
+  batteryPercent: number | undefined;
   private readonly chars = new Map<string, Characteristic>();
   private readonly listening: Array<[Characteristic, (data: Buffer, isNotification: boolean) => void]> = [];
   private times: SessionTimes = {};
@@ -167,6 +169,7 @@ export class Session {
     await this.discover();
     await this.readIdentity();
     await this.readTime();
+    await this.readBattery();
     ctx.setState('subscribing');
     await this.subscribe();
     ctx.setState('syncing');
@@ -323,6 +326,28 @@ export class Session {
     if (JSON.stringify(identity) !== JSON.stringify(device.identity ?? {})) {
       await this.ctx.registry.putDevice({ ...device, identity });
     }
+  }
+
+  /**
+   * Battery Level 0x2A19 of the Battery Service 0x180F when the device has it (BAS 1.0 §3.1: uint8,
+   * percent, 101-255 reserved). A missing service, a refused read or a reserved value leaves it unknown.
+   */
+  private async readBattery(): Promise<void> {
+    let b: Buffer | undefined;
+    try {
+      b = await this.read('180F', '2A19');
+    } catch (e) {
+      if (isMedgwError(e) && e.code !== 'MEDGW_ERR_BLE_ATT') throw e;
+      this.ctx.log.info({ code: 'MEDGW_ERR_BLE_ATT' }, 'the device refused the Battery Level read');
+      return;
+    }
+    if (!b || b.length < 1) return;
+    const percent = b.readUInt8(0);
+    if (percent > 100) {
+      this.ctx.log.warn('the device sent a reserved Battery Level value (above 100 %): ignored');
+      return;
+    }
+    this.batteryPercent = percent;
   }
 
   /** Current Time (CTS v1.1): read beside the gateway clock, write the gateway time, read again. */

@@ -51,6 +51,7 @@ export function webBluetooth(central: BleCentral): WebBluetooth {
         ...(d.lastSyncAt !== undefined ? { lastSyncAt: d.lastSyncAt } : {}),
         ...(d.clock ? { clock: d.clock } : {}),
         ...(d.reportedRecords !== undefined ? { reportedRecords: d.reportedRecords } : {}),
+        ...(d.batteryPercent !== undefined ? { batteryPercent: d.batteryPercent } : {}),
       };
     },
     on: (event, listener) => {

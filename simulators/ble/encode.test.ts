@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ByteWriter, floatRaw, sfloatRaw } from './encode.ts';
+import { ByteWriter, encodeBatteryLevel, floatRaw, sfloatRaw } from './encode.ts';
 
 describe('simulator number encoders', () => {
   it('encodes the SFLOAT examples of the HL7 PHD IG (FLOATS.md)', () => {
@@ -51,5 +51,13 @@ describe('simulator number encoders', () => {
       .dateTime({ year: 2026, month: 11, day: 22, hours: 8, minutes: 15, seconds: 30 })
       .toBuffer();
     expect(b.toString('hex')).toBe('3412' + 'feff' + '030201' + 'ea070b16080f1e');
+  });
+
+  it('writes Battery Level as one uint8 percent and refuses the reserved range (BAS 1.0)', () => {
+    expect(encodeBatteryLevel(0).toString('hex')).toBe('00');
+    expect(encodeBatteryLevel(57).toString('hex')).toBe('39');
+    expect(encodeBatteryLevel(100).toString('hex')).toBe('64');
+    expect(() => encodeBatteryLevel(101)).toThrow(expect.objectContaining({ code: 'MEDGW_ERR_SIM_OPTION' }));
+    expect(() => encodeBatteryLevel(2.5)).toThrow(expect.objectContaining({ code: 'MEDGW_ERR_SIM_OPTION' }));
   });
 });

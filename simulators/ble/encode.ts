@@ -187,3 +187,11 @@ export function toDeviceDateTime(wallMs: number): DeviceDateTime {
 export function fromDeviceDateTime(t: DeviceDateTime): number {
   return Date.UTC(t.year, t.month - 1, t.day, t.hours, t.minutes, t.seconds);
 }
+
+/** Battery Level 0x2A19 (BAS 1.0 §3.1): one uint8, percent of full charge, 0 to 100 (101-255 reserved). */
+export function encodeBatteryLevel(percent: number): Buffer {
+  if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
+    throw new MedgwError('MEDGW_ERR_SIM_OPTION', `battery level ${percent} is not a whole percent 0..100`);
+  }
+  return Buffer.from([percent]);
+}

@@ -9,7 +9,7 @@
  */
 import { MedgwError } from '../../drivers/errors.ts';
 import type { DeviceDateTime } from '../../drivers/types.ts';
-import { ByteWriter, toDeviceDateTime } from './encode.ts';
+import { ByteWriter, encodeBatteryLevel, toDeviceDateTime } from './encode.ts';
 import type { SimFaults } from './faults.ts';
 
 export type SimProperty = 'read' | 'write' | 'writeWithoutResponse' | 'notify' | 'indicate';
@@ -102,6 +102,8 @@ export interface PeripheralOptions {
   requireBonding?: boolean;
   /** Vendor services added to the standard ones (e.g. a command characteristic written without response). */
   extraServices?: SimService[];
+  /** Battery Level in percent (Battery Service 0x180F); default 90; `null`: the device has no Battery Service. */
+  batteryPercent?: number | null;
 }
 
 export type PeripheralEvent = 'connect' | 'disconnect' | 'cccd' | 'write';
@@ -129,6 +131,8 @@ export abstract class SimPeripheral {
   private link: SimLink | undefined;
   private services: SimService[] | undefined;
   private readonly extraServices: SimService[];
+  /** Battery Level the device reports (0-100), or null without a Battery Service; change it at will. */
+  batteryPercent: number | null;
   private notificationsSent = 0;
   private readonly listeners = new Map<PeripheralEvent, Array<(...a: unknown[]) => void>>();
   /** Set by the radio: tells scanning centrals that this peripheral advertises again. */
@@ -148,6 +152,7 @@ export abstract class SimPeripheral {
     this.faults = { ...options.faults };
     this.ctsWritable = options.ctsWritable ?? true;
     this.extraServices = options.extraServices ?? [];
+    this.batteryPercent = options.batteryPercent === undefined ? 90 : options.batteryPercent;
     this.disconnectWhenDone = options.disconnectWhenDone ?? false;
     this.requireBonding = options.requireBonding ?? false;
     this.info = {
@@ -176,7 +181,11 @@ export abstract class SimPeripheral {
   protected abstract buildServices(): SimService[];
 
   gatt(): SimService[] {
-    this.services ??= [...this.buildServices(), ...this.extraServices];
+    this.services ??= [
+      ...this.buildServices(),
+      ...(this.batteryPercent !== null ? [this.batteryService()] : []),
+      ...this.extraServices,
+    ];
     return this.services;
   }
 
@@ -356,7 +365,7 @@ export abstract class SimPeripheral {
 
   /** Whether an attribute of this service needs an encrypted link. */
   protects(serviceUuid: string): boolean {
-    return this.requireBonding && serviceUuid !== '180a' && serviceUuid !== '1805';
+    return this.requireBonding && serviceUuid !== '180a' && serviceUuid !== '1805' && serviceUuid !== '180f';
   }
 
   /** Stops advertising (the device goes to sleep); a measurement or `advertise()` wakes it. */
@@ -392,6 +401,16 @@ export abstract class SimPeripheral {
           ? [{ uuid: '2a27', properties: ['read'] as SimProperty[], read: text(this.info.hardware) }]
           : []),
         { uuid: '2a23', properties: ['read'], read: () => Buffer.from(this.info.systemId ?? '', 'hex') },
+      ],
+    };
+  }
+
+  /** Battery Service 0x180F (BAS 1.0 §3.1): Battery Level 0x2A19 is Read (Notify optional). */
+  protected batteryService(): SimService {
+    return {
+      uuid: '180f',
+      characteristics: [
+        { uuid: '2a19', properties: ['read'], read: () => encodeBatteryLevel(this.batteryPercent ?? 0) },
       ],
     };
   }
