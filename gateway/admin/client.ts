@@ -116,6 +116,13 @@ export class AdminClient implements AdminOps {
     return (await this.call<{ reading: OutboxRecord }>('POST', `/outbox/${encodeURIComponent(id)}/discard`))
       .reading;
   }
+  async assignReading(id: string, patientId: string): Promise<OutboxRecord> {
+    return (
+      await this.call<{ reading: OutboxRecord }>('POST', `/outbox/${encodeURIComponent(id)}/assign`, {
+        patientId,
+      })
+    ).reading;
+  }
   async journalStats(): Promise<JournalStats> {
     return (await this.call<{ stats: JournalStats }>('GET', '/journal/stats')).stats;
   }

@@ -42,6 +42,8 @@ export interface AdminOps {
   retryReading(id: string): Promise<OutboxRecord>;
   /** Discards a pending, held or quarantined reading: values purged, never sent, audited. */
   discardReading(id: string): Promise<OutboxRecord>;
+  /** Attributes a quarantined reading to a patient after confirmation and moves it to pending (audited). */
+  assignReading(id: string, patientId: string): Promise<OutboxRecord>;
   journalStats(): Promise<JournalStats>;
   auditList(filter: AuditQuery): Promise<AuditEntry[]>;
   auditVerify(): Promise<AuditVerification>;
@@ -87,6 +89,9 @@ export const AuditQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100_000).default(100),
 });
 export type AuditQuery = z.input<typeof AuditQuery>;
+
+export const AssignReadingBody = z.strictObject({ patientId: id });
+export type AssignReadingBody = z.infer<typeof AssignReadingBody>;
 
 /** Validates admin input; refusals name the field (MEDGW_ERR_ADMIN_BAD_REQUEST). */
 export function parseInput<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
@@ -238,6 +243,28 @@ export class LocalAdminOps implements AdminOps {
       purge: true,
       reason: { code: 'MEDGW_ERR_OPERATOR_DISCARDED', message: 'discarded by an operator' },
       audit: { event: 'reading.discarded', detail: { from: r.state, by: 'operator' } },
+    });
+  }
+
+  async assignReading(readingId: string, patientId: string): Promise<OutboxRecord> {
+    const body = parseInput(AssignReadingBody, { patientId });
+    const r = this.journal.get(readingId);
+    if (!r)
+      throw new MedgwError('MEDGW_ERR_JOURNAL_UNKNOWN_READING', `no reading ${readingId} in the journal`);
+    if (r.state !== 'quarantined') {
+      throw new MedgwError(
+        'MEDGW_ERR_JOURNAL_STATE',
+        `reading ${readingId} is ${r.state}; only quarantined readings can be assigned to a patient`,
+      );
+    }
+    if (!this.registry.getPatient(body.patientId))
+      throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', `no patient ${body.patientId} in the registry`);
+    return this.journal.transition(readingId, 'quarantined', 'pending', {
+      patientId: body.patientId,
+      audit: {
+        event: 'reading.assigned',
+        detail: { from: 'quarantined', by: 'operator', reason: r.reason?.code ?? null },
+      },
     });
   }
 

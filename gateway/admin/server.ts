@@ -209,6 +209,12 @@ function adminRoutes(api: FastifyInstance, ops: AdminOps): void {
   add('POST', '/outbox/:id/discard', async (req) => ({
     reading: await ops.discardReading((req as FastifyRequest<P>).params.id),
   }));
+  add('POST', '/outbox/:id/assign', async (req) => ({
+    reading: await ops.assignReading(
+      (req as FastifyRequest<P>).params.id,
+      ((req.body ?? {}) as { patientId?: unknown }).patientId as string,
+    ),
+  }));
   add('GET', '/journal/stats', async () => ({ stats: await ops.journalStats() }));
   add('GET', '/audit', async (req) => ({ entries: await ops.auditList(req.query as never) }));
   add('GET', '/audit/verify', async () => ops.auditVerify());

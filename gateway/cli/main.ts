@@ -16,7 +16,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     load: () => import('./commands/start.ts'),
   },
   devices: {
-    summary: 'list, add, remove devices and assign them to patients; discover and pair Bluetooth devices',
+    summary:
+      'list, show, add, forget devices and assign them to patients; discover and pair Bluetooth devices',
     load: () => import('./commands/devices.ts'),
   },
   patients: {
@@ -31,9 +32,21 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: 'list the audit log (per patient) and verify its hash chain',
     load: () => import('./commands/audit.ts'),
   },
+  outbox: {
+    summary: 'outbox statistics, readings by state, retry or purge a reading (running or not)',
+    load: () => import('./commands/outbox.ts'),
+  },
   journal: {
-    summary: 'outbox statistics, readings by state, retry or discard a reading',
-    load: () => import('./commands/journal.ts'),
+    summary: 'the same as outbox (former name)',
+    load: () => import('./commands/outbox.ts'),
+  },
+  quarantine: {
+    summary: 'quarantined readings with their reason; assign one to a patient or discard it',
+    load: () => import('./commands/quarantine.ts'),
+  },
+  pair: {
+    summary: 'pair a Bluetooth device: choose among nearby ones, or give its address; shows sync progress',
+    load: () => import('./commands/pair.ts'),
   },
   sandbox: {
     summary: 'run the local Mon espace santé sandbox (pairing, consent, measurements API)',

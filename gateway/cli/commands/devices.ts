@@ -7,9 +7,9 @@ import { iso, json, parse, subcommands, table, withOps } from '../../admin/cli.t
 import type { PublicDevice } from '../../admin/ops.ts';
 import type { BleDeviceStatus } from '../../ble/central.ts';
 import { BleAdminClient } from '../../ble/client.ts';
-import type { BleStateChange } from '../../ble/states.ts';
 import { configFromArgs } from '../../config/load.ts';
 import type { CommandIo } from '../command.ts';
+import { PAIR_USAGE, pairDevice } from '../pairing.ts';
 
 const USAGE = {
   list: 'list [--json]',
@@ -19,11 +19,11 @@ const USAGE = {
   assign:
     'assign <device-id> [--patient <patient-id> | --no-patient] [--user <index>=<patient-id>]… [--unassign-user <index>]…',
   discovered: 'discovered [--all] [--json]   (Bluetooth devices nearby; needs the running gateway)',
-  pair: 'pair <address> [--patient <patient-id>] [--name <label>] [--user <index>=<consent-code>]… [--no-wait] [--timeout <seconds>] [--json]',
+  pair: `pair <address> ${PAIR_USAGE}`,
 };
 
 /** Runs `fn` against the BLE central of the gateway running on the instance named by --data-dir/--config. */
-async function withBle<T>(
+export async function withBle<T>(
   args: string[],
   fn: (ble: BleAdminClient, rest: string[]) => Promise<T>,
 ): Promise<T> {
@@ -69,8 +69,37 @@ export function run(args: string[], io: CommandIo): Promise<number> {
       usage: USAGE.show,
       run: (a) =>
         withOps(a, async (ops, rest) => {
-          const { positionals } = parse(rest, { json: { type: 'boolean' } }, USAGE.show);
-          json(io, await ops.getDevice(one(positionals, USAGE.show)));
+          const { values, positionals } = parse(rest, { json: { type: 'boolean' } }, USAGE.show);
+          const d = await ops.getDevice(one(positionals, USAGE.show));
+          if (values.json) {
+            json(io, d);
+            return 0;
+          }
+          const readings = await ops.outbox({ device: d.id, limit: 10_000 });
+          const byState = new Map<string, number>();
+          for (const r of readings) byState.set(r.state, (byState.get(r.state) ?? 0) + 1);
+          const rows: [string, string | number | undefined][] = [
+            ['id', d.id],
+            ['transport', d.transport],
+            ['name', d.name],
+            ['driver', d.driver],
+            ['patient', d.patientId],
+            ['household users', users(d)],
+            ['bond', d.bond],
+            ['MQTT secret', d.transport === 'mqtt' ? (d.hasSecret ? 'set (hash only)' : 'none') : undefined],
+            ['manufacturer', d.identity?.manufacturer],
+            ['model', d.identity?.model],
+            ['serial', d.identity?.serial],
+            ['firmware', d.identity?.firmware],
+            ['system id', d.identity?.systemId],
+            ['address', d.identity?.address],
+            ['added', iso(d.createdAt)],
+            [
+              'readings in the outbox',
+              byState.size ? [...byState].map(([state, n]) => `${state} ${n}`).join(', ') : 'none',
+            ],
+          ];
+          for (const [k, v] of rows) if (v !== undefined) io.stdout.write(`${`${k}:`.padEnd(24)}${v}\n`);
           return 0;
         }),
     },
@@ -176,91 +205,7 @@ export function run(args: string[], io: CommandIo): Promise<number> {
     },
     pair: {
       usage: USAGE.pair,
-      run: (a) =>
-        withBle(a, async (ble, rest) => {
-          const { values, positionals } = parse(
-            rest,
-            {
-              patient: { type: 'string' },
-              name: { type: 'string' },
-              user: { type: 'string', multiple: true },
-              'no-wait': { type: 'boolean' },
-              timeout: { type: 'string' },
-              json: { type: 'boolean' },
-            },
-            USAGE.pair,
-          );
-          if (positionals.length !== 1)
-            throw new MedgwError(
-              'MEDGW_ERR_USAGE',
-              `expected one Bluetooth address\nusage: medgw devices ${USAGE.pair}`,
-            );
-          const address = positionals[0]!;
-          const udsUsers = (values.user ?? []).map((spec) => {
-            const m = /^([0-9]{1,3})=([0-9]{1,4})$/.exec(spec);
-            if (!m || Number(m[1]) > 254)
-              throw new MedgwError(
-                'MEDGW_ERR_USAGE',
-                `--user expects <index 0-254>=<consent code 0-9999> as the scale showed it, got "${spec}"`,
-              );
-            return { index: Number(m[1]), consentCode: Number(m[2]) };
-          });
-          const timeoutS = values.timeout === undefined ? 60 : Number(values.timeout);
-          if (!Number.isFinite(timeoutS) || timeoutS <= 0)
-            throw new MedgwError('MEDGW_ERR_USAGE', `--timeout expects seconds > 0, got "${values.timeout}"`);
-          const say = (line: string) => {
-            if (!values.json) io.stdout.write(`${line}\n`);
-          };
-          const ac = new AbortController();
-          const timer = setTimeout(() => ac.abort(), timeoutS * 1000);
-          try {
-            // the state stream opens before the request, so no step of this pairing is missed
-            const changes = values['no-wait'] ? undefined : await ble.events(ac.signal);
-            let status = await ble.pair(address, {
-              ...(values.patient ? { patientId: values.patient } : {}),
-              ...(values.name ? { name: values.name } : {}),
-              ...(udsUsers.length ? { udsUsers } : {}),
-            });
-            say(
-              `pairing ${status.deviceId}${values.patient ? ` for patient ${values.patient}` : ''}: ${status.state}`,
-            );
-            let final: BleStateChange | undefined;
-            if (changes) {
-              // progress: every state the device goes through until it is synced or fails
-              for await (const c of changes) {
-                if (c.deviceId !== status.deviceId) continue;
-                say(`  ${c.state}${c.code ? ` (${c.code})` : ''}`);
-                if (c.state === 'synced' || c.state === 'failed' || c.state === 'forgotten') {
-                  final = c;
-                  break;
-                }
-              }
-              status = (await ble.devices()).find((d) => d.deviceId === status.deviceId) ?? status;
-            }
-            if (values.json) json(io, status);
-            if (final?.state === 'synced') {
-              say(`paired and synced (${final.committed ?? 0} readings): they go on to the pipeline`);
-              return 0;
-            }
-            if (final) {
-              say(
-                `pairing ${final.state}: ${final.code ?? ''} ${final.message ?? ''}`.trimEnd() +
-                  (final.retryAt !== undefined ? `; the gateway tries again at ${iso(final.retryAt)}` : ''),
-              );
-              return 1;
-            }
-            if (changes) {
-              say(
-                `still ${status.state} after ${timeoutS}s: the gateway keeps going; follow it with medgw devices discovered --all`,
-              );
-              return 1;
-            }
-            return 0;
-          } finally {
-            clearTimeout(timer);
-            ac.abort();
-          }
-        }),
+      run: (a) => withBle(a, (ble, rest) => pairDevice(ble, rest, io, 'devices pair')),
     },
     forget: {
       usage: `forget <device-id>   (same as remove)`,

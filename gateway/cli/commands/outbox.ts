@@ -1,4 +1,8 @@
-/** `medgw journal stats|list`: the outbox of an instance (counts by state, oldest unsent reading). */
+/**
+ * `medgw outbox list|stats|retry|purge`: the outbox of an instance (counts by state, oldest unsent
+ * reading, moving one reading). `medgw journal …` is the same module under its former name, and
+ * `discard` the same sub-command as `purge`.
+ */
 import { MedgwError } from '../../../drivers/errors.ts';
 import { iso, json, parse, subcommands, table, withOps } from '../../admin/cli.ts';
 import type { OutboxQuery } from '../../admin/ops.ts';
@@ -7,7 +11,7 @@ import type { CommandIo } from '../command.ts';
 const USAGE = {
   stats: 'stats [--json]',
   retry: 'retry <reading-id>…   (dead-letter, held or quarantined → pending)',
-  discard: 'discard <reading-id>…   (pending, held or quarantined → dead-letter, values purged)',
+  purge: 'purge <reading-id>…   (pending, held or quarantined → dead-letter, values purged, never sent)',
   list: 'list [--state pending|quarantined|held|in-flight|delivered|dead-letter] [--patient <id>] [--device <id>] [--limit <n>] [--json]',
 };
 
@@ -21,11 +25,11 @@ function age(ms: number | null): string {
 }
 
 /** Retries or discards each named reading; reports each one, exits 2 if any was refused. */
-function move(args: string[], io: CommandIo, action: 'retry' | 'discard'): Promise<number> {
+function move(args: string[], io: CommandIo, action: 'retry' | 'purge'): Promise<number> {
   return withOps(args, async (ops, rest) => {
     const { positionals } = parse(rest, {}, USAGE[action]);
     if (positionals.length === 0)
-      throw new MedgwError('MEDGW_ERR_USAGE', `usage: medgw journal ${USAGE[action]}`);
+      throw new MedgwError('MEDGW_ERR_USAGE', `usage: medgw outbox ${USAGE[action]}`);
     let refused = 0;
     for (const id of positionals) {
       try {
@@ -42,7 +46,7 @@ function move(args: string[], io: CommandIo, action: 'retry' | 'discard'): Promi
 }
 
 export function run(args: string[], io: CommandIo): Promise<number> {
-  return subcommands('journal', args, io, {
+  return subcommands('outbox', args, io, {
     stats: {
       usage: USAGE.stats,
       run: (a) =>
@@ -67,9 +71,13 @@ export function run(args: string[], io: CommandIo): Promise<number> {
       usage: USAGE.retry,
       run: (a) => move(a, io, 'retry'),
     },
+    purge: {
+      usage: USAGE.purge,
+      run: (a) => move(a, io, 'purge'),
+    },
     discard: {
-      usage: USAGE.discard,
-      run: (a) => move(a, io, 'discard'),
+      usage: 'discard <reading-id>…   (same as purge)',
+      run: (a) => move(a, io, 'purge'),
     },
     list: {
       usage: USAGE.list,
@@ -87,7 +95,7 @@ export function run(args: string[], io: CommandIo): Promise<number> {
             USAGE.list,
           );
           if (positionals.length)
-            throw new MedgwError('MEDGW_ERR_USAGE', `usage: medgw journal ${USAGE.list}`);
+            throw new MedgwError('MEDGW_ERR_USAGE', `usage: medgw outbox ${USAGE.list}`);
           const readings = await ops.outbox({
             ...(values.state ? { state: values.state as OutboxQuery['state'] } : {}),
             ...(values.patient ? { patient: values.patient } : {}),

@@ -1,0 +1,143 @@
+/**
+ * `medgw quarantine list|assign|discard`: readings the pipeline set aside (implausible value,
+ * unmapped or ambiguous household user…) with their reason code. The operator's terminal shows
+ * kind, time and reason, never the values; `assign` attributes one to a patient and releases it to
+ * pending, `discard` purges it. Both are audited, through the admin API when the gateway runs.
+ */
+import { MedgwError } from '../../../drivers/errors.ts';
+import { iso, json, parse, subcommands, table, withOps } from '../../admin/cli.ts';
+import type { OutboxRecord } from '../../contracts.ts';
+import type { CommandIo } from '../command.ts';
+
+const USAGE = {
+  list: 'list [--patient <id>] [--device <id>] [--limit <n>] [--json]',
+  assign: 'assign <reading-id>… --patient <patient-id>   (quarantined → pending, attributed to that patient)',
+  discard: 'discard <reading-id>…   (quarantined → dead-letter, values purged, never sent)',
+};
+
+/** The time the reading was taken, as the operator recognises it: UTC when known, else device time. */
+function takenAt(r: OutboxRecord): string | undefined {
+  const t = r.observation?.time;
+  if (!t) return undefined;
+  return t.utc ?? (t.device ? `${t.device} (device)` : undefined);
+}
+
+async function each(
+  ids: string[],
+  io: CommandIo,
+  fn: (id: string) => Promise<OutboxRecord>,
+  done: (r: OutboxRecord) => string,
+): Promise<number> {
+  let refused = 0;
+  for (const id of ids) {
+    try {
+      io.stdout.write(`${id}: ${done(await fn(id))}\n`);
+    } catch (e) {
+      if (!(e instanceof MedgwError)) throw e;
+      refused++;
+      io.stderr.write(`${id}: ${e.code}: ${e.message}\n`);
+    }
+  }
+  return refused > 0 ? 2 : 0;
+}
+
+export function run(args: string[], io: CommandIo): Promise<number> {
+  return subcommands('quarantine', args, io, {
+    list: {
+      usage: USAGE.list,
+      run: (a) =>
+        withOps(a, async (ops, rest) => {
+          const { values, positionals } = parse(
+            rest,
+            {
+              patient: { type: 'string' },
+              device: { type: 'string' },
+              limit: { type: 'string' },
+              json: { type: 'boolean' },
+            },
+            USAGE.list,
+          );
+          if (positionals.length)
+            throw new MedgwError(
+              'MEDGW_ERR_USAGE',
+              `no argument expected\nusage: medgw quarantine ${USAGE.list}`,
+            );
+          const readings = await ops.outbox({
+            state: 'quarantined',
+            ...(values.patient ? { patient: values.patient } : {}),
+            ...(values.device ? { device: values.device } : {}),
+            ...(values.limit ? { limit: values.limit } : {}),
+          });
+          if (values.json) {
+            json(io, readings);
+            return 0;
+          }
+          if (readings.length === 0) {
+            io.stdout.write('no reading in quarantine\n');
+            return 0;
+          }
+          io.stdout.write(
+            table(
+              ['ID', 'KIND', 'DEVICE', 'PATIENT', 'TAKEN', 'QUARANTINED', 'REASON'],
+              readings.map((r) => [
+                r.id,
+                r.kind,
+                r.deviceId,
+                r.patientId,
+                takenAt(r),
+                iso(r.createdAt),
+                r.reason ? `${r.reason.code}: ${r.reason.message}` : undefined,
+              ]),
+            ),
+          );
+          io.stdout.write(
+            'release one with: medgw quarantine assign <id> --patient <patient-id>; drop one with: medgw quarantine discard <id>\n',
+          );
+          return 0;
+        }),
+    },
+    assign: {
+      usage: USAGE.assign,
+      run: (a) =>
+        withOps(a, async (ops, rest) => {
+          const { values, positionals } = parse(rest, { patient: { type: 'string' } }, USAGE.assign);
+          if (positionals.length === 0 || !values.patient)
+            throw new MedgwError(
+              'MEDGW_ERR_USAGE',
+              `a reading id and --patient are required\nusage: medgw quarantine ${USAGE.assign}`,
+            );
+          const patient = values.patient;
+          return each(
+            positionals,
+            io,
+            (id) => ops.assignReading(id, patient),
+            (r) => `${r.state}, patient ${r.patientId ?? patient}`,
+          );
+        }),
+    },
+    discard: {
+      usage: USAGE.discard,
+      run: (a) =>
+        withOps(a, async (ops, rest) => {
+          const { positionals } = parse(rest, {}, USAGE.discard);
+          if (positionals.length === 0)
+            throw new MedgwError('MEDGW_ERR_USAGE', `usage: medgw quarantine ${USAGE.discard}`);
+          return each(
+            positionals,
+            io,
+            async (id) => {
+              // only what is in quarantine: a pending reading is purged with `medgw outbox purge`
+              const r = (await ops.outbox({ state: 'quarantined', limit: 10_000 })).find((x) => x.id === id);
+              if (!r)
+                throw new MedgwError(
+                  'MEDGW_ERR_JOURNAL_STATE',
+                  `reading ${id} is not in quarantine; see it with medgw outbox list, purge it with medgw outbox purge`,
+                );
+              return ops.discardReading(id);
+            },
+            (r) => r.state,
+          );
+        }),
+    },
+  });
+}
