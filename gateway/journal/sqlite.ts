@@ -43,6 +43,7 @@ export interface SqliteJournalOptions extends JournalLimits {
 }
 
 interface OutboxRow {
+  row: number;
   id: string;
   device_id: string;
   patient_id: string | null;
@@ -72,11 +73,12 @@ interface AuditRow {
 }
 
 /** Bumped with every schema change; a newer file is refused rather than misread. */
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox (
-  id TEXT PRIMARY KEY,
+  row INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
   device_id TEXT NOT NULL,
   patient_id TEXT,
   kind TEXT NOT NULL,
@@ -103,6 +105,7 @@ CREATE TABLE IF NOT EXISTS audit (
   seq INTEGER PRIMARY KEY,
   at INTEGER NOT NULL,
   event TEXT NOT NULL,
+  reading_row INTEGER,
   reading_id TEXT,
   device_id TEXT,
   patient_id TEXT,
@@ -111,12 +114,17 @@ CREATE TABLE IF NOT EXISTS audit (
   hash TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_patient ON audit (patient_id);
-CREATE INDEX IF NOT EXISTS audit_reading ON audit (reading_id);
+CREATE INDEX IF NOT EXISTS audit_reading_row ON audit (reading_row) WHERE reading_row IS NOT NULL;
+CREATE INDEX IF NOT EXISTS audit_reading ON audit (reading_id) WHERE reading_id IS NOT NULL;
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 `;
+
+/** Audit rows with the id of the reading they are about, whichever way it is referenced. */
+const AUDIT_SELECT = `SELECT a.seq, a.at, a.event, COALESCE(a.reading_id, o.id) AS reading_id, a.device_id,
+  a.patient_id, a.kind, a.detail, a.hash FROM audit a LEFT JOIN outbox o ON o.row = a.reading_row`;
 
 function toRecord(r: OutboxRow): OutboxRecord {
   return {
@@ -197,6 +205,12 @@ export class SqliteJournal implements Journal, BatchJournal {
           `it was written by a newer medgw (schema ${version}, this one knows ${SCHEMA_VERSION})`,
         );
       }
+      if (version !== 0 && version < SCHEMA_VERSION) {
+        // no released file has an earlier schema: such a file comes from a pre-release build
+        throw new Error(
+          `it has schema ${version}, from a pre-release medgw; move it aside and start a new journal`,
+        );
+      }
       opened.exec(SCHEMA);
       opened.pragma(`user_version = ${SCHEMA_VERSION}`);
     } catch (e) {
@@ -210,7 +224,7 @@ export class SqliteJournal implements Journal, BatchJournal {
     const db = this.db;
     this.st = {
       get: db.prepare<[string], OutboxRow>('SELECT * FROM outbox WHERE id = ?'),
-      exists: db.prepare<[string], { id: string }>('SELECT id FROM outbox WHERE id = ?'),
+      exists: db.prepare<[string], { row: number }>('SELECT row FROM outbox WHERE id = ?'),
       insert: db.prepare(
         `INSERT INTO outbox (id, device_id, patient_id, kind, state, observation, bytes, attempts, created_at, updated_at, reason_code, reason_message)
          VALUES (@id, @device_id, @patient_id, @kind, @state, @observation, @bytes, 0, @now, @now, @reason_code, @reason_message)`,
@@ -230,8 +244,8 @@ export class SqliteJournal implements Journal, BatchJournal {
          ON CONFLICT (device_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
       ),
       auditInsert: db.prepare(
-        `INSERT INTO audit (seq, at, event, reading_id, device_id, patient_id, kind, detail, hash)
-         VALUES (@seq, @at, @event, @reading_id, @device_id, @patient_id, @kind, @detail, @hash)`,
+        `INSERT INTO audit (seq, at, event, reading_row, reading_id, device_id, patient_id, kind, detail, hash)
+         VALUES (@seq, @at, @event, @reading_row, @reading_id, @device_id, @patient_id, @kind, @detail, @hash)`,
       ),
       auditLast: db.prepare<[], { seq: number; hash: string }>(
         'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1',
@@ -344,7 +358,7 @@ export class SqliteJournal implements Journal, BatchJournal {
     checkLimits(this.limits, this.held, { readings: accepted.length, bytes });
     accepted.forEach((r, i) => {
       const { json, bytes: size } = encoded[i]!;
-      this.st.insert.run({
+      const inserted = this.st.insert.run({
         id: r.id,
         device_id: r.deviceId,
         patient_id: r.patientId ?? null,
@@ -356,15 +370,18 @@ export class SqliteJournal implements Journal, BatchJournal {
         reason_code: r.reason?.code ?? null,
         reason_message: r.reason?.message ?? null,
       });
-      this.auditInTx({
-        at: now,
-        event: 'reading.stored',
-        readingId: r.id,
-        deviceId: r.deviceId,
-        ...(r.patientId !== undefined ? { patientId: r.patientId } : {}),
-        kind: r.observation.kind,
-        detail: { state: r.state, ...(r.reason ? { code: r.reason.code } : {}) },
-      });
+      this.auditInTx(
+        {
+          at: now,
+          event: 'reading.stored',
+          readingId: r.id,
+          deviceId: r.deviceId,
+          ...(r.patientId !== undefined ? { patientId: r.patientId } : {}),
+          kind: r.observation.kind,
+          detail: { state: r.state, ...(r.reason ? { code: r.reason.code } : {}) },
+        },
+        Number(inserted.lastInsertRowid),
+      );
     });
     this.held = { readings: this.held.readings + accepted.length, bytes: this.held.bytes + bytes };
     if (duplicates.length > 0) {
@@ -497,31 +514,37 @@ export class SqliteJournal implements Journal, BatchJournal {
       this.held = { readings: this.held.readings - 1, bytes: this.held.bytes - row.bytes };
     }
     if (patch.audit) {
-      this.auditInTx({
-        at: now,
-        event: patch.audit.event,
-        readingId: id,
-        deviceId: row.device_id,
-        ...(next.patient_id !== null ? { patientId: next.patient_id } : {}),
-        kind: row.kind,
-        ...(patch.audit.detail ? { detail: patch.audit.detail } : {}),
-      });
-    } else if (auditedTransition(from, to)) {
-      this.auditInTx({
-        at: now,
-        event: `reading.${to}`,
-        readingId: id,
-        deviceId: row.device_id,
-        ...(next.patient_id !== null ? { patientId: next.patient_id } : {}),
-        kind: row.kind,
-        detail: {
-          from,
-          attempts: next.attempts,
-          ...(patch.reason ? { code: patch.reason.code } : {}),
-          ...(patch.remoteId ? { remoteId: patch.remoteId } : {}),
-          ...(purge ? { purged: true } : {}),
+      this.auditInTx(
+        {
+          at: now,
+          event: patch.audit.event,
+          readingId: id,
+          deviceId: row.device_id,
+          ...(next.patient_id !== null ? { patientId: next.patient_id } : {}),
+          kind: row.kind,
+          ...(patch.audit.detail ? { detail: patch.audit.detail } : {}),
         },
-      });
+        row.row,
+      );
+    } else if (auditedTransition(from, to)) {
+      this.auditInTx(
+        {
+          at: now,
+          event: `reading.${to}`,
+          readingId: id,
+          deviceId: row.device_id,
+          ...(next.patient_id !== null ? { patientId: next.patient_id } : {}),
+          kind: row.kind,
+          detail: {
+            from,
+            attempts: next.attempts,
+            ...(patch.reason ? { code: patch.reason.code } : {}),
+            ...(patch.remoteId ? { remoteId: patch.remoteId } : {}),
+            ...(purge ? { purged: true } : {}),
+          },
+        },
+        row.row,
+      );
     }
     return this.st.get.get(id)!;
   }
@@ -545,15 +568,23 @@ export class SqliteJournal implements Journal, BatchJournal {
     }
   }
 
-  private auditInTx(entry: Omit<AuditEntry, 'seq' | 'hash'>): AuditEntry {
+  /**
+   * Appends one chained entry. An entry about a reading of the outbox references it by its row (an
+   * ever-growing key, so its index only appends); the text id is kept only for a reading the outbox
+   * does not hold.
+   */
+  private auditInTx(entry: Omit<AuditEntry, 'seq' | 'hash'>, readingRow?: number): AuditEntry {
     const seq = this.lastSeq + 1;
+    const row =
+      readingRow ?? (entry.readingId !== undefined ? this.st.exists.get(entry.readingId)?.row : undefined);
     const base: Omit<AuditEntry, 'hash'> = { ...entry, seq };
     const hash = auditHash(this.lastHash, base);
     this.st.auditInsert.run({
       seq,
       at: entry.at,
       event: entry.event,
-      reading_id: entry.readingId ?? null,
+      reading_row: row ?? null,
+      reading_id: row === undefined ? (entry.readingId ?? null) : null,
       device_id: entry.deviceId ?? null,
       patient_id: entry.patientId ?? null,
       kind: entry.kind ?? null,
@@ -571,14 +602,14 @@ export class SqliteJournal implements Journal, BatchJournal {
     const where: string[] = [];
     const params: (string | number)[] = [];
     if (filter.patientId) {
-      where.push('patient_id = ?');
+      where.push('a.patient_id = ?');
       params.push(filter.patientId);
     }
     if (filter.readingId) {
-      where.push('reading_id = ?');
-      params.push(filter.readingId);
+      where.push('(a.reading_row = (SELECT row FROM outbox WHERE id = ?) OR a.reading_id = ?)');
+      params.push(filter.readingId, filter.readingId);
     }
-    let sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC`;
+    let sql = `${AUDIT_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.seq DESC`;
     if (filter.limit !== undefined) {
       sql += ' LIMIT ?';
       params.push(filter.limit);
@@ -592,7 +623,7 @@ export class SqliteJournal implements Journal, BatchJournal {
 
   auditVerify(): number | undefined {
     this.assertOpen();
-    const rows = this.db.prepare<[], AuditRow>('SELECT * FROM audit ORDER BY seq').iterate();
+    const rows = this.db.prepare<[], AuditRow>(`${AUDIT_SELECT} ORDER BY a.seq`).iterate();
     const entries = (function* () {
       for (const r of rows) yield toAudit(r);
     })();

@@ -285,3 +285,41 @@ describe('crash', () => {
     expect(acked.size).toBeGreaterThanOrEqual(300);
   });
 });
+
+describe('SQLite audit references', () => {
+  it('finds the audit of a reading by its id whether the outbox holds it or not, across a reopen', () => {
+    const path = dbPath();
+    const clock = new TestClock();
+    const a = new SqliteJournal({ path, clock });
+    a.append([reading('r1'), reading('r2')]);
+    a.transition('r2', 'pending', 'in-flight');
+    a.transition('r2', 'in-flight', 'delivered', { remoteId: 'Observation/2' });
+    a.audit({ event: 'reading.erased', readingId: 'gone-1', patientId: 'p1' });
+    a.audit({ event: 'reading.checked', readingId: 'r1' });
+    a.close();
+    const b = new SqliteJournal({ path, clock });
+    expect(b.auditList({ readingId: 'r1' }).map((e) => e.event)).toEqual([
+      'reading.stored',
+      'reading.checked',
+    ]);
+    expect(b.auditList({ readingId: 'r2' }).map((e) => [e.event, e.readingId])).toEqual([
+      ['reading.stored', 'r2'],
+      ['reading.delivered', 'r2'],
+    ]);
+    expect(b.auditList({ readingId: 'gone-1' }).map((e) => e.event)).toEqual(['reading.erased']);
+    expect(b.auditList({ readingId: 'gone-1', patientId: 'nobody' })).toEqual([]);
+    expect(b.auditList().map((e) => e.readingId)).toEqual(['r1', 'r2', 'r2', 'gone-1', 'r1']);
+    expect(b.auditVerify()).toBeUndefined();
+    b.close();
+  });
+
+  it('refuses a journal file of an earlier pre-release schema instead of misreading it', () => {
+    const path = dbPath();
+    const raw = new Database(path);
+    raw.pragma('user_version = 1');
+    raw.close();
+    expect(() => new SqliteJournal({ path })).toThrow(
+      expect.objectContaining({ code: 'MEDGW_ERR_JOURNAL_OPEN' }),
+    );
+  });
+});
