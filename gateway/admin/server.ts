@@ -70,6 +70,8 @@ export class HttpServer implements Component {
   readonly name = 'http';
   readonly app: FastifyInstance;
   private readonly tokenDigest: Buffer;
+  /** The routes registered on the server (all components), filled as they are added. */
+  readonly routes: Array<{ method: string | string[]; url: string; schema?: unknown }> = [];
   private listening: string | undefined;
 
   constructor(
@@ -79,6 +81,10 @@ export class HttpServer implements Component {
     this.tokenDigest = digest(options.token);
     const log = options.log;
     this.app = Fastify({ logger: false, bodyLimit: 64 * 1024, forceCloseConnections: true });
+    // every route as registered (method, full URL, schema), for the OpenAPI document of the pages
+    this.app.addHook('onRoute', (r) => {
+      this.routes.push({ method: r.method, url: r.url, schema: r.schema });
+    });
     this.app.setErrorHandler((err: unknown, req, reply) => {
       if (isMedgwError(err)) return sendError(reply, err);
       const e = err as { statusCode?: number; code?: string; message?: string };

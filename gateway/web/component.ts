@@ -124,8 +124,10 @@ export const webComponent: ComponentFactory = {
       ...(broker ? { broker } : {}),
       ...(pipeline ? { pipelineCounters: () => pipeline.counters } : {}),
     };
-    const web = createWeb(deps);
-    services.get('http').register(async (app) => web.plugin(app));
+    const http = services.get('http');
+    const web = createWeb({ ...deps, routes: () => http.routes });
+    http.register(async (app) => web.plugin(app));
+    http.register(async (api) => web.api(api, http.requireAdmin), { prefix: '/api/v1' });
     return new WebComponent(services, relay);
   },
 };

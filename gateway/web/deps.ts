@@ -8,6 +8,7 @@ import type { PatientLink } from '../../cloud-bridge/token-store.ts';
 import type { AdminOps } from '../admin/ops.ts';
 import type { Clock, Journal, Registry } from '../contracts.ts';
 import type { Logger } from '../log.ts';
+import type { RouteInfo } from './openapi.ts';
 
 /** Steps of the BLE pairing state machine as the pages show them. */
 export type PairingState =
@@ -134,4 +135,6 @@ export interface WebDeps {
   readonly gapAfterMs?: number;
   /** When the gateway started (status page). */
   readonly startedAt?: number;
+  /** Every route of the HTTP server (HttpServer.routes), for /openapi.json; default: the pages' own routes. */
+  readonly routes?: () => readonly RouteInfo[];
 }

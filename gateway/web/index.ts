@@ -29,9 +29,10 @@ export function webNational(bridge: CloudBridge, label: string): WebNational {
   };
 }
 
-/** Registers the pages on the gateway's HTTP server (before it starts). */
+/** Registers the pages and their JSON admin API (/api/v1) on the gateway's HTTP server (before it starts). */
 export function registerWeb(server: HttpServer, deps: WebDeps): Web {
-  const web = createWeb(deps);
+  const web = createWeb({ routes: () => server.routes, ...deps });
   server.register(async (app) => web.plugin(app));
+  server.register(async (api) => web.api(api, server.requireAdmin), { prefix: '/api/v1' });
   return web;
 }

@@ -9,17 +9,17 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CONSENT_KINDS, type ConsentKind } from '../../cloud-bridge/profiles.ts';
 import { isMedgwError, MedgwError } from '../../drivers/errors.ts';
 import { statusOf } from '../admin/server.ts';
+import { auditCsv, createActions, type WebActions } from './actions.ts';
+import { webApiRoutes } from './api.ts';
 import { AdminPassword, ApiTokens, csrfMatches, LoginThrottle, type Session, Sessions } from './auth.ts';
 import type { WebDeps } from './deps.ts';
 import type { PageContext } from './html.ts';
 import { isLang, type Lang, type MessageKey, pickLang, translator } from './i18n/index.ts';
 import { LiveHub, type Topic } from './live.ts';
 import { createMetrics } from './metrics.ts';
-import { allReadings, ledger, patientOverview } from './model.ts';
-import { WEB_OPENAPI } from './openapi.ts';
+import { buildOpenApi, type OpenApiDocument, type RouteInfo, WEB_SCHEMAS } from './openapi.ts';
 import {
   devicesPage,
   errorPage,
@@ -63,6 +63,8 @@ interface WebSession extends Session {
 
 type Req = FastifyRequest & { session?: WebSession; viaToken?: boolean };
 
+type AdminHook = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
 type Form = Record<string, string | string[] | undefined>;
 
 function field(body: unknown, name: string): string {
@@ -83,19 +85,16 @@ function safeNext(next: string): string {
   return /^\/[A-Za-z0-9/_.-]*$/.test(next) && !next.startsWith('//') && next !== '/login' ? next : '/status';
 }
 
-function csvCell(v: unknown): string {
-  const s = v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  // a leading = + - @ would be a formula in a spreadsheet (CSV injection): prefix it with a quote
-  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
 export interface Web {
   readonly hub: LiveHub;
   readonly sessions: Sessions;
   readonly tokens: ApiTokens;
+  /** Every action of the pages, implemented once (forms and JSON admin API). */
+  readonly actions: WebActions;
   /** The fastify plugin to register on the gateway's HTTP server. */
   plugin(app: FastifyInstance): Promise<void>;
+  /** The pages' actions as a JSON admin API: register with prefix `/api/v1`, behind the admin token hook. */
+  api(app: FastifyInstance, requireAdmin: AdminHook): Promise<void>;
 }
 
 export function createWeb(deps: WebDeps): Web {
@@ -110,9 +109,15 @@ export function createWeb(deps: WebDeps): Web {
   const tokens = new ApiTokens(deps.dataDir);
   const hub = new LiveHub(deps);
   const log = deps.log.child({ component: 'web' });
+  const actions = createActions(deps, tokens, (topic) => hub.publish(topic));
 
   async function plugin(app: FastifyInstance): Promise<void> {
     const metrics = createMetrics(deps);
+    // the routes of this plugin, for the OpenAPI document when the server's full list is not given
+    const own: RouteInfo[] = [];
+    app.addHook('onRoute', (r) => {
+      own.push(r);
+    });
     hub.start();
     app.addHook('onClose', async () => {
       hub.stop();
@@ -370,9 +375,8 @@ export function createWeb(deps: WebDeps): Web {
       '/tokens',
       '/status',
       async (req) => {
-        const { token } = tokens.create(field(req.body, 'label'), deps.clock);
+        const { token } = actions.createToken(field(req.body, 'label'));
         if (req.session) req.session.newToken = token;
-        deps.journal.audit({ event: 'web.token.created' });
         return undefined;
       },
       'registry',
@@ -381,29 +385,18 @@ export function createWeb(deps: WebDeps): Web {
       '/tokens/:id/revoke',
       '/status',
       async (req) => {
-        if (!tokens.revoke((req.params as { id: string }).id)) {
-          throw new MedgwError('MEDGW_ERR_WEB_FORM', 'no such token');
-        }
-        deps.journal.audit({ event: 'web.token.revoked' });
+        actions.revokeToken((req.params as { id: string }).id);
         return 'app.done';
       },
       'registry',
     );
 
     // --- devices ---------------------------------------------------------------------------------
-    const needBle = () => {
-      if (!deps.ble)
-        throw new MedgwError('MEDGW_ERR_WEB_UNAVAILABLE', 'Bluetooth is not running on this gateway');
-      return deps.ble;
-    };
     action(
       '/devices/pair',
       '/devices',
       async (req) => {
         const address = field(req.body, 'address');
-        if (!/^[A-Za-z0-9._:-]{1,128}$/.test(address)) {
-          throw new MedgwError('MEDGW_ERR_WEB_FORM', 'address: the device address or id shown in the list');
-        }
         const index = field(req.body, 'userIndex').trim();
         const code = field(req.body, 'consentCode').trim();
         if ((index === '') !== (code === '')) {
@@ -412,15 +405,15 @@ export function createWeb(deps: WebDeps): Web {
             'give both the user number and the consent code, or neither',
           );
         }
-        if (index !== '' && (!/^[0-9]{1,3}$/.test(index) || Number(index) > 254)) {
+        if (index !== '' && !/^[0-9]{1,3}$/.test(index)) {
           throw new MedgwError('MEDGW_ERR_WEB_FORM', 'user number: 0 to 254');
         }
         if (code !== '' && !/^[0-9]{1,4}$/.test(code)) {
           throw new MedgwError('MEDGW_ERR_WEB_FORM', 'consent code: 0 to 9999, as the device shows it');
         }
-        await needBle().pair(
+        await actions.pair(
           address,
-          index !== '' ? { udsUser: { index: Number(index), consentCode: Number(code) } } : {},
+          index !== '' ? { index: Number(index), consentCode: Number(code) } : undefined,
         );
         return 'devices.pairing';
       },
@@ -430,14 +423,7 @@ export function createWeb(deps: WebDeps): Web {
       '/devices/:id/rename',
       '/devices',
       async (req) => {
-        const id = (req.params as { id: string }).id;
-        const d = deps.registry.getDevice(id);
-        if (!d) throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', `no device ${id}`);
-        const name = field(req.body, 'name').trim();
-        if (name.length === 0 || name.length > 100)
-          throw new MedgwError('MEDGW_ERR_WEB_FORM', 'name: 1 to 100 characters');
-        await deps.registry.putDevice({ ...d, name });
-        deps.journal.audit({ event: 'device.renamed', deviceId: id });
+        await actions.rename((req.params as { id: string }).id, field(req.body, 'name'));
         return 'devices.renamed';
       },
       'registry',
@@ -449,12 +435,10 @@ export function createWeb(deps: WebDeps): Web {
         const id = (req.params as { id: string }).id;
         const patientId = field(req.body, 'patientId') || null;
         const userIndex = field(req.body, 'userIndex').trim();
-        if (userIndex !== '') {
-          if (!/^[0-9]{1,3}$/.test(userIndex) || Number(userIndex) > 254) {
-            throw new MedgwError('MEDGW_ERR_WEB_FORM', 'user number: 0 to 254');
-          }
-          await deps.ops.assignDevice(id, { users: { [userIndex]: patientId } });
-        } else await deps.ops.assignDevice(id, { patientId });
+        if (userIndex !== '' && !/^[0-9]{1,3}$/.test(userIndex)) {
+          throw new MedgwError('MEDGW_ERR_WEB_FORM', 'user number: 0 to 254');
+        }
+        await actions.assign(id, patientId, userIndex !== '' ? Number(userIndex) : undefined);
         return 'devices.assigned';
       },
       'registry',
@@ -463,9 +447,7 @@ export function createWeb(deps: WebDeps): Web {
       '/devices/:id/forget',
       '/devices',
       async (req) => {
-        const id = (req.params as { id: string }).id;
-        await deps.ble?.forget?.(id);
-        await deps.ops.removeDevice(id);
+        await actions.forget((req.params as { id: string }).id);
         return 'devices.forgotten';
       },
       'registry',
@@ -482,10 +464,7 @@ export function createWeb(deps: WebDeps): Web {
       '/patients',
       '/patients',
       async (req) => {
-        await deps.ops.addPatient({
-          id: field(req.body, 'id').trim(),
-          displayName: field(req.body, 'displayName'),
-        });
+        await actions.addPatient(field(req.body, 'id'), field(req.body, 'displayName'));
         return 'patients.added';
       },
       'registry',
@@ -494,14 +473,10 @@ export function createWeb(deps: WebDeps): Web {
       '/patients/:id/link',
       '/patients',
       async (req) => {
-        const id = (req.params as { id: string }).id;
-        if (!deps.registry.getPatient(id))
-          throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', `no patient ${id}`);
-        const national = needNational();
-        const { url } = await national.startBrowserLink(id, {
-          redirectUri: national.redirectUri ?? `${baseUrl(req)}/callback`,
-        });
-        deps.journal.audit({ event: 'patient.link.started', patientId: id });
+        const { url } = await actions.startLink(
+          (req.params as { id: string }).id,
+          deps.national?.redirectUri ?? `${baseUrl(req)}/callback`,
+        );
         return { redirect: url };
       },
       'links',
@@ -533,9 +508,7 @@ export function createWeb(deps: WebDeps): Web {
       '/patients/:id/unlink',
       '/patients',
       async (req) => {
-        const id = (req.params as { id: string }).id;
-        await needNational().unlink(id);
-        deps.journal.audit({ event: 'patient.unlinked', patientId: id });
+        await actions.unlink((req.params as { id: string }).id);
         return 'patients.unlinked';
       },
       'links',
@@ -544,16 +517,7 @@ export function createWeb(deps: WebDeps): Web {
       '/patients/:id/consents',
       '/patients',
       async (req) => {
-        const id = (req.params as { id: string }).id;
-        const national = needNational();
-        const kinds = fields(req.body, 'kind');
-        const bad = kinds.filter((k) => !(CONSENT_KINDS as readonly string[]).includes(k));
-        if (bad.length) throw new MedgwError('MEDGW_ERR_WEB_FORM', `kind: unknown ${bad.join(', ')}`);
-        if (!national.links.get(id))
-          throw new MedgwError('MEDGW_ERR_NOT_LINKED', `patient ${id} is not linked`);
-        national.links.update(id, { kinds: kinds as ConsentKind[] });
-        deps.journal.audit({ event: 'patient.consents', patientId: id, detail: { kinds: kinds.join(' ') } });
-        national.kick?.();
+        actions.setConsents((req.params as { id: string }).id, fields(req.body, 'kind'));
         return 'patients.consentsSaved';
       },
       'links',
@@ -562,38 +526,18 @@ export function createWeb(deps: WebDeps): Web {
       '/patients/:id/remove',
       '/patients',
       async (req) => {
-        const id = (req.params as { id: string }).id;
-        if (deps.national?.links.get(id)) await deps.national.unlink(id);
-        await deps.ops.removePatient(id);
+        await actions.removePatient((req.params as { id: string }).id);
         return 'patients.removed';
       },
       'registry',
     );
 
     // --- quarantine and exchanges ----------------------------------------------------------------
-    const reading = (req: Req) => {
-      const id = field(req.body, 'id');
-      const r = deps.journal.get(id);
-      if (!r) throw new MedgwError('MEDGW_ERR_JOURNAL_UNKNOWN_READING', 'no such reading in the journal');
-      return r;
-    };
     action(
       '/quarantine/confirm',
       '/quarantine',
       async (req) => {
-        const r = reading(req);
-        const patientId = field(req.body, 'patientId');
-        if (!deps.registry.getPatient(patientId))
-          throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', 'choose a patient');
-        deps.journal.transition(r.id, 'quarantined', 'pending', { patientId });
-        deps.journal.audit({
-          event: 'reading.confirmed',
-          readingId: r.id,
-          deviceId: r.deviceId,
-          patientId,
-          kind: r.kind,
-        });
-        deps.national?.kick?.();
+        await actions.confirmQuarantined(field(req.body, 'id'), field(req.body, 'patientId'));
         return 'quarantine.confirmed';
       },
       'readings',
@@ -602,15 +546,7 @@ export function createWeb(deps: WebDeps): Web {
       '/quarantine/discard',
       '/quarantine',
       async (req) => {
-        const r = reading(req);
-        if (r.state !== 'quarantined') {
-          throw new MedgwError(
-            'MEDGW_ERR_JOURNAL_STATE',
-            `the reading is ${r.state}, no longer waiting to be checked`,
-          );
-        }
-        // the admin operation: dead letter with MEDGW_ERR_OPERATOR_DISCARDED, values purged, audited
-        await deps.ops.discardReading(r.id);
+        await actions.discardQuarantined(field(req.body, 'id'));
         return 'quarantine.discarded';
       },
       'readings',
@@ -619,15 +555,7 @@ export function createWeb(deps: WebDeps): Web {
       '/exchanges/retry',
       '/exchanges',
       async (req) => {
-        const r = reading(req);
-        if (r.state !== 'held' && r.state !== 'dead-letter') {
-          throw new MedgwError(
-            'MEDGW_ERR_JOURNAL_STATE',
-            `the reading is ${r.state}; only held or refused readings are sent again`,
-          );
-        }
-        await deps.ops.retryReading(r.id);
-        deps.national?.kick?.();
+        await actions.retry(field(req.body, 'id'));
         return 'exchanges.retried';
       },
       'exchanges',
@@ -645,56 +573,28 @@ export function createWeb(deps: WebDeps): Web {
       hub.add(reply.raw);
       req.raw.on('close', () => reply.raw.end());
     });
-    app.get('/overview.json', async () => ({ patients: patientOverview(deps), ledger: ledger(deps) }));
-    const auditEntries = () => deps.journal.auditList({ limit: 100_000 });
-    app.get('/audit.json', async (_req, reply) => {
-      deps.journal.audit({ event: 'audit.exported', detail: { format: 'json' } });
-      return reply
+    app.get('/overview.json', { schema: WEB_SCHEMAS.overview }, async () => actions.overview());
+    app.get('/audit.json', { schema: WEB_SCHEMAS.auditJson }, async (_req, reply) =>
+      reply
         .header('content-disposition', 'attachment; filename="medgw-audit.json"')
-        .send({ entries: auditEntries() });
-    });
-    app.get('/audit.csv', async (_req, reply) => {
-      deps.journal.audit({ event: 'audit.exported', detail: { format: 'csv' } });
-      const cols = [
-        'seq',
-        'at',
-        'event',
-        'readingId',
-        'deviceId',
-        'patientId',
-        'kind',
-        'detail',
-        'hash',
-      ] as const;
-      const lines = [cols.join(',')];
-      for (const e of auditEntries()) {
-        lines.push(
-          [
-            e.seq,
-            new Date(e.at).toISOString(),
-            e.event,
-            e.readingId,
-            e.deviceId,
-            e.patientId,
-            e.kind,
-            e.detail,
-            e.hash,
-          ]
-            .map(csvCell)
-            .join(','),
-        );
-      }
-      return reply
+        .send({ entries: actions.auditExport('json') }),
+    );
+    app.get('/audit.csv', { schema: WEB_SCHEMAS.auditCsv }, async (_req, reply) =>
+      reply
         .header('content-type', 'text/csv; charset=utf-8')
         .header('content-disposition', 'attachment; filename="medgw-audit.csv"')
-        .send(`${lines.join('\r\n')}\r\n`);
-    });
-    app.get('/metrics', async (_req, reply) =>
+        .send(auditCsv(actions.auditExport('csv'))),
+    );
+    app.get('/metrics', { schema: WEB_SCHEMAS.metrics }, async (_req, reply) =>
       reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
     );
-    app.get('/openapi.json', async () => WEB_OPENAPI);
-    app.get('/healthz', async () => ({ status: 'ok' }));
-    app.get('/readyz', async (_req, reply) => {
+    let document: OpenApiDocument | undefined;
+    app.get('/openapi.json', { schema: WEB_SCHEMAS.openapi }, async () => {
+      document ??= buildOpenApi(deps.routes?.() ?? own);
+      return document;
+    });
+    app.get('/healthz', { schema: WEB_SCHEMAS.healthz }, async () => ({ status: 'ok' }));
+    app.get('/readyz', { schema: WEB_SCHEMAS.readyz }, async (_req, reply) => {
       try {
         deps.journal.stats(deps.clock.now());
         deps.registry.listPatients();
@@ -704,12 +604,16 @@ export function createWeb(deps: WebDeps): Web {
       return { status: 'ready' };
     });
     // the exchanges as JSON for the session's own scripts (same data as the page)
-    app.get('/exchanges.json', async () => ({
-      readings: allReadings(deps)
-        .filter((r) => r.state !== 'quarantined')
-        .map(({ observation: _values, ...rest }) => rest),
+    app.get('/exchanges.json', { schema: WEB_SCHEMAS.exchangesJson }, async () => ({
+      readings: actions.exchanges(),
     }));
   }
 
-  return { hub, sessions, tokens, plugin };
+  /** The JSON admin API of the pages' actions, behind the admin token (register with prefix /api/v1). */
+  async function api(app: FastifyInstance, requireAdmin: AdminHook): Promise<void> {
+    app.addHook('onRequest', requireAdmin);
+    webApiRoutes(app, deps, actions);
+  }
+
+  return { hub, sessions, tokens, actions, plugin, api };
 }

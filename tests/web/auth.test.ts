@@ -174,15 +174,22 @@ describe('sign-in, sessions and tokens', () => {
       'seq,at,event,readingId,deviceId,patientId,kind,detail,hash',
     );
     expect((await fetch(`${gw.url}/metrics`, { headers: auth })).status).toBe(200);
-    // every route the OpenAPI document lists answers the token holder (probes: anyone)
+    // every read the OpenAPI document opens to provider tokens answers the token holder (probes:
+    // anyone); every other route of the document (admin API, session-only views) refuses it
     const doc = (await (await fetch(`${gw.url}/openapi.json`, { headers: auth })).json()) as {
       openapi: string;
-      paths: Record<string, unknown>;
+      paths: Record<string, Record<string, { security: Array<Record<string, unknown>> }>>;
     };
     expect(doc.openapi).toBe('3.1.0');
-    for (const path of Object.keys(doc.paths)) {
-      expect((await fetch(`${gw.url}${path}`, { headers: auth })).status, path).toBe(200);
+    let opened = 0;
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      const get = ops.get;
+      if (!get || path.includes('{')) continue;
+      const forToken = get.security.length === 0 || get.security.some((s) => 'apiToken' in s);
+      if (forToken) opened++;
+      expect((await fetch(`${gw.url}${path}`, { headers: auth })).status, path).toBe(forToken ? 200 : 401);
     }
+    expect(opened).toBeGreaterThanOrEqual(6);
     for (const path of ['/status', '/patients', '/exchanges.json', '/events']) {
       expect((await fetch(`${gw.url}${path}`, { headers: auth, redirect: 'manual' })).status, path).toBe(401);
     }

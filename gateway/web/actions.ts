@@ -1,0 +1,308 @@
+/**
+ * Every action of the local pages, implemented once: the page forms (plugin.ts) and the JSON admin
+ * API (api.ts) both call these. Each validates its input, does the work through the admin operations,
+ * the registry, the journal, the BLE central or the national side, audits it, and tells which live
+ * topic changed. Refusals are coded errors that say what to do.
+ */
+import { CONSENT_KINDS, type ConsentKind } from '../../cloud-bridge/profiles.ts';
+import { MedgwError } from '../../drivers/errors.ts';
+import type { PublicDevice } from '../admin/ops.ts';
+import type { AuditEntry, OutboxRecord } from '../contracts.ts';
+import type { ApiTokens } from './auth.ts';
+import type { WebDeps } from './deps.ts';
+import type { Topic } from './live.ts';
+import { allReadings, ledger, patientOverview, queue } from './model.ts';
+
+const ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface UdsUserInput {
+  readonly index: number;
+  readonly consentCode: number;
+}
+
+/** A reading as the JSON views show it: everything but the measured values. */
+export type ReadingView = Omit<OutboxRecord, 'observation'>;
+
+function view(r: OutboxRecord): ReadingView {
+  const { observation: _values, ...rest } = r;
+  return rest;
+}
+
+export interface StatusView {
+  readonly gateway: { readonly state: 'ok'; readonly startedAt: number };
+  readonly broker: { readonly state: 'ok' | 'notConfigured'; readonly clients?: number };
+  readonly bluetooth: { readonly state: 'ok' | 'off' | 'notConfigured'; readonly adapter?: string };
+  readonly national: {
+    readonly state: 'ok' | 'degraded' | 'notConfigured';
+    readonly label?: string;
+    readonly linkedPatients?: number;
+  };
+  readonly queue: ReturnType<typeof queue>;
+}
+
+export interface WebActions {
+  pair(address: string, udsUser?: UdsUserInput): Promise<void>;
+  rename(deviceId: string, name: string): Promise<PublicDevice>;
+  assign(deviceId: string, patientId: string | null, userIndex?: number): Promise<PublicDevice>;
+  forget(deviceId: string): Promise<void>;
+  addPatient(id: string, displayName: string): Promise<void>;
+  removePatient(patientId: string): Promise<void>;
+  /** Starts the authorization code flow; the person opens `url` to sign in and consent. */
+  startLink(patientId: string, redirectUri: string): Promise<{ url: string }>;
+  unlink(patientId: string): Promise<{ revoked: boolean; message?: string }>;
+  /** The kinds the patient chose to send (`null`: every kind granted on the national side). */
+  consents(patientId: string): { kinds: readonly ConsentKind[] | null; available: readonly ConsentKind[] };
+  setConsents(patientId: string, kinds: readonly string[]): readonly ConsentKind[];
+  confirmQuarantined(readingId: string, patientId: string): Promise<ReadingView>;
+  discardQuarantined(readingId: string): Promise<ReadingView>;
+  retry(readingId: string): Promise<ReadingView>;
+  createToken(label: string): { id: string; token: string };
+  listTokens(): ReturnType<ApiTokens['list']>;
+  revokeToken(id: string): void;
+  status(): StatusView;
+  quarantined(): ReadingView[];
+  exchanges(): ReadingView[];
+  overview(): { patients: ReturnType<typeof patientOverview>; ledger: ReturnType<typeof ledger> };
+  /** The audit log for export; the export itself is audited. */
+  auditExport(format: 'json' | 'csv'): AuditEntry[];
+}
+
+function csvCell(v: unknown): string {
+  const s = v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  // a leading = + - @ would be a formula in a spreadsheet (CSV injection): prefix it with a quote
+  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/** The audit log as CSV (RFC 4180 line ends): seq, at, event, readingId, deviceId, patientId, kind, detail, hash. */
+export function auditCsv(entries: readonly AuditEntry[]): string {
+  const cols = ['seq', 'at', 'event', 'readingId', 'deviceId', 'patientId', 'kind', 'detail', 'hash'];
+  const lines = [cols.join(',')];
+  for (const e of entries) {
+    lines.push(
+      [
+        e.seq,
+        new Date(e.at).toISOString(),
+        e.event,
+        e.readingId,
+        e.deviceId,
+        e.patientId,
+        e.kind,
+        e.detail,
+        e.hash,
+      ]
+        .map(csvCell)
+        .join(','),
+    );
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+export function createActions(deps: WebDeps, tokens: ApiTokens, publish: (topic: Topic) => void): WebActions {
+  const needBle = () => {
+    if (!deps.ble)
+      throw new MedgwError('MEDGW_ERR_WEB_UNAVAILABLE', 'Bluetooth is not running on this gateway');
+    return deps.ble;
+  };
+  const needNational = () => {
+    if (!deps.national)
+      throw new MedgwError('MEDGW_ERR_WEB_UNAVAILABLE', 'the national side is not configured');
+    return deps.national;
+  };
+  const reading = (id: string) => {
+    const r = deps.journal.get(id);
+    if (!r) throw new MedgwError('MEDGW_ERR_JOURNAL_UNKNOWN_READING', 'no such reading in the journal');
+    return r;
+  };
+  const userIndexOk = (n: number) => Number.isInteger(n) && n >= 0 && n <= 254;
+
+  return {
+    async pair(address, udsUser) {
+      if (!ID.test(address)) {
+        throw new MedgwError('MEDGW_ERR_WEB_FORM', 'address: the device address or id shown in the list');
+      }
+      if (udsUser && !userIndexOk(udsUser.index))
+        throw new MedgwError('MEDGW_ERR_WEB_FORM', 'user number: 0 to 254');
+      if (
+        udsUser &&
+        (!Number.isInteger(udsUser.consentCode) || udsUser.consentCode < 0 || udsUser.consentCode > 9999)
+      ) {
+        throw new MedgwError('MEDGW_ERR_WEB_FORM', 'consent code: 0 to 9999, as the device shows it');
+      }
+      await needBle().pair(address, udsUser ? { udsUser } : {});
+      publish('pairing');
+    },
+
+    async rename(deviceId, rawName) {
+      const d = deps.registry.getDevice(deviceId);
+      if (!d) throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', `no device ${deviceId}`);
+      const name = rawName.trim();
+      if (name.length === 0 || name.length > 100)
+        throw new MedgwError('MEDGW_ERR_WEB_FORM', 'name: 1 to 100 characters');
+      await deps.registry.putDevice({ ...d, name });
+      deps.journal.audit({ event: 'device.renamed', deviceId });
+      publish('registry');
+      return deps.ops.getDevice(deviceId);
+    },
+
+    async assign(deviceId, patientId, userIndex) {
+      let d: PublicDevice;
+      if (userIndex !== undefined) {
+        if (!userIndexOk(userIndex)) throw new MedgwError('MEDGW_ERR_WEB_FORM', 'user number: 0 to 254');
+        d = await deps.ops.assignDevice(deviceId, { users: { [String(userIndex)]: patientId } });
+      } else d = await deps.ops.assignDevice(deviceId, { patientId });
+      publish('registry');
+      return d;
+    },
+
+    async forget(deviceId) {
+      await deps.ble?.forget?.(deviceId);
+      await deps.ops.removeDevice(deviceId);
+      publish('registry');
+    },
+
+    async addPatient(id, displayName) {
+      await deps.ops.addPatient({ id: id.trim(), displayName });
+      publish('registry');
+    },
+
+    async removePatient(patientId) {
+      if (deps.national?.links.get(patientId)) await deps.national.unlink(patientId);
+      await deps.ops.removePatient(patientId);
+      publish('registry');
+    },
+
+    async startLink(patientId, redirectUri) {
+      if (!deps.registry.getPatient(patientId))
+        throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', `no patient ${patientId}`);
+      const { url } = await needNational().startBrowserLink(patientId, { redirectUri });
+      deps.journal.audit({ event: 'patient.link.started', patientId });
+      publish('links');
+      return { url };
+    },
+
+    async unlink(patientId) {
+      const r = await needNational().unlink(patientId);
+      deps.journal.audit({ event: 'patient.unlinked', patientId });
+      publish('links');
+      return r;
+    },
+
+    consents(patientId) {
+      const link = needNational().links.get(patientId);
+      if (!link) throw new MedgwError('MEDGW_ERR_NOT_LINKED', `patient ${patientId} is not linked`);
+      return { kinds: link.kinds ?? null, available: CONSENT_KINDS };
+    },
+
+    setConsents(patientId, kinds) {
+      const national = needNational();
+      const bad = kinds.filter((k) => !(CONSENT_KINDS as readonly string[]).includes(k));
+      if (bad.length) throw new MedgwError('MEDGW_ERR_WEB_FORM', `kind: unknown ${bad.join(', ')}`);
+      if (!national.links.get(patientId))
+        throw new MedgwError('MEDGW_ERR_NOT_LINKED', `patient ${patientId} is not linked`);
+      national.links.update(patientId, { kinds: kinds as ConsentKind[] });
+      deps.journal.audit({ event: 'patient.consents', patientId, detail: { kinds: kinds.join(' ') } });
+      national.kick?.();
+      publish('links');
+      return kinds as ConsentKind[];
+    },
+
+    async confirmQuarantined(readingId, patientId) {
+      const r = reading(readingId);
+      if (!deps.registry.getPatient(patientId))
+        throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', 'choose a patient');
+      const done = deps.journal.transition(r.id, 'quarantined', 'pending', { patientId });
+      deps.journal.audit({
+        event: 'reading.confirmed',
+        readingId: r.id,
+        deviceId: r.deviceId,
+        patientId,
+        kind: r.kind,
+      });
+      deps.national?.kick?.();
+      publish('readings');
+      return view(done);
+    },
+
+    async discardQuarantined(readingId) {
+      const r = reading(readingId);
+      if (r.state !== 'quarantined') {
+        throw new MedgwError(
+          'MEDGW_ERR_JOURNAL_STATE',
+          `the reading is ${r.state}, no longer waiting to be checked`,
+        );
+      }
+      // the admin operation: dead letter with MEDGW_ERR_OPERATOR_DISCARDED, values purged, audited
+      const done = await deps.ops.discardReading(r.id);
+      publish('readings');
+      return view(done);
+    },
+
+    async retry(readingId) {
+      const r = reading(readingId);
+      if (r.state !== 'held' && r.state !== 'dead-letter') {
+        throw new MedgwError(
+          'MEDGW_ERR_JOURNAL_STATE',
+          `the reading is ${r.state}; only held or refused readings are sent again`,
+        );
+      }
+      const done = await deps.ops.retryReading(r.id);
+      deps.national?.kick?.();
+      publish('exchanges');
+      return view(done);
+    },
+
+    createToken(label) {
+      const { token, info } = tokens.create(label, deps.clock);
+      deps.journal.audit({ event: 'web.token.created' });
+      publish('registry');
+      return { id: info.id, token };
+    },
+
+    listTokens: () => tokens.list(),
+
+    revokeToken(id) {
+      if (!tokens.revoke(id)) throw new MedgwError('MEDGW_ERR_WEB_FORM', 'no such token');
+      deps.journal.audit({ event: 'web.token.revoked' });
+      publish('registry');
+    },
+
+    status() {
+      const adapter = deps.ble?.adapterState();
+      const breaker = deps.national?.state?.();
+      return {
+        gateway: { state: 'ok', startedAt: deps.startedAt ?? deps.clock.now() },
+        broker: deps.broker
+          ? { state: 'ok', clients: deps.broker.counters.connections }
+          : { state: 'notConfigured' },
+        bluetooth:
+          adapter === undefined
+            ? { state: 'notConfigured' }
+            : { state: adapter === 'poweredOn' ? 'ok' : 'off', adapter },
+        national: deps.national
+          ? {
+              state: breaker === 'open' ? 'degraded' : 'ok',
+              label: deps.national.label,
+              linkedPatients: deps.national.links.list().length,
+            }
+          : { state: 'notConfigured' },
+        queue: queue(deps),
+      };
+    },
+
+    quarantined: () =>
+      allReadings(deps)
+        .filter((r) => r.state === 'quarantined')
+        .map(view),
+    exchanges: () =>
+      allReadings(deps)
+        .filter((r) => r.state !== 'quarantined')
+        .map(view),
+    overview: () => ({ patients: patientOverview(deps), ledger: ledger(deps) }),
+
+    auditExport(format) {
+      deps.journal.audit({ event: 'audit.exported', detail: { format } });
+      return deps.journal.auditList({ limit: 100_000 });
+    },
+  };
+}

@@ -1,0 +1,401 @@
+/**
+ * The pages' actions as JSON admin API routes (mounted under /api/v1, behind the admin token), each
+ * calling the one implementation in actions.ts. The route schemas validate the input and are the
+ * source of the OpenAPI document (openapi.ts). Device assignment, patient creation and removal,
+ * outbox listing and the audit list are the admin API's own routes (gateway/admin/server.ts).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { MedgwError } from '../../drivers/errors.ts';
+import { auditCsv, type WebActions } from './actions.ts';
+import type { WebDeps } from './deps.ts';
+import { answer, list } from './openapi.ts';
+
+const idParam = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } },
+};
+const readingParam = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 512, description: 'reading id' } },
+};
+const reading = {
+  200: answer('the reading after the action (no measured values)', {
+    reading: { type: 'object', additionalProperties: true },
+  }),
+};
+const device = { 200: answer('the device', { device: { type: 'object', additionalProperties: true } }) };
+
+type Id = { Params: { id: string } };
+
+export function webApiRoutes(app: FastifyInstance, deps: WebDeps, actions: WebActions): void {
+  // unknown body fields are refused before validation (fastify's validator would strip them silently)
+  app.addHook('preValidation', async (req) => {
+    const body = (req.routeOptions.schema as { body?: { properties?: object } } | undefined)?.body;
+    if (!body || req.body === undefined || req.body === null || typeof req.body !== 'object') return;
+    const known = new Set(Object.keys(body.properties ?? {}));
+    const unknown = Object.keys(req.body).filter((k) => !known.has(k));
+    if (unknown.length) {
+      throw new MedgwError('MEDGW_ERR_ADMIN_BAD_REQUEST', `${unknown.join(', ')}: unknown field`);
+    }
+  });
+
+  app.get(
+    '/status',
+    {
+      schema: {
+        summary: 'Gateway, MQTT broker, Bluetooth adapter, national side and queue (the status page)',
+        tags: ['status'],
+        response: {
+          200: answer('one entry per component', {
+            gateway: { type: 'object', additionalProperties: true },
+            broker: { type: 'object', additionalProperties: true },
+            bluetooth: { type: 'object', additionalProperties: true },
+            national: { type: 'object', additionalProperties: true },
+            queue: { type: 'object', additionalProperties: true },
+          }),
+        },
+      },
+    },
+    async () => actions.status(),
+  );
+
+  // --- devices ---------------------------------------------------------------------------------
+  app.get(
+    '/pairing',
+    {
+      schema: {
+        summary: 'Devices nearby (signal strength) and pairings in progress or done, with failures',
+        tags: ['devices'],
+        response: {
+          200: answer('nearby[] and pairings[]', {
+            nearby: list('advertising devices not yet registered'),
+            pairings: list('pairing progress'),
+          }),
+        },
+      },
+    },
+    async () => {
+      if (!deps.ble)
+        throw new MedgwError('MEDGW_ERR_WEB_UNAVAILABLE', 'Bluetooth is not running on this gateway');
+      return { nearby: deps.ble.nearby(), pairings: deps.ble.pairings() };
+    },
+  );
+  app.post(
+    '/pairing',
+    {
+      schema: {
+        summary: 'Pair a nearby device; follow the progress with GET /api/v1/pairing',
+        description:
+          'A multi-user scale needs the household user number and the consent code it shows (User Data Service); give both or neither.',
+        tags: ['devices'],
+        body: {
+          type: 'object',
+          required: ['address'],
+          properties: {
+            address: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
+            userIndex: { type: 'integer', minimum: 0, maximum: 254 },
+            consentCode: { type: 'integer', minimum: 0, maximum: 9999 },
+          },
+        },
+        response: { 202: answer('pairing started', { started: { type: 'boolean' } }) },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body as { address: string; userIndex?: number; consentCode?: number };
+      if ((b.userIndex === undefined) !== (b.consentCode === undefined)) {
+        throw new MedgwError(
+          'MEDGW_ERR_ADMIN_BAD_REQUEST',
+          'give both userIndex and consentCode, or neither',
+        );
+      }
+      await actions.pair(
+        b.address,
+        b.userIndex !== undefined && b.consentCode !== undefined
+          ? { index: b.userIndex, consentCode: b.consentCode }
+          : undefined,
+      );
+      return reply.code(202).send({ started: true });
+    },
+  );
+  app.post(
+    '/devices/:id/rename',
+    {
+      schema: {
+        summary: 'Rename a device',
+        tags: ['devices'],
+        params: idParam,
+        body: {
+          type: 'object',
+          required: ['name'],
+          properties: { name: { type: 'string', minLength: 1, maxLength: 100 } },
+        },
+        response: device,
+      },
+    },
+    async (req) => ({
+      device: await actions.rename(
+        (req as FastifyRequest<Id>).params.id,
+        (req.body as { name: string }).name,
+      ),
+    }),
+  );
+  app.post(
+    '/devices/:id/forget',
+    {
+      schema: {
+        summary: 'Forget a device: drop the Bluetooth bond and the connection, remove it from the registry',
+        tags: ['devices'],
+        params: idParam,
+        response: { 200: answer('done', { forgotten: { type: 'boolean' } }) },
+      },
+    },
+    async (req) => {
+      await actions.forget((req as FastifyRequest<Id>).params.id);
+      return { forgotten: true };
+    },
+  );
+
+  // --- patients and the link with the national side ----------------------------------------------
+  app.post(
+    '/patients/:id/link',
+    {
+      schema: {
+        summary: 'Start linking a patient to Mon espace santé (authorization code flow)',
+        description:
+          'Answers the URL the patient opens to sign in and consent; the national side sends the browser back to the redirect URI (default: the pages’ /callback).',
+        tags: ['patients'],
+        params: idParam,
+        body: {
+          type: 'object',
+          properties: { redirectUri: { type: 'string', format: 'uri', maxLength: 2000 } },
+        },
+        response: { 200: answer('where to send the patient', { url: { type: 'string' } }) },
+      },
+    },
+    async (req) => {
+      const redirect =
+        (req.body as { redirectUri?: string } | undefined)?.redirectUri ??
+        deps.national?.redirectUri ??
+        `${deps.publicUrl ?? `${req.protocol}://${req.host}`}/callback`;
+      return actions.startLink((req as FastifyRequest<Id>).params.id, redirect);
+    },
+  );
+  app.post(
+    '/patients/:id/unlink',
+    {
+      schema: {
+        summary: 'Unlink a patient: revoke the national-side tokens; new readings are held',
+        tags: ['patients'],
+        params: idParam,
+        response: {
+          200: answer('whether the national side confirmed the revocation', {
+            revoked: { type: 'boolean' },
+            message: { type: 'string' },
+          }),
+        },
+      },
+    },
+    async (req) => actions.unlink((req as FastifyRequest<Id>).params.id),
+  );
+  app.get(
+    '/patients/:id/consents',
+    {
+      schema: {
+        summary: 'The kinds of readings a linked patient chose to send',
+        tags: ['patients'],
+        params: idParam,
+        response: {
+          200: answer('kinds null = every kind granted on the national side', {
+            kinds: { type: ['array', 'null'], items: { type: 'string' } },
+            available: { type: 'array', items: { type: 'string' } },
+          }),
+        },
+      },
+    },
+    async (req) => actions.consents((req as FastifyRequest<Id>).params.id),
+  );
+  app.put(
+    '/patients/:id/consents',
+    {
+      schema: {
+        summary: 'Choose the kinds of readings sent for a linked patient (consent per kind)',
+        tags: ['patients'],
+        params: idParam,
+        body: {
+          type: 'object',
+          required: ['kinds'],
+          properties: { kinds: { type: 'array', items: { type: 'string' }, maxItems: 32 } },
+        },
+        response: {
+          200: answer('the kinds now chosen', { kinds: { type: 'array', items: { type: 'string' } } }),
+        },
+      },
+    },
+    async (req) => ({
+      kinds: actions.setConsents(
+        (req as FastifyRequest<Id>).params.id,
+        (req.body as { kinds: string[] }).kinds,
+      ),
+    }),
+  );
+
+  // --- quarantine and exchanges --------------------------------------------------------------------
+  app.get(
+    '/quarantine',
+    {
+      schema: {
+        summary: 'Readings whose household member or value is doubtful, waiting to be checked',
+        tags: ['readings'],
+        response: { 200: answer('readings[] (no measured values)', { readings: list('readings') }) },
+      },
+    },
+    async () => ({ readings: actions.quarantined() }),
+  );
+  app.post(
+    '/quarantine/:id/confirm',
+    {
+      schema: {
+        summary: 'Confirm a quarantined reading for a patient; it is sent',
+        tags: ['readings'],
+        params: readingParam,
+        body: {
+          type: 'object',
+          required: ['patientId'],
+          properties: { patientId: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } },
+        },
+        response: reading,
+      },
+    },
+    async (req) => ({
+      reading: await actions.confirmQuarantined(
+        (req as FastifyRequest<Id>).params.id,
+        (req.body as { patientId: string }).patientId,
+      ),
+    }),
+  );
+  app.post(
+    '/quarantine/:id/discard',
+    {
+      schema: {
+        summary: 'Discard a quarantined reading: never sent, values purged, audited',
+        tags: ['readings'],
+        params: readingParam,
+        response: reading,
+      },
+    },
+    async (req) => ({ reading: await actions.discardQuarantined((req as FastifyRequest<Id>).params.id) }),
+  );
+  app.get(
+    '/exchanges',
+    {
+      schema: {
+        summary: 'What was sent when, delivered or refused and why; held readings',
+        tags: ['readings'],
+        response: { 200: answer('readings[] (no measured values)', { readings: list('readings') }) },
+      },
+    },
+    async () => ({ readings: actions.exchanges() }),
+  );
+  app.post(
+    '/exchanges/:id/retry',
+    {
+      schema: {
+        summary: 'Send a held or refused reading again',
+        tags: ['readings'],
+        params: readingParam,
+        response: reading,
+      },
+    },
+    async (req) => ({ reading: await actions.retry((req as FastifyRequest<Id>).params.id) }),
+  );
+
+  // --- provider overview, audit export, API tokens --------------------------------------------------
+  app.get(
+    '/overview',
+    {
+      schema: {
+        summary: 'Patients with their latest reading per kind and gaps; the completeness ledger per device',
+        tags: ['provider views'],
+        response: {
+          200: answer('patients[] and ledger[]', { patients: list('patients'), ledger: list('ledger rows') }),
+        },
+      },
+    },
+    async () => actions.overview(),
+  );
+  app.get(
+    '/audit/export',
+    {
+      schema: {
+        summary: 'Export the whole audit log (hash chain included); the export itself is audited',
+        tags: ['provider views'],
+        querystring: {
+          type: 'object',
+          properties: { format: { type: 'string', enum: ['json', 'csv'], default: 'json' } },
+        },
+        response: {
+          200: {
+            description:
+              'entries[] as JSON, or CSV (seq, at, event, readingId, deviceId, patientId, kind, detail, hash)',
+            content: {
+              'application/json': {
+                schema: { type: 'object', properties: { entries: list('audit entries') } },
+              },
+              'text/csv': { schema: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const format = (req.query as { format?: 'json' | 'csv' }).format ?? 'json';
+      const entries = actions.auditExport(format);
+      if (format === 'json') return reply.type('application/json').send(JSON.stringify({ entries }));
+      return reply.type('text/csv; charset=utf-8').send(auditCsv(entries));
+    },
+  );
+  app.get(
+    '/tokens',
+    {
+      schema: {
+        summary: 'Provider API tokens (labels and dates; the tokens themselves are never shown again)',
+        tags: ['tokens'],
+        response: { 200: answer('tokens[]', { tokens: list('id, label, createdAt') }) },
+      },
+    },
+    async () => ({ tokens: actions.listTokens() }),
+  );
+  app.post(
+    '/tokens',
+    {
+      schema: {
+        summary: 'Create a provider API token (read-only provider views); the token is shown only here',
+        tags: ['tokens'],
+        body: {
+          type: 'object',
+          required: ['label'],
+          properties: { label: { type: 'string', minLength: 1, maxLength: 80 } },
+        },
+        response: { 201: answer('the new token', { id: { type: 'string' }, token: { type: 'string' } }) },
+      },
+    },
+    async (req, reply) => reply.code(201).send(actions.createToken((req.body as { label: string }).label)),
+  );
+  app.delete(
+    '/tokens/:id',
+    {
+      schema: {
+        summary: 'Revoke a provider API token',
+        tags: ['tokens'],
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 128 } } },
+        response: { 200: answer('done', { revoked: { type: 'boolean' } }) },
+      },
+    },
+    async (req) => {
+      actions.revokeToken((req as FastifyRequest<Id>).params.id);
+      return { revoked: true };
+    },
+  );
+}
