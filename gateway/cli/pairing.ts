@@ -26,7 +26,7 @@ const OPTIONS = {
 } as const;
 
 /** How often the record count is read while a device is syncing. */
-const PROGRESS_EVERY_MS = 250;
+const PROGRESS_EVERY_MS = 200;
 
 /** Reads one line from `input`; undefined at end of input. */
 function readLine(input: NodeJS.ReadableStream): Promise<string | undefined> {
