@@ -39,6 +39,8 @@ export interface TestGateway {
   readonly bridge?: CloudBridge;
   readonly scale?: SimScale;
   readonly ble?: BleCentral;
+  /** Every route registered on the HTTP server (method, full URL, schema). */
+  readonly routes: HttpServer['routes'];
   close(): Promise<void>;
 }
 
@@ -125,6 +127,7 @@ export async function startGateway(o: { national?: boolean; ble?: boolean } = {}
     ...(bridge ? { bridge } : {}),
     ...(scale ? { scale } : {}),
     ...(ble ? { ble } : {}),
+    routes: server.routes,
     async close() {
       await ble?.stop();
       await bridge?.stop();
