@@ -126,6 +126,18 @@ CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 const AUDIT_SELECT = `SELECT a.seq, a.at, a.event, COALESCE(a.reading_id, o.id) AS reading_id, a.device_id,
   a.patient_id, a.kind, a.detail, a.hash FROM audit a LEFT JOIN outbox o ON o.row = a.reading_row`;
 
+/** Whether adding these would stay within the limits (checkLimits without the refusal). */
+function fitsLimits(
+  limits: JournalLimits,
+  held: { readings: number; bytes: number },
+  adding: { readings: number; bytes: number },
+): boolean {
+  return (
+    (limits.maxReadings === undefined || held.readings + adding.readings <= limits.maxReadings) &&
+    (limits.maxBytes === undefined || held.bytes + adding.bytes <= limits.maxBytes)
+  );
+}
+
 function toRecord(r: OutboxRow): OutboxRecord {
   return {
     id: r.id,
@@ -227,7 +239,8 @@ export class SqliteJournal implements Journal, BatchJournal {
       exists: db.prepare<[string], { row: number }>('SELECT row FROM outbox WHERE id = ?'),
       insert: db.prepare(
         `INSERT INTO outbox (id, device_id, patient_id, kind, state, observation, bytes, attempts, created_at, updated_at, reason_code, reason_message)
-         VALUES (@id, @device_id, @patient_id, @kind, @state, @observation, @bytes, 0, @now, @now, @reason_code, @reason_message)`,
+         VALUES (@id, @device_id, @patient_id, @kind, @state, @observation, @bytes, 0, @now, @now, @reason_code, @reason_message)
+         ON CONFLICT (id) DO NOTHING`,
       ),
       update: db.prepare(
         `UPDATE outbox SET state = @state, observation = @observation, bytes = @bytes, attempts = @attempts,
@@ -337,27 +350,35 @@ export class SqliteJournal implements Journal, BatchJournal {
 
   private appendInTx(item: BatchAppend): AppendResult {
     const now = this.clock.now();
-    const accepted: NewReading[] = [];
-    const duplicates: string[] = [];
+    let candidates: { r: NewReading; at: number; json: string; bytes: number }[] = [];
+    /** Positions in `item.readings` of the duplicates, so they are reported in the order sent. */
+    const duplicateAt: number[] = [];
     const seen = new Set<string>();
     let bytes = 0;
-    const encoded: { json: string; bytes: number }[] = [];
-    for (const r of item.readings) {
-      if (seen.has(r.id) || this.st.exists.get(r.id)) {
-        duplicates.push(r.id);
-        continue;
+    item.readings.forEach((r, at) => {
+      if (seen.has(r.id)) {
+        duplicateAt.push(at);
+        return;
       }
       seen.add(r.id);
       const json = JSON.stringify(r.observation);
       const size = Buffer.byteLength(json);
-      encoded.push({ json, bytes: size });
+      candidates.push({ r, at, json, bytes: size });
       bytes += size;
-      accepted.push(r);
+    });
+    // When every candidate fits the limits, the ones already stored need no look-up first: the
+    // insert skips them (ON CONFLICT) and reports them. Otherwise find them before writing, so that
+    // the limit check — the last one that can refuse this item — sees exactly what would be added.
+    if (!fitsLimits(this.limits, this.held, { readings: candidates.length, bytes })) {
+      const fresh = candidates.filter((c) => this.st.exists.get(c.r.id) === undefined);
+      for (const c of candidates) if (!fresh.includes(c)) duplicateAt.push(c.at);
+      candidates = fresh;
+      bytes = fresh.reduce((sum, c) => sum + c.bytes, 0);
+      checkLimits(this.limits, this.held, { readings: fresh.length, bytes });
     }
-    // the last check that can refuse this item: nothing of it is written yet
-    checkLimits(this.limits, this.held, { readings: accepted.length, bytes });
-    accepted.forEach((r, i) => {
-      const { json, bytes: size } = encoded[i]!;
+    const stored: NewReading[] = [];
+    let storedBytes = 0;
+    for (const { r, at, json, bytes: size } of candidates) {
       const inserted = this.st.insert.run({
         id: r.id,
         device_id: r.deviceId,
@@ -370,6 +391,12 @@ export class SqliteJournal implements Journal, BatchJournal {
         reason_code: r.reason?.code ?? null,
         reason_message: r.reason?.message ?? null,
       });
+      if (inserted.changes === 0) {
+        duplicateAt.push(at);
+        continue;
+      }
+      stored.push(r);
+      storedBytes += size;
       this.auditInTx(
         {
           at: now,
@@ -382,8 +409,9 @@ export class SqliteJournal implements Journal, BatchJournal {
         },
         Number(inserted.lastInsertRowid),
       );
-    });
-    this.held = { readings: this.held.readings + accepted.length, bytes: this.held.bytes + bytes };
+    }
+    this.held = { readings: this.held.readings + stored.length, bytes: this.held.bytes + storedBytes };
+    const duplicates = duplicateAt.sort((a, b) => a - b).map((at) => item.readings[at]!.id);
     if (duplicates.length > 0) {
       this.auditInTx({
         at: now,
@@ -393,7 +421,7 @@ export class SqliteJournal implements Journal, BatchJournal {
       });
     }
     if (item.cursor) this.st.cursorSet.run(item.cursor.deviceId, item.cursor.value, now);
-    return { accepted: accepted.map((r) => r.id), duplicates };
+    return { accepted: stored.map((r) => r.id), duplicates };
   }
 
   get(id: string): OutboxRecord | undefined {

@@ -323,3 +323,26 @@ describe('SQLite audit references', () => {
     );
   });
 });
+
+describe('SQLite duplicates', () => {
+  it('reports duplicates in the order sent, whether or not the item is near a limit', () => {
+    for (const maxReadings of [undefined, 4]) {
+      const j = new SqliteJournal({ path: dbPath(), ...(maxReadings ? { maxReadings } : {}) });
+      j.append([reading('a'), reading('b')]);
+      expect(j.append([reading('b'), reading('c'), reading('a'), reading('c'), reading('d')])).toEqual({
+        accepted: ['c', 'd'],
+        duplicates: ['b', 'a', 'c'],
+      });
+      expect(j.stats(0).held.readings).toBe(4);
+      expect(j.auditList().map((e) => e.event)).toEqual([
+        'reading.stored',
+        'reading.stored',
+        'reading.stored',
+        'reading.stored',
+        'readings.duplicate',
+      ]);
+      expect(j.auditList().at(-1)?.detail).toEqual({ count: 3 });
+      j.close();
+    }
+  });
+});
