@@ -112,6 +112,13 @@ export class BleAdminClient {
     })();
   }
 
+  /** Asks the central to forget a device: disconnect, drop its bond, consents and registry entry. */
+  async forget(address: string): Promise<boolean> {
+    return (
+      await this.call<{ forgotten: boolean }>('POST', `/devices/${encodeURIComponent(address)}/forget`, {})
+    ).forgotten;
+  }
+
   /** Asks the central to pair a discovered device; it connects, bonds and syncs in the background. */
   async pair(address: string, request: PairRequest = {}): Promise<BleDeviceStatus> {
     return (

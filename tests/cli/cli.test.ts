@@ -230,7 +230,7 @@ describe('medgw administrative commands', () => {
       held: before.held,
     });
     expect(await ok(['devices', 'forget', 'scale-api', '--data-dir', dir])).toBe(
-      'removed device scale-api\n',
+      'forgot device scale-api (pair it again to use it)\n',
     );
   }, 120_000);
 

@@ -159,6 +159,21 @@ describe('medgw pair', () => {
       const none = await medgw(['pair', '--data-dir', dataDir], '1\n');
       expect(none.code).toBe(2);
       expect(none.stderr).toContain('MEDGW_ERR_BLE_NOT_DISCOVERED');
+
+      // forget: out of the registry (audited) and out of the central, so it can be paired again
+      const forgot = await medgw(['devices', 'forget', METER, '--data-dir', dataDir]);
+      expect(forgot.stderr).toBe('');
+      expect(forgot.stdout).toBe(`forgot device ${METER} (pair it again to use it)\n`);
+      expect(gw.ctx.registry.getDevice(METER)).toBeUndefined();
+      expect(gw.ctx.journal.auditList({ limit: 10_000 }).map((e) => [e.event, e.deviceId])).toContainEqual([
+        'device.removed',
+        METER,
+      ]);
+      let again = '';
+      for (let i = 0; i < 100 && !again.includes(METER); i++) {
+        again = (await medgw(['devices', 'discovered', '--data-dir', dataDir])).stdout;
+      }
+      expect(again).toContain(METER);
     } finally {
       await gw.stop();
     }

@@ -8,6 +8,7 @@ import type { PublicDevice } from '../../admin/ops.ts';
 import type { BleDeviceStatus } from '../../ble/central.ts';
 import { BleAdminClient } from '../../ble/client.ts';
 import { configFromArgs } from '../../config/load.ts';
+import { lockHolder } from '../../datadir.ts';
 import type { CommandIo } from '../command.ts';
 import { PAIR_USAGE, pairDevice } from '../pairing.ts';
 
@@ -199,7 +200,7 @@ export function run(args: string[], io: CommandIo): Promise<number> {
               ]),
             ),
           );
-          if (!values.all) io.stdout.write('pair one with: medgw devices pair <address> [--patient <id>]\n');
+          if (!values.all) io.stdout.write('pair one with: medgw pair <address> [--patient <id>]\n');
           return 0;
         }),
     },
@@ -208,8 +209,27 @@ export function run(args: string[], io: CommandIo): Promise<number> {
       run: (a) => withBle(a, (ble, rest) => pairDevice(ble, rest, io, 'devices pair')),
     },
     forget: {
-      usage: `forget <device-id>   (same as remove)`,
-      run: (a, io2) => run(['remove', ...a], io2),
+      usage: 'forget <device-id>   (removes it; a Bluetooth one is also disconnected and its bond dropped)',
+      run: (a) => {
+        const { config } = configFromArgs(a);
+        return withOps(a, async (ops, rest) => {
+          const { positionals } = parse(rest, {}, USAGE.remove);
+          const id = one(positionals, USAGE.remove);
+          const device = await ops.getDevice(id);
+          await ops.removeDevice(id);
+          // the running gateway holds the radio: its central drops the link, the bond and the consents
+          if (device.transport === 'ble' && lockHolder(config.dataDir)?.role === 'gateway') {
+            const ble = await BleAdminClient.forDataDir(config.dataDir);
+            await ble.forget(id).catch((e: unknown) => {
+              if (!(e instanceof MedgwError && e.code === 'MEDGW_ERR_BLE_OFF')) throw e;
+            });
+          }
+          io.stdout.write(
+            `forgot device ${id}${device.transport === 'ble' ? ' (pair it again to use it)' : ''}\n`,
+          );
+          return 0;
+        });
+      },
     },
     remove: {
       usage: USAGE.remove,
