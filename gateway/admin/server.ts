@@ -13,11 +13,20 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
+import { z } from 'zod';
 import { type ErrorCode, isMedgwError, MedgwError } from '../../drivers/errors.ts';
 import type { Component } from '../contracts.ts';
 import { removeAdminEndpoint, writeAdminEndpoint } from '../datadir.ts';
 import type { Logger } from '../log.ts';
-import type { AdminOps } from './ops.ts';
+import {
+  AddDeviceBody,
+  AddPatientBody,
+  type AdminOps,
+  AssignBody,
+  AssignReadingBody,
+  AuditQuery,
+  OutboxQuery,
+} from './ops.ts';
 
 /** HTTP status of each code the admin API answers with; anything else is 400 (refusal) or 500. */
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -178,6 +187,74 @@ export class HttpServer implements Component {
   }
 }
 
+interface AdminDoc {
+  readonly summary: string;
+  readonly tags: readonly string[];
+  readonly body?: z.ZodType;
+  readonly querystring?: z.ZodType;
+}
+
+const ADMIN_DOCS: Record<string, AdminDoc> = {
+  'GET ': { summary: 'The admin API routes', tags: ['admin'] },
+  'GET /devices': { summary: 'Devices of the registry (secrets never shown)', tags: ['devices'] },
+  'POST /devices': {
+    summary: 'Add a device; an MQTT device gets its secret once, in this answer',
+    tags: ['devices'],
+    body: AddDeviceBody,
+  },
+  'GET /devices/:id': { summary: 'One device', tags: ['devices'] },
+  'DELETE /devices/:id': { summary: 'Remove a device from the registry', tags: ['devices'] },
+  'POST /devices/:id/assign': {
+    summary: 'Assign a device, or one of its household users, to a patient (null: unassign)',
+    tags: ['devices'],
+    body: AssignBody,
+  },
+  'GET /patients': { summary: 'Patients of the registry', tags: ['patients'] },
+  'POST /patients': { summary: 'Add a patient', tags: ['patients'], body: AddPatientBody },
+  'DELETE /patients/:id': { summary: 'Remove a patient (no device may point to it)', tags: ['patients'] },
+  'GET /outbox': { summary: 'Readings of the outbox', tags: ['readings'], querystring: OutboxQuery },
+  'POST /outbox/:id/retry': {
+    summary: 'Send a dead-letter, held or quarantined reading again',
+    tags: ['readings'],
+  },
+  'POST /outbox/:id/discard': {
+    summary: 'Discard a pending, held or quarantined reading (values purged, audited)',
+    tags: ['readings'],
+  },
+  'POST /outbox/:id/assign': {
+    summary: 'Attribute a quarantined reading to a patient; it is sent',
+    tags: ['readings'],
+    body: AssignReadingBody,
+  },
+  'GET /journal/stats': { summary: 'Journal counts by state, oldest unsent age', tags: ['readings'] },
+  'GET /audit': { summary: 'Audit entries, filtered', tags: ['audit'], querystring: AuditQuery },
+  'GET /audit/verify': { summary: 'Verify the audit hash chain', tags: ['audit'] },
+};
+
+/** A fastify route schema (OpenAPI source) from the zod shapes of ops.ts. */
+function routeSchema(url: string, doc: AdminDoc): Record<string, unknown> {
+  const json = (t: z.ZodType) => {
+    const { $schema: _dialect, ...rest } = z.toJSONSchema(t, { io: 'input', unrepresentable: 'any' });
+    return rest;
+  };
+  const params = [...url.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1] as string);
+  return {
+    summary: doc.summary,
+    tags: doc.tags,
+    ...(params.length
+      ? {
+          params: {
+            type: 'object',
+            required: params,
+            properties: Object.fromEntries(params.map((p) => [p, { type: 'string' }])),
+          },
+        }
+      : {}),
+    ...(doc.body ? { body: json(doc.body) } : {}),
+    ...(doc.querystring ? { querystring: json(doc.querystring) } : {}),
+  };
+}
+
 function adminRoutes(api: FastifyInstance, ops: AdminOps): void {
   const routes: string[] = [];
   const add = (
@@ -186,7 +263,15 @@ function adminRoutes(api: FastifyInstance, ops: AdminOps): void {
     handler: (req: FastifyRequest) => Promise<unknown>,
   ) => {
     routes.push(`${method} /api/v1${url}`);
-    api.route({ method, url, handler: async (req) => handler(req) });
+    const doc = ADMIN_DOCS[`${method} ${url}`];
+    api.route({
+      method,
+      url,
+      ...(doc ? { schema: routeSchema(url, doc) } : {}),
+      // the schemas document the routes (OpenAPI); the zod shapes of ops.ts validate (parseInput)
+      validatorCompiler: () => () => true,
+      handler: async (req) => handler(req),
+    });
   };
   type P = { Params: { id: string } };
   add('GET', '', async () => ({ routes }));

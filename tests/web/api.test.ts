@@ -158,6 +158,14 @@ describe('JSON admin API and its OpenAPI document', () => {
     const rename = doc.paths['/api/v1/devices/{id}/rename']!.post!;
     expect(rename.requestBody?.content['application/json']?.schema).toMatchObject({ required: ['name'] });
     expect(rename.security).toEqual([{ adminToken: [] }]);
+    // the admin API's own routes carry the shapes ops.ts validates with
+    const addDevice = doc.paths['/api/v1/devices']!.post!;
+    expect(addDevice.requestBody?.content['application/json']?.schema).toMatchObject({
+      required: expect.arrayContaining(['id', 'transport']),
+    });
+    expect(doc.paths['/api/v1/outbox']!.get!.parameters?.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['state', 'patient', 'device', 'limit']),
+    );
     // the HTML pages are not part of it
     expect(doc.paths['/devices']).toBeUndefined();
   });
