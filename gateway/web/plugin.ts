@@ -17,7 +17,7 @@ import { AdminPassword, ApiTokens, csrfMatches, LoginThrottle, type Session, Ses
 import type { WebDeps } from './deps.ts';
 import type { PageContext } from './html.ts';
 import { isLang, type Lang, type MessageKey, pickLang, translator } from './i18n/index.ts';
-import { LiveHub, type Topic } from './live.ts';
+import { LiveHub } from './live.ts';
 import { createMetrics } from './metrics.ts';
 import { buildOpenApi, type OpenApiDocument, type RouteInfo, WEB_SCHEMAS } from './openapi.ts';
 import {
@@ -272,15 +272,14 @@ export function createWeb(deps: WebDeps): Web {
       url: string,
       back: string | ((req: Req) => string),
       run: (req: Req) => Promise<MessageKey | { redirect: string } | undefined>,
-      topic: Topic,
     ) => {
       app.post(url, async (request, reply) => {
         const req = request as Req;
         const target = typeof back === 'string' ? back : back(req);
         const t = translator(langOf(req));
         try {
+          // the action tells the live pages what changed (actions.ts)
           const done = await run(req);
-          hub.publish(topic);
           if (done && typeof done === 'object') return reply.redirect(done.redirect, 303);
           if (req.session) req.session.flash = { kind: 'success', text: t(done ?? 'app.done') };
         } catch (e) {
@@ -371,87 +370,57 @@ export function createWeb(deps: WebDeps): Web {
     app.get('/overview', async (req, reply) => html(reply, overviewPage(ctxOf(req as Req), deps)));
 
     // --- API tokens ------------------------------------------------------------------------------
-    action(
-      '/tokens',
-      '/status',
-      async (req) => {
-        const { token } = actions.createToken(field(req.body, 'label'));
-        if (req.session) req.session.newToken = token;
-        return undefined;
-      },
-      'registry',
-    );
-    action(
-      '/tokens/:id/revoke',
-      '/status',
-      async (req) => {
-        actions.revokeToken((req.params as { id: string }).id);
-        return 'app.done';
-      },
-      'registry',
-    );
+    action('/tokens', '/status', async (req) => {
+      const { token } = actions.createToken(field(req.body, 'label'));
+      if (req.session) req.session.newToken = token;
+      return undefined;
+    });
+    action('/tokens/:id/revoke', '/status', async (req) => {
+      actions.revokeToken((req.params as { id: string }).id);
+      return 'app.done';
+    });
 
     // --- devices ---------------------------------------------------------------------------------
-    action(
-      '/devices/pair',
-      '/devices',
-      async (req) => {
-        const address = field(req.body, 'address');
-        const index = field(req.body, 'userIndex').trim();
-        const code = field(req.body, 'consentCode').trim();
-        if ((index === '') !== (code === '')) {
-          throw new MedgwError(
-            'MEDGW_ERR_WEB_FORM',
-            'give both the user number and the consent code, or neither',
-          );
-        }
-        if (index !== '' && !/^[0-9]{1,3}$/.test(index)) {
-          throw new MedgwError('MEDGW_ERR_WEB_FORM', 'user number: 0 to 254');
-        }
-        if (code !== '' && !/^[0-9]{1,4}$/.test(code)) {
-          throw new MedgwError('MEDGW_ERR_WEB_FORM', 'consent code: 0 to 9999, as the device shows it');
-        }
-        await actions.pair(
-          address,
-          index !== '' ? { index: Number(index), consentCode: Number(code) } : undefined,
+    action('/devices/pair', '/devices', async (req) => {
+      const address = field(req.body, 'address');
+      const index = field(req.body, 'userIndex').trim();
+      const code = field(req.body, 'consentCode').trim();
+      if ((index === '') !== (code === '')) {
+        throw new MedgwError(
+          'MEDGW_ERR_WEB_FORM',
+          'give both the user number and the consent code, or neither',
         );
-        return 'devices.pairing';
-      },
-      'pairing',
-    );
-    action(
-      '/devices/:id/rename',
-      '/devices',
-      async (req) => {
-        await actions.rename((req.params as { id: string }).id, field(req.body, 'name'));
-        return 'devices.renamed';
-      },
-      'registry',
-    );
-    action(
-      '/devices/:id/assign',
-      '/devices',
-      async (req) => {
-        const id = (req.params as { id: string }).id;
-        const patientId = field(req.body, 'patientId') || null;
-        const userIndex = field(req.body, 'userIndex').trim();
-        if (userIndex !== '' && !/^[0-9]{1,3}$/.test(userIndex)) {
-          throw new MedgwError('MEDGW_ERR_WEB_FORM', 'user number: 0 to 254');
-        }
-        await actions.assign(id, patientId, userIndex !== '' ? Number(userIndex) : undefined);
-        return 'devices.assigned';
-      },
-      'registry',
-    );
-    action(
-      '/devices/:id/forget',
-      '/devices',
-      async (req) => {
-        await actions.forget((req.params as { id: string }).id);
-        return 'devices.forgotten';
-      },
-      'registry',
-    );
+      }
+      if (index !== '' && !/^[0-9]{1,3}$/.test(index)) {
+        throw new MedgwError('MEDGW_ERR_WEB_FORM', 'user number: 0 to 254');
+      }
+      if (code !== '' && !/^[0-9]{1,4}$/.test(code)) {
+        throw new MedgwError('MEDGW_ERR_WEB_FORM', 'consent code: 0 to 9999, as the device shows it');
+      }
+      await actions.pair(
+        address,
+        index !== '' ? { index: Number(index), consentCode: Number(code) } : undefined,
+      );
+      return 'devices.pairing';
+    });
+    action('/devices/:id/rename', '/devices', async (req) => {
+      await actions.rename((req.params as { id: string }).id, field(req.body, 'name'));
+      return 'devices.renamed';
+    });
+    action('/devices/:id/assign', '/devices', async (req) => {
+      const id = (req.params as { id: string }).id;
+      const patientId = field(req.body, 'patientId') || null;
+      const userIndex = field(req.body, 'userIndex').trim();
+      if (userIndex !== '' && !/^[0-9]{1,3}$/.test(userIndex)) {
+        throw new MedgwError('MEDGW_ERR_WEB_FORM', 'user number: 0 to 254');
+      }
+      await actions.assign(id, patientId, userIndex !== '' ? Number(userIndex) : undefined);
+      return 'devices.assigned';
+    });
+    action('/devices/:id/forget', '/devices', async (req) => {
+      await actions.forget((req.params as { id: string }).id);
+      return 'devices.forgotten';
+    });
 
     // --- patients and the link with the national side --------------------------------------------
     const needNational = () => {
@@ -460,27 +429,17 @@ export function createWeb(deps: WebDeps): Web {
       return deps.national;
     };
     const baseUrl = (req: FastifyRequest) => deps.publicUrl ?? `${req.protocol}://${req.host}`;
-    action(
-      '/patients',
-      '/patients',
-      async (req) => {
-        await actions.addPatient(field(req.body, 'id'), field(req.body, 'displayName'));
-        return 'patients.added';
-      },
-      'registry',
-    );
-    action(
-      '/patients/:id/link',
-      '/patients',
-      async (req) => {
-        const { url } = await actions.startLink(
-          (req.params as { id: string }).id,
-          deps.national?.redirectUri ?? `${baseUrl(req)}/callback`,
-        );
-        return { redirect: url };
-      },
-      'links',
-    );
+    action('/patients', '/patients', async (req) => {
+      await actions.addPatient(field(req.body, 'id'), field(req.body, 'displayName'));
+      return 'patients.added';
+    });
+    action('/patients/:id/link', '/patients', async (req) => {
+      const { url } = await actions.startLink(
+        (req.params as { id: string }).id,
+        deps.national?.redirectUri ?? `${baseUrl(req)}/callback`,
+      );
+      return { redirect: url };
+    });
     app.get('/callback', async (request, reply) => {
       const req = request as Req;
       const national = needNational();
@@ -504,62 +463,32 @@ export function createWeb(deps: WebDeps): Web {
       if (session) session.flash = { kind: 'success', text: t('patients.linked') };
       return reply.redirect('/patients', 303);
     });
-    action(
-      '/patients/:id/unlink',
-      '/patients',
-      async (req) => {
-        await actions.unlink((req.params as { id: string }).id);
-        return 'patients.unlinked';
-      },
-      'links',
-    );
-    action(
-      '/patients/:id/consents',
-      '/patients',
-      async (req) => {
-        actions.setConsents((req.params as { id: string }).id, fields(req.body, 'kind'));
-        return 'patients.consentsSaved';
-      },
-      'links',
-    );
-    action(
-      '/patients/:id/remove',
-      '/patients',
-      async (req) => {
-        await actions.removePatient((req.params as { id: string }).id);
-        return 'patients.removed';
-      },
-      'registry',
-    );
+    action('/patients/:id/unlink', '/patients', async (req) => {
+      await actions.unlink((req.params as { id: string }).id);
+      return 'patients.unlinked';
+    });
+    action('/patients/:id/consents', '/patients', async (req) => {
+      actions.setConsents((req.params as { id: string }).id, fields(req.body, 'kind'));
+      return 'patients.consentsSaved';
+    });
+    action('/patients/:id/remove', '/patients', async (req) => {
+      await actions.removePatient((req.params as { id: string }).id);
+      return 'patients.removed';
+    });
 
     // --- quarantine and exchanges ----------------------------------------------------------------
-    action(
-      '/quarantine/confirm',
-      '/quarantine',
-      async (req) => {
-        await actions.confirmQuarantined(field(req.body, 'id'), field(req.body, 'patientId'));
-        return 'quarantine.confirmed';
-      },
-      'readings',
-    );
-    action(
-      '/quarantine/discard',
-      '/quarantine',
-      async (req) => {
-        await actions.discardQuarantined(field(req.body, 'id'));
-        return 'quarantine.discarded';
-      },
-      'readings',
-    );
-    action(
-      '/exchanges/retry',
-      '/exchanges',
-      async (req) => {
-        await actions.retry(field(req.body, 'id'));
-        return 'exchanges.retried';
-      },
-      'exchanges',
-    );
+    action('/quarantine/confirm', '/quarantine', async (req) => {
+      await actions.confirmQuarantined(field(req.body, 'id'), field(req.body, 'patientId'));
+      return 'quarantine.confirmed';
+    });
+    action('/quarantine/discard', '/quarantine', async (req) => {
+      await actions.discardQuarantined(field(req.body, 'id'));
+      return 'quarantine.discarded';
+    });
+    action('/exchanges/retry', '/exchanges', async (req) => {
+      await actions.retry(field(req.body, 'id'));
+      return 'exchanges.retried';
+    });
 
     // --- live updates, provider views, audit export, monitoring -----------------------------------
     app.get('/events', async (req, reply) => {
