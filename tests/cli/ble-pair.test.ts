@@ -3,37 +3,22 @@
  * against a gateway that runs a BLE central on the virtual radio (real noble), through its admin API;
  * refused with a coded error when no gateway runs (pairing needs the radio) or when it runs without BLE.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type ComponentFactory, startGateway } from '../../gateway/app.ts';
-import { bleRoutes } from '../../gateway/ble/component.ts';
-import { createBleCentral } from '../../gateway/ble/index.ts';
+import { startGateway } from '../../gateway/app.ts';
 import { loadConfig } from '../../gateway/config/load.ts';
 import { silentLogger } from '../../gateway/log.ts';
 import { pipelineComponent } from '../../gateway/mqtt/components.ts';
 import { addPatient } from '../../gateway/registry/index.ts';
 import { mgdl, SimGlucometer } from '../../simulators/ble/glucometer.ts';
-import { createSimNoble, createVirtualRadio } from '../../simulators/ble/radio.ts';
+import { createVirtualRadio } from '../../simulators/ble/radio.ts';
 import { SimScale } from '../../simulators/ble/scale.ts';
+import { bleOnRadio, medgw } from './helpers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'medgw-cli-ble-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-function medgw(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/medgw.mjs', ...args],
-      { env: { ...process.env, MEDGW_CONFIG: '' } },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
 
 const METER = 'C0:26:DA:00:07:01';
 const SCALE = 'C0:26:DA:00:07:02';
@@ -70,22 +55,7 @@ describe('medgw devices discovered | pair', () => {
     );
     radio.add(new SimScale({ address: SCALE }));
     // the BLE component of medgw start, on a radio of our own (nothing pre-paired)
-    const ble: ComponentFactory = {
-      name: 'ble',
-      after: ['pipeline'],
-      create(ctx, services) {
-        const built = createBleCentral(ctx, services.get('sink'), { noble: () => createSimNoble(radio) });
-        if (!built) return undefined;
-        services.get('http').register(
-          async (api) => {
-            api.addHook('onRequest', services.get('http').requireAdmin);
-            await bleRoutes(built.central)(api);
-          },
-          { prefix: '/api/v1/ble' },
-        );
-        return built.central;
-      },
-    };
+    const ble = bleOnRadio(radio);
     const config = loadConfig({ overrides: { dataDir, 'http.port': 0, 'ble.mode': 'hci' } });
     const gw = await startGateway({ config, log: silentLogger(), components: [pipelineComponent, ble] });
     try {

@@ -3,7 +3,7 @@
  * instance (directly on the data directory, under its lock), then while `medgw start` runs (through
  * the admin API), and the orderly stop on SIGTERM.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteJournal } from '../../gateway/journal/sqlite.ts';
 import { reading } from '../journal/conformance.ts';
+import { medgw, ok } from './helpers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'medgw-cli-'));
 const children: ChildProcess[] = [];
@@ -19,26 +20,6 @@ afterAll(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   rmSync(root, { recursive: true, force: true });
 });
-
-function medgw(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/medgw.mjs', ...args],
-      { env: { ...process.env, MEDGW_CONFIG: '' } },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
-
-async function ok(args: string[]): Promise<string> {
-  const r = await medgw(args);
-  expect(r.stderr, `medgw ${args.join(' ')}`).toBe('');
-  expect(r.code, `medgw ${args.join(' ')}`).toBe(0);
-  return r.stdout;
-}
 
 /** The same administrative session, run against a data directory. */
 async function session(dir: string, tag: string) {

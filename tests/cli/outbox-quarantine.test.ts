@@ -3,7 +3,6 @@
  * `medgw devices show` as a person runs them: real `medgw` processes, first on a stopped instance
  * (directly on the data directory, under its lock), then while a gateway runs on it (admin API).
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,29 +13,10 @@ import type { Journal } from '../../gateway/contracts.ts';
 import { SqliteJournal } from '../../gateway/journal/sqlite.ts';
 import { silentLogger } from '../../gateway/log.ts';
 import { reading } from '../journal/conformance.ts';
+import { medgw, ok } from './helpers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'medgw-cli-oq-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-function medgw(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/medgw.mjs', ...args],
-      { env: { ...process.env, MEDGW_CONFIG: '' } },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
-
-async function ok(args: string[]): Promise<string> {
-  const r = await medgw(args);
-  expect(r.stderr, `medgw ${args.join(' ')}`).toBe('');
-  expect(r.code, `medgw ${args.join(' ')}`).toBe(0);
-  return r.stdout;
-}
 
 const WEIGHT = '72.4'; // the value of every seeded reading (tests/journal/conformance.ts)
 

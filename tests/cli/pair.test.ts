@@ -4,44 +4,22 @@
  * reads the choice on stdin; with one it runs without a question. It shows the pairing states and,
  * during a glucometer's first sync of hundreds of records, how many are stored so far.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type ComponentFactory, startGateway } from '../../gateway/app.ts';
-import { bleRoutes } from '../../gateway/ble/component.ts';
-import { createBleCentral } from '../../gateway/ble/index.ts';
+import { startGateway } from '../../gateway/app.ts';
 import { loadConfig } from '../../gateway/config/load.ts';
 import { silentLogger } from '../../gateway/log.ts';
 import { pipelineComponent } from '../../gateway/mqtt/components.ts';
 import { addPatient } from '../../gateway/registry/index.ts';
 import { mgdl, SimGlucometer } from '../../simulators/ble/glucometer.ts';
-import { createSimNoble, createVirtualRadio } from '../../simulators/ble/radio.ts';
+import { createVirtualRadio } from '../../simulators/ble/radio.ts';
 import { SimScale } from '../../simulators/ble/scale.ts';
+import { bleOnRadio, medgw } from './helpers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'medgw-cli-pair-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-/** Runs the real bin; `input` is written to its stdin (then closed). */
-function medgw(args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/medgw.mjs', ...args], {
-      env: { ...process.env, MEDGW_CONFIG: '' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => {
-      stdout += String(b);
-    });
-    child.stderr.on('data', (b) => {
-      stderr += String(b);
-    });
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 /**
  * A meter on a real radio link: each notification waits a few milliseconds (a BLE connection
@@ -86,22 +64,7 @@ describe('medgw pair', () => {
       }),
     );
     radio.add(new SimScale({ address: SCALE }));
-    const ble: ComponentFactory = {
-      name: 'ble',
-      after: ['pipeline'],
-      create(ctx, services) {
-        const built = createBleCentral(ctx, services.get('sink'), { noble: () => createSimNoble(radio) });
-        if (!built) return undefined;
-        services.get('http').register(
-          async (api) => {
-            api.addHook('onRequest', services.get('http').requireAdmin);
-            await bleRoutes(built.central)(api);
-          },
-          { prefix: '/api/v1/ble' },
-        );
-        return built.central;
-      },
-    };
+    const ble = bleOnRadio(radio);
     const config = loadConfig({ overrides: { dataDir, 'http.port': 0, 'ble.mode': 'hci' } });
     const gw = await startGateway({ config, log: silentLogger(), components: [pipelineComponent, ble] });
     try {
