@@ -6,6 +6,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { MedgwError } from '../../drivers/errors.ts';
 import type { CommandIo } from '../cli/command.ts';
 import { configFromArgs } from '../config/load.ts';
+import type { OutboxRecord } from '../contracts.ts';
 import { connect } from './connect.ts';
 import type { AdminOps } from './ops.ts';
 
@@ -82,4 +83,27 @@ export async function subcommands(
     return 0;
   }
   return entry.run(rest, io);
+}
+
+/**
+ * Applies `fn` to each named reading, printing `<id>: <done(result)>` or `<id>: <code>: <message>` for a
+ * coded refusal (other failures propagate); resolves to exit status 2 if any was refused, else 0.
+ */
+export async function eachReading(
+  ids: string[],
+  io: CommandIo,
+  fn: (id: string) => Promise<OutboxRecord>,
+  done: (r: OutboxRecord) => string,
+): Promise<number> {
+  let refused = 0;
+  for (const id of ids) {
+    try {
+      io.stdout.write(`${id}: ${done(await fn(id))}\n`);
+    } catch (e) {
+      if (!(e instanceof MedgwError)) throw e;
+      refused++;
+      io.stderr.write(`${id}: ${e.code}: ${e.message}\n`);
+    }
+  }
+  return refused > 0 ? 2 : 0;
 }

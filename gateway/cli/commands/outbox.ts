@@ -4,7 +4,7 @@
  * `discard` the same sub-command as `purge`.
  */
 import { MedgwError } from '../../../drivers/errors.ts';
-import { iso, json, parse, subcommands, table, withOps } from '../../admin/cli.ts';
+import { eachReading, iso, json, parse, subcommands, table, withOps } from '../../admin/cli.ts';
 import type { OutboxQuery } from '../../admin/ops.ts';
 import type { CommandIo } from '../command.ts';
 
@@ -30,18 +30,12 @@ function move(args: string[], io: CommandIo, action: 'retry' | 'purge'): Promise
     const { positionals } = parse(rest, {}, USAGE[action]);
     if (positionals.length === 0)
       throw new MedgwError('MEDGW_ERR_USAGE', `usage: medgw outbox ${USAGE[action]}`);
-    let refused = 0;
-    for (const id of positionals) {
-      try {
-        const r = action === 'retry' ? await ops.retryReading(id) : await ops.discardReading(id);
-        io.stdout.write(`${id}: ${r.state}\n`);
-      } catch (e) {
-        if (!(e instanceof MedgwError)) throw e;
-        refused++;
-        io.stderr.write(`${id}: ${e.code}: ${e.message}\n`);
-      }
-    }
-    return refused > 0 ? 2 : 0;
+    return eachReading(
+      positionals,
+      io,
+      (id) => (action === 'retry' ? ops.retryReading(id) : ops.discardReading(id)),
+      (r) => r.state,
+    );
   });
 }
 

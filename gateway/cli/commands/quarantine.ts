@@ -5,7 +5,7 @@
  * pending, `discard` purges it. Both are audited, through the admin API when the gateway runs.
  */
 import { MedgwError } from '../../../drivers/errors.ts';
-import { iso, json, parse, subcommands, table, withOps } from '../../admin/cli.ts';
+import { eachReading, iso, json, parse, subcommands, table, withOps } from '../../admin/cli.ts';
 import type { OutboxRecord } from '../../contracts.ts';
 import type { CommandIo } from '../command.ts';
 
@@ -20,25 +20,6 @@ function takenAt(r: OutboxRecord): string | undefined {
   const t = r.observation?.time;
   if (!t) return undefined;
   return t.utc ?? (t.device ? `${t.device} (device)` : undefined);
-}
-
-async function each(
-  ids: string[],
-  io: CommandIo,
-  fn: (id: string) => Promise<OutboxRecord>,
-  done: (r: OutboxRecord) => string,
-): Promise<number> {
-  let refused = 0;
-  for (const id of ids) {
-    try {
-      io.stdout.write(`${id}: ${done(await fn(id))}\n`);
-    } catch (e) {
-      if (!(e instanceof MedgwError)) throw e;
-      refused++;
-      io.stderr.write(`${id}: ${e.code}: ${e.message}\n`);
-    }
-  }
-  return refused > 0 ? 2 : 0;
 }
 
 export function run(args: string[], io: CommandIo): Promise<number> {
@@ -107,7 +88,7 @@ export function run(args: string[], io: CommandIo): Promise<number> {
               `a reading id and --patient are required\nusage: medgw quarantine ${USAGE.assign}`,
             );
           const patient = values.patient;
-          return each(
+          return eachReading(
             positionals,
             io,
             (id) => ops.assignReading(id, patient),
@@ -122,7 +103,7 @@ export function run(args: string[], io: CommandIo): Promise<number> {
           const { positionals } = parse(rest, {}, USAGE.discard);
           if (positionals.length === 0)
             throw new MedgwError('MEDGW_ERR_USAGE', `usage: medgw quarantine ${USAGE.discard}`);
-          return each(
+          return eachReading(
             positionals,
             io,
             async (id) => {
