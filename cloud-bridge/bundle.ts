@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { MedgwError } from '../drivers/errors.ts';
-import type { Observation } from '../drivers/types.ts';
+import type { DeviceIdentity, Observation } from '../drivers/types.ts';
 import { FhirDecimal, type FhirJson } from './fhir-json.ts';
 import {
   BP_COMPONENTS,
@@ -27,16 +27,6 @@ import {
   UCUM,
 } from './profiles.ts';
 
-/** What the gateway knows about the device (Device Information service, advertisement, provisioning). */
-export interface BridgeDeviceIdentity {
-  readonly systemId?: string;
-  readonly address?: string;
-  readonly manufacturer?: string;
-  readonly model?: string;
-  readonly serial?: string;
-  readonly firmware?: string;
-}
-
 /** The patient as the national side knows them: idPe and the assigning authority OID from pairing. */
 export interface MesPatient {
   readonly idPe: string;
@@ -48,7 +38,7 @@ export interface BridgeReading {
   /** Deterministic reading id: the Observation.identifier value and the outbox key. */
   readonly id: string;
   readonly observation: Observation;
-  readonly device: { readonly id: string; readonly identity?: BridgeDeviceIdentity };
+  readonly device: { readonly id: string; readonly identity?: DeviceIdentity };
   readonly patient: MesPatient;
 }
 

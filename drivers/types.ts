@@ -142,3 +142,13 @@ export interface CoincidentTime {
   /** Whether the gateway set the device clock just before (Current Time write) — then the device is `synced`. */
   readonly deviceClockSet?: boolean;
 }
+
+/** Identity a device reveals (Device Information service, advertisements, provisioning). */
+export interface DeviceIdentity {
+  readonly systemId?: string;
+  readonly address?: string;
+  readonly manufacturer?: string;
+  readonly model?: string;
+  readonly serial?: string;
+  readonly firmware?: string;
+}

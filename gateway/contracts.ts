@@ -2,7 +2,7 @@
  * Interfaces between gateway components. Each stateful one has a conformance suite under tests/
  * that runs against every implementation (SQLite and in-memory for the journal).
  */
-import type { Observation } from '../drivers/types.ts';
+import type { DeviceIdentity, Observation } from '../drivers/types.ts';
 
 /** Life cycle of every component: started in dependency order, stopped in reverse. */
 export interface Component {
@@ -125,15 +125,8 @@ export interface Journal {
   close(): void;
 }
 
-/** Identity a device reveals (Device Information service, advertisements, provisioning). */
-export interface DeviceIdentity {
-  readonly systemId?: string;
-  readonly address?: string;
-  readonly manufacturer?: string;
-  readonly model?: string;
-  readonly serial?: string;
-  readonly firmware?: string;
-}
+/** Identity a device reveals: defined with the shared data types so the cloud-bridge uses the same one. */
+export type { DeviceIdentity };
 
 export interface DeviceRecord {
   readonly id: string;

@@ -12,7 +12,7 @@
  * once; the poll stays as a safety net and runs the housekeeping (crash leftovers, holds).
  */
 import { EventEmitter } from 'node:events';
-import type { BridgeDeviceIdentity, BridgeReading } from '../../cloud-bridge/bundle.ts';
+import type { BridgeReading } from '../../cloud-bridge/bundle.ts';
 import type { SendOutcome } from '../../cloud-bridge/mes-client.ts';
 import { KIND_PROFILES } from '../../cloud-bridge/profiles.ts';
 import type { PatientLink } from '../../cloud-bridge/token-store.ts';
@@ -376,7 +376,7 @@ export class Forwarder extends EventEmitter implements Component {
 
   #reading(r: OutboxRecord): Omit<BridgeReading, 'patient'> | undefined {
     if (!r.observation) return undefined;
-    const identity = this.#o.registry?.getDevice(r.deviceId)?.identity as BridgeDeviceIdentity | undefined;
+    const identity = this.#o.registry?.getDevice(r.deviceId)?.identity;
     return {
       id: r.id,
       observation: r.observation,
