@@ -156,7 +156,7 @@ export async function startGateway(options: {
       start: async () => undefined,
       stop: async () => {
         // appends queued in the group commit are flushed before the file closes
-        services.get('groupCommit').flush();
+        await services.get('groupCommit').flush();
         journal.close();
       },
     });

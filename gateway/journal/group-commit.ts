@@ -2,6 +2,10 @@
  * Group commit: many small appends arriving in the same tick (one MQTT message each, QoS 1) are
  * written in one transaction, so they share one fsync. Each caller's promise settles only after that
  * commit, with its own result or its own refusal (one full item does not refuse the others).
+ *
+ * Over a journal on its own thread (threaded.ts) the commits run there, one round at a time: what
+ * arrives while a round is being committed waits for the next one, so batches grow with the load
+ * while this thread keeps serving the network.
  */
 import { MedgwError } from '../../drivers/errors.ts';
 import type { AppendResult, Journal, NewReading, OutboxRecord, OutboxState } from '../contracts.ts';
@@ -25,8 +29,18 @@ export interface BatchJournal {
   transitionBatch(moves: readonly BatchTransition[]): (OutboxRecord | MedgwError)[];
 }
 
+/** The same, committed elsewhere (the journal thread) and answered once committed. */
+export interface AsyncBatchJournal {
+  appendBatchAsync(items: readonly BatchAppend[]): Promise<(AppendResult | MedgwError)[]>;
+  transitionBatchAsync(moves: readonly BatchTransition[]): Promise<(OutboxRecord | MedgwError)[]>;
+}
+
 function hasBatch(j: Journal): j is Journal & BatchJournal {
   return typeof (j as Partial<BatchJournal>).appendBatch === 'function';
+}
+
+function hasAsyncBatch(j: Journal): j is Journal & AsyncBatchJournal {
+  return typeof (j as Partial<AsyncBatchJournal>).appendBatchAsync === 'function';
 }
 
 interface Waiting {
@@ -45,6 +59,9 @@ export class GroupCommit {
   private queue: Waiting[] = [];
   private moves: WaitingMove[] = [];
   private scheduled = false;
+  /** Asynchronous journal: a round is being committed (its end starts the next one). */
+  private busy = false;
+  private idle: (() => void)[] = [];
   private batches = 0;
   private items = 0;
   private readonly appendedListeners = new Set<() => void>();
@@ -61,7 +78,7 @@ export class GroupCommit {
   ): Promise<AppendResult> {
     return new Promise<AppendResult>((resolve, reject) => {
       this.queue.push({ item: { readings, cursor }, resolve, reject });
-      if (this.queue.length >= this.maxBatch) this.flush();
+      if (this.queue.length >= this.maxBatch) void this.flush();
       else this.schedule();
     });
   }
@@ -89,7 +106,7 @@ export class GroupCommit {
   ): Promise<OutboxRecord> {
     return new Promise<OutboxRecord>((resolve, reject) => {
       this.moves.push({ move: { id, from, to, ...(patch ? { patch } : {}) }, resolve, reject });
-      if (this.moves.length >= this.maxBatch) this.flush();
+      if (this.moves.length >= this.maxBatch) void this.flush();
       else this.schedule();
     });
   }
@@ -97,14 +114,63 @@ export class GroupCommit {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => this.flush());
+    setImmediate(() => void this.flush());
   }
 
-  /** Commits everything queued now. */
-  flush(): void {
+  /**
+   * Commits everything queued now; resolves once it is committed. A synchronous journal has
+   * committed when this returns; an asynchronous one commits round after round until nothing waits.
+   */
+  flush(): Promise<void> {
     this.scheduled = false;
-    this.flushMoves();
-    this.flushAppends();
+    const journal = this.journal;
+    if (!hasAsyncBatch(journal)) {
+      this.flushMoves();
+      this.flushAppends();
+      return Promise.resolve();
+    }
+    const done = new Promise<void>((resolve) => this.idle.push(resolve));
+    this.pump(journal);
+    return done;
+  }
+
+  /** Starts a round unless one is running; wakes the flushers once nothing is left. */
+  private pump(journal: AsyncBatchJournal): void {
+    if (this.busy) return;
+    const moves = this.moves;
+    const appends = this.queue;
+    this.moves = [];
+    this.queue = [];
+    if (moves.length === 0 && appends.length === 0) {
+      for (const wake of this.idle.splice(0)) wake();
+      return;
+    }
+    this.busy = true;
+    const round: Promise<void>[] = [];
+    if (moves.length > 0) {
+      round.push(
+        journal.transitionBatchAsync(moves.map((w) => w.move)).then(
+          (results) => this.settleMoves(moves, results),
+          (e: unknown) => {
+            for (const w of moves) w.reject(e);
+          },
+        ),
+      );
+    }
+    if (appends.length > 0) {
+      this.batches++;
+      this.items += appends.length;
+      round.push(
+        journal.appendBatchAsync(appends.map((w) => w.item)).then(
+          (results) => this.settleAppends(appends, results),
+          (e: unknown) => this.oneByOne(journal, appends, e),
+        ),
+      );
+    }
+    void Promise.all(round).finally(() => {
+      this.busy = false;
+      this.pump(journal);
+    });
   }
 
   private flushMoves(): void {
@@ -129,15 +195,7 @@ export class GroupCommit {
       for (const w of waiting) w.reject(e);
       return;
     }
-    waiting.forEach((w, i) => {
-      const r = results[i];
-      if (r instanceof MedgwError) w.reject(r);
-      else if (r) w.resolve(r);
-      else
-        w.reject(
-          new MedgwError('MEDGW_ERR_JOURNAL_INVALID', 'the journal returned no result for a transition'),
-        );
-    });
+    this.settleMoves(waiting, results);
   }
 
   private flushAppends(): void {
@@ -179,6 +237,40 @@ export class GroupCommit {
       for (const w of waiting) w.reject(e);
       return;
     }
+    this.settleAppends(waiting, results);
+  }
+
+  /** The asynchronous twin of the one-by-one retry above. */
+  private async oneByOne(journal: AsyncBatchJournal, waiting: readonly Waiting[], e: unknown): Promise<void> {
+    if (!(e instanceof MedgwError) || waiting.length === 1) {
+      for (const w of waiting) w.reject(e);
+      return;
+    }
+    for (const w of waiting) {
+      try {
+        this.settleAppends([w], await journal.appendBatchAsync([w.item]));
+      } catch (err) {
+        w.reject(err);
+      }
+    }
+  }
+
+  private settleMoves(
+    waiting: readonly WaitingMove[],
+    results: readonly (OutboxRecord | MedgwError)[],
+  ): void {
+    waiting.forEach((w, i) => {
+      const r = results[i];
+      if (r instanceof MedgwError) w.reject(r);
+      else if (r) w.resolve(r);
+      else
+        w.reject(
+          new MedgwError('MEDGW_ERR_JOURNAL_INVALID', 'the journal returned no result for a transition'),
+        );
+    });
+  }
+
+  private settleAppends(waiting: readonly Waiting[], results: readonly (AppendResult | MedgwError)[]): void {
     waiting.forEach((w, i) => {
       const r = results[i];
       if (r instanceof MedgwError) w.reject(r);

@@ -1,0 +1,285 @@
+/**
+ * The journal of a running gateway on its own thread. The SQLite connection (sqlite.ts, unchanged:
+ * WAL, synchronous=FULL, one writer) lives in a worker thread (worker.ts); the main thread keeps
+ * reading sockets, decoding and normalizing while a group commit inserts and fsyncs there.
+ *
+ * - Group commits (GroupCommit over AsyncBatchJournal) are posted and answered asynchronously; a
+ *   transport still acknowledges only once the answer says the batch is committed.
+ * - Every other Journal call keeps its synchronous contract: the main thread posts it on a dedicated
+ *   port and waits on a shared signal until the worker answers (Atomics.wait + receiveMessageOnPort),
+ *   so the web pages, the admin API and the forwarder read what is committed, as before.
+ * - close() travels behind the batches already posted, so they commit before the file closes.
+ * A worker that stops unexpectedly fails every waiting call with MEDGW_ERR_JOURNAL_OPEN: nothing
+ * is acknowledged that was not committed.
+ */
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { MedgwError } from '../../drivers/errors.ts';
+import {
+  type AppendResult,
+  type AuditEntry,
+  type Clock,
+  type Journal,
+  type NewReading,
+  type OutboxRecord,
+  type OutboxState,
+  systemClock,
+} from '../contracts.ts';
+import type { AsyncBatchJournal, BatchAppend, BatchTransition } from './group-commit.ts';
+import type { JournalStats } from './rules.ts';
+import type { SqliteJournalOptions } from './sqlite.ts';
+import {
+  type BatchReply,
+  deserializeError,
+  deserializeResults,
+  type SerializedResult,
+  SIGNAL_GONE,
+  SIGNAL_WAITING,
+  type SyncMethod,
+  type SyncReply,
+  type ThreadEvent,
+  type WorkerInit,
+} from './thread-protocol.ts';
+
+/** The worker's entry: a plain module that loads the TypeScript sources (no build step). */
+const ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
+
+/** How long a single call may wait for the journal thread before it is reported as stuck. */
+const CALL_TIMEOUT_MS = 120_000;
+
+interface Waiter {
+  readonly resolve: (results: SerializedResult[]) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+export class ThreadedJournal implements Journal, AsyncBatchJournal {
+  readonly path: string;
+  private readonly worker: Worker;
+  private readonly syncPort: MessagePort;
+  private readonly signal: Int32Array;
+  private readonly clock: Clock;
+  private readonly onFull: ((refusal: MedgwError) => void) | undefined;
+  private readonly waiting = new Map<number, Waiter>();
+  private nextId = 1;
+  private closed = false;
+  private failure: MedgwError | undefined;
+  private readonly opened: Promise<void>;
+
+  /** Starts the journal thread and opens the file there (MEDGW_ERR_JOURNAL_OPEN when it cannot). */
+  static async open(options: SqliteJournalOptions): Promise<ThreadedJournal> {
+    const journal = new ThreadedJournal(options);
+    await journal.opened;
+    return journal;
+  }
+
+  private constructor(options: SqliteJournalOptions) {
+    const { clock, onFull, ...rest } = options;
+    this.path = options.path;
+    this.clock = clock ?? systemClock;
+    this.onFull = onFull;
+    const shared = new SharedArrayBuffer(4);
+    this.signal = new Int32Array(shared);
+    const { port1, port2 } = new MessageChannel();
+    this.syncPort = port1;
+    const init: WorkerInit = { options: rest, signal: shared, syncPort: port2 };
+    this.worker = new Worker(ENTRY, { workerData: init, transferList: [port2] });
+    this.opened = new Promise<void>((resolve, reject) => {
+      const onEvent = (m: ThreadEvent | BatchReply) => {
+        if (m.type !== 'opened') return;
+        this.worker.off('message', onEvent);
+        if (m.error) {
+          this.closed = true;
+          reject(deserializeError(m.error));
+        } else resolve();
+      };
+      this.worker.on('message', onEvent);
+      this.worker.once('exit', (code) =>
+        reject(
+          new MedgwError(
+            'MEDGW_ERR_JOURNAL_OPEN',
+            `the journal thread for ${this.path} stopped while opening (exit code ${code})`,
+          ),
+        ),
+      );
+    });
+    this.worker.on('message', (m: ThreadEvent | BatchReply) => this.onMessage(m));
+    this.worker.on('error', (e) => this.fail(`the journal thread failed: ${e.message}`));
+    this.worker.on('exit', (code) => {
+      if (!this.closed) this.fail(`the journal thread stopped unexpectedly (exit code ${code})`);
+      else this.fail('the journal is closed');
+    });
+    // the thread keeps the process alive only while it opens or commits something asked of it
+    void this.opened.then(
+      () => {
+        if (this.waiting.size === 0) this.worker.unref();
+      },
+      () => undefined,
+    );
+  }
+
+  /** The operator alarm, raised here for each refusal the journal thread reports (as sqlite.ts does). */
+  private alarm(e: unknown): void {
+    if (!(e instanceof MedgwError) || e.code !== 'MEDGW_ERR_JOURNAL_FULL') return;
+    try {
+      this.onFull?.(e);
+    } catch {
+      // an alarm that fails must not turn a refusal into a crash
+    }
+  }
+
+  private onMessage(m: ThreadEvent | BatchReply): void {
+    if (m.type !== 'batch') return;
+    const waiter = this.waiting.get(m.id);
+    if (!waiter) return;
+    this.waiting.delete(m.id);
+    if (this.waiting.size === 0) this.worker.unref();
+    if ('error' in m) waiter.reject(deserializeError(m.error));
+    else waiter.resolve(m.results);
+  }
+
+  /** Every call still waiting fails; later calls are refused with the same reason. */
+  private fail(reason: string): void {
+    this.failure ??= new MedgwError('MEDGW_ERR_JOURNAL_OPEN', `${reason} (${this.path})`);
+    for (const w of this.waiting.values()) w.reject(this.failure);
+    this.waiting.clear();
+  }
+
+  private refusal(): MedgwError | undefined {
+    if (this.closed) return new MedgwError('MEDGW_ERR_JOURNAL_OPEN', `the journal at ${this.path} is closed`);
+    return this.failure;
+  }
+
+  /** Posts a batch behind those already posted; resolves with each item's result once committed. */
+  private batch<T>(
+    message:
+      | { op: 'append'; items: readonly BatchAppend[] }
+      | {
+          op: 'transition';
+          moves: readonly BatchTransition[];
+        },
+  ): Promise<(T | MedgwError)[]> {
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
+    const id = this.nextId++;
+    return new Promise<SerializedResult[]>((resolve, reject) => {
+      if (this.waiting.size === 0) this.worker.ref();
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ id, now: this.clock.now(), ...message });
+    }).then((serialized) => {
+      const results = deserializeResults<T>(serialized);
+      for (const r of results) this.alarm(r);
+      return results;
+    });
+  }
+
+  appendBatchAsync(items: readonly BatchAppend[]): Promise<(AppendResult | MedgwError)[]> {
+    return this.batch<AppendResult>({ op: 'append', items });
+  }
+
+  transitionBatchAsync(moves: readonly BatchTransition[]): Promise<(OutboxRecord | MedgwError)[]> {
+    return this.batch<OutboxRecord>({ op: 'transition', moves });
+  }
+
+  /** One call on the journal thread, waited for: the Journal contract stays synchronous. */
+  private call<T>(method: SyncMethod, args: unknown[]): T {
+    const refused = this.refusal();
+    if (refused) throw refused;
+    Atomics.store(this.signal, 0, SIGNAL_WAITING);
+    this.syncPort.postMessage({ method, args, now: this.clock.now() });
+    return this.answer<T>();
+  }
+
+  private answer<T>(): T {
+    const deadline = Date.now() + CALL_TIMEOUT_MS;
+    for (;;) {
+      const received = receiveMessageOnPort(this.syncPort);
+      if (received) {
+        const reply = received.message as SyncReply;
+        if (reply.ok) return reply.value as T;
+        const error = deserializeError(reply.error);
+        this.alarm(error);
+        throw error;
+      }
+      if (Atomics.load(this.signal, 0) === SIGNAL_GONE) {
+        this.fail('the journal thread stopped unexpectedly');
+        throw this.failure;
+      }
+      if (Date.now() > deadline) {
+        throw new MedgwError(
+          'MEDGW_ERR_JOURNAL_OPEN',
+          `the journal thread did not answer within ${CALL_TIMEOUT_MS / 1000} s (${this.path}); restart the gateway`,
+        );
+      }
+      // wakes when the worker raises the signal (answered or gone); the timeout only re-checks
+      Atomics.wait(this.signal, 0, SIGNAL_WAITING, 1_000);
+    }
+  }
+
+  append(readings: readonly NewReading[], cursor?: { deviceId: string; value: number }): AppendResult {
+    return this.call('append', [readings, cursor]);
+  }
+
+  get(id: string): OutboxRecord | undefined {
+    return this.call('get', [id]);
+  }
+
+  list(
+    filter: { state?: OutboxState; patientId?: string; deviceId?: string; limit?: number } = {},
+  ): OutboxRecord[] {
+    return this.call('list', [filter]);
+  }
+
+  due(now: number, limit: number): OutboxRecord[] {
+    return this.call('due', [now, limit]);
+  }
+
+  transition(
+    id: string,
+    from: OutboxState,
+    to: OutboxState,
+    patch?: Parameters<Journal['transition']>[3],
+  ): OutboxRecord {
+    return this.call('transition', [id, from, to, patch]);
+  }
+
+  cursor(deviceId: string): number | undefined {
+    return this.call('cursor', [deviceId]);
+  }
+
+  audit(entry: Omit<AuditEntry, 'seq' | 'hash' | 'at'> & { at?: number }): AuditEntry {
+    return this.call('audit', [entry]);
+  }
+
+  auditList(filter: { patientId?: string; readingId?: string; limit?: number } = {}): AuditEntry[] {
+    return this.call('auditList', [filter]);
+  }
+
+  auditVerify(): number | undefined {
+    return this.call('auditVerify', []);
+  }
+
+  stats(now: number): JournalStats {
+    return this.call('stats', [now]);
+  }
+
+  /**
+   * Closes the file behind every batch already posted (they commit first), then lets the thread
+   * end. Safe to call twice.
+   */
+  close(): void {
+    if (this.closed) return;
+    if (this.failure) {
+      this.closed = true;
+      void this.worker.terminate();
+      return;
+    }
+    Atomics.store(this.signal, 0, SIGNAL_WAITING);
+    this.worker.postMessage({ id: 0, op: 'close', now: this.clock.now() });
+    this.closed = true;
+    try {
+      this.answer<void>();
+    } finally {
+      this.syncPort.close();
+    }
+  }
+}
