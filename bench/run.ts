@@ -7,6 +7,7 @@ import { decodeBench } from './decode.ts';
 import { forwardBench } from './forward.ts';
 import { ingestBench } from './ingest.ts';
 import { ingestBleBench } from './ingest-ble.ts';
+import { ingestCpuBench } from './ingest-cpu.ts';
 import { journalBench } from './journal.ts';
 import { memoryBench } from './memory.ts';
 import { type BenchRow, writeRows } from './results.ts';
@@ -16,6 +17,7 @@ const BENCHES: { name: string; run: () => BenchRow[] | Promise<BenchRow[]> }[] =
   { name: 'journal', run: () => journalBench() },
   { name: 'ingest', run: () => ingestBench() },
   { name: 'ingest-ble', run: () => ingestBleBench() },
+  { name: 'ingest-cpu', run: () => ingestCpuBench() },
   { name: 'forward', run: () => forwardBench() },
   { name: 'memory', run: () => memoryBench() },
 ];
