@@ -15,6 +15,7 @@ import type {
   Quarantine,
 } from '../types.ts';
 import { GLUCOSE_MDC_BY_SAMPLE_TYPE, HEART_RATE_MDC, VOCABULARY } from '../vocabulary.ts';
+import { deviceTimeText } from './time-text.ts';
 import { toCanonical } from './units.ts';
 
 export interface NormalizeOptions {
@@ -53,166 +54,221 @@ const SUPPRESSING_FLAGS = new Set([
 
 const squash = (s: string) => s.toLowerCase().replace(/[^a-z]/g, '');
 
+type Spec = readonly [MeasurementComponent['name'], ObservationKind, string?];
+const GLUCOSE: readonly Spec[] = [['glucose', 'glucose']];
+const BODY_WEIGHT: readonly Spec[] = [
+  ['weight', 'body-weight'],
+  ['height', 'body-height'],
+  ['bmi', 'bmi'],
+];
+const CUFF_PULSE: readonly Spec[] = [['pulse', 'heart-rate', HEART_RATE_MDC.cuff]];
+const BODY_TEMPERATURE: readonly Spec[] = [['temperature', 'body-temperature']];
+const SPO2: readonly Spec[] = [
+  ['spo2', 'spo2'],
+  ['pulse', 'heart-rate', HEART_RATE_MDC.oximeter],
+];
+/** The panel's parts, in the order they appear in it. */
+const PANEL: readonly (readonly [MeasurementComponent['name'], ObservationKind])[] = [
+  ['systolic', 'systolic'],
+  ['diastolic', 'diastolic'],
+  ['mean-arterial', 'mean-arterial'],
+];
+
+/** Observations are built here field by field; the type is the readonly Observation once returned. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** Normalizes one measurement. Intermediate readings (final: false) produce no observation. */
 export function normalize(m: Measurement, options: NormalizeOptions = {}): Observation[] {
   if (!m.final) return [];
   const { time, quarantine: timeQuarantine } = resolveTime(m, options);
-  const readingQuarantine = statusQuarantine(m) ?? controlQuarantine(m) ?? timeQuarantine;
+  const squashedFlags = m.flags?.map(squash);
+  const readingQuarantine = statusQuarantine(m, squashedFlags) ?? controlQuarantine(m) ?? timeQuarantine;
   const context = m.context ? { ...m.context } : undefined;
-  const b = new Builder(m, time, context);
+  const b = new Builder(m, time, context, squashedFlags);
 
-  let out: Observation[];
+  const out: Mutable<Observation>[] = [];
   switch (m.kind) {
-    case 'glucose':
-      out = b.quantities([['glucose', 'glucose', glucoseMdc(m)]]);
+    case 'glucose': {
+      const mdc = glucoseMdc(m);
+      b.quantities(out, mdc === undefined ? GLUCOSE : [['glucose', 'glucose', mdc]]);
       break;
+    }
     case 'body-weight':
-      out = b.quantities([
-        ['weight', 'body-weight'],
-        ['height', 'body-height'],
-        ['bmi', 'bmi'],
-      ]);
+      b.quantities(out, BODY_WEIGHT);
       break;
     case 'blood-pressure':
-      out = [...b.bloodPressure(), ...b.quantities([['pulse', 'heart-rate', HEART_RATE_MDC.cuff]])];
+      b.bloodPressure(out);
+      b.quantities(out, CUFF_PULSE);
       break;
     case 'body-temperature':
-      out = b.quantities([['temperature', 'body-temperature']]);
+      b.quantities(out, BODY_TEMPERATURE);
       break;
     case 'spo2':
-      out = b.quantities([
-        ['spo2', 'spo2'],
-        ['pulse', 'heart-rate', HEART_RATE_MDC.oximeter],
-      ]);
+      b.quantities(out, SPO2);
       break;
   }
-  if (!readingQuarantine) return out;
-  return out.map((o) => ({ ...o, quarantine: readingQuarantine }));
+  // What the device or its clock says outweighs an implausible value: one reason per observation.
+  if (readingQuarantine) for (const o of out) o.quarantine = readingQuarantine;
+  return out;
 }
 
 class Builder {
+  /** GLS Sensor Status bits 5/6: the meter shows HI or LO; the number it sends is a bound, not a result. */
+  private readonly beyond: 'positive-infinity' | 'negative-infinity' | undefined;
+  /** The device's flags as they travel in an observation's context. */
+  private readonly deviceFlags: string | undefined;
+
   constructor(
     private readonly m: Measurement,
     private readonly time: ObservationTime,
     private readonly context: Record<string, string | number | boolean> | undefined,
-  ) {}
+    squashedFlags: readonly string[] | undefined,
+  ) {
+    this.beyond = squashedFlags?.includes('resulthigherthandevicecanprocess')
+      ? 'positive-infinity'
+      : squashedFlags?.includes('resultlowerthandevicecanprocess')
+        ? 'negative-infinity'
+        : undefined;
+    this.deviceFlags = m.flags && m.flags.length > 0 ? m.flags.join(',') : undefined;
+  }
 
   private component(name: MeasurementComponent['name']): MeasurementComponent | undefined {
-    return this.m.components.find((c) => c.name === name);
-  }
-
-  /** One observation of `kind` from a component, in the kind's canonical unit. */
-  observation(c: MeasurementComponent, kind: ObservationKind, mdc?: string, withContext = true): Observation {
-    const v = VOCABULARY[kind];
-    const base = {
-      kind,
-      loinc: v.loinc,
-      mdc: mdc ?? v.mdc,
-    };
-    const context = withContext ? this.contextFor(kind) : undefined;
-    const value = c.value;
-    if ('absent' in value) {
-      return { ...base, dataAbsentReason: value.absent, time: this.time, ...(context ? { context } : {}) };
-    }
-    // GLS Sensor Status bits 5/6: the meter shows HI or LO; the number it sends is a bound, not a result.
-    const beyond = this.beyondRange();
-    if (beyond) {
-      return { ...base, dataAbsentReason: beyond, time: this.time, ...(context ? { context } : {}) };
-    }
-    const canonical = v.unit ?? c.unit;
-    const converted = toCanonical(`${this.m.source} ${c.name}`, value, c.unit, canonical);
-    const range = v.plausible;
-    const implausible =
-      range && (converted.value < range.min || converted.value > range.max)
-        ? {
-            code: 'MEDGW_ERR_IMPLAUSIBLE_VALUE',
-            reason: `${v.display.en} is outside the plausible range ${range.min}-${range.max} ${canonical}`,
-          }
-        : undefined;
-    return {
-      ...base,
-      value: converted.value,
-      decimals: converted.decimals,
-      unit: canonical,
-      ...(converted.original ? { original: converted.original } : {}),
-      time: this.time,
-      ...(context ? { context } : {}),
-      ...(implausible ? { quarantine: implausible } : {}),
-    };
-  }
-
-  private beyondRange(): 'positive-infinity' | 'negative-infinity' | undefined {
-    const flags = new Set(this.m.flags?.map(squash));
-    if (flags.has('resulthigherthandevicecanprocess')) return 'positive-infinity';
-    if (flags.has('resultlowerthandevicecanprocess')) return 'negative-infinity';
+    for (const c of this.m.components) if (c.name === name) return c;
     return undefined;
   }
 
-  private contextFor(kind: ObservationKind): Record<string, string | number | boolean> | undefined {
-    const extra: Record<string, string | number | boolean> = {};
-    if (!VOCABULARY[kind].forwarded) extra.neverSent = true;
-    if (this.m.flags && this.m.flags.length > 0) extra.deviceFlags = this.m.flags.join(',');
-    if (!this.context && Object.keys(extra).length === 0) return undefined;
-    return { ...this.context, ...extra };
+  /**
+   * One observation of `kind` from a component, in the kind's canonical unit, with its own context
+   * (`withContext`) or none (a panel's part). An implausible value sets `quarantine`.
+   */
+  observation(
+    c: MeasurementComponent,
+    kind: ObservationKind,
+    mdc: string | undefined,
+    withContext: boolean,
+  ): Mutable<Observation> {
+    const v = VOCABULARY[kind];
+    const context = withContext ? this.contextFor(kind) : undefined;
+    const value = c.value;
+    let o: Mutable<Observation>;
+    if ('absent' in value || this.beyond) {
+      const reason = 'absent' in value ? value.absent : this.beyond;
+      o = { kind, loinc: v.loinc, mdc: mdc ?? v.mdc, dataAbsentReason: reason, time: this.time };
+    } else {
+      const canonical = v.unit ?? c.unit;
+      const converted = toCanonical(`${this.m.source} ${c.name}`, value, c.unit, canonical);
+      const original = converted.original;
+      o = original
+        ? {
+            kind,
+            loinc: v.loinc,
+            mdc: mdc ?? v.mdc,
+            value: converted.value,
+            decimals: converted.decimals,
+            unit: canonical,
+            original,
+            time: this.time,
+          }
+        : {
+            kind,
+            loinc: v.loinc,
+            mdc: mdc ?? v.mdc,
+            value: converted.value,
+            decimals: converted.decimals,
+            unit: canonical,
+            time: this.time,
+          };
+      const range = v.plausible;
+      if (range && (converted.value < range.min || converted.value > range.max)) {
+        if (context) o.context = context;
+        o.quarantine = {
+          code: 'MEDGW_ERR_IMPLAUSIBLE_VALUE',
+          reason: `${v.display.en} is outside the plausible range ${range.min}-${range.max} ${canonical}`,
+        };
+        return o;
+      }
+    }
+    if (context) o.context = context;
+    return o;
   }
 
-  /** Observations for the components present, in order; absent components are skipped. */
-  quantities(
-    specs: readonly (readonly [MeasurementComponent['name'], ObservationKind, string?])[],
-  ): Observation[] {
-    const out: Observation[] = [];
-    for (const [name, kind, mdc] of specs) {
-      const c = this.component(name);
-      if (c) out.push(this.observation(c, kind, mdc));
-    }
+  private contextFor(kind: ObservationKind): Record<string, string | number | boolean> | undefined {
+    const neverSent = !VOCABULARY[kind].forwarded;
+    const deviceFlags = this.deviceFlags;
+    if (!this.context && !neverSent && deviceFlags === undefined) return undefined;
+    const out: Record<string, string | number | boolean> = { ...this.context };
+    if (neverSent) out.neverSent = true;
+    if (deviceFlags !== undefined) out.deviceFlags = deviceFlags;
     return out;
   }
 
-  /** ONE panel observation (85354-9) with systolic, diastolic and mean arterial components. */
-  bloodPressure(): Observation[] {
-    const parts: Observation[] = [];
-    for (const [name, kind] of [
-      ['systolic', 'systolic'],
-      ['diastolic', 'diastolic'],
-      ['mean-arterial', 'mean-arterial'],
-    ] as const) {
+  /** Observations for the components present, in order; absent components are skipped. */
+  quantities(out: Mutable<Observation>[], specs: readonly Spec[]): void {
+    for (const [name, kind, mdc] of specs) {
       const c = this.component(name);
-      if (c) parts.push(this.observation(c, kind, undefined, false));
+      if (c) out.push(this.observation(c, kind, mdc, true));
     }
-    if (parts.length === 0) return [];
+  }
+
+  /** ONE panel observation (85354-9) with systolic, diastolic and mean arterial components. */
+  bloodPressure(out: Mutable<Observation>[]): void {
+    const parts: Observation[] = [];
+    let bad: Quarantine | undefined;
+    for (const [name, kind] of PANEL) {
+      const c = this.component(name);
+      if (!c) continue;
+      const part = this.observation(c, kind, undefined, false);
+      if (part.quarantine) {
+        // The panel carries the first part's reason; the parts themselves carry none.
+        bad ??= part.quarantine;
+        delete part.quarantine;
+      }
+      parts.push(part);
+    }
+    if (parts.length === 0) return;
     const v = VOCABULARY['blood-pressure'];
-    const bad = parts.find((p) => p.quarantine)?.quarantine;
     const context = this.contextFor('blood-pressure');
-    return [
-      {
-        kind: 'blood-pressure',
-        loinc: v.loinc,
-        mdc: v.mdc,
-        components: parts.map(({ quarantine: _q, time: _t, ...p }) => ({ ...p, time: this.time })),
-        time: this.time,
-        ...(context ? { context } : {}),
-        ...(bad ? { quarantine: bad } : {}),
-      },
-    ];
+    const panel: Mutable<Observation> = {
+      kind: 'blood-pressure',
+      loinc: v.loinc,
+      mdc: v.mdc,
+      components: parts,
+      time: this.time,
+    };
+    if (context) panel.context = context;
+    if (bad) panel.quarantine = bad;
+    out.push(panel);
   }
 }
+
+/** GLS sample type names, squashed, → MDC code (the first entry wins, as in the table's order). */
+const GLUCOSE_MDC_BY_SQUASHED_NAME: ReadonlyMap<string, string> = (() => {
+  const byName = new Map<string, string>();
+  for (const e of Object.values(GLUCOSE_MDC_BY_SAMPLE_TYPE)) {
+    const key = squash(e.name);
+    if (!byName.has(key)) byName.set(key, e.mdc);
+  }
+  return byName;
+})();
 
 /** MDC code of a glucose reading from its GLS sample type (capillary whole blood when unknown). */
 function glucoseMdc(m: Measurement): string | undefined {
   const t = m.context?.sampleType ?? m.context?.type;
   if (typeof t === 'number') return GLUCOSE_MDC_BY_SAMPLE_TYPE[t]?.mdc;
-  if (typeof t === 'string') {
-    return Object.values(GLUCOSE_MDC_BY_SAMPLE_TYPE).find((e) => squash(e.name) === squash(t))?.mdc;
-  }
+  if (typeof t === 'string') return GLUCOSE_MDC_BY_SQUASHED_NAME.get(squash(t));
   return undefined;
 }
 
-function statusQuarantine(m: Measurement): Quarantine | undefined {
-  const hit = m.flags?.find((f) => SUPPRESSING_FLAGS.has(squash(f)));
-  return hit
+function statusQuarantine(
+  m: Measurement,
+  squashedFlags: readonly string[] | undefined,
+): Quarantine | undefined {
+  if (!squashedFlags) return undefined;
+  const i = squashedFlags.findIndex((f) => SUPPRESSING_FLAGS.has(f));
+  return i >= 0
     ? {
         code: 'MEDGW_ERR_STATUS_SUPPRESSED',
-        reason: `the device flagged the measurement "${hit}": not a clinical reading`,
+        reason: `the device flagged the measurement "${m.flags?.[i]}": not a clinical reading`,
       }
     : undefined;
 }
@@ -232,8 +288,6 @@ function controlQuarantine(m: Measurement): Quarantine | undefined {
     ? { code: 'MEDGW_ERR_CONTROL_SOLUTION', reason: 'the sample is a control solution, not a patient result' }
     : undefined;
 }
-
-const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
 interface TimeResult {
   readonly time: ObservationTime;
@@ -276,7 +330,7 @@ export function resolveTime(m: Measurement, options: NormalizeOptions = {}): Tim
       quarantine: impossible('the device time has an unknown date (year, month or day is 0)'),
     };
   }
-  const device = `${pad(dt.year, 4)}-${pad(dt.month)}-${pad(dt.day)}T${pad(dt.hours)}:${pad(dt.minutes)}:${pad(dt.seconds)}`;
+  const device = deviceTimeText(dt);
   const naive = Date.UTC(dt.year, dt.month - 1, dt.day, dt.hours, dt.minutes, dt.seconds);
   const now = options.nowMs ?? options.coincident?.gatewayMs;
   const tolerance = options.futureToleranceMs ?? DEFAULT_FUTURE_TOLERANCE_MS;
@@ -307,7 +361,6 @@ export function resolveTime(m: Measurement, options: NormalizeOptions = {}): Tim
     quarantine = impossible(`the device time ${device} is in the future`);
   }
   if (quarantine) return { time: { device, quality: 'untrusted' }, quarantine };
-  return {
-    time: { device, ...(utcMs !== undefined ? { utc: new Date(utcMs).toISOString() } : {}), quality },
-  };
+  if (utcMs === undefined) return { time: { device, quality } };
+  return { time: { device, utc: new Date(utcMs).toISOString(), quality } };
 }
