@@ -5,7 +5,9 @@
  *   connections never stalls the PUBACKs and receipts of devices already connected;
  * - authorizePublish: only `medgw/v1/devices/{ownId}/measurements/{json|cbor|protobuf}`, not retained;
  * - authorizeSubscribe: only `medgw/v1/devices/{ownId}/receipts` (any other filter gets SUBACK 0x80);
- * - authorizeForward: a receipt reaches only its own device, nothing else is forwarded.
+ * - authorizeForward: a device receives its own receipts and nothing else. Receipts are handed
+ *   straight to their device's connection (client.publish, which still passes this hook), at the
+ *   QoS it subscribed with, without routing through the broker.
  *
  * Acknowledgement after commit: aedes runs `authorizePublish` before it writes the PUBACK (QoS 1) or
  * PUBREC (QoS 2) (node_modules/aedes/lib/handlers/publish.js: authorizePublish, then enqueuePublish),
@@ -363,9 +365,14 @@ export class EmbeddedBroker implements Component {
       async (outcome) => {
         this.counters.receipts[outcome.receipt.status] += 1;
         if (outcome.ack) {
-          // committed (or refused for good): PUBACK now, the receipt follows
+          // committed (or refused for good): PUBACK now, the receipt right behind it. Both are
+          // written to the corked connection and leave in one system call (one TCP segment).
+          const conn = client.conn as { cork?: () => void; uncork?: () => void } | undefined;
+          conn?.cork?.();
           done(null);
-          await this.sendReceipt(client, outcome.receipt, false);
+          const sent = this.sendReceipt(client, outcome.receipt, false);
+          setImmediate(() => conn?.uncork?.());
+          await sent;
           return;
         }
         await this.sendReceipt(client, outcome.receipt, true);
@@ -392,7 +399,7 @@ export class EmbeddedBroker implements Component {
     const topic = receiptTopic(client.id);
     return new Promise<void>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
-      // A device receives nothing but its receipts (authorizeForward), so its next PUBACK is for one.
+      // A device receives nothing but its receipts, so its next PUBACK is for one.
       const onAck = (packet: PublishPacket | PubrelPacket | undefined, c: Client) => {
         if (c === client && (!packet || !('topic' in packet) || packet.topic === topic)) finish();
       };
@@ -405,11 +412,21 @@ export class EmbeddedBroker implements Component {
         aedes.on('ack', onAck);
         timer = setTimeout(finish, RECEIPT_GRACE_MS);
       }
-      aedes.publish(
-        { cmd: 'publish', topic, payload: encodeReceipt(receipt), qos: 1, retain: false, dup: false },
+      // Straight to the device's own connection, at the QoS it subscribed with (at most 1), and only
+      // if it subscribed: a receipt is for its device alone, so no broker routing is needed.
+      const subscription = (
+        client as unknown as { subscriptions: Record<string, { qos?: number } | undefined> }
+      ).subscriptions[topic];
+      if (!subscription) {
+        finish();
+        return;
+      }
+      const qos = Math.min(subscription.qos ?? 0, 1) as 0 | 1;
+      client.publish(
+        { cmd: 'publish', topic, payload: encodeReceipt(receipt), qos, retain: false, dup: false },
         (err) => {
           if (err) this.log.warn({ device: shortId(client.id), err: err.message }, 'receipt not published');
-          if (!waitForAck) resolve();
+          if (!waitForAck || qos === 0) finish();
         },
       );
     });
