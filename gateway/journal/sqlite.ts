@@ -72,6 +72,57 @@ interface AuditRow {
   hash: string;
 }
 
+/** A reading checked and serialized for the insert: what crosses to the journal thread. */
+export interface PreparedReading {
+  readonly id: string;
+  readonly deviceId: string;
+  readonly patientId: string | null;
+  readonly kind: string;
+  readonly state: NewReading['state'];
+  /** The observation as stored (JSON), and its size in bytes against the journal limits. */
+  readonly json: string;
+  readonly bytes: number;
+  readonly reasonCode: string | null;
+  readonly reasonMessage: string | null;
+}
+
+export interface PreparedAppend {
+  readonly readings: readonly PreparedReading[];
+  readonly cursor?: { readonly deviceId: string; readonly value: number } | undefined;
+}
+
+/**
+ * Checks every reading and cursor of a group (MEDGW_ERR_JOURNAL_INVALID refuses the whole group
+ * before anything is written; the group commit then retries its items one by one) and serializes
+ * the observations.
+ */
+export function prepareAppends(items: readonly BatchAppend[]): PreparedAppend[] {
+  return items.map((item) => {
+    const readings = item.readings.map((r): PreparedReading => {
+      checkNewReading(r);
+      const json = JSON.stringify(r.observation);
+      return {
+        id: r.id,
+        deviceId: r.deviceId,
+        patientId: r.patientId ?? null,
+        kind: r.observation.kind,
+        state: r.state,
+        json,
+        bytes: Buffer.byteLength(json),
+        reasonCode: r.reason?.code ?? null,
+        reasonMessage: r.reason?.message ?? null,
+      };
+    });
+    if (item.cursor && !Number.isSafeInteger(item.cursor.value)) {
+      throw new MedgwError(
+        'MEDGW_ERR_JOURNAL_INVALID',
+        `cursor of ${item.cursor.deviceId} must be an integer`,
+      );
+    }
+    return item.cursor ? { readings, cursor: item.cursor } : { readings };
+  });
+}
+
 /** Bumped with every schema change; a newer file is refused rather than misread. */
 const SCHEMA_VERSION = 2;
 
@@ -196,7 +247,7 @@ export class SqliteJournal implements Journal, BatchJournal {
   private readonly st;
   /** Built once: wrapping a function in a transaction per call is work the hot path does not need. */
   private readonly appendAll: Database.Transaction<
-    (items: readonly BatchAppend[]) => (AppendResult | MedgwError)[]
+    (items: readonly PreparedAppend[]) => (AppendResult | MedgwError)[]
   >;
 
   constructor(options: SqliteJournalOptions) {
@@ -302,7 +353,7 @@ export class SqliteJournal implements Journal, BatchJournal {
       ),
       auditCount: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM audit'),
     };
-    this.appendAll = db.transaction((items: readonly BatchAppend[]) =>
+    this.appendAll = db.transaction((items: readonly PreparedAppend[]) =>
       items.map((item) => this.appendItem(item)),
     );
     const totals = this.st.heldTotals.get();
@@ -327,15 +378,12 @@ export class SqliteJournal implements Journal, BatchJournal {
    */
   appendBatch(items: readonly BatchAppend[]): (AppendResult | MedgwError)[] {
     this.assertOpen();
-    for (const item of items) {
-      for (const r of item.readings) checkNewReading(r);
-      if (item.cursor && !Number.isSafeInteger(item.cursor.value)) {
-        throw new MedgwError(
-          'MEDGW_ERR_JOURNAL_INVALID',
-          `cursor of ${item.cursor.deviceId} must be an integer`,
-        );
-      }
-    }
+    return this.appendPrepared(prepareAppends(items));
+  }
+
+  /** appendBatch for items already checked and serialized (prepareAppends): the journal thread's entry. */
+  appendPrepared(items: readonly PreparedAppend[]): (AppendResult | MedgwError)[] {
+    this.assertOpen();
     const saved = { held: { ...this.held }, lastSeq: this.lastSeq, lastHash: this.lastHash };
     try {
       return this.appendAll.immediate(items);
@@ -346,7 +394,7 @@ export class SqliteJournal implements Journal, BatchJournal {
       const mapped = mapSqliteError(e);
       if (mapped instanceof MedgwError && mapped.code === 'MEDGW_ERR_JOURNAL_FULL') {
         // the disk filled up: give each item its own chance, the small ones may still fit
-        if (items.length > 1) return items.flatMap((item) => this.appendBatch([item]));
+        if (items.length > 1) return items.flatMap((item) => this.appendPrepared([item]));
         this.refused(mapped);
         return [mapped];
       }
@@ -364,7 +412,7 @@ export class SqliteJournal implements Journal, BatchJournal {
   }
 
   /** One item inside the batch transaction: a JOURNAL_FULL refusal is returned before any write. */
-  private appendItem(item: BatchAppend): AppendResult | MedgwError {
+  private appendItem(item: PreparedAppend): AppendResult | MedgwError {
     try {
       return this.appendInTx(item);
     } catch (e) {
@@ -376,9 +424,9 @@ export class SqliteJournal implements Journal, BatchJournal {
     }
   }
 
-  private appendInTx(item: BatchAppend): AppendResult {
+  private appendInTx(item: PreparedAppend): AppendResult {
     const now = this.clock.now();
-    let candidates: { r: NewReading; at: number; json: string; bytes: number }[] = [];
+    let candidates: { r: PreparedReading; at: number }[] = [];
     /** Positions in `item.readings` of the duplicates, so they are reported in the order sent. */
     const duplicateAt: number[] = [];
     const seen = new Set<string>();
@@ -389,10 +437,8 @@ export class SqliteJournal implements Journal, BatchJournal {
         return;
       }
       seen.add(r.id);
-      const json = JSON.stringify(r.observation);
-      const size = Buffer.byteLength(json);
-      candidates.push({ r, at, json, bytes: size });
-      bytes += size;
+      candidates.push({ r, at });
+      bytes += r.bytes;
     });
     // When every candidate fits the limits, the ones already stored need no look-up first: the
     // insert skips them (ON CONFLICT) and reports them. Otherwise find them before writing, so that
@@ -401,40 +447,40 @@ export class SqliteJournal implements Journal, BatchJournal {
       const fresh = candidates.filter((c) => this.st.exists.get(c.r.id) === undefined);
       for (const c of candidates) if (!fresh.includes(c)) duplicateAt.push(c.at);
       candidates = fresh;
-      bytes = fresh.reduce((sum, c) => sum + c.bytes, 0);
+      bytes = fresh.reduce((sum, c) => sum + c.r.bytes, 0);
       checkLimits(this.limits, this.held, { readings: fresh.length, bytes });
     }
-    const stored: NewReading[] = [];
+    const stored: PreparedReading[] = [];
     let storedBytes = 0;
-    for (const { r, at, json, bytes: size } of candidates) {
+    for (const { r, at } of candidates) {
       const inserted = this.st.insert.run(
         r.id,
         r.deviceId,
-        r.patientId ?? null,
-        r.observation.kind,
+        r.patientId,
+        r.kind,
         r.state,
-        json,
-        size,
+        r.json,
+        r.bytes,
         now,
         now,
-        r.reason?.code ?? null,
-        r.reason?.message ?? null,
+        r.reasonCode,
+        r.reasonMessage,
       );
       if (inserted.changes === 0) {
         duplicateAt.push(at);
         continue;
       }
       stored.push(r);
-      storedBytes += size;
+      storedBytes += r.bytes;
       this.auditInTx(
         {
           at: now,
           event: 'reading.stored',
           readingId: r.id,
           deviceId: r.deviceId,
-          ...(r.patientId !== undefined ? { patientId: r.patientId } : {}),
-          kind: r.observation.kind,
-          detail: { state: r.state, ...(r.reason ? { code: r.reason.code } : {}) },
+          ...(r.patientId !== null ? { patientId: r.patientId } : {}),
+          kind: r.kind,
+          detail: { state: r.state, ...(r.reasonCode !== null ? { code: r.reasonCode } : {}) },
         },
         Number(inserted.lastInsertRowid),
       );

@@ -27,7 +27,7 @@ import {
 } from '../contracts.ts';
 import type { AsyncBatchJournal, BatchAppend, BatchTransition } from './group-commit.ts';
 import type { JournalStats } from './rules.ts';
-import type { SqliteJournalOptions } from './sqlite.ts';
+import { type PreparedAppend, prepareAppends, type SqliteJournalOptions } from './sqlite.ts';
 import {
   type BatchReply,
   deserializeError,
@@ -152,7 +152,7 @@ export class ThreadedJournal implements Journal, AsyncBatchJournal {
   /** Posts a batch behind those already posted; resolves with each item's result once committed. */
   private batch<T>(
     message:
-      | { op: 'append'; items: readonly BatchAppend[] }
+      | { op: 'append'; items: readonly PreparedAppend[] }
       | {
           op: 'transition';
           moves: readonly BatchTransition[];
@@ -172,8 +172,18 @@ export class ThreadedJournal implements Journal, AsyncBatchJournal {
     });
   }
 
+  /**
+   * Checks and serializes the readings here (a malformed one refuses the group, as sqlite.ts does),
+   * so what crosses to the journal thread is flat text, cheap to copy.
+   */
   appendBatchAsync(items: readonly BatchAppend[]): Promise<(AppendResult | MedgwError)[]> {
-    return this.batch<AppendResult>({ op: 'append', items });
+    let prepared: PreparedAppend[];
+    try {
+      prepared = prepareAppends(items);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.batch<AppendResult>({ op: 'append', items: prepared });
   }
 
   transitionBatchAsync(moves: readonly BatchTransition[]): Promise<(OutboxRecord | MedgwError)[]> {

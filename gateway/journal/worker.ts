@@ -9,8 +9,8 @@
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { MedgwError } from '../../drivers/errors.ts';
-import type { BatchAppend, BatchTransition } from './group-commit.ts';
-import { SqliteJournal, type SqliteJournalOptions } from './sqlite.ts';
+import type { BatchTransition } from './group-commit.ts';
+import { type PreparedAppend, SqliteJournal, type SqliteJournalOptions } from './sqlite.ts';
 import {
   type BatchReply,
   SIGNAL_ANSWERED,
@@ -24,7 +24,7 @@ import {
 } from './thread-protocol.ts';
 
 type BatchRequest =
-  | { readonly id: number; readonly op: 'append'; readonly now: number; readonly items: BatchAppend[] }
+  | { readonly id: number; readonly op: 'append'; readonly now: number; readonly items: PreparedAppend[] }
   | {
       readonly id: number;
       readonly op: 'transition';
@@ -114,7 +114,7 @@ port.on('message', (m: BatchRequest) => {
     return;
   }
   try {
-    const results = m.op === 'append' ? journal.appendBatch(m.items) : journal.transitionBatch(m.moves);
+    const results = m.op === 'append' ? journal.appendPrepared(m.items) : journal.transitionBatch(m.moves);
     post({ type: 'batch', id: m.id, results: serializeResults(results) });
   } catch (e) {
     post({ type: 'batch', id: m.id, error: serializeError(e) });
