@@ -32,6 +32,13 @@ export function checkId(what: string, id: unknown): asserts id is string {
   }
 }
 
+/** Freezes a plain JSON value and everything in it (idempotent, cheap once frozen). */
+function deepFreeze<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
+  for (const v of Object.values(value)) deepFreeze(v);
+  return Object.freeze(value);
+}
+
 export class LowRegistry implements Registry {
   private readonly secrets = new VerifiedSecrets();
 
@@ -64,15 +71,19 @@ export class LowRegistry implements Registry {
     return new LowRegistry(db, undefined);
   }
 
+  /**
+   * The stored record itself, deeply frozen (read on every MQTT message: no copy per call). Records
+   * are replaced whole by putDevice, never changed in place.
+   */
   getDevice(id: string): DeviceRecord | undefined {
     const d = this.db.data.devices[id];
-    return d ? structuredClone(d) : undefined;
+    return d ? deepFreeze(d) : undefined;
   }
 
   listDevices(): DeviceRecord[] {
     return Object.values(this.db.data.devices)
       .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
-      .map((d) => structuredClone(d));
+      .map((d) => deepFreeze(d));
   }
 
   async putDevice(device: DeviceRecord): Promise<void> {
@@ -99,7 +110,7 @@ export class LowRegistry implements Registry {
       throw invalid(`device ${device.id}: createdAt must be a time in ms`);
     this.secrets.forget(device.id);
     await this.db.update((data) => {
-      data.devices[device.id] = structuredClone(device);
+      data.devices[device.id] = deepFreeze(structuredClone(device));
     });
   }
 
