@@ -19,8 +19,9 @@
  *
  * Pure: node:crypto hashing only, no I/O.
  */
-import { createHash } from 'node:crypto';
-import type { DeviceDateTime, Measurement, ObservationKind } from './types.ts';
+import { hash } from 'node:crypto';
+import { deviceTimeText } from './normalize/time-text.ts';
+import type { ComponentName, Measurement, MeasurementComponent, ObservationKind } from './types.ts';
 
 export interface ReadingIdInput {
   /** Bluetooth system id (hex), when the device exposes one. */
@@ -31,9 +32,49 @@ export interface ReadingIdInput {
   readonly measurement: Measurement;
 }
 
-const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-function iso(dt: DeviceDateTime): string {
-  return `${pad(dt.year, 4)}-${pad(dt.month)}-${pad(dt.day)}T${pad(dt.hours)}:${pad(dt.minutes)}:${pad(dt.seconds)}`;
+/** The order of components in the material: by name, `localeCompare` (as ids were first computed). */
+const byName = (a: MeasurementComponent, b: MeasurementComponent) => a.name.localeCompare(b.name);
+
+/**
+ * Every component name ranked once by that same `localeCompare`, so a measurement whose names are all
+ * known is ordered by integer comparison: the same order, since the rank follows the same comparison
+ * and both sorts are stable. Any other name falls back to `localeCompare` itself.
+ */
+const RANK: ReadonlyMap<string, number> = new Map(
+  (
+    [
+      'glucose',
+      'weight',
+      'height',
+      'bmi',
+      'systolic',
+      'diastolic',
+      'mean-arterial',
+      'pulse',
+      'temperature',
+      'spo2',
+      'pulse-amplitude-index',
+      'cuff-pressure',
+    ] satisfies ComponentName[]
+  )
+    .sort((a, b) => a.localeCompare(b))
+    .map((name, i) => [name, i]),
+);
+
+const byRank = (a: MeasurementComponent, b: MeasurementComponent) =>
+  (RANK.get(a.name) ?? 0) - (RANK.get(b.name) ?? 0);
+
+/** The components in material order; the measurement's own array when it is already in that order. */
+function inMaterialOrder(components: readonly MeasurementComponent[]): readonly MeasurementComponent[] {
+  let previous = -1;
+  let ordered = true;
+  for (const c of components) {
+    const rank = RANK.get(c.name);
+    if (rank === undefined) return [...components].sort(byName);
+    if (rank < previous) ordered = false;
+    previous = rank;
+  }
+  return ordered ? components : [...components].sort(byRank);
 }
 
 /** The canonical text the id hashes; exported so tests and docs can show what makes two ids differ. */
@@ -44,22 +85,23 @@ export function readingIdMaterial(input: ReadingIdInput): string {
     m.sequence !== undefined
       ? `seq:${m.sequence}`
       : m.deviceTime
-        ? `time:${iso(m.deviceTime)}${m.deviceUtcOffsetMinutes !== undefined ? `@${m.deviceUtcOffsetMinutes}` : ''}`
+        ? `time:${deviceTimeText(m.deviceTime)}${m.deviceUtcOffsetMinutes !== undefined ? `@${m.deviceUtcOffsetMinutes}` : ''}`
         : 'unplaced';
-  const content = [...m.components]
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .map((c) => {
-      const v = c.value;
-      return 'absent' in v
-        ? `${c.name}=absent:${v.absent}`
-        : `${c.name}=${v.mantissa}e${v.exponent}${c.unit}`;
-    })
-    .join(';');
+  let content = '';
+  let first = true;
+  for (const c of inMaterialOrder(m.components)) {
+    const v = c.value;
+    const text =
+      'absent' in v ? `${c.name}=absent:${v.absent}` : `${c.name}=${v.mantissa}e${v.exponent}${c.unit}`;
+    content = first ? text : `${content};${text}`;
+    first = false;
+  }
   const user = m.userIndex !== undefined ? `user:${m.userIndex}` : 'user:-';
-  return ['medgw-reading-v1', who, input.kind, m.source, where, user, content].join('|');
+  // As Array.join wrote it: a missing kind or source is an empty field.
+  return `medgw-reading-v1|${who}|${input.kind ?? ''}|${m.source ?? ''}|${where}|${user}|${content}`;
 }
 
 /** The id: "r1-" + 32 hex digits (128 bits of SHA-256), stable across processes and versions of medgw. */
 export function readingId(input: ReadingIdInput): string {
-  return `r1-${createHash('sha256').update(readingIdMaterial(input)).digest('hex').slice(0, 32)}`;
+  return `r1-${hash('sha256', readingIdMaterial(input), 'hex').slice(0, 32)}`;
 }

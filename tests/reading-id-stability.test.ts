@@ -3,10 +3,11 @@
  * and material texts were computed by drivers/reading-id.ts as released; any change to how the material is
  * built (component order, time formatting, absent values, user index) fails here.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decimal } from '../drivers/ieee11073.ts';
 import { type ReadingIdInput, readingId, readingIdMaterial } from '../drivers/reading-id.ts';
-import type { DeviceDateTime, MeasurementComponent } from '../drivers/types.ts';
+import type { DeviceDateTime, Measurement, MeasurementComponent } from '../drivers/types.ts';
 
 const T: DeviceDateTime = { year: 2026, month: 11, day: 22, hours: 8, minutes: 5, seconds: 9 };
 const c = (name: MeasurementComponent['name'], mantissa: number, exponent: number, unit: string) => ({
@@ -269,5 +270,105 @@ describe('reading ids never change', () => {
       };
       expect(readingId(reversed)).toBe(readingId(input));
     }
+  });
+});
+
+/** The material as first written (sort by localeCompare, Array.join): the definition the ids follow. */
+function firstMaterial(input: ReadingIdInput): string {
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  const m = input.measurement;
+  const who = input.systemId ? `sys:${input.systemId.toLowerCase()}` : `dev:${input.deviceId}`;
+  const dt = m.deviceTime;
+  const where =
+    m.sequence !== undefined
+      ? `seq:${m.sequence}`
+      : dt
+        ? `time:${pad(dt.year, 4)}-${pad(dt.month)}-${pad(dt.day)}T${pad(dt.hours)}:${pad(dt.minutes)}:${pad(dt.seconds)}${m.deviceUtcOffsetMinutes !== undefined ? `@${m.deviceUtcOffsetMinutes}` : ''}`
+        : 'unplaced';
+  const content = [...m.components]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((c) => {
+      const v = c.value;
+      return 'absent' in v
+        ? `${c.name}=absent:${v.absent}`
+        : `${c.name}=${v.mantissa}e${v.exponent}${c.unit}`;
+    })
+    .join(';');
+  const user = m.userIndex !== undefined ? `user:${m.userIndex}` : 'user:-';
+  return ['medgw-reading-v1', who, input.kind, m.source, where, user, content].join('|');
+}
+
+describe('reading id material, arbitrary measurements', () => {
+  const names = [
+    'glucose',
+    'weight',
+    'height',
+    'bmi',
+    'systolic',
+    'diastolic',
+    'mean-arterial',
+    'pulse',
+    'temperature',
+    'spo2',
+    'pulse-amplitude-index',
+    'cuff-pressure',
+  ] as const;
+  const component = fc.record({
+    name: fc.oneof(
+      { weight: 9, arbitrary: fc.constantFrom(...names) },
+      // names no codec produces today still order as localeCompare does
+      { weight: 1, arbitrary: fc.constantFrom('Pulse', 'pulse2', 'é', 'spo', 'a-b', 'ab', '') },
+    ),
+    value: fc.oneof(
+      fc
+        .tuple(fc.integer({ min: -1e6, max: 1e6 }), fc.integer({ min: -10, max: 5 }))
+        .map(([mantissa, exponent]) => decimal(mantissa, exponent)),
+      fc.constantFrom('not-a-number', 'error', 'positive-infinity', 'negative-infinity').map((absent) => ({
+        absent,
+        raw: 0,
+      })),
+    ),
+    unit: fc.constantFrom('mg/dL', 'kPa', 'mm[Hg]', '/min', '%', ''),
+  }) as fc.Arbitrary<MeasurementComponent>;
+  const field = (max: number) => fc.integer({ min: 0, max });
+  const measurement = fc.record(
+    {
+      kind: fc.constantFrom('glucose', 'blood-pressure', 'spo2'),
+      source: fc.constantFrom('mqtt', '2A18', '2A35'),
+      sequence: fc.nat(),
+      deviceTime: fc.record({
+        year: field(12000),
+        month: field(13),
+        day: field(40),
+        hours: field(100),
+        minutes: field(120),
+        seconds: field(61),
+      }),
+      deviceUtcOffsetMinutes: fc.integer({ min: -900, max: 900 }),
+      userIndex: field(255),
+      components: fc.array(component, { maxLength: 6 }),
+      final: fc.boolean(),
+    },
+    { requiredKeys: ['kind', 'source', 'components', 'final'] },
+  ) as fc.Arbitrary<Measurement>;
+
+  it('is the text the ids were first computed from', () => {
+    fc.assert(
+      fc.property(
+        measurement,
+        fc.constantFrom('glucose', 'heart-rate', 'blood-pressure') as fc.Arbitrary<ReadingIdInput['kind']>,
+        fc.option(fc.constantFrom('0123456789ABCDEF', 'aa:bb')),
+        (m, kind, systemId) => {
+          const input: ReadingIdInput = {
+            deviceId: 'dev-1',
+            kind,
+            measurement: m,
+            ...(systemId ? { systemId } : {}),
+          };
+          expect(readingIdMaterial(input)).toBe(firstMaterial(input));
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });
