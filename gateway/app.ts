@@ -132,7 +132,7 @@ export async function startGateway(options: {
         'journal full: new readings are refused (nothing evicted); let it drain, raise journal limits or free disk',
       );
     };
-    const { registry, journal } = await openStores(config, clock, onFull);
+    const { registry, journal } = await openStores(config, clock, onFull, config.journal.thread);
     opened = { journal };
     const ctx: GatewayContext = { config, log, clock, registry, journal, dataDir: config.dataDir };
     const http = new HttpServer(

@@ -6,7 +6,7 @@
 import { chmodSync } from 'node:fs';
 import { MedgwError } from '../../drivers/errors.ts';
 import type { Config } from '../config/schema.ts';
-import { type Clock, systemClock } from '../contracts.ts';
+import { type Clock, type Journal, systemClock } from '../contracts.ts';
 import {
   acquireLock,
   dataPath,
@@ -16,25 +16,31 @@ import {
   readAdminToken,
 } from '../datadir.ts';
 import { SqliteJournal } from '../journal/sqlite.ts';
+import { ThreadedJournal } from '../journal/threaded.ts';
 import { LowRegistry } from '../registry/registry.ts';
 import { AdminClient } from './client.ts';
 import { type AdminOps, LocalAdminOps } from './ops.ts';
 
-/** Opens the registry and the journal of a data directory (the caller holds the lock). */
+/**
+ * Opens the registry and the journal of a data directory (the caller holds the lock). A running
+ * gateway asks for `threaded` (journal.thread): the journal then lives on its own thread.
+ */
 export async function openStores(
   config: Config,
   clock: Clock = systemClock,
   onFull?: (refusal: MedgwError) => void,
-): Promise<{ registry: LowRegistry; journal: SqliteJournal }> {
+  threaded = false,
+): Promise<{ registry: LowRegistry; journal: Journal & { readonly path: string } }> {
   ensureDataDir(config.dataDir);
   const registry = await LowRegistry.open(dataPath(config.dataDir, 'registry'));
-  const journal = new SqliteJournal({
+  const options = {
     path: dataPath(config.dataDir, 'journal'),
     clock,
     maxReadings: config.journal.maxReadings,
     maxBytes: config.journal.maxBytes,
     ...(onFull ? { onFull } : {}),
-  });
+  };
+  const journal = threaded ? await ThreadedJournal.open(options) : new SqliteJournal(options);
   // the data directory is 0700 already; the journal files are private too
   for (const suffix of ['', '-wal', '-shm']) {
     try {

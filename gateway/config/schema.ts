@@ -128,6 +128,12 @@ export const ConfigSchema = z
           .min(1024)
           .default(512 * 1024 * 1024)
           .describe('Bytes of unsent reading data the journal may hold; beyond it new readings are refused.'),
+        thread: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Run the journal (its SQLite connection, inserts and fsyncs) on its own thread, so commits never hold up network I/O. false keeps it on the main thread.',
+          ),
       })
       .prefault({})
       .describe('Durable journal (outbox, cursors, audit). Nothing is ever evicted to make room.'),
