@@ -3,7 +3,7 @@
  * chain and the size limits. SQLite (sqlite.ts) and memory (memory.ts) both apply exactly these, and
  * tests/journal/conformance.ts runs one suite against both.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { MedgwError } from '../../drivers/errors.ts';
 import type { AuditEntry, NewReading, OutboxState } from '../contracts.ts';
 
@@ -121,7 +121,7 @@ export function auditHash(prev: string, e: Omit<AuditEntry, 'hash'>): string {
     e.kind ?? null,
     detail,
   ]);
-  return createHash('sha256').update(prev).update('\n').update(canonical).digest('hex');
+  return hash('sha256', `${prev}\n${canonical}`, 'hex');
 }
 
 /** Returns the seq of the first entry whose hash does not chain, or undefined when the chain holds. */
