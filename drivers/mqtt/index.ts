@@ -6,7 +6,7 @@
 import { decode as cborDecode, encode as cborEncode } from 'cbor-x';
 import { MedgwError } from '../errors.ts';
 import { decimalFromNumber } from '../normalize/units.ts';
-import type { ComponentName, Measurement, MeasurementComponent } from '../types.ts';
+import type { ComponentName, DeviceDateTime, Measurement, MeasurementComponent } from '../types.ts';
 import { medgw } from './generated/reading.js';
 import { ISO_TIME, type Reading, ReadingSchema } from './schema.ts';
 
@@ -82,41 +82,54 @@ function fromProtobufObject(o: Record<string, unknown>): Record<string, unknown>
 }
 
 /** The time fields of an ISO-8601 date-time with offset (already validated by the schema). */
-function parseIsoTime(text: string): { deviceTime: Measurement['deviceTime']; offsetMinutes: number } {
+function parseIsoTime(text: string): { deviceTime: DeviceDateTime; offsetMinutes: number } {
   const m = ISO_TIME.exec(text)!;
-  const n = (i: number) => Number(m[i] ?? 0);
   const zone = m[7] ?? 'Z';
   const offsetMinutes =
     zone === 'Z'
       ? 0
       : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
   return {
-    deviceTime: { year: n(1), month: n(2), day: n(3), hours: n(4), minutes: n(5), seconds: n(6) },
+    deviceTime: {
+      year: Number(m[1]),
+      month: Number(m[2]),
+      day: Number(m[3]),
+      hours: Number(m[4]),
+      minutes: Number(m[5]),
+      seconds: m[6] === undefined ? 0 : Number(m[6]),
+    },
     offsetMinutes,
   };
 }
+
+type Quantity = { value: number; unit: string; decimals?: number };
 
 /** A validated reading → the Measurement normalization takes (device units, the device's own time). */
 export function readingToMeasurement(r: Reading): Measurement {
   const { deviceTime, offsetMinutes } = parseIsoTime(r.time);
   const components: MeasurementComponent[] = [];
-  for (const [name, q] of Object.entries(r.values) as [
-    ComponentName,
-    { value: number; unit: string; decimals?: number },
-  ][]) {
+  const values = r.values as Readonly<Record<string, Quantity | undefined>>;
+  for (const name of Object.keys(values)) {
+    const q = values[name];
     if (!q) continue;
-    components.push({ name, value: decimalFromNumber(q.value, q.decimals), unit: q.unit });
+    components.push({
+      name: name as ComponentName,
+      value: decimalFromNumber(q.value, q.decimals),
+      unit: q.unit,
+    });
   }
-  return {
+  // Field by field, in the order a Measurement lists them; optional fields only when the reading has them.
+  const m: { -readonly [K in keyof Measurement]: Measurement[K] } = {
     kind: r.kind,
     source: 'mqtt',
-    ...(r.seq !== undefined ? { sequence: r.seq } : {}),
-    ...(deviceTime ? { deviceTime } : {}),
-    deviceUtcOffsetMinutes: offsetMinutes,
-    components,
-    ...(r.kind === 'glucose' && r.meal ? { context: { meal: r.meal } } : {}),
-    final: true,
-  };
+  } as Measurement;
+  if (r.seq !== undefined) m.sequence = r.seq;
+  m.deviceTime = deviceTime;
+  m.deviceUtcOffsetMinutes = offsetMinutes;
+  m.components = components;
+  if (r.kind === 'glucose' && r.meal) m.context = { meal: r.meal };
+  m.final = true;
+  return m;
 }
 
 /** Parses, validates and converts one MQTT payload. */
