@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GroupCommit } from '../../gateway/journal/group-commit.ts';
 import { MemoryJournal } from '../../gateway/journal/memory.ts';
 import { SqliteJournal } from '../../gateway/journal/sqlite.ts';
+import { ThreadedJournal } from '../../gateway/journal/threaded.ts';
 import { reading, TestClock, weight } from './conformance.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'medgw-sqlite-'));
@@ -129,10 +130,11 @@ describe('SQLite journal', () => {
 describe('group commit', () => {
   for (const [name, make] of [
     ['sqlite', () => new SqliteJournal({ path: dbPath(), maxReadings: 50 })],
+    ['sqlite on its own thread', () => ThreadedJournal.open({ path: dbPath(), maxReadings: 50 })],
     ['memory', () => new MemoryJournal({ maxReadings: 50 })],
   ] as const) {
     it(`${name}: many concurrent appends share few commits; each caller gets its own answer`, async () => {
-      const j = make();
+      const j = await make();
       const g = new GroupCommit(j, 16);
       const results = await Promise.allSettled(
         Array.from({ length: 60 }, (_, i) => g.append([reading(`gc-${i % 55}`)])),
@@ -160,10 +162,11 @@ describe('group commit', () => {
 
   for (const [name, make] of [
     ['sqlite', () => new SqliteJournal({ path: dbPath() })],
+    ['sqlite on its own thread', () => ThreadedJournal.open({ path: dbPath() })],
     ['memory', () => new MemoryJournal()],
   ] as const) {
     it(`${name}: transitions queued together commit together; a refused one does not hold the others back`, async () => {
-      const j = make();
+      const j = await make();
       j.append(Array.from({ length: 20 }, (_, i) => reading(`t${i}`)));
       const g = new GroupCommit(j);
       const flying = await Promise.all(
@@ -231,15 +234,27 @@ describe('group commit', () => {
     j.close();
   });
 
-  it('a malformed append is refused alone', async () => {
-    const j = new SqliteJournal({ path: dbPath() });
-    const g = new GroupCommit(j);
-    const [good, bad] = await Promise.allSettled([g.append([reading('m1')]), g.append([reading('')])]);
-    expect(good.status).toBe('fulfilled');
-    expect(bad).toMatchObject({ status: 'rejected', reason: { code: 'MEDGW_ERR_JOURNAL_INVALID' } });
-    expect(j.get('m1')).toBeDefined();
-    j.close();
-  });
+  for (const [name, make] of [
+    ['sqlite', () => new SqliteJournal({ path: dbPath() })],
+    ['sqlite on its own thread', () => ThreadedJournal.open({ path: dbPath() })],
+  ] as const) {
+    it(`${name}: a malformed append is refused alone`, async () => {
+      const j = await make();
+      const g = new GroupCommit(j);
+      const [good, bad, after] = await Promise.allSettled([
+        g.append([reading('m1')]),
+        g.append([reading('')]),
+        g.append([reading('m2')]),
+      ]);
+      expect(good.status).toBe('fulfilled');
+      expect(bad).toMatchObject({ status: 'rejected', reason: { code: 'MEDGW_ERR_JOURNAL_INVALID' } });
+      expect(after.status).toBe('fulfilled');
+      expect(j.get('m1')).toBeDefined();
+      expect(j.get('m2')).toBeDefined();
+      expect(j.auditVerify()).toBeUndefined();
+      j.close();
+    });
+  }
 });
 
 describe('crash', () => {
