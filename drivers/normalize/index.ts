@@ -15,7 +15,7 @@ import type {
   Quarantine,
 } from '../types.ts';
 import { GLUCOSE_MDC_BY_SAMPLE_TYPE, HEART_RATE_MDC, VOCABULARY } from '../vocabulary.ts';
-import { deviceTimeText } from './time-text.ts';
+import { deviceTimeText, utcText } from './time-text.ts';
 import { toCanonical } from './units.ts';
 
 export interface NormalizeOptions {
@@ -362,5 +362,5 @@ export function resolveTime(m: Measurement, options: NormalizeOptions = {}): Tim
   }
   if (quarantine) return { time: { device, quality: 'untrusted' }, quarantine };
   if (utcMs === undefined) return { time: { device, quality } };
-  return { time: { device, utc: new Date(utcMs).toISOString(), quality } };
+  return { time: { device, utc: utcText(utcMs), quality } };
 }
