@@ -61,20 +61,35 @@ const RANK: ReadonlyMap<string, number> = new Map(
     .map((name, i) => [name, i]),
 );
 
-const byRank = (a: MeasurementComponent, b: MeasurementComponent) =>
-  (RANK.get(a.name) ?? 0) - (RANK.get(b.name) ?? 0);
-
-/** The components in material order; the measurement's own array when it is already in that order. */
+/**
+ * The components in material order; the measurement's own array when it is already in that order.
+ * A stable insertion sort by rank (a reading has a handful of components).
+ */
 function inMaterialOrder(components: readonly MeasurementComponent[]): readonly MeasurementComponent[] {
-  let previous = -1;
+  const n = components.length;
+  const ranks: number[] = [];
   let ordered = true;
-  for (const c of components) {
-    const rank = RANK.get(c.name);
+  for (let i = 0; i < n; i++) {
+    const rank = RANK.get(components[i]!.name);
     if (rank === undefined) return [...components].sort(byName);
-    if (rank < previous) ordered = false;
-    previous = rank;
+    if (i > 0 && rank < ranks[i - 1]!) ordered = false;
+    ranks.push(rank);
   }
-  return ordered ? components : [...components].sort(byRank);
+  if (ordered) return components;
+  const out = [...components];
+  for (let i = 1; i < n; i++) {
+    const c = out[i]!;
+    const rank = ranks[i]!;
+    let j = i - 1;
+    while (j >= 0 && ranks[j]! > rank) {
+      out[j + 1] = out[j]!;
+      ranks[j + 1] = ranks[j]!;
+      j--;
+    }
+    out[j + 1] = c;
+    ranks[j + 1] = rank;
+  }
+  return out;
 }
 
 /** The canonical text the id hashes; exported so tests and docs can show what makes two ids differ. */
