@@ -1,6 +1,6 @@
 /**
  * CPU cost of one MQTT message on the gateway's main thread, without broker or journal: payload decode
- * (drivers/mqtt decodePayload) → normalize → one reading id per observation: the calls the calls the
+ * (drivers/mqtt decodePayload) → normalize → one reading id per observation: the calls the
  * pipeline's `prepare` makes per measurement (gateway/pipeline/pipeline.ts). Blood-pressure readings
  * (a panel and a heart rate: two ids) in each encoding, beside JSON.parse of the same JSON payload plus
  * one SHA-256 of it, measured in the same run; ratio = ingest / reference. Row `ingest-cpu`: an even
