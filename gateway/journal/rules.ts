@@ -106,21 +106,31 @@ export function checkAuditEntry(entry: { event: string; detail?: Readonly<Record
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** The chained hash: SHA-256 over the previous hash and a canonical encoding of this entry. */
-export function auditHash(prev: string, e: Omit<AuditEntry, 'hash'>): string {
-  const detail = e.detail
-    ? Object.fromEntries(Object.entries(e.detail).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-    : null;
-  const canonical = JSON.stringify([
-    e.seq,
-    e.at,
-    e.event,
-    e.readingId ?? null,
-    e.deviceId ?? null,
-    e.patientId ?? null,
-    e.kind ?? null,
-    detail,
-  ]);
+/** An audit detail as canonical JSON: keys in code-unit order; `null` when there is none. */
+export function canonicalDetail(detail: AuditEntry['detail']): string {
+  if (!detail) return 'null';
+  const keys = Object.keys(detail);
+  for (let i = 1; i < keys.length; i++) {
+    if ((keys[i - 1] as string) > (keys[i] as string)) {
+      return JSON.stringify(Object.fromEntries(keys.sort().map((k) => [k, detail[k]])));
+    }
+  }
+  return JSON.stringify(detail);
+}
+
+const text = (v: string | undefined): string => (v === undefined || v === null ? 'null' : JSON.stringify(v));
+
+/**
+ * The chained hash: SHA-256 over the previous hash, a newline and the entry as the JSON array
+ * [seq, at, event, readingId, deviceId, patientId, kind, detail] (absent fields null, detail keys
+ * sorted: canonicalDetail). `detailJson` is that canonical detail when the caller has it already.
+ */
+export function auditHash(
+  prev: string,
+  e: Omit<AuditEntry, 'hash'>,
+  detailJson: string = canonicalDetail(e.detail),
+): string {
+  const canonical = `[${JSON.stringify(e.seq)},${JSON.stringify(e.at)},${JSON.stringify(e.event)},${text(e.readingId)},${text(e.deviceId)},${text(e.patientId)},${text(e.kind)},${detailJson}]`;
   return hash('sha256', `${prev}\n${canonical}`, 'hex');
 }
 

@@ -20,6 +20,7 @@ import type { BatchAppend, BatchJournal, BatchTransition } from './group-commit.
 import {
   auditedTransition,
   auditHash,
+  canonicalDetail,
   checkAuditEntry,
   checkLimits,
   checkNewReading,
@@ -681,7 +682,9 @@ export class SqliteJournal implements Journal, BatchJournal {
     const row =
       readingRow ?? (entry.readingId !== undefined ? this.st.exists.get(entry.readingId)?.row : undefined);
     const base: Omit<AuditEntry, 'hash'> = { ...entry, seq };
-    const hash = auditHash(this.lastHash, base);
+    // stored as hashed: keys in canonical order (the values read back hash the same)
+    const detail = entry.detail ? canonicalDetail(entry.detail) : null;
+    const hash = auditHash(this.lastHash, base, detail ?? 'null');
     this.st.auditInsert.run(
       seq,
       entry.at,
@@ -691,7 +694,7 @@ export class SqliteJournal implements Journal, BatchJournal {
       entry.deviceId ?? null,
       entry.patientId ?? null,
       entry.kind ?? null,
-      entry.detail ? JSON.stringify(entry.detail) : null,
+      detail,
       hash,
     );
     this.lastSeq = seq;
