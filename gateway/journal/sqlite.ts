@@ -262,6 +262,10 @@ export class SqliteJournal implements Journal, BatchJournal {
       opened.pragma('journal_mode = WAL');
       opened.pragma('synchronous = FULL');
       opened.pragma('busy_timeout = 5000');
+      // Checkpoint every 4000 pages (16 MiB of WAL at 4 KiB pages) rather than SQLite's 1000: pages
+      // written again and again between two checkpoints (index interiors, the random leaves of the
+      // reading-id index) are copied back once, which takes about a fifth off an ingest-heavy commit.
+      opened.pragma('wal_autocheckpoint = 4000');
       for (const p of options.pragmas ?? []) opened.pragma(p);
       const version = opened.pragma('user_version', { simple: true }) as number;
       if (version > SCHEMA_VERSION) {
