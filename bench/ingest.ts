@@ -1,15 +1,19 @@
 /**
  * MQTT QoS 1 ingest end to end: simulated devices (simulators/mqtt, in their own process as real
- * devices are: bench/ingest-fleet-child.ts) connect over TCP to the embedded
- * aedes broker with its deny-by-default hooks, publish readings in JSON, CBOR and protobuf (one
- * encoding per device, in turn), and each PUBACK arrives only once the reading is decoded, normalized,
- * attributed and committed to the SQLite journal (synchronous=FULL, group commit). Reference, same
- * run, same client code and payloads: a bare aedes broker without hooks, the same publishes at QoS 1
- * taken by one QoS 1 subscriber (publish → subscribe), timed until every PUBACK and every delivery.
+ * devices are: bench/ingest-fleet-child.ts) connect over TCP to the embedded aedes broker with its
+ * deny-by-default hooks, publish readings in JSON, CBOR and protobuf (one encoding per device, in
+ * turn), and each PUBACK arrives only once the reading is decoded, normalized, attributed and
+ * committed to the SQLite journal (synchronous=FULL, group commit, on its own thread as in a running
+ * gateway). Reference, same run, same client code and payloads: a bare aedes broker without hooks,
+ * the same publishes at QoS 1 taken by one QoS 1 subscriber (publish → subscribe), timed until every
+ * PUBACK and every delivery.
  *
  * Sizes: MEDGW_BENCH_INGEST_DEVICES (default 50), MEDGW_BENCH_INGEST_PER_DEVICE (default 60),
  * MEDGW_BENCH_INGEST_WINDOW (publishes in flight per device, default 2), MEDGW_BENCH_INGEST_ROUNDS
- * (alternating rounds of each side, the best of each is kept, default 3).
+ * (alternating rounds of each side, the best of each is kept, default 3), MEDGW_BENCH_INGEST_JOURNAL
+ * (`thread`, the default, or `inline`: the journal on the main thread). The gateway side starts once
+ * and runs through every round, as a gateway does (its journal thread warm, its journal growing);
+ * each round brings devices of its own, so every reading is new.
  *
  * Connection storm (row `ingest-mqtt-connect`): MEDGW_BENCH_INGEST_CONNECT devices (default 200), each
  * with its own first secret check (scrypt), connect 25 at a time to the embedded broker, beside the
@@ -26,6 +30,7 @@ import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import type { Journal } from '../gateway/contracts.ts';
 import { SqliteJournal } from '../gateway/journal/sqlite.ts';
+import { ThreadedJournal } from '../gateway/journal/threaded.ts';
 import { EmbeddedBroker } from '../gateway/mqtt/broker.ts';
 import { Pipeline } from '../gateway/pipeline/pipeline.ts';
 import { addPatient, hashSecret, LowRegistry } from '../gateway/registry/index.ts';
@@ -74,7 +79,13 @@ export async function startGatewaySide(
 ): Promise<{ fleet: Fleet; journal: Journal; pipeline: Pipeline; stop(): Promise<void> }> {
   const registry = await LowRegistry.memory();
   const fleet = await provision(registry, devices, prefix);
-  const journal = new SqliteJournal({ path: join(dir, `${prefix}.sqlite`), clock });
+  const path = join(dir, `${prefix}.sqlite`);
+  // as a running gateway has it (journal.thread, default true); MEDGW_BENCH_INGEST_JOURNAL=inline
+  // measures the journal on the main thread instead
+  const journal =
+    process.env.MEDGW_BENCH_INGEST_JOURNAL === 'inline'
+      ? new SqliteJournal({ path, clock })
+      : await ThreadedJournal.open({ path, clock });
   const pipeline = new Pipeline({ journal, registry, clock, log: silentLog });
   await pipeline.start();
   const broker = new EmbeddedBroker(
@@ -252,20 +263,28 @@ async function deviceProcess(
   };
 }
 
+type GatewaySide = Awaited<ReturnType<typeof startGatewaySide>>;
+
+/**
+ * One round on the running gateway side: `devices` devices of the fleet not used by an earlier
+ * round (so every reading is new) publish their readings.
+ */
 async function gatewayRound(
-  dir: string,
+  side: GatewaySide,
   devices: number,
   perDevice: number,
   window: number,
   round: number,
 ): Promise<Side> {
-  const side = await startGatewaySide(dir, devices, `ingest-${round}`);
-  const fleet = await deviceProcess(side.fleet, perDevice, window, true);
+  const ids = side.fleet.ids.slice(round * devices, (round + 1) * devices);
+  const before = side.journal.stats(Date.now()).byState.pending;
+  const commitsBefore = side.pipeline.commitCounters().batches;
+  const fleet = await deviceProcess({ ...side.fleet, ids }, perDevice, window, true);
   try {
     // timed to the last PUBACK; then the devices check their receipts (one `accepted` each)
     const { seconds, latencies } = await fleet.publish();
     // a cuff reading with a pulse is two observations: the pressure panel and the heart rate
-    const stored = side.journal.stats(Date.now()).byState.pending;
+    const stored = side.journal.stats(Date.now()).byState.pending - before;
     if (stored !== 2 * devices * perDevice) {
       throw new Error(
         `ingest bench: ${stored} observations in the journal for ${devices * perDevice} PUBACKs`,
@@ -275,11 +294,10 @@ async function gatewayRound(
       perSecond: (devices * perDevice) / seconds,
       p50: percentile(latencies, 0.5),
       p99: percentile(latencies, 0.99),
-      commits: side.pipeline.commitCounters().batches,
+      commits: side.pipeline.commitCounters().batches - commitsBefore,
     };
   } finally {
     fleet.close();
-    await side.stop();
   }
 }
 
@@ -365,9 +383,15 @@ export async function ingestBench(): Promise<BenchRow[]> {
   let gatewayConnect: Storm;
   let bareConnect: Storm;
   try {
-    for (let r = 0; r < rounds; r++) {
-      bare.push(await bareRound(devices, perDevice, window, r));
-      gateway.push(await gatewayRound(dir.path, devices, perDevice, window, r));
+    // the gateway side starts once and keeps running, as a gateway does; each round brings new devices
+    const side = await startGatewaySide(dir.path, devices * rounds, 'ingest');
+    try {
+      for (let r = 0; r < rounds; r++) {
+        bare.push(await bareRound(devices, perDevice, window, r));
+        gateway.push(await gatewayRound(side, devices, perDevice, window, r));
+      }
+    } finally {
+      await side.stop();
     }
     bareConnect = await bareStorm(connecting);
     gatewayConnect = await gatewayStorm(dir.path, connecting);
