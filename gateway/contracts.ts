@@ -87,6 +87,8 @@ export interface Journal {
   }): OutboxRecord[];
   /** Records due for sending (pending, nextAttemptAt ≤ now), oldest first. */
   due(now: number, limit: number): OutboxRecord[];
+  /** The same, answered without blocking, by a journal that runs on another thread (threaded.ts). */
+  dueAsync?(now: number, limit: number): Promise<OutboxRecord[]>;
   /** Moves a record between states; refuses a transition from a state it is not in (MEDGW_ERR_JOURNAL_STATE). */
   transition(
     id: string,

@@ -275,10 +275,10 @@ export class Forwarder extends EventEmitter implements Component {
     this.#refilling ??= (async () => {
       const window = Math.min(this.#o.batchSize, 2 * this.#o.concurrency);
       const limit = window + this.#claimed.size + this.#retried.size;
-      const due = this.#o.journal
-        .due(this.#o.clock.now(), limit)
-        .filter((r) => !this.#claimed.has(r.id) && !this.#retried.has(r.id))
-        .slice(0, window);
+      const journal = this.#o.journal;
+      const now = this.#o.clock.now();
+      const rows = journal.dueAsync ? await journal.dueAsync(now, limit) : journal.due(now, limit);
+      const due = rows.filter((r) => !this.#claimed.has(r.id) && !this.#retried.has(r.id)).slice(0, window);
       for (const r of due) this.#claimed.add(r.id);
       const claims = await Promise.allSettled(due.map((r) => this.#claim(r)));
       claims.forEach((c, i) => {

@@ -21,7 +21,7 @@ export const SIGNAL_ANSWERED = 1;
 export const SIGNAL_GONE = 2;
 
 /** Journal operations callable one at a time, with the main thread waiting for the answer. */
-export type SyncMethod = Exclude<keyof Journal, never>;
+export type SyncMethod = Exclude<keyof Journal, 'dueAsync'>;
 
 export interface SyncRequest {
   readonly method: SyncMethod;

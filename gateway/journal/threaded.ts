@@ -153,10 +153,12 @@ export class ThreadedJournal implements Journal, AsyncBatchJournal {
   private batch<T>(
     message:
       | { op: 'append'; items: readonly PreparedAppend[] }
+      | { op: 'due'; limit: number }
       | {
           op: 'transition';
           moves: readonly BatchTransition[];
         },
+    now = this.clock.now(),
   ): Promise<(T | MedgwError)[]> {
     const refused = this.refusal();
     if (refused) return Promise.reject(refused);
@@ -164,7 +166,7 @@ export class ThreadedJournal implements Journal, AsyncBatchJournal {
     return new Promise<SerializedResult[]>((resolve, reject) => {
       if (this.waiting.size === 0) this.worker.ref();
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ id, now: this.clock.now(), ...message });
+      this.worker.postMessage({ id, now, ...message });
     }).then((serialized) => {
       const results = deserializeResults<T>(serialized);
       for (const r of results) this.alarm(r);
@@ -188,6 +190,16 @@ export class ThreadedJournal implements Journal, AsyncBatchJournal {
 
   transitionBatchAsync(moves: readonly BatchTransition[]): Promise<(OutboxRecord | MedgwError)[]> {
     return this.batch<OutboxRecord>({ op: 'transition', moves });
+  }
+
+  /**
+   * due() without holding this thread while the journal thread finishes a commit: the forwarder's
+   * refill uses it, so a busy ingest does not stall the event loop on each refill.
+   */
+  async dueAsync(now: number, limit: number): Promise<OutboxRecord[]> {
+    const [rows] = await this.batch<OutboxRecord[]>({ op: 'due', limit }, now);
+    if (rows instanceof MedgwError) throw rows;
+    return rows ?? [];
   }
 
   /** One call on the journal thread, waited for: the Journal contract stays synchronous. */

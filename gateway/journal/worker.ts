@@ -31,6 +31,7 @@ type BatchRequest =
       readonly now: number;
       readonly moves: BatchTransition[];
     }
+  | { readonly id: number; readonly op: 'due'; readonly now: number; readonly limit: number }
   | { readonly id: number; readonly op: 'close'; readonly now: number };
 
 const init = workerData as WorkerInit;
@@ -114,7 +115,12 @@ port.on('message', (m: BatchRequest) => {
     return;
   }
   try {
-    const results = m.op === 'append' ? journal.appendPrepared(m.items) : journal.transitionBatch(m.moves);
+    const results =
+      m.op === 'append'
+        ? journal.appendPrepared(m.items)
+        : m.op === 'transition'
+          ? journal.transitionBatch(m.moves)
+          : [journal.due(m.now, m.limit)];
     post({ type: 'batch', id: m.id, results: serializeResults(results) });
   } catch (e) {
     post({ type: 'batch', id: m.id, error: serializeError(e) });

@@ -87,4 +87,17 @@ describe('journal on its own thread', () => {
     expect(alarms).toEqual(['MEDGW_ERR_JOURNAL_FULL', 'MEDGW_ERR_JOURNAL_FULL']);
     j.close();
   });
+
+  it('dueAsync answers like due(), behind the commits posted before it', async () => {
+    const clock = new TestClock();
+    const j = await ThreadedJournal.open({ path: dbPath(), clock });
+    const posted = j.appendBatchAsync([{ readings: [reading('d1'), reading('d2')] }]);
+    const due = await j.dueAsync(clock.now(), 10);
+    await posted;
+    expect(due.map((r) => r.id)).toEqual(['d1', 'd2']);
+    expect(due).toEqual(j.due(clock.now(), 10));
+    expect(await j.dueAsync(clock.now(), 1)).toHaveLength(1);
+    j.close();
+    await expect(j.dueAsync(clock.now(), 1)).rejects.toMatchObject({ code: 'MEDGW_ERR_JOURNAL_OPEN' });
+  });
 });
