@@ -32,6 +32,7 @@ import {
   type BatchReply,
   deserializeError,
   deserializeResults,
+  packAppends,
   type SerializedResult,
   SIGNAL_GONE,
   SIGNAL_WAITING,
@@ -152,7 +153,7 @@ export class ThreadedJournal implements Journal, AsyncBatchJournal {
   /** Posts a batch behind those already posted; resolves with each item's result once committed. */
   private batch<T>(
     message:
-      | { op: 'append'; items: readonly PreparedAppend[] }
+      | { op: 'append'; packed: (string | number | null)[] }
       | { op: 'due'; limit: number }
       | {
           op: 'transition';
@@ -185,7 +186,7 @@ export class ThreadedJournal implements Journal, AsyncBatchJournal {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.batch<AppendResult>({ op: 'append', items: prepared });
+    return this.batch<AppendResult>({ op: 'append', packed: packAppends(prepared) });
   }
 
   transitionBatchAsync(moves: readonly BatchTransition[]): Promise<(OutboxRecord | MedgwError)[]> {

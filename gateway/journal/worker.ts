@@ -10,7 +10,7 @@
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { MedgwError } from '../../drivers/errors.ts';
 import type { BatchTransition } from './group-commit.ts';
-import { type PreparedAppend, SqliteJournal, type SqliteJournalOptions } from './sqlite.ts';
+import { SqliteJournal, type SqliteJournalOptions } from './sqlite.ts';
 import {
   type BatchReply,
   SIGNAL_ANSWERED,
@@ -20,11 +20,17 @@ import {
   serializeError,
   serializeResults,
   type ThreadEvent,
+  unpackAppends,
   type WorkerInit,
 } from './thread-protocol.ts';
 
 type BatchRequest =
-  | { readonly id: number; readonly op: 'append'; readonly now: number; readonly items: PreparedAppend[] }
+  | {
+      readonly id: number;
+      readonly op: 'append';
+      readonly now: number;
+      readonly packed: (string | number | null)[];
+    }
   | {
       readonly id: number;
       readonly op: 'transition';
@@ -117,7 +123,7 @@ port.on('message', (m: BatchRequest) => {
   try {
     const results =
       m.op === 'append'
-        ? journal.appendPrepared(m.items)
+        ? journal.appendPrepared(unpackAppends(m.packed))
         : m.op === 'transition'
           ? journal.transitionBatch(m.moves)
           : [journal.due(m.now, m.limit)];
