@@ -45,9 +45,13 @@ export interface PipelineContext {
   readonly commits?: Committer;
 }
 
-/** A result the transport must not acknowledge: nothing was stored, the device should send it again. */
+/**
+ * A result the transport must not acknowledge: nothing was stored, the device should send it again
+ * (journal full, gateway stopping, journal closed or its thread lost).
+ */
 export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'MEDGW_ERR_JOURNAL_FULL',
+  'MEDGW_ERR_JOURNAL_OPEN',
   'MEDGW_ERR_PIPELINE_STOPPED',
 ]);
 

@@ -1,9 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { AppendResult, NewReading } from '../../gateway/contracts.ts';
 import { GroupCommit } from '../../gateway/journal/group-commit.ts';
 import { MemoryJournal } from '../../gateway/journal/memory.ts';
+import { SqliteJournal } from '../../gateway/journal/sqlite.ts';
+import { ThreadedJournal } from '../../gateway/journal/threaded.ts';
 import { encodeReading, sampleReading } from '../../simulators/mqtt/payloads.ts';
 import { clock, type Harness, startHarness } from './harness.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'medgw-ack-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -90,6 +99,35 @@ describe('QoS 1 acknowledgement after commit', () => {
     expect(h.journal.list()).toHaveLength(2);
     expect(h.broker.counters.unacknowledged).toBe(1);
     expect(h.pipeline.counters.rejected.MEDGW_ERR_JOURNAL_FULL).toBe(1);
+  });
+});
+
+describe('journal thread lost', () => {
+  it('a rejected receipt with MEDGW_ERR_JOURNAL_OPEN and no PUBACK: nothing is acknowledged that was not stored', async () => {
+    const journal = await ThreadedJournal.open({ path: join(dir, 'lost.db'), clock });
+    h = await startHarness({ journal });
+    const dev = h.device('bp-1');
+    await dev.connect();
+    const first = await dev.publish(sampleReading('blood-pressure', 1, Date.now() - 120_000));
+    expect(first.receipt.status).toBe('accepted');
+
+    await (journal as unknown as { worker: Worker }).worker.terminate();
+    const receipt = dev.waitForReceipt(2);
+    const second = dev.publishRaw(
+      dev.measurementTopic('json'),
+      encodeReading('json', sampleReading('glucose', 2, Date.now() - 60_000)),
+    );
+    await expect(second).rejects.toThrow(/without acknowledging/);
+    expect(await receipt).toMatchObject({ seq: 2, status: 'rejected', code: 'MEDGW_ERR_JOURNAL_OPEN' });
+    expect(h.broker.counters.unacknowledged).toBe(1);
+    const reopened = new SqliteJournal({ path: join(dir, 'lost.db') });
+    expect(
+      reopened
+        .list()
+        .map((r) => r.kind)
+        .sort(),
+    ).toEqual(['blood-pressure', 'heart-rate']);
+    reopened.close();
   });
 });
 
