@@ -257,8 +257,8 @@ export const ERROR_CATALOGUE = {
   },
   MEDGW_ERR_JOURNAL_OPEN: {
     area: 'journal',
-    message: 'The journal database cannot be opened.',
-    hint: 'Check the data directory permissions and free space; restore journal.db from a backup if it is damaged.',
+    message: 'The journal database cannot be opened, or is no longer open (closed, or its thread stopped).',
+    hint: 'Check the data directory permissions and free space; restore journal.db from a backup if it is damaged. If the journal thread stopped, restart the gateway: nothing was acknowledged that was not stored, devices send again.',
   },
 
   // --- admin API ----------------------------------------------------------------------------
