@@ -132,7 +132,7 @@ export const ConfigSchema = z
           .boolean()
           .default(true)
           .describe(
-            'Run the journal (its SQLite connection, inserts and fsyncs) on its own thread, so commits never hold up network I/O. false keeps it on the main thread.',
+            'Run the journal (its SQLite connection, inserts and fsyncs) on its own thread, so commits never hold up network I/O (about 30 MiB more resident memory). false keeps it on the main thread, for the smallest boxes.',
           ),
       })
       .prefault({})
