@@ -21,7 +21,12 @@
  */
 import { hash } from 'node:crypto';
 import { deviceTimeText } from './normalize/time-text.ts';
-import type { ComponentName, Measurement, MeasurementComponent, ObservationKind } from './types.ts';
+import {
+  COMPONENT_NAMES,
+  type Measurement,
+  type MeasurementComponent,
+  type ObservationKind,
+} from './types.ts';
 
 export interface ReadingIdInput {
   /** Bluetooth system id (hex), when the device exposes one. */
@@ -37,59 +42,16 @@ const byName = (a: MeasurementComponent, b: MeasurementComponent) => a.name.loca
 
 /**
  * Every component name ranked once by that same `localeCompare`, so a measurement whose names are all
- * known is ordered by integer comparison: the same order, since the rank follows the same comparison
- * and both sorts are stable. Any other name falls back to `localeCompare` itself.
+ * known is sorted by integer comparison: the same order (the rank follows the same comparison, and
+ * Array.prototype.sort is stable). Any other name falls back to `localeCompare` itself.
  */
 const RANK: ReadonlyMap<string, number> = new Map(
-  (
-    [
-      'glucose',
-      'weight',
-      'height',
-      'bmi',
-      'systolic',
-      'diastolic',
-      'mean-arterial',
-      'pulse',
-      'temperature',
-      'spo2',
-      'pulse-amplitude-index',
-      'cuff-pressure',
-    ] satisfies ComponentName[]
-  )
-    .sort((a, b) => a.localeCompare(b))
-    .map((name, i) => [name, i]),
+  [...COMPONENT_NAMES].sort((a, b) => a.localeCompare(b)).map((name, i) => [name, i]),
 );
 
-/**
- * The components in material order; the measurement's own array when it is already in that order.
- * A stable insertion sort by rank (a reading has a handful of components).
- */
-function inMaterialOrder(components: readonly MeasurementComponent[]): readonly MeasurementComponent[] {
-  const n = components.length;
-  const ranks: number[] = [];
-  let ordered = true;
-  for (let i = 0; i < n; i++) {
-    const rank = RANK.get(components[i]!.name);
-    if (rank === undefined) return [...components].sort(byName);
-    if (i > 0 && rank < ranks[i - 1]!) ordered = false;
-    ranks.push(rank);
-  }
-  if (ordered) return components;
-  const out = [...components];
-  for (let i = 1; i < n; i++) {
-    const c = out[i]!;
-    const rank = ranks[i]!;
-    let j = i - 1;
-    while (j >= 0 && ranks[j]! > rank) {
-      out[j + 1] = out[j]!;
-      ranks[j + 1] = ranks[j]!;
-      j--;
-    }
-    out[j + 1] = c;
-    ranks[j + 1] = rank;
-  }
-  return out;
+function inMaterialOrder(components: readonly MeasurementComponent[]): MeasurementComponent[] {
+  if (!components.every((c) => RANK.has(c.name))) return [...components].sort(byName);
+  return [...components].sort((a, b) => (RANK.get(a.name) as number) - (RANK.get(b.name) as number));
 }
 
 /** The canonical text the id hashes; exported so tests and docs can show what makes two ids differ. */

@@ -36,19 +36,21 @@ export interface DeviceDateTime {
 export type MeasurementKind = 'glucose' | 'body-weight' | 'blood-pressure' | 'body-temperature' | 'spo2';
 
 /** Components a Measurement may carry, in device units. */
-export type ComponentName =
-  | 'glucose'
-  | 'weight'
-  | 'height'
-  | 'bmi'
-  | 'systolic'
-  | 'diastolic'
-  | 'mean-arterial'
-  | 'pulse'
-  | 'temperature'
-  | 'spo2'
-  | 'pulse-amplitude-index'
-  | 'cuff-pressure';
+export const COMPONENT_NAMES = [
+  'glucose',
+  'weight',
+  'height',
+  'bmi',
+  'systolic',
+  'diastolic',
+  'mean-arterial',
+  'pulse',
+  'temperature',
+  'spo2',
+  'pulse-amplitude-index',
+  'cuff-pressure',
+] as const;
+export type ComponentName = (typeof COMPONENT_NAMES)[number];
 
 export interface MeasurementComponent {
   readonly name: ComponentName;
