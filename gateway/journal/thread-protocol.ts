@@ -6,6 +6,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { type ErrorCode, MedgwError } from '../../drivers/errors.ts';
 import type { Journal } from '../contracts.ts';
+import type { BatchTransition } from './group-commit.ts';
 import type { PreparedAppend, PreparedReading, SqliteJournalOptions } from './sqlite.ts';
 
 /** What the main thread hands the worker at start. */
@@ -20,8 +21,20 @@ export const SIGNAL_WAITING = 0;
 export const SIGNAL_ANSWERED = 1;
 export const SIGNAL_GONE = 2;
 
-/** Journal operations callable one at a time, with the main thread waiting for the answer. */
-export type SyncMethod = Exclude<keyof Journal, 'dueAsync'>;
+/**
+ * Journal operations callable one at a time, with the main thread waiting for the answer (close
+ * travels with the batches, behind them).
+ */
+export type SyncMethod = Exclude<keyof Journal, 'dueAsync' | 'close'>;
+
+/** What travels on the parent port, answered there in order (close: on the sync port, once closed). */
+export type BatchOp =
+  | { readonly op: 'append'; readonly packed: (string | number | null)[] }
+  | { readonly op: 'transition'; readonly moves: readonly BatchTransition[] }
+  | { readonly op: 'due'; readonly limit: number }
+  | { readonly op: 'close' };
+
+export type BatchRequest = BatchOp & { readonly id: number; readonly now: number };
 
 export interface SyncRequest {
   readonly method: SyncMethod;
@@ -39,8 +52,10 @@ export type SyncReply =
   | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly error: SerializedError };
 
-/** One result of a batch: the item's value, or its own refusal. */
-export type SerializedResult = { readonly value: unknown } | { readonly error: SerializedError };
+/** One result of a batch: the item's value, or its own coded refusal. */
+export type SerializedResult =
+  | { readonly value: unknown }
+  | { readonly error: SerializedError & { readonly code: string } };
 
 export type BatchReply =
   | { readonly type: 'batch'; readonly id: number; readonly results: SerializedResult[] }
@@ -62,20 +77,17 @@ export function deserializeError(e: SerializedError): Error {
 }
 
 export function serializeResults(results: readonly unknown[]): SerializedResult[] {
-  return results.map((r) => (r instanceof MedgwError ? { error: serializeError(r) } : { value: r }));
+  return results.map((r) =>
+    r instanceof MedgwError ? { error: { ...serializeError(r), code: r.code } } : { value: r },
+  );
 }
 
 export function deserializeResults<T>(results: readonly SerializedResult[]): (T | MedgwError)[] {
-  return results.map((r) => {
-    if ('error' in r) {
-      const e = deserializeError(r.error);
-      // a batch result is either a value or a coded refusal (threaded.ts rejects otherwise)
-      return e instanceof MedgwError
-        ? e
-        : new MedgwError('MEDGW_ERR_JOURNAL_INVALID', `journal thread fault: ${e.message}`);
-    }
-    return r.value as T;
-  });
+  return results.map((r) =>
+    'error' in r
+      ? new MedgwError(r.error.code as ErrorCode, r.error.message, r.error.details)
+      : (r.value as T),
+  );
 }
 
 /** Fields of a prepared reading, in the order they are packed. */

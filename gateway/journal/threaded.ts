@@ -29,7 +29,9 @@ import type { AsyncBatchJournal, BatchAppend, BatchTransition } from './group-co
 import type { JournalStats } from './rules.ts';
 import { type PreparedAppend, prepareAppends, type SqliteJournalOptions } from './sqlite.ts';
 import {
+  type BatchOp,
   type BatchReply,
+  type BatchRequest,
   deserializeError,
   deserializeResults,
   packAppends,
@@ -152,13 +154,7 @@ export class ThreadedJournal implements Journal, AsyncBatchJournal {
 
   /** Posts a batch behind those already posted; resolves with each item's result once committed. */
   private batch<T>(
-    message:
-      | { op: 'append'; packed: (string | number | null)[] }
-      | { op: 'due'; limit: number }
-      | {
-          op: 'transition';
-          moves: readonly BatchTransition[];
-        },
+    message: Exclude<BatchOp, { op: 'close' }>,
     now = this.clock.now(),
   ): Promise<(T | MedgwError)[]> {
     const refused = this.refusal();
@@ -167,7 +163,8 @@ export class ThreadedJournal implements Journal, AsyncBatchJournal {
     return new Promise<SerializedResult[]>((resolve, reject) => {
       if (this.waiting.size === 0) this.worker.ref();
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ id, now, ...message });
+      const request: BatchRequest = { id, now, ...message };
+      this.worker.postMessage(request);
     }).then((serialized) => {
       const results = deserializeResults<T>(serialized);
       for (const r of results) this.alarm(r);
@@ -228,10 +225,12 @@ export class ThreadedJournal implements Journal, AsyncBatchJournal {
         throw this.failure;
       }
       if (Date.now() > deadline) {
-        throw new MedgwError(
-          'MEDGW_ERR_JOURNAL_OPEN',
-          `the journal thread did not answer within ${CALL_TIMEOUT_MS / 1000} s (${this.path}); restart the gateway`,
+        // its late answer must never be taken for the next call's: the journal is done for
+        this.fail(
+          `the journal thread did not answer within ${CALL_TIMEOUT_MS / 1000} s; restart the gateway`,
         );
+        void this.worker.terminate();
+        throw this.failure;
       }
       // wakes when the worker raises the signal (answered or gone); the timeout only re-checks
       Atomics.wait(this.signal, 0, SIGNAL_WAITING, 1_000);
@@ -297,7 +296,8 @@ export class ThreadedJournal implements Journal, AsyncBatchJournal {
       return;
     }
     Atomics.store(this.signal, 0, SIGNAL_WAITING);
-    this.worker.postMessage({ id: 0, op: 'close', now: this.clock.now() });
+    const request: BatchRequest = { id: 0, op: 'close', now: this.clock.now() };
+    this.worker.postMessage(request);
     this.closed = true;
     try {
       this.answer<void>();

@@ -69,7 +69,7 @@ describe('journal on its own thread', () => {
       path: dbPath(),
       clock,
       maxReadings: 2,
-      onFull: (e) => alarms.push(e.code),
+      onFull: (e) => alarms.push(`${e.code} ${String(e.details?.limit)}`),
     });
     const g = new GroupCommit(j);
     const results = await Promise.allSettled([
@@ -78,13 +78,14 @@ describe('journal on its own thread', () => {
       g.append([reading('f3')]),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
-    expect(alarms).toEqual(['MEDGW_ERR_JOURNAL_FULL']);
+    // the code and the limit that was reached (the gateway's alarm line names it) cross the thread
+    expect(alarms).toEqual(['MEDGW_ERR_JOURNAL_FULL maxReadings']);
     // the injected clock, not the thread's own, dates what is stored
     expect(j.get('f1')?.createdAt).toBe(clock.now());
     expect(() => j.append([reading('f4')])).toThrow(
       expect.objectContaining({ code: 'MEDGW_ERR_JOURNAL_FULL' }),
     );
-    expect(alarms).toEqual(['MEDGW_ERR_JOURNAL_FULL', 'MEDGW_ERR_JOURNAL_FULL']);
+    expect(alarms).toEqual(['MEDGW_ERR_JOURNAL_FULL maxReadings', 'MEDGW_ERR_JOURNAL_FULL maxReadings']);
     j.close();
   });
 
