@@ -173,6 +173,46 @@ describe('embedded broker: ingest with receipts', () => {
   });
 });
 
+describe('embedded broker: receipts follow the subscription', () => {
+  /** A raw mqtt.js client as bp-1, subscribed to its receipts at `qos` (or not at all). */
+  async function rawDevice(qos: 0 | 1 | undefined) {
+    const harness = h as Harness;
+    const c = await mqtt.connectAsync(harness.url, {
+      clientId: 'bp-1',
+      username: 'bp-1',
+      password: harness.secrets.get('bp-1'),
+      reconnectPeriod: 0,
+    });
+    const received: { qos: number; seq: unknown }[] = [];
+    c.on('message', (_topic, payload, packet) =>
+      received.push({ qos: packet.qos, seq: (JSON.parse(payload.toString()) as { seq: unknown }).seq }),
+    );
+    if (qos !== undefined) await c.subscribeAsync('medgw/v1/devices/bp-1/receipts', { qos });
+    return { c, received };
+  }
+
+  it('a device subscribed at QoS 0 gets its receipts at QoS 0; one not subscribed gets none, and its PUBACK still', async () => {
+    h = await startHarness();
+    const topic = 'medgw/v1/devices/bp-1/measurements/json';
+    const at0 = await rawDevice(0);
+    await at0.c.publishAsync(topic, encodeReading('json', sampleReading('glucose', 1, minutesAgo(3))), {
+      qos: 1,
+    });
+    await expect.poll(() => at0.received).toEqual([{ qos: 0, seq: 1 }]);
+    await at0.c.endAsync(true);
+
+    const none = await rawDevice(undefined);
+    await none.c.publishAsync(topic, encodeReading('json', sampleReading('glucose', 2, minutesAgo(2))), {
+      qos: 1,
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(none.received).toEqual([]);
+    expect(h.journal.list({ deviceId: 'bp-1' })).toHaveLength(2);
+    expect(h.broker.counters.receipts.accepted).toBe(2);
+    await none.c.endAsync(true);
+  });
+});
+
 describe('embedded broker: what is never accepted', () => {
   it('refuses a connection carrying a will message and a retained measurement', async () => {
     h = await startHarness();
