@@ -90,6 +90,12 @@ export function registryConformance(name: string, factory: () => Promise<Registr
       const d = await assignDevice(r, 'scale-1', { users: { '1': 'p1', '2': 'p2' } });
       expect(d.users).toEqual({ '1': 'p1', '2': 'p2' });
       expect(r.getDevice('scale-1')?.users).toEqual({ '1': 'p1', '2': 'p2' });
+      // what a read returns cannot change the stored record behind the registry's back
+      const read = r.getDevice('scale-1') as { users: Record<string, string> };
+      expect(() => {
+        read.users['1'] = 'p2';
+      }).toThrow(TypeError);
+      expect(r.getDevice('scale-1')?.users).toEqual({ '1': 'p1', '2': 'p2' });
       await expect(assignDevice(r, 'scale-1', { patientId: 'ghost' })).rejects.toMatchObject({
         code: 'MEDGW_ERR_REGISTRY_UNKNOWN',
       });
