@@ -1,48 +1,54 @@
 /**
- * CPU cost of one MQTT message on the gateway's main thread, without broker or journal: payload decode
- * (drivers/mqtt decodePayload) → normalize → one reading id per observation: the calls the
- * pipeline's `prepare` makes per measurement (gateway/pipeline/pipeline.ts). Blood-pressure readings
- * (a panel and a heart rate: two ids) in each encoding, beside JSON.parse of the same JSON payload plus
- * one SHA-256 of it, measured in the same run; ratio = ingest / reference. Row `ingest-cpu`: an even
- * mix of the three encodings, with each encoding's figures under `encodings`.
+ * CPU cost of one MQTT message on the gateway's main thread, without sockets or journal: the broker
+ * hook's own path (gateway/mqtt/ingest.ts ingestMessage: size check, payload decode, then the real
+ * pipeline — registry look-up, normalization, attribution, reading ids — and the receipt), with a
+ * group commit that answers at once. Blood-pressure readings (a panel and a heart rate: two ids) in
+ * each encoding, beside JSON.parse of the same JSON payload plus one SHA-256 of it, measured in the
+ * same run; ratio = ingest / reference. Row `ingest-cpu`: an even mix of the three encodings, with
+ * each encoding's figures under `encodings`.
  */
 import { createHash } from 'node:crypto';
-import { decodePayload, PAYLOAD_ENCODINGS } from '../drivers/mqtt/index.ts';
-import { type NormalizeOptions, normalize } from '../drivers/normalize/index.ts';
-import { readingId } from '../drivers/reading-id.ts';
-import type { Measurement, Observation } from '../drivers/types.ts';
+import { PAYLOAD_ENCODINGS } from '../drivers/mqtt/index.ts';
+import type { NewReading } from '../gateway/contracts.ts';
+import { MemoryJournal } from '../gateway/journal/memory.ts';
+import { ingestMessage } from '../gateway/mqtt/ingest.ts';
+import { Pipeline } from '../gateway/pipeline/pipeline.ts';
+import { LowRegistry } from '../gateway/registry/index.ts';
 import { encodeReading, sampleReading } from '../simulators/mqtt/payloads.ts';
-import { envInt, ratio, round } from './ingest-common.ts';
-import { type BenchRow, throughput } from './results.ts';
+import { provision } from './ingest.ts';
+import { envInt, ratio, round, silentLog } from './ingest-common.ts';
+import { type BenchRow, throughput, throughputAsync } from './results.ts';
 
-const DEVICE_ID = 'bench-mqtt-device';
 /** Distinct payloads cycled through, so no value is constant-folded or cached by accident. */
 const PAYLOADS = 256;
 
-/** One message as the gateway handles it between the broker hook and the journal append. */
-function ingestOne(encoding: (typeof PAYLOAD_ENCODINGS)[number], bytes: Uint8Array, nowMs: number): number {
-  const sent: Measurement = decodePayload(encoding, bytes).measurement;
-  const m: Measurement =
-    sent.sequence === undefined && sent.deviceTime === undefined ? { ...sent, sequence: nowMs } : sent;
-  const options: NormalizeOptions = { nowMs };
-  const observations = normalize(m, options);
-  let ids = 0;
-  for (const normalized of observations) {
-    const time =
-      normalized.time.utc === undefined && m.deviceTime === undefined
-        ? { ...normalized.time, utc: new Date(nowMs).toISOString() }
-        : normalized.time;
-    const { quarantine, ...rest } = normalized;
-    const observation: Observation = { ...rest, time, ...(quarantine ? { quarantine } : {}) };
-    const id = readingId({ deviceId: DEVICE_ID, kind: observation.kind, measurement: m });
-    ids += id.length;
-  }
-  return ids;
+/** The gateway side without sockets or storage: every append is answered at once as stored. */
+async function ingestSide(): Promise<{ deviceId: string; pipeline: Pipeline }> {
+  const registry = await LowRegistry.memory();
+  const fleet = await provision(registry, 1, 'bench-cpu');
+  const clock = { now: () => Date.now() };
+  const pipeline = new Pipeline({
+    journal: new MemoryJournal({ clock }),
+    registry,
+    clock,
+    log: silentLog,
+    commits: {
+      append: async (readings: readonly NewReading[]) => ({
+        accepted: readings.map((r) => r.id),
+        duplicates: [],
+      }),
+      counters: () => ({ batches: 0, items: 0 }),
+    },
+  });
+  await pipeline.start();
+  return { deviceId: fleet.ids[0] as string, pipeline };
 }
 
-export function ingestCpuBench(ms = envInt('MEDGW_BENCH_INGEST_CPU_MS', 1500)): BenchRow[] {
-  const base = Date.UTC(2026, 10, 22, 7, 0, 0);
-  const nowMs = base + PAYLOADS * 60_000 + 3_600_000;
+export async function ingestCpuBench(ms = envInt('MEDGW_BENCH_INGEST_CPU_MS', 1500)): Promise<BenchRow[]> {
+  const { deviceId, pipeline } = await ingestSide();
+  const ctx = { sink: pipeline, log: silentLog };
+  // readings an hour to a few days old: plausible, none in the future
+  const base = Date.now() - (PAYLOADS + 60) * 60_000;
   const readings = Array.from({ length: PAYLOADS }, (_, i) =>
     sampleReading('blood-pressure', i, base + i * 60_000),
   );
@@ -61,14 +67,19 @@ export function ingestCpuBench(ms = envInt('MEDGW_BENCH_INGEST_CPU_MS', 1500)): 
   for (const encoding of PAYLOAD_ENCODINGS) {
     const payloads = readings.map((r) => encodeReading(encoding, r));
     let i = 0;
-    const one = () => ingestOne(encoding, payloads[i++ % PAYLOADS]!, nowMs);
+    const one = async () => {
+      const { receipt } = await ingestMessage(ctx, deviceId, encoding, payloads[i++ % PAYLOADS]!);
+      if (receipt.status !== 'accepted' || receipt.code !== null) {
+        throw new Error(`ingest-cpu bench: a reading was not accepted (${receipt.code})`);
+      }
+    };
     const ref = reference();
     // Alternate short rounds of both so a change of machine load hits both sides of the ratio alike.
     const rounds = 5;
     let value = 0;
     let refValue = 0;
     for (let k = 0; k < rounds; k++) {
-      value += throughput(one, ms / rounds) / rounds;
+      value += (await throughputAsync(one, ms / rounds)) / rounds;
       refValue += throughput(ref, ms / rounds) / rounds;
     }
     byEncoding[encoding] = {
@@ -99,5 +110,6 @@ export function ingestCpuBench(ms = envInt('MEDGW_BENCH_INGEST_CPU_MS', 1500)): 
       `  ingest-cpu ${encoding.padEnd(9)} ${String(e.value).padStart(8)} messages/s  ${e.usPerMessage} µs/message  ratio ${e.ratio}`,
     );
   }
+  await pipeline.stop();
   return rows;
 }

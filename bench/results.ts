@@ -44,3 +44,18 @@ export function throughput(fn: () => unknown, ms = 300): number {
   }
   return calls / ((now - start) / 1000);
 }
+
+/** The same for an asynchronous `fn`, each call awaited before the next: calls per second. */
+export async function throughputAsync(fn: () => Promise<unknown>, ms = 300): Promise<number> {
+  const warmUntil = performance.now() + ms / 4;
+  while (performance.now() < warmUntil) await fn();
+  let calls = 0;
+  const start = performance.now();
+  let now = start;
+  while (now - start < ms) {
+    for (let i = 0; i < 64; i++) await fn();
+    calls += 64;
+    now = performance.now();
+  }
+  return calls / ((now - start) / 1000);
+}
