@@ -15,7 +15,7 @@ import type {
   Quarantine,
 } from '../types.ts';
 import { GLUCOSE_MDC_BY_SAMPLE_TYPE, HEART_RATE_MDC, VOCABULARY } from '../vocabulary.ts';
-import { deviceTimeText, utcText } from './time-text.ts';
+import { deviceTimeText } from './time-text.ts';
 import { toCanonical } from './units.ts';
 
 export interface NormalizeOptions {
@@ -157,35 +157,22 @@ class Builder {
     } else {
       const canonical = v.unit ?? c.unit;
       const converted = toCanonical(`${this.m.source} ${c.name}`, value, c.unit, canonical);
-      const original = converted.original;
-      o = original
-        ? {
-            kind,
-            loinc: v.loinc,
-            mdc: mdc ?? v.mdc,
-            value: converted.value,
-            decimals: converted.decimals,
-            unit: canonical,
-            original,
-            time: this.time,
-          }
-        : {
-            kind,
-            loinc: v.loinc,
-            mdc: mdc ?? v.mdc,
-            value: converted.value,
-            decimals: converted.decimals,
-            unit: canonical,
-            time: this.time,
-          };
+      o = {
+        kind,
+        loinc: v.loinc,
+        mdc: mdc ?? v.mdc,
+        value: converted.value,
+        decimals: converted.decimals,
+        unit: canonical,
+        time: this.time,
+      };
+      if (converted.original) o.original = converted.original;
       const range = v.plausible;
       if (range && (converted.value < range.min || converted.value > range.max)) {
-        if (context) o.context = context;
         o.quarantine = {
           code: 'MEDGW_ERR_IMPLAUSIBLE_VALUE',
           reason: `${v.display.en} is outside the plausible range ${range.min}-${range.max} ${canonical}`,
         };
-        return o;
       }
     }
     if (context) o.context = context;
@@ -362,5 +349,5 @@ export function resolveTime(m: Measurement, options: NormalizeOptions = {}): Tim
   }
   if (quarantine) return { time: { device, quality: 'untrusted' }, quarantine };
   if (utcMs === undefined) return { time: { device, quality } };
-  return { time: { device, utc: utcText(utcMs), quality } };
+  return { time: { device, utc: new Date(utcMs).toISOString(), quality } };
 }
