@@ -118,18 +118,16 @@ export function readingToMeasurement(r: Reading): Measurement {
       unit: q.unit,
     });
   }
-  // Field by field, in the order a Measurement lists them; optional fields only when the reading has them.
-  const m: { -readonly [K in keyof Measurement]: Measurement[K] } = {
+  return {
     kind: r.kind,
     source: 'mqtt',
-  } as Measurement;
-  if (r.seq !== undefined) m.sequence = r.seq;
-  m.deviceTime = deviceTime;
-  m.deviceUtcOffsetMinutes = offsetMinutes;
-  m.components = components;
-  if (r.kind === 'glucose' && r.meal) m.context = { meal: r.meal };
-  m.final = true;
-  return m;
+    ...(r.seq !== undefined ? { sequence: r.seq } : {}),
+    deviceTime,
+    deviceUtcOffsetMinutes: offsetMinutes,
+    components,
+    ...(r.kind === 'glucose' && r.meal ? { context: { meal: r.meal } } : {}),
+    final: true,
+  };
 }
 
 /** Parses, validates and converts one MQTT payload. */
