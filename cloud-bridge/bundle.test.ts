@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Observation } from '../drivers/types.ts';
-import { type BridgeReading, buildBundle, deviceIdentifier, stableUuid } from './bundle.ts';
+import { type BridgeReading, buildBundle, stableUuid } from './bundle.ts';
 import { toFhirJson } from './fhir-json.ts';
+import { deviceIdentifier } from './phd-device.ts';
 
 const SOLUTION = '2.25.71922510045900526679301521263764504793';
 const PAIRING = '2.25.223577281493925814735310533247560057336';

@@ -6,12 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import { MedgwError } from '../drivers/errors.ts';
-import type { DeviceIdentity, Observation } from '../drivers/types.ts';
+import type { Observation } from '../drivers/types.ts';
 import { FhirDecimal, type FhirJson } from './fhir-json.ts';
+import { type BridgeDevice, deviceIdentifier, phdDevice } from './phd-device.ts';
 import {
   BP_COMPONENTS,
-  BTMAC_SYSTEM,
-  EUI64_SYSTEM,
   GLUCOSE_MOMENT,
   GLUCOSE_MOMENT_OTHER,
   KIND_PROFILES,
@@ -20,9 +19,6 @@ import {
   MESURES_BASE,
   MOMENT_EXTENSION,
   OBSERVATION_CATEGORY,
-  PHD_DEVICE_IDENTIFIERS,
-  PHD_DEVICE_PROFILE,
-  specializationFor,
   TRE_A04_LOINC,
   UCUM,
 } from './profiles.ts';
@@ -38,7 +34,7 @@ export interface BridgeReading {
   /** Deterministic reading id: the Observation.identifier value and the outbox key. */
   readonly id: string;
   readonly observation: Observation;
-  readonly device: { readonly id: string; readonly identity?: DeviceIdentity };
+  readonly device: BridgeDevice;
   readonly patient: MesPatient;
 }
 
@@ -66,25 +62,6 @@ export function observationIdentifier(
   solutionOid: string,
 ): { system: string; value: string } {
   return { system: `urn:oid:${solutionOid}`, value: readingId };
-}
-
-/** EUI-64 as the PHD IG writes it: eight upper-case hex pairs joined by dashes. */
-function eui(hex: string, bytes: number): string | undefined {
-  const clean = hex.replace(/[^0-9a-fA-F]/g, '').toUpperCase();
-  if (clean.length !== bytes * 2) return undefined;
-  return clean.match(/../g)?.join('-');
-}
-
-/** The PhdDevice identifier used for conditional create (regex of MES API Mesures §2.2.2). */
-export function deviceIdentifier(
-  device: BridgeReading['device'],
-  solutionOid: string,
-): { system: string; value: string; sysid: boolean } {
-  const sysid = device.identity?.systemId ? eui(device.identity.systemId, 8) : undefined;
-  if (sysid) return { system: EUI64_SYSTEM, value: sysid, sysid: true };
-  // No EUI-64 (most MQTT devices): the gateway's own device id under the solution OID.
-  const value = `gw-${device.id.replace(/[^a-zA-Z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'device'}`;
-  return { system: `urn:oid:${solutionOid}.2`, value, sysid: false };
 }
 
 function notSendable(reading: BridgeReading, why: string): MedgwError {
@@ -202,41 +179,7 @@ export function buildBundle(reading: BridgeReading, options: BundleOptions): Fhi
   }
   observation.device = { reference: `Device/${deviceUuid}` };
 
-  const identity = reading.device.identity ?? {};
-  const identifier: FhirJson[] = [
-    ident.sysid
-      ? {
-          type: { coding: [{ system: PHD_DEVICE_IDENTIFIERS, code: 'SYSID' }] },
-          system: ident.system,
-          value: ident.value,
-        }
-      : { system: ident.system, value: ident.value },
-  ];
-  const mac = identity.address ? eui(identity.address, 6) : undefined;
-  if (mac) {
-    identifier.push({
-      type: { coding: [{ system: PHD_DEVICE_IDENTIFIERS, code: 'BTMAC' }] },
-      system: BTMAC_SYSTEM,
-      value: mac.toLowerCase(),
-    });
-  }
-  const device: Record<string, FhirJson | undefined> = {
-    resourceType: 'Device',
-    id: deviceUuid,
-    meta: { profile: [PHD_DEVICE_PROFILE] },
-    identifier,
-    manufacturer: identity.manufacturer,
-    serialNumber: identity.serial,
-    modelNumber: identity.model,
-    deviceName: identity.model ? [{ name: identity.model, type: 'model-name' }] : undefined,
-    // MDC_MOC_VMS_MDS_SIMP: every PhdDevice is a simple medical device system.
-    type: { coding: [{ system: MDC, code: '65573' }] },
-    specialization: [{ systemType: { coding: [{ system: MDC, code: String(specializationFor(obs)) }] } }],
-    // MDC_ID_PROD_SPEC_FW (531976).
-    version: identity.firmware
-      ? [{ type: { coding: [{ system: MDC, code: '531976' }] }, value: identity.firmware }]
-      : undefined,
-  };
+  const device = phdDevice(reading.device, ident, deviceUuid, obs);
 
   return {
     resourceType: 'Bundle',
