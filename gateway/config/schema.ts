@@ -109,6 +109,13 @@ export const ConfigSchema = z
           .default('127.0.0.1')
           .describe('Address of the local HTTP server (admin API, pages, metrics).'),
         port: port('Port of the local HTTP server', 8080),
+        trustedProxy: z
+          .ipv4()
+          .or(z.ipv6())
+          .optional()
+          .describe(
+            'Address of the reverse proxy in front of the pages; only its X-Forwarded-For is believed (sign-in throttle). Unset: the socket address.',
+          ),
       })
       .prefault({})
       .describe('Local HTTP server.'),

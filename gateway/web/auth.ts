@@ -1,10 +1,14 @@
 /**
  * Protection of the local pages: the admin password (created at first start, shown once, kept as a
- * scrypt hash in the data directory), server-side sessions with a synchronizer CSRF token each, and
- * API tokens for providers' scripts (kept as SHA-256 digests; the token itself is shown once).
+ * scrypt hash in the data directory and checked on the thread pool), a stateless signed anti-forgery
+ * value for the sign-in form (no server state before a successful sign-in), a bounded store of
+ * server-side sessions with a synchronizer CSRF token each, the sign-in throttle (per address and
+ * global), and API tokens for providers' scripts (kept as SHA-256 digests; shown once).
  */
-import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { MedgwError } from '../../drivers/errors.ts';
 import type { Clock } from '../contracts.ts';
@@ -32,6 +36,15 @@ function writeAtomic(path: string, content: string): void {
 
 function hashPassword(password: string, salt: Buffer, N: number, r: number, p: number): Buffer {
   return scryptSync(password, salt, SCRYPT.keylen, { N, r, p, maxmem: 128 * N * r * 2 });
+}
+
+/** The same hash on the libuv thread pool: a sign-in never blocks the event loop for the scrypt time. */
+function hashPasswordAsync(password: string, salt: Buffer, N: number, r: number, p: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(password, salt, SCRYPT.keylen, { N, r, p, maxmem: 128 * N * r * 2 }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
+  });
 }
 
 /** Generates a password a person can type: 4 groups of 5 base-32 characters (100 bits). */
@@ -81,11 +94,14 @@ export class AdminPassword {
     writeAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`);
   }
 
-  /** Constant-time check of a password against the stored hash. */
-  verify(password: string): boolean {
+  /**
+   * Constant-time check of a password against the stored hash; scrypt runs on the thread pool, so
+   * the event loop (MQTT acknowledgements, other pages) keeps running meanwhile.
+   */
+  async verify(password: string): Promise<boolean> {
     let file: PasswordFile;
     try {
-      file = JSON.parse(readFileSync(this.path, 'utf8')) as PasswordFile;
+      file = JSON.parse(await readFile(this.path, 'utf8')) as PasswordFile;
     } catch (e) {
       throw new MedgwError('MEDGW_ERR_WEB_PASSWORD', `cannot read ${this.path}: ${(e as Error).message}`);
     }
@@ -93,9 +109,60 @@ export class AdminPassword {
       throw new MedgwError('MEDGW_ERR_WEB_PASSWORD', `${this.path} holds an unknown password scheme`);
     }
     const expected = Buffer.from(file.hash, 'base64');
-    const actual = hashPassword(password, Buffer.from(file.salt, 'base64'), file.N, file.r, file.p);
+    const actual = await hashPasswordAsync(
+      password,
+      Buffer.from(file.salt, 'base64'),
+      file.N,
+      file.r,
+      file.p,
+    );
     return actual.length === expected.length && timingSafeEqual(actual, expected);
   }
+}
+
+/**
+ * The anti-forgery value of the sign-in form, kept nowhere on the server: `nonce.issuedAt.mac`,
+ * with an HMAC-SHA-256 under a secret of this process, sent both as a cookie and as a form field
+ * (the "signed double-submit cookie" of the OWASP CSRF Prevention Cheat Sheet). A client can no
+ * longer choose the value, and showing the sign-in page costs no memory.
+ */
+export class SignInForms {
+  private readonly key: Buffer;
+
+  constructor(
+    private readonly clock: Clock,
+    /** How long a sign-in page stays usable. */
+    private readonly ttlMs = 3600_000,
+    key?: Buffer,
+  ) {
+    this.key = key ?? randomBytes(32);
+  }
+
+  private mac(nonce: string, at: string): string {
+    return createHmac('sha256', this.key).update(`medgw-sign-in.${nonce}.${at}`).digest('base64url');
+  }
+
+  issue(): string {
+    const nonce = randomBytes(18).toString('base64url');
+    const at = this.clock.now().toString(36);
+    return `${nonce}.${at}.${this.mac(nonce, at)}`;
+  }
+
+  /** The cookie and the field carry the same value, signed by this process, and not expired. */
+  check(cookie: unknown, submitted: unknown): boolean {
+    if (typeof cookie !== 'string' || typeof submitted !== 'string' || cookie.length > 200) return false;
+    if (!sameText(cookie, submitted)) return false;
+    const [nonce, at, mac, extra] = cookie.split('.');
+    if (!nonce || !at || !mac || extra !== undefined) return false;
+    if (!sameText(mac, this.mac(nonce, at))) return false;
+    const age = this.clock.now() - Number.parseInt(at, 36);
+    return Number.isFinite(age) && age >= -60_000 && age <= this.ttlMs;
+  }
+}
+
+/** Constant-time equality of two strings (compared through their SHA-256, so lengths may differ). */
+function sameText(a: string, b: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
 export interface Session {
@@ -105,7 +172,12 @@ export interface Session {
   lastSeen: number;
 }
 
-/** In-memory sessions: a restart logs everybody out, which is what a small gateway wants. */
+/**
+ * In-memory sessions, created only by a successful sign-in: a restart logs everybody out, which is
+ * what a small gateway wants. The map is kept in order of last use (a use moves the session to the
+ * end), so expiry looks only at the front and stops at the first live session, and a full store
+ * ends the least recently used session: every operation is O(1) (amortized), memory is bounded.
+ */
 export class Sessions {
   private readonly byId = new Map<string, Session>();
 
@@ -113,10 +185,22 @@ export class Sessions {
     private readonly clock: Clock,
     /** Idle time after which a session ends. */
     private readonly idleMs = 8 * 3600_000,
+    /** Sessions kept at most; the least recently used one ends first. */
+    readonly max = 64,
   ) {}
 
+  get size(): number {
+    this.expire();
+    return this.byId.size;
+  }
+
   create(): Session {
-    this.sweep();
+    this.expire();
+    while (this.byId.size >= this.max) {
+      const oldest = this.byId.keys().next().value;
+      if (oldest === undefined) break;
+      this.byId.delete(oldest);
+    }
     const s: Session = {
       id: randomBytes(32).toString('base64url'),
       csrf: randomBytes(32).toString('base64url'),
@@ -129,13 +213,13 @@ export class Sessions {
 
   get(id: string | undefined): Session | undefined {
     if (!id) return undefined;
+    this.expire();
     const s = this.byId.get(id);
     if (!s) return undefined;
-    if (this.clock.now() - s.lastSeen > this.idleMs) {
-      this.byId.delete(id);
-      return undefined;
-    }
     s.lastSeen = this.clock.now();
+    // most recently used last
+    this.byId.delete(id);
+    this.byId.set(id, s);
     return s;
   }
 
@@ -143,18 +227,20 @@ export class Sessions {
     if (id) this.byId.delete(id);
   }
 
-  private sweep(): void {
+  /** Ends idle sessions from the front (least recently used) and stops at the first live one. */
+  private expire(): void {
     const now = this.clock.now();
-    for (const [id, s] of this.byId) if (now - s.lastSeen > this.idleMs) this.byId.delete(id);
+    for (const [id, s] of this.byId) {
+      if (now - s.lastSeen <= this.idleMs) break;
+      this.byId.delete(id);
+    }
   }
 }
 
 /** Constant-time comparison of a submitted CSRF token with the session's. */
 export function csrfMatches(session: Session, submitted: unknown): boolean {
   if (typeof submitted !== 'string' || submitted.length === 0) return false;
-  const a = createHash('sha256').update(session.csrf).digest();
-  const b = createHash('sha256').update(submitted).digest();
-  return timingSafeEqual(a, b);
+  return sameText(session.csrf, submitted);
 }
 
 export interface ApiTokenInfo {
@@ -231,43 +317,107 @@ export class ApiTokens {
 }
 
 /**
- * Slows down password guessing: after `maxFailures` wrong passwords from one address within
- * `windowMs`, sign-in from that address is refused for `lockMs` (even with the right password).
+ * Slows down password guessing, twice over:
+ * - per address: after `maxFailures` wrong passwords from one address within `windowMs`, sign-in
+ *   from that address is refused for `lockMs` (even with the right password);
+ * - globally: beyond `globalBudget` wrong passwords from all addresses together within `windowMs`
+ *   (a spray from many addresses), every sign-in waits for a back-off that doubles with each further
+ *   failure, from `backoffBaseMs` to at most `backoffMaxMs`. The back-off is short and bounded, so
+ *   nobody can lock the admin out for longer than `backoffMaxMs`, and a spray is held to about one
+ *   guess per `backoffMaxMs`.
+ * The addresses remembered are bounded (`maxAddresses`, the oldest forgotten first).
  */
 export class LoginThrottle {
   private readonly failures = new Map<string, { count: number; first: number; lockedUntil?: number }>();
+  private global = { count: 0, first: 0, until: 0 };
 
   constructor(
     private readonly clock: Clock,
-    private readonly maxFailures = 5,
-    private readonly windowMs = 15 * 60_000,
-    private readonly lockMs = 60_000,
+    private readonly options: {
+      readonly maxFailures?: number;
+      readonly windowMs?: number;
+      readonly lockMs?: number;
+      readonly globalBudget?: number;
+      readonly backoffBaseMs?: number;
+      readonly backoffMaxMs?: number;
+      readonly maxAddresses?: number;
+    } = {},
   ) {}
 
-  /** Ms until this address may try again, or 0. */
+  private get windowMs(): number {
+    return this.options.windowMs ?? 15 * 60_000;
+  }
+
+  /** Ms until this address may try again (its own lock or the global back-off), or 0. */
   lockedFor(address: string): number {
-    const f = this.failures.get(address);
     const now = this.clock.now();
-    if (!f?.lockedUntil) return 0;
+    const global = Math.max(0, this.global.until - now);
+    const f = this.failures.get(address);
+    if (!f?.lockedUntil) return global;
     if (f.lockedUntil <= now) {
       this.failures.delete(address);
-      return 0;
+      return global;
     }
-    return f.lockedUntil - now;
+    return Math.max(global, f.lockedUntil - now);
   }
 
   fail(address: string): void {
     const now = this.clock.now();
+    // global budget
+    if (now - this.global.first > this.windowMs) this.global = { count: 0, first: now, until: 0 };
+    this.global.count += 1;
+    const over = this.global.count - (this.options.globalBudget ?? 20);
+    if (over > 0) {
+      const base = this.options.backoffBaseMs ?? 1000;
+      const wait = Math.min(this.options.backoffMaxMs ?? 30_000, base * 2 ** Math.min(over - 1, 30));
+      this.global.until = now + wait;
+    }
+    // per address
     const f = this.failures.get(address);
     if (!f || now - f.first > this.windowMs) {
+      this.failures.delete(address);
+      while (this.failures.size >= (this.options.maxAddresses ?? 10_000)) {
+        const oldest = this.failures.keys().next().value;
+        if (oldest === undefined) break;
+        this.failures.delete(oldest);
+      }
       this.failures.set(address, { count: 1, first: now });
       return;
     }
     f.count += 1;
-    if (f.count >= this.maxFailures) f.lockedUntil = now + this.lockMs;
+    if (f.count >= (this.options.maxFailures ?? 5)) f.lockedUntil = now + (this.options.lockMs ?? 60_000);
   }
 
   succeed(address: string): void {
     this.failures.delete(address);
   }
+
+  /** Addresses remembered (for tests and metrics). */
+  get addresses(): number {
+    return this.failures.size;
+  }
+}
+
+/** `::ffff:127.0.0.1` and `127.0.0.1` are one address. */
+function plainAddress(address: string): string {
+  const a = address.trim();
+  return a.startsWith('::ffff:') && isIP(a.slice(7)) === 4 ? a.slice(7) : a;
+}
+
+/**
+ * The address a sign-in comes from, for the throttle. The socket's peer, unless that peer is the
+ * configured trusted reverse proxy: then the last address of X-Forwarded-For, the one that proxy
+ * appended itself (the entries before it are whatever the client chose to send). A forwarded header
+ * from anyone else is ignored, so nobody can pose as another address to lock it out.
+ */
+export function clientAddress(
+  peer: string | undefined,
+  forwardedFor: string | string[] | undefined,
+  trustedProxy: string | undefined,
+): string {
+  const socket = plainAddress(peer ?? 'unknown');
+  if (trustedProxy === undefined || socket !== plainAddress(trustedProxy)) return socket;
+  const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : (forwardedFor ?? '');
+  const last = plainAddress(header.split(',').at(-1) ?? '');
+  return isIP(last) ? last : socket;
 }

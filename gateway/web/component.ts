@@ -119,6 +119,7 @@ export const webComponent: ComponentFactory = {
       clock: ctx.clock,
       log: ctx.log,
       startedAt: ctx.clock.now(),
+      ...(ctx.config.http.trustedProxy ? { trustedProxy: ctx.config.http.trustedProxy } : {}),
       ...(ble ? { ble: bluetoothForPages(ble) } : {}),
       ...(national ? { national } : {}),
       ...(broker ? { broker } : {}),

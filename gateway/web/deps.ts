@@ -123,6 +123,11 @@ export interface WebDeps {
     readonly duplicate: number;
     readonly rejected: Readonly<Record<string, number>>;
   };
+  /**
+   * Address of the reverse proxy in front of the pages, if any (`http.trustedProxy`): only a request
+   * from it has its X-Forwarded-For read, for the sign-in throttle.
+   */
+  readonly trustedProxy?: string;
   /** Set cookies with `Secure` (the server speaks TLS, or sits behind a TLS proxy). */
   readonly secureCookies?: boolean;
   /** Called once with the admin password generated at first start (print it; it is never stored). */

@@ -13,7 +13,16 @@ import { isMedgwError, MedgwError } from '../../drivers/errors.ts';
 import { statusOf } from '../admin/server.ts';
 import { auditCsv, createActions, type WebActions } from './actions.ts';
 import { webApiRoutes } from './api.ts';
-import { AdminPassword, ApiTokens, csrfMatches, LoginThrottle, type Session, Sessions } from './auth.ts';
+import {
+  AdminPassword,
+  ApiTokens,
+  clientAddress,
+  csrfMatches,
+  LoginThrottle,
+  type Session,
+  Sessions,
+  SignInForms,
+} from './auth.ts';
 import type { WebDeps } from './deps.ts';
 import type { PageContext } from './html.ts';
 import { isLang, type Lang, type MessageKey, pickLang, translator } from './i18n/index.ts';
@@ -105,7 +114,11 @@ export function createWeb(deps: WebDeps): Web {
     else process.stdout.write(`medgw: admin password for the local pages (shown once): ${created}\n`);
   }
   const sessions = new Sessions(deps.clock);
+  const signInForms = new SignInForms(deps.clock);
   const throttle = new LoginThrottle(deps.clock);
+  /** Password checks running or waiting on the thread pool; beyond the bound a sign-in is refused at once. */
+  let checking = 0;
+  const MAX_CHECKING = 8;
   const tokens = new ApiTokens(deps.dataDir);
   const hub = new LiveHub(deps);
   const log = deps.log.child({ component: 'web' });
@@ -294,7 +307,8 @@ export function createWeb(deps: WebDeps): Web {
     // --- sign in / out ---------------------------------------------------------------------------
     app.get('/', async (_req, reply) => reply.redirect('/status', 303));
     app.get('/login', async (req, reply) => {
-      const token = sessions.create().csrf;
+      // no server state for an unauthenticated visitor: the form's anti-forgery value is signed
+      const token = signInForms.issue();
       reply.setCookie(LOGIN_COOKIE, token, {
         path: '/login',
         sameSite: 'strict',
@@ -307,8 +321,7 @@ export function createWeb(deps: WebDeps): Web {
     app.post('/login', async (request, reply) => {
       const req = request as Req;
       const cookie = req.cookies[LOGIN_COOKIE];
-      const sent = field(req.body, '_csrf');
-      if (!cookie || !sent || cookie !== sent) {
+      if (!signInForms.check(cookie, field(req.body, '_csrf'))) {
         return refuse(
           req,
           reply,
@@ -316,25 +329,30 @@ export function createWeb(deps: WebDeps): Web {
         );
       }
       const next = safeNext(field(req.body, 'next'));
-      const who = req.socket.remoteAddress ?? 'unknown';
+      const who = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], deps.trustedProxy);
       const wait = throttle.lockedFor(who);
-      if (wait > 0) {
-        log.warn({ code: 'MEDGW_ERR_WEB_LOGIN' }, 'sign-in refused: too many wrong passwords');
-        reply.header('retry-after', String(Math.ceil(wait / 1000)));
+      if (wait > 0 || checking >= MAX_CHECKING) {
+        const seconds = Math.max(1, Math.ceil(wait / 1000));
+        log.warn({ code: 'MEDGW_ERR_WEB_LOGIN' }, 'sign-in refused: too many attempts');
+        reply.header('retry-after', String(seconds));
         return refuse(
           req,
           reply,
-          new MedgwError(
-            'MEDGW_ERR_WEB_LOGIN',
-            `too many wrong passwords; try again in ${Math.ceil(wait / 1000)} s`,
-          ),
+          new MedgwError('MEDGW_ERR_WEB_LOGIN', `too many sign-in attempts; try again in ${seconds} s`),
           429,
         );
       }
-      if (!password.verify(field(req.body, 'password'))) {
+      let ok: boolean;
+      checking += 1;
+      try {
+        ok = await password.verify(field(req.body, 'password'));
+      } finally {
+        checking -= 1;
+      }
+      if (!ok) {
         throttle.fail(who);
         log.warn({ code: 'MEDGW_ERR_WEB_LOGIN' }, 'sign-in refused');
-        return html(reply, loginPage(ctxOf(req), cookie, next, true), 401);
+        return html(reply, loginPage(ctxOf(req), String(cookie), next, true), 401);
       }
       throttle.succeed(who);
       const s = sessions.create();

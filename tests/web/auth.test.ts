@@ -123,6 +123,57 @@ describe('CSRF', () => {
     expect(res.status).toBe(403);
     expect(c.jar.has('medgw_session')).toBe(false);
   });
+
+  it('the sign-in anti-forgery value is signed by the gateway: a value the client chose is refused', async () => {
+    const chosen = 'attacker-chosen-value';
+    const forged = await fetch(`${gw.url}/login`, {
+      method: 'POST',
+      headers: {
+        accept: 'text/html',
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: `medgw_login=${chosen}`,
+      },
+      body: new URLSearchParams({ _csrf: chosen, password: PASSWORD }).toString(),
+      redirect: 'manual',
+    });
+    expect(forged.status).toBe(403);
+    expect(forged.headers.getSetCookie().some((h) => h.startsWith('medgw_session='))).toBe(false);
+    // a real value with one character changed in its signature is refused too
+    const c = new Client(gw.url);
+    const page = await (await c.go('/login')).text();
+    const real = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+    const tampered = `${real.slice(0, -1)}${real.endsWith('A') ? 'B' : 'A'}`;
+    c.jar.set('medgw_login', tampered);
+    expect((await c.go('/login', { form: { _csrf: tampered, password: PASSWORD } })).status).toBe(403);
+    // a value from another gateway (another secret) is refused
+    const other = await startGateway();
+    try {
+      const o = new Client(other.url);
+      const otherPage = await (await o.go('/login')).text();
+      const foreign = /name="_csrf" value="([^"]+)"/.exec(otherPage)?.[1] ?? '';
+      c.jar.set('medgw_login', foreign);
+      expect((await c.go('/login', { form: { _csrf: foreign, password: PASSWORD } })).status).toBe(403);
+    } finally {
+      await other.close();
+    }
+    // the genuine value signs in
+    c.jar.set('medgw_login', real);
+    expect((await c.go('/login', { form: { _csrf: real, password: PASSWORD } })).status).toBe(303);
+  });
+});
+
+describe('session flood', () => {
+  it('showing the sign-in page keeps nothing on the server; only a successful sign-in creates a session', async () => {
+    const before = gw.web.sessions.size;
+    for (let i = 0; i < 300; i++) {
+      const res = await fetch(`${gw.url}/login`, { headers: { accept: 'text/html' } });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    }
+    expect(gw.web.sessions.size).toBe(before);
+    await new Client(gw.url).login();
+    expect(gw.web.sessions.size).toBe(before + 1);
+  });
 });
 
 describe('sign-in, sessions and tokens', () => {
@@ -220,6 +271,88 @@ describe('response headers', () => {
 });
 
 describe('password guessing', () => {
+  it('a spray from many addresses meets the global back-off long before it has tried them all', async () => {
+    // its own gateway behind a "reverse proxy" at 127.0.0.1, so each request may name its address
+    const other = await startGateway({ trustedProxy: '127.0.0.1' });
+    try {
+      const page = await (await fetch(`${other.url}/login`, { headers: { accept: 'text/html' } })).text();
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+      const statuses = new Map<number, number>();
+      // 500 wrong passwords from 100 addresses (5 each: never enough for one address's own lock)
+      for (let round = 0; round < 5; round++) {
+        for (let a = 0; a < 100; a++) {
+          const res = await fetch(`${other.url}/login`, {
+            method: 'POST',
+            headers: {
+              accept: 'text/html',
+              'content-type': 'application/x-www-form-urlencoded',
+              cookie: `medgw_login=${csrf}`,
+              'x-forwarded-for': `10.1.${round}.1, 10.0.0.${a + 1}`,
+            },
+            body: new URLSearchParams({ _csrf: csrf, password: `wrong-${round}-${a}` }).toString(),
+            redirect: 'manual',
+          });
+          await res.arrayBuffer();
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        }
+      }
+      // only the global budget's worth of passwords was ever checked; the rest waited (429)
+      expect(statuses.get(401) ?? 0).toBeLessThanOrEqual(21);
+      expect(statuses.get(429) ?? 0).toBeGreaterThanOrEqual(479);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('behind a trusted proxy one client locks out only itself, and forged forwarded headers change nothing', async () => {
+    const other = await startGateway({ trustedProxy: '127.0.0.1' });
+    try {
+      const attacker = new Client(other.url);
+      const as = { headers: { 'x-forwarded-for': '10.9.9.9' } };
+      const page = await (await attacker.go('/login', as)).text();
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+      for (let i = 0; i < 5; i++) {
+        const res = await attacker.go('/login', { ...as, form: { _csrf: csrf, password: `wrong-${i}` } });
+        expect(res.status).toBe(401);
+      }
+      // the attacker is locked, even claiming to be the admin's address in front of the proxy's entry
+      const claim = { headers: { 'x-forwarded-for': '10.0.0.1, 10.9.9.9' } };
+      expect(
+        (await attacker.go('/login', { ...claim, form: { _csrf: csrf, password: PASSWORD } })).status,
+      ).toBe(429);
+      // the admin, at another address behind the same proxy, signs in at once
+      const admin = new Client(other.url);
+      const from = { headers: { 'x-forwarded-for': '10.0.0.1' } };
+      const adminPage = await (await admin.go('/login', from)).text();
+      const token = /name="_csrf" value="([^"]+)"/.exec(adminPage)?.[1] ?? '';
+      expect((await admin.go('/login', { ...from, form: { _csrf: token, password: PASSWORD } })).status).toBe(
+        303,
+      );
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('without a configured proxy, X-Forwarded-For is ignored: rotating it does not escape the lock', async () => {
+    const other = await startGateway();
+    try {
+      const c = new Client(other.url);
+      const page = await (await c.go('/login')).text();
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+      const codes: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        const res = await c.go('/login', {
+          headers: { 'x-forwarded-for': `10.0.0.${i + 1}` },
+          form: { _csrf: csrf, password: `wrong-${i}` },
+        });
+        codes.push(res.status);
+      }
+      expect(codes).toEqual([401, 401, 401, 401, 401, 429, 429]);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('locks sign-in for a while after five wrong passwords, even with the right one afterwards', async () => {
     // its own gateway: the lock is per client address and would slow the other tests down
     const other = await startGateway();

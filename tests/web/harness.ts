@@ -44,7 +44,9 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(o: { national?: boolean; ble?: boolean } = {}): Promise<TestGateway> {
+export async function startGateway(
+  o: { national?: boolean; ble?: boolean; trustedProxy?: string } = {},
+): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'medgw-web-'));
   const clock = systemClock;
   const log = silentLogger();
@@ -104,6 +106,7 @@ export async function startGateway(o: { national?: boolean; ble?: boolean } = {}
     clock,
     log,
     initialPassword: PASSWORD,
+    ...(o.trustedProxy ? { trustedProxy: o.trustedProxy } : {}),
     pipelineCounters: () => pipeline.counters,
     ...(ble ? { ble: bluetoothForPages(ble) } : {}),
     ...(bridge ? { national: webNational(bridge, 'sandbox') } : {}),
