@@ -194,6 +194,12 @@ export const ERROR_CATALOGUE = {
     message: 'An unexpected failure happened inside the gateway.',
     hint: 'Look for the matching line in the gateway log (it carries the cause); report it with that line.',
   },
+  MEDGW_ERR_FATAL: {
+    area: 'gateway',
+    message:
+      'An error escaped every handler (an unhandled promise rejection or an uncaught exception); the gateway stopped its components in order and exited.',
+    hint: 'Read the fatal log line (it carries the cause and stack), report it with that line, then start the gateway again: nothing acknowledged was lost.',
+  },
   MEDGW_ERR_ADMIN_UNREACHABLE: {
     area: 'gateway',
     message: 'The gateway holding this data directory does not answer on its admin API.',
@@ -206,6 +212,18 @@ export const ERROR_CATALOGUE = {
     message:
       'The MQTT connection was refused: unknown device, wrong secret, client id different from the username, or a will message.',
     hint: 'Connect with client id = username = the device id and the secret printed by `medgw devices add --transport mqtt`.',
+  },
+  MEDGW_ERR_MQTT_RATE_LIMITED: {
+    area: 'mqtt',
+    message:
+      'The device sent more messages than its rate limit allows; this one was not stored (QoS 1: no PUBACK, it stays in the session). A device that keeps exceeding the limit is disconnected and may reconnect only after a back-off.',
+    hint: 'Send at most mqtt.rateLimit.perSecond messages a second (bursts up to mqtt.rateLimit.burst), wait for each PUBACK, and reconnect after the back-off; raise the limits only for a device that truly measures that often.',
+  },
+  MEDGW_ERR_MQTT_AUTH_BUSY: {
+    area: 'mqtt',
+    message:
+      'The MQTT connection was refused before its secret was checked: too many checks are waiting, or this device id or address failed too often and is in back-off.',
+    hint: 'Reconnect later with exponential back-off and the right secret; a device that connected before with its secret is let in at once.',
   },
   MEDGW_ERR_MQTT_TOPIC: {
     area: 'mqtt',

@@ -148,3 +148,47 @@ export function stopOnSignals(
     process.off('SIGTERM', handler);
   };
 }
+
+/** Exit status after a fatal error (EX_SOFTWARE, sysexits.h): not a refused input (2), not a signal. */
+export const FATAL_EXIT_CODE = 70;
+
+/**
+ * The process-level guard of `medgw start`: an unhandled promise rejection or an uncaught exception
+ * is logged once as MEDGW_ERR_FATAL (cause and stack), then `stop` runs the orderly stop (drain,
+ * flush, close, release the lock) and `onStopped` reports it; never a silent exit. A second fatal
+ * error while stopping is logged too. If the stop leaves something holding the process, it exits
+ * with FATAL_EXIT_CODE after `exitAfterMs`. Returns a function that removes the handlers.
+ */
+export function stopOnFatal(
+  log: Logger,
+  stop: () => Promise<void>,
+  onStopped: () => void,
+  exitAfterMs = 30_000,
+): () => void {
+  let fatal = false;
+  const handler = (err: unknown, origin: string) => {
+    log.fatal(
+      { code: 'MEDGW_ERR_FATAL', origin, err: err instanceof Error ? err : { message: String(err) } },
+      'an error escaped every handler: stopping the gateway',
+    );
+    if (fatal) return;
+    fatal = true;
+    process.exitCode = FATAL_EXIT_CODE;
+    stop()
+      .catch((e: unknown) =>
+        log.error({ code: 'MEDGW_ERR_FATAL', err: e }, 'the stop after a fatal error failed'),
+      )
+      .finally(() => {
+        onStopped();
+        setTimeout(() => process.exit(FATAL_EXIT_CODE), exitAfterMs).unref();
+      });
+  };
+  const onRejection = (reason: unknown) => handler(reason, 'unhandledRejection');
+  const onException = (err: Error, origin: string) => handler(err, origin);
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
+  return () => {
+    process.off('unhandledRejection', onRejection);
+    process.off('uncaughtException', onException);
+  };
+}

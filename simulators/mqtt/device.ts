@@ -28,6 +28,8 @@ export interface SimDeviceOptions {
   /** Reconnect automatically (ms between attempts); 0 = never (default). */
   readonly reconnectPeriod?: number;
   readonly protocolVersion?: 4 | 5;
+  /** How long `publish` waits for the receipt once the PUBACK came (default 10 s). */
+  readonly receiptTimeoutMs?: number;
   readonly extra?: IClientOptions;
 }
 
@@ -99,27 +101,76 @@ export class SimulatedMqttDevice {
 
   /** Waits for the receipt that matches (by seq; `null` for a payload whose seq could not be read). */
   waitForReceipt(seq: number | null, timeoutMs = 10_000): Promise<SimReceipt> {
+    const expected = this.expectReceipt(seq);
+    expected.arm(timeoutMs);
+    return expected.promise;
+  }
+
+  /**
+   * A receipt waited for before its message is published: the clock starts only when `arm` is called
+   * (after the PUBACK, however slow it was), and `cancel` settles it when the publish itself failed.
+   * Either way the promise is settled through whoever awaits it, never left to reject on its own.
+   */
+  private expectReceipt(seq: number | null): {
+    promise: Promise<SimReceipt>;
+    arm: (timeoutMs: number) => void;
+    cancel: (reason: Error) => void;
+  } {
     const already = this.receipts.findIndex((r) => r.seq === seq);
     if (already >= 0) {
       const [r] = this.receipts.splice(already, 1);
-      if (r) return Promise.resolve(r);
+      if (r) return { promise: Promise.resolve(r), arm: () => undefined, cancel: () => undefined };
     }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`no receipt for seq ${seq} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const waiter = {
-        match: (r: SimReceipt) => r.seq === seq,
-        resolve: (r: SimReceipt) => {
-          clearTimeout(timer);
-          const i = this.receipts.indexOf(r);
-          if (i >= 0) this.receipts.splice(i, 1);
-          resolve(r);
-        },
-      };
-      this.waiters.push(waiter);
+    let timer: NodeJS.Timeout | undefined;
+    let settle: { resolve: (r: SimReceipt) => void; reject: (e: Error) => void } | undefined;
+    const promise = new Promise<SimReceipt>((resolve, reject) => {
+      settle = { resolve, reject };
     });
+    const waiter = {
+      match: (r: SimReceipt) => r.seq === seq,
+      resolve: (r: SimReceipt) => {
+        clearTimeout(timer);
+        const i = this.receipts.indexOf(r);
+        if (i >= 0) this.receipts.splice(i, 1);
+        settle?.resolve(r);
+      },
+    };
+    this.waiters.push(waiter);
+    const cancel = (reason: Error) => {
+      clearTimeout(timer);
+      this.waiters = this.waiters.filter((w) => w !== waiter);
+      settle?.reject(reason);
+    };
+    return {
+      promise,
+      arm: (timeoutMs) => {
+        if (!this.waiters.includes(waiter)) return;
+        timer = setTimeout(
+          () => cancel(new Error(`no receipt for seq ${seq} within ${timeoutMs} ms of its PUBACK`)),
+          timeoutMs,
+        );
+      },
+      cancel,
+    };
+  }
+
+  /** Publishes, then waits for the receipt: both outcomes are awaited here, whichever fails first. */
+  private async publishAndWait(
+    topic: string,
+    payload: Uint8Array,
+    seq: number | null,
+    timeoutMs = this.options.receiptTimeoutMs ?? 10_000,
+  ): Promise<PublishOutcome> {
+    const receipt = this.expectReceipt(seq);
+    try {
+      await this.publishRaw(topic, payload);
+    } catch (e) {
+      receipt.cancel(e instanceof Error ? e : new Error(String(e)));
+      await receipt.promise.catch(() => undefined);
+      throw e;
+    }
+    receipt.arm(timeoutMs);
+    return { acked: true, receipt: await receipt.promise };
   }
 
   /** Publishes raw bytes at QoS 1; resolves on PUBACK, rejects if the broker closes the connection instead. */
@@ -141,9 +192,11 @@ export class SimulatedMqttDevice {
     reading: SimReading,
     encoding: SimEncoding = this.options.encoding ?? 'json',
   ): Promise<PublishOutcome> {
-    const receipt = this.waitForReceipt(reading.seq);
-    await this.publishRaw(this.measurementTopic(encoding), encodeReading(encoding, reading));
-    return { acked: true, receipt: await receipt };
+    return this.publishAndWait(
+      this.measurementTopic(encoding),
+      encodeReading(encoding, reading),
+      reading.seq,
+    );
   }
 
   /** Fault: a payload that is not a reading; resolves with its receipt (seq null unless the JSON had one). */
@@ -152,9 +205,7 @@ export class SimulatedMqttDevice {
     encoding: SimEncoding = 'json',
     seq: number | null = null,
   ): Promise<PublishOutcome> {
-    const receipt = this.waitForReceipt(seq);
-    await this.publishRaw(this.measurementTopic(encoding), payload);
-    return { acked: true, receipt: await receipt };
+    return this.publishAndWait(this.measurementTopic(encoding), payload, seq);
   }
 
   async close(): Promise<void> {

@@ -3,11 +3,11 @@
  * listens, and stops cleanly on SIGINT/SIGTERM (drain, flush, close, release the lock).
  */
 import { MedgwError } from '../../../drivers/errors.ts';
-import { startGateway } from '../../app.ts';
+import { type Gateway, startGateway } from '../../app.ts';
 import { configFromArgs } from '../../config/load.ts';
 import { dataPath } from '../../datadir.ts';
-import { stopOnSignals } from '../../lifecycle.ts';
-import { createLogger } from '../../log.ts';
+import { FATAL_EXIT_CODE, stopOnFatal, stopOnSignals } from '../../lifecycle.ts';
+import { createLogger, type Logger } from '../../log.ts';
 import type { CommandIo } from '../command.ts';
 
 const USAGE = `usage: medgw start [--config <file>] [--data-dir <dir>] [--mqtt-port <n>] [--http-port <n>]
@@ -34,16 +34,31 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     'Press Ctrl+C to stop.',
   ];
   io.stdout.write(`${lines.join('\n')}\n`);
+  return runUntilStopped(gateway, log, io);
+}
+
+/**
+ * Runs a started gateway until SIGINT/SIGTERM (status 0) or a fatal error, an unhandled rejection or
+ * an uncaught exception (logged as MEDGW_ERR_FATAL, orderly stop, status FATAL_EXIT_CODE).
+ */
+export function runUntilStopped(gateway: Gateway, log: Logger, io: CommandIo): Promise<number> {
   return new Promise<number>((resolve) => {
+    let removeFatal = () => {};
     const remove = stopOnSignals(gateway.lifecycle, log, (signal) => {
       gateway.stop().then(
         () => {
           remove();
+          removeFatal();
           io.stdout.write(`medgw stopped (${signal})\n`);
           resolve(0);
         },
         () => resolve(1),
       );
+    });
+    removeFatal = stopOnFatal(log, gateway.stop, () => {
+      remove();
+      io.stdout.write('medgw stopped after a fatal error (MEDGW_ERR_FATAL, see the log)\n');
+      resolve(FATAL_EXIT_CODE);
     });
   });
 }
