@@ -3,6 +3,7 @@
  * (pairing links, consents). Small, human-readable, rarely written; every write is atomic and fsynced.
  */
 import { Low, Memory } from 'lowdb';
+import { z } from 'zod';
 import { MedgwError } from '../../drivers/errors.ts';
 import type { DeviceRecord, PatientRecord, Registry } from '../contracts.ts';
 import { AtomicJsonFile } from './file-adapter.ts';
@@ -17,6 +18,93 @@ export interface RegistryData {
 }
 
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The whole registry file as zod checks it at start (unknown keys of a record are kept, not refused). */
+const RECORD_ID = z.string().regex(ID);
+const TIME = z.number().finite();
+const DEVICE = z.looseObject({
+  id: RECORD_ID,
+  transport: z.enum(['ble', 'mqtt']),
+  driver: z.string().optional(),
+  name: z.string().optional(),
+  patientId: RECORD_ID.optional(),
+  users: z.record(z.string().regex(/^[0-9]{1,3}$/), RECORD_ID).optional(),
+  identity: z.record(z.string(), z.string()).optional(),
+  secretHash: z.string().startsWith('scrypt$').optional(),
+  bond: z.enum(['none', 'bonded']).optional(),
+  createdAt: TIME,
+});
+const PATIENT = z.looseObject({ id: RECORD_ID, displayName: z.string().min(1).max(200), createdAt: TIME });
+const REGISTRY_FILE = z.strictObject({
+  version: z.literal(1),
+  devices: z.record(z.string(), DEVICE),
+  patients: z.record(z.string(), PATIENT),
+  sections: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** `devices."d1".transport`: where a zod issue sits in the file. */
+function pathText(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(the top level)';
+  return path
+    .map((k, i) =>
+      typeof k === 'number'
+        ? `[${k}]`
+        : /^[A-Za-z_][A-Za-z0-9_]*$/.test(String(k))
+          ? `${i ? '.' : ''}${String(k)}`
+          : `${i ? '.' : ''}${JSON.stringify(String(k))}`,
+    )
+    .join('');
+}
+
+/** A null-prototype copy of a record map: an outside-chosen key (`__proto__`, `constructor`) is only a key. */
+function plainMap<T>(from: Readonly<Record<string, T>> | undefined): Record<string, T> {
+  const out = Object.create(null) as Record<string, T>;
+  for (const [k, v] of Object.entries(from ?? {})) out[k] = v;
+  return out;
+}
+
+/**
+ * Checks the whole file against the schema and the links inside it (a record under its own id, a
+ * device's patients present); refuses with MEDGW_ERR_REGISTRY_CORRUPT naming the path in the file.
+ */
+function checkFile(path: string, raw: unknown): RegistryData {
+  const corrupt = (where: string, what: string) =>
+    new MedgwError('MEDGW_ERR_REGISTRY_CORRUPT', `${path}: ${where}: ${what}`, { path: where });
+  if (raw === null) return empty();
+  const parsed = REGISTRY_FILE.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw corrupt(pathText(issue?.path ?? []), issue?.message ?? 'not a medgw registry');
+  }
+  // the values as read (zod's copy would turn a "__proto__" key into a prototype)
+  const file = raw as RegistryData;
+  const data: RegistryData = {
+    version: 1,
+    devices: plainMap(file.devices),
+    patients: plainMap(file.patients),
+    sections: plainMap(file.sections),
+  };
+  for (const [key, p] of Object.entries(data.patients)) {
+    if (p.id !== key) throw corrupt(pathText(['patients', key, 'id']), `"${p.id}" differs from its key`);
+  }
+  for (const [key, d] of Object.entries(data.devices)) {
+    if (d.id !== key) throw corrupt(pathText(['devices', key, 'id']), `"${d.id}" differs from its key`);
+    if (d.transport === 'mqtt' && d.secretHash === undefined)
+      throw corrupt(pathText(['devices', key, 'secretHash']), 'an MQTT device needs its credential hash');
+    const patients: [PropertyKey[], string][] = [
+      ...(d.patientId !== undefined
+        ? [[['devices', key, 'patientId'], d.patientId] as [PropertyKey[], string]]
+        : []),
+      ...Object.entries(d.users ?? {}).map(
+        ([u, p]) => [['devices', key, 'users', u], p] as [PropertyKey[], string],
+      ),
+    ];
+    for (const [where, id] of patients) {
+      if (!Object.hasOwn(data.patients, id)) throw corrupt(pathText(where), `no patient "${id}" in the file`);
+    }
+  }
+  return data;
+}
 
 function empty(): RegistryData {
   return { version: 1, devices: {}, patients: {}, sections: {} };
@@ -41,6 +129,8 @@ function deepFreeze<T>(value: T): T {
 
 export class LowRegistry implements Registry {
   private readonly secrets = new VerifiedSecrets();
+  /** Writes one after the other: each builds on the data the previous one left. */
+  private queue: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly db: Low<RegistryData>,
@@ -52,15 +142,7 @@ export class LowRegistry implements Registry {
     const file = new AtomicJsonFile<RegistryData>(path);
     file.cleanLeftovers();
     const db = new Low<RegistryData>(file, empty());
-    await db.read();
-    const d = db.data as Partial<RegistryData> | null;
-    if (d?.version !== 1 || typeof d.devices !== 'object' || typeof d.patients !== 'object') {
-      throw new MedgwError(
-        'MEDGW_ERR_REGISTRY_CORRUPT',
-        `${path} is not a medgw registry (version 1 with devices and patients)`,
-      );
-    }
-    db.data = { ...empty(), ...d } as RegistryData;
+    db.data = checkFile(path, await file.read());
     return new LowRegistry(db, path);
   }
 
@@ -69,6 +151,29 @@ export class LowRegistry implements Registry {
     const db = new Low<RegistryData>(new Memory<RegistryData>(), empty());
     await db.read();
     return new LowRegistry(db, undefined);
+  }
+
+  /**
+   * Writes a changed copy of the data, and only once the file holds it does the copy become the data
+   * in memory: a failed write (full disk) leaves memory as the file is. The file write is atomic and
+   * durable (file-adapter.ts: temporary file, fsync, rename, fsync of the directory).
+   */
+  private commit(change: (next: RegistryData) => void): Promise<void> {
+    const run = async () => {
+      const current = this.db.data;
+      const next: RegistryData = {
+        version: 1,
+        devices: plainMap(current.devices),
+        patients: plainMap(current.patients),
+        sections: plainMap(current.sections),
+      };
+      change(next);
+      await this.db.adapter.write(next);
+      this.db.data = next;
+    };
+    const done = this.queue.then(run, run);
+    this.queue = done.catch(() => undefined);
+    return done;
   }
 
   /**
@@ -109,7 +214,7 @@ export class LowRegistry implements Registry {
     if (!Number.isFinite(device.createdAt))
       throw invalid(`device ${device.id}: createdAt must be a time in ms`);
     this.secrets.forget(device.id);
-    await this.db.update((data) => {
+    await this.commit((data) => {
       data.devices[device.id] = deepFreeze(structuredClone(device));
     });
   }
@@ -117,7 +222,7 @@ export class LowRegistry implements Registry {
   async removeDevice(id: string): Promise<boolean> {
     if (!this.db.data.devices[id]) return false;
     this.secrets.forget(id);
-    await this.db.update((data) => {
+    await this.commit((data) => {
       delete data.devices[id];
     });
     return true;
@@ -143,7 +248,7 @@ export class LowRegistry implements Registry {
       throw invalid(`patient ${patient.id}: displayName is over 200 characters`);
     if (!Number.isFinite(patient.createdAt))
       throw invalid(`patient ${patient.id}: createdAt must be a time in ms`);
-    await this.db.update((data) => {
+    await this.commit((data) => {
       data.patients[patient.id] = structuredClone(patient);
     });
   }
@@ -161,7 +266,7 @@ export class LowRegistry implements Registry {
         { devices: users },
       );
     }
-    await this.db.update((data) => {
+    await this.commit((data) => {
       delete data.patients[id];
     });
     return true;
@@ -189,7 +294,7 @@ export class LowRegistry implements Registry {
 
   async putSection(name: string, value: unknown): Promise<void> {
     checkId('section name', name);
-    await this.db.update((data) => {
+    await this.commit((data) => {
       data.sections[name] = structuredClone(value);
     });
   }
