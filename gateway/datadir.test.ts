@@ -49,6 +49,39 @@ describe('data directory', () => {
     lock.release();
   });
 
+  it('a holder killed but not yet reaped (a zombie) counts as dead: the lock is taken over at once', async () => {
+    const dir = fresh();
+    // the shell starts a holder then becomes `sleep`, which never reaps it: once killed, it stays a zombie
+    const parent = spawn('sh', ['-c', 'sleep 60 & echo $!; exec sleep 60'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      detached: true,
+    });
+    try {
+      const pid = Number(
+        await new Promise<string>((resolve) =>
+          parent.stdout?.once('data', (b: Buffer) => resolve(String(b))),
+        ),
+      );
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const procStart = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+      ensureDataDir(dir);
+      writeFileSync(
+        dataPath(dir, 'lock'),
+        JSON.stringify({ pid, host: hostname(), startedAt: Date.now(), role: 'gateway', procStart }),
+      );
+      expect(lockHolder(dir)?.pid).toBe(pid);
+      process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 100 && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(readFileSync(`/proc/${pid}/stat`, 'utf8')).toMatch(/\) Z /);
+      expect(lockHolder(dir)).toBeUndefined();
+      acquireLock(dir, 'gateway').release();
+    } finally {
+      if (parent.pid) process.kill(-parent.pid, 'SIGKILL');
+    }
+  });
+
   it('a lock whose pid now belongs to another process (pid reuse) is taken over', () => {
     const dir = fresh();
     ensureDataDir(dir);

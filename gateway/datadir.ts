@@ -55,15 +55,23 @@ export interface LockInfo {
   readonly procStart?: string;
 }
 
-/** Start time of a process in clock ticks since boot (Linux /proc), to tell a reused pid apart. */
-function processStart(pid: number): string | undefined {
+/**
+ * State and start time (clock ticks since boot) of a process, from Linux /proc/<pid>/stat (proc(5):
+ * field 3 is the state, field 22 the start time), or undefined where there is no /proc.
+ */
+function processStat(pid: number): { state: string; start: string | undefined } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // the command name (field 2) may hold spaces: count fields after its closing parenthesis
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0] ?? '', start: fields[19] };
   } catch {
     return undefined;
   }
+}
+
+function processStart(pid: number): string | undefined {
+  return processStat(pid)?.start;
 }
 
 function alive(info: LockInfo): boolean {
@@ -72,10 +80,13 @@ function alive(info: LockInfo): boolean {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  const stat = processStat(info.pid);
+  // a killed process its parent has not reaped yet (zombie, Z; or dead, X) holds nothing any more:
+  // a restart right after a SIGKILL must not wait for the reaping
+  if (stat && (stat.state === 'Z' || stat.state === 'X')) return false;
   // the pid exists; if the holder recorded its start time, it must be the same process
   if (info.procStart === undefined) return true;
-  const now = processStart(info.pid);
-  return now === undefined || now === info.procStart;
+  return stat?.start === undefined || stat.start === info.procStart;
 }
 
 function readLock(path: string): LockInfo | undefined {
