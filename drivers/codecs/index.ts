@@ -13,6 +13,7 @@ import { plxContinuous } from './plx-continuous.ts';
 import { plxFeatures } from './plx-features.ts';
 import { plxSpotCheck } from './plx-spot-check.ts';
 import { racp } from './racp.ts';
+import { systemId } from './system-id.ts';
 import { temperatureMeasurement } from './temperature-measurement.ts';
 import { userControlPoint } from './user-control-point.ts';
 import { weightMeasurement } from './weight-measurement.ts';
@@ -37,4 +38,5 @@ export const CODECS: readonly CharacteristicCodec<any>[] = [
   currentTime,
   dateTime,
   localTimeInformation,
+  systemId,
 ];
