@@ -3,7 +3,10 @@
  *
  * id = SHA-256 over (device identity, kind, where-in-the-device, content):
  * - device identity: the Bluetooth system id (EUI-64, Device Information 0x2A23) when known, else the
- *   gateway's device id (MQTT client id);
+ *   gateway's device id (MQTT client id). The system id enters as the hex of its 8 bytes in the order
+ *   the device sends them (least significant first), the text ids were first made from before the
+ *   gateway stored the canonical EUI-64: a device keeps its reading ids across that change, so its
+ *   re-downloaded records still collapse;
  * - kind: the observation kind (a cuff reading yields a blood-pressure panel and a heart rate: two ids);
  * - where in the device: the device's record sequence number (GLS, PLX, MQTT `seq`) when it numbers
  *   its records, else the device time as sent;
@@ -20,6 +23,7 @@
  * Pure: node:crypto hashing only, no I/O.
  */
 import { hash } from 'node:crypto';
+import { isEui64Text, wireOrderHex } from './codecs/system-id.ts';
 import { deviceTimeText } from './normalize/time-text.ts';
 import {
   COMPONENT_NAMES,
@@ -29,7 +33,7 @@ import {
 } from './types.ts';
 
 export interface ReadingIdInput {
-  /** Bluetooth system id (hex), when the device exposes one. */
+  /** Bluetooth system id: the canonical EUI-64 (`C0-26-DA-FF-FE-00-0E-01`) or a hex text, when known. */
   readonly systemId?: string;
   /** The gateway's device id; used when there is no system id. */
   readonly deviceId: string;
@@ -54,10 +58,15 @@ function inMaterialOrder(components: readonly MeasurementComponent[]): Measureme
   return [...components].sort((a, b) => (RANK.get(a.name) as number) - (RANK.get(b.name) as number));
 }
 
+/** The system id as reading ids name it: the wire-order hex of a canonical EUI-64, else the text as is. */
+function systemIdText(systemId: string): string {
+  return (isEui64Text(systemId) ? wireOrderHex(systemId) : systemId).toLowerCase();
+}
+
 /** The canonical text the id hashes; exported so tests and docs can show what makes two ids differ. */
 export function readingIdMaterial(input: ReadingIdInput): string {
   const m = input.measurement;
-  const who = input.systemId ? `sys:${input.systemId.toLowerCase()}` : `dev:${input.deviceId}`;
+  const who = input.systemId ? `sys:${systemIdText(input.systemId)}` : `dev:${input.deviceId}`;
   const where =
     m.sequence !== undefined
       ? `seq:${m.sequence}`

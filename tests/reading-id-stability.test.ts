@@ -273,6 +273,39 @@ describe('reading ids never change', () => {
   });
 });
 
+describe('a Bluetooth device keeps its reading ids when its system id becomes the canonical EUI-64', () => {
+  // Before the System ID was decoded, the gateway stored the 8 bytes as received (hex, upper case);
+  // it now stores the EUI-64 OUI first (drivers/codecs/system-id.ts). The same record of the same
+  // device must keep its id, or a glucometer re-sending its memory would be delivered twice.
+  const record: Measurement = {
+    kind: 'glucose',
+    source: '2A18',
+    sequence: 0,
+    components: [c('glucose', 1234, -7, 'kg/L')],
+    final: true,
+  };
+  it('the pinned id of the stored wire-order text comes out of the canonical form', () => {
+    const input: ReadingIdInput = {
+      systemId: 'EF-CD-AB-89-67-45-23-01',
+      deviceId: 'gm-1',
+      kind: 'glucose',
+      measurement: record,
+    };
+    const pinned = PINNED['system id (upper case) wins over the device id; sequence 0'];
+    expect(readingIdMaterial(input)).toBe(pinned?.material);
+    expect(readingId(input)).toBe(pinned?.id);
+  });
+  it('for a real device too: Omron HEM-9200T, stored as 711000FEFF5F49B0, now B0-49-5F-FF-FE-00-10-71', () => {
+    const base = { deviceId: 'ble-b0495f001071', kind: 'glucose' as const, measurement: record };
+    expect(readingId({ ...base, systemId: 'B0-49-5F-FF-FE-00-10-71' })).toBe(
+      readingId({ ...base, systemId: '711000FEFF5F49B0' }),
+    );
+    expect(readingId({ ...base, systemId: 'B0-49-5F-FF-FE-00-10-71' })).not.toBe(
+      readingId({ ...base, systemId: 'B0495FFFFE001071' }),
+    );
+  });
+});
+
 /** The material as first written (sort by localeCompare, Array.join): the definition the ids follow. */
 function firstMaterial(input: ReadingIdInput): string {
   const pad = (n: number, w = 2) => String(n).padStart(w, '0');
