@@ -30,6 +30,11 @@ export interface DeviceDateTime {
   readonly hours: number;
   readonly minutes: number;
   readonly seconds: number;
+  /**
+   * The decimal fraction of the second exactly as the device wrote it (the digits after the point of an
+   * MQTT ISO-8601 time, `250` for `08:15:00.250`), absent when it wrote none. Not part of GSS Date Time.
+   */
+  readonly fraction?: string;
 }
 
 /** The kinds of reading a device produces (one Measurement can carry several components). */
@@ -84,14 +89,36 @@ export interface Measurement {
   readonly final: boolean;
 }
 
-/** Time-quality flag carried by every observation (see ARCHITECTURE.md, Time). */
-export type TimeQuality = 'synced' | 'corrected' | 'untrusted';
+/**
+ * Time-quality flag carried by every observation (see ARCHITECTURE.md, Time; docs/clinical-mapping.md, Time):
+ * - `synced`: the gateway set the device clock before the reading; `utc` is the device time in the zone;
+ * - `corrected`: `utc` is the device time corrected by the clock's measured drift (coincident timestamp),
+ *   read with the zone rules at the reading's own date;
+ * - `dst-unknown`: corrected as above, but the reading and the coincident timestamp lie in different
+ *   summer-time periods (or the reading's local time is skipped or repeated at a change) and the device
+ *   does not say whether its clock keeps summer time: `utc` assumes it does and may be off by the
+ *   summer-time offset (one hour in Europe/Paris);
+ * - `untrusted`: the device time could not be checked (no coincident timestamp, a clock fault, or a
+ *   zone the device stated itself with no clock check); `utc` only when the device stated its offset;
+ * - `received`: the device sent no time at all; `utc` is when the gateway received the reading.
+ */
+export type TimeQuality = 'synced' | 'corrected' | 'dst-unknown' | 'untrusted' | 'received';
 
 export interface ObservationTime {
-  /** Device time as sent, ISO-8601 local without zone (`2026-11-22T08:15:00`), when the device sent one. */
+  /**
+   * Device time as sent, ISO-8601 local without zone (`2026-11-22T08:15:00`, with the fraction of a
+   * second when the device wrote one: `2026-11-22T08:15:00.250`), when the device sent one.
+   */
   readonly device?: string;
-  /** The best UTC instant for the reading (ISO-8601 with `Z`), when it can be established. */
+  /** When the reading was taken: the best UTC instant (ISO-8601 with `Z`), when it can be established. */
   readonly utc?: string;
+  /**
+   * The UTC offset the device stated with its time (MQTT ISO-8601 `+01:00`), in minutes east of UTC: the
+   * time is written back in it (FHIR effectiveDateTime) as the device wrote it.
+   */
+  readonly utcOffsetMinutes?: number;
+  /** When the gateway received the reading (ISO-8601 with `Z`), separate from when it was taken. */
+  readonly received?: string;
   readonly quality: TimeQuality;
 }
 
@@ -108,6 +135,19 @@ export type ObservationKind =
   | 'body-temperature'
   | 'spo2'
   | 'glucose';
+
+/**
+ * A device status bit carried in the record (drivers/normalize/status.ts), coded as the HL7 PHD IG codes it:
+ * a measurement-status condition goes to `Observation.interpretation`, a device or sensor status bit to an
+ * `Observation.component` in the ASN1ToHL7 code system. `system`/`code` are absent when the IG has no code
+ * (then `display` travels as text).
+ */
+export interface StatusCoding {
+  readonly element: 'interpretation' | 'component';
+  readonly system?: string;
+  readonly code?: string;
+  readonly display: string;
+}
 
 export interface Quarantine {
   /** One of the quarantine codes of the catalogue (`MEDGW_ERR_IMPLAUSIBLE_VALUE`…). */
@@ -129,6 +169,13 @@ export interface Observation {
   /** The value and unit as the device sent them, when a conversion happened. */
   readonly original?: { readonly value: number; readonly unit: string };
   readonly dataAbsentReason?: DataAbsentReason;
+  /**
+   * The value is a bound, not a result: the device's range ends there (a glucometer's HI / LO). FHIR
+   * `valueQuantity.comparator`: `>` above the range, `<` below it.
+   */
+  readonly comparator?: '<' | '>';
+  /** Device status bits that travel with the reading (never silently dropped). */
+  readonly deviceStatus?: readonly StatusCoding[];
   /** Components of a panel (blood pressure: systolic, diastolic, mean arterial). */
   readonly components?: readonly Observation[];
   readonly time: ObservationTime;
@@ -143,14 +190,40 @@ export interface CoincidentTime {
   readonly gatewayMs: number;
   /** Whether the gateway set the device clock just before (Current Time write) — then the device is `synced`. */
   readonly deviceClockSet?: boolean;
+  /**
+   * The DST offset (minutes) the device stated in Local Time Information 0x2A0F at that read, when it
+   * stated a known one: the device keeps summer time itself (CTS v1.1 §3.2), so its stored times are civil.
+   */
+  readonly dstOffsetMinutes?: number;
 }
 
 /** Identity a device reveals (Device Information service, advertisements, provisioning). */
 export interface DeviceIdentity {
+  /** DIS System ID 0x2A23 as the canonical EUI-64, OUI first: `C0-26-DA-FF-FE-00-0E-01`. */
   readonly systemId?: string;
   readonly address?: string;
   readonly manufacturer?: string;
   readonly model?: string;
   readonly serial?: string;
   readonly firmware?: string;
+  /** DIS Hardware Revision String 0x2A27. */
+  readonly hardware?: string;
+  /** DIS Software Revision String 0x2A28. */
+  readonly software?: string;
+  /** DIS 1.2 UDI for Medical Devices 0x2BFF: the parts the device gives. */
+  readonly udi?: DeviceUdi;
+  /**
+   * The identifier the national side already knows this device by, when it is not the one the gateway
+   * computes now (set once by the registry migration): the PhdDevice carries it and conditional create
+   * keys on it, so the device keeps one Device there (docs/clinical-mapping.md, Device identity).
+   */
+  readonly knownAs?: { readonly system: 'eui-64' | 'gateway'; readonly value: string };
+}
+
+/** UDI for Medical Devices 0x2BFF (DIS 1.2): each part present when its flag bit is set. */
+export interface DeviceUdi {
+  readonly label?: string;
+  readonly deviceIdentifier?: string;
+  readonly issuer?: string;
+  readonly authority?: string;
 }

@@ -15,6 +15,7 @@ import {
 } from '../drivers/mqtt/index.ts';
 import { READING_KINDS } from '../drivers/mqtt/schema.ts';
 import { normalize } from '../drivers/normalize/index.ts';
+import { readingId } from '../drivers/reading-id.ts';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
@@ -92,7 +93,47 @@ describe('MQTT reading schema', () => {
     expect(obs[0]?.time).toEqual({
       device: '2026-11-22T08:15:00',
       utc: '2026-11-22T07:15:00.000Z',
+      utcOffsetMinutes: 60,
       quality: 'untrusted',
+    });
+  });
+
+  it('keeps the fraction of a second and the offset the device stated', () => {
+    const payload = (time: string) => utf8(JSON.stringify({ ...JSON.parse(EXAMPLE), time }));
+    const { measurement } = decodePayload('json', payload('2026-11-22T08:15:07.123456-03:30'));
+    expect(measurement.deviceTime).toEqual({
+      year: 2026,
+      month: 11,
+      day: 22,
+      hours: 8,
+      minutes: 15,
+      seconds: 7,
+      fraction: '123456',
+    });
+    expect(measurement.deviceUtcOffsetMinutes).toBe(-210);
+    // 08:15:07.123456 at UTC−03:30 is 11:45:07.123Z (the instant to the millisecond)
+    expect(normalize(measurement)[0]?.time).toEqual({
+      device: '2026-11-22T08:15:07.123456',
+      utc: '2026-11-22T11:45:07.123Z',
+      utcOffsetMinutes: -210,
+      quality: 'untrusted',
+    });
+    // The reading id is unchanged by the fraction (ids of readings stored before it was kept stay valid).
+    const id = (time: string) =>
+      readingId({
+        deviceId: 'bp-1',
+        kind: 'blood-pressure',
+        measurement: decodePayload('json', payload(time)).measurement,
+      });
+    expect(id('2026-11-22T08:15:00.250+01:00')).toBe(id('2026-11-22T08:15:00+01:00'));
+    // No fraction written, none invented.
+    expect(decodePayload('json', payload('2026-11-22T08:15Z')).measurement.deviceTime).toEqual({
+      year: 2026,
+      month: 11,
+      day: 22,
+      hours: 8,
+      minutes: 15,
+      seconds: 0,
     });
   });
 

@@ -272,6 +272,7 @@ describe('normalize', () => {
     expect(z?.time).toEqual({
       device: '2026-11-22T08:15:00',
       utc: '2026-11-22T07:15:00.000Z',
+      utcOffsetMinutes: 60,
       quality: 'untrusted',
     });
   });

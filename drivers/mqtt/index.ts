@@ -81,10 +81,13 @@ function fromProtobufObject(o: Record<string, unknown>): Record<string, unknown>
   return out;
 }
 
-/** The time fields of an ISO-8601 date-time with offset (already validated by the schema). */
+/**
+ * The time fields of an ISO-8601 date-time with offset (already validated by the schema): the fraction
+ * of a second as written and the UTC offset the device stated are kept with the reading.
+ */
 function parseIsoTime(text: string): { deviceTime: DeviceDateTime; offsetMinutes: number } {
   const m = ISO_TIME.exec(text)!;
-  const zone = m[7] ?? 'Z';
+  const zone = m[8] ?? 'Z';
   const offsetMinutes =
     zone === 'Z'
       ? 0
@@ -97,6 +100,7 @@ function parseIsoTime(text: string): { deviceTime: DeviceDateTime; offsetMinutes
       hours: Number(m[4]),
       minutes: Number(m[5]),
       seconds: m[6] === undefined ? 0 : Number(m[6]),
+      ...(m[7] !== undefined ? { fraction: m[7] } : {}),
     },
     offsetMinutes,
   };

@@ -6,9 +6,12 @@ import { z } from 'zod';
 
 export const MEALS = ['preprandial', 'postprandial', 'fasting', 'casual', 'bedtime'] as const;
 
-/** ISO-8601 date-time with seconds optional, fractions allowed and a mandatory UTC offset (Z or ±hh:mm). */
+/**
+ * ISO-8601 date-time with seconds optional, fractions allowed and a mandatory UTC offset (Z or ±hh:mm).
+ * Groups: 1-6 year, month, day, hours, minutes, seconds; 7 the fraction's digits; 8 the offset.
+ */
 export const ISO_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Days in a month of the proleptic Gregorian calendar (month 1-12). */
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
@@ -26,7 +29,7 @@ function validTime(text: string): boolean {
   const s = m[6] === undefined ? 0 : Number(m[6]);
   if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return false;
   if (Number(m[4]) > 23 || Number(m[5]) > 59 || s > 59) return false;
-  const zone = m[7] ?? 'Z';
+  const zone = m[8] ?? 'Z';
   return zone === 'Z' || (Number(zone.slice(1, 3)) <= 14 && Number(zone.slice(4, 6)) <= 59);
 }
 

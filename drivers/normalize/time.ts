@@ -2,21 +2,34 @@
  * The time of a reading (pure): the device's local time as sent, its UTC instant when it can be
  * established, and a quality flag. No clock: "now" comes in through the options.
  */
-import type { CoincidentTime, Measurement, ObservationTime, Quarantine } from '../types.ts';
+import type { CoincidentTime, DeviceDateTime, Measurement, ObservationTime, Quarantine } from '../types.ts';
 import { deviceTimeText } from './time-text.ts';
 
 export interface TimeOptions {
   /** The device's clock read beside the gateway's during the connection that delivered the reading. */
   readonly coincident?: CoincidentTime;
   /**
-   * The device's time zone as the gateway knows it (configuration), in minutes east of UTC. Used only to
-   * judge whether a zone-less device time lies in the future; it never turns a device time into UTC.
+   * The IANA time zone of the device clocks (config `timezone`). With it, a correction separates the
+   * clock's drift from the civil time: the zone's rules at the reading's own date place it (an August
+   * reading corrected in November keeps its summer time). Without it, the offset measured at the
+   * coincident timestamp applies as it is.
+   */
+  readonly timeZone?: string;
+  /**
+   * The device's time zone as the gateway knows it, in minutes east of UTC. Used only to judge whether a
+   * zone-less device time lies in the future (`timeZone` does the same from the zone's rules); it never
+   * turns a device time into UTC.
    */
   readonly deviceUtcOffsetMinutes?: number;
   /** The caller's "now" (ms since the epoch), to refuse readings from the future; defaults to the coincident gateway time. */
   readonly nowMs?: number;
   /** How far in the future a reading may lie before it is impossible (clock drift margin). Default 5 minutes. */
   readonly futureToleranceMs?: number;
+  /**
+   * When the gateway received the reading (ms since the epoch): kept in the observation time, and the
+   * time of a reading whose device sent none (quality `received`).
+   */
+  readonly receivedMs?: number;
 }
 
 /** Device times before this instant are impossible: unset clocks start at 1970 or 2000. */
@@ -45,32 +58,137 @@ const TIME_MANDATORY = new Set(['2A18']);
 
 const impossible = (reason: string): Quarantine => ({ code: 'MEDGW_ERR_TIME_IMPOSSIBLE', reason });
 
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+/** A device date-time read as if it were UTC (a zone-free wall-clock position), fraction included. */
+function wallMs(dt: DeviceDateTime): number {
+  const ms = dt.fraction ? Number(dt.fraction.slice(0, 3).padEnd(3, '0')) : 0;
+  return Date.UTC(dt.year, dt.month - 1, dt.day, dt.hours, dt.minutes, dt.seconds, ms);
+}
+
+const FORMATS = new Map<string, Intl.DateTimeFormat>();
+
 /**
- * The reading's time: the device's local time as sent (ISO-8601 without zone), and its UTC instant
- * when it can be established:
- * - with a trustworthy coincident timestamp: device time + (gateway − device) offset, `corrected`, or
- *   `synced` when the gateway set the device clock just before;
- * - with a zone the device stated itself (MQTT ISO-8601): that instant, `untrusted` (no clock check);
+ * Offset of an IANA zone from UTC at an instant, in minutes (Europe/Paris: 60 in winter, 120 in
+ * summer), from the ICU time zone data Node ships (IANA tz database; ECMA-402 time zone names).
+ */
+export function zoneOffsetMinutes(timeZone: string, epochMs: number): number {
+  let f = FORMATS.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    FORMATS.set(timeZone, f);
+  }
+  const parts = f.formatToParts(new Date(epochMs));
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
+  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return Math.round((wall - Math.floor(epochMs / 1000) * 1000) / MINUTE_MS);
+}
+
+/**
+ * The UTC instants a civil wall-clock time of the zone names (wall time in ms read as UTC), earliest
+ * first: one; two in the hour repeated when summer time ends; none in the hour skipped when it starts.
+ * The zone's offsets a day before and after cover the one change a day can hold.
+ */
+export function wallToUtc(timeZone: string, wall: number): number[] {
+  const out: number[] = [];
+  for (const offset of zoneOffsetsAround(timeZone, wall)) {
+    const utc = wall - offset * MINUTE_MS;
+    if (zoneOffsetMinutes(timeZone, utc) === offset && !out.includes(utc)) out.push(utc);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** The zone's offsets (minutes) a day either side of a wall-clock time: equal unless a change lies between. */
+function zoneOffsetsAround(timeZone: string, wall: number): number[] {
+  const before = zoneOffsetMinutes(timeZone, wall - DAY_MS);
+  const after = zoneOffsetMinutes(timeZone, wall + DAY_MS);
+  return before === after ? [before] : [before, after];
+}
+
+/**
+ * A reading's UTC instant from a trustworthy coincident timestamp.
+ *
+ * The device clock is read as civil time plus a drift: drift = device − (gateway + zone offset at the
+ * coincident instant). The reading's civil time is its device time minus that drift, placed with the
+ * zone's rules at its own date. That holds when the device clock keeps summer time (its stored times
+ * are civil times of their date: GLS user-facing time follows the user's clock changes through Time
+ * Offset). A clock that ignores summer time instead keeps the coincident offset for every reading. The
+ * two agree when the reading and the coincident timestamp share one offset; where they differ, the
+ * device's Local Time Information (a stated DST offset, CTS v1.1 §3.2) says it keeps summer time, and
+ * without it the quality is `dst-unknown`. A civil time repeated or skipped at a change is `dst-unknown` too.
+ */
+function corrected(
+  reading: number,
+  c: CoincidentTime,
+  timeZone: string | undefined,
+): { utcMs: number; dstUnknown: boolean } {
+  const measuredOffset = c.gatewayMs - wallMs(c.device);
+  // The clock as it runs: the offset measured now, whatever the reading's date.
+  const running = reading + measuredOffset;
+  if (timeZone === undefined) return { utcMs: running, dstUnknown: false };
+  const drift = -measuredOffset - zoneOffsetMinutes(timeZone, c.gatewayMs) * MINUTE_MS;
+  const civil = wallToUtc(timeZone, reading - drift);
+  const keepsSummerTime = c.dstOffsetMinutes !== undefined;
+  const [only] = civil;
+  if (civil.length === 1 && only !== undefined) {
+    return { utcMs: only, dstUnknown: !keepsSummerTime && only !== running };
+  }
+  // Repeated: the clock as it runs picks one if it can, else the first; skipped: only a clock that
+  // ignores summer time shows it.
+  return { utcMs: civil.includes(running) ? running : (civil[0] ?? running), dstUnknown: true };
+}
+
+/** The device time text as sent: `YYYY-MM-DDThh:mm:ss`, then the fraction of a second as written. */
+function deviceText(dt: DeviceDateTime): string {
+  return dt.fraction ? `${deviceTimeText(dt)}.${dt.fraction}` : deviceTimeText(dt);
+}
+
+/**
+ * The reading's time: when it was taken (the device's local time as sent, ISO-8601 without zone, and
+ * its UTC instant when it can be established) and when the gateway received it (`receivedMs`):
+ * - with a trustworthy coincident timestamp: the device time corrected for the clock's drift with the
+ *   zone's rules at the reading's date (see `corrected`), `corrected`, `synced` when the gateway set the
+ *   device clock just before, or `dst-unknown`;
+ * - with a zone the device stated itself (MQTT ISO-8601): that instant and that offset, `untrusted`
+ *   (no clock check);
+ * - no device time at all: the reception instant, `received` (GLS, whose time is mandatory: quarantined);
  * - otherwise no UTC instant, `untrusted`.
  * Impossible times (unknown date, before 2001, in the future) are quarantined, never rewritten.
  */
 export function resolveTime(m: Measurement, options: TimeOptions = {}): TimeResult {
+  const received =
+    options.receivedMs !== undefined ? { received: new Date(options.receivedMs).toISOString() } : {};
   const dt = m.deviceTime;
   if (!dt && TIME_MANDATORY.has(m.source)) {
     return {
-      time: { quality: 'untrusted' },
+      time: { ...received, quality: 'untrusted' },
       quarantine: impossible('the device time is unknown (the base time has an unknown or impossible date)'),
     };
   }
-  if (!dt) return { time: { quality: 'untrusted' } };
+  if (!dt) {
+    return received.received
+      ? { time: { utc: received.received, ...received, quality: 'received' } }
+      : { time: { quality: 'untrusted' } };
+  }
+  const stated = m.deviceUtcOffsetMinutes !== undefined ? { utcOffsetMinutes: m.deviceUtcOffsetMinutes } : {};
   if (dt.year === 0 || dt.month === 0 || dt.day === 0) {
     return {
-      time: { quality: 'untrusted' },
+      time: { ...stated, ...received, quality: 'untrusted' },
       quarantine: impossible('the device time has an unknown date (year, month or day is 0)'),
     };
   }
-  const device = deviceTimeText(dt);
-  const naive = Date.UTC(dt.year, dt.month - 1, dt.day, dt.hours, dt.minutes, dt.seconds);
+  const device = deviceText(dt);
+  const naive = wallMs(dt);
   const now = options.nowMs ?? options.coincident?.gatewayMs;
   const tolerance = options.futureToleranceMs ?? DEFAULT_FUTURE_TOLERANCE_MS;
 
@@ -79,27 +197,28 @@ export function resolveTime(m: Measurement, options: TimeOptions = {}): TimeResu
   const c = options.coincident;
   const coincidentKnown = c && c.device.year !== 0 && c.device.month !== 0 && c.device.day !== 0;
   if (m.deviceUtcOffsetMinutes !== undefined) {
-    utcMs = naive - m.deviceUtcOffsetMinutes * 60_000;
+    utcMs = naive - m.deviceUtcOffsetMinutes * MINUTE_MS;
   } else if (c && coincidentKnown && !clockDistrusted(m)) {
-    const d = c.device;
-    const offset = c.gatewayMs - Date.UTC(d.year, d.month - 1, d.day, d.hours, d.minutes, d.seconds);
-    utcMs = naive + offset;
-    quality = c.deviceClockSet ? 'synced' : 'corrected';
+    const r = corrected(naive, c, options.timeZone);
+    utcMs = r.utcMs;
+    quality = r.dstUnknown ? 'dst-unknown' : c.deviceClockSet ? 'synced' : 'corrected';
   }
 
   // A zone-less time without correction is compared as local time: at best UTC+14 ahead of UTC.
   const earliestEstimate =
     utcMs ??
     (options.deviceUtcOffsetMinutes !== undefined
-      ? naive - options.deviceUtcOffsetMinutes * 60_000
-      : naive - MAX_ZONE_MS);
+      ? naive - options.deviceUtcOffsetMinutes * MINUTE_MS
+      : options.timeZone !== undefined
+        ? naive - Math.max(...zoneOffsetsAround(options.timeZone, naive)) * MINUTE_MS
+        : naive - MAX_ZONE_MS);
   let quarantine: Quarantine | undefined;
   if ((utcMs ?? naive) < EARLIEST_DEVICE_TIME_MS) {
     quarantine = impossible(`the device time ${device} is before 2001: the device clock is not set`);
   } else if (now !== undefined && earliestEstimate > now + tolerance) {
     quarantine = impossible(`the device time ${device} is in the future`);
   }
-  if (quarantine) return { time: { device, quality: 'untrusted' }, quarantine };
-  if (utcMs === undefined) return { time: { device, quality } };
-  return { time: { device, utc: new Date(utcMs).toISOString(), quality } };
+  if (quarantine) return { time: { device, ...stated, ...received, quality: 'untrusted' }, quarantine };
+  if (utcMs === undefined) return { time: { device, ...received, quality } };
+  return { time: { device, utc: new Date(utcMs).toISOString(), ...stated, ...received, quality } };
 }
