@@ -15,6 +15,7 @@ import { plxSpotCheck } from './plx-spot-check.ts';
 import { racp } from './racp.ts';
 import { systemId } from './system-id.ts';
 import { temperatureMeasurement } from './temperature-measurement.ts';
+import { udiForMedicalDevices } from './udi.ts';
 import { userControlPoint } from './user-control-point.ts';
 import { weightMeasurement } from './weight-measurement.ts';
 import { weightScaleFeature } from './weight-scale-feature.ts';
@@ -39,4 +40,5 @@ export const CODECS: readonly CharacteristicCodec<any>[] = [
   dateTime,
   localTimeInformation,
   systemId,
+  udiForMedicalDevices,
 ];
