@@ -11,6 +11,8 @@ import type { Characteristic, Peripheral } from '@stoprocent/noble';
 import { decodeCurrentTime } from '../../drivers/codecs/current-time.ts';
 import { decodeGlucoseContext, mergeGlucoseContext } from '../../drivers/codecs/glucose-context.ts';
 import { decodeRacp, encodeRacpRequest, racpReportAfter } from '../../drivers/codecs/racp.ts';
+import { decodeSystemId } from '../../drivers/codecs/system-id.ts';
+import { decodeUdi } from '../../drivers/codecs/udi.ts';
 import {
   encodeConsent,
   encodeRegisterNewUser,
@@ -21,7 +23,7 @@ import { decodeFrame } from '../../drivers/decode.ts';
 import type { DriverDefinition } from '../../drivers/definitions/index.ts';
 import { type ErrorCode, isMedgwError, MedgwError } from '../../drivers/errors.ts';
 import type { DeviceProfile } from '../../drivers/profiles/index.ts';
-import type { CoincidentTime, Measurement } from '../../drivers/types.ts';
+import type { CoincidentTime, DeviceUdi, Measurement } from '../../drivers/types.ts';
 import type { Clock, DeviceIdentity, Journal, ReadingSink, Registry } from '../contracts.ts';
 import type { Logger } from '../log.ts';
 import type { BleState } from './states.ts';
@@ -299,21 +301,26 @@ export class Session {
     return this.step(c.readAsync(), `read 0x${uuid}`);
   }
 
-  /** Device Information (DIS v1.1) → the registry identity; the system id keys the reading ids. */
+  /**
+   * Device Information (DIS v1.1, and UDI from DIS v1.2) → the registry identity. The System ID becomes
+   * the canonical EUI-64 (drivers/codecs/system-id.ts); the system id keys the reading ids.
+   */
   private async readIdentity(): Promise<void> {
     const text = async (uuid: string) => {
       const b = await this.read('180A', uuid);
       const s = b?.toString('utf8').replace(/\0+$/, '').trim();
       return s ? s : undefined;
     };
-    const sys = await this.read('180A', '2A23');
     const found: DeviceIdentity = {
       address: this.ctx.peripheral.address || this.ctx.deviceId,
       ...opt('manufacturer', await text('2A29')),
       ...opt('model', await text('2A24')),
       ...opt('serial', await text('2A25')),
       ...opt('firmware', await text('2A26')),
-      ...opt('systemId', sys && sys.length > 0 ? sys.toString('hex').toUpperCase() : undefined),
+      ...opt('hardware', await text('2A27')),
+      ...opt('software', await text('2A28')),
+      ...opt('systemId', this.decodeIdentity('2A23', await this.read('180A', '2A23'), decodeSystemId)?.eui64),
+      ...optUdi(this.decodeIdentity('2BFF', await this.read('180A', '2BFF'), decodeUdi)),
     };
     const device = this.ctx.registry.getDevice(this.ctx.deviceId);
     if (!device) {
@@ -325,6 +332,25 @@ export class Session {
     const identity = { ...device.identity, ...found };
     if (JSON.stringify(identity) !== JSON.stringify(device.identity ?? {})) {
       await this.ctx.registry.putDevice({ ...device, identity });
+    }
+  }
+
+  /** A Device Information value the device sent malformed is left out (logged with its code, never its value). */
+  private decodeIdentity<T>(
+    uuid: string,
+    bytes: Buffer | undefined,
+    decode: (b: Uint8Array) => T,
+  ): T | undefined {
+    if (!bytes || bytes.length === 0) return undefined;
+    try {
+      return decode(bytes);
+    } catch (e) {
+      if (!isMedgwError(e)) throw e;
+      this.ctx.log.warn(
+        { code: e.code },
+        `the device sent a Device Information 0x${uuid} the gateway cannot use: left out`,
+      );
+      return undefined;
     }
   }
 
@@ -723,4 +749,8 @@ export class Session {
 
 function opt<K extends string>(key: K, v: string | undefined): { [P in K]?: string } {
   return (v === undefined ? {} : { [key]: v }) as { [P in K]?: string };
+}
+
+function optUdi(udi: DeviceUdi | undefined): { udi?: DeviceUdi } {
+  return udi && Object.keys(udi).length > 0 ? { udi } : {};
 }

@@ -73,8 +73,15 @@ export interface DeviceInformation {
   serial: string;
   firmware: string;
   hardware?: string;
-  /** System ID 0x2A23: 8 bytes (40-bit manufacturer-defined identifier + 24-bit OUI), hex. */
+  software?: string;
+  /**
+   * System ID 0x2A23 as printed on a label: the EUI-64, OUI first (`C0-26-DA-FF-FE-00-0E-01`). The device
+   * sends it as GSS System ID says: uint40 manufacturer identifier then uint24 OUI, each least significant
+   * octet first, i.e. the eight octets reversed.
+   */
   systemId?: string;
+  /** UDI for Medical Devices 0x2BFF (DIS 1.2) parts; the characteristic exists only when given. */
+  udi?: { label?: string; deviceIdentifier?: string; issuer?: string; authority?: string };
 }
 
 export interface PeripheralOptions {
@@ -400,7 +407,19 @@ export abstract class SimPeripheral {
         ...(this.info.hardware
           ? [{ uuid: '2a27', properties: ['read'] as SimProperty[], read: text(this.info.hardware) }]
           : []),
-        { uuid: '2a23', properties: ['read'], read: () => Buffer.from(this.info.systemId ?? '', 'hex') },
+        ...(this.info.software
+          ? [{ uuid: '2a28', properties: ['read'] as SimProperty[], read: text(this.info.software) }]
+          : []),
+        { uuid: '2a23', properties: ['read'], read: () => encodeSystemId(this.info.systemId ?? '') },
+        ...(this.info.udi
+          ? [
+              {
+                uuid: '2bff',
+                properties: ['read'] as SimProperty[],
+                read: () => encodeUdi(this.info.udi ?? {}),
+              },
+            ]
+          : []),
       ],
     };
   }
@@ -449,10 +468,29 @@ export abstract class SimPeripheral {
 }
 
 /** A stable System ID derived from the address: 40-bit identifier + 24-bit OUI, little-endian. */
+/** DIS v1.1 System ID from a Bluetooth address: OUI, then FF-FE, then the company-assigned 24 bits. */
 function defaultSystemId(id: string): string {
-  const mac = Buffer.from(id, 'hex');
-  // Core Spec / DIS: System ID = Manufacturer Identifier (40 bits) then OUI (24 bits); built from the MAC.
-  return Buffer.from([mac[5]!, mac[4]!, mac[3]!, 0xfe, 0xff, mac[2]!, mac[1]!, mac[0]!]).toString('hex');
+  const mac = (id.match(/../g) ?? []).map((p) => p.toUpperCase());
+  return [...mac.slice(0, 3), 'FF', 'FE', ...mac.slice(3)].join('-');
+}
+
+/** The System ID value on the air: the EUI-64 octets least significant first (GSS System ID). */
+function encodeSystemId(eui64: string): Buffer {
+  const octets = eui64.split('-').filter((p) => p.length > 0);
+  return Buffer.from(octets.map((p) => Number.parseInt(p, 16)).reverse());
+}
+
+/** UDI for Medical Devices 0x2BFF (DIS 1.2): flags (bit 0 label … bit 3 authority), each part + a null. */
+function encodeUdi(udi: NonNullable<DeviceInformation['udi']>): Buffer {
+  const parts = [udi.label, udi.deviceIdentifier, udi.issuer, udi.authority];
+  let flags = 0;
+  const body: Buffer[] = [];
+  parts.forEach((p, bit) => {
+    if (p === undefined) return;
+    flags |= 1 << bit;
+    body.push(Buffer.from(p, 'utf8'), Buffer.of(0));
+  });
+  return Buffer.concat([Buffer.of(flags), ...body]);
 }
 
 function clockFaultOffset(faults: SimFaults, wallNow: number): number {
