@@ -146,6 +146,12 @@ function enumerate(vs: Json, codeSystems: ReadonlyMap<string, string[]>): Member
   return { pairs, codes };
 }
 
+/** Whether `system|code` is in a ValueSet the validator can enumerate (undefined: it cannot). */
+export function valueSetIncludes(url: string, system: unknown, code: unknown): boolean | undefined {
+  const members = loadValueSets().get(url);
+  return members ? members.pairs.has(`${String(system)}|${String(code)}`) : undefined;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Snapshots: the HL7 R4 parent's snapshot with the differential applied.
 

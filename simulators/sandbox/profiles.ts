@@ -109,17 +109,27 @@ export const CODES: Readonly<Record<string, CodeRule>> = {
   '29463-7': { kind: 'weight', units: ['kg'], system: LOINC },
   '85354-9': { kind: 'blood-pressure', units: ['mm[Hg]'], system: LOINC },
   '8867-4': { kind: 'heart-rate', units: ['/min'], system: LOINC },
-  '8310-5': { kind: 'temperature', units: ['Cel', '[degF]'], system: LOINC },
+  // ans.fhir.fr.mesures 3.2.0 mesures-fr-observation-body-temperature: valueQuantity pattern UCUM Cel.
+  '8310-5': { kind: 'temperature', units: ['Cel'], system: LOINC },
   '59408-5': { kind: 'spo2', units: ['%'], system: LOINC },
   '2708-6': { kind: 'spo2', units: ['%'], system: LOINC },
-  '2339-0': { kind: 'glucose', units: ['mg/dL', 'g/L'], system: LOINC, glucose: 'blood' },
-  '2345-7': { kind: 'glucose', units: ['mg/dL', 'g/L'], system: LOINC, glucose: 'blood' },
-  '41653-7': { kind: 'glucose', units: ['mg/dL', 'g/L'], system: LOINC, glucose: 'blood' },
+  // mesures-observation-glucose: valueQuantity.code required from JDV_J163-GlucoseUnits-ENS (mg/dL, %).
+  '2339-0': { kind: 'glucose', units: ['mg/dL'], system: LOINC, glucose: 'blood' },
+  '2345-7': { kind: 'glucose', units: ['mg/dL'], system: LOINC, glucose: 'blood' },
+  '41653-7': { kind: 'glucose', units: ['mg/dL'], system: LOINC, glucose: 'blood' },
   '4548-4': { kind: 'glucose', units: ['%'], system: LOINC, glucose: 'hba1c' },
   'MED-969': { kind: 'glucose', units: ['mg/dL'], glucose: 'interstitial' },
   'MED-972': { kind: 'glucose', units: ['%'], glucose: 'management-index' },
   '39156-5': { kind: 'bmi', units: ['kg/m2'], system: LOINC },
 };
+
+/** JDV_J157-MomentGlucose-ENS, the required binding of the glucose moment (ans-profiles/). */
+export const J157 =
+  'https://mos.esante.gouv.fr/NOS/JDV_J157-MomentGlucose-ENS/FHIR/JDV-J157-MomentGlucose-ENS';
+/** IEEE 11073-10101 MDC_CONC_GLU_ISF (partition 2, term 29140): glucose in interstitial fluid. */
+export const MDC_GLUCOSE_ISF = '160212';
+/** IEEE 11073-10101 MDC_DEV_SPEC_PROFILE_CGM (partition 8, term 4121), HL7 PHD IG specialization: a continuous glucose monitor. */
+export const MDC_DEV_SPEC_CGM = '528409';
 
 export const BP_SYSTOLIC = '8480-6';
 export const BP_DIASTOLIC = '8462-4';

@@ -3,14 +3,18 @@
  * MES "API Mesures" specification v1.5.2 §2.2.8 (error codes and the OperationOutcome table).
  */
 import { requiredBindingIssues, structuralIssues } from './fhir-structure.ts';
+import { type ProfileIssue, validateMeasurementBundle, valueSetIncludes } from './profile-validator.ts';
 import {
   BP_DIASTOLIC,
   BP_SYSTOLIC,
   type CodeRule,
   type ConsentKind,
   codeRule,
+  J157,
   LOINC,
   MDC,
+  MDC_DEV_SPEC_CGM,
+  MDC_GLUCOSE_ISF,
   MOMENT_EXTENSIONS,
   NUMBER_OF_DAYS_EXTENSIONS,
   OBSERVATION_CATEGORY,
@@ -265,10 +269,56 @@ export function checkTransaction(body: unknown, ctx: TransactionContext): Accept
 
   if (!ctx.consented.has(kind)) throw new Refusal(403, MSG.consent, MSG.consent, 'forbidden');
 
+  if (rule.glucose === 'blood') checkNotInterstitial(codings, device?.resource);
   checkValue(obs, kind, rule);
   if (kind === 'glucose' && rule.glucose) checkGlucoseExtensions(obs, rule.glucose);
 
+  const profileIssues = validateMeasurementBundle(body);
+  if (profileIssues.length > 0) throw profileRefusal(body, profileIssues);
+
   return { observation: obs, kind, code: coded.code, effectiveMs, ...(device ? { device } : {}) };
+}
+
+/**
+ * The profile validator's issues as the answer of the resource the first one is in: 422 with the
+ * failing element path in every diagnostics, one issue each.
+ */
+function profileRefusal(bundle: Json, issues: readonly ProfileIssue[]): Refusal {
+  const entry = /^Bundle\.entry\[(\d+)\]\.resource/.exec(issues[0]?.path ?? '');
+  const e = entry ? arr(bundle.entry)[Number(entry[1])] : undefined;
+  const type = isObj(e) && isObj(e.resource) ? str(e.resource.resourceType) : undefined;
+  const text =
+    type === 'Observation'
+      ? MSG.observationNotValid
+      : type === 'Device'
+        ? MSG.deviceNotValid
+        : MSG.bundleNotValid;
+  const [first, ...rest] = issues.map((i) => ({
+    diagnostics: `Profile rule: ${i.path}: ${i.message}`,
+    expression: i.path,
+  }));
+  return new Refusal(422, text, first?.diagnostics ?? 'Profile rule', 'invalid', rest);
+}
+
+/**
+ * A blood glucose code on an interstitial-fluid reading: MES files interstitial glucose as MED-969 with
+ * numberOfDays (API Mesures 1.5.2 §2.2.6, §2.3.1.1; JDV_J154-TypeGlucose-ENS, TRE_R308-TAASIP). The
+ * reading says so by an MDC_CONC_GLU_ISF coding or by coming from a CGM (PhdDevice specialization).
+ */
+function checkNotInterstitial(codings: readonly Json[], device: Json | undefined): void {
+  const isf = codings.some((c) => c.system === MDC && c.code === MDC_GLUCOSE_ISF);
+  const cgm = arr(device?.specialization)
+    .filter(isObj)
+    .some((sp) =>
+      arr(isObj(sp.systemType) ? sp.systemType.coding : [])
+        .filter(isObj)
+        .some((c) => c.system === MDC && c.code === MDC_DEV_SPEC_CGM),
+    );
+  if (isf || cgm) {
+    throw profileRule(
+      `an interstitial-fluid glucose (${isf ? `${MDC}#${MDC_GLUCOSE_ISF} MDC_CONC_GLU_ISF` : `a CGM Device, ${MDC}#${MDC_DEV_SPEC_CGM}`}) cannot be filed under a blood glucose code; interstitial glucose is MED-969 with numberOfDays.`,
+    );
+  }
 }
 
 function checkDevice(entry: Json): { resource: Json; key: string } {
@@ -363,6 +413,13 @@ function checkGlucoseExtensions(obs: Json, indicator: NonNullable<CodeRule['gluc
       : [];
     if (cc.length !== 1 || !str(cc[0]?.system) || !str(cc[0]?.code)) {
       throw profileRule('the moment extension needs valueCodeableConcept with one coding (system and code).');
+    }
+    // mesures-observation-glucose: the moment is bound (required) to JDV_J157-MomentGlucose-ENS, whose
+    // codes are in TRE_A04-Loinc and TRE_R313-CISP2 (a http://loinc.org coding is not in it).
+    if (valueSetIncludes(J157, cc[0]?.system, cc[0]?.code) !== true) {
+      throw profileRule(
+        `the moment ${String(cc[0]?.system)}#${String(cc[0]?.code)} is not in JDV_J157-MomentGlucose-ENS (required binding, ${J157}).`,
+      );
     }
   }
 }

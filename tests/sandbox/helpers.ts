@@ -101,6 +101,8 @@ export function detailsText(body: unknown): string | undefined {
 }
 
 const ANS = 'https://interop.esante.gouv.fr/ig/fhir/mesures/StructureDefinition/';
+export const TRE_A04_LOINC = 'https://mos.esante.gouv.fr/NOS/TRE_A04-Loinc/FHIR/TRE-A04-Loinc';
+export const TRE_R308_TAASIP = 'https://mos.esante.gouv.fr/NOS/TRE_R308-TAASIP/FHIR/TRE-R308-TAASIP';
 const SYSID_OID = '1.2.840.10004.1.1.1.0.0.1.0.0.1.2680';
 
 export interface Patient {
@@ -135,8 +137,12 @@ export function device(
     manufacturer: 'Simulated',
     modelNumber: 'SIM-1',
     type: { coding: [{ system: 'urn:iso:std:iso:11073:10101', code: '65573' }] },
+    // PhdDevice 1.0.0: specialization.version 1..1.
     specialization: [
-      { systemType: { coding: [{ system: 'urn:iso:std:iso:11073:10101', code: specialization }] } },
+      {
+        systemType: { coding: [{ system: 'urn:iso:std:iso:11073:10101', code: specialization }] },
+        version: '1',
+      },
     ],
   };
 }
@@ -200,7 +206,8 @@ export function observation(
     extension: [
       {
         url: `${ANS}mesures-moment-of-measurement`,
-        valueCodeableConcept: { coding: [{ system: 'http://loinc.org', code: '16915-1' }] },
+        // JDV_J157-MomentGlucose-ENS: the LOINC codes are under the NOS TRE_A04-Loinc system.
+        valueCodeableConcept: { coding: [{ system: TRE_A04_LOINC, code: '16915-1' }] },
       },
     ],
   };

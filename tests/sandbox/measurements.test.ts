@@ -13,6 +13,7 @@ import {
   patientOf,
   postBundle,
   type Tokens,
+  TRE_R308_TAASIP,
 } from './helpers.ts';
 
 type Json = Record<string, unknown>;
@@ -145,7 +146,8 @@ describe('POST /fhir accepted', () => {
     [
       'interstitial glucose over 14 days',
       'mesures-observation-glucose',
-      { code: 'MED-969' },
+      // JDV_J154-TypeGlucose-ENS: MED-969 is a TRE_R308-TAASIP code.
+      { system: TRE_R308_TAASIP, code: 'MED-969' },
       132,
       'mg/dL',
       [
