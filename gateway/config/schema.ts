@@ -7,6 +7,11 @@ import { z } from 'zod';
 const port = (what: string, dflt: number) =>
   z.number().int().min(0).max(65535).default(dflt).describe(`${what} (0 picks a free port).`);
 
+/** The system's time zone (TZ, /etc/localtime) as ICU resolves it: the default of `timezone`. */
+export function systemTimeZone(): string {
+  return new Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
 function isTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone: tz });
@@ -28,8 +33,11 @@ export const ConfigSchema = z
     timezone: z
       .string()
       .refine(isTimeZone, { message: 'an IANA time zone name such as Europe/Paris' })
-      .default('Europe/Paris')
-      .describe('Time zone of device clocks that send local time without a zone (IANA name).'),
+      .optional()
+      .transform((tz) => tz ?? systemTimeZone())
+      .describe(
+        'Time zone of device clocks that send local time without a zone (IANA name); its rules at each reading’s own date separate a clock’s drift from summer time. Default: the system time zone.',
+      ),
     log: z
       .strictObject({
         level: z

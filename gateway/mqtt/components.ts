@@ -30,6 +30,7 @@ export const pipelineComponent: ComponentFactory = {
       clock: ctx.clock,
       log: ctx.log,
       commits: services.get('groupCommit'),
+      timeZone: ctx.config.timezone,
     });
     services.provide('sink', pipeline);
     services.provide('pipeline', pipeline);

@@ -11,6 +11,7 @@ import { isMedgwError } from '../../drivers/errors.ts';
 import { normalize as driversNormalize, type NormalizeOptions } from '../../drivers/normalize/index.ts';
 import { readingId as driversReadingId, type ReadingIdInput } from '../../drivers/reading-id.ts';
 import type { Measurement, Observation, Quarantine } from '../../drivers/types.ts';
+import { systemTimeZone } from '../config/schema.ts';
 import type {
   AppendResult,
   Clock,
@@ -43,6 +44,11 @@ export interface PipelineContext {
   readonly maxBatch?: number;
   /** The gateway's shared group commit over the same journal (flushed when the journal stops). */
   readonly commits?: Committer;
+  /**
+   * IANA time zone of device clocks (config `timezone`): a correction reads each reading with the zone's
+   * rules at its own date (drivers/normalize/time.ts). Default: the system time zone.
+   */
+  readonly timeZone?: string;
 }
 
 /**
@@ -159,9 +165,13 @@ export class Pipeline implements ReadingSink, Component {
     submission: Submission,
   ): { readings: NewReading[]; refused: { code: string; message: string }[] } {
     const nowMs = this.ctx.clock.now();
-    const options: NormalizeOptions = submission.coincident
-      ? { nowMs, coincident: submission.coincident }
-      : { nowMs };
+    // Received now: the reception instant is kept beside the time the reading was taken.
+    const options: NormalizeOptions = {
+      nowMs,
+      receivedMs: nowMs,
+      timeZone: this.ctx.timeZone ?? systemTimeZone(),
+      ...(submission.coincident ? { coincident: submission.coincident } : {}),
+    };
     const out: NewReading[] = [];
     const refused: { code: string; message: string }[] = [];
     const seen = new Set<string>();
@@ -191,16 +201,12 @@ export class Pipeline implements ReadingSink, Component {
         continue;
       }
       for (const normalized of observations) {
-        const time =
-          normalized.time.utc === undefined && m.deviceTime === undefined
-            ? { ...normalized.time, utc: new Date(nowMs).toISOString() }
-            : normalized.time;
         const quarantine = firstQuarantine(
           normalized.quarantine,
           'quarantine' in who ? who.quarantine : undefined,
         );
         const { quarantine: _dropped, ...rest } = normalized;
-        const observation: Observation = { ...rest, time, ...(quarantine ? { quarantine } : {}) };
+        const observation: Observation = { ...rest, ...(quarantine ? { quarantine } : {}) };
         const id = this.readingId({
           ...(device.identity?.systemId ? { systemId: device.identity.systemId } : {}),
           deviceId: device.id,

@@ -28,6 +28,24 @@ describe('configuration', () => {
     expect(c.national.baseUrl).toBeUndefined();
   });
 
+  it('timezone defaults to the system time zone; a named IANA zone wins; an unknown one is refused', () => {
+    const saved = process.env.TZ;
+    try {
+      // Node re-reads the zone when TZ is assigned (the system zone the gateway runs in).
+      process.env.TZ = 'Asia/Tokyo';
+      expect(loadConfig({ cwd: dir }).timezone).toBe('Asia/Tokyo');
+      process.env.TZ = 'America/Sao_Paulo';
+      expect(loadConfig({ cwd: dir }).timezone).toBe('America/Sao_Paulo');
+      expect(loadConfig({ cwd: dir, env: { MEDGW_TIMEZONE: 'Europe/Paris' } }).timezone).toBe('Europe/Paris');
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
+    const e = refusal(() => loadConfig({ cwd: dir, env: { MEDGW_TIMEZONE: 'Europe/Lutece' } }));
+    expect(e.code).toBe('MEDGW_ERR_CONFIG');
+    expect(e.message).toContain('timezone: expected an IANA time zone name such as Europe/Paris');
+  });
+
   it('layers file < environment < flags', () => {
     const file = join(dir, 'c.yaml');
     writeFileSync(

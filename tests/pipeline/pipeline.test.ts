@@ -43,7 +43,7 @@ beforeEach(async () => {
   await addDevice(registry, { id: 'cuff-1', transport: 'ble', patientId: 'carol' }, clock);
   await addDevice(registry, { id: 'loose-1', transport: 'ble' }, clock);
   journal = new MemoryJournal({ clock });
-  pipeline = new Pipeline({ journal, registry, clock, log });
+  pipeline = new Pipeline({ journal, registry, clock, log, timeZone: 'Europe/Paris' });
   await pipeline.start();
 });
 
@@ -113,6 +113,7 @@ describe('pipeline: time', () => {
     expect(rec?.observation?.time).toEqual({
       device: '2024-03-01T11:30:00',
       utc: '2026-11-22T08:30:00.000Z',
+      received: '2026-11-22T09:00:00.000Z',
       quality: 'corrected',
     });
   });
@@ -129,11 +130,53 @@ describe('pipeline: time', () => {
     expect(rec?.observation?.time).toMatchObject({ device: '1970-01-01T00:05:00', quality: 'untrusted' });
   });
 
-  it('a reading without any device time gets the reception instant, flagged untrusted', async () => {
+  it('a reading without any device time is dated at reception, with the quality received', async () => {
     const { deviceTime: _none, ...timeless } = weight(66, t(2026, 1, 1, 0));
     await pipeline.submit({ deviceId: 'cuff-1', transport: 'ble', measurements: [timeless] });
     const [rec] = journal.list({ deviceId: 'cuff-1' });
-    expect(rec?.observation?.time).toEqual({ utc: new Date(NOW).toISOString(), quality: 'untrusted' });
+    expect(rec?.observation?.time).toEqual({
+      utc: '2026-11-22T09:00:00.000Z',
+      received: '2026-11-22T09:00:00.000Z',
+      quality: 'received',
+    });
+  });
+
+  it('reads a stored reading with the configured zone’s rules at its own date', async () => {
+    // Read on 2026-11-22 at 09:00Z; the scale shows 10:00, the civil time in Paris (UTC+1): no drift.
+    const coincident = { device: t(2026, 11, 22, 10, 0), gatewayMs: NOW };
+    const august = weight(64, t(2026, 8, 14, 7, 45));
+    const submit = (p: Pipeline, c: typeof coincident & { dstOffsetMinutes?: number }) =>
+      p.submit({ deviceId: 'cuff-1', transport: 'ble', coincident: c, measurements: [august] });
+    // The device's Local Time Information says it keeps summer time: 07:45 civil on 14 August, UTC+2 → 05:45Z
+    await submit(pipeline, { ...coincident, dstOffsetMinutes: 0 });
+    expect(journal.list({ deviceId: 'cuff-1' })[0]?.observation?.time).toEqual({
+      device: '2026-08-14T07:45:00',
+      utc: '2026-08-14T05:45:00.000Z',
+      received: '2026-11-22T09:00:00.000Z',
+      quality: 'corrected',
+    });
+    // The same reading through a gateway configured for Sydney (UTC+11 in November, UTC+10 in August):
+    // the scale's 10:00 at 09:00Z is then 10 h behind the civil 20:00; 07:45 + 10 h = 17:45 civil on
+    // 14 August, UTC+10 → 07:45Z. The configured zone reaches the correction.
+    const other = new MemoryJournal({ clock });
+    const sydney = new Pipeline({ journal: other, registry, clock, log, timeZone: 'Australia/Sydney' });
+    await sydney.start();
+    await submit(sydney, { ...coincident, dstOffsetMinutes: 0 });
+    expect(other.list({ deviceId: 'cuff-1' })[0]?.observation?.time.utc).toBe('2026-08-14T07:45:00.000Z');
+    await sydney.stop();
+  });
+
+  it('says when it cannot tell whether the device clock keeps summer time, and still forwards the reading', async () => {
+    const coincident = { device: t(2026, 11, 22, 10, 0), gatewayMs: NOW };
+    await pipeline.submit({
+      deviceId: 'cuff-1',
+      transport: 'ble',
+      coincident,
+      measurements: [weight(64, t(2026, 8, 14, 7, 45))],
+    });
+    const [rec] = journal.list({ deviceId: 'cuff-1' });
+    expect(rec?.state).toBe('pending');
+    expect(rec?.observation?.time).toMatchObject({ utc: '2026-08-14T05:45:00.000Z', quality: 'dst-unknown' });
   });
 });
 
