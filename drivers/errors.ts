@@ -137,6 +137,35 @@ export const ERROR_CATALOGUE = {
     message: 'The glucose sample is a control solution, not a patient result.',
     hint: 'Control-solution checks are never forwarded to the health record.',
   },
+  MEDGW_ERR_DEVICE_REPORTED_INVALID: {
+    area: 'drivers',
+    message:
+      'The device reported that this value is not valid (sensor malfunction, sensor disconnected or not on the user, strip or temperature error, equipment fault, invalid or unavailable measurement).',
+    hint: 'Check the device and measure again. The reason names the status bit; a person who knows the value is right may confirm it on the quarantine page, otherwise discard it.',
+  },
+  MEDGW_ERR_VALUE_ABSENT: {
+    area: 'drivers',
+    message: 'The device sent no value for this reading (an IEEE 11073 special value: NaN, NRes or infinity).',
+    hint: 'The device could not measure; measure again. The reading is kept for inspection and can be discarded.',
+  },
+  MEDGW_ERR_GLUCOSE_BEYOND_RANGE: {
+    area: 'drivers',
+    message:
+      'Critical: the glucometer shows HI or LO (outside its measuring range) and sent no limit value that could be filed as "above" or "below".',
+    hint: 'Contact the patient now: a HI or LO glucose needs care whatever the record says. The reading stays on the quarantine page and the overview until a person discards it.',
+  },
+  MEDGW_ERR_GLUCOSE_INTERSTITIAL: {
+    area: 'drivers',
+    message:
+      'The glucose value was measured in interstitial fluid (a sensor), not in blood; the health record takes interstitial glucose only as a summary over days.',
+    hint: 'The value stays local for the provider view; it is never filed as a blood glucose.',
+  },
+  MEDGW_ERR_GLUCOSE_MOMENT_UNKNOWN: {
+    area: 'drivers',
+    message:
+      'The glucometer did not say when the sample was taken relative to a meal, and the health record needs that moment (no code means "unknown").',
+    hint: 'State the moment on the quarantine page (`medgw quarantine confirm <id> --moment fasting|preprandial|postprandial|other`), or discard the reading.',
+  },
   MEDGW_ERR_HOUSEHOLD_USER: {
     area: 'gateway',
     message: 'The reading names a household user that is not mapped to a patient, or names none.',
@@ -272,6 +301,12 @@ export const ERROR_CATALOGUE = {
     area: 'journal',
     message: 'An operator discarded this reading; its values were purged and it will not be sent.',
     hint: 'Nothing to do; the audit log keeps when it was discarded (`medgw audit list --reading <id>`).',
+  },
+  MEDGW_ERR_JOURNAL_CORRUPT: {
+    area: 'journal',
+    message:
+      'The journal file is damaged (SQLite finds a malformed page), or is empty (0 bytes) while the data directory is not new; medgw refuses it rather than start over with an empty history.',
+    hint: 'Stop the gateway and keep a copy of the data directory; restore journal.db from a backup, or move journal.db aside to start a new, empty journal (its history is then lost). medgw never repairs nor overwrites it.',
   },
   MEDGW_ERR_JOURNAL_OPEN: {
     area: 'journal',

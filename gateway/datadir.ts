@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
+  existsSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -26,10 +27,21 @@ export const FILES = {
   endpoint: 'admin-endpoint.json',
   registry: 'registry.json',
   journal: 'journal.db',
+  /** The scrypt hash of the admin password of the local pages (gateway/web/auth.ts). */
+  webPassword: 'web-admin.json',
 } as const;
 
 export function dataPath(dataDir: string, file: keyof typeof FILES): string {
   return join(dataDir, FILES[file]);
+}
+
+/**
+ * Whether the data directory has never held a started gateway: no registry and no admin password
+ * for the pages yet (both written at or before the end of a first start). Only then may an empty
+ * journal file be taken for a new journal.
+ */
+export function isNewDataDir(dataDir: string): boolean {
+  return !existsSync(dataPath(dataDir, 'registry')) && !existsSync(dataPath(dataDir, 'webPassword'));
 }
 
 /** Creates the data directory (0700) if needed. */

@@ -11,6 +11,7 @@ import {
   acquireLock,
   dataPath,
   ensureDataDir,
+  isNewDataDir,
   lockHolder,
   readAdminEndpoint,
   readAdminToken,
@@ -32,12 +33,16 @@ export async function openStores(
   threaded = false,
 ): Promise<{ registry: LowRegistry; journal: Journal & { readonly path: string } }> {
   ensureDataDir(config.dataDir);
+  // before the registry file may be created: an empty journal is new only in a new data directory
+  const acceptEmptyFile = isNewDataDir(config.dataDir);
   const registry = await LowRegistry.open(dataPath(config.dataDir, 'registry'));
   const options = {
     path: dataPath(config.dataDir, 'journal'),
+    acceptEmptyFile,
     clock,
     maxReadings: config.journal.maxReadings,
     maxBytes: config.journal.maxBytes,
+    maxAuditEntries: config.journal.maxAuditEntries,
     ...(onFull ? { onFull } : {}),
   };
   const journal = threaded ? await ThreadedJournal.open(options) : new SqliteJournal(options);

@@ -3,6 +3,7 @@
  * (better-sqlite3, WAL, synchronous=FULL). A reading and the cursor that covers it commit in one
  * transaction; nothing is ever evicted to make room.
  */
+import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { MedgwError } from '../../drivers/errors.ts';
 import type { Observation } from '../../drivers/types.ts';
@@ -22,6 +23,7 @@ import {
   auditHash,
   canonicalDetail,
   checkAuditEntry,
+  checkAuditRoom,
   checkLimits,
   checkNewReading,
   checkTransition,
@@ -41,6 +43,11 @@ export interface SqliteJournalOptions extends JournalLimits {
   readonly pragmas?: readonly string[];
   /** Called each time readings are refused because the journal is full: the operator alarm. */
   readonly onFull?: (refusal: MedgwError) => void;
+  /**
+   * Accept an existing 0-byte file as a new journal: only in a new data directory (a first start cut
+   * short). Otherwise an empty file is a lost history and is refused (MEDGW_ERR_JOURNAL_CORRUPT).
+   */
+  readonly acceptEmptyFile?: boolean;
 }
 
 interface OutboxRow {
@@ -255,8 +262,24 @@ export class SqliteJournal implements Journal, BatchJournal {
     this.path = options.path;
     this.clock = options.clock ?? systemClock;
     this.onFull = options.onFull;
-    this.limits = { maxReadings: options.maxReadings, maxBytes: options.maxBytes };
+    this.limits = {
+      maxReadings: options.maxReadings,
+      maxBytes: options.maxBytes,
+      maxAuditEntries: options.maxAuditEntries,
+    };
     let opened: Database.Database | undefined;
+    let size: number | undefined;
+    try {
+      size = statSync(options.path).size;
+    } catch {
+      // no file yet: a new journal
+    }
+    if (size === 0 && options.acceptEmptyFile !== true) {
+      throw new MedgwError(
+        'MEDGW_ERR_JOURNAL_CORRUPT',
+        `the journal at ${options.path} is an empty file (0 bytes) in a data directory that is not new: its history would silently disappear`,
+      );
+    }
     try {
       opened = new Database(options.path);
       opened.pragma('journal_mode = WAL');
@@ -279,10 +302,24 @@ export class SqliteJournal implements Journal, BatchJournal {
           `it has schema ${version}, from a pre-release medgw; move it aside and start a new journal`,
         );
       }
+      // every page is read once at open (sqlite.org/pragma.html#pragma_quick_check): a damaged page
+      // is reported here, as a journal error, not later by whichever component touches it first
+      if (size !== undefined && size > 0) {
+        const problems = opened.pragma('quick_check(5)', { simple: false }) as { quick_check: string }[];
+        const found = problems.map((r) => r.quick_check).filter((r) => r !== 'ok');
+        if (found.length > 0) throw Object.assign(new Error(found.join('; ')), { code: 'SQLITE_CORRUPT' });
+      }
       opened.exec(SCHEMA);
       opened.pragma(`user_version = ${SCHEMA_VERSION}`);
     } catch (e) {
       opened?.close();
+      const code = (e as { code?: unknown }).code;
+      if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+        throw new MedgwError(
+          'MEDGW_ERR_JOURNAL_CORRUPT',
+          `the journal at ${options.path} is damaged: ${(e as Error).message}`,
+        );
+      }
       throw new MedgwError(
         'MEDGW_ERR_JOURNAL_OPEN',
         `cannot open the journal at ${options.path}: ${(e as Error).message}`,
@@ -669,6 +706,39 @@ export class SqliteJournal implements Journal, BatchJournal {
     try {
       return this.db
         .transaction(() => this.auditInTx({ ...entry, at: entry.at ?? this.clock.now() }))
+        .immediate();
+    } catch (e) {
+      Object.assign(this, saved);
+      throw mapSqliteError(e);
+    }
+  }
+
+  /**
+   * Summaries the gateway writes on its own (refused inputs, aggregated per device and window): each
+   * is refused alone (MEDGW_ERR_JOURNAL_FULL) once the audit log holds maxAuditEntries rows; all
+   * that fit share one commit.
+   */
+  auditBatch(entries: readonly (Omit<AuditEntry, 'seq' | 'hash' | 'at'> & { at?: number })[]): (
+    | AuditEntry
+    | MedgwError
+  )[] {
+    this.assertOpen();
+    const saved = { lastSeq: this.lastSeq, lastHash: this.lastHash };
+    const now = this.clock.now();
+    try {
+      return this.db
+        .transaction(() =>
+          entries.map((entry) => {
+            try {
+              checkAuditEntry(entry);
+              checkAuditRoom(this.limits, this.lastSeq);
+            } catch (e) {
+              if (e instanceof MedgwError) return e;
+              throw e;
+            }
+            return this.auditInTx({ ...entry, at: entry.at ?? now });
+          }),
+        )
         .immediate();
     } catch (e) {
       Object.assign(this, saved);

@@ -12,8 +12,9 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { MedgwError } from '../../drivers/errors.ts';
 import type { Clock } from '../contracts.ts';
+import { FILES } from '../datadir.ts';
 
-export const WEB_FILES = { password: 'web-admin.json', tokens: 'web-api-tokens.json' } as const;
+export const WEB_FILES = { password: FILES.webPassword, tokens: 'web-api-tokens.json' } as const;
 
 /** scrypt cost parameters (RFC 7914 §2: N a power of two; r = 8, p = 1 are the usual interactive values). */
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 } as const;

@@ -88,7 +88,7 @@ describe('SQLite journal', () => {
     const junk = dbPath();
     writeFileSync(junk, 'this is not a database, just text that happens to be long enough'.repeat(100));
     expect(() => new SqliteJournal({ path: junk })).toThrow(
-      expect.objectContaining({ code: 'MEDGW_ERR_JOURNAL_OPEN' }),
+      expect.objectContaining({ code: 'MEDGW_ERR_JOURNAL_CORRUPT' }),
     );
     const newer = dbPath();
     new SqliteJournal({ path: newer }).close();
