@@ -212,6 +212,14 @@ export const ConfigSchema = z
       .prefault({})
       .describe('The national side.'),
     forwarder: z
+        maxAuditEntries: z
+          .number()
+          .int()
+          .min(1000)
+          .default(2_000_000)
+          .describe(
+            'Audit log rows beyond which the summaries of refused inputs (one per device per 10 s) are no longer written (MEDGW_ERR_JOURNAL_FULL, the counters keep them).',
+          ),
       .strictObject({
         concurrency: z.number().int().min(1).max(64).default(4).describe('Readings sent at the same time.'),
         retry: z

@@ -19,6 +19,7 @@ import {
   auditedTransition,
   auditHash,
   checkAuditEntry,
+  checkAuditRoom,
   checkLimits,
   checkNewReading,
   checkTransition,
@@ -55,7 +56,11 @@ export class MemoryJournal implements Journal, BatchJournal {
   constructor(options: JournalLimits & { clock?: Clock; onFull?: (refusal: MedgwError) => void } = {}) {
     this.clock = options.clock ?? systemClock;
     this.onFull = options.onFull;
-    this.limits = { maxReadings: options.maxReadings, maxBytes: options.maxBytes };
+    this.limits = {
+      maxReadings: options.maxReadings,
+      maxBytes: options.maxBytes,
+      maxAuditEntries: options.maxAuditEntries,
+    };
   }
 
   append(readings: readonly NewReading[], cursor?: { deviceId: string; value: number }): AppendResult {
@@ -241,6 +246,25 @@ export class MemoryJournal implements Journal, BatchJournal {
     this.assertOpen();
     checkAuditEntry(entry);
     return this.pushAudit({ ...entry, at: entry.at ?? this.clock.now() });
+  }
+
+  /** As SqliteJournal.auditBatch: summaries, each refused alone beyond maxAuditEntries. */
+  auditBatch(entries: readonly (Omit<AuditEntry, 'seq' | 'hash' | 'at'> & { at?: number })[]): (
+    | AuditEntry
+    | MedgwError
+  )[] {
+    this.assertOpen();
+    const now = this.clock.now();
+    return entries.map((entry) => {
+      try {
+        checkAuditEntry(entry);
+        checkAuditRoom(this.limits, this.auditLog.length);
+      } catch (e) {
+        if (e instanceof MedgwError) return e;
+        throw e;
+      }
+      return this.pushAudit({ ...entry, at: entry.at ?? now });
+    });
   }
 
   auditList(filter: { patientId?: string; readingId?: string; limit?: number } = {}): AuditEntry[] {

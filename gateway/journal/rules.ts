@@ -151,6 +151,22 @@ export interface JournalLimits {
   readonly maxReadings?: number | undefined;
   /** Bytes of observation data held; undefined = no limit. */
   readonly maxBytes?: number | undefined;
+  /**
+   * Audit rows (all of them, the log is append-only) beyond which the summaries the gateway writes on
+   * its own (refused inputs, auditBatch) are refused; undefined = no limit.
+   */
+  readonly maxAuditEntries?: number | undefined;
+}
+
+/** Refuses one more summary row once the audit log holds maxAuditEntries rows (nothing is evicted). */
+export function checkAuditRoom(limits: JournalLimits, entries: number): void {
+  if (limits.maxAuditEntries !== undefined && entries + 1 > limits.maxAuditEntries) {
+    throw new MedgwError(
+      'MEDGW_ERR_JOURNAL_FULL',
+      `the audit log holds ${entries} entries; journal.maxAuditEntries=${limits.maxAuditEntries}: this summary of refused inputs was not written (the counters still have it)`,
+      { limit: 'maxAuditEntries' },
+    );
+  }
 }
 
 export function checkLimits(

@@ -5,7 +5,10 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { type ErrorCode, MedgwError } from '../../drivers/errors.ts';
-import type { Journal } from '../contracts.ts';
+import type { AuditEntry, Journal } from '../contracts.ts';
+
+/** An audit entry as a caller gives it (seq, hash and, by default, time are the journal's). */
+export type AuditInput = Omit<AuditEntry, 'seq' | 'hash' | 'at'> & { at?: number };
 import type { BatchTransition } from './group-commit.ts';
 import type { PreparedAppend, PreparedReading, SqliteJournalOptions } from './sqlite.ts';
 
@@ -32,6 +35,7 @@ export type BatchOp =
   | { readonly op: 'append'; readonly packed: (string | number | null)[] }
   | { readonly op: 'transition'; readonly moves: readonly BatchTransition[] }
   | { readonly op: 'due'; readonly limit: number }
+  | { readonly op: 'audit'; readonly entries: readonly AuditInput[] }
   | { readonly op: 'close' };
 
 export type BatchRequest = BatchOp & { readonly id: number; readonly now: number };

@@ -29,6 +29,7 @@ import type { AsyncBatchJournal, BatchAppend, BatchTransition } from './group-co
 import type { JournalStats } from './rules.ts';
 import { type PreparedAppend, prepareAppends, type SqliteJournalOptions } from './sqlite.ts';
 import {
+  type AuditInput,
   type BatchOp,
   type BatchReply,
   type BatchRequest,
@@ -188,6 +189,11 @@ export class ThreadedJournal implements Journal, AsyncBatchJournal {
 
   transitionBatchAsync(moves: readonly BatchTransition[]): Promise<(OutboxRecord | MedgwError)[]> {
     return this.batch<OutboxRecord>({ op: 'transition', moves });
+  }
+
+  /** Summaries (SqliteJournal.auditBatch) committed on the journal thread, behind the batches posted. */
+  auditBatchAsync(entries: readonly AuditInput[]): Promise<(AuditEntry | MedgwError)[]> {
+    return this.batch<AuditEntry>({ op: 'audit', entries });
   }
 
   /**

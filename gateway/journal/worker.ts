@@ -97,7 +97,9 @@ port.on('message', (m: BatchRequest) => {
         ? journal.appendPrepared(unpackAppends(m.packed))
         : m.op === 'transition'
           ? journal.transitionBatch(m.moves)
-          : [journal.due(m.now, m.limit)];
+          : m.op === 'audit'
+            ? journal.auditBatch(m.entries)
+            : [journal.due(m.now, m.limit)];
     post({ type: 'batch', id: m.id, results: serializeResults(results) });
   } catch (e) {
     post({ type: 'batch', id: m.id, error: serializeError(e) });

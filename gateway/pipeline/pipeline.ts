@@ -25,6 +25,7 @@ import type {
   SubmitResult,
 } from '../contracts.ts';
 import { GroupCommit } from '../journal/group-commit.ts';
+import { RejectionAudit } from '../journal/rejection-audit.ts';
 import { shortId } from '../log.ts';
 import { attribute } from './attribution.ts';
 import { bump, newCounters, type PipelineCounters } from './counters.ts';
@@ -49,6 +50,8 @@ export interface PipelineContext {
    * rules at its own date (drivers/normalize/time.ts). Default: the system time zone.
    */
   readonly timeZone?: string;
+  /** Refusals of one device are audited as one entry per window of this length (default 10 s). */
+  readonly rejectionWindowMs?: number;
 }
 
 /**
@@ -76,9 +79,17 @@ export class Pipeline implements ReadingSink, Component {
   private readonly commits: Committer;
   private readonly normalize: NonNullable<PipelineContext['normalize']>;
   private readonly readingId: NonNullable<PipelineContext['readingId']>;
+  /** Refused inputs, audited asynchronously: one entry per device and window (never one per refusal). */
+  readonly rejections: RejectionAudit;
 
   constructor(private readonly ctx: PipelineContext) {
     this.log = ctx.log.child({ component: 'pipeline' });
+    this.rejections = new RejectionAudit({
+      journal: ctx.journal,
+      clock: ctx.clock,
+      log: this.log,
+      ...(ctx.rejectionWindowMs !== undefined ? { windowMs: ctx.rejectionWindowMs } : {}),
+    });
     this.commits = ctx.commits ?? new GroupCommit(ctx.journal, ctx.maxBatch ?? 256);
     this.normalize = ctx.normalize ?? driversNormalize;
     this.readingId = ctx.readingId ?? driversReadingId;
@@ -91,14 +102,16 @@ export class Pipeline implements ReadingSink, Component {
   /** Refuses new submissions, then waits until those already accepted are committed. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.inflight === 0) return;
-    await new Promise<void>((resolve) => {
-      const previous = this.drained;
-      this.drained = () => {
-        previous?.();
-        resolve();
-      };
-    });
+    if (this.inflight > 0) {
+      await new Promise<void>((resolve) => {
+        const previous = this.drained;
+        this.drained = () => {
+          previous?.();
+          resolve();
+        };
+      });
+    }
+    await this.rejections.flush();
   }
 
   /** Batches committed and appends they carried. */
@@ -156,8 +169,8 @@ export class Pipeline implements ReadingSink, Component {
 
   private recordRefusal(submission: Submission, code: string): void {
     bump(this.counters.rejected, code);
-    this.log.warn({ device: shortId(submission.deviceId), code }, 'measurement refused');
-    this.auditRejection(submission.deviceId, submission.transport, code, 1);
+    if (this.auditRejection(submission.deviceId, submission.transport, code, 1))
+      this.log.warn({ device: shortId(submission.deviceId), code }, 'measurement refused');
   }
 
   private prepare(
@@ -259,25 +272,25 @@ export class Pipeline implements ReadingSink, Component {
     message: string;
   }): void {
     bump(this.counters.rejected, rejection.code);
-    this.log.warn({ device: shortId(rejection.deviceId), code: rejection.code }, 'input rejected');
-    this.auditRejection(rejection.deviceId, rejection.transport, rejection.code, 1);
+    if (this.auditRejection(rejection.deviceId, rejection.transport, rejection.code, 1))
+      this.log.warn({ device: shortId(rejection.deviceId), code: rejection.code }, 'input rejected');
   }
 
   private reject(submission: Submission, code: string, message: string): SubmitResult {
     bump(this.counters.rejected, code);
-    this.log.warn({ device: shortId(submission.deviceId), code }, 'submission rejected');
     // Retryable refusals stored nothing and the device sends again: no audit entry per attempt.
-    if (!RETRYABLE_CODES.has(code)) {
+    const first =
+      RETRYABLE_CODES.has(code) ||
       this.auditRejection(submission.deviceId, submission.transport, code, submission.measurements.length);
-    }
+    if (first) this.log.warn({ device: shortId(submission.deviceId), code }, 'submission rejected');
     return { status: 'rejected', ids: [], code, message };
   }
 
-  private auditRejection(deviceId: string, transport: string, code: string, count: number): void {
-    try {
-      this.ctx.journal.audit({ event: 'reading.rejected', deviceId, detail: { transport, code, count } });
-    } catch (e) {
-      this.log.error({ code: isMedgwError(e) ? e.code : 'unexpected' }, 'audit entry for a rejection failed');
-    }
+  /**
+   * Counted into this device's audit summary of the window (written asynchronously); true for its
+   * first refusal of the window, the one worth a log line.
+   */
+  private auditRejection(deviceId: string, transport: string, code: string, count: number): boolean {
+    return this.rejections.record({ deviceId, transport, code, count });
   }
 }

@@ -136,7 +136,17 @@ describe('embedded broker: ingest with receipts', () => {
       MEDGW_ERR_PAYLOAD_CBOR: 1,
       MEDGW_ERR_PAYLOAD_TOO_LARGE: 1,
     });
-    expect(h.journal.auditList().filter((e) => e.event === 'reading.rejected')).toHaveLength(3);
+    // audited as one summary of the device's window, written off the message path
+    await h.pipeline.rejections.flush();
+    const summaries = h.journal.auditList().filter((e) => e.event === 'reading.rejected');
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]?.deviceId).toBe('bp-1');
+    expect(summaries[0]?.detail).toMatchObject({ transport: 'mqtt', count: 3 });
+    expect(String(summaries[0]?.detail?.codes).split(',').sort()).toEqual([
+      'MEDGW_ERR_PAYLOAD_CBOR=1',
+      'MEDGW_ERR_PAYLOAD_JSON=1',
+      'MEDGW_ERR_PAYLOAD_TOO_LARGE=1',
+    ]);
   });
 
   it('collapses a re-published message (same seq) into one reading, while two identical readings stay two', async () => {

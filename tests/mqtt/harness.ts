@@ -5,7 +5,7 @@
 import pino from 'pino';
 import type { Journal } from '../../gateway/contracts.ts';
 import { MemoryJournal } from '../../gateway/journal/memory.ts';
-import { EmbeddedBroker } from '../../gateway/mqtt/broker.ts';
+import { type BrokerOptions, EmbeddedBroker } from '../../gateway/mqtt/broker.ts';
 import { type Committer, Pipeline } from '../../gateway/pipeline/pipeline.ts';
 import { addDevice, addPatient, assignDevice, LowRegistry } from '../../gateway/registry/index.ts';
 import { type SimDeviceOptions, SimulatedMqttDevice } from '../../simulators/mqtt/device.ts';
@@ -30,6 +30,10 @@ export interface HarnessOptions {
   readonly commits?: (journal: Journal) => Committer;
   /** Devices to provision: id → patient (or users map for a household device). */
   readonly devices?: Record<string, { patient?: string; users?: Record<string, string> }>;
+  /** Window of the aggregated audit of refused inputs (default: the pipeline's). */
+  readonly rejectionWindowMs?: number;
+  /** Broker options besides port and host (rate limit, authentication limits). */
+  readonly broker?: Partial<BrokerOptions>;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -54,11 +58,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     clock,
     log: silent,
     ...(options.commits ? { commits: options.commits(journal) } : {}),
+    ...(options.rejectionWindowMs !== undefined ? { rejectionWindowMs: options.rejectionWindowMs } : {}),
   });
   await pipeline.start();
   const broker = new EmbeddedBroker(
     { registry, sink: pipeline, log: silent },
-    { port: 0, host: '127.0.0.1' },
+    { ...options.broker, port: 0, host: '127.0.0.1' },
   );
   await broker.start();
   const url = `mqtt://127.0.0.1:${broker.address().port}`;

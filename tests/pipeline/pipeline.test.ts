@@ -91,6 +91,7 @@ describe('pipeline: household attribution', () => {
     });
     expect(r).toMatchObject({ status: 'rejected', code: 'MEDGW_ERR_REGISTRY_UNKNOWN' });
     expect(pipeline.counters.rejected).toEqual({ MEDGW_ERR_REGISTRY_UNKNOWN: 1 });
+    await pipeline.rejections.flush();
     expect(journal.auditList().some((e) => e.event === 'reading.rejected' && e.deviceId === 'nobody')).toBe(
       true,
     );
@@ -268,6 +269,7 @@ describe('pipeline: faults', () => {
     });
     expect(bad).toMatchObject({ status: 'rejected', code: 'MEDGW_ERR_PIPELINE_FAILED' });
     expect(faulty.counters.rejected).toEqual({ MEDGW_ERR_PIPELINE_FAILED: 1 });
+    await faulty.rejections.flush();
     expect(
       journal
         .auditList()
@@ -322,6 +324,7 @@ describe('pipeline: one bad record never blocks a sync', () => {
     ).toEqual([61, 63]);
     expect(journal.cursor('cuff-1')).toBe(13);
     expect(pipeline.counters.rejected).toEqual({ MEDGW_ERR_UNIT: 1 });
+    await pipeline.rejections.flush();
     expect(journal.auditList().filter((e) => e.event === 'reading.rejected')).toHaveLength(1);
   });
 });
