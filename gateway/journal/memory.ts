@@ -249,10 +249,9 @@ export class MemoryJournal implements Journal, BatchJournal {
   }
 
   /** As SqliteJournal.auditBatch: summaries, each refused alone beyond maxAuditEntries. */
-  auditBatch(entries: readonly (Omit<AuditEntry, 'seq' | 'hash' | 'at'> & { at?: number })[]): (
-    | AuditEntry
-    | MedgwError
-  )[] {
+  auditBatch(
+    entries: readonly (Omit<AuditEntry, 'seq' | 'hash' | 'at'> & { at?: number })[],
+  ): (AuditEntry | MedgwError)[] {
     this.assertOpen();
     const now = this.clock.now();
     return entries.map((entry) => {

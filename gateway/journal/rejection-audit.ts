@@ -103,7 +103,9 @@ export class RejectionAudit {
       else results = entries.map((e) => journal.audit(e));
     } catch (e) {
       const refusal =
-        e instanceof MedgwError ? e : new MedgwError('MEDGW_ERR_INTERNAL', String((e as Error)?.message ?? e));
+        e instanceof MedgwError
+          ? e
+          : new MedgwError('MEDGW_ERR_INTERNAL', String((e as Error)?.message ?? e));
       results = entries.map(() => refusal);
     }
     const refused = results.filter((r): r is MedgwError => r instanceof MedgwError);

@@ -9,6 +9,7 @@ import type { AuditEntry, Journal } from '../contracts.ts';
 
 /** An audit entry as a caller gives it (seq, hash and, by default, time are the journal's). */
 export type AuditInput = Omit<AuditEntry, 'seq' | 'hash' | 'at'> & { at?: number };
+
 import type { BatchTransition } from './group-commit.ts';
 import type { PreparedAppend, PreparedReading, SqliteJournalOptions } from './sqlite.ts';
 

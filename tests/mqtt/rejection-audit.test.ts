@@ -43,12 +43,20 @@ describe('aggregated audit of refused payloads', () => {
     await a.connect();
     await b.connect();
     const t0 = Date.now();
-    for (let i = 0; i < 200; i++) await a.publishRaw(a.measurementTopic('cbor'), Buffer.from([0xff, i & 0xff]), 0);
+    for (let i = 0; i < 200; i++)
+      await a.publishRaw(a.measurementTopic('cbor'), Buffer.from([0xff, i & 0xff]), 0);
     for (let i = 0; i < 100; i++) await b.publishRaw(b.measurementTopic('json'), Buffer.from('{not json'), 0);
     // a valid reading behind the garbage: the flood is fully processed once its receipt is back
-    expect((await a.publish(sampleReading('glucose', 1, Date.now() - 60_000))).receipt.status).toBe('accepted');
-    expect((await b.publish(sampleReading('glucose', 1, Date.now() - 60_000))).receipt.status).toBe('accepted');
-    expect(h.pipeline.counters.rejected).toEqual({ MEDGW_ERR_PAYLOAD_CBOR: 200, MEDGW_ERR_PAYLOAD_JSON: 100 });
+    expect((await a.publish(sampleReading('glucose', 1, Date.now() - 60_000))).receipt.status).toBe(
+      'accepted',
+    );
+    expect((await b.publish(sampleReading('glucose', 1, Date.now() - 60_000))).receipt.status).toBe(
+      'accepted',
+    );
+    expect(h.pipeline.counters.rejected).toEqual({
+      MEDGW_ERR_PAYLOAD_CBOR: 200,
+      MEDGW_ERR_PAYLOAD_JSON: 100,
+    });
     // nothing written yet (the window is open), and never through a synchronous call
     expect(journal.auditList().filter((e) => e.event === 'reading.rejected')).toHaveLength(0);
     await h.pipeline.rejections.flush();
@@ -70,7 +78,9 @@ describe('aggregated audit of refused payloads', () => {
     for (let i = 0; i < 5; i++) await a.publishMalformed(Buffer.from('nope'), 'json');
     const journal = h.journal;
     await expect
-      .poll(() => journal.auditList().filter((e) => e.event === 'reading.rejected').length, { timeout: 3_000 })
+      .poll(() => journal.auditList().filter((e) => e.event === 'reading.rejected').length, {
+        timeout: 3_000,
+      })
       .toBe(1);
     expect(journal.auditList().find((e) => e.event === 'reading.rejected')?.detail?.count).toBe(5);
   });
@@ -89,6 +99,8 @@ describe('aggregated audit of refused payloads', () => {
     expect(journal.auditList().filter((e) => e.event === 'reading.rejected')).toHaveLength(0);
     expect(journal.stats(Date.now()).limits.maxAuditEntries).toBe(2);
     // readings are still stored: the audit limit refuses summaries only
-    expect((await a.publish(sampleReading('glucose', 3, Date.now() - 60_000))).receipt.status).toBe('accepted');
+    expect((await a.publish(sampleReading('glucose', 3, Date.now() - 60_000))).receipt.status).toBe(
+      'accepted',
+    );
   });
 });
