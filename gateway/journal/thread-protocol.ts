@@ -6,12 +6,11 @@
 import type { MessagePort } from 'node:worker_threads';
 import { type ErrorCode, MedgwError } from '../../drivers/errors.ts';
 import type { AuditEntry, Journal } from '../contracts.ts';
+import type { BatchTransition } from './group-commit.ts';
+import type { PreparedAppend, PreparedReading, SqliteJournalOptions } from './sqlite.ts';
 
 /** An audit entry as a caller gives it (seq, hash and, by default, time are the journal's). */
 export type AuditInput = Omit<AuditEntry, 'seq' | 'hash' | 'at'> & { at?: number };
-
-import type { BatchTransition } from './group-commit.ts';
-import type { PreparedAppend, PreparedReading, SqliteJournalOptions } from './sqlite.ts';
 
 /** What the main thread hands the worker at start. */
 export interface WorkerInit {
