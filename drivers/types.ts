@@ -167,7 +167,7 @@ export interface Observation {
   readonly decimals?: number;
   readonly unit?: string;
   /** The value and unit as the device sent them, when a conversion happened. */
-  readonly original?: { readonly value: number; readonly unit: string };
+  readonly original?: { readonly value: number; readonly unit: string; readonly decimals?: number };
   readonly dataAbsentReason?: DataAbsentReason;
   /**
    * The value is a bound, not a result: the device's range ends there (a glucometer's HI / LO). FHIR

@@ -110,24 +110,42 @@ describe('normalize', () => {
     expect(o).not.toHaveProperty('value');
   });
 
-  it('a HI or LO glucose result is not a number', () => {
+  it('a HI or LO glucose result is the meter limit with a comparator, flagged, never a plain value', () => {
     const hi = normalize(
       m({
         kind: 'glucose',
         components: [c('glucose', 600, -5, 'kg/L')],
         flags: ['resultHigherThanDeviceCanProcess'],
+        context: { meal: 'fasting' },
       }),
     )[0];
-    expect(hi?.dataAbsentReason).toBe('positive-infinity');
-    expect(hi).not.toHaveProperty('value');
+    expect(hi).toMatchObject({ value: 600, unit: 'mg/dL', comparator: '>' });
+    expect(hi?.deviceStatus?.map((s) => s.code)).toEqual(['8417752.5']);
+    expect(hi).not.toHaveProperty('quarantine');
     const lo = normalize(
       m({
         kind: 'glucose',
         components: [c('glucose', 20, -5, 'kg/L')],
         flags: ['resultLowerThanDeviceCanProcess'],
+        context: { meal: 'fasting' },
       }),
     )[0];
-    expect(lo?.dataAbsentReason).toBe('negative-infinity');
+    expect(lo).toMatchObject({ value: 20, comparator: '<' });
+    expect(lo?.deviceStatus?.map((s) => s.code)).toEqual(['8417752.6']);
+  });
+
+  it('a HI glucose without a number is held as critical, with no invented value', () => {
+    const [hi] = normalize(
+      m({
+        kind: 'glucose',
+        components: [{ name: 'glucose', value: { absent: 'positive-infinity', raw: 0x07fe }, unit: 'kg/L' }],
+        flags: ['resultHigherThanDeviceCanProcess'],
+        context: { meal: 'fasting' },
+      }),
+    );
+    expect(hi).not.toHaveProperty('value');
+    expect(hi?.quarantine?.code).toBe('MEDGW_ERR_GLUCOSE_BEYOND_RANGE');
+    expect(hi?.quarantine?.reason).toMatch(/HI/);
   });
 
   it('blood pressure gives ONE panel with components and a separate cuff heart rate', () => {

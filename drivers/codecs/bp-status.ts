@@ -4,13 +4,15 @@
 import { IGNORE_RESERVED_FLAGS, refuseReservedBits, reservedValue } from './bits.ts';
 
 /** Named flags of the Blood Pressure Measurement Status field, in bit order (GSS, Blood Pressure Measurement). */
-export type BpStatusFlag =
-  | 'bodyMovement'
-  | 'cuffFitLoose'
-  | 'irregularPulse'
-  | 'pulseRateExceedsUpperLimit'
-  | 'pulseRateBelowLowerLimit'
-  | 'improperMeasurementPosition';
+export const BP_STATUS_FLAGS = [
+  'bodyMovement',
+  'cuffFitLoose',
+  'irregularPulse',
+  'pulseRateExceedsUpperLimit',
+  'pulseRateBelowLowerLimit',
+  'improperMeasurementPosition',
+] as const;
+export type BpStatusFlag = (typeof BP_STATUS_FLAGS)[number];
 
 /**
  * Measurement Status bits (BLS v1.0 / GSS 0x2A35): 0 body movement, 1 cuff too loose,

@@ -12,8 +12,10 @@ import type {
   ObservationKind,
   ObservationTime,
   Quarantine,
+  StatusCoding,
 } from '../types.ts';
 import { GLUCOSE_MDC_BY_SAMPLE_TYPE, HEART_RATE_MDC, VOCABULARY } from '../vocabulary.ts';
+import { statusOutcome } from './status.ts';
 import { resolveTime, squash, type TimeOptions } from './time.ts';
 import { toCanonical } from './units.ts';
 
@@ -27,20 +29,6 @@ export {
 
 /** Options of normalization: the time options (time.ts) are all there is today. */
 export interface NormalizeOptions extends TimeOptions {}
-
-/**
- * Device status flags (named by the codecs, any case) that make a reading non-clinical: demonstration
- * or test data and measurements the device itself declares invalid (PLX Measurement Status bits 10, 11,
- * 13, 15; GLS Sensor Status Annunciation bits 1 and 10).
- */
-const SUPPRESSING_FLAGS = new Set([
-  'datafordemonstration',
-  'datafortesting',
-  'measurementunavailable',
-  'invalidmeasurementdetected',
-  'sensormalfunction',
-  'generaldevicefault',
-]);
 
 type Spec = readonly [MeasurementComponent['name'], ObservationKind, string?];
 const GLUCOSE: readonly Spec[] = [['glucose', 'glucose']];
@@ -65,14 +53,20 @@ const PANEL: readonly (readonly [MeasurementComponent['name'], ObservationKind])
 /** Observations are built here field by field; the type is the readonly Observation once returned. */
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** Normalizes one measurement. Intermediate readings (final: false) produce no observation. */
+/**
+ * Normalizes one measurement. Intermediate readings (final: false, or a status bit that says the value is
+ * not final) produce no observation.
+ */
 export function normalize(m: Measurement, options: NormalizeOptions = {}): Observation[] {
   if (!m.final) return [];
+  const status = statusOutcome(m.flags);
+  if (status.notFinal) return [];
   const { time, quarantine: timeQuarantine } = resolveTime(m, options);
-  const squashedFlags = m.flags?.map(squash);
-  const readingQuarantine = statusQuarantine(m, squashedFlags) ?? controlQuarantine(m) ?? timeQuarantine;
+  // What the device or its clock says outweighs an implausible value: one reason per observation.
+  const readingQuarantine =
+    status.quarantine ?? controlQuarantine(m) ?? interstitialQuarantine(m) ?? timeQuarantine;
   const context = m.context ? { ...m.context } : undefined;
-  const b = new Builder(m, time, context, squashedFlags);
+  const b = new Builder(m, time, context, status.carried);
 
   const out: Mutable<Observation>[] = [];
   switch (m.kind) {
@@ -95,27 +89,34 @@ export function normalize(m: Measurement, options: NormalizeOptions = {}): Obser
       b.quantities(out, SPO2);
       break;
   }
-  // What the device or its clock says outweighs an implausible value: one reason per observation.
-  if (readingQuarantine) for (const o of out) o.quarantine = readingQuarantine;
+  for (const o of out) {
+    const q = readingQuarantine ?? o.quarantine ?? valueQuarantine(o) ?? momentQuarantine(o);
+    if (q) o.quarantine = q;
+  }
   return out;
 }
 
 class Builder {
-  /** GLS Sensor Status bits 5/6: the meter shows HI or LO; the number it sends is a bound, not a result. */
-  private readonly beyond: 'positive-infinity' | 'negative-infinity' | undefined;
-  /** The device's flags as they travel in an observation's context. */
+  /**
+   * GLS Sensor Status bits 5/6: the meter shows HI or LO; the number it sends is its range's end, a bound,
+   * not a result: `>` / `<` that number (FHIR Quantity.comparator).
+   */
+  private readonly beyond: '>' | '<' | undefined;
+  /** The device's flags as they travel in an observation's local context. */
   private readonly deviceFlags: string | undefined;
 
   constructor(
     private readonly m: Measurement,
     private readonly time: ObservationTime,
     private readonly context: Record<string, string | number | boolean> | undefined,
-    squashedFlags: readonly string[] | undefined,
+    /** Status bits carried in every observation of the reading (status.ts). */
+    private readonly carried: readonly StatusCoding[],
   ) {
-    this.beyond = squashedFlags?.includes('resulthigherthandevicecanprocess')
-      ? 'positive-infinity'
-      : squashedFlags?.includes('resultlowerthandevicecanprocess')
-        ? 'negative-infinity'
+    const flags = m.flags?.map(squash);
+    this.beyond = flags?.includes('resulthigherthandevicecanprocess')
+      ? '>'
+      : flags?.includes('resultlowerthandevicecanprocess')
+        ? '<'
         : undefined;
     this.deviceFlags = m.flags && m.flags.length > 0 ? m.flags.join(',') : undefined;
   }
@@ -139,9 +140,8 @@ class Builder {
     const context = withContext ? this.contextFor(kind) : undefined;
     const value = c.value;
     let o: Mutable<Observation>;
-    if ('absent' in value || this.beyond) {
-      const reason = 'absent' in value ? value.absent : this.beyond;
-      o = { kind, loinc: v.loinc, mdc: mdc ?? v.mdc, dataAbsentReason: reason, time: this.time };
+    if ('absent' in value) {
+      o = { kind, loinc: v.loinc, mdc: mdc ?? v.mdc, dataAbsentReason: value.absent, time: this.time };
     } else {
       const canonical = v.unit ?? c.unit;
       const converted = toCanonical(`${this.m.source} ${c.name}`, value, c.unit, canonical);
@@ -163,6 +163,8 @@ class Builder {
         };
       }
     }
+    if (this.beyond && kind === 'glucose') o.comparator = this.beyond;
+    if (withContext && this.carried.length > 0) o.deviceStatus = this.carried;
     if (context) o.context = context;
     return o;
   }
@@ -211,6 +213,7 @@ class Builder {
       time: this.time,
     };
     if (context) panel.context = context;
+    if (this.carried.length > 0) panel.deviceStatus = this.carried;
     if (bad) panel.quarantine = bad;
     out.push(panel);
   }
@@ -234,18 +237,64 @@ function glucoseMdc(m: Measurement): string | undefined {
   return undefined;
 }
 
-function statusQuarantine(
-  m: Measurement,
-  squashedFlags: readonly string[] | undefined,
-): Quarantine | undefined {
-  if (!squashedFlags) return undefined;
-  const i = squashedFlags.findIndex((f) => SUPPRESSING_FLAGS.has(f));
-  return i >= 0
+/** GLS Type 9: interstitial fluid (a CGM or an ISF meter), never blood glucose. */
+const ISF_SAMPLE_TYPE = 9;
+
+/**
+ * An interstitial-fluid value is not a blood glucose: MES files interstitial glucose as MED-969 with a
+ * number of days and no moment (API Mesures 1.5.2 §2.2.6), a summary over days, not a spot value. Until the
+ * gateway builds that summary, an ISF spot value is held with the reason.
+ */
+function interstitialQuarantine(m: Measurement): Quarantine | undefined {
+  if (m.kind !== 'glucose') return undefined;
+  const t = m.context?.sampleType ?? m.context?.type;
+  const isf =
+    t === ISF_SAMPLE_TYPE ||
+    (typeof t === 'string' && squash(t) === squash(GLUCOSE_MDC_BY_SAMPLE_TYPE[ISF_SAMPLE_TYPE]?.name ?? ''));
+  return isf
     ? {
-        code: 'MEDGW_ERR_STATUS_SUPPRESSED',
-        reason: `the device flagged the measurement "${m.flags?.[i]}": not a clinical reading`,
+        code: 'MEDGW_ERR_GLUCOSE_INTERSTITIAL',
+        reason:
+          'interstitial-fluid glucose (a sensor, not a blood sample) is not a blood glucose; the health record takes it only as a summary over days',
       }
     : undefined;
+}
+
+/** A forwarded observation without a value to send: held, with what the device said, never dropped. */
+function valueQuarantine(o: Observation): Quarantine | undefined {
+  if (!VOCABULARY[o.kind].forwarded) return undefined;
+  const absent =
+    o.kind === 'blood-pressure'
+      ? o.components?.find((p) => p.kind !== 'mean-arterial' && p.value === undefined)
+      : o.value === undefined
+        ? o
+        : undefined;
+  if (!absent) return undefined;
+  if (o.comparator) {
+    return {
+      code: 'MEDGW_ERR_GLUCOSE_BEYOND_RANGE',
+      reason: `the meter shows ${o.comparator === '>' ? 'HI (above' : 'LO (below'} its range) and sent no limit value: a critical reading to check with the patient`,
+    };
+  }
+  return {
+    code: 'MEDGW_ERR_VALUE_ABSENT',
+    reason: `the device sent no ${VOCABULARY[absent.kind].display.en.toLowerCase()} value (${absent.dataAbsentReason ?? 'absent'})`,
+  };
+}
+
+/**
+ * Blood glucose needs its moment (MES API Mesures 1.5.2 §2.2.6: the moment extension is mandatory) and
+ * JDV J157 has no code for "unknown": a reading whose meter stated no meal context is held for a person to
+ * state the moment rather than filed under an invented one (docs/clinical-mapping.md, Glucose).
+ */
+function momentQuarantine(o: Observation): Quarantine | undefined {
+  if (o.kind !== 'glucose' || !VOCABULARY.glucose.forwarded) return undefined;
+  if (typeof o.context?.meal === 'string') return undefined;
+  return {
+    code: 'MEDGW_ERR_GLUCOSE_MOMENT_UNKNOWN',
+    reason:
+      'the meter did not say when the sample was taken relative to a meal; state the moment (before a meal, after a meal, fasting, other) to send it',
+  };
 }
 
 /** GLS Type 10 (control solution) or Sample Location 4 (control solution) is never a patient result. */

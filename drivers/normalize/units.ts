@@ -15,7 +15,7 @@ export interface Converted {
   /** Decimal places that carry the device's precision in the canonical unit. */
   readonly decimals: number;
   /** Set when a real conversion happened (not a mere change of SI prefix). */
-  readonly original?: { readonly value: number; readonly unit: string };
+  readonly original?: { readonly value: number; readonly unit: string; readonly decimals: number };
 }
 
 /** A rational factor num/den applied to the value, and how many decimals the result keeps. */
@@ -142,8 +142,12 @@ export function toCanonical(what: string, v: DecimalValue, unit: string, canonic
   if (!rule.keepOriginal) return { value, decimals };
   const o = rule.originalUnit;
   const original = o
-    ? { value: decimal(v.mantissa, v.exponent + o.shift).value, unit: o.unit }
-    : { value: v.value, unit };
+    ? {
+        value: decimal(v.mantissa, v.exponent + o.shift).value,
+        unit: o.unit,
+        decimals: Math.max(0, -(v.exponent + o.shift)),
+      }
+    : { value: v.value, unit, decimals: sourceDecimals };
   return { value, decimals, original };
 }
 
