@@ -68,19 +68,216 @@ describe('MES feeding Bundle', () => {
     expect(obs.effectiveDateTime).toBe('2026-11-22T07:15:00Z');
   });
 
-  it('a meter without meal context says "Autre" (LA46-8): the moment is mandatory for blood glucose', () => {
+  it('casual and bedtime are "Autre" (LA46-8); no meal context is never coded: the reading is not sendable', () => {
+    const glucose = (context?: Observation['context']): Observation => ({
+      kind: 'glucose',
+      loinc: '2345-7',
+      mdc: '160184',
+      value: 98,
+      decimals: 0,
+      unit: 'mg/dL',
+      time,
+      ...(context ? { context } : {}),
+    });
+    for (const meal of ['casual', 'bedtime']) {
+      expect(JSON.stringify(parsed(reading(glucose({ meal }))).obs.extension)).toContain('"code":"LA46-8"');
+    }
+    for (const context of [undefined, { meal: 'sometime' }, { meal: '__proto__' }]) {
+      expect(() => buildBundle(reading(glucose(context)), { solutionOid: SOLUTION })).toThrow(
+        expect.objectContaining({ code: 'MEDGW_ERR_BUNDLE_NOT_SENDABLE' }),
+      );
+    }
+  });
+
+  it('a glucose converted from mmol/L carries MesOriginalData: converted, the molar LOINC and the value as measured', () => {
     const { obs } = parsed(
       reading({
         kind: 'glucose',
         loinc: '2345-7',
         mdc: '160184',
-        value: 98,
+        value: 99,
         decimals: 0,
         unit: 'mg/dL',
+        original: { value: 5.5, unit: 'mmol/L', decimals: 1 },
+        time,
+        context: { meal: 'fasting' },
+      }),
+    );
+    expect((obs.extension as Json[])[1]).toEqual({
+      url: 'https://interop.esante.gouv.fr/ig/fhir/mesures/StructureDefinition/mesures-original-data',
+      extension: [
+        { url: 'has-been-converted', valueBoolean: true },
+        {
+          url: 'original-code',
+          valueCodeableConcept: { coding: [{ system: 'http://loinc.org', code: '14749-6' }] },
+        },
+        {
+          url: 'original-value',
+          valueQuantity: { value: 5.5, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' },
+        },
+      ],
+    });
+  });
+
+  it('a weight converted from pounds keeps its original with its precision (157.00 lb)', () => {
+    const b = toFhirJson(
+      buildBundle(
+        reading({
+          kind: 'body-weight',
+          loinc: '29463-7',
+          mdc: '188736',
+          value: 71.21,
+          decimals: 2,
+          unit: 'kg',
+          original: { value: 157, unit: '[lb_av]', decimals: 2 },
+          time,
+        }),
+        { solutionOid: SOLUTION },
+      ),
+    );
+    expect(b).toContain('"original-value","valueQuantity":{"value":157.00,"unit":"[lb_av]"');
+    expect(b).toContain(
+      '"original-code","valueCodeableConcept":{"coding":[{"system":"http://loinc.org","code":"29463-7"}]}',
+    );
+  });
+
+  it('HI / LO: the limit with its comparator, and the sensor-status bit as an ASN1ToHL7 component', () => {
+    const { obs } = parsed(
+      reading({
+        kind: 'glucose',
+        loinc: '2345-7',
+        mdc: '160184',
+        value: 600,
+        decimals: 0,
+        unit: 'mg/dL',
+        comparator: '>',
+        deviceStatus: [
+          {
+            element: 'component',
+            system: 'http://hl7.org/fhir/uv/phd/CodeSystem/ASN1ToHL7',
+            code: '8417752.5',
+            display: 'sensor-result-too-high',
+          },
+        ],
+        time,
+        context: { meal: 'fasting' },
+      }),
+    );
+    expect(obs.valueQuantity).toEqual({
+      value: 600,
+      comparator: '>',
+      unit: 'mg/dL',
+      system: 'http://unitsofmeasure.org',
+      code: 'mg/dL',
+    });
+    expect(obs.component).toEqual([
+      {
+        code: {
+          coding: [
+            {
+              system: 'http://hl7.org/fhir/uv/phd/CodeSystem/ASN1ToHL7',
+              code: '8417752.5',
+              display: 'sensor-result-too-high',
+            },
+          ],
+        },
+        valueCodeableConcept: {
+          coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0136', code: 'Y' }],
+        },
+      },
+    ]);
+  });
+
+  it('a measurement-status condition is an interpretation; a bit with no PHD code travels as text', () => {
+    const { obs } = parsed(
+      reading({
+        kind: 'spo2',
+        loinc: '59408-5',
+        mdc: '150456',
+        value: 97,
+        decimals: 0,
+        unit: '%',
+        deviceStatus: [
+          {
+            element: 'interpretation',
+            system: 'http://hl7.org/fhir/uv/pocd/CodeSystem/measurement-status',
+            code: 'questionable',
+            display: 'Questionable',
+          },
+          { element: 'interpretation', display: 'Fully qualified data (PLX measurement status)' },
+        ],
         time,
       }),
     );
-    expect(JSON.stringify(obs.extension)).toContain('"code":"LA46-8"');
+    expect(obs.interpretation).toEqual([
+      {
+        coding: [
+          {
+            system: 'http://hl7.org/fhir/uv/pocd/CodeSystem/measurement-status',
+            code: 'questionable',
+            display: 'Questionable',
+          },
+        ],
+      },
+      { text: 'Fully qualified data (PLX measurement status)' },
+    ]);
+    expect(obs).not.toHaveProperty('component');
+  });
+
+  it('a blood-pressure panel keeps systolic and diastolic first and adds one component per status bit', () => {
+    const part = (
+      kind: 'systolic' | 'diastolic',
+      loinc: string,
+      mdc: string,
+      value: number,
+    ): Observation => ({
+      kind,
+      loinc,
+      mdc,
+      value,
+      decimals: 0,
+      unit: 'mm[Hg]',
+      time,
+    });
+    const { obs } = parsed(
+      reading({
+        kind: 'blood-pressure',
+        loinc: '85354-9',
+        mdc: '150020',
+        components: [part('systolic', '8480-6', '150021', 128), part('diastolic', '8462-4', '150022', 82)],
+        deviceStatus: [
+          {
+            element: 'component',
+            system: 'http://hl7.org/fhir/uv/phd/CodeSystem/ASN1ToHL7',
+            code: '8410608.2',
+            display: 'irregular-pulse',
+          },
+        ],
+        time,
+      }),
+    );
+    const codes = (obs.component as { code: { coding: { code: string }[] } }[]).map(
+      (c) => c.code.coding[0]?.code,
+    );
+    expect(codes).toEqual(['8480-6', '8462-4', '8410608.2']);
+  });
+
+  it('an interstitial-fluid glucose is never filed as blood glucose', () => {
+    expect(() =>
+      buildBundle(
+        reading({
+          kind: 'glucose',
+          loinc: '2345-7',
+          mdc: '160212',
+          value: 120,
+          decimals: 0,
+          unit: 'mg/dL',
+          time,
+          context: { meal: 'fasting' },
+        }),
+        { solutionOid: SOLUTION },
+      ),
+    ).toThrow(expect.objectContaining({ code: 'MEDGW_ERR_BUNDLE_NOT_SENDABLE' }));
   });
 
   it('PhdDevice: EUI-64 system id, BT MAC, MDC specialization, conditional create on the system id', () => {
@@ -115,11 +312,11 @@ describe('MES feeding Bundle', () => {
           ],
         },
         system: 'http://hl7.org/fhir/sid/eui-48/bluetooth',
-        value: 'aa-bb-cc-dd-ee-ff',
+        value: 'AA-BB-CC-DD-EE-FF',
       },
     ]);
     expect(device.specialization).toEqual([
-      { systemType: { coding: [{ system: 'urn:iso:std:iso:11073:10101', code: '528399' }] } },
+      { systemType: { coding: [{ system: 'urn:iso:std:iso:11073:10101', code: '528399' }] }, version: '1' },
     ]);
     expect(deviceRequest).toEqual({
       method: 'POST',
@@ -131,7 +328,7 @@ describe('MES feeding Bundle', () => {
 
   it('a device without system id is named under the solution OID, deterministically', () => {
     const a = deviceIdentifier({ id: 'mqtt/scale 7' }, SOLUTION);
-    expect(a).toEqual({ system: `urn:oid:${SOLUTION}.2`, value: 'gw-mqtt-scale-7', sysid: false });
+    expect(a).toMatchObject({ system: `urn:oid:${SOLUTION}.3`, value: 'gwmqtt-2fscale-207', sysid: false });
     expect(stableUuid('x')).toBe(stableUuid('x'));
     expect(stableUuid('x')).not.toBe(stableUuid('y'));
     expect(stableUuid('x')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);

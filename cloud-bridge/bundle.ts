@@ -6,21 +6,23 @@
  */
 import { createHash } from 'node:crypto';
 import { MedgwError } from '../drivers/errors.ts';
-import type { Observation } from '../drivers/types.ts';
+import type { Observation, ObservationTime } from '../drivers/types.ts';
 import { FhirDecimal, type FhirJson } from './fhir-json.ts';
 import { type BridgeDevice, deviceIdentifier, phdDevice } from './phd-device.ts';
 import {
   BP_COMPONENTS,
   GLUCOSE_MOMENT,
-  GLUCOSE_MOMENT_OTHER,
   KIND_PROFILES,
   LOINC,
   MDC,
   MESURES_BASE,
   MOMENT_EXTENSION,
   OBSERVATION_CATEGORY,
+  ORIGINAL_DATA_EXTENSION,
+  originalLoinc,
   TRE_A04_LOINC,
   UCUM,
+  V2_YES_NO,
 } from './profiles.ts';
 
 /** The patient as the national side knows them: idPe and the assigning authority OID from pairing. */
@@ -44,6 +46,9 @@ export interface BundleOptions {
   /** Profile canonical base; the default is the ans.fhir.fr.mesures one. */
   readonly profileBase?: string;
 }
+
+/** MDC_CONC_GLU_ISF (IEEE 11073-10101): glucose measured in interstitial fluid. */
+const MDC_CONC_GLU_ISF = '160212';
 
 const OID = /^[0-2](\.(0|[1-9][0-9]*))+$/;
 
@@ -90,7 +95,60 @@ function quantity(reading: BridgeReading, obs: Observation, units: readonly stri
     );
   }
   const decimals = obs.decimals ?? decimalsOf(obs.value);
-  return { value: FhirDecimal.of(obs.value, decimals), unit: obs.unit, system: UCUM, code: obs.unit };
+  // A HI / LO result is the device's limit with its comparator (FHIR R4 Quantity.comparator).
+  return {
+    value: FhirDecimal.of(obs.value, decimals),
+    ...(obs.comparator ? { comparator: obs.comparator } : {}),
+    unit: obs.unit,
+    system: UCUM,
+    code: obs.unit,
+  };
+}
+
+/**
+ * ans.fhir.fr.mesures MesOriginalData: the value the device measured before a unit conversion
+ * (has-been-converted, original-code, original-value; all three 1..1). The extension's context is the
+ * Observation, so a panel whose parts were converted (a cuff in kPa) keeps its originals locally.
+ */
+function originalData(obs: Observation, filedUnder: string): FhirJson | undefined {
+  const o = obs.original;
+  if (!o) return undefined;
+  return {
+    url: ORIGINAL_DATA_EXTENSION,
+    extension: [
+      { url: 'has-been-converted', valueBoolean: true },
+      {
+        url: 'original-code',
+        valueCodeableConcept: { coding: [{ system: LOINC, code: originalLoinc(obs, filedUnder) }] },
+      },
+      {
+        url: 'original-value',
+        valueQuantity: {
+          value: FhirDecimal.of(o.value, o.decimals ?? decimalsOf(o.value)),
+          unit: o.unit,
+          system: UCUM,
+          code: o.unit,
+        },
+      },
+    ],
+  };
+}
+
+/** Device status bits carried in the record (drivers/normalize/status.ts), as the PHD IG codes them. */
+function statusElements(obs: Observation): { interpretation: FhirJson[]; component: FhirJson[] } {
+  const interpretation: FhirJson[] = [];
+  const component: FhirJson[] = [];
+  for (const s of obs.deviceStatus ?? []) {
+    const concept: FhirJson =
+      s.system && s.code
+        ? { coding: [{ system: s.system, code: s.code, display: s.display }] }
+        : { text: s.display };
+    if (s.element === 'interpretation') interpretation.push(concept);
+    // PHD IG ASN1ToHL7: one component per set bit, value "Y" (HL7 v2 table 0136).
+    else
+      component.push({ code: concept, valueCodeableConcept: { coding: [{ system: V2_YES_NO, code: 'Y' }] } });
+  }
+  return { interpretation, component };
 }
 
 function decimalsOf(value: number): number {
@@ -104,6 +162,22 @@ function codeOf(obs: Observation, national: { system: string; code: string; disp
   if (obs.loinc && obs.loinc !== national.code) coding.push({ system: LOINC, code: obs.loinc });
   if (obs.mdc) coding.push({ system: MDC, code: obs.mdc });
   return { coding };
+}
+
+/**
+ * Observation.effectiveDateTime, a FHIR R4 dateTime (a time carries its zone; any fraction of a second is
+ * allowed): in the UTC offset the device stated (MQTT), with its fraction of a second as it wrote it,
+ * else the UTC instant. Both name the same instant.
+ */
+export function effectiveDateTime(utc: string, time: ObservationTime): string {
+  const offset = time.utcOffsetMinutes;
+  if (offset === undefined) return utc;
+  const iso = new Date(Date.parse(utc) + offset * 60_000).toISOString();
+  const wall = iso.slice(0, 19);
+  const abs = Math.abs(offset);
+  const zone = `${offset < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  const local = time.device?.startsWith(wall) ? time.device : iso.endsWith('.000Z') ? wall : iso.slice(0, 23);
+  return `${local}${zone}`;
 }
 
 /** Builds the transaction Bundle; throws MEDGW_ERR_BUNDLE_NOT_SENDABLE for a reading MES refuses by rule. */
@@ -126,6 +200,10 @@ export function buildBundle(reading: BridgeReading, options: BundleOptions): Fhi
   }
   if (obs.quarantine) throw notSendable(reading, `quarantined (${obs.quarantine.code})`);
   if (!obs.time.utc) throw notSendable(reading, 'no trustworthy UTC time for the reading');
+  if (obs.kind === 'glucose' && obs.mdc === MDC_CONC_GLU_ISF) {
+    // Interstitial glucose is MED-969 with a number of days (MES API Mesures 1.5.2 §2.2.6), never 2345-7.
+    throw notSendable(reading, 'an interstitial-fluid glucose is never filed as a blood glucose');
+  }
 
   const base = options.profileBase ?? MESURES_BASE;
   const ident = deviceIdentifier(reading.device, solutionOid);
@@ -136,13 +214,25 @@ export function buildBundle(reading: BridgeReading, options: BundleOptions): Fhi
     resourceType: 'Observation',
     meta: { profile: [`${base}${kind.profile}`], source: `urn:oid:${solutionOid}` },
   };
+  const extension: FhirJson[] = [];
   if (kind.moment) {
     const meal = obs.context?.meal;
-    const moment = (typeof meal === 'string' && GLUCOSE_MOMENT[meal]) || GLUCOSE_MOMENT_OTHER;
-    observation.extension = [
-      { url: MOMENT_EXTENSION, valueCodeableConcept: { coding: [{ system: TRE_A04_LOINC, ...moment }] } },
-    ];
+    const moment =
+      typeof meal === 'string' && Object.hasOwn(GLUCOSE_MOMENT, meal) ? GLUCOSE_MOMENT[meal] : undefined;
+    if (!moment) {
+      throw notSendable(
+        reading,
+        'no meal moment: JDV J157 has no code for an unknown moment and the national side requires one',
+      );
+    }
+    extension.push({
+      url: MOMENT_EXTENSION,
+      valueCodeableConcept: { coding: [{ system: TRE_A04_LOINC, ...moment }] },
+    });
   }
+  const original = originalData(obs, kind.code.code);
+  if (original) extension.push(original);
+  if (extension.length > 0) observation.extension = extension;
   observation.identifier = [observationIdentifier(reading.id, solutionOid)];
   observation.status = 'final';
   observation.category = [
@@ -154,7 +244,9 @@ export function buildBundle(reading: BridgeReading, options: BundleOptions): Fhi
   observation.subject = {
     identifier: { system: `urn:oid:${reading.patient.oid}`, value: reading.patient.idPe },
   };
-  observation.effectiveDateTime = obs.time.utc;
+  observation.effectiveDateTime = effectiveDateTime(obs.time.utc, obs.time);
+  const status = statusElements(obs);
+  if (status.interpretation.length > 0) observation.interpretation = status.interpretation;
 
   if (obs.kind === 'blood-pressure') {
     const parts = obs.components ?? [];
@@ -173,9 +265,10 @@ export function buildBundle(reading: BridgeReading, options: BundleOptions): Fhi
         valueQuantity: quantity(reading, part, ['mm[Hg]']),
       });
     }
-    observation.component = component;
+    observation.component = [...component, ...status.component];
   } else {
     observation.valueQuantity = quantity(reading, obs, kind.units);
+    if (status.component.length > 0) observation.component = status.component;
   }
   observation.device = { reference: `Device/${deviceUuid}` };
 

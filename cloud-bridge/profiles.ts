@@ -88,15 +88,35 @@ export const BP_COMPONENTS: Partial<Record<ObservationKind, { code: string; disp
     ]),
   );
 
-/** Meal context → JDV_J157-MomentGlucose-ENS code (TRE_A04-Loinc). */
-export const GLUCOSE_MOMENT: Record<string, { code: string; display: string }> = {
+/**
+ * GLS meal context → JDV_J157-MomentGlucose-ENS code (TRE_A04-Loinc). Casual (snacks, drinks) and bedtime
+ * are moments J157 does not name: "Autre" (LA46-8) is their faithful code. A reading with no meal context
+ * has no code here: J157 has nothing for "unknown" and none is invented (the reading is held for a person
+ * to state the moment; docs/clinical-mapping.md, Glucose).
+ */
+export const GLUCOSE_MOMENT: Readonly<Record<string, { code: string; display: string }>> = {
   preprandial: { code: '88365-2', display: 'Avant repas' },
   postprandial: { code: '16915-1', display: 'Glucose post prandial' },
   fasting: { code: '53049-3', display: 'Glucose à jeun' },
   exercise: { code: 'LA11865-5', display: 'Après exercice' },
+  casual: { code: 'LA46-8', display: 'Autre' },
+  bedtime: { code: 'LA46-8', display: 'Autre' },
+  other: { code: 'LA46-8', display: 'Autre' },
 };
-/** Casual, bedtime or no meal context: J157 "Autre". */
-export const GLUCOSE_MOMENT_OTHER = { code: 'LA46-8', display: 'Autre' } as const;
+
+/** ans.fhir.fr.mesures MesOriginalData (3.1.1, context Observation): the value before a unit conversion. */
+export const ORIGINAL_DATA_EXTENSION = `${MESURES_BASE}mesures-original-data`;
+/**
+ * The LOINC of a value as the device measured it, for MesOriginalData `original-code`: a molar glucose
+ * (mmol/L) is "Glucose [Moles/volume] in Serum or Plasma" 14749-6, the molar twin of 2345-7; any other
+ * conversion keeps the property, so the code the reading is filed under.
+ */
+export function originalLoinc(observation: Observation, filedUnder: string): string {
+  const molar = observation.original?.unit === 'mmol/L' || observation.original?.unit === 'mol/L';
+  return observation.kind === 'glucose' && molar ? '14749-6' : filedUnder;
+}
+/** HL7 v2 table 0136 "Yes/no indicator": the value of a set ASN1ToHL7 bit (PHD IG ASN1ToHL7). */
+export const V2_YES_NO = 'http://terminology.hl7.org/CodeSystem/v2-0136';
 
 /** IEEE 11073-10101 device specializations (partition 8), PHD IG PhdDevice.specialization.systemType. */
 export const SPECIALIZATION = {

@@ -254,7 +254,7 @@ describe('property: the bridge never builds a Bundle the sandbox rejects', () =>
     fc
       .tuple(
         decimal(10, 600),
-        fc.constantFrom('preprandial', 'postprandial', 'fasting', 'casual', 'bedtime', undefined),
+        fc.constantFrom('preprandial', 'postprandial', 'fasting', 'casual', 'bedtime'),
         utc,
       )
       .map(([d, meal, u]) => ({
@@ -264,7 +264,7 @@ describe('property: the bridge never builds a Bundle the sandbox rejects', () =>
         ...d,
         unit: 'mg/dL',
         time: time(u),
-        ...(meal ? { context: { meal } } : {}),
+        context: { meal },
       })),
     fc.tuple(decimal(0.5, 300), utc).map(([d, u]) => ({
       kind: 'body-weight' as const,
