@@ -128,6 +128,8 @@ export interface WebDeps {
    * from it has its X-Forwarded-For read, for the sign-in throttle.
    */
   readonly trustedProxy?: string;
+  /** /readyz says not ready below this much free space on the data disk (default 64 MiB). */
+  readonly minFreeDiskBytes?: number;
   /** Set cookies with `Secure` (the server speaks TLS, or sits behind a TLS proxy). */
   readonly secureCookies?: boolean;
   /** Called once with the admin password generated at first start (print it; it is never stored). */

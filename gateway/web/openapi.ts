@@ -117,10 +117,15 @@ export const WEB_SCHEMAS = {
     response: { 200: answer('{status: ok}') },
   },
   readyz: {
-    summary: 'Readiness: registry and journal answer',
+    summary: 'Readiness: registry and journal answer, the journal has room, the data disk has free space',
     tags: ['monitoring'],
     security: [],
-    response: { 200: answer('{status: ready}'), 503: answer('{status: not ready}') },
+    response: {
+      200: answer('{status: ready}'),
+      503: answer('{status: not ready, reasons: [...]}', {
+        reasons: { type: 'array', items: { type: 'string' } },
+      }),
+    },
   },
 } as const;
 

@@ -39,6 +39,7 @@ import {
   quarantinePage,
   statusPage,
 } from './pages.ts';
+import { readiness } from './readiness.ts';
 
 const SESSION_COOKIE = 'medgw_session';
 /** DSFR sets inline styles from its scripts (collapse heights), hence 'unsafe-inline' for styles only. */
@@ -542,12 +543,14 @@ export function createWeb(deps: WebDeps): Web {
     });
     app.get('/healthz', { schema: WEB_SCHEMAS.healthz }, async () => ({ status: 'ok' }));
     app.get('/readyz', { schema: WEB_SCHEMAS.readyz }, async (_req, reply) => {
-      try {
-        deps.journal.stats(deps.clock.now());
-        deps.registry.listPatients();
-      } catch {
-        return reply.code(503).send({ status: 'not ready' });
-      }
+      const r = readiness({
+        journal: deps.journal,
+        registry: deps.registry,
+        dataDir: deps.dataDir,
+        now: deps.clock.now(),
+        minFreeDiskBytes: deps.minFreeDiskBytes,
+      });
+      if (!r.ready) return reply.code(503).send({ status: 'not ready', reasons: r.reasons });
       return { status: 'ready' };
     });
     // the exchanges as JSON for the session's own scripts (same data as the page)

@@ -45,13 +45,23 @@ export interface TestGateway {
 }
 
 export async function startGateway(
-  o: { national?: boolean; ble?: boolean; trustedProxy?: string } = {},
+  o: {
+    national?: boolean;
+    ble?: boolean;
+    trustedProxy?: string;
+    maxReadings?: number;
+    minFreeDiskBytes?: number;
+  } = {},
 ): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'medgw-web-'));
   const clock = systemClock;
   const log = silentLogger();
   const registry = await LowRegistry.open(join(dir, 'registry.json'));
-  const journal = new SqliteJournal({ path: join(dir, 'journal.db'), clock });
+  const journal = new SqliteJournal({
+    path: join(dir, 'journal.db'),
+    clock,
+    ...(o.maxReadings !== undefined ? { maxReadings: o.maxReadings } : {}),
+  });
   const ops = new LocalAdminOps(registry, journal, clock);
   const pipeline = new Pipeline({ journal, registry, clock, log });
   const adminToken = 'test-admin-token-0123456789';
@@ -107,6 +117,7 @@ export async function startGateway(
     log,
     initialPassword: PASSWORD,
     ...(o.trustedProxy ? { trustedProxy: o.trustedProxy } : {}),
+    ...(o.minFreeDiskBytes !== undefined ? { minFreeDiskBytes: o.minFreeDiskBytes } : {}),
     pipelineCounters: () => pipeline.counters,
     ...(ble ? { ble: bluetoothForPages(ble) } : {}),
     ...(bridge ? { national: webNational(bridge, 'sandbox') } : {}),
