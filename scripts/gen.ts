@@ -3,6 +3,7 @@
  * `--check` regenerates in memory and fails when a checked-in file differs, so CI catches drift.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { clinicalMappingDoc } from './gen/clinical-mapping.ts';
 import { configDoc } from './gen/config-doc.ts';
 import { errorsDoc } from './gen/errors-doc.ts';
 import { protobufDts, protobufJs } from './gen/protobuf.ts';
@@ -18,6 +19,7 @@ const GENERATORS: Generator[] = [
   supportedDevicesDoc,
   configDoc,
   readmeDevices,
+  clinicalMappingDoc,
 ];
 
 const check = process.argv.includes('--check');
