@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { MedgwError } from '../../drivers/errors.ts';
 import type { DeviceRecord, PatientRecord, Registry } from '../contracts.ts';
 import { AtomicJsonFile } from './file-adapter.ts';
+import { migrateIdentities } from './migrate.ts';
 import { VerifiedSecrets } from './secrets.ts';
 
 export interface RegistryData {
@@ -29,7 +30,8 @@ const DEVICE = z.looseObject({
   name: z.string().optional(),
   patientId: RECORD_ID.optional(),
   users: z.record(z.string().regex(/^[0-9]{1,3}$/), RECORD_ID).optional(),
-  identity: z.record(z.string(), z.string()).optional(),
+  // DeviceIdentity: texts, and small records of texts (udi, knownAs).
+  identity: z.record(z.string(), z.union([z.string(), z.record(z.string(), z.string())])).optional(),
   secretHash: z.string().startsWith('scrypt$').optional(),
   bond: z.enum(['none', 'bonded']).optional(),
   createdAt: TIME,
@@ -142,7 +144,10 @@ export class LowRegistry implements Registry {
     const file = new AtomicJsonFile<RegistryData>(path);
     file.cleanLeftovers();
     const db = new Low<RegistryData>(file, empty());
-    db.data = checkFile(path, await file.read());
+    // One-time identity migration (migrate.ts): written before use when it changed a stored device.
+    const migration = migrateIdentities(checkFile(path, await file.read()), Date.now());
+    if (migration.changed) await file.write(migration.data);
+    db.data = migration.data;
     return new LowRegistry(db, path);
   }
 
