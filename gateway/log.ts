@@ -43,6 +43,8 @@ export const REDACTED_KEYS: readonly string[] = [
   'address',
   'systemId',
   'serial',
+  'knownAs',
+  'udi',
   // secrets and tokens
   'secret',
   'secretHash',

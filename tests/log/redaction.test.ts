@@ -27,6 +27,8 @@ const SECRETS = {
   refresh: 'rt-9f8e7d6c5b4a',
   password: 'hunter2-passphrase',
   systemId: '0x1122334455667788',
+  knownAs: '88-77-66-55-44-33-22-11',
+  udi: '(01)10884521062856(21)SN-5566',
 };
 
 describe('log redaction', () => {
@@ -39,7 +41,15 @@ describe('log redaction', () => {
       'normalized',
     );
     ble.info(
-      { identity: { address: SECRETS.mac, systemId: SECRETS.systemId, serial: 'SN-778899' } },
+      {
+        identity: {
+          address: SECRETS.mac,
+          systemId: SECRETS.systemId,
+          serial: 'SN-778899',
+          knownAs: { system: 'eui-64', value: SECRETS.knownAs },
+          udi: { label: SECRETS.udi },
+        },
+      },
       'device info read',
     );
     ble.warn({ raw: '0b2a00', hex: '1f2e3d' }, 'frame refused');
