@@ -5,7 +5,7 @@ export const deviceInformationProfile: DeviceProfile = {
   id: 'device-information',
   name: 'Device Information',
   service: '180A',
-  spec: 'DIS v1.1 §3 (all characteristics Read)',
+  spec: 'DIS v1.1 §3 (all characteristics Read); UDI for Medical Devices from DIS v1.2',
   notify: [],
   indicate: [],
   readOnce: [
@@ -13,11 +13,14 @@ export const deviceInformationProfile: DeviceProfile = {
     ch('2A24', 'model-number', false),
     ch('2A25', 'serial-number', false),
     ch('2A26', 'firmware-revision', false),
+    ch('2A27', 'hardware-revision', false),
+    ch('2A28', 'software-revision', false),
     ch('2A23', 'system-id', false),
+    ch('2BFF', 'udi-for-medical-devices', false),
   ],
   write: [],
   collect: 'companion',
   steps: [
-    'read manufacturer, model, serial number, firmware and system id (the system id keys the reading ids)',
+    'read manufacturer, model, serial number, firmware, hardware and software revisions, system id (as the EUI-64, OUI first; it keys the reading ids) and UDI',
   ],
 };
