@@ -54,6 +54,16 @@ describe('medgw decode <characteristic> <hex>', () => {
     expect(out.observations[0].quarantine.code).toBe('MEDGW_ERR_IMPLAUSIBLE_VALUE');
   });
 
+  it('a System ID shows the EUI-64, OUI first (Omron HEM-9200T as read: 71 10 00 fe ff 5f 49 b0)', () => {
+    // HL7/phd input/examples/phd-711000FEFF5F49B0.B0495F001071.json: the bytes beside address B0:49:5F:00:10:71.
+    const r = medgw(['system-id', '71 10 00 fe ff 5f 49 b0']);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.characteristic).toBe('2A23');
+    expect(out.fields.eui64).toBe('B0-49-5F-FF-FE-00-10-71');
+    expect(out.observations).toEqual([]);
+  });
+
   it('a control point has its meaning in fields and no observations', () => {
     const r = medgw(['2A52', '01 01']);
     expect(r.status).toBe(0);
