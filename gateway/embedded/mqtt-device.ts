@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { SimulatedMqttDevice } from '../../simulators/mqtt/device.ts';
 import type { SimReading } from '../../simulators/mqtt/payloads.ts';
 import type { Clock } from '../contracts.ts';
+import { shortId } from '../log.ts';
 
 export interface DemoThermometerOptions {
   readonly url: string;
@@ -47,7 +48,7 @@ export class DemoThermometer {
     await device.connect();
     this.#device = device;
     this.o.log.info(
-      { device: this.o.deviceId, everySeconds: Math.round(this.o.intervalMs / 1000) },
+      { device: shortId(this.o.deviceId), everySeconds: Math.round(this.o.intervalMs / 1000) },
       'simulated MQTT thermometer connected; it publishes a reading now and then',
     );
     this.#tick();
@@ -72,7 +73,7 @@ export class DemoThermometer {
       this.receipts[receipt.status]++;
       const level = receipt.status === 'rejected' ? 'warn' : 'info';
       this.o.log[level](
-        { device: this.o.deviceId, seq, status: receipt.status, code: receipt.code ?? undefined },
+        { device: shortId(this.o.deviceId), seq, status: receipt.status, code: receipt.code ?? undefined },
         'simulated MQTT thermometer: reading published',
       );
     } catch (e) {
@@ -80,7 +81,7 @@ export class DemoThermometer {
       this.receipts.failed++;
       if (!this.#stopped) {
         this.o.log.warn(
-          { device: this.o.deviceId, seq, err: e instanceof Error ? e.message : String(e) },
+          { device: shortId(this.o.deviceId), seq, err: e instanceof Error ? e.message : String(e) },
           'simulated MQTT thermometer: no receipt for a reading; it is sent again at the next interval',
         );
       }

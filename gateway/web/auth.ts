@@ -6,7 +6,7 @@
  * global), and API tokens for providers' scripts (kept as SHA-256 digests; shown once).
  */
 import { createHash, createHmac, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -14,7 +14,12 @@ import { MedgwError } from '../../drivers/errors.ts';
 import type { Clock } from '../contracts.ts';
 import { FILES } from '../datadir.ts';
 
-export const WEB_FILES = { password: FILES.webPassword, tokens: 'web-api-tokens.json' } as const;
+export const WEB_FILES = {
+  password: FILES.webPassword,
+  tokens: 'web-api-tokens.json',
+  /** The generated password itself, when it could not be shown on a terminal; removed at the first sign-in. */
+  initialPassword: 'admin-password.txt',
+} as const;
 
 /** scrypt cost parameters (RFC 7914 §2: N a power of two; r = 8, p = 1 are the usual interactive values). */
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 } as const;
@@ -58,6 +63,44 @@ function newPassword(): string {
     if (i % 5 === 4 && i < 19) out += '-';
   }
   return out;
+}
+
+/**
+ * Hands the generated admin password to the person starting the gateway, once: on the terminal when
+ * stdout is one, never into a log stream (a service manager or a pipe would keep it); otherwise into
+ * a 0600 file of the data directory, and the log says where (not what).
+ */
+export function deliverAdminPassword(
+  password: string,
+  o: {
+    readonly dataDir: string;
+    readonly log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+    readonly terminal?: { readonly isTTY?: boolean; write(text: string): unknown };
+  },
+): void {
+  const terminal = o.terminal ?? process.stdout;
+  if (terminal.isTTY === true) {
+    terminal.write(`medgw: admin password for the local pages (shown once): ${password}\n`);
+    o.log.info({}, 'admin password for the local pages shown on the terminal (once)');
+    return;
+  }
+  const path = join(o.dataDir, WEB_FILES.initialPassword);
+  writeAtomic(
+    path,
+    `${password}\n# the admin password of the medgw local pages; this file is removed at the first sign-in\n`,
+  );
+  o.log.warn(
+    { path },
+    'admin password for the local pages written to this 0600 file (stdout is not a terminal); it is removed at the first sign-in',
+  );
+}
+
+/** Removes the file deliverAdminPassword may have written: once somebody signed in, it has served. */
+export function removeInitialPasswordFile(dataDir: string): boolean {
+  const path = join(dataDir, WEB_FILES.initialPassword);
+  if (!existsSync(path)) return false;
+  rmSync(path, { force: true });
+  return true;
 }
 
 export class AdminPassword {

@@ -18,7 +18,9 @@ import {
   ApiTokens,
   clientAddress,
   csrfMatches,
+  deliverAdminPassword,
   LoginThrottle,
+  removeInitialPasswordFile,
   type Session,
   Sessions,
   SignInForms,
@@ -112,7 +114,7 @@ export function createWeb(deps: WebDeps): Web {
   const created = password.ensure(deps.clock, deps.initialPassword);
   if (created !== undefined && deps.initialPassword === undefined) {
     if (deps.onAdminPassword) deps.onAdminPassword(created);
-    else process.stdout.write(`medgw: admin password for the local pages (shown once): ${created}\n`);
+    else deliverAdminPassword(created, { dataDir: deps.dataDir, log: deps.log.child({ component: 'web' }) });
   }
   const sessions = new Sessions(deps.clock);
   const signInForms = new SignInForms(deps.clock);
@@ -365,6 +367,8 @@ export function createWeb(deps: WebDeps): Web {
         secure: deps.secureCookies ?? false,
       });
       log.info({}, 'signed in');
+      if (removeInitialPasswordFile(deps.dataDir))
+        log.info({}, 'the file holding the first admin password is removed');
       return reply.redirect(next, 303);
     });
     app.post('/logout', async (request, reply) => {

@@ -3,13 +3,14 @@
  * clock: bounded store, expiry by idle time, least recently used evicted first, global back-off,
  * bounded throttle memory, and scrypt off the event loop.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   AdminPassword,
   clientAddress,
+  deliverAdminPassword,
   LoginThrottle,
   Sessions,
   SignInForms,
@@ -111,6 +112,40 @@ describe('admin password check', () => {
       // four scrypt checks of ~16 MiB each take tens of ms; run on the event loop they would let
       // through at most the one or two timer turns of the file reads
       expect(ticks).toBeGreaterThanOrEqual(10);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('first admin password', () => {
+  it('goes to the terminal when stdout is one, else to a 0600 file; the log says where, never what', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'medgw-pw-'));
+    try {
+      const lines: string[] = [];
+      const log = {
+        info: (o: object, m: string) => lines.push(JSON.stringify({ ...o, m })),
+        warn: (o: object, m: string) => lines.push(JSON.stringify({ ...o, m })),
+      };
+      const shown: string[] = [];
+      deliverAdminPassword('pw-on-terminal-1', {
+        dataDir: dir,
+        log,
+        terminal: { isTTY: true, write: (t) => shown.push(t) },
+      });
+      expect(shown.join('')).toContain('pw-on-terminal-1');
+      expect(existsSync(join(dir, 'admin-password.txt'))).toBe(false);
+      deliverAdminPassword('pw-in-file-2', {
+        dataDir: dir,
+        log,
+        terminal: { isTTY: false, write: (t) => shown.push(t) },
+      });
+      expect(shown.join('')).not.toContain('pw-in-file-2');
+      const file = join(dir, 'admin-password.txt');
+      expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('pw-in-file-2');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(lines.join('\n')).not.toMatch(/pw-on-terminal-1|pw-in-file-2/);
+      expect(lines.some((l) => l.includes(file))).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

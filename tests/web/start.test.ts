@@ -1,9 +1,9 @@
 /**
  * The pages inside `medgw start`: the web component registers them on the gateway's HTTP server,
- * prints the admin password once at first start (never again), and shows the real BLE central (sim
+ * hands over the admin password once at first start (never again; to a 0600 file when stdout is not a terminal), and shows the real BLE central (sim
  * radio), the embedded MQTT broker and the queue.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -43,8 +43,11 @@ describe('the pages in medgw start', () => {
     } finally {
       spy.mockRestore();
     }
-    const line = printed.find((l) => l.includes('admin password'));
-    const password = /: (\S+)\n$/.exec(line ?? '')?.[1];
+    // stdout is not a terminal here: the password is in a 0600 file of the data directory, not printed
+    expect(printed.some((l) => l.includes('admin password'))).toBe(false);
+    const file = join(dataDir, 'admin-password.txt');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const password = readFileSync(file, 'utf8').split('\n')[0];
     expect(password).toMatch(/^[a-z2-9]{5}(-[a-z2-9]{5}){3}$/);
     try {
       expect(gw.lifecycle.running()).toContain('web');
@@ -84,6 +87,7 @@ describe('the pages in medgw start', () => {
     }
     try {
       expect(again.some((l) => l.includes('admin password'))).toBe(false);
+      expect(existsSync(join(dataDir, 'admin-password.txt'))).toBe(false);
       await new Client(gw2.http.url!).login(password);
     } finally {
       await gw2.stop();
