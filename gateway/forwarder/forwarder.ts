@@ -516,6 +516,8 @@ export class Forwarder extends EventEmitter implements Component {
               remoteId: outcome.remoteId,
               httpStatus: outcome.httpStatus,
               measuredAt,
+              // what measuredAt is (a reception time when the device gave none: docs/clinical-mapping.md, Time)
+              timeQuality: reading.observation.time.quality,
               receivedAt: r.createdAt,
               attempts: r.attempts,
               status: 'delivered',

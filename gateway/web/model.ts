@@ -4,6 +4,7 @@
  * No HTML here (the JSON views for providers' scripts use these too).
  */
 import { CONSENT_KINDS } from '../../cloud-bridge/profiles.ts';
+import type { TimeQuality } from '../../drivers/types.ts';
 import type { OutboxRecord, OutboxState } from '../contracts.ts';
 import type { DeviceHealth, WebDeps } from './deps.ts';
 
@@ -18,11 +19,61 @@ export function allReadings(
   return deps.journal.list({ ...filter, limit: SCAN_LIMIT });
 }
 
-/** When the reading was taken (best UTC time), else when it reached the gateway. */
-export function takenAt(r: OutboxRecord): number {
-  const utc = r.observation?.time.utc;
-  const t = utc ? Date.parse(utc) : Number.NaN;
-  return Number.isFinite(t) ? t : r.createdAt;
+/** The taken time a delivery audit entry recorded (the values themselves are purged on delivery). */
+export interface DeliveredTime {
+  readonly utc?: string;
+  readonly quality?: TimeQuality;
+}
+
+/**
+ * The taken times of delivered readings, by reading id, from their `mes.delivered` audit entries (one
+ * read of the latest entries, of one patient when given).
+ */
+export function deliveredTimes(
+  deps: Pick<WebDeps, 'journal'>,
+  patientId?: string,
+): Map<string, DeliveredTime> {
+  const out = new Map<string, DeliveredTime>();
+  for (const e of deps.journal.auditList({ ...(patientId ? { patientId } : {}), limit: SCAN_LIMIT })) {
+    if (e.event !== 'mes.delivered' || !e.readingId) continue;
+    const { measuredAt, timeQuality } = e.detail ?? {};
+    out.set(e.readingId, {
+      ...(typeof measuredAt === 'string' ? { utc: measuredAt } : {}),
+      ...(typeof timeQuality === 'string' ? { quality: timeQuality as TimeQuality } : {}),
+    });
+  }
+  return out;
+}
+
+/** When a reading was taken and, apart, when the gateway received it. */
+export interface ReadingTimes {
+  /** When it was taken (ms); absent when the device gave no time (quality `received`) or none is known. */
+  readonly taken?: number;
+  /** The quality of the taken time (drivers/types.ts TimeQuality), when known. */
+  readonly quality?: TimeQuality;
+  /** When the gateway received it: recorded in its time, else when the journal stored it. */
+  readonly received: number;
+}
+
+/**
+ * A reading's times. A delivered reading's values are purged: its taken time is the one its delivery
+ * audit entry recorded (`deliveredTimes`).
+ */
+export function readingTimes(r: OutboxRecord, delivered?: ReadonlyMap<string, DeliveredTime>): ReadingTimes {
+  const time: DeliveredTime | undefined = r.observation ? r.observation.time : delivered?.get(r.id);
+  const quality = time?.quality;
+  const taken = time?.utc && quality !== 'received' ? Date.parse(time.utc) : Number.NaN;
+  const received = r.observation?.time.received ? Date.parse(r.observation.time.received) : Number.NaN;
+  return {
+    ...(Number.isFinite(taken) ? { taken } : {}),
+    ...(quality ? { quality } : {}),
+    received: Number.isFinite(received) ? received : r.createdAt,
+  };
+}
+
+/** When the reading was taken, when known (never its reception passed off as a taken time). */
+export function takenAt(r: OutboxRecord): number | undefined {
+  return readingTimes(r).taken;
 }
 
 /** What the BLE central knows of a device: only BLE devices are asked (it refuses other ids). */
@@ -37,7 +88,11 @@ export interface PatientOverview {
   readonly displayName: string;
   readonly linkStatus: 'none' | 'linked' | 'reauth-required' | 'consent-withdrawn';
   readonly devices: readonly string[];
-  readonly last: ReadonlyArray<{ readonly kind: string; readonly at: number }>;
+  /**
+   * The latest reading of each kind: when it was taken (absent when the device gave no time) and, apart,
+   * when the gateway received it. The latest is the one taken last (received last when not dated).
+   */
+  readonly last: ReadonlyArray<{ readonly kind: string } & ReadingTimes>;
   readonly gaps: ReadonlyArray<{ readonly kind: string; readonly days: number } | { readonly kind: null }>;
 }
 
@@ -49,15 +104,17 @@ export function patientOverview(deps: WebDeps): PatientOverview[] {
     const own = devices
       .filter((d) => d.patientId === p.id || Object.values(d.users ?? {}).includes(p.id))
       .map((d) => d.id);
-    const last = new Map<string, number>();
+    const last = new Map<string, PatientOverview['last'][number] & { at: number }>();
+    const delivered = deliveredTimes(deps, p.id);
     for (const r of allReadings(deps, { patientId: p.id })) {
       if (r.state === 'quarantined') continue;
-      const at = r.createdAt;
-      if ((last.get(r.kind) ?? -1) < at) last.set(r.kind, at);
+      const times = readingTimes(r, delivered);
+      const at = times.taken ?? times.received;
+      if ((last.get(r.kind)?.at ?? -1) < at) last.set(r.kind, { kind: r.kind, ...times, at });
     }
     const gaps: PatientOverview['gaps'][number][] = [];
     if (last.size === 0 && own.length > 0) gaps.push({ kind: null });
-    for (const [kind, at] of last) {
+    for (const [kind, { at }] of last) {
       if (now - at > gapAfter) gaps.push({ kind, days: Math.floor((now - at) / DAY) });
     }
     const link = deps.national?.links.get(p.id);
@@ -66,7 +123,7 @@ export function patientOverview(deps: WebDeps): PatientOverview[] {
       displayName: p.displayName,
       linkStatus: link ? link.status : 'none',
       devices: own,
-      last: [...last].map(([kind, at]) => ({ kind, at })).sort((a, b) => a.kind.localeCompare(b.kind)),
+      last: [...last.values()].map(({ at: _at, ...l }) => l).sort((a, b) => a.kind.localeCompare(b.kind)),
       gaps,
     };
   });

@@ -17,7 +17,18 @@ import {
   table,
 } from './html.ts';
 import { hasKey, type MessageKey, type Translate } from './i18n/index.ts';
-import { allReadings, healthOf, lastSync, ledger, patientOverview, queue, takenAt } from './model.ts';
+import {
+  allReadings,
+  deliveredTimes,
+  healthOf,
+  lastSync,
+  ledger,
+  patientOverview,
+  queue,
+  type ReadingTimes,
+  readingTimes,
+  takenAt,
+} from './model.ts';
 
 function kindLabel(t: Translate, kind: string): string {
   const key = `kind.${kind}`;
@@ -37,6 +48,19 @@ function explain(ctx: PageContext, r: OutboxRecord): string {
   if (r.state === 'pending' && !r.reason) return t('explain.pending');
   if (r.state === 'in-flight') return t('explain.in-flight');
   return explainReason(t, r.reason);
+}
+
+/**
+ * When a reading was taken, in words: the time and what is unsure about it (docs/clinical-mapping.md,
+ * Time), or why there is none. Never the reception time in its place.
+ */
+function takenText(ctx: PageContext, times: ReadingTimes): string {
+  const { t } = ctx;
+  if (times.taken === undefined) return times.quality === 'received' ? t('time.notDated') : t('app.unknown');
+  const at = formatTime(ctx.lang, times.taken, t('app.unknown'));
+  if (times.quality === 'dst-unknown') return `${at} (${t('time.dstUnknown')})`;
+  if (times.quality === 'untrusted') return `${at} (${t('time.untrusted')})`;
+  return at;
 }
 
 function shownValue(o: Observation | null): string {
@@ -338,10 +362,15 @@ export function exchangesPage(ctx: PageContext, deps: WebDeps): string {
     .filter((r) => r.state !== 'held')
     .sort((a, b) => b.updatedAt - a.updatedAt)
     .slice(0, 200);
-  const row = (r: OutboxRecord, n: number, retry: boolean) =>
-    h`<tr data-reading-state="${r.state}" data-kind="${r.kind}"><td>${formatTime(ctx.lang, r.updatedAt, '')}</td><td>${patientName(deps, r.patientId, t)}</td><td>${kindLabel(t, r.kind)}</td><td>${stateBadge(t, r.state)}</td><td class="medgw-wrap">${explain(ctx, r)}</td>${retry ? h`<td>${actionForm(ctx, '/exchanges/retry', t('exchanges.retry'), t('app.readingN', { n }), 'secondary', { id: r.id })}</td>` : ''}</tr>`;
+  const delivered = deliveredTimes(deps);
+  const row = (r: OutboxRecord, n: number, retry: boolean) => {
+    const times = readingTimes(r, delivered);
+    return h`<tr data-reading-state="${r.state}" data-kind="${r.kind}"><td>${formatTime(ctx.lang, r.updatedAt, '')}</td><td data-time="taken">${takenText(ctx, times)}</td><td data-time="received">${formatTime(ctx.lang, times.received, '')}</td><td>${patientName(deps, r.patientId, t)}</td><td>${kindLabel(t, r.kind)}</td><td>${stateBadge(t, r.state)}</td><td class="medgw-wrap">${explain(ctx, r)}</td>${retry ? h`<td>${actionForm(ctx, '/exchanges/retry', t('exchanges.retry'), t('app.readingN', { n }), 'secondary', { id: r.id })}</td>` : ''}</tr>`;
+  };
   const head = [
     t('exchanges.when'),
+    t('exchanges.taken'),
+    t('exchanges.received'),
     t('exchanges.patient'),
     t('exchanges.kind'),
     t('exchanges.state'),
@@ -381,7 +410,7 @@ export function overviewPage(ctx: PageContext, deps: WebDeps): string {
     (p) => h`<tr><th scope="row">${p.displayName}</th>
 <td>${t(`patients.state.${p.linkStatus}` as MessageKey)}</td>
 <td>${p.devices.map((d) => deviceName(deps, d)).join(', ') || t('app.none')}</td>
-<td>${p.last.length ? h`<ul class="medgw-plain">${p.last.map((l) => h`<li>${kindLabel(t, l.kind)}${t('app.colon')}${formatTime(ctx.lang, l.at, '')}</li>`)}</ul>` : t('app.none')}</td>
+<td>${p.last.length ? h`<ul class="medgw-plain">${p.last.map((l) => h`<li data-kind="${l.kind}">${kindLabel(t, l.kind)}${t('app.colon')}${t('overview.takenReceived', { taken: takenText(ctx, l), received: formatTime(ctx.lang, l.received, '') })}</li>`)}</ul>` : t('app.none')}</td>
 <td>${
       p.gaps.length
         ? h`<ul class="medgw-plain">${p.gaps.map((g) => h`<li class="medgw-gap">${g.kind === null ? t('overview.gapNever') : t('overview.gap', { kind: kindLabel(t, g.kind).toLocaleLowerCase(ctx.lang), days: g.days })}</li>`)}</ul>`
