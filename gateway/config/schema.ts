@@ -88,6 +88,75 @@ export const ConfigSchema = z
           })
           .prefault({})
           .describe('External broker (MQTT 5 shared subscriptions).'),
+        rateLimit: z
+          .strictObject({
+            perSecond: z
+              .number()
+              .positive()
+              .default(20)
+              .describe('Messages a device may publish per second, on average (token bucket refill).'),
+            burst: z
+              .number()
+              .int()
+              .min(1)
+              .default(200)
+              .describe('Messages a device may publish at once after a quiet time (token bucket size).'),
+            disconnectAfter: z
+              .number()
+              .int()
+              .min(1)
+              .default(100)
+              .describe(
+                'Messages over the limit (QoS 0: dropped with a MEDGW_ERR_MQTT_RATE_LIMITED receipt; QoS 1: not acknowledged, the connection is closed) within 10 s before the device is disconnected and must back off.',
+              ),
+            backoffSeconds: z
+              .number()
+              .positive()
+              .default(10)
+              .describe(
+                'Back-off before a device disconnected for its rate may connect again; doubles with each new disconnection.',
+              ),
+            maxBackoffSeconds: z
+              .number()
+              .positive()
+              .default(600)
+              .describe('Longest rate back-off; a device quiet for that long starts again from backoffSeconds.'),
+          })
+          .prefault({})
+          .describe('Per-device rate limit of the embedded broker (token bucket).'),
+        auth: z
+          .strictObject({
+            maxPending: z
+              .number()
+              .int()
+              .min(1)
+              .default(256)
+              .describe(
+                'Connections that may wait for their secret check; beyond it new ones are refused at once (MEDGW_ERR_MQTT_AUTH_BUSY).',
+              ),
+            failuresBeforeBackoff: z
+              .number()
+              .int()
+              .min(1)
+              .default(5)
+              .describe(
+                'Wrong secrets for one device id, or from one address, before that id or address must back off.',
+              ),
+            backoffSeconds: z
+              .number()
+              .positive()
+              .default(1)
+              .describe('First authentication back-off; doubles with each further failure.'),
+            maxBackoffSeconds: z
+              .number()
+              .positive()
+              .default(300)
+              .describe('Longest authentication back-off.'),
+          })
+          .prefault({})
+          .describe(
+            'Secret guessing limits of the embedded broker. A device that connected before with its secret is let in at once, back-off or not.',
+          ),
       })
       .prefault({})
       .describe('MQTT ingest.'),
@@ -143,6 +212,14 @@ export const ConfigSchema = z
           .min(1024)
           .default(512 * 1024 * 1024)
           .describe('Bytes of unsent reading data the journal may hold; beyond it new readings are refused.'),
+        maxAuditEntries: z
+          .number()
+          .int()
+          .min(1000)
+          .default(2_000_000)
+          .describe(
+            'Audit log rows beyond which the summaries of refused inputs (one per device per 10 s) are no longer written (MEDGW_ERR_JOURNAL_FULL, the counters keep them).',
+          ),
         thread: z
           .boolean()
           .default(true)
@@ -212,14 +289,6 @@ export const ConfigSchema = z
       .prefault({})
       .describe('The national side.'),
     forwarder: z
-        maxAuditEntries: z
-          .number()
-          .int()
-          .min(1000)
-          .default(2_000_000)
-          .describe(
-            'Audit log rows beyond which the summaries of refused inputs (one per device per 10 s) are no longer written (MEDGW_ERR_JOURNAL_FULL, the counters keep them).',
-          ),
       .strictObject({
         concurrency: z.number().int().min(1).max(64).default(4).describe('Readings sent at the same time.'),
         retry: z
