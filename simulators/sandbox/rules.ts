@@ -41,13 +41,21 @@ export class Refusal {
     readonly diagnostics: string,
     readonly code: IssueType,
     readonly more: readonly { diagnostics: string; expression?: string }[] = [],
+    /** Where the first issue is, as a FHIRPath (OperationOutcome.issue.expression). */
+    readonly expression?: string,
   ) {}
 
   outcome(): Record<string, unknown> {
     return {
       resourceType: 'OperationOutcome',
       issue: [
-        { severity: 'error', code: this.code, details: { text: this.text }, diagnostics: this.diagnostics },
+        {
+          severity: 'error',
+          code: this.code,
+          details: { text: this.text },
+          diagnostics: this.diagnostics,
+          ...(this.expression ? { expression: [this.expression] } : {}),
+        },
         ...this.more.map((m) => ({
           severity: 'error',
           code: this.code,
@@ -297,7 +305,7 @@ function profileRefusal(bundle: Json, issues: readonly ProfileIssue[]): Refusal 
     diagnostics: `Profile rule: ${i.path}: ${i.message}`,
     expression: i.path,
   }));
-  return new Refusal(422, text, first?.diagnostics ?? 'Profile rule', 'invalid', rest);
+  return new Refusal(422, text, first?.diagnostics ?? 'Profile rule', 'invalid', rest, first?.expression);
 }
 
 /**
