@@ -170,6 +170,12 @@ export interface Registry {
    * what the MQTT authenticate hook uses, so a burst of connections never stalls connected devices.
    */
   verifyDeviceSecretAsync(id: string, secret: string): Promise<boolean>;
+  /**
+   * True only when this device proved this very secret before in this process: a keyed digest
+   * compared in constant time, never a slow hash, the same cost for a known or an unknown id. The
+   * broker lets such a reconnection in at once, ahead of queued checks and back-offs.
+   */
+  knowsDeviceSecret?(id: string, secret: string): boolean;
 }
 
 /** What a transport hands to the pipeline: decoded readings of one device, in device units. */

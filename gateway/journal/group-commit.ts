@@ -6,6 +6,10 @@
  * Over a journal on its own thread (threaded.ts) the commits run there, one round at a time: what
  * arrives while a round is being committed waits for the next one, so batches grow with the load
  * while this thread keeps serving the network.
+ *
+ * Fair queuing: appends wait in one queue per device, and a round takes them in turn, one from each
+ * device, up to the round size. A device flooding the gateway fills later rounds with its own
+ * readings; another device's reading still goes into the next round.
  */
 import { MedgwError } from '../../drivers/errors.ts';
 import type { AppendResult, Journal, NewReading, OutboxRecord, OutboxState } from '../contracts.ts';
@@ -55,8 +59,46 @@ interface WaitingMove {
   readonly reject: (e: unknown) => void;
 }
 
+/** The device an append is for (its readings', else its cursor's): the unit of fair queuing. */
+function sourceOf(item: BatchAppend): string {
+  return item.readings[0]?.deviceId ?? item.cursor?.deviceId ?? '';
+}
+
+/** Appends waiting, one FIFO per device, taken in turn (round robin). */
+class FairQueue {
+  private readonly bySource = new Map<string, Waiting[]>();
+  size = 0;
+
+  push(w: Waiting): void {
+    const key = sourceOf(w.item);
+    const q = this.bySource.get(key);
+    if (q) q.push(w);
+    else this.bySource.set(key, [w]);
+    this.size += 1;
+  }
+
+  /** Up to `max` appends, one per device in turn; a device keeps its own order. */
+  take(max: number): Waiting[] {
+    const out: Waiting[] = [];
+    while (out.length < max && this.size > 0) {
+      for (const [key, q] of this.bySource) {
+        const w = q.shift();
+        if (w) {
+          out.push(w);
+          this.size -= 1;
+        }
+        // re-inserted at the end: the next round starts with the devices served least recently
+        this.bySource.delete(key);
+        if (q.length > 0) this.bySource.set(key, q);
+        if (out.length >= max) break;
+      }
+    }
+    return out;
+  }
+}
+
 export class GroupCommit {
-  private queue: Waiting[] = [];
+  private readonly queue = new FairQueue();
   private moves: WaitingMove[] = [];
   private scheduled = false;
   /** Asynchronous journal: a round is being committed (its end starts the next one). */
@@ -66,9 +108,14 @@ export class GroupCommit {
   private items = 0;
   private readonly appendedListeners = new Set<() => void>();
 
+  /**
+   * @param maxBatch appends that start a commit at once when they are waiting (synchronous journal)
+   * @param maxRound appends in one round on the journal thread; the rest wait for the next round
+   */
   constructor(
     private readonly journal: Journal,
     private readonly maxBatch = 256,
+    private readonly maxRound = 2048,
   ) {}
 
   /** Queues an append; resolves once it is committed. */
@@ -78,7 +125,7 @@ export class GroupCommit {
   ): Promise<AppendResult> {
     return new Promise<AppendResult>((resolve, reject) => {
       this.queue.push({ item: { readings, cursor }, resolve, reject });
-      if (this.queue.length >= this.maxBatch) void this.flush();
+      if (this.queue.size >= this.maxBatch) void this.flush();
       else this.schedule();
     });
   }
@@ -138,9 +185,8 @@ export class GroupCommit {
   private pump(journal: AsyncBatchJournal): void {
     if (this.busy) return;
     const moves = this.moves;
-    const appends = this.queue;
+    const appends = this.queue.take(this.maxRound);
     this.moves = [];
-    this.queue = [];
     if (moves.length === 0 && appends.length === 0) {
       for (const wake of this.idle.splice(0)) wake();
       return;
@@ -199,8 +245,10 @@ export class GroupCommit {
   }
 
   private flushAppends(): void {
-    const waiting = this.queue;
-    this.queue = [];
+    while (this.queue.size > 0) this.commitAppends(this.queue.take(this.maxRound));
+  }
+
+  private commitAppends(waiting: Waiting[]): void {
     if (waiting.length === 0) return;
     this.batches++;
     this.items += waiting.length;

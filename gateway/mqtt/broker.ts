@@ -1,8 +1,15 @@
 /**
  * The embedded MQTT broker (aedes 1.2, MQTT 3.1.1) with deny-by-default hooks:
  * - authenticate: client id = username = a registered MQTT device id, secret checked by the registry
- *   off the event loop (scrypt on the thread pool, a bounded number at a time), so a burst of
- *   connections never stalls the PUBACKs and receipts of devices already connected;
+ *   off the event loop (scrypt on the thread pool, a bounded number at a time, from a bounded queue),
+ *   so a burst of connections never stalls the PUBACKs and receipts of devices already connected.
+ *   An unknown id takes the same path and the same time as a wrong secret for a known one (a dummy
+ *   hash) and gets the same answer (CONNACK 4). Wrong secrets back off per device id and per remote
+ *   address (limits.ts); a device that proved its secret before in this process is let in at once
+ *   (a keyed digest compared in constant time), ahead of the queue and of any back-off;
+ * - a token bucket per device (limits.ts): a message over it is not stored (MEDGW_ERR_MQTT_RATE_LIMITED
+ *   receipt; QoS 1: no PUBACK and the connection closes, QoS 0: dropped), audited in the device's
+ *   summary of refused inputs; a device that keeps exceeding it is disconnected and backs off;
  * - authorizePublish: only `medgw/v1/devices/{ownId}/measurements/{json|cbor|protobuf}`, not retained;
  * - authorizeSubscribe: only `medgw/v1/devices/{ownId}/receipts` (any other filter gets SUBACK 0x80);
  * - authorizeForward: a device receives its own receipts and nothing else. Receipts are handed
@@ -36,6 +43,14 @@ import {
   type PayloadDecoder,
   type Receipt,
 } from './ingest.ts';
+import {
+  type AuthLimitOptions,
+  DEFAULT_AUTH_LIMITS,
+  DEFAULT_RATE_LIMIT,
+  DeviceRateLimit,
+  FailureBackoff,
+  type RateLimitOptions,
+} from './limits.ts';
 import { guardedConnection } from './packet-guard.ts';
 import { parseMeasurementTopic, receiptTopic } from './topics.ts';
 
@@ -50,6 +65,12 @@ export interface BrokerOptions {
    * turn. Default: the cores less one, at least 2 and at most 4 (libuv's default pool size).
    */
   readonly authConcurrency?: number;
+  /** Per-device token bucket (defaults: DEFAULT_RATE_LIMIT, config mqtt.rateLimit). */
+  readonly rateLimit?: Partial<RateLimitOptions>;
+  /** Secret-guessing limits (defaults: DEFAULT_AUTH_LIMITS, config mqtt.auth). */
+  readonly authLimits?: Partial<AuthLimitOptions>;
+  /** The clock of the rate limit and the back-offs (tests). */
+  readonly now?: () => number;
 }
 
 export interface BrokerContext {
@@ -66,6 +87,10 @@ export type RefusalReason =
   | 'client-id-mismatch'
   | 'unknown-device'
   | 'bad-secret'
+  | 'auth-busy'
+  | 'auth-backoff'
+  | 'rate-backoff'
+  | 'rate-limited'
   | 'will'
   | 'publish-topic'
   | 'retained'
@@ -79,6 +104,10 @@ export interface BrokerCounters {
   receipts: { accepted: number; rejected: number; duplicate: number };
   /** Messages closed without a PUBACK because nothing could be stored (journal full, stopping). */
   unacknowledged: number;
+  /** Devices disconnected because they kept exceeding their rate limit. */
+  rateDisconnects: number;
+  /** Reconnections let in at once because the device proved this secret before (no scrypt). */
+  knownSecret: number;
 }
 
 /**
@@ -91,7 +120,8 @@ export const MAX_PACKET_BYTES = 4 * MAX_PAYLOAD_BYTES;
 /** How long to wait for the device to take its receipt before closing a connection without PUBACK. */
 const RECEIPT_GRACE_MS = 2_000;
 
-function authError(message: string, returnCode: 4 | 5): AuthenticateError {
+/** CONNACK return codes (MQTT 3.1.1 §3.2.2.3): 3 server unavailable, 4 bad user name or password, 5 not authorized. */
+function authError(message: string, returnCode: 3 | 4 | 5): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
 
@@ -104,6 +134,10 @@ export class EmbeddedBroker implements Component {
       'client-id-mismatch': 0,
       'unknown-device': 0,
       'bad-secret': 0,
+      'auth-busy': 0,
+      'auth-backoff': 0,
+      'rate-backoff': 0,
+      'rate-limited': 0,
       will: 0,
       'publish-topic': 0,
       retained: 0,
@@ -113,14 +147,24 @@ export class EmbeddedBroker implements Component {
     },
     receipts: { accepted: 0, rejected: 0, duplicate: 0 },
     unacknowledged: 0,
+    rateDisconnects: 0,
+    knownSecret: 0,
   };
   private aedes: Aedes | undefined;
   private servers: Server[] = [];
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly withWill = new WeakSet<Client>();
+  /** Clients being disconnected for their rate. */
+  private readonly cutOff = new WeakSet<Client>();
   private readonly authQueue: (() => Promise<void>)[] = [];
   private authRunning = 0;
   private readonly authConcurrency: number;
+  private readonly authLimits: AuthLimitOptions;
+  private readonly rate: DeviceRateLimit;
+  private readonly idFailures: FailureBackoff;
+  private readonly addressFailures: FailureBackoff;
+  /** The remote address of each connection aedes was handed (for the per-address back-off). */
+  private readonly remote = new WeakMap<object, string>();
   private readonly log: Logger;
   private ports: { port: number; tlsPort?: number } | undefined;
 
@@ -133,6 +177,11 @@ export class EmbeddedBroker implements Component {
       1,
       Math.floor(options.authConcurrency ?? Math.min(4, Math.max(2, availableParallelism() - 1))),
     );
+    const now = options.now ?? Date.now;
+    this.authLimits = { ...DEFAULT_AUTH_LIMITS, ...options.authLimits };
+    this.rate = new DeviceRateLimit({ ...DEFAULT_RATE_LIMIT, ...options.rateLimit }, now);
+    this.idFailures = new FailureBackoff(this.authLimits, now);
+    this.addressFailures = new FailureBackoff(this.authLimits, now);
   }
 
   /** Where devices connect, for the start-up banner. */
@@ -227,15 +276,15 @@ export class EmbeddedBroker implements Component {
 
   /** Hands a new connection to aedes behind the packet size guard. */
   private accept(aedes: Aedes, socket: Socket): void {
-    aedes.handle(
-      guardedConnection(socket, MAX_PACKET_BYTES, (announced) => {
-        this.counters.refused.oversized += 1;
-        this.log.warn(
-          { code: 'MEDGW_ERR_PAYLOAD_TOO_LARGE', bytes: announced },
-          'MQTT packet too large, connection closed',
-        );
-      }),
-    );
+    const conn = guardedConnection(socket, MAX_PACKET_BYTES, (announced) => {
+      this.counters.refused.oversized += 1;
+      this.log.warn(
+        { code: 'MEDGW_ERR_PAYLOAD_TOO_LARGE', bytes: announced },
+        'MQTT packet too large, connection closed',
+      );
+    });
+    this.remote.set(conn, socket.remoteAddress ?? '-');
+    aedes.handle(conn);
   }
 
   private refuse(reason: RefusalReason, deviceId: string | undefined): void {
@@ -247,7 +296,11 @@ export class EmbeddedBroker implements Component {
       reason === 'unknown-device' ||
       reason === 'bad-secret'
         ? 'MEDGW_ERR_MQTT_AUTH'
-        : 'MEDGW_ERR_MQTT_TOPIC';
+        : reason === 'auth-busy' || reason === 'auth-backoff'
+          ? 'MEDGW_ERR_MQTT_AUTH_BUSY'
+          : reason === 'rate-backoff' || reason === 'rate-limited'
+            ? 'MEDGW_ERR_MQTT_RATE_LIMITED'
+            : 'MEDGW_ERR_MQTT_TOPIC';
     this.log.warn({ device: shortId(deviceId ?? '-'), code, reason }, 'MQTT request refused');
   }
 
@@ -276,7 +329,12 @@ export class EmbeddedBroker implements Component {
     }
   }
 
-  /** The cheap checks answer at once; the secret check waits its turn for the thread pool. */
+  /**
+   * The cheap checks answer at once. Then a secret this device proved before lets it in at once
+   * (constant time, no scrypt); otherwise, unless its id or address is backing off or the queue is
+   * full, the secret check waits its turn for the thread pool. A known and an unknown id take that
+   * same path (the registry checks an unknown id against a dummy hash) and get the same answer.
+   */
   private authenticate(
     client: Client,
     username: string | undefined,
@@ -298,19 +356,45 @@ export class EmbeddedBroker implements Component {
       done(authError('a will message is not accepted', 5), false);
       return;
     }
-    const device = this.ctx.registry.getDevice(username);
-    if (device?.transport !== 'mqtt') {
-      this.refuse('unknown-device', username);
-      done(authError('unknown device', 4), false);
+    const secret = password.toString('utf8');
+    if (this.ctx.registry.knowsDeviceSecret?.(username, secret)) {
+      this.counters.knownSecret += 1;
+      this.admit(username, done);
       return;
     }
-    this.enqueueAuth(() => this.checkSecret(client, username, password, done));
+    const address = this.remote.get(client.conn as object) ?? '-';
+    if (this.idFailures.blockedFor(username) > 0 || this.addressFailures.blockedFor(address) > 0) {
+      this.refuse('auth-backoff', username);
+      done(authError('too many wrong secrets: back off before trying again', 3), false);
+      return;
+    }
+    if (this.authQueue.length >= this.authLimits.maxPending) {
+      this.refuse('auth-busy', username);
+      done(authError('too many connections are waiting for their secret check', 3), false);
+      return;
+    }
+    this.enqueueAuth(() => this.checkSecret(client, username, secret, address, done));
+  }
+
+  /** A proven device: in, unless it is backing off after being disconnected for its rate. */
+  private admit(
+    deviceId: string,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+  ): void {
+    const wait = this.rate.backoffRemaining(deviceId);
+    if (wait > 0) {
+      this.refuse('rate-backoff', deviceId);
+      done(authError(`rate limit exceeded: reconnect in ${Math.ceil(wait / 1000)} s`, 3), false);
+      return;
+    }
+    done(null, true);
   }
 
   private async checkSecret(
     client: Client,
     username: string,
-    password: Buffer,
+    secret: string,
+    address: string,
     done: (error: AuthenticateError | null, success: boolean | null) => void,
   ): Promise<void> {
     // a device that went away while waiting its turn costs no scrypt (aedes ignores the answer)
@@ -320,7 +404,7 @@ export class EmbeddedBroker implements Component {
     }
     let ok: boolean;
     try {
-      ok = await this.ctx.registry.verifyDeviceSecretAsync(username, password.toString('utf8'));
+      ok = await this.ctx.registry.verifyDeviceSecretAsync(username, secret);
     } catch (e) {
       // deny by default: a check that cannot complete is a refusal
       this.log.error(
@@ -334,11 +418,16 @@ export class EmbeddedBroker implements Component {
       ok = false;
     }
     if (!ok) {
-      this.refuse('bad-secret', username);
-      done(authError('bad secret', 4), false);
+      this.idFailures.fail(username);
+      this.addressFailures.fail(address);
+      // the reason is counted for operators; the device sees one answer for both
+      const known = this.ctx.registry.getDevice(username)?.transport === 'mqtt';
+      this.refuse(known ? 'bad-secret' : 'unknown-device', username);
+      done(authError('bad user name or password', 4), false);
       return;
     }
-    done(null, true);
+    this.idFailures.succeed(username);
+    this.admit(username, done);
   }
 
   private authorizePublish(
@@ -359,6 +448,16 @@ export class EmbeddedBroker implements Component {
     if (packet.retain) {
       this.refuse('retained', client.id);
       done(new Error('retained measurements are not accepted'));
+      return;
+    }
+    if (this.cutOff.has(client)) {
+      // being disconnected for its rate: what it sent meanwhile is neither read nor acknowledged
+      done(new Error('MEDGW_ERR_MQTT_RATE_LIMITED: disconnecting'));
+      return;
+    }
+    const { decision, firstOver } = this.rate.take(client.id);
+    if (decision !== 'ok') {
+      this.overRate(client, packet, decision, firstOver, done);
       return;
     }
     const work = ingestMessage(this.ctx, client.id, target.encoding, packet.payload as Uint8Array).then(
@@ -387,6 +486,50 @@ export class EmbeddedBroker implements Component {
         this.counters.unacknowledged += 1;
         done(new Error('ingest failed, no PUBACK'));
       },
+    );
+    this.inflight.add(work);
+    void work.finally(() => this.inflight.delete(work));
+  }
+
+  /**
+   * A message over the device's rate: not stored, counted into its audit summary. QoS 1 cannot be
+   * refused with a PUBACK (MQTT 3.1.1 has no negative one), so the connection closes without one and
+   * the message stays in the device's session; a QoS 0 one is dropped. The device hears why once per
+   * window (a receipt); one that keeps exceeding is disconnected and must back off.
+   */
+  private overRate(
+    client: Client,
+    packet: PublishPacket,
+    decision: 'over' | 'disconnect',
+    firstOver: boolean,
+    done: (error?: Error | null) => void,
+  ): void {
+    this.counters.refused['rate-limited'] += 1;
+    const code = 'MEDGW_ERR_MQTT_RATE_LIMITED';
+    const message = 'over the device rate limit; not stored, send it again more slowly';
+    this.ctx.sink.recordRejection?.({ deviceId: client.id, transport: 'mqtt', code, message });
+    const disconnect = decision === 'disconnect' || packet.qos > 0;
+    const receipt: Receipt = { seq: null, status: 'rejected', code, message };
+    if (!disconnect) {
+      if (firstOver) {
+        this.counters.receipts.rejected += 1;
+        void this.sendReceipt(client, receipt, false);
+      }
+      done(null);
+      return;
+    }
+    this.counters.receipts.rejected += 1;
+    const backoff = this.rate.strike(client.id);
+    this.counters.rateDisconnects += 1;
+    this.log.warn(
+      { device: shortId(client.id), code, backoffMs: backoff },
+      'device over its rate limit: disconnected, it may reconnect after the back-off',
+    );
+    if (packet.qos > 0) this.counters.unacknowledged += 1;
+    // the receipt first (written out: the device learns why), then the connection closes without a PUBACK
+    this.cutOff.add(client);
+    const work = this.sendReceipt(client, receipt, false).then(() =>
+      done(new Error(`${code}: disconnected for ${backoff} ms`)),
     );
     this.inflight.add(work);
     void work.finally(() => this.inflight.delete(work));

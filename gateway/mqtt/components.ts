@@ -85,7 +85,14 @@ export const mqttComponent: ComponentFactory = {
         : undefined;
     const broker = new EmbeddedBroker(
       { registry: ctx.registry, sink, log: ctx.log },
-      { port: m.port, host: m.host, ...(tls ? { tls } : {}) },
+      {
+        port: m.port,
+        host: m.host,
+        ...(tls ? { tls } : {}),
+        rateLimit: m.rateLimit,
+        authLimits: m.auth,
+        now: () => ctx.clock.now(),
+      },
     );
     services.provide('mqtt', broker);
     return broker;

@@ -54,7 +54,8 @@ export async function assignDevice(
   const { patientId: _old, users: _oldUsers, ...rest } = device;
   let patientId = device.patientId;
   if (change.patientId !== undefined) patientId = change.patientId ?? undefined;
-  const users: Record<string, string> = { ...(device.users ?? {}) };
+  // null-prototype: an outside-chosen index (`__proto__`) is a key like any other, then refused by putDevice
+  const users: Record<string, string> = Object.assign(Object.create(null), device.users ?? {});
   for (const [index, patient] of Object.entries(change.users ?? {})) {
     if (patient === null) delete users[index];
     else users[index] = patient;

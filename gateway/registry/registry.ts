@@ -109,7 +109,15 @@ function checkFile(path: string, raw: unknown): RegistryData {
 }
 
 function empty(): RegistryData {
-  return { version: 1, devices: {}, patients: {}, sections: {} };
+  return { version: 1, devices: plainMap({}), patients: plainMap({}), sections: plainMap({}) };
+}
+
+/**
+ * The record stored under an outside-chosen key, or undefined: only own entries count, so
+ * `__proto__`, `constructor` or `toString` never find Object.prototype or one of its methods.
+ */
+function own<T>(map: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(map, key) ? map[key] : undefined;
 }
 
 function invalid(message: string): MedgwError {
@@ -186,7 +194,7 @@ export class LowRegistry implements Registry {
    * are replaced whole by putDevice, never changed in place.
    */
   getDevice(id: string): DeviceRecord | undefined {
-    const d = this.db.data.devices[id];
+    const d = own(this.db.data.devices, id);
     return d ? deepFreeze(d) : undefined;
   }
 
@@ -225,7 +233,7 @@ export class LowRegistry implements Registry {
   }
 
   async removeDevice(id: string): Promise<boolean> {
-    if (!this.db.data.devices[id]) return false;
+    if (!own(this.db.data.devices, id)) return false;
     this.secrets.forget(id);
     await this.commit((data) => {
       delete data.devices[id];
@@ -234,7 +242,7 @@ export class LowRegistry implements Registry {
   }
 
   getPatient(id: string): PatientRecord | undefined {
-    const p = this.db.data.patients[id];
+    const p = own(this.db.data.patients, id);
     return p ? structuredClone(p) : undefined;
   }
 
@@ -260,7 +268,7 @@ export class LowRegistry implements Registry {
 
   /** Refuses (MEDGW_ERR_REGISTRY_IN_USE) while a device or household user still points at the patient. */
   async removePatient(id: string): Promise<boolean> {
-    if (!this.db.data.patients[id]) return false;
+    if (!own(this.db.data.patients, id)) return false;
     const users = Object.values(this.db.data.devices)
       .filter((d) => d.patientId === id || Object.values(d.users ?? {}).includes(id))
       .map((d) => d.id);
@@ -278,7 +286,7 @@ export class LowRegistry implements Registry {
   }
 
   verifyDeviceSecret(id: string, secret: string): boolean {
-    const device = this.db.data.devices[id];
+    const device = own(this.db.data.devices, id);
     return this.secrets.verify(id, secret, device?.transport === 'mqtt' ? device.secretHash : undefined);
   }
 
@@ -287,13 +295,18 @@ export class LowRegistry implements Registry {
    * connect at once (the MQTT authenticate hook), so one check does not block the others.
    */
   verifyDeviceSecretAsync(id: string, secret: string): Promise<boolean> {
-    const device = this.db.data.devices[id];
+    const device = own(this.db.data.devices, id);
     return this.secrets.verifyAsync(id, secret, device?.transport === 'mqtt' ? device.secretHash : undefined);
+  }
+
+  knowsDeviceSecret(id: string, secret: string): boolean {
+    const device = own(this.db.data.devices, id);
+    return this.secrets.knows(id, secret, device?.transport === 'mqtt' ? device.secretHash : undefined);
   }
 
   /** A named section kept for another component (pairing links, consents…), or undefined. */
   getSection<T>(name: string): T | undefined {
-    const v = this.db.data.sections[name];
+    const v = own(this.db.data.sections, name);
     return v === undefined ? undefined : (structuredClone(v) as T);
   }
 
@@ -305,7 +318,7 @@ export class LowRegistry implements Registry {
   }
 
   private requirePatient(id: string, where: string): void {
-    if (!this.db.data.patients[id]) {
+    if (!own(this.db.data.patients, id)) {
       throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', `${where}: no patient ${id} in the registry`);
     }
   }

@@ -91,10 +91,13 @@ export function verifySecret(secret: string, stored: string | undefined): boolea
 
 /**
  * Remembers secrets already verified in this process (as keyed digests, never the secret), so a
- * device reconnecting does not pay scrypt again. The comparison stays constant-time.
+ * device reconnecting does not pay scrypt again. The look-up costs the same whether or not the id is
+ * known or was verified before: one keyed digest, compared in constant time (crypto.timingSafeEqual)
+ * with the remembered one or with a random one.
  */
 export class VerifiedSecrets {
   private readonly key = randomBytes(32);
+  private readonly unknown = randomBytes(32);
   private readonly seen = new Map<string, Buffer>();
 
   private digest(id: string, secret: string, stored: string): Buffer {
@@ -108,21 +111,22 @@ export class VerifiedSecrets {
       .digest();
   }
 
+  /** True only for the secret this id last proved with `stored`; never runs scrypt. */
+  knows(id: string, secret: string, stored: string | undefined): boolean {
+    const actual = this.digest(id, secret, stored ?? DUMMY);
+    const known = this.seen.get(id) ?? this.unknown;
+    return timingSafeEqual(known, actual) && stored !== undefined;
+  }
+
   verify(id: string, secret: string, stored: string | undefined): boolean {
-    if (stored !== undefined) {
-      const known = this.seen.get(id);
-      if (known && timingSafeEqual(known, this.digest(id, secret, stored))) return true;
-    }
+    if (this.knows(id, secret, stored)) return true;
     const ok = verifySecret(secret, stored);
     if (ok && stored !== undefined) this.seen.set(id, this.digest(id, secret, stored));
     return ok;
   }
 
   async verifyAsync(id: string, secret: string, stored: string | undefined): Promise<boolean> {
-    if (stored !== undefined) {
-      const known = this.seen.get(id);
-      if (known && timingSafeEqual(known, this.digest(id, secret, stored))) return true;
-    }
+    if (this.knows(id, secret, stored)) return true;
     const ok = await verifySecretAsync(secret, stored);
     if (ok && stored !== undefined) this.seen.set(id, this.digest(id, secret, stored));
     return ok;
