@@ -4,7 +4,7 @@
  * (conditional create finds it), distinct MQTT devices that shared a lossy name are split, and the
  * reading ids of a Bluetooth device do not move.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { readingId } from '../../drivers/reading-id.ts';
 import type { Measurement } from '../../drivers/types.ts';
 import { IDENTITY_MIGRATION } from '../../gateway/registry/migrate.ts';
 import { LowRegistry } from '../../gateway/registry/registry.ts';
+import { ok } from '../cli/helpers.ts';
 import { type NationalSide, sampleObservation, startNationalSide } from '../cloud-bridge/helpers.ts';
 
 const EUI64_SYSTEM = 'urn:oid:1.2.840.10004.1.1.1.0.0.1.0.0.1.2680';
@@ -114,6 +115,17 @@ describe('identity migration of the registry file', () => {
   });
 });
 
+describe('the operator sees it', () => {
+  it('medgw devices show, on a data directory written by the previous version: the EUI-64 and the earlier identifier', async () => {
+    const data = join(dir, 'datadir');
+    mkdirSync(data, { recursive: true, mode: 0o700 });
+    writeFileSync(join(data, 'registry.json'), oldRegistryFile(), { mode: 0o600 });
+    const shown = await ok(['devices', 'show', 'C0:26:DA:00:0E:01', '--data-dir', data]);
+    expect(shown).toMatch(/system id:\s+C0-26-DA-FF-FE-00-0E-01/);
+    expect(shown).toMatch(/known nationally as:\s+01-0E-00-FE-FF-DA-26-C0/);
+  });
+});
+
 describe('against the national side: no second Device after the migration', () => {
   let side: NationalSide;
   const SOLUTION_OID = '2.25.71922510045900526679301521263764504793';
@@ -126,13 +138,11 @@ describe('against the national side: no second Device after the migration', () =
     await side?.close();
   });
   const send = async (device: BridgeReading['device']) => {
-    const outcome = await side
-      .client()
-      .send('marie', {
-        id: `mig-${process.pid}-${++n}`,
-        observation: sampleObservation('body-weight'),
-        device,
-      });
+    const outcome = await side.client().send('marie', {
+      id: `mig-${process.pid}-${++n}`,
+      observation: sampleObservation('body-weight'),
+      device,
+    });
     expect(outcome).toMatchObject({ status: 'delivered' });
   };
   const devicesKeyed = (system: string, value: string) =>
@@ -164,16 +174,14 @@ describe('against the national side: no second Device after the migration', () =
     // The Bundle now names the glucometer by its canonical EUI-64 as well as by the earlier value.
     const creds = await side.pairing.credentials('marie');
     const sent = JSON.parse(
-      side
-        .client()
-        .bundleFor(
-          {
-            id: 'x',
-            observation: sampleObservation('body-weight'),
-            device: fromRegistry('C0:26:DA:00:0E:01'),
-          },
-          creds,
-        ),
+      side.client().bundleFor(
+        {
+          id: 'x',
+          observation: sampleObservation('body-weight'),
+          device: fromRegistry('C0:26:DA:00:0E:01'),
+        },
+        creds,
+      ),
     );
     const device = sent.entry[1];
     expect(device.request.ifNoneExist).toBe(`identifier=${EUI64_SYSTEM}|01-0E-00-FE-FF-DA-26-C0`);

@@ -92,7 +92,12 @@ export function run(args: string[], io: CommandIo): Promise<number> {
             ['model', d.identity?.model],
             ['serial', d.identity?.serial],
             ['firmware', d.identity?.firmware],
+            ['hardware', d.identity?.hardware],
+            ['software', d.identity?.software],
+            ['UDI device identifier', d.identity?.udi?.deviceIdentifier],
             ['system id', d.identity?.systemId],
+            // Set by the identity migration: the identifier the national side's Device was created with.
+            ['known nationally as', d.identity?.knownAs?.value],
             ['address', d.identity?.address],
             ['added', iso(d.createdAt)],
             [
