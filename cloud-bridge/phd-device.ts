@@ -110,7 +110,7 @@ export function deviceIdentifier(device: BridgeDevice, solutionOid: string): Dev
 
 const mdc = (code: string, text: string): FhirJson => ({ coding: [{ system: MDC, code }], text });
 
-/** A UDI Issuer / Authority is an OID in DIS 1.2; the FHIR element is a uri. */
+/** Device.udiCarrier.issuer / jurisdiction are uris: a DIS UDI Issuer / Authority that is an OID becomes `urn:oid:…`, any other text is left out (the label keeps the whole UDI). */
 const OID = /^[0-2](\.(0|[1-9][0-9]*))+$/;
 const oidUri = (v: string | undefined): string | undefined =>
   v !== undefined && OID.test(v) ? `urn:oid:${v}` : undefined;

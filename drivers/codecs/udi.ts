@@ -2,7 +2,8 @@
  * UDI for Medical Devices 0x2BFF (DIS v1.2; GSS "UDI for Medical Devices"): Flags (uint8: bit 0 UDI Label,
  * bit 1 UDI Device Identifier, bit 2 UDI Issuer, bit 3 UDI Authority present; bits 4-7 RFU), then each
  * present part as a null-terminated UTF-8 string, in that order. Read once per connection with the
- * other Device Information characteristics; the parts go to the PhdDevice (`udiCarrier`).
+ * other Device Information characteristics; the parts go to the PhdDevice (`udiCarrier`). The layout as
+ * a shipping DIS server writes it: zephyrproject-rtos/zephyr subsys/bluetooth/services/dis.c `read_udi`.
  */
 import type { CharacteristicCodec } from '../codec.ts';
 import { MedgwError } from '../errors.ts';
