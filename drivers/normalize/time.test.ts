@@ -141,6 +141,17 @@ describe('clock correction for stored readings', () => {
     expect(skipped.time).toMatchObject({ utc: '2026-03-29T01:30:00.000Z', quality: 'dst-unknown' });
   });
 
+  it('a clock never set (2094) is corrected by the offset measured now, its winter date notwithstanding', () => {
+    // Read on 1 July 2026 at 10:00Z (summer); the unset clock shows 2094-01-01 00:10, a winter date.
+    const unset: CoincidentTime = { device: dt(2094, 1, 1, 0, 10), gatewayMs: Date.UTC(2026, 6, 1, 10, 0) };
+    // taken 5 minutes before the read on that clock → 09:55Z (its civil time lands beside the read, in July)
+    expect(resolveTime(glucose(dt(2094, 1, 1, 0, 5)), { coincident: unset, timeZone: PARIS }).time).toEqual({
+      device: '2094-01-01T00:05:00',
+      utc: '2026-07-01T09:55:00.000Z',
+      quality: 'corrected',
+    });
+  });
+
   it('a clock fault still refuses any correction', () => {
     const m = { ...glucose(dt(2026, 8, 10, 8, 33)), flags: ['timeFault'] };
     expect(resolveTime(m, { coincident: NOVEMBER_LTI, timeZone: PARIS }).time).toEqual({
