@@ -120,7 +120,7 @@ export const MAX_PACKET_BYTES = 4 * MAX_PAYLOAD_BYTES;
 /** How long to wait for the device to take its receipt before closing a connection without PUBACK. */
 const RECEIPT_GRACE_MS = 2_000;
 
-/** CONNACK return codes (MQTT 3.1.1 §3.2.2.3): 3 server unavailable, 4 bad user name or password, 5 not authorized. */
+/** CONNACK return codes (MQTT 3.1.1 §3.2.2.3, Table 3.1): 3 server unavailable, 4 bad user name or password, 5 not authorized. */
 function authError(message: string, returnCode: 3 | 4 | 5): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
