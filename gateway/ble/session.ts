@@ -10,6 +10,7 @@
 import type { Characteristic, Peripheral } from '@stoprocent/noble';
 import { decodeCurrentTime } from '../../drivers/codecs/current-time.ts';
 import { decodeGlucoseContext, mergeGlucoseContext } from '../../drivers/codecs/glucose-context.ts';
+import { decodeLocalTimeInformation } from '../../drivers/codecs/local-time-information.ts';
 import { decodeRacp, encodeRacpRequest, racpReportAfter } from '../../drivers/codecs/racp.ts';
 import { decodeSystemId } from '../../drivers/codecs/system-id.ts';
 import { decodeUdi } from '../../drivers/codecs/udi.ts';
@@ -376,14 +377,32 @@ export class Session {
     this.batteryPercent = percent;
   }
 
+  /**
+   * Local Time Information 0x2A0F (CTS v1.1 §3.2, optional): a known DST offset says the device keeps
+   * summer time itself, so its stored times are civil times of their date (drivers/normalize/time.ts).
+   */
+  private async readDstOffset(): Promise<number | undefined> {
+    try {
+      const b = await this.read('1805', '2A0F');
+      return b ? decodeLocalTimeInformation(b).dstOffsetMinutes : undefined;
+    } catch (e) {
+      if (isMedgwError(e) && e.code === 'MEDGW_ERR_BLE_ATT') return undefined;
+      if (!isMedgwError(e) || e.code.startsWith('MEDGW_ERR_BLE')) throw e;
+      this.ctx.log.warn({ code: e.code }, 'unreadable Local Time Information value: ignored');
+      return undefined;
+    }
+  }
+
   /** Current Time (CTS v1.1): read beside the gateway clock, write the gateway time, read again. */
   private async readTime(): Promise<void> {
+    const dstOffsetMinutes = await this.readDstOffset();
+    const keepsSummerTime = dstOffsetMinutes !== undefined ? { dstOffsetMinutes } : {};
     const readNow = async (): Promise<CoincidentTime | undefined> => {
       const b = await this.read('1805', '2A2B');
       if (!b) return undefined;
       const gatewayMs = this.ctx.clock.now();
       try {
-        return { device: decodeCurrentTime(b).dateTime, gatewayMs };
+        return { device: decodeCurrentTime(b).dateTime, gatewayMs, ...keepsSummerTime };
       } catch (e) {
         this.ctx.log.warn({ code: isMedgwError(e) ? e.code : 'unexpected' }, 'unreadable Current Time value');
         return undefined;

@@ -7,24 +7,10 @@
  */
 import { encodeCurrentTime } from '../../drivers/codecs/current-time.ts';
 import { dateTimeAt, dayOfWeekOf } from '../../drivers/datetime.ts';
+import { zoneOffsetMinutes } from '../../drivers/normalize/time.ts';
 import type { CoincidentTime, DeviceDateTime, Measurement } from '../../drivers/types.ts';
 
-/** Offset of an IANA zone from UTC at an instant, in minutes (Europe/Paris: 60 in winter, 120 in summer). */
-export function zoneOffsetMinutes(timeZone: string, epochMs: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(new Date(epochMs));
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
-  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return Math.round((wall - Math.floor(epochMs / 1000) * 1000) / 60_000);
-}
+export { zoneOffsetMinutes };
 
 /** The Current Time value (10 bytes) that sets a device clock to the gateway's local time now. */
 export function currentTimeFor(epochMs: number, timeZone: string): Uint8Array {

@@ -94,6 +94,11 @@ export interface PeripheralOptions {
   utcOffsetMinutes?: number;
   /** Whether the Current Time characteristic accepts writes (CTS 0x2A2B Write is optional). */
   ctsWritable?: boolean;
+  /**
+   * Local Time Information 0x2A0F (CTS 1.1 §3.2, optional) as sent: Time Zone in 15-minute steps
+   * (sint8) and DST Offset (uint8: 0 standard, 4 daylight time, 255 unknown). Absent: no such characteristic.
+   */
+  localTimeInformation?: { timeZone: number; dstOffset: number };
   faults?: SimFaults;
   /**
    * The device ends the connection itself (reason 0x13) once it has pushed its stored readings, as many
@@ -131,6 +136,7 @@ export abstract class SimPeripheral {
   protected clockOffsetMs: number;
   private readonly tzMs: number;
   protected readonly ctsWritable: boolean;
+  protected readonly localTimeInformation: { timeZone: number; dstOffset: number } | undefined;
   protected readonly disconnectWhenDone: boolean;
   readonly requireBonding: boolean;
   private readonly bonds = new Set<string>();
@@ -158,6 +164,7 @@ export abstract class SimPeripheral {
     // A copy: one-shot faults clear themselves without touching the caller's options.
     this.faults = { ...options.faults };
     this.ctsWritable = options.ctsWritable ?? true;
+    this.localTimeInformation = options.localTimeInformation;
     this.extraServices = options.extraServices ?? [];
     this.batteryPercent = options.batteryPercent === undefined ? 90 : options.batteryPercent;
     this.disconnectWhenDone = options.disconnectWhenDone ?? false;
@@ -436,6 +443,7 @@ export abstract class SimPeripheral {
 
   /** Current Time Service 0x1805: Current Time 0x2A2B is Read + Notify, Write optional. */
   protected currentTimeService(): SimService {
+    const lti = this.localTimeInformation;
     return {
       uuid: '1805',
       characteristics: [
@@ -445,6 +453,15 @@ export abstract class SimPeripheral {
           read: () => this.currentTimeValue(),
           write: (data) => this.writeCurrentTime(data),
         },
+        ...(lti
+          ? [
+              {
+                uuid: '2a0f',
+                properties: ['read' as const],
+                read: () => Buffer.from([lti.timeZone & 0xff, lti.dstOffset]),
+              },
+            ]
+          : []),
       ],
     };
   }

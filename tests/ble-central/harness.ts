@@ -48,7 +48,14 @@ export async function harness(
   for (const id of patients) await addPatient(registry, { id, displayName: `Patient ${id}` }, clock);
   const journal = new SqliteJournal({ path: join(dir, 'journal.db'), clock, ...limits });
   const log = pino({ level: 'silent' });
-  const pipeline = new Pipeline({ journal, registry, clock, log });
+  // The zone the central writes into device clocks is the one the pipeline reads them with (config timezone).
+  const pipeline = new Pipeline({
+    journal,
+    registry,
+    clock,
+    log,
+    timeZone: options.timeZone ?? 'Europe/Paris',
+  });
   await pipeline.start();
   const radio = createVirtualRadio();
   for (const d of devices) radio.add(d);
