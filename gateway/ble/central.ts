@@ -60,6 +60,13 @@ export interface BleCentralOptions {
    * the scale showed), stored at start as `pair({ udsUsers })` would; the simulator is the truth.
    */
   readonly autoPairUsers?: Readonly<Record<string, readonly UdsUser[]>>;
+  /**
+   * Devices tracked at most (default 512). Beyond, a newly seen device replaces the oldest one that
+   * was only seen (not registered, not pairing, not connected), or is only counted when none is.
+   */
+  readonly maxTracked?: number;
+  /** "discovered a device" lines per minute at most (default 20); the rest are counted and summed up. */
+  readonly discoveryLogsPerMinute?: number;
 }
 
 /** What the admin API and the CLI show for one device. */
@@ -144,6 +151,8 @@ export class BleCentral implements Component {
   private running = false;
   private available = false;
   private peak = 0;
+  /** Devices newly seen (each counted once while tracked), and those dropped or forgotten for the cap. */
+  private readonly discovery = { seen: 0, untracked: 0, logWindowStart: 0, logged: 0, unlogged: 0 };
   private readonly onDiscover = (p: Peripheral) => this.discovered(p);
   private readonly onStateChange = (state: string) => this.adapterState(state);
 
@@ -232,6 +241,55 @@ export class BleCentral implements Component {
   /** Highest number of simultaneous connections seen since start. */
   get peakConnections(): number {
     return this.peak;
+  }
+
+  /** Devices newly seen since start, tracked now, and not tracked (or no longer) because of the cap. */
+  get discoveryCounters(): { readonly seen: number; readonly tracked: number; readonly untracked: number } {
+    return { seen: this.discovery.seen, tracked: this.tracked.size, untracked: this.discovery.untracked };
+  }
+
+  /**
+   * Room for one more tracked device: at the cap, the oldest entry that was only seen (state
+   * `discovered`, not in the registry, no pairing, session or timer) is forgotten. False when none is.
+   */
+  private roomToTrack(): boolean {
+    if (this.tracked.size < (this.options.maxTracked ?? 512)) return true;
+    for (const [id, t] of this.tracked) {
+      if (t.state !== 'discovered' || t.pairing || t.queued || t.session || t.timer || t.lingerTimer)
+        continue;
+      if (this.autoPair.has(id) || this.options.registry.getDevice(id)) continue;
+      this.tracked.delete(id);
+      this.discovery.untracked += 1;
+      return true;
+    }
+    this.discovery.untracked += 1;
+    return false;
+  }
+
+  /** One line per new device up to the per-minute budget; the rest are summed up in the next window. */
+  private logDiscovery(id: string, driver: DriverDefinition): void {
+    const d = this.discovery;
+    const now = this.options.clock.now();
+    if (now - d.logWindowStart >= 60_000) {
+      if (d.unlogged > 0) {
+        this.log.info(
+          { more: d.unlogged, seen: d.seen, tracked: this.tracked.size },
+          'more devices discovered than logged one by one in the last minute',
+        );
+      }
+      d.logWindowStart = now;
+      d.logged = 0;
+      d.unlogged = 0;
+    }
+    if (d.logged >= (this.options.discoveryLogsPerMinute ?? 20)) {
+      d.unlogged += 1;
+      return;
+    }
+    d.logged += 1;
+    this.log.info(
+      { device: shortId(id), driver: driver.id, generic: driver.generic },
+      driver.generic ? `discovered a device read by the ${driver.model}` : 'discovered a device',
+    );
   }
 
   private async adapterState(state: string): Promise<void> {
@@ -403,6 +461,8 @@ export class BleCentral implements Component {
     if (!t) {
       const driver = this.driverFor(id, p);
       if (!driver) return;
+      this.discovery.seen += 1;
+      if (!this.roomToTrack()) return;
       t = {
         deviceId: id,
         driver,
@@ -417,10 +477,7 @@ export class BleCentral implements Component {
       this.tracked.set(id, t);
       t.peripheral = p;
       this.setState(t, 'discovered');
-      this.log.info(
-        { device: shortId(id), driver: driver.id, generic: driver.generic },
-        driver.generic ? `discovered a device read by the ${driver.model}` : 'discovered a device',
-      );
+      this.logDiscovery(id, driver);
     } else if (t.state === 'forgotten') {
       t.driver = this.driverFor(id, p) ?? t.driver;
       this.setState(t, 'discovered');
