@@ -3,6 +3,7 @@
  * (by name: rows of other benchmarks stay). Not part of `npm test`. Add a benchmark: a module returning
  * rows, listed in BENCHES.
  */
+import { abuseAuthFloodBench, abuseGarbageFloodBench } from './abuse.ts';
 import { decodeBench } from './decode.ts';
 import { forwardBench } from './forward.ts';
 import { ingestBench } from './ingest.ts';
@@ -20,6 +21,8 @@ const BENCHES: { name: string; run: () => BenchRow[] | Promise<BenchRow[]> }[] =
   { name: 'ingest-cpu', run: () => ingestCpuBench() },
   { name: 'forward', run: () => forwardBench() },
   { name: 'memory', run: () => memoryBench() },
+  { name: 'abuse-garbage-flood', run: () => abuseGarbageFloodBench() },
+  { name: 'abuse-auth-flood', run: () => abuseAuthFloodBench() },
 ];
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -117,6 +117,9 @@ export interface BrokerCounters {
  */
 export const MAX_PACKET_BYTES = 4 * MAX_PAYLOAD_BYTES;
 
+/** Pending connections the listening sockets queue (the kernel caps it at net.core.somaxconn). */
+const LISTEN_BACKLOG = 4096;
+
 /** How long to wait for the device to take its receipt before closing a connection without PUBACK. */
 const RECEIPT_GRACE_MS = 2_000;
 
@@ -402,6 +405,12 @@ export class EmbeddedBroker implements Component {
       done(authError('the connection closed before its secret was checked', 5), false);
       return;
     }
+    // its id or address started backing off while it waited (the guesses queued before it failed)
+    if (this.idFailures.blockedFor(username) > 0 || this.addressFailures.blockedFor(address) > 0) {
+      this.refuse('auth-backoff', username);
+      done(authError('too many wrong secrets: back off before trying again', 3), false);
+      return;
+    }
     let ok: boolean;
     try {
       ok = await this.ctx.registry.verifyDeviceSecretAsync(username, secret);
@@ -579,7 +588,9 @@ export class EmbeddedBroker implements Component {
 function listen(server: Server, port: number, host: string | undefined): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    // a deep accept queue (Node's default is 511): under a connection flood a device's SYN is queued,
+    // not dropped and retried a second later
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.removeListener('error', reject);
       resolve((server.address() as AddressInfo).port);
     });
