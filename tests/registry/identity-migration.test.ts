@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BridgeReading } from '../../cloud-bridge/bundle.ts';
+import { decimal } from '../../drivers/ieee11073.ts';
 import { readingId } from '../../drivers/reading-id.ts';
 import type { Measurement } from '../../drivers/types.ts';
 import { IDENTITY_MIGRATION } from '../../gateway/registry/migrate.ts';
@@ -97,7 +98,7 @@ describe('identity migration of the registry file', () => {
       kind: 'glucose',
       source: '2A18',
       sequence: 41,
-      components: [{ name: 'glucose', value: { mantissa: 95, exponent: -5 }, unit: 'kg/L' }],
+      components: [{ name: 'glucose', value: decimal(95, -5), unit: 'kg/L' }],
       final: true,
     };
     const before = readingId({
