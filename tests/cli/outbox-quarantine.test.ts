@@ -28,8 +28,18 @@ function seed(j: Journal, tag: string): void {
     reading(`q2-${tag}`, { deviceId: `scale-${tag}`, patientId: undefined, state: 'quarantined', reason }),
     reading(`q3-${tag}`, { deviceId: `scale-${tag}`, patientId: undefined, state: 'quarantined', reason }),
     reading(`p1-${tag}`, { deviceId: `scale-${tag}`, patientId: `alice-${tag}` }),
+    // a cuff reading without a device time: dated at reception (docs/clinical-mapping.md, Time)
+    reading(`q4-${tag}`, {
+      deviceId: `cuff-${tag}`,
+      patientId: undefined,
+      state: 'quarantined',
+      reason,
+      observation: { ...reading('x').observation, time: { ...UNDATED, quality: 'received' } },
+    }),
   ]);
 }
+
+const UNDATED = { utc: '2026-11-20T10:00:05.000Z', received: '2026-11-20T10:00:05.000Z' };
 
 /** The same operator session against the instance, running or not. */
 async function session(dir: string, tag: string): Promise<void> {
@@ -55,6 +65,9 @@ async function session(dir: string, tag: string): Promise<void> {
   expect(listed).toContain('MEDGW_ERR_HOUSEHOLD_USER');
   expect(listed).not.toContain(WEIGHT);
   expect(listed).not.toContain(`p1-${tag}`);
+  // a reading the device did not date is never listed as if its reception were when it was taken
+  const undated = await ok(['quarantine', 'list', '--device', `cuff-${tag}`, ...d]);
+  expect(undated).toContain(`${UNDATED.utc} (received; not dated by the device)`);
   const asJson = JSON.parse(await ok(['quarantine', 'list', '--device', `scale-${tag}`, '--json', ...d])) as {
     id: string;
     state: string;

@@ -15,10 +15,14 @@ const USAGE = {
   discard: 'discard <reading-id>…   (quarantined → dead-letter, values purged, never sent)',
 };
 
-/** The time the reading was taken, as the operator recognises it: UTC when known, else device time. */
+/**
+ * The time the reading was taken, as the operator recognises it: UTC when known, else device time; a
+ * reading the device did not date says it was dated at reception (docs/clinical-mapping.md, Time).
+ */
 function takenAt(r: OutboxRecord): string | undefined {
   const t = r.observation?.time;
   if (!t) return undefined;
+  if (t.quality === 'received') return t.utc ? `${t.utc} (received; not dated by the device)` : undefined;
   return t.utc ?? (t.device ? `${t.device} (device)` : undefined);
 }
 
