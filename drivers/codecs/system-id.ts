@@ -55,8 +55,8 @@ export function decodeSystemId(bytes: Uint8Array): SystemIdFields {
   // Least significant octet first on the air: reversing gives the EUI-64 as IEEE writes it.
   const eui = Uint8Array.from(wire).reverse();
   if (eui.every((b) => b === 0) || eui.every((b) => b === 0xff)) {
-    // All zeros is the PHD IG's "no system id"; all ones is an erased or unset value. Either would
-    // make every such device one identity on the national side.
+    // All zeros is the PHD IG's "no system id"; all ones is erased flash (FF-FF-FF sets the group and
+    // local bits of an OUI: no device is assigned it). Either would make every such device one identity.
     throw new MedgwError(
       'MEDGW_ERR_RESERVED_VALUE',
       `${WHAT}: ${pairs(eui)} names no device (all zeros is the PHD IG's "no system id"; all ones is unset)`,
