@@ -3,10 +3,11 @@
  * 01:00 UTC, to the last Sunday of October, 01:00 UTC: 2026-03-29 and 2026-10-25). Every expected
  * instant below is worked out by hand in the comment beside it, not by the code under test.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decimal } from '../ieee11073.ts';
 import type { CoincidentTime, DeviceDateTime, Measurement } from '../types.ts';
-import { resolveTime, wallToUtc, zoneOffsetMinutes } from './time.ts';
+import { icuOffsetMinutes, resolveTime, wallToUtc, zoneOffsetMinutes } from './time.ts';
 
 const PARIS = 'Europe/Paris';
 const dt = (y: number, mo: number, d: number, h: number, mi: number, s = 0): DeviceDateTime => ({
@@ -35,6 +36,35 @@ const NOVEMBER: CoincidentTime = {
 const NOVEMBER_LTI: CoincidentTime = { ...NOVEMBER, dstOffsetMinutes: 0 };
 
 describe('zone rules', () => {
+  it('zoneOffsetMinutes (a per-year table of changes) is the ICU offset at any instant', () => {
+    // Zones with one-hour, half-hour (Lord Howe) and Ramadan-suspended (Casablanca) summer times, none
+    // (Tokyo, Kolkata +05:30), and a southern-hemisphere one (Sydney).
+    const zones = [
+      'Europe/Paris',
+      'America/New_York',
+      'Australia/Sydney',
+      'Australia/Lord_Howe',
+      'Africa/Casablanca',
+      'Asia/Tokyo',
+      'Asia/Kolkata',
+      'America/Santiago',
+    ];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...zones),
+        fc.integer({ min: Date.UTC(2001, 0, 1), max: Date.UTC(2040, 0, 1) }),
+        (zone, t) => zoneOffsetMinutes(zone, t) === icuOffsetMinutes(zone, t),
+      ),
+      { numRuns: 400 },
+    );
+    // Either side of each Paris change of 2026, to the minute.
+    for (const change of [Date.UTC(2026, 2, 29, 1), Date.UTC(2026, 9, 25, 1)]) {
+      for (const t of [change - 60_000, change - 1, change, change + 60_000]) {
+        expect(zoneOffsetMinutes(PARIS, t)).toBe(icuOffsetMinutes(PARIS, t));
+      }
+    }
+  });
+
   it('zoneOffsetMinutes and wallToUtc follow the IANA rules of the date', () => {
     expect(zoneOffsetMinutes(PARIS, Date.UTC(2026, 7, 10, 12))).toBe(120);
     expect(zoneOffsetMinutes(PARIS, Date.UTC(2026, 10, 10, 12))).toBe(60);
