@@ -16,6 +16,14 @@ import { parseHex } from '../reader.ts';
 
 const WHAT = 'System ID';
 
+/**
+ * Quirk for a device whose stack sends the System ID OUI first, most significant octet first (as
+ * zephyrproject-rtos/zephyr subsys/bluetooth/services/dis.c `dis_system_id` once did): its bytes are
+ * already the EUI-64 in IEEE order. Only a capture that proves it (the OUI of the vendor at the start)
+ * justifies giving it to a driver definition.
+ */
+export const SYSTEM_ID_OUI_FIRST = 'system-id-oui-first';
+
 /** The PHD IG's value for "no system id" (PhdDevice systemIdIdentifier.value comment): never an identity. */
 export const NO_SYSTEM_ID = '00-00-00-00-00-00-00-00';
 
@@ -36,7 +44,7 @@ export interface SystemIdFields {
 const pairs = (bytes: Uint8Array): string =>
   Array.from(bytes, (b) => b.toString(16).padStart(2, '0').toUpperCase()).join('-');
 
-export function decodeSystemId(bytes: Uint8Array): SystemIdFields {
+export function decodeSystemId(bytes: Uint8Array, quirks?: ReadonlySet<string>): SystemIdFields {
   const wire = bytes;
   if (wire.length < 8) {
     throw new MedgwError(
@@ -53,7 +61,7 @@ export function decodeSystemId(bytes: Uint8Array): SystemIdFields {
     );
   }
   // Least significant octet first on the air: reversing gives the EUI-64 as IEEE writes it.
-  const eui = Uint8Array.from(wire).reverse();
+  const eui = quirks?.has(SYSTEM_ID_OUI_FIRST) ? Uint8Array.from(wire) : Uint8Array.from(wire).reverse();
   if (eui.every((b) => b === 0) || eui.every((b) => b === 0xff)) {
     // All zeros is the PHD IG's "no system id"; all ones is erased flash (FF-FF-FF sets the group and
     // local bits of an OUI: no device is assigned it). Either would make every such device one identity.
@@ -101,5 +109,6 @@ export const systemId: CharacteristicCodec<SystemIdFields> = {
   uuid: '2A23',
   name: 'system-id',
   spec: 'DIS v1.1 System ID; GSS System ID (0x2A23): uint40 manufacturer identifier + uint24 OUI, LSO first',
+  quirks: [SYSTEM_ID_OUI_FIRST],
   decode: decodeSystemId,
 };

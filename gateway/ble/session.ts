@@ -320,7 +320,12 @@ export class Session {
       ...opt('firmware', await text('2A26')),
       ...opt('hardware', await text('2A27')),
       ...opt('software', await text('2A28')),
-      ...opt('systemId', this.decodeIdentity('2A23', await this.read('180A', '2A23'), decodeSystemId)?.eui64),
+      ...opt(
+        'systemId',
+        this.decodeIdentity('2A23', await this.read('180A', '2A23'), (b) =>
+          decodeSystemId(b, new Set(this.ctx.definition.quirks)),
+        )?.eui64,
+      ),
       ...optUdi(this.decodeIdentity('2BFF', await this.read('180A', '2BFF'), decodeUdi)),
     };
     const device = this.ctx.registry.getDevice(this.ctx.deviceId);
