@@ -20,7 +20,9 @@ const WHAT = 'System ID';
  * Quirk for a device whose stack sends the System ID OUI first, most significant octet first (as
  * zephyrproject-rtos/zephyr subsys/bluetooth/services/dis.c `dis_system_id` once did): its bytes are
  * already the EUI-64 in IEEE order. Only a capture that proves it (the OUI of the vendor at the start)
- * justifies giving it to a driver definition.
+ * justifies giving it to a driver definition, and only before gateways hold such devices: reading ids
+ * hash the canonical EUI-64 reversed (drivers/reading-id.ts), so a device already known would get new
+ * reading ids and its stored records could be sent again.
  */
 export const SYSTEM_ID_OUI_FIRST = 'system-id-oui-first';
 
