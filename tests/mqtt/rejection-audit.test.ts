@@ -37,7 +37,12 @@ describe('aggregated audit of refused payloads', () => {
   it('300 garbage messages from two devices: no synchronous journal call, one summary per device', async () => {
     const journal = await ThreadedJournal.open({ path: join(dir, 'threaded.db'), clock });
     const sync = countSyncAudits(journal);
-    h = await startHarness({ journal, rejectionWindowMs: 60_000 });
+    h = await startHarness({
+      journal,
+      rejectionWindowMs: 60_000,
+      // the rate limit is not what is tested here (rate-limit.test.ts)
+      broker: { rateLimit: { burst: 10_000 } },
+    });
     const a = h.device('bp-1');
     const b = h.device('bp-2');
     await a.connect();
