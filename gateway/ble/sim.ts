@@ -57,7 +57,7 @@ export function simEnvironment(now: () => number = Date.now): SimEnvironment {
       records: [
         { baseTime: at(7), concentration: mgdl(96), context: { meal: 3 } },
         { baseTime: at(12), concentration: mgdl(142), context: { meal: 2 } },
-        { baseTime: at(19), concentration: mgdl(118) },
+        { baseTime: at(19), concentration: mgdl(118), context: { meal: 1 } },
       ],
     }),
   );
@@ -75,7 +75,9 @@ export function simEnvironment(now: () => number = Date.now): SimEnvironment {
     async measure(device) {
       taken += 1;
       if (device === 'scale') scale.measure({ kg: demoWeight(taken), userIndex: SIM_SCALE_USER.index });
-      else if (device === 'glucometer') glucometer.measure({ mgdl: 90 + ((taken * 7) % 40) });
+      else if (device === 'glucometer')
+        // Tagged with its meal moment, as the patient does on the meter (1 before, 2 after a meal, 3 fasting).
+        glucometer.measure({ mgdl: 90 + ((taken * 7) % 40), context: { meal: 1 + (taken % 3) } });
       else
         await cuff.measure({
           systolic: 118 + (taken % 10),

@@ -54,7 +54,8 @@ export function createDemoBench(options: DemoBenchOptions = {}): DemoBench {
       records: Array.from({ length: count }, (_, i) => ({
         baseTime: local(now - (count - i) * 8 * 3_600_000),
         concentration: mgdl(88 + ((i * 17) % 70)),
-        ...(i % 2 === 0 ? { context: { meal: meals[i % meals.length]! } } : {}),
+        // The patient tags every test with its meal moment (the record needs it to be filed).
+        context: { meal: meals[i % meals.length]! },
       })),
     }),
   );

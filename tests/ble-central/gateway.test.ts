@@ -106,6 +106,7 @@ describe('BLE central in medgw start', () => {
         {
           baseTime: { year: 2026, month: 11, day: 22, hours: 9, minutes: 0, seconds: 0 },
           concentration: mgdl(187),
+          context: { meal: 3 }, // fasting: a record needs its meal moment to be filed
         },
       ],
       faults: { disconnectAfterNotifications: 0 },

@@ -10,7 +10,7 @@ function meter(address: string, count: number, faults = {}) {
   const records = Array.from({ length: count }, (_, i) => ({
     baseTime: { year: 2026, month: 11, day: 20, hours: 8 + Math.floor(i / 60), minutes: i % 60, seconds: 0 },
     concentration: mgdl(90 + i),
-    ...(i % 3 === 0 ? { context: { meal: 1 + (i % 5) } } : {}),
+    context: { meal: 1 + (i % 5) },
   }));
   return new SimGlucometer({ address, records, faults });
 }
@@ -81,7 +81,7 @@ describe('BLE central: glucometer', () => {
 
     // A new reading: the meter advertises, the central fetches only what is after the cursor.
     await new Promise((r) => setTimeout(r, 350));
-    g.measure({ mgdl: 104 });
+    g.measure({ mgdl: 104, context: { meal: 3 } });
     const again = await h.waitState(ID, 'synced', 2);
     expect(again.committed).toBe(1);
     expect(h.journal.list({ deviceId: ID })).toHaveLength(31);
@@ -145,7 +145,7 @@ describe('BLE central: glucometer', () => {
     expect(h.journal.cursor(ID)).toBe(12);
     await until(() => !g.connected, 'disconnect');
     await new Promise((r) => setTimeout(r, 250));
-    g.measure({ mgdl: 99 });
+    g.measure({ mgdl: 99, context: { meal: 3 } });
     const again = await h.waitState(ID, 'synced', 2);
     // 3 old records re-sent + the new one: the old ones collapse on their reading id.
     expect(again.committed).toBe(4);

@@ -15,6 +15,7 @@ afterEach(async () => {
 const record = {
   baseTime: { year: 2026, month: 11, day: 20, hours: 8, minutes: 0, seconds: 0 },
   concentration: mgdl(101),
+  context: { meal: 3 }, // fasting: a record needs its meal moment to be filed
 };
 
 describe('BLE central: device identity', () => {

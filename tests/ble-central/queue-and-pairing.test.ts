@@ -18,6 +18,7 @@ function meter(address: string, count: number) {
   const records = Array.from({ length: count }, (_, i) => ({
     baseTime: { year: 2026, month: 11, day: 21, hours: 7, minutes: i, seconds: 0 },
     concentration: mgdl(100 + i),
+    context: { meal: 3 }, // fasting: a record needs its meal moment to be filed
   }));
   return new SimGlucometer({ address, records });
 }

@@ -32,8 +32,8 @@ describe('BLE central: device time', () => {
     const G = 'C0:26:DA:00:00:21';
     const g = new SimGlucometer({ address: G, faults: { clock: '2094' } });
     const takenAt = Date.now();
-    g.measure({ mgdl: 97 });
-    g.measure({ mgdl: 131 });
+    g.measure({ mgdl: 97, context: { meal: 3 } });
+    g.measure({ mgdl: 131, context: { meal: 3 } });
     expect(g.deviceNow().year).toBe(2094);
     h = await harness([g]);
     await h.provision({ id: G, driver: 'roche-accu-chek-guide', patientId: 'alice' });
@@ -60,7 +60,7 @@ describe('BLE central: device time', () => {
     const G = 'C0:26:DA:00:00:22';
     const g = new SimGlucometer({ address: G, ctsWritable: false, faults: { clockOffsetMinutes: -42 } });
     const takenAt = Date.now();
-    g.measure({ mgdl: 110 });
+    g.measure({ mgdl: 110, context: { meal: 3 } });
     h = await harness([g]);
     await h.provision({ id: G, driver: 'roche-accu-chek-guide', patientId: 'alice' });
     await h.central.start();

@@ -45,10 +45,12 @@ describe('medgw devices discovered | pair', () => {
           {
             baseTime: { year: 2026, month: 11, day: 22, hours: 7, minutes: 0, seconds: 0 },
             concentration: mgdl(101),
+            context: { meal: 3 }, // fasting: a record needs its meal moment to be filed
           },
           {
             baseTime: { year: 2026, month: 11, day: 22, hours: 12, minutes: 0, seconds: 0 },
             concentration: mgdl(133),
+            context: { meal: 3 }, // fasting: a record needs its meal moment to be filed
           },
         ],
       }),

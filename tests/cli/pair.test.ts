@@ -60,6 +60,7 @@ describe('medgw pair', () => {
             seconds: 0,
           },
           concentration: mgdl(70 + (i % 150)),
+          context: { meal: 3 }, // fasting: a record needs its meal moment to be filed
         })),
       }),
     );

@@ -33,7 +33,8 @@ function meter(count: number, faults = {}): SimGlucometer {
   const records = Array.from({ length: count }, (_, i) => ({
     baseTime: { year: 2026, month: 11, day: 20, hours: 7 + Math.floor(i / 60), minutes: i % 60, seconds: 0 },
     concentration: mgdl(95 + i),
-    ...(i % 2 === 0 ? { context: { meal: 1 + (i % 3) } } : {}),
+    // Every record states its meal: a record without one is held for a person (normalize.test.ts).
+    context: { meal: 1 + (i % 3) },
   }));
   return new SimGlucometer({ address: METER, records, faults });
 }
@@ -154,7 +155,7 @@ describe('glucometer → gateway → Mon espace santé sandbox', () => {
     ]);
     await until(() => !g.connected, 'meter disconnected');
     await new Promise((r) => setTimeout(r, 250));
-    g.measure({ mgdl: 111 });
+    g.measure({ mgdl: 111, context: { meal: 3 } });
     await h.waitState(METER, 'synced', 2);
     await until(
       () => h.journal.list({ deviceId: METER, state: 'held' }).length === 1,
@@ -169,8 +170,8 @@ describe('glucometer → gateway → Mon espace santé sandbox', () => {
     // More readings: held by the gate, never sent.
     await until(() => !g.connected, 'meter disconnected again');
     await new Promise((r) => setTimeout(r, 250));
-    g.measure({ mgdl: 122 });
-    g.measure({ mgdl: 133 });
+    g.measure({ mgdl: 122, context: { meal: 3 } });
+    g.measure({ mgdl: 133, context: { meal: 3 } });
     await h.waitState(METER, 'synced', 3);
     await until(() => h.journal.list({ deviceId: METER, state: 'held' }).length === 3, '3 held', 20_000);
     await f.tick();

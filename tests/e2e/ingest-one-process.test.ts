@@ -58,6 +58,7 @@ function meterRecords() {
         seconds: 0,
       },
       concentration: mgdl(60 + i),
+      context: { meal: 3 }, // fasting: a record needs its meal moment to be filed
     };
   });
 }
