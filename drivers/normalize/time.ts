@@ -170,7 +170,8 @@ function zoneOffsetsAround(timeZone: string, wall: number): number[] {
 }
 
 /**
- * A reading's UTC instant from a trustworthy coincident timestamp.
+ * A reading's UTC instant from a trustworthy coincident timestamp (HL7 PHD IG, Coincident Time Stamp:
+ * the gateway places the device's times on its own time line).
  *
  * The device clock is read as civil time plus a drift: drift = device − (gateway + zone offset at the
  * coincident instant). The reading's civil time is its device time minus that drift, placed with the
