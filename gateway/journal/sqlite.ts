@@ -718,10 +718,9 @@ export class SqliteJournal implements Journal, BatchJournal {
    * is refused alone (MEDGW_ERR_JOURNAL_FULL) once the audit log holds maxAuditEntries rows; all
    * that fit share one commit.
    */
-  auditBatch(entries: readonly (Omit<AuditEntry, 'seq' | 'hash' | 'at'> & { at?: number })[]): (
-    | AuditEntry
-    | MedgwError
-  )[] {
+  auditBatch(
+    entries: readonly (Omit<AuditEntry, 'seq' | 'hash' | 'at'> & { at?: number })[],
+  ): (AuditEntry | MedgwError)[] {
     this.assertOpen();
     const saved = { lastSeq: this.lastSeq, lastHash: this.lastHash };
     const now = this.clock.now();
