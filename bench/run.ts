@@ -12,6 +12,7 @@ import { ingestCpuBench } from './ingest-cpu.ts';
 import { journalBench } from './journal.ts';
 import { memoryBench } from './memory.ts';
 import { type BenchRow, writeRows } from './results.ts';
+import { timeBench } from './time.ts';
 
 const BENCHES: { name: string; run: () => BenchRow[] | Promise<BenchRow[]> }[] = [
   { name: 'decode', run: () => decodeBench() },
@@ -19,6 +20,7 @@ const BENCHES: { name: string; run: () => BenchRow[] | Promise<BenchRow[]> }[] =
   { name: 'ingest', run: () => ingestBench() },
   { name: 'ingest-ble', run: () => ingestBleBench() },
   { name: 'ingest-cpu', run: () => ingestCpuBench() },
+  { name: 'time', run: () => timeBench() },
   { name: 'forward', run: () => forwardBench() },
   { name: 'memory', run: () => memoryBench() },
   { name: 'abuse-garbage-flood', run: () => abuseGarbageFloodBench() },
