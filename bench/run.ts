@@ -4,6 +4,7 @@
  * rows, listed in BENCHES.
  */
 import { abuseAuthFloodBench, abuseGarbageFloodBench } from './abuse.ts';
+import { abuseLoginFloodBench } from './abuse-login.ts';
 import { decodeBench } from './decode.ts';
 import { forwardBench } from './forward.ts';
 import { ingestBench } from './ingest.ts';
@@ -25,6 +26,7 @@ const BENCHES: { name: string; run: () => BenchRow[] | Promise<BenchRow[]> }[] =
   { name: 'memory', run: () => memoryBench() },
   { name: 'abuse-garbage-flood', run: () => abuseGarbageFloodBench() },
   { name: 'abuse-auth-flood', run: () => abuseAuthFloodBench() },
+  { name: 'abuse-login-flood', run: () => abuseLoginFloodBench() },
 ];
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
