@@ -95,6 +95,53 @@ describe('profile validator', () => {
     ]);
   });
 
+  it('a required primitive present only by its data-absent-reason extension counts as present (PhdDevice manufacturer)', () => {
+    const device = {
+      resourceType: 'Device',
+      id: 'd1',
+      meta: { profile: [PHD] },
+      identifier: [
+        {
+          type: {
+            coding: [
+              { system: 'http://hl7.org/fhir/uv/phd/CodeSystem/ContinuaDeviceIdentifiers', code: 'SYSID' },
+            ],
+          },
+          system: 'urn:oid:1.2.840.10004.1.1.1.0.0.1.0.0.1.2680',
+          value: '00-1B-DC-FF-FE-00-00-01',
+        },
+      ],
+      _manufacturer: {
+        extension: [
+          { url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'unknown' },
+        ],
+      },
+      modelNumber: 'GM-1',
+      type: { coding: [{ system: 'urn:iso:std:iso:11073:10101', code: '65573' }] },
+      specialization: [
+        { systemType: { coding: [{ system: 'urn:iso:std:iso:11073:10101', code: '528401' }] }, version: '1' },
+      ],
+    };
+    const b = heartRate();
+    (b.entry[0]?.resource as Record<string, unknown>).device = { reference: 'Device/d1' };
+    const withDevice = {
+      ...b,
+      entry: [...b.entry, { resource: device, request: { method: 'POST', url: 'Device' } }],
+    };
+    expect(validateMeasurementBundle(withDevice)).toEqual([]);
+    const { _manufacturer: _, ...noManufacturer } = device;
+    const without = {
+      ...b,
+      entry: [...b.entry, { resource: noManufacturer, request: { method: 'POST', url: 'Device' } }],
+    };
+    expect(validateMeasurementBundle(without)).toEqual([
+      {
+        path: 'Bundle.entry[1].resource.manufacturer',
+        message: 'missing: Device.manufacturer is 1..1 (PhdDevice)',
+      },
+    ]);
+  });
+
   it('never throws on an arbitrary value put in place of an Observation field', () => {
     const fields = [
       'meta',

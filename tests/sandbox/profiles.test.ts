@@ -327,7 +327,7 @@ describe('every Bundle is checked against the profiles', () => {
     const bp = make('bp', '528391');
     obsOf(bp).bodySite = { coding: [{ code: '368209003' }] };
     expect(await refused(bp, 'Observation resource not valid.')).toBe(
-      'Profile rule: Bundle.entry[0].resource.bodySite.coding[0].system: Missing required property (MesFrObservationBp)',
+      'Profile rule: Bundle.entry[0].resource.bodySite.coding[0].system: missing: Observation.bodySite.coding.system is 1..1 (MesFrObservationBp)',
     );
   });
 
