@@ -117,6 +117,9 @@ export interface BrokerCounters {
  */
 export const MAX_PACKET_BYTES = 4 * MAX_PAYLOAD_BYTES;
 
+/** A refusal reason is logged at most once per window; the others are counted (and said on the next line). */
+const REFUSAL_LOG_WINDOW_MS = 10_000;
+
 /** Pending connections the listening sockets queue (the kernel caps it at net.core.somaxconn). */
 const LISTEN_BACKLOG = 4096;
 
@@ -157,6 +160,8 @@ export class EmbeddedBroker implements Component {
   private servers: Server[] = [];
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly withWill = new WeakSet<Client>();
+  /** When each refusal reason was last logged, and how many since were only counted. */
+  private readonly refusalLog = new Map<RefusalReason, { at: number; unlogged: number }>();
   /** Clients being disconnected for their rate. */
   private readonly cutOff = new WeakSet<Client>();
   private readonly authQueue: (() => Promise<void>)[] = [];
@@ -304,7 +309,24 @@ export class EmbeddedBroker implements Component {
           : reason === 'rate-backoff' || reason === 'rate-limited'
             ? 'MEDGW_ERR_MQTT_RATE_LIMITED'
             : 'MEDGW_ERR_MQTT_TOPIC';
-    this.log.warn({ device: shortId(deviceId ?? '-'), code, reason }, 'MQTT request refused');
+    // one line per reason per window, with how many were not logged: a flood of refusals is counted,
+    // not written out line by line
+    const now = Date.now();
+    const last = this.refusalLog.get(reason);
+    if (last && now - last.at < REFUSAL_LOG_WINDOW_MS) {
+      last.unlogged += 1;
+      return;
+    }
+    this.refusalLog.set(reason, { at: now, unlogged: 0 });
+    this.log.warn(
+      {
+        device: shortId(deviceId ?? '-'),
+        code,
+        reason,
+        ...(last?.unlogged ? { unlogged: last.unlogged } : {}),
+      },
+      'MQTT request refused',
+    );
   }
 
   private enqueueAuth(check: () => Promise<void>): void {

@@ -7,6 +7,7 @@
  */
 import { createConnection } from 'node:net';
 import { MqttClient } from 'mqtt';
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FailureBackoff } from '../../gateway/mqtt/limits.ts';
 import { type Harness, startHarness } from './harness.ts';
@@ -137,6 +138,18 @@ describe('MQTT authentication under abuse', () => {
     expect(h.broker.counters.refused['auth-busy']).toBe(1);
     release();
     expect(await Promise.all(held)).toEqual([0, 0, 0]);
+  });
+
+  it('a flood of refusals is counted, not logged line by line', async () => {
+    const lines: { msg?: string; reason?: string; unlogged?: number }[] = [];
+    const log = pino({ level: 'warn' }, { write: (l: string) => lines.push(JSON.parse(l)) });
+    h = await startHarness({ log, broker: { authLimits: { failuresBeforeBackoff: 1_000 } } });
+    const port = h.broker.address().port;
+    for (let i = 0; i < 12; i++) expect(await connack(port, 'bp-1', `guess-${i}`)).toBe(4);
+    expect(h.broker.counters.refused['bad-secret']).toBe(12);
+    const refusals = lines.filter((l) => l.msg === 'MQTT request refused');
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]?.reason).toBe('bad-secret');
   });
 
   it('failure records are bounded and forgiven after a quiet time', () => {

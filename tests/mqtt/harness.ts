@@ -2,7 +2,7 @@
  * A gateway in one process for MQTT tests: real registry (lowdb in memory), a journal (memory by
  * default), the pipeline and the embedded aedes broker on a free loopback port.
  */
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import type { Journal } from '../../gateway/contracts.ts';
 import { MemoryJournal } from '../../gateway/journal/memory.ts';
 import { type BrokerOptions, EmbeddedBroker } from '../../gateway/mqtt/broker.ts';
@@ -32,6 +32,8 @@ export interface HarnessOptions {
   readonly devices?: Record<string, { patient?: string; users?: Record<string, string> }>;
   /** Window of the aggregated audit of refused inputs (default: the pipeline's). */
   readonly rejectionWindowMs?: number;
+  /** The broker's logger (default: silent). */
+  readonly log?: Logger;
   /** Broker options besides port and host (rate limit, authentication limits). */
   readonly broker?: Partial<BrokerOptions>;
 }
@@ -62,7 +64,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   await pipeline.start();
   const broker = new EmbeddedBroker(
-    { registry, sink: pipeline, log: silent },
+    { registry, sink: pipeline, log: options.log ?? silent },
     { ...options.broker, port: 0, host: '127.0.0.1' },
   );
   await broker.start();
