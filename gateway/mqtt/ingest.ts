@@ -56,6 +56,21 @@ function peekSeq(encoding: PayloadEncoding, payload: Uint8Array): number | null 
   return null;
 }
 
+/**
+ * Counted and audited by the sink (the pipeline: one summary and one log line per device per window);
+ * logged here only when the sink keeps no record, never once per message of a flood through it.
+ */
+function refused(
+  ctx: IngestContext,
+  deviceId: string,
+  code: string,
+  message: string,
+  extra: Record<string, unknown>,
+): void {
+  if (ctx.sink.recordRejection) ctx.sink.recordRejection({ deviceId, transport: 'mqtt', code, message });
+  else ctx.log.warn({ device: shortId(deviceId), code, ...extra }, 'payload refused');
+}
+
 export async function ingestMessage(
   ctx: IngestContext,
   deviceId: string,
@@ -65,8 +80,7 @@ export async function ingestMessage(
   if (payload.length > MAX_PAYLOAD_BYTES) {
     const code = 'MEDGW_ERR_PAYLOAD_TOO_LARGE';
     const message = `the payload has ${payload.length} bytes; a reading is at most ${MAX_PAYLOAD_BYTES}`;
-    ctx.log.warn({ device: shortId(deviceId), code, bytes: payload.length }, 'payload refused');
-    ctx.sink.recordRejection?.({ deviceId, transport: 'mqtt', code, message });
+    refused(ctx, deviceId, code, message, { bytes: payload.length });
     return { ack: true, receipt: { seq: null, status: 'rejected', code, message } };
   }
   let measurement: Measurement;
@@ -74,8 +88,7 @@ export async function ingestMessage(
     measurement = (ctx.decode ?? defaultDecoder)(encoding, payload);
   } catch (e) {
     if (!isMedgwError(e)) throw e;
-    ctx.log.warn({ device: shortId(deviceId), code: e.code, encoding }, 'payload refused');
-    ctx.sink.recordRejection?.({ deviceId, transport: 'mqtt', code: e.code, message: e.message });
+    refused(ctx, deviceId, e.code, e.message, { encoding });
     return {
       ack: true,
       receipt: { seq: peekSeq(encoding, payload), status: 'rejected', code: e.code, message: e.message },
