@@ -477,6 +477,21 @@ class ProfileWalker {
       this.checkValue(el);
       this.checkBinding(el);
       this.checkInvariants(el);
+      this.checkClosedSlicing(el);
+    }
+  }
+
+  /** Closed slicing: every value must belong to one of the slices (none of the held profiles closes one today). */
+  private checkClosedSlicing(el: ElementDef): void {
+    if (el.slicing?.rules !== 'closed') return;
+    const slices = [...this.byId.values()].filter((e) => e.sliceName && holderId(e.id) === el.id);
+    for (const node of this.valuesOf(el.id)) {
+      if (!slices.some((sl) => this.inSlice(node, el.id, sl.id))) {
+        this.issues.push({
+          path: node.path,
+          message: `${el.id} is closed: this value is in none of its slices`,
+        });
+      }
     }
   }
 

@@ -331,6 +331,28 @@ describe('every Bundle is checked against the profiles', () => {
     );
   });
 
+  it('checks the MES and CI-SIS canonicals against the ANS profile of their kind', async () => {
+    const b = make('bp', '528391');
+    const o = obsOf(b);
+    o.meta = {
+      profile: ['https://fhir.monespacesante.fr/ref/mesure/StructureDefinition/mes-observation-bp'],
+    };
+    o.category = [
+      {
+        coding: [
+          {
+            system: 'http://terminology.hl7.org/CodeSystem/observation-category',
+            code: 'vital-signs',
+            display: 'Signes vitaux',
+          },
+        ],
+      },
+    ];
+    expect(await refused(b, 'Observation resource not valid.')).toBe(
+      'Profile rule: Bundle.entry[0].resource.category[0].coding[0].display: Observation.category:VSCat.coding.display must match "vital-signs", found "Signes vitaux" (MesFrObservationBp)',
+    );
+  });
+
   it('refuses a malformed mesures-original-data extension', async () => {
     const b = make('glucose', '528401');
     (obsOf(b).extension as Json[]).push({
