@@ -141,7 +141,7 @@ describe('MES feeding Bundle', () => {
     );
   });
 
-  it('HI / LO: the limit with its comparator, and the sensor-status bit as an ASN1ToHL7 component', () => {
+  it('HI / LO: the limit with its comparator, and the sensor-status bit as an ASN1ToHL7 interpretation', () => {
     const { obs } = parsed(
       reading({
         kind: 'glucose',
@@ -153,7 +153,6 @@ describe('MES feeding Bundle', () => {
         comparator: '>',
         deviceStatus: [
           {
-            element: 'component',
             system: 'http://hl7.org/fhir/uv/phd/CodeSystem/ASN1ToHL7',
             code: '8417752.5',
             display: 'sensor-result-too-high',
@@ -170,22 +169,18 @@ describe('MES feeding Bundle', () => {
       system: 'http://unitsofmeasure.org',
       code: 'mg/dL',
     });
-    expect(obs.component).toEqual([
+    expect(obs.interpretation).toEqual([
       {
-        code: {
-          coding: [
-            {
-              system: 'http://hl7.org/fhir/uv/phd/CodeSystem/ASN1ToHL7',
-              code: '8417752.5',
-              display: 'sensor-result-too-high',
-            },
-          ],
-        },
-        valueCodeableConcept: {
-          coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0136', code: 'Y' }],
-        },
+        coding: [
+          {
+            system: 'http://hl7.org/fhir/uv/phd/CodeSystem/ASN1ToHL7',
+            code: '8417752.5',
+            display: 'sensor-result-too-high',
+          },
+        ],
       },
     ]);
+    expect(obs).not.toHaveProperty('component');
   });
 
   it('a measurement-status condition is an interpretation; a bit with no PHD code travels as text', () => {
@@ -199,12 +194,11 @@ describe('MES feeding Bundle', () => {
         unit: '%',
         deviceStatus: [
           {
-            element: 'interpretation',
             system: 'http://hl7.org/fhir/uv/pocd/CodeSystem/measurement-status',
             code: 'questionable',
             display: 'Questionable',
           },
-          { element: 'interpretation', display: 'Fully qualified data (PLX measurement status)' },
+          { display: 'Fully qualified data (PLX measurement status)' },
         ],
         time,
       }),
@@ -224,7 +218,7 @@ describe('MES feeding Bundle', () => {
     expect(obs).not.toHaveProperty('component');
   });
 
-  it('a blood-pressure panel keeps systolic and diastolic first and adds one component per status bit', () => {
+  it('a blood-pressure panel keeps its two components; a status bit goes to interpretation', () => {
     const part = (
       kind: 'systolic' | 'diastolic',
       loinc: string,
@@ -247,7 +241,6 @@ describe('MES feeding Bundle', () => {
         components: [part('systolic', '8480-6', '150021', 128), part('diastolic', '8462-4', '150022', 82)],
         deviceStatus: [
           {
-            element: 'component',
             system: 'http://hl7.org/fhir/uv/phd/CodeSystem/ASN1ToHL7',
             code: '8410608.2',
             display: 'irregular-pulse',
@@ -259,7 +252,8 @@ describe('MES feeding Bundle', () => {
     const codes = (obs.component as { code: { coding: { code: string }[] } }[]).map(
       (c) => c.code.coding[0]?.code,
     );
-    expect(codes).toEqual(['8480-6', '8462-4', '8410608.2']);
+    expect(codes).toEqual(['8480-6', '8462-4']);
+    expect(JSON.stringify(obs.interpretation)).toContain('"code":"8410608.2"');
   });
 
   it('an interstitial-fluid glucose is never filed as blood glucose', () => {

@@ -22,7 +22,6 @@ import {
   originalLoinc,
   TRE_A04_LOINC,
   UCUM,
-  V2_YES_NO,
 } from './profiles.ts';
 
 /** The patient as the national side knows them: idPe and the assigning authority OID from pairing. */
@@ -134,21 +133,16 @@ function originalData(obs: Observation, filedUnder: string): FhirJson | undefine
   };
 }
 
-/** Device status bits carried in the record (drivers/normalize/status.ts), as the PHD IG codes them. */
-function statusElements(obs: Observation): { interpretation: FhirJson[]; component: FhirJson[] } {
-  const interpretation: FhirJson[] = [];
-  const component: FhirJson[] = [];
-  for (const s of obs.deviceStatus ?? []) {
-    const concept: FhirJson =
-      s.system && s.code
-        ? { coding: [{ system: s.system, code: s.code, display: s.display }] }
-        : { text: s.display };
-    if (s.element === 'interpretation') interpretation.push(concept);
-    // PHD IG ASN1ToHL7: one component per set bit, value "Y" (HL7 v2 table 0136).
-    else
-      component.push({ code: concept, valueCodeableConcept: { coding: [{ system: V2_YES_NO, code: 'Y' }] } });
-  }
-  return { interpretation, component };
+/**
+ * Device status bits carried in the record (drivers/normalize/status.ts), as the PHD IG codes them, in
+ * `Observation.interpretation` (docs/clinical-mapping.md, Device status bits).
+ */
+function interpretationOf(obs: Observation): FhirJson[] {
+  return (obs.deviceStatus ?? []).map((s) =>
+    s.system && s.code
+      ? { coding: [{ system: s.system, code: s.code, display: s.display }] }
+      : { text: s.display },
+  );
 }
 
 function decimalsOf(value: number): number {
@@ -245,8 +239,8 @@ export function buildBundle(reading: BridgeReading, options: BundleOptions): Fhi
     identifier: { system: `urn:oid:${reading.patient.oid}`, value: reading.patient.idPe },
   };
   observation.effectiveDateTime = effectiveDateTime(obs.time.utc, obs.time);
-  const status = statusElements(obs);
-  if (status.interpretation.length > 0) observation.interpretation = status.interpretation;
+  const interpretation = interpretationOf(obs);
+  if (interpretation.length > 0) observation.interpretation = interpretation;
 
   if (obs.kind === 'blood-pressure') {
     const parts = obs.components ?? [];
@@ -265,10 +259,9 @@ export function buildBundle(reading: BridgeReading, options: BundleOptions): Fhi
         valueQuantity: quantity(reading, part, ['mm[Hg]']),
       });
     }
-    observation.component = [...component, ...status.component];
+    observation.component = component;
   } else {
     observation.valueQuantity = quantity(reading, obs, kind.units);
-    if (status.component.length > 0) observation.component = status.component;
   }
   observation.device = { reference: `Device/${deviceUuid}` };
 

@@ -115,8 +115,6 @@ export function originalLoinc(observation: Observation, filedUnder: string): str
   const molar = observation.original?.unit === 'mmol/L' || observation.original?.unit === 'mol/L';
   return observation.kind === 'glucose' && molar ? '14749-6' : filedUnder;
 }
-/** HL7 v2 table 0136 "Yes/no indicator": the value of a set ASN1ToHL7 bit (PHD IG ASN1ToHL7). */
-export const V2_YES_NO = 'http://terminology.hl7.org/CodeSystem/v2-0136';
 
 /** IEEE 11073-10101 device specializations (partition 8), PHD IG PhdDevice.specialization.systemType. */
 export const SPECIALIZATION = {

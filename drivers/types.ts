@@ -137,13 +137,12 @@ export type ObservationKind =
   | 'glucose';
 
 /**
- * A device status bit carried in the record (drivers/normalize/status.ts), coded as the HL7 PHD IG codes it:
- * a measurement-status condition goes to `Observation.interpretation`, a device or sensor status bit to an
- * `Observation.component` in the ASN1ToHL7 code system. `system`/`code` are absent when the IG has no code
+ * A device status bit carried in the record (drivers/normalize/status.ts), as an `Observation.interpretation`
+ * coded the way the HL7 PHD IG codes it: a measurement-status condition in the PHD measurement-status code
+ * system, a device or sensor status bit in ASN1ToHL7. `system`/`code` are absent when the IG has no code
  * (then `display` travels as text).
  */
 export interface StatusCoding {
-  readonly element: 'interpretation' | 'component';
   readonly system?: string;
   readonly code?: string;
   readonly display: string;

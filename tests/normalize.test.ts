@@ -32,21 +32,21 @@ describe('unit conversions are exact', () => {
     expect(toCanonical('g', decimal(53, -4), 'mol/L', 'mg/dL')).toEqual({
       value: 95,
       decimals: 0,
-      original: { value: 5.3, unit: 'mmol/L' },
+      original: { value: 5.3, unit: 'mmol/L', decimals: 1 },
     });
     // 5.55 mmol/L × 18.0156 = 99.98658 → one decimal
     expect(toCanonical('g', decimal(555, -5), 'mol/L', 'mg/dL').value).toBe(100.0);
     expect(toCanonical('g', decimal(555, -2), 'mmol/L', 'mg/dL')).toEqual({
       value: 100,
       decimals: 1,
-      original: { value: 5.55, unit: 'mmol/L' },
+      original: { value: 5.55, unit: 'mmol/L', decimals: 2 },
     });
   });
   it('pounds → kg exactly (0.45359237)', () => {
     expect(toCanonical('w', decimal(15000, -2), '[lb_av]', 'kg')).toEqual({
       value: 68.04,
       decimals: 2,
-      original: { value: 150, unit: '[lb_av]' },
+      original: { value: 150, unit: '[lb_av]', decimals: 2 },
     });
     expect(toCanonical('w', decimal(1, 0), '[lb_av]', 'kg').value).toBe(0);
     expect(toCanonical('w', decimal(100000000, -8), '[lb_av]', 'kg').value).toBe(0.45359237);
@@ -55,7 +55,7 @@ describe('unit conversions are exact', () => {
     expect(toCanonical('p', decimal(160, -1), 'kPa', 'mm[Hg]')).toEqual({
       value: 120,
       decimals: 0,
-      original: { value: 16, unit: 'kPa' },
+      original: { value: 16, unit: 'kPa', decimals: 1 },
     });
     expect(toCanonical('t', decimal(986, -1), '[degF]', 'Cel').value).toBe(37);
     expect(toCanonical('t', decimal(986, -1), '[degF]', 'Cel').decimals).toBe(1);
@@ -217,7 +217,7 @@ describe('normalize', () => {
       ['body-height', 175.3, 'cm'],
       ['bmi', 22.2, 'kg/m2'],
     ]);
-    expect(obs[0]?.original).toEqual({ value: 150, unit: '[lb_av]' });
+    expect(obs[0]?.original).toMatchObject({ value: 150, unit: '[lb_av]' });
     expect(obs[2]?.context?.neverSent).toBe(true);
     expect(obs[0]?.context).toBeUndefined();
   });

@@ -3,15 +3,15 @@
  * status field gets exactly one decision (`docs/clinical-mapping.md` is generated from this table and a
  * test enumerates every bit the codecs name).
  *
- * - `carried`: the bit travels in the Observation, coded as the HL7 PHD IG codes it:
- *   - a measurement-status condition → `Observation.interpretation` (PHD IG 1.0.0, PhdBaseObservation
- *     "Measurement Status": questionable / calibration-ongoing / validated-data → the measurement-status code
- *     system the IG ships);
- *   - a device or sensor status bit → one `Observation.component` coded in the PHD IG ASN1ToHL7 code system
- *     (`<MDC code of the status attribute>.<bit>`, value `v2-0136#Y`), as the IG's BITs enumeration mapping
- *     does (PhdBitsEnumerationObservation; CodeSystem ASN1ToHL7 intro). The MES feeding Bundle takes exactly
- *     one Observation (API Mesures 1.5.2 §2.2), so the bits ride as components of the measurement itself
- *     instead of a second Observation: that choice is ours, written down in docs/clinical-mapping.md.
+ * - `carried`: the bit travels in the Observation's `interpretation`, coded as the HL7 PHD IG codes it:
+ *   - a measurement-status condition: PHD IG 1.0.0, PhdBaseObservation "Measurement Status"
+ *     (questionable / calibration-ongoing / validated-data → the measurement-status code system the IG ships);
+ *   - a device or sensor status bit: the PHD IG ASN1ToHL7 code `<MDC code of the status attribute>.<bit>`
+ *     (CodeSystem ASN1ToHL7 intro). The IG reports such bits in a second Observation whose components are
+ *     valued `v2-0136#Y` (PhdBitsEnumerationObservation); the MES feeding Bundle takes exactly one
+ *     Observation (API Mesures 1.5.2 §2.2) and the HL7 vital-signs parents bind `component.value[x]` to
+ *     UCUM units (required), so the set bit's code rides in `interpretation` (extensible binding) instead:
+ *     that choice is ours, written down in docs/clinical-mapping.md.
  * - `quarantined`: the device itself says the value is not valid (or is demonstration/test data). The
  *   reading is kept for a person, with the reason, and never sent unless a person confirms it.
  * - `not-final`: the device says the value is still being measured or is an early estimate; the reading is
@@ -32,8 +32,6 @@ import { squash } from './time.ts';
 export const ASN1_TO_HL7 = 'http://hl7.org/fhir/uv/phd/CodeSystem/ASN1ToHL7';
 /** PHD IG 1.0.0 measurement-status code system (defined under the PoCD canonical in that release). */
 export const MEASUREMENT_STATUS = 'http://hl7.org/fhir/uv/pocd/CodeSystem/measurement-status';
-/** HL7 v2 table 0136 (Yes/No): the value of a set ASN1ToHL7 bit (PHD IG ASN1ToHL7 "Y" for set). */
-export const V2_YES_NO = 'http://terminology.hl7.org/CodeSystem/v2-0136';
 
 export type StatusDecisionKind = 'carried' | 'quarantined' | 'not-final' | 'time';
 
@@ -96,19 +94,17 @@ export interface StatusBitDecision {
 }
 
 const bit = (mdc: number, n: number, display: string): StatusCoding => ({
-  element: 'component',
   system: ASN1_TO_HL7,
   code: `${mdc}.${n}`,
   display,
 });
 const interpretation = (code: string, display: string): StatusCoding => ({
-  element: 'interpretation',
   system: MEASUREMENT_STATUS,
   code,
   display,
 });
 /** A measurement-status condition the PHD IG has no code for: carried as interpretation text. */
-const interpretationText = (display: string): StatusCoding => ({ element: 'interpretation', display });
+const interpretationText = (display: string): StatusCoding => ({ display });
 
 const INVALID: ErrorCode = 'MEDGW_ERR_DEVICE_REPORTED_INVALID';
 const invalid = (reason: string) => ({ code: INVALID, reason: `the device reported: ${reason}` });

@@ -145,9 +145,9 @@ export function toCanonical(what: string, v: DecimalValue, unit: string, canonic
     ? {
         value: decimal(v.mantissa, v.exponent + o.shift).value,
         unit: o.unit,
-        decimals: Math.max(0, -(v.exponent + o.shift)),
+        decimals: Math.min(Math.max(0, -(v.exponent + o.shift)), MAX_DECIMALS),
       }
-    : { value: v.value, unit, decimals: sourceDecimals };
+    : { value: v.value, unit, decimals: Math.min(sourceDecimals, MAX_DECIMALS) };
   return { value, decimals, original };
 }
 

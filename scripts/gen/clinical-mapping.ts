@@ -20,8 +20,8 @@ function how(d: StatusBitDecision): string {
   switch (d.decision) {
     case 'carried':
       return d.coding?.code
-        ? `carried: \`${d.coding.element}\` ${d.coding.system?.split('/').pop()}#\`${d.coding.code}\` (${d.coding.display})`
-        : `carried: \`${d.coding?.element}\` text "${d.coding?.display}"`;
+        ? `carried: ${d.coding.system?.split('/').pop()}#\`${d.coding.code}\` (${d.coding.display})`
+        : `carried: text "${d.coding?.display}"`;
     case 'quarantined':
       return `**quarantined**: \`${d.quarantine?.code}\` (${d.quarantine?.reason})`;
     case 'not-final':

@@ -5,6 +5,7 @@
  *   medgw decode <characteristic> <hex> [--driver <id>]
  *   medgw decode --mqtt json|cbor|protobuf <file|->
  *   medgw decode --jsonl            (stdin: {"characteristic","hex","driver"} per line → one result per line)
+ *   medgw decode … --fhir [--system-id <hex>] [--manufacturer <s>] [--model <s>] [--timezone <zone>] [--now <time>]
  *   medgw decode --list
  *
  * Refused input exits 2 with its MEDGW_ERR_* code and a message on stderr (through main.ts).
@@ -18,7 +19,9 @@ import { isMedgwError, MedgwError } from '../../../drivers/errors.ts';
 import { decodePayload, PAYLOAD_ENCODINGS, type PayloadEncoding } from '../../../drivers/mqtt/index.ts';
 import { normalize } from '../../../drivers/normalize/index.ts';
 import { parseHex } from '../../../drivers/reader.ts';
+import { systemTimeZone } from '../../config/schema.ts';
 import type { CommandIo } from '../command.ts';
+import { type FhirOptions, fhirArray, readingsAsFhir } from './decode-fhir.ts';
 
 const USAGE = `usage:
   medgw decode <characteristic> <hex> [--driver <id>]   decode one GATT value (UUID like 2A18 or a name)
@@ -26,6 +29,16 @@ const USAGE = `usage:
   medgw decode --jsonl                                 read {"characteristic","hex","driver"} lines on stdin,
                                                        write one JSON result (or {"error":…}) per line
   medgw decode --list                                  list the characteristics and driver ids
+
+  --fhir (with a characteristic, --jsonl or --mqtt): print the FHIR transaction Bundle each reading would
+  become for a test patient and pairing: a JSON array, one element per reading sent to the national side
+  (a Bundle, or {"quarantine":{"code","reason"}} for a reading the gateway would hold); [] for a frame
+  with no such reading. With --jsonl, one array per input line. Options:
+    --system-id <hex>        the DIS System ID 0x2A23 value as the device sends it
+    --manufacturer <text>    --model <text>     as DIS 0x2A29 / 0x2A24 give them
+    --timezone <zone>        IANA zone of the device clock (default: the system zone)
+    --now <time>             when the gateway read the device clock, taken as right then, and received
+                             the frame (ISO-8601 with a zone, or ms since 1970; default: now)
 
 Output: {"characteristic","fields","observations"} as one JSON object. Observations carry kind, LOINC,
 MDC, value in the canonical unit, time {device, utc, quality} and, when it applies, dataAbsentReason or
@@ -35,6 +48,7 @@ quarantine. Without a coincident timestamp the time quality is "untrusted". --mq
 
 interface Parsed {
   readonly positional: string[];
+  readonly fhir?: FhirOptions;
   readonly driver?: string;
   readonly mqtt?: string;
   readonly jsonl: boolean;
@@ -49,6 +63,9 @@ function parseArgs(args: string[]): Parsed {
   let jsonl = false;
   let list = false;
   let help = false;
+  let fhir = false;
+  const f: { systemIdHex?: string; manufacturer?: string; model?: string; timeZone?: string; now?: string } =
+    {};
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = (): string => {
@@ -62,12 +79,26 @@ function parseArgs(args: string[]): Parsed {
     else if (a.startsWith('--mqtt=')) mqtt = a.slice('--mqtt='.length);
     else if (a === '--jsonl') jsonl = true;
     else if (a === '--list') list = true;
+    else if (a === '--fhir') fhir = true;
+    else if (a === '--system-id') f.systemIdHex = value();
+    else if (a === '--manufacturer') f.manufacturer = value();
+    else if (a === '--model') f.model = value();
+    else if (a === '--timezone') f.timeZone = value();
+    else if (a === '--now') f.now = value();
     else if (a === '--help' || a === '-h') help = true;
     else if (a.startsWith('--')) throw new MedgwError('MEDGW_ERR_USAGE', `unknown option ${a}\n${USAGE}`);
     else positional.push(a);
   }
+  const fhirOnly = Object.keys(f);
+  if (!fhir && fhirOnly.length > 0) {
+    throw new MedgwError(
+      'MEDGW_ERR_USAGE',
+      `--${fhirOnly[0] === 'systemIdHex' ? 'system-id' : fhirOnly[0] === 'timeZone' ? 'timezone' : fhirOnly[0]} goes with --fhir\n${USAGE}`,
+    );
+  }
   return {
     positional,
+    ...(fhir ? { fhir: fhirOptions(f) } : {}),
     ...(driver !== undefined ? { driver } : {}),
     ...(mqtt !== undefined ? { mqtt } : {}),
     jsonl,
@@ -76,10 +107,56 @@ function parseArgs(args: string[]): Parsed {
   };
 }
 
+/** The --fhir options, checked: a zone ICU knows, an instant that parses. */
+function fhirOptions(f: {
+  systemIdHex?: string;
+  manufacturer?: string;
+  model?: string;
+  timeZone?: string;
+  now?: string;
+}): FhirOptions {
+  const timeZone = f.timeZone ?? systemTimeZone();
+  try {
+    new Intl.DateTimeFormat('en', { timeZone });
+  } catch {
+    throw new MedgwError(
+      'MEDGW_ERR_USAGE',
+      `--timezone ${timeZone} is not an IANA time zone (e.g. Europe/Paris)`,
+    );
+  }
+  let nowMs = Date.now();
+  if (f.now !== undefined) {
+    nowMs = /^\d+$/.test(f.now)
+      ? Number(f.now)
+      : /(Z|[+-]\d{2}:\d{2})$/.test(f.now)
+        ? Date.parse(f.now)
+        : Number.NaN;
+    if (!Number.isFinite(nowMs)) {
+      throw new MedgwError(
+        'MEDGW_ERR_USAGE',
+        `--now ${f.now} is not an instant: give ISO-8601 with its zone (2026-11-22T08:15:00+01:00) or ms since 1970`,
+      );
+    }
+  }
+  return {
+    timeZone,
+    nowMs,
+    ...(f.systemIdHex !== undefined ? { systemIdHex: f.systemIdHex } : {}),
+    ...(f.manufacturer !== undefined ? { manufacturer: f.manufacturer } : {}),
+    ...(f.model !== undefined ? { model: f.model } : {}),
+  };
+}
+
 /** The printed result of one GATT value: characteristic, fields, observations (no internal measurements). */
 function decodeOne(characteristic: string, hex: string, driver: string | undefined, nowMs: number): object {
   const r = decodeFrame(characteristic, parseHex(hex), driver, { nowMs });
   return { characteristic: r.characteristic, fields: r.fields, observations: r.observations };
+}
+
+/** The --fhir elements of one GATT value (decoded without normalization; readingsAsFhir normalizes once). */
+function fhirOne(characteristic: string, hex: string, driver: string | undefined, o: FhirOptions): string[] {
+  const r = decodeFrame(characteristic, parseHex(hex), driver, { nowMs: o.nowMs });
+  return readingsAsFhir(r.measurements ?? [], o);
 }
 
 function readInput(source: string, stdin: NodeJS.ReadableStream): Promise<Uint8Array> {
@@ -111,7 +188,7 @@ function list(io: CommandIo): number {
   return 0;
 }
 
-async function jsonl(io: CommandIo): Promise<number> {
+async function jsonl(io: CommandIo, fhir: FhirOptions | undefined): Promise<number> {
   const rl = createInterface({ input: io.stdin, crlfDelay: Number.POSITIVE_INFINITY });
   const nowMs = Date.now();
   for await (const line of rl) {
@@ -140,6 +217,12 @@ async function jsonl(io: CommandIo): Promise<number> {
           'line must be an object with string "characteristic" and "hex" (and optional "driver")',
         );
       }
+      if (fhir) {
+        io.stdout.write(
+          `${fhirArray(fhirOne(r.characteristic, r.hex, r.driver as string | undefined, fhir), true)}\n`,
+        );
+        continue;
+      }
       out = decodeOne(r.characteristic, r.hex, r.driver as string | undefined, nowMs);
     } catch (e) {
       if (!isMedgwError(e)) throw e;
@@ -160,7 +243,7 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
   if (a.jsonl) {
     if (a.positional.length > 0 || a.mqtt !== undefined)
       throw new MedgwError('MEDGW_ERR_USAGE', `--jsonl reads its frames from stdin only\n${USAGE}`);
-    return jsonl(io);
+    return jsonl(io, a.fhir);
   }
   if (a.mqtt !== undefined) {
     if (!(PAYLOAD_ENCODINGS as readonly string[]).includes(a.mqtt)) {
@@ -171,6 +254,10 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
       throw new MedgwError('MEDGW_ERR_USAGE', `--mqtt needs one file name or - for stdin\n${USAGE}`);
     const encoding = a.mqtt as PayloadEncoding;
     const { reading, measurement } = decodePayload(encoding, await readInput(source, io.stdin));
+    if (a.fhir) {
+      io.stdout.write(`${fhirArray(readingsAsFhir([measurement], a.fhir))}\n`);
+      return 0;
+    }
     const observations = normalize(measurement, { nowMs: Date.now() });
     io.stdout.write(`${JSON.stringify({ mqtt: encoding, fields: reading, observations }, null, 2)}\n`);
     return 0;
@@ -180,6 +267,10 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     throw new MedgwError('MEDGW_ERR_USAGE', `give a characteristic and its bytes in hex\n${USAGE}`);
   }
   // Hex may be given as one argument or as several ("0b 2a 00" unquoted).
+  if (a.fhir) {
+    io.stdout.write(`${fhirArray(fhirOne(characteristic, hexParts.join(''), a.driver, a.fhir))}\n`);
+    return 0;
+  }
   const out = decodeOne(characteristic, hexParts.join(''), a.driver, Date.now());
   io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   return 0;
