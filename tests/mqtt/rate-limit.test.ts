@@ -14,6 +14,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { NewReading } from '../../gateway/contracts.ts';
 import { GroupCommit } from '../../gateway/journal/group-commit.ts';
 import { ThreadedJournal } from '../../gateway/journal/threaded.ts';
+import { DeviceRateLimit } from '../../gateway/mqtt/limits.ts';
 import { encodeReading, sampleReading } from '../../simulators/mqtt/payloads.ts';
 import { clock, type Harness, startHarness } from './harness.ts';
 
@@ -123,6 +124,34 @@ describe('per-device rate limit', () => {
       .find((e) => e.event === 'reading.rejected' && e.deviceId === 'bp-1');
     expect(String(summary?.detail?.codes)).toMatch(/MEDGW_ERR_MQTT_RATE_LIMITED=\d+/);
     expect(String(summary?.detail?.codes)).toContain('MEDGW_ERR_PAYLOAD_JSON=5');
+  });
+});
+
+describe('token bucket and back-off', () => {
+  it('refills at perSecond up to burst; back-offs double per disconnection and start over after a quiet time', () => {
+    let now = 0;
+    const limit = new DeviceRateLimit(
+      { perSecond: 2, burst: 4, disconnectAfter: 3, backoffSeconds: 10, maxBackoffSeconds: 40 },
+      () => now,
+    );
+    for (let i = 0; i < 4; i++) expect(limit.take('d').decision).toBe('ok');
+    expect(limit.take('d')).toEqual({ decision: 'over', firstOver: true });
+    expect(limit.take('d')).toEqual({ decision: 'over', firstOver: false });
+    expect(limit.take('d').decision).toBe('disconnect');
+    expect(limit.take('other').decision).toBe('ok');
+    now += 1_000; // two tokens back
+    expect(limit.take('d').decision).toBe('ok');
+    expect(limit.take('d').decision).toBe('ok');
+    expect(limit.take('d').decision).not.toBe('ok');
+    expect(limit.strike('d')).toBe(10_000);
+    expect(limit.backoffRemaining('d')).toBe(10_000);
+    expect(limit.strike('d')).toBe(20_000);
+    expect(limit.strike('d')).toBe(40_000);
+    expect(limit.strike('d')).toBe(40_000);
+    expect(limit.backoffRemaining('other')).toBe(0);
+    now += 40_000 + 40_001; // the back-off ended, then a quiet time as long as the longest one
+    expect(limit.backoffRemaining('d')).toBe(0);
+    expect(limit.strike('d')).toBe(10_000);
   });
 });
 
