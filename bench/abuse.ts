@@ -5,7 +5,8 @@
  *
  * - `abuse-garbage-flood`: a legitimate device publishes a QoS 1 reading every 60 ms and times each
  *   PUBACK, first alone (reference, same run, as long as the flood: MEDGW_BENCH_ABUSE_REFERENCE_SECONDS),
- *   then while 3 registered devices flood garbage at QoS 0
+ *   then while 3 registered devices flood garbage at QoS 0 (halfway through each phase another device
+ *   connects for the first time: firstConnection… fields)
  *   as fast as their sockets take it (MEDGW_BENCH_ABUSE_FLOOD_SECONDS, default 15). Target: p99 ≤ 3×.
  *   `abuse-garbage-flood-idle`: from the end of the flood until the process (every thread) uses under
  *   5 % of a core over 200 ms, beside the same measure after the reference phase. Target: < 5 s.
@@ -68,8 +69,21 @@ export async function abuseGarbageFloodBench(): Promise<BenchRow[]> {
   const floodSeconds = envInt('MEDGW_BENCH_ABUSE_FLOOD_SECONDS', 15);
   const referenceSeconds = envInt('MEDGW_BENCH_ABUSE_REFERENCE_SECONDS', floodSeconds);
   const dir = tempDir('abuse-garbage');
-  const gw = await startGatewaySide(dir.path, 4, 'abuse');
-  const [legitId, ...flooders] = gw.fleet.ids;
+  const gw = await startGatewaySide(dir.path, 6, 'abuse');
+  const [legitId, newcomerBefore, newcomerDuring, ...flooders] = gw.fleet.ids;
+  /** A device connecting for the first time (its secret checked with scrypt): ms until subscribed. */
+  const firstConnection = async (deviceId: string | undefined): Promise<number> => {
+    const d = new SimulatedMqttDevice({
+      url: gw.fleet.url,
+      deviceId: deviceId ?? '',
+      secret: gw.fleet.secret,
+    });
+    const t0 = performance.now();
+    await d.connect();
+    const ms = performance.now() - t0;
+    await d.close();
+    return ms;
+  };
   const legit = new SimulatedMqttDevice({
     url: gw.fleet.url,
     deviceId: legitId ?? '',
@@ -94,7 +108,10 @@ export async function abuseGarbageFloodBench(): Promise<BenchRow[]> {
   };
   try {
     await measure(1); // warm-up
-    const reference = await measure(referenceSeconds);
+    const [reference, newcomerReference] = await Promise.all([
+      measure(referenceSeconds),
+      sleep(referenceSeconds * 500).then(() => firstConnection(newcomerBefore)),
+    ]);
     const idleReference = await timeToIdle();
     const loop = monitorEventLoopDelay({ resolution: 10 });
     loop.enable();
@@ -105,7 +122,10 @@ export async function abuseGarbageFloodBench(): Promise<BenchRow[]> {
       secret: gw.fleet.secret,
       seconds: floodSeconds,
     });
-    const during = await measure(floodSeconds);
+    const [during, newcomerFlood] = await Promise.all([
+      measure(floodSeconds),
+      sleep(floodSeconds * 500).then(() => firstConnection(newcomerDuring)),
+    ]);
     const report = await flood;
     loop.disable();
     const idleAfter = await timeToIdle();
@@ -122,6 +142,8 @@ export async function abuseGarbageFloodBench(): Promise<BenchRow[]> {
       decodedAndRejected: gw.pipeline.counters.rejected.MEDGW_ERR_PAYLOAD_JSON ?? 0,
       refusedByRateLimit: gw.pipeline.counters.rejected.MEDGW_ERR_MQTT_RATE_LIMITED ?? 0,
       auditSummaries: summaries,
+      firstConnectionDuringFloodMs: round(newcomerFlood),
+      firstConnectionAloneMs: round(newcomerReference),
     };
     return [
       {
