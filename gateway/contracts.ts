@@ -102,6 +102,11 @@ export interface Journal {
       /** Drop the values now (a held reading purged after the consent grace period). Delivery always purges. */
       readonly purge?: boolean;
       /**
+       * The reading's values as a person restated them when confirming it (the meal moment the meter did
+       * not give, the time read in the gateway's zone): replaces the stored observation. Ignored on a purge.
+       */
+      readonly observation?: Observation;
+      /**
        * The audit entry to write for this move, in the same transaction (reading, device, patient and
        * kind are filled in). Without it the journal writes its own `reading.<state>` entry.
        */

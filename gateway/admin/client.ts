@@ -2,6 +2,7 @@
 import { ERROR_CATALOGUE, type ErrorCode, MedgwError } from '../../drivers/errors.ts';
 import type { AuditEntry, OutboxRecord, PatientRecord } from '../contracts.ts';
 import type { JournalStats } from '../journal/rules.ts';
+import type { Statement } from '../pipeline/restate.ts';
 import type {
   AddDeviceBody,
   AddPatientBody,
@@ -108,18 +109,24 @@ export class AdminClient implements AdminOps {
   async outbox(filter: OutboxQuery): Promise<OutboxRecord[]> {
     return (await this.call<{ readings: OutboxRecord[] }>('GET', `/outbox${query(filter)}`)).readings;
   }
-  async retryReading(id: string): Promise<OutboxRecord> {
-    return (await this.call<{ reading: OutboxRecord }>('POST', `/outbox/${encodeURIComponent(id)}/retry`))
-      .reading;
+  async retryReading(id: string, statement?: Statement): Promise<OutboxRecord> {
+    return (
+      await this.call<{ reading: OutboxRecord }>(
+        'POST',
+        `/outbox/${encodeURIComponent(id)}/retry`,
+        statement?.moment ? { moment: statement.moment } : undefined,
+      )
+    ).reading;
   }
   async discardReading(id: string): Promise<OutboxRecord> {
     return (await this.call<{ reading: OutboxRecord }>('POST', `/outbox/${encodeURIComponent(id)}/discard`))
       .reading;
   }
-  async assignReading(id: string, patientId: string): Promise<OutboxRecord> {
+  async assignReading(id: string, patientId: string, statement?: Statement): Promise<OutboxRecord> {
     return (
       await this.call<{ reading: OutboxRecord }>('POST', `/outbox/${encodeURIComponent(id)}/assign`, {
         patientId,
+        ...(statement?.moment ? { moment: statement.moment } : {}),
       })
     ).reading;
   }

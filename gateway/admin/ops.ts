@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { MedgwError } from '../../drivers/errors.ts';
+import type { Observation } from '../../drivers/types.ts';
+import { systemTimeZone } from '../config/schema.ts';
 import type {
   AuditEntry,
   Clock,
@@ -17,6 +19,7 @@ import type {
 } from '../contracts.ts';
 import type { JournalStats } from '../journal/rules.ts';
 import { OUTBOX_STATES } from '../journal/rules.ts';
+import { restate, STATED_MOMENTS, type Statement } from '../pipeline/restate.ts';
 import { addDevice, addPatient, assignDevice, publicDevice } from '../registry/operations.ts';
 
 export type PublicDevice = Omit<DeviceRecord, 'secretHash'> & { readonly hasSecret: boolean };
@@ -38,12 +41,15 @@ export interface AdminOps {
   addPatient(input: AddPatientBody): Promise<PatientRecord>;
   removePatient(id: string): Promise<void>;
   outbox(filter: OutboxQuery): Promise<OutboxRecord[]>;
-  /** Sends a dead-letter, held or quarantined reading again (back to pending). */
-  retryReading(id: string): Promise<OutboxRecord>;
+  /**
+   * Sends a dead-letter, held or quarantined reading again (back to pending); `statement` carries what a
+   * person states for it (the meal moment a meter did not give; gateway/pipeline/restate.ts).
+   */
+  retryReading(id: string, statement?: Statement): Promise<OutboxRecord>;
   /** Discards a pending, held or quarantined reading: values purged, never sent, audited. */
   discardReading(id: string): Promise<OutboxRecord>;
   /** Attributes a quarantined reading to a patient after confirmation and moves it to pending (audited). */
-  assignReading(id: string, patientId: string): Promise<OutboxRecord>;
+  assignReading(id: string, patientId: string, statement?: Statement): Promise<OutboxRecord>;
   journalStats(): Promise<JournalStats>;
   auditList(filter: AuditQuery): Promise<AuditEntry[]>;
   auditVerify(): Promise<AuditVerification>;
@@ -90,7 +96,8 @@ export const AuditQuery = z.strictObject({
 });
 export type AuditQuery = z.input<typeof AuditQuery>;
 
-export const AssignReadingBody = z.strictObject({ patientId: id });
+export const AssignReadingBody = z.strictObject({ patientId: id, moment: z.enum(STATED_MOMENTS).optional() });
+export const RetryReadingBody = z.strictObject({ moment: z.enum(STATED_MOMENTS).optional() });
 export type AssignReadingBody = z.infer<typeof AssignReadingBody>;
 
 /** Validates admin input; refusals name the field (MEDGW_ERR_ADMIN_BAD_REQUEST). */
@@ -116,7 +123,16 @@ export class LocalAdminOps implements AdminOps {
     private readonly journal: Journal,
     private readonly clock: Clock,
     private readonly onClose: () => Promise<void> | void = () => undefined,
+    /** The zone a reading's unchecked device time is placed in when a person confirms it (config `timezone`). */
+    private readonly timeZone: string = systemTimeZone(),
   ) {}
+
+  /** The observation a confirmed reading will carry, checked sendable (restate.ts), for a stored reading. */
+  private restated(r: OutboxRecord, statement: Statement | undefined): { observation?: Observation } {
+    if (r.observation === null) return {};
+    const observation = restate(r.id, r.observation, statement ?? {}, this.timeZone);
+    return observation === r.observation ? {} : { observation };
+  }
 
   async listDevices(): Promise<PublicDevice[]> {
     return this.registry.listDevices().map(publicDevice);
@@ -208,7 +224,8 @@ export class LocalAdminOps implements AdminOps {
     });
   }
 
-  async retryReading(readingId: string): Promise<OutboxRecord> {
+  async retryReading(readingId: string, statement?: Statement): Promise<OutboxRecord> {
+    const said = parseInput(RetryReadingBody, statement ?? {});
     const r = this.journal.get(readingId);
     if (!r)
       throw new MedgwError('MEDGW_ERR_JOURNAL_UNKNOWN_READING', `no reading ${readingId} in the journal`);
@@ -225,7 +242,11 @@ export class LocalAdminOps implements AdminOps {
       );
     }
     return this.journal.transition(readingId, r.state, 'pending', {
-      audit: { event: 'reading.retried', detail: { from: r.state, by: 'operator' } },
+      ...this.restated(r, said),
+      audit: {
+        event: 'reading.retried',
+        detail: { from: r.state, by: 'operator', ...(said.moment ? { moment: said.moment } : {}) },
+      },
     });
   }
 
@@ -246,8 +267,8 @@ export class LocalAdminOps implements AdminOps {
     });
   }
 
-  async assignReading(readingId: string, patientId: string): Promise<OutboxRecord> {
-    const body = parseInput(AssignReadingBody, { patientId });
+  async assignReading(readingId: string, patientId: string, statement?: Statement): Promise<OutboxRecord> {
+    const body = parseInput(AssignReadingBody, { patientId, ...statement });
     const r = this.journal.get(readingId);
     if (!r)
       throw new MedgwError('MEDGW_ERR_JOURNAL_UNKNOWN_READING', `no reading ${readingId} in the journal`);
@@ -261,9 +282,15 @@ export class LocalAdminOps implements AdminOps {
       throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', `no patient ${body.patientId} in the registry`);
     return this.journal.transition(readingId, 'quarantined', 'pending', {
       patientId: body.patientId,
+      ...this.restated(r, body),
       audit: {
         event: 'reading.assigned',
-        detail: { from: 'quarantined', by: 'operator', reason: r.reason?.code ?? null },
+        detail: {
+          from: 'quarantined',
+          by: 'operator',
+          reason: r.reason?.code ?? null,
+          ...(body.moment ? { moment: body.moment } : {}),
+        },
       },
     });
   }

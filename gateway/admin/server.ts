@@ -295,7 +295,10 @@ function adminRoutes(api: FastifyInstance, ops: AdminOps): void {
   });
   add('GET', '/outbox', async (req) => ({ readings: await ops.outbox(req.query as never) }));
   add('POST', '/outbox/:id/retry', async (req) => ({
-    reading: await ops.retryReading((req as FastifyRequest<P>).params.id),
+    reading: await ops.retryReading(
+      (req as FastifyRequest<P>).params.id,
+      (req.body ?? {}) as { moment?: string },
+    ),
   }));
   add('POST', '/outbox/:id/discard', async (req) => ({
     reading: await ops.discardReading((req as FastifyRequest<P>).params.id),
@@ -304,6 +307,11 @@ function adminRoutes(api: FastifyInstance, ops: AdminOps): void {
     reading: await ops.assignReading(
       (req as FastifyRequest<P>).params.id,
       ((req.body ?? {}) as { patientId?: unknown }).patientId as string,
+      {
+        ...(((req.body ?? {}) as { moment?: string }).moment !== undefined
+          ? { moment: (req.body as { moment: string }).moment }
+          : {}),
+      },
     ),
   }));
   add('GET', '/journal/stats', async () => ({ stats: await ops.journalStats() }));

@@ -168,10 +168,12 @@ export class MemoryJournal implements Journal, BatchJournal {
     checkTransition(id, row.state, from, to);
     const now = this.clock.now();
     const purge = to === 'delivered' || patch.purge === true;
+    const restated =
+      !purge && patch.observation && row.observation !== null ? JSON.stringify(patch.observation) : undefined;
     const next: Mutable<OutboxRecord> = {
       ...row,
       state: to,
-      observation: purge ? null : row.observation,
+      observation: purge ? null : restated ? (JSON.parse(restated) as Observation) : row.observation,
       attempts: to === 'in-flight' ? row.attempts + 1 : row.attempts,
       updatedAt: now,
     };
@@ -184,7 +186,9 @@ export class MemoryJournal implements Journal, BatchJournal {
     if (purge && row.observation !== null) {
       this.held = { readings: this.held.readings - 1, bytes: this.held.bytes - stored.bytes };
     }
-    this.records.set(id, { record: next, bytes: purge ? 0 : stored.bytes, order: stored.order });
+    const bytes = purge ? 0 : restated ? Buffer.byteLength(restated) : stored.bytes;
+    if (restated) this.held = { readings: this.held.readings, bytes: this.held.bytes - stored.bytes + bytes };
+    this.records.set(id, { record: next, bytes, order: stored.order });
     if (patch.audit) {
       this.pushAudit({
         at: now,

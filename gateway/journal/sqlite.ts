@@ -633,11 +633,13 @@ export class SqliteJournal implements Journal, BatchJournal {
     checkTransition(id, row.state as OutboxState, from, to);
     const now = this.clock.now();
     const purge = to === 'delivered' || patch.purge === true;
+    const restated =
+      !purge && patch.observation && row.observation !== null ? JSON.stringify(patch.observation) : undefined;
     const next = {
       id,
       state: to,
-      observation: purge ? null : row.observation,
-      bytes: purge ? 0 : row.bytes,
+      observation: purge ? null : (restated ?? row.observation),
+      bytes: purge ? 0 : restated ? Buffer.byteLength(restated) : row.bytes,
       attempts: to === 'in-flight' ? row.attempts + 1 : row.attempts,
       next_attempt_at: to === 'pending' ? (patch.nextAttemptAt ?? null) : null,
       now,
@@ -658,6 +660,8 @@ export class SqliteJournal implements Journal, BatchJournal {
     if (purge && row.observation !== null) {
       this.held = { readings: this.held.readings - 1, bytes: this.held.bytes - row.bytes };
     }
+    if (restated)
+      this.held = { readings: this.held.readings, bytes: this.held.bytes - row.bytes + next.bytes };
     if (patch.audit) {
       this.auditInTx(
         {

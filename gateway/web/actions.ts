@@ -53,7 +53,8 @@ export interface WebActions {
   /** The kinds the patient chose to send (`null`: every kind granted on the national side). */
   consents(patientId: string): { kinds: readonly ConsentKind[] | null; available: readonly ConsentKind[] };
   setConsents(patientId: string, kinds: readonly string[]): readonly ConsentKind[];
-  confirmQuarantined(readingId: string, patientId: string): Promise<ReadingView>;
+  /** Confirms a quarantined reading for a patient, with the meal moment a meter did not give (restate.ts). */
+  confirmQuarantined(readingId: string, patientId: string, moment?: string): Promise<ReadingView>;
   discardQuarantined(readingId: string): Promise<ReadingView>;
   retry(readingId: string): Promise<ReadingView>;
   createToken(label: string): { id: string; token: string };
@@ -207,18 +208,12 @@ export function createActions(deps: WebDeps, tokens: ApiTokens, publish: (topic:
       return kinds as ConsentKind[];
     },
 
-    async confirmQuarantined(readingId, patientId) {
+    async confirmQuarantined(readingId, patientId, moment) {
       const r = reading(readingId);
       if (!deps.registry.getPatient(patientId))
         throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', 'choose a patient');
-      const done = deps.journal.transition(r.id, 'quarantined', 'pending', { patientId });
-      deps.journal.audit({
-        event: 'reading.confirmed',
-        readingId: r.id,
-        deviceId: r.deviceId,
-        patientId,
-        kind: r.kind,
-      });
+      // The admin operation: the same checks and statement as the CLI and the admin API, audited in the move.
+      const done = await deps.ops.assignReading(r.id, patientId, moment ? { moment } : {});
       deps.national?.kick?.();
       publish('readings');
       return view(done);

@@ -4,8 +4,10 @@
  * source of the OpenAPI document (openapi.ts). Device assignment, patient creation and removal,
  * outbox listing and the audit list are the admin API's own routes (gateway/admin/server.ts).
  */
+
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MedgwError } from '../../drivers/errors.ts';
+import { STATED_MOMENTS } from '../pipeline/restate.ts';
 import { auditCsv, type WebActions } from './actions.ts';
 import type { WebDeps } from './deps.ts';
 import { answer, list } from './openapi.ts';
@@ -263,7 +265,14 @@ export function webApiRoutes(app: FastifyInstance, deps: WebDeps, actions: WebAc
         body: {
           type: 'object',
           required: ['patientId'],
-          properties: { patientId: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } },
+          properties: {
+            patientId: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
+            moment: {
+              type: 'string',
+              enum: [...STATED_MOMENTS],
+              description: 'The meal moment of a glucose reading whose meter gave none (JDV J157)',
+            },
+          },
         },
         response: reading,
       },
@@ -272,6 +281,7 @@ export function webApiRoutes(app: FastifyInstance, deps: WebDeps, actions: WebAc
       reading: await actions.confirmQuarantined(
         (req as FastifyRequest<Id>).params.id,
         (req.body as { patientId: string }).patientId,
+        (req.body as { moment?: string }).moment,
       ),
     }),
   );

@@ -2,6 +2,7 @@
 import { CONSENT_KINDS, type ConsentKind } from '../../cloud-bridge/profiles.ts';
 import type { Observation } from '../../drivers/types.ts';
 import type { OutboxRecord } from '../contracts.ts';
+import { STATED_MOMENTS } from '../pipeline/restate.ts';
 import type { ApiTokenInfo } from './auth.ts';
 import type { WebDeps } from './deps.ts';
 import {
@@ -40,6 +41,28 @@ export function explainReason(t: Translate, reason: { code: string; message: str
   if (!reason) return '';
   const key = `reason.${reason.code}`;
   return hasKey(key) ? t(key, { message: reason.message }) : t('reason.other', { message: reason.message });
+}
+
+/** A glucose reading whose meter gave no meal moment: the person confirming it states one. */
+const needsMoment = (r: OutboxRecord) => r.reason?.code === 'MEDGW_ERR_GLUCOSE_MOMENT_UNKNOWN';
+
+/** HI / LO glucose the record cannot hold faithfully (no limit value): kept here and shown as critical. */
+const CRITICAL = 'MEDGW_ERR_GLUCOSE_BEYOND_RANGE';
+const isCritical = (r: OutboxRecord) => r.state === 'quarantined' && r.reason?.code === CRITICAL;
+
+/**
+ * Critical readings kept locally (docs/clinical-mapping.md, Glucose: HI / LO), with the decision in words:
+ * on the provider overview and the exchanges page, above everything else.
+ */
+function criticalSection(ctx: PageContext, deps: WebDeps): Html {
+  const { t } = ctx;
+  const critical = allReadings(deps, { state: 'quarantined' }).filter(isCritical);
+  if (critical.length === 0) return raw('');
+  const items = critical.map(
+    (r) =>
+      h`<li data-critical="${r.id}">${patientName(deps, r.patientId ?? deps.registry.getDevice(r.deviceId)?.patientId, t)}${t('app.colon')}${kindLabel(t, r.kind)}, ${takenText(ctx, readingTimes(r))} — ${explainReason(t, r.reason)}</li>`,
+  );
+  return h`<div class="fr-alert fr-alert--error fr-mb-4w" role="alert"><h2 class="fr-alert__title">${t('critical.title', { n: critical.length })}</h2><p>${t('critical.decision')}</p><ul>${items}</ul><p><a href="/quarantine">${t('critical.open')}</a></p></div>`;
 }
 
 function explain(ctx: PageContext, r: OutboxRecord): string {
@@ -325,8 +348,8 @@ export function quarantinePage(ctx: PageContext, deps: WebDeps): string {
 <td>${deviceName(deps, r.deviceId)}</td>
 <td>${kindLabel(t, r.kind)}</td>
 <td>${shownValue(r.observation)}</td>
-<td class="medgw-wrap">${explainReason(t, r.reason)}</td>
-<td><form method="post" action="/quarantine/confirm" class="medgw-row">${csrfField(ctx)}<input type="hidden" name="id" value="${r.id}"><div class="fr-select-group"><label class="fr-label" for="q-${n}">${t('quarantine.confirmFor')}</label><select class="fr-select" id="q-${n}" name="patientId" required>${patients.map((p) => h`<option value="${p.id}"${p.id === suggested ? raw(' selected') : ''}>${p.displayName}</option>`)}</select></div><button class="fr-btn fr-btn--sm" type="submit">${t('quarantine.confirm')}<span class="fr-sr-only"> — ${t('app.readingN', { n })}</span></button></form>
+<td class="medgw-wrap">${isCritical(r) ? h`<p class="fr-badge fr-badge--error fr-badge--sm">${t('critical.badge')}</p> ` : ''}${explainReason(t, r.reason)}</td>
+<td>${isCritical(r) ? raw('') : h`<form method="post" action="/quarantine/confirm" class="medgw-row">${csrfField(ctx)}<input type="hidden" name="id" value="${r.id}"><div class="fr-select-group"><label class="fr-label" for="q-${n}">${t('quarantine.confirmFor')}</label><select class="fr-select" id="q-${n}" name="patientId" required>${patients.map((p) => h`<option value="${p.id}"${p.id === suggested ? raw(' selected') : ''}>${p.displayName}</option>`)}</select></div>${needsMoment(r) ? h`<div class="fr-select-group"><label class="fr-label" for="qm-${n}">${t('quarantine.moment')}</label><select class="fr-select" id="qm-${n}" name="moment" required><option value="" selected disabled>${t('quarantine.momentChoose')}</option>${STATED_MOMENTS.map((m) => h`<option value="${m}">${t(`moment.${m}` as MessageKey)}</option>`)}</select></div>` : ''}<button class="fr-btn fr-btn--sm" type="submit">${t('quarantine.confirm')}<span class="fr-sr-only"> — ${t('app.readingN', { n })}</span></button></form>`}
 ${actionForm(ctx, '/quarantine/discard', t('quarantine.discard'), t('app.readingN', { n }), 'tertiary', { id: r.id })}</td></tr>`;
   });
   return page(
@@ -380,7 +403,7 @@ export function exchangesPage(ctx: PageContext, deps: WebDeps): string {
     ctx,
     'exchanges',
     t('exchanges.title'),
-    h`<h2>${t('exchanges.held')}</h2><div data-live id="held">${
+    h`${criticalSection(ctx, deps)}<h2>${t('exchanges.held')}</h2><div data-live id="held">${
       held.length
         ? table(
             t('exchanges.held'),
@@ -425,7 +448,7 @@ export function overviewPage(ctx: PageContext, deps: WebDeps): string {
     ctx,
     'overview',
     t('overview.title'),
-    h`<div data-live id="overview">${table(
+    h`${criticalSection(ctx, deps)}<div data-live id="overview">${table(
       t('overview.patients'),
       [
         t('patients.title'),

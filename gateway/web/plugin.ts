@@ -501,7 +501,12 @@ export function createWeb(deps: WebDeps): Web {
 
     // --- quarantine and exchanges ----------------------------------------------------------------
     action('/quarantine/confirm', '/quarantine', async (req) => {
-      await actions.confirmQuarantined(field(req.body, 'id'), field(req.body, 'patientId'));
+      const moment = (req.body as Record<string, unknown> | undefined)?.moment;
+      await actions.confirmQuarantined(
+        field(req.body, 'id'),
+        field(req.body, 'patientId'),
+        typeof moment === 'string' && moment !== '' ? moment : undefined,
+      );
       return 'quarantine.confirmed';
     });
     action('/quarantine/discard', '/quarantine', async (req) => {

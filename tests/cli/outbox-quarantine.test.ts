@@ -36,6 +36,22 @@ function seed(j: Journal, tag: string): void {
       reason,
       observation: { ...reading('x').observation, time: { ...UNDATED, quality: 'received' } },
     }),
+    // a glucose whose meter gave no meal moment (docs/clinical-mapping.md, Glucose)
+    reading(`q5-${tag}`, {
+      deviceId: `meter-${tag}`,
+      patientId: `alice-${tag}`,
+      state: 'quarantined',
+      reason: { code: 'MEDGW_ERR_GLUCOSE_MOMENT_UNKNOWN', message: 'the meter did not say' },
+      observation: {
+        kind: 'glucose',
+        loinc: '2345-7',
+        mdc: '160184',
+        value: 104,
+        decimals: 0,
+        unit: 'mg/dL',
+        time: { device: '2026-11-20T08:00:00', utc: '2026-11-20T07:00:00.000Z', quality: 'corrected' },
+      },
+    }),
   ]);
 }
 
@@ -94,6 +110,19 @@ async function session(dir: string, tag: string): Promise<void> {
     detail: { from: 'quarantined', by: 'operator', reason: 'MEDGW_ERR_HOUSEHOLD_USER' },
   });
   expect(JSON.stringify(audit)).not.toContain(WEIGHT);
+
+  // confirm: a glucose without meal moment needs one (J157 has no "unknown"); then it is released with it
+  const noMoment = await medgw(['quarantine', 'confirm', `q5-${tag}`, ...d]);
+  expect(noMoment.code).toBe(2);
+  expect(noMoment.stderr).toContain('MEDGW_ERR_GLUCOSE_MOMENT_UNKNOWN');
+  expect(await ok(['quarantine', 'confirm', `q5-${tag}`, '--moment', 'fasting', ...d])).toBe(
+    `q5-${tag}: pending, patient alice-${tag}\n`,
+  );
+  const confirmed = JSON.parse(await ok(['audit', 'list', '--reading', `q5-${tag}`, '--json', ...d])) as {
+    event: string;
+    detail?: Record<string, unknown>;
+  }[];
+  expect(confirmed.find((e) => e.event === 'reading.retried')?.detail).toMatchObject({ moment: 'fasting' });
 
   // refusals, each with its code: unknown patient, already released, unknown reading, usage
   const ghost = await medgw(['quarantine', 'assign', `q2-${tag}`, '--patient', 'nobody', ...d]);

@@ -1,8 +1,10 @@
 /**
- * `medgw quarantine list|assign|discard`: readings the pipeline set aside (implausible value,
- * unmapped or ambiguous household user…) with their reason code. The operator's terminal shows
- * kind, time and reason, never the values; `assign` attributes one to a patient and releases it to
- * pending, `discard` purges it. Both are audited, through the admin API when the gateway runs.
+ * `medgw quarantine list|confirm|assign|discard`: readings the pipeline set aside (implausible value,
+ * a status bit the device raised, a glucose without meal moment, unmapped or ambiguous household user…)
+ * with their reason code. The operator's terminal shows kind, time and reason, never the values;
+ * `confirm` releases one to pending (with the meal moment a meter did not give: `--moment`), `assign`
+ * attributes one to a patient and releases it, `discard` purges it. All are audited, through the admin
+ * API when the gateway runs.
  */
 import { MedgwError } from '../../../drivers/errors.ts';
 import { eachReading, iso, json, parse, subcommands, table, withOps } from '../../admin/cli.ts';
@@ -11,7 +13,10 @@ import type { CommandIo } from '../command.ts';
 
 const USAGE = {
   list: 'list [--patient <id>] [--device <id>] [--limit <n>] [--json]',
-  assign: 'assign <reading-id>… --patient <patient-id>   (quarantined → pending, attributed to that patient)',
+  confirm:
+    'confirm <reading-id>… [--moment preprandial|postprandial|fasting|exercise|other] [--patient <patient-id>]   (quarantined → pending)',
+  assign:
+    'assign <reading-id>… --patient <patient-id> [--moment …]   (quarantined → pending, attributed to that patient)',
   discard: 'discard <reading-id>…   (quarantined → dead-letter, values purged, never sent)',
 };
 
@@ -81,11 +86,36 @@ export function run(args: string[], io: CommandIo): Promise<number> {
           return 0;
         }),
     },
+    confirm: {
+      usage: USAGE.confirm,
+      run: (a) =>
+        withOps(a, async (ops, rest) => {
+          const { values, positionals } = parse(
+            rest,
+            { patient: { type: 'string' }, moment: { type: 'string' } },
+            USAGE.confirm,
+          );
+          if (positionals.length === 0)
+            throw new MedgwError('MEDGW_ERR_USAGE', `usage: medgw quarantine ${USAGE.confirm}`);
+          const statement = values.moment !== undefined ? { moment: values.moment } : {};
+          const patient = values.patient;
+          return eachReading(
+            positionals,
+            io,
+            (id) => (patient ? ops.assignReading(id, patient, statement) : ops.retryReading(id, statement)),
+            (r) => `${r.state}${r.patientId ? `, patient ${r.patientId}` : ''}`,
+          );
+        }),
+    },
     assign: {
       usage: USAGE.assign,
       run: (a) =>
         withOps(a, async (ops, rest) => {
-          const { values, positionals } = parse(rest, { patient: { type: 'string' } }, USAGE.assign);
+          const { values, positionals } = parse(
+            rest,
+            { patient: { type: 'string' }, moment: { type: 'string' } },
+            USAGE.assign,
+          );
           if (positionals.length === 0 || !values.patient)
             throw new MedgwError(
               'MEDGW_ERR_USAGE',
@@ -95,7 +125,8 @@ export function run(args: string[], io: CommandIo): Promise<number> {
           return eachReading(
             positionals,
             io,
-            (id) => ops.assignReading(id, patient),
+            (id) =>
+              ops.assignReading(id, patient, values.moment !== undefined ? { moment: values.moment } : {}),
             (r) => `${r.state}, patient ${r.patientId ?? patient}`,
           );
         }),

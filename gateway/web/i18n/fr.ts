@@ -162,6 +162,18 @@ export const fr = {
   'quarantine.discard': 'Écarter',
   'quarantine.confirmed': 'Lecture confirmée : elle sera envoyée.',
   'quarantine.discarded': 'Lecture écartée.',
+  'quarantine.moment': 'Moment du repas',
+  'quarantine.momentChoose': 'Choisissez le moment',
+  'moment.preprandial': 'Avant un repas',
+  'moment.postprandial': 'Après un repas',
+  'moment.fasting': 'À jeun',
+  'moment.exercise': 'Après un exercice',
+  'moment.other': 'Autre moment',
+  'critical.title': 'Lectures critiques gardées ici : {n}',
+  'critical.decision':
+    'Le lecteur de glycémie a affiché HI ou LO (hors de ce qu’il sait mesurer) sans envoyer de valeur limite. Le dossier de santé ne peut pas recevoir une telle lecture fidèlement : elle n’est pas envoyée. Contactez le patient, puis écartez la lecture une fois traitée.',
+  'critical.open': 'Ouvrir les lectures à vérifier',
+  'critical.badge': 'Critique',
   'exchanges.title': 'Échanges avec Mon espace santé',
   'exchanges.none': 'Aucun échange pour l’instant.',
   'exchanges.when': 'Dernier échange',
@@ -221,6 +233,18 @@ export const fr = {
     'L’association sécurisée a échoué : effacez l’appairage sur l’appareil puis recommencez.',
   'reason.MEDGW_ERR_OPERATOR_DISCARDED':
     'Écartée par une personne ; rien n’a été envoyé et les valeurs sont effacées.',
+  'reason.MEDGW_ERR_DEVICE_REPORTED_INVALID':
+    'L’appareil lui-même indique que cette valeur n’est pas valide : {message}',
+  'reason.MEDGW_ERR_VALUE_ABSENT': 'L’appareil n’a envoyé aucune valeur : {message}',
+  'reason.MEDGW_ERR_GLUCOSE_BEYOND_RANGE':
+    'Critique : le lecteur de glycémie a affiché HI ou LO sans valeur limite ; contactez le patient.',
+  'reason.MEDGW_ERR_GLUCOSE_INTERSTITIAL':
+    'Glycémie mesurée par un capteur (liquide interstitiel), pas une analyse de sang : gardée ici, jamais classée comme glycémie sanguine.',
+  'reason.MEDGW_ERR_GLUCOSE_MOMENT_UNKNOWN':
+    'Le lecteur de glycémie n’a pas indiqué le moment par rapport au repas : choisissez le moment, puis confirmez.',
+  'reason.MEDGW_ERR_STATUS_SUPPRESSED':
+    'L’appareil a marqué cette mesure comme démonstration ou test : {message}',
+  'reason.MEDGW_ERR_CONTROL_SOLUTION': 'Un contrôle avec solution de contrôle, pas un résultat du patient.',
   'reason.other': '{message}',
   'overview.title': 'Vue d’ensemble',
   'overview.patients': 'Patients et dernières mesures',
