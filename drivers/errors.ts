@@ -145,7 +145,8 @@ export const ERROR_CATALOGUE = {
   },
   MEDGW_ERR_VALUE_ABSENT: {
     area: 'drivers',
-    message: 'The device sent no value for this reading (an IEEE 11073 special value: NaN, NRes or infinity).',
+    message:
+      'The device sent no value for this reading (an IEEE 11073 special value: NaN, NRes or infinity).',
     hint: 'The device could not measure; measure again. The reading is kept for inspection and can be discarded.',
   },
   MEDGW_ERR_GLUCOSE_BEYOND_RANGE: {

@@ -63,9 +63,10 @@ describe('medgw decode --fhir', () => {
       expect(device?.manufacturer).toBe('OMRON HEALTHCARE');
       expect(JSON.stringify(device?.identifier)).toContain('B0-49-5F-FF-FE-00-10-71');
     }
-    const codes = out.map(
-      (b) => (entries(b)[0]?.resource.code as { coding: { code: string }[] }).coding[0]?.code,
-    );
+    const codes = out.map((b) => {
+      const code = entries(b)[0]?.resource.code as { coding: { code: string }[] } | undefined;
+      return code?.coding[0]?.code;
+    });
     expect(codes).toEqual(['85354-9', '8867-4']);
   });
 

@@ -120,7 +120,9 @@ export const ConfigSchema = z
               .number()
               .positive()
               .default(600)
-              .describe('Longest rate back-off; a device quiet for that long starts again from backoffSeconds.'),
+              .describe(
+                'Longest rate back-off; a device quiet for that long starts again from backoffSeconds.',
+              ),
           })
           .prefault({})
           .describe('Per-device rate limit of the embedded broker (token bucket).'),
