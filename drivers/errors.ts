@@ -161,6 +161,12 @@ export const ERROR_CATALOGUE = {
       'The glucose value was measured in interstitial fluid (a sensor), not in blood; the health record takes interstitial glucose only as a summary over days.',
     hint: 'The value stays local for the provider view; it is never filed as a blood glucose.',
   },
+  MEDGW_ERR_TIME_UNCHECKED: {
+    area: 'drivers',
+    message:
+      'The time of this reading cannot be checked: the device says its clock is not set or at fault, or the time cannot be placed against the gateway clock.',
+    hint: 'If the device clock showed the right local time, confirm the reading (its time is then read in the gateway time zone, `timezone`); otherwise discard it. Set the device clock to stop this.',
+  },
   MEDGW_ERR_GLUCOSE_MOMENT_UNKNOWN: {
     area: 'drivers',
     message:

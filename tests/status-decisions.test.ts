@@ -187,8 +187,14 @@ describe('the status-bit decision table', () => {
             expect(obs).toEqual([]);
             break;
           case 'time':
-            // The clock is not trusted: the coincident timestamp does not correct the reading.
-            for (const o of out) expect(o.time.quality).not.toMatch(/^(corrected|synced)$/);
+            // The clock is not trusted: the coincident timestamp does not correct the reading, which is
+            // held for a person to confirm its time rather than sent undated.
+            expect(out.length).toBeGreaterThan(0);
+            for (const o of out) {
+              expect(o.time.quality).not.toMatch(/^(corrected|synced)$/);
+              expect(o.quarantine?.code).toBe('MEDGW_ERR_TIME_UNCHECKED');
+              expect(o.quarantine?.reason).toContain(d.flag);
+            }
             break;
         }
       });

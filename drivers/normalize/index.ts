@@ -15,7 +15,7 @@ import type {
   StatusCoding,
 } from '../types.ts';
 import { GLUCOSE_MDC_BY_SAMPLE_TYPE, HEART_RATE_MDC, VOCABULARY } from '../vocabulary.ts';
-import { statusOutcome } from './status.ts';
+import { statusDecision, statusOutcome } from './status.ts';
 import { resolveTime, squash, type TimeOptions } from './time.ts';
 import { toCanonical } from './units.ts';
 
@@ -90,7 +90,12 @@ export function normalize(m: Measurement, options: NormalizeOptions = {}): Obser
       break;
   }
   for (const o of out) {
-    const q = readingQuarantine ?? o.quarantine ?? valueQuarantine(o) ?? momentQuarantine(o);
+    const q =
+      readingQuarantine ??
+      o.quarantine ??
+      valueQuarantine(o) ??
+      uncheckedTime(m, o, options) ??
+      momentQuarantine(o);
     if (q) o.quarantine = q;
   }
   return out;
@@ -279,6 +284,25 @@ function valueQuarantine(o: Observation): Quarantine | undefined {
   return {
     code: 'MEDGW_ERR_VALUE_ABSENT',
     reason: `the device sent no ${VOCABULARY[absent.kind].display.en.toLowerCase()} value (${absent.dataAbsentReason ?? 'absent'})`,
+  };
+}
+
+/**
+ * A forwarded reading whose time could not be placed in UTC (the device says its clock is not set or at
+ * fault, or a skipped civil hour with no clock to read): held for a person, who confirms it with
+ * the time read in the gateway's zone or discards it, rather than sent undated or dropped.
+ */
+function uncheckedTime(m: Measurement, o: Observation, options: NormalizeOptions): Quarantine | undefined {
+  // Only a caller that places times (the pipeline, `decode --fhir`: a zone or a clock reading) holds them;
+  // a bare decode shows the device time as it is.
+  if (options.timeZone === undefined && options.coincident === undefined) return undefined;
+  if (!VOCABULARY[o.kind].forwarded || o.time.utc !== undefined) return undefined;
+  const flagged = m.flags?.find((f) => statusDecision(f)?.decision === 'time');
+  return {
+    code: 'MEDGW_ERR_TIME_UNCHECKED',
+    reason: flagged
+      ? `the device says its clock cannot be trusted (${flagged}): the time ${o.time.device ?? ''} of this reading is unchecked`
+      : `the time ${o.time.device ?? ''} of this reading could not be placed against the gateway's clock`,
   };
 }
 

@@ -257,6 +257,11 @@ export function resolveTime(m: Measurement, options: TimeOptions = {}): TimeResu
     const r = corrected(naive, c, options.timeZone);
     utcMs = r.utcMs;
     quality = r.dstUnknown ? 'dst-unknown' : c.deviceClockSet ? 'synced' : 'corrected';
+  } else if (!c && options.timeZone !== undefined && !clockDistrusted(m)) {
+    // No clock to read (a device without Current Time): the HL7 PHD IG lets the gateway assume the device
+    // and the gateway share a time zone (PhdBaseObservation, Timestamp). The time is placed with the zone's
+    // rules at its date and stays `untrusted`: nothing checked the clock (docs/clinical-mapping.md, Time).
+    utcMs = wallToUtc(options.timeZone, naive)[0];
   }
 
   // A zone-less time without correction is compared as local time: at best UTC+14 ahead of UTC.

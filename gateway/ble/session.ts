@@ -22,7 +22,7 @@ import {
 } from '../../drivers/codecs/user-control-point.ts';
 import { decodeFrame } from '../../drivers/decode.ts';
 import type { DriverDefinition } from '../../drivers/definitions/index.ts';
-import { type ErrorCode, isMedgwError, MedgwError } from '../../drivers/errors.ts';
+import { ERROR_CATALOGUE, type ErrorCode, isMedgwError, MedgwError } from '../../drivers/errors.ts';
 import type { DeviceProfile } from '../../drivers/profiles/index.ts';
 import type { CoincidentTime, DeviceUdi, Measurement } from '../../drivers/types.ts';
 import type { Clock, DeviceIdentity, Journal, ReadingSink, Registry } from '../contracts.ts';
@@ -392,7 +392,8 @@ export class Session {
       return b ? decodeLocalTimeInformation(b).dstOffsetMinutes : undefined;
     } catch (e) {
       if (isMedgwError(e) && e.code === 'MEDGW_ERR_BLE_ATT') return undefined;
-      if (!isMedgwError(e) || e.code.startsWith('MEDGW_ERR_BLE')) throw e;
+      // A link failure (any BLE-area code) ends the session; a malformed value is only ignored.
+      if (!isMedgwError(e) || ERROR_CATALOGUE[e.code].area === 'ble') throw e;
       this.ctx.log.warn({ code: e.code }, 'unreadable Local Time Information value: ignored');
       return undefined;
     }
