@@ -32,7 +32,8 @@ function calendarMs(dt: DeviceDateTime): number {
   return d.getTime();
 }
 
-function fromCalendarMs(ms: number): DeviceDateTime {
+/** A calendar position (ms read as UTC) as device date-time fields. */
+export function fromCalendarMs(ms: number): DeviceDateTime {
   const d = new Date(ms);
   return {
     year: d.getUTCFullYear(),

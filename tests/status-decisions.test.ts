@@ -21,7 +21,7 @@ import type { CoincidentTime, DeviceDateTime, Measurement, Observation } from '.
 import { VOCABULARY } from '../drivers/vocabulary.ts';
 import { encodeBloodPressure } from '../simulators/ble/cuff.ts';
 import { encodeGlucoseMeasurement, mgdl } from '../simulators/ble/glucometer.ts';
-import { encodeSpotCheck } from '../simulators/ble/oximeter.ts';
+import { encodeSpotCheck, type SpotCheckRecord } from '../simulators/ble/oximeter.ts';
 
 const TIME: DeviceDateTime = { year: 2026, month: 11, day: 20, hours: 8, minutes: 30, seconds: 0 };
 /** The device clock read beside the gateway's one day later, 2 minutes slow: every reading can be corrected. */
@@ -38,6 +38,15 @@ function rawFor(d: StatusBitDecision): number {
   if (d.bit === '3-4 = 2') return 0x10;
   return 1 << Number(d.bit);
 }
+
+/** A PLX Spot-Check of 97 % and 66 /min at TIME, with the given status fields. */
+const spotCheck = (status: Partial<SpotCheckRecord>) =>
+  encodeSpotCheck({
+    spo2: { mantissa: 97, exponent: 0 },
+    pulse: { mantissa: 66, exponent: 0 },
+    time: TIME,
+    ...status,
+  });
 
 /** A real frame of the field's characteristic with `raw` in the status field. */
 function frame(field: StatusFieldId, raw: number): { characteristic: string; bytes: Buffer } {
@@ -69,35 +78,11 @@ function frame(field: StatusFieldId, raw: number): { characteristic: string; byt
         }),
       };
     case 'plx-measurement-status':
-      return {
-        characteristic: '2A5E',
-        bytes: encodeSpotCheck({
-          spo2: { mantissa: 97, exponent: 0 },
-          pulse: { mantissa: 66, exponent: 0 },
-          time: TIME,
-          measurementStatus: raw,
-        }),
-      };
+      return { characteristic: '2A5E', bytes: spotCheck({ measurementStatus: raw }) };
     case 'plx-device-sensor-status':
-      return {
-        characteristic: '2A5E',
-        bytes: encodeSpotCheck({
-          spo2: { mantissa: 97, exponent: 0 },
-          pulse: { mantissa: 66, exponent: 0 },
-          time: TIME,
-          deviceStatus: raw,
-        }),
-      };
+      return { characteristic: '2A5E', bytes: spotCheck({ deviceStatus: raw }) };
     case 'plx-flags':
-      return {
-        characteristic: '2A5E',
-        bytes: encodeSpotCheck({
-          spo2: { mantissa: 97, exponent: 0 },
-          pulse: { mantissa: 66, exponent: 0 },
-          time: TIME,
-          clockNotSet: raw !== 0,
-        }),
-      };
+      return { characteristic: '2A5E', bytes: spotCheck({ clockNotSet: raw !== 0 }) };
   }
 }
 

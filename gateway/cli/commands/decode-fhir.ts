@@ -11,6 +11,7 @@
 import { buildBundle } from '../../../cloud-bridge/bundle.ts';
 import { toFhirJson } from '../../../cloud-bridge/fhir-json.ts';
 import { eui64FromWireHex } from '../../../drivers/codecs/system-id.ts';
+import { fromCalendarMs } from '../../../drivers/datetime.ts';
 import { isMedgwError, MedgwError } from '../../../drivers/errors.ts';
 import { normalize } from '../../../drivers/normalize/index.ts';
 import { zoneOffsetMinutes } from '../../../drivers/normalize/time.ts';
@@ -61,18 +62,7 @@ const quarantined = (code: string, reason: string) => JSON.stringify({ quarantin
 
 /** The device clock read at `nowMs` showing the civil time of `timeZone`: a coincident timestamp with no drift. */
 function rightClockAt(nowMs: number, timeZone: string): CoincidentTime {
-  const d = new Date(nowMs + zoneOffsetMinutes(timeZone, nowMs) * 60_000);
-  return {
-    device: {
-      year: d.getUTCFullYear(),
-      month: d.getUTCMonth() + 1,
-      day: d.getUTCDate(),
-      hours: d.getUTCHours(),
-      minutes: d.getUTCMinutes(),
-      seconds: d.getUTCSeconds(),
-    },
-    gatewayMs: nowMs,
-  };
+  return { device: fromCalendarMs(nowMs + zoneOffsetMinutes(timeZone, nowMs) * 60_000), gatewayMs: nowMs };
 }
 
 /**
