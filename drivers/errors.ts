@@ -74,6 +74,17 @@ export const ERROR_CATALOGUE = {
     message: 'The date and time fields are out of range.',
     hint: 'Month 1-12, day 1-31, hours 0-23, minutes and seconds 0-59; 0 in year, month or day means unknown.',
   },
+  MEDGW_ERR_CGM_CRC: {
+    area: 'drivers',
+    message:
+      'A Continuous Glucose Monitoring value fails its E2E-CRC (CGMS v1.0.1: CRC-CCITT, seed 0xFFFF), or lacks the E2E-CRC the CGM Feature announces.',
+    hint: 'The bytes were corrupted between the sensor and the gateway, or the device computes its CRC differently: re-read the record (RACP) and keep the capture; the record is refused, never stored.',
+  },
+  MEDGW_ERR_CGM_OPS_INVALID: {
+    area: 'drivers',
+    message: 'The CGM Specific Ops Control Point value has an operand that does not fit its op code.',
+    hint: 'Each op code takes a fixed operand (CGMS v1.0.1: interval uint8, alert levels SFLOAT, calibration 10 octets, none for get/start/stop); fix the request or the capture.',
+  },
   MEDGW_ERR_RACP_INVALID: {
     area: 'drivers',
     message:

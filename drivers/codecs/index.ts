@@ -2,6 +2,12 @@
 import type { CharacteristicCodec } from '../codec.ts';
 import { bloodPressureFeature } from './blood-pressure-feature.ts';
 import { bloodPressureMeasurement } from './blood-pressure-measurement.ts';
+import { cgmFeature } from './cgm-feature.ts';
+import { cgmMeasurement } from './cgm-measurement.ts';
+import { cgmSessionRunTime } from './cgm-session-run-time.ts';
+import { cgmSessionStartTime } from './cgm-session-start-time.ts';
+import { cgmSpecificOps } from './cgm-specific-ops.ts';
+import { cgmStatus } from './cgm-status.ts';
 import { currentTime } from './current-time.ts';
 import { dateTime } from './date-time.ts';
 import { glucoseContext } from './glucose-context.ts';
@@ -36,6 +42,12 @@ export const CODECS: readonly CharacteristicCodec<any>[] = [
   glucoseContext,
   glucoseFeature,
   racp,
+  cgmMeasurement,
+  cgmFeature,
+  cgmStatus,
+  cgmSessionStartTime,
+  cgmSessionRunTime,
+  cgmSpecificOps,
   currentTime,
   dateTime,
   localTimeInformation,
