@@ -2,11 +2,13 @@
  * A normalized reading → the Mon espace santé feeding Bundle: a FHIR R4 `transaction` with exactly
  * one Observation (ANS profile per kind) and its PhdDevice (conditional create by `ifNoneExist`).
  * Contract: MES "API Mesures" 1.5.2 §2.2 (POST [base]/fhir) and ans.fhir.fr.mesures
- * `mesures-bundle-flux-alimentation`.
+ * `mesures-bundle-flux-alimentation`. Under the `ans-3.2.0` generation a glucose reading goes in the
+ * IG 3.2.0 biology Bundle instead (biology-bundle.ts).
  */
 import { createHash } from 'node:crypto';
 import { MedgwError } from '../drivers/errors.ts';
 import type { Observation, ObservationTime } from '../drivers/types.ts';
+import { biologyBundle, DEFAULT_PROFILE_GENERATION, type ProfileGeneration } from './biology-bundle.ts';
 import { FhirDecimal, type FhirJson } from './fhir-json.ts';
 import { type BridgeDevice, deviceIdentifier, phdDevice } from './phd-device.ts';
 import {
@@ -44,6 +46,8 @@ export interface BundleOptions {
   readonly solutionOid: string;
   /** Profile canonical base; the default is the ans.fhir.fr.mesures one. */
   readonly profileBase?: string;
+  /** Which contract shapes a glucose Bundle (biology-bundle.ts); default `mes-1.5.2`, the feeding Bundle. */
+  readonly generation?: ProfileGeneration;
 }
 
 /** MDC_CONC_GLU_ISF (IEEE 11073-10101): glucose measured in interstitial fluid. */
@@ -266,6 +270,22 @@ export function buildBundle(reading: BridgeReading, options: BundleOptions): Fhi
   observation.device = { reference: `Device/${deviceUuid}` };
 
   const device = phdDevice(reading.device, ident, deviceUuid, obs);
+  const deviceEntry: FhirJson = {
+    fullUrl: `urn:uuid:${deviceUuid}`,
+    resource: device,
+    request: { method: 'POST', url: 'Device', ifNoneExist: `identifier=${ident.system}|${ident.value}` },
+  };
+
+  if (obs.kind === 'glucose' && (options.generation ?? DEFAULT_PROFILE_GENERATION) === 'ans-3.2.0') {
+    // ans.fhir.fr.mesures 3.2.0: glucose is in no slice of the feeding Bundle, only in the biology one.
+    return biologyBundle({
+      base,
+      observation,
+      observationUuid,
+      reportUuid: stableUuid(`diagnostic-report|${solutionOid}|${reading.id}`),
+      deviceEntry,
+    });
+  }
 
   return {
     resourceType: 'Bundle',
@@ -277,11 +297,7 @@ export function buildBundle(reading: BridgeReading, options: BundleOptions): Fhi
         resource: observation,
         request: { method: 'POST', url: 'Observation' },
       },
-      {
-        fullUrl: `urn:uuid:${deviceUuid}`,
-        resource: device,
-        request: { method: 'POST', url: 'Device', ifNoneExist: `identifier=${ident.system}|${ident.value}` },
-      },
+      deviceEntry,
     ],
   };
 }

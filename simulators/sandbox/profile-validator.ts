@@ -59,6 +59,9 @@ interface StructureDef {
 
 const ANS = 'https://interop.esante.gouv.fr/ig/fhir/mesures/StructureDefinition/';
 export const BUNDLE_PROFILE = `${ANS}mesures-bundle-flux-alimentation`;
+/** ans.fhir.fr.mesures 3.2.0 MesBundleFluxAlimentationBiologie: where glucose travels under the IG 3.2.0. */
+export const BIOLOGY_BUNDLE_PROFILE = `${ANS}mesures-bundle-flux-alimentation-biologie`;
+export const DIAGNOSTIC_REPORT_PROFILE = `${ANS}mesures-diagnostic-report`;
 export const GLUCOSE_PROFILE = `${ANS}mesures-observation-glucose`;
 export const PHD_DEVICE = 'http://hl7.org/fhir/uv/phd/StructureDefinition/PhdDevice';
 // ans.fhir.fr.mesures MesOriginalData (input/fsh/Extensions/MesOriginalData.fsh @ 833a1329ca49…).
@@ -73,6 +76,8 @@ const PROFILE_FILES = [
   'mesures-fr-observation-oxygen-sat.diff.json',
   'mesures-observation-glucose.diff.json',
   'mesures-bundle-flux-alimentation.diff.json',
+  'mesures-bundle-flux-alimentation-biologie.diff.json',
+  'mesures-diagnostic-report.diff.json',
   'PhdDevice-phd-1.0.0.diff.json',
 ];
 const VALUE_SET_FILES = ['JDV-J157-MomentGlucose-ENS.json', 'JDV-J163-GlucoseUnits-ENS.json'];
@@ -416,6 +421,8 @@ class ProfileWalker {
     private readonly sd: StructureDef,
     private readonly root: Node,
     private readonly rootId: string,
+    /** Resolves a reference within the Bundle (the `resolve()` of a profile discriminator). */
+    private readonly resolve: (reference: string) => Json | undefined = () => undefined,
   ) {
     this.byId = new Map((sd.snapshot?.element ?? []).map((e) => [e.id, e]));
   }
@@ -443,6 +450,7 @@ class ProfileWalker {
     if (!sliced?.slicing || !slice) return false;
     return (sliced.slicing.discriminator ?? []).every((d) => {
       if (d.type === 'type') return (slice.type ?? []).some((t) => t.code === node.type);
+      if (d.type === 'profile') return this.inProfileSlice(node, sliceId, d.path);
       if (d.type !== 'value' && d.type !== 'pattern') return false;
       const def = d.path === '$this' ? slice : this.discriminatorDef(sliceId, d.path);
       const want = def ? fixedOrPattern(def) : undefined;
@@ -452,6 +460,24 @@ class ProfileWalker {
         want.kind === 'fixed' ? deepEqual(g.value, want.value) : includes(g.value, want.value),
       );
     });
+  }
+
+  /**
+   * A `profile` discriminator (FHIR R4 profiling §5.1.0.14): the resource at the path (`resource`, or the
+   * target of a reference by `resolve()`) declares one of the profiles the slice's type names.
+   */
+  private inProfileSlice(node: Node, sliceId: string, path: string): boolean {
+    const byReference = path === 'resolve()';
+    const def = byReference ? this.byId.get(sliceId) : this.byId.get(`${sliceId}.${path}`);
+    const wanted = (def?.type ?? []).flatMap((t) => (byReference ? t.targetProfile : t.profile) ?? []);
+    const targets = byReference
+      ? [
+          isObj(node.value) && typeof node.value.reference === 'string'
+            ? this.resolve(node.value.reference)
+            : undefined,
+        ]
+      : at({ value: node.value, path: '' }, path).map((n) => n.value);
+    return targets.some((t) => isObj(t) && profilesOf(t).some((p) => wanted.includes(p)));
   }
 
   /** The element a discriminator path names inside a slice, through nested slices if need be. */
@@ -655,11 +681,16 @@ function describe(v: unknown): string {
 // ---------------------------------------------------------------------------------------------------
 
 /** Checks one resource against one profile (the snapshot built from the data in ans-profiles/). */
-function checkResource(resource: Json, canonical: string, at: string): ProfileIssue[] {
+function checkResource(
+  resource: Json,
+  canonical: string,
+  at: string,
+  resolve?: (reference: string) => Json | undefined,
+): ProfileIssue[] {
   const sd = loadProfiles().get(canonical);
   if (!sd) return [{ path: `${at}.meta.profile`, message: `unknown profile ${canonical}` }];
   const type = String(resource.resourceType);
-  const walker = new ProfileWalker(sd, { value: resource, path: at, type }, type);
+  const walker = new ProfileWalker(sd, { value: resource, path: at, type }, type, resolve);
   walker.run();
   const issues = walker.issues.map((i) => ({ ...i, message: `${i.message} (${sd.name})` }));
   if (type === 'Observation') issues.push(...originalDataIssues(resource, at));
@@ -696,49 +727,76 @@ const profilesOf = (resource: Json): string[] =>
     ? resource.meta.profile.filter((p): p is string => typeof p === 'string')
     : [];
 
+export interface BundleValidationOptions {
+  /**
+   * Whether a glucose Observation may travel in the feeding Bundle: true (the default) under MES API
+   * Mesures 1.5.2, which takes it there; false under ans.fhir.fr.mesures 3.2.0, whose feeding Bundle
+   * lists eleven profiles without glucose (glucose goes in `mesures-bundle-flux-alimentation-biologie`).
+   */
+  readonly glucoseInFeedingBundle?: boolean;
+}
+
 /**
- * Validates a Mon espace santé feeding Bundle: the Bundle against `mesures-bundle-flux-alimentation`
- * (whether or not it names it), each Observation against every profile in its meta.profile (one of
- * those the Bundle profile lists, or `mesures-observation-glucose`, which MES API Mesures 1.5.2 takes
- * in this Bundle), each Device against PhdDevice, and `Observation.device` against the Bundle's
- * PhdDevice. An unknown canonical in any meta.profile is an issue. Returns every issue found; an
- * empty array means the Bundle conforms to the profile data the project holds.
+ * Validates a Mon espace santé Bundle: the feeding Bundle against `mesures-bundle-flux-alimentation`
+ * (whether or not it names it), or, when it names it, the biology Bundle against
+ * `mesures-bundle-flux-alimentation-biologie`; each entry against every profile in its meta.profile (one
+ * of those the Bundle profile's slices name for its type; in the feeding Bundle also
+ * `mesures-observation-glucose` unless `glucoseInFeedingBundle` is false), each Device against
+ * PhdDevice, `Observation.device` against the Bundle's PhdDevice. An unknown canonical in any
+ * meta.profile is an issue. Returns every issue found; an empty array means the Bundle conforms to the
+ * profile data the project holds.
  */
-export function validateMeasurementBundle(bundle: unknown): ProfileIssue[] {
+export function validateMeasurementBundle(
+  bundle: unknown,
+  options: BundleValidationOptions = {},
+): ProfileIssue[] {
   if (!isObj(bundle) || bundle.resourceType !== 'Bundle')
     return [{ path: 'Bundle', message: 'not a Bundle' }];
   const known = loadProfiles();
   const alias = aliases();
   const issues: ProfileIssue[] = [];
+  const biology = profilesOf(bundle).includes(BIOLOGY_BUNDLE_PROFILE);
+  const bundleProfile = biology ? BIOLOGY_BUNDLE_PROFILE : BUNDLE_PROFILE;
   for (const p of profilesOf(bundle)) {
-    if (p !== BUNDLE_PROFILE) issues.push({ path: 'Bundle.meta.profile', message: `unknown profile ${p}` });
+    if (p !== bundleProfile) issues.push({ path: 'Bundle.meta.profile', message: `unknown profile ${p}` });
   }
-  issues.push(...checkResource(bundle, BUNDLE_PROFILE, 'Bundle'));
-
   const entries = Array.isArray(bundle.entry) ? bundle.entry : [];
-  const bundleSd = known.get(BUNDLE_PROFILE);
-  const allowedFor = (slice: string): string[] =>
-    bundleSd?.snapshot?.element.find((e) => e.id === `Bundle.entry:${slice}.resource`)?.type?.[0]?.profile ??
-    [];
+  // FHIR R4 Bundle §2.36.4.1 (resolving references in Bundles): by fullUrl, or by type/id.
+  const byReference = new Map<string, Json>();
+  for (const e of entries) {
+    if (!isObj(e) || !isObj(e.resource)) continue;
+    if (typeof e.fullUrl === 'string') byReference.set(e.fullUrl, e.resource);
+    if (typeof e.resource.id === 'string')
+      byReference.set(`${String(e.resource.resourceType)}/${e.resource.id}`, e.resource);
+  }
+  const resolve = (reference: string) => byReference.get(reference);
+  issues.push(...checkResource(bundle, bundleProfile, 'Bundle', resolve));
+
+  const bundleSd = known.get(bundleProfile);
+  /** The profiles the Bundle profile's entry slices name for a resource type. */
+  const allowedFor = (type: string): string[] =>
+    (bundleSd?.snapshot?.element ?? [])
+      .filter((e) => /^Bundle\.entry:[^.]+\.resource$/.test(e.id))
+      .flatMap((e) => (e.type ?? []).filter((t) => t.code === type).flatMap((t) => t.profile ?? []));
   const devices = new Map<string, Json>();
   entries.forEach((entry, i) => {
     if (!isObj(entry) || !isObj(entry.resource)) return;
     const resource = entry.resource;
     const at = `Bundle.entry[${i}].resource`;
-    const type = resource.resourceType;
+    const type = String(resource.resourceType);
     if (type === 'Device' && typeof resource.id === 'string') devices.set(resource.id, resource);
     const declared = profilesOf(resource);
-    const allowed =
-      type === 'Observation'
-        ? [...allowedFor('mes-observation'), GLUCOSE_PROFILE]
-        : type === 'Device'
-          ? allowedFor('mes-device')
-          : [];
+    const allowed = allowedFor(type);
+    // MES API Mesures 1.5.2 takes glucose in the feeding Bundle; the IG 3.2.0 does not.
+    if (!biology && type === 'Observation' && options.glucoseInFeedingBundle !== false)
+      allowed.push(GLUCOSE_PROFILE);
+    // The biology Bundle's entry slicing is open and names no Device: the IG's Device profile is PhdDevice.
+    if (biology && type === 'Device') allowed.push(PHD_DEVICE);
     const canonicals = declared.map((p) => alias.get(p) ?? p);
     if (!canonicals.some((c) => allowed.includes(c))) {
       issues.push({
         path: `${at}.meta.profile`,
-        message: `a ${String(type)} entry must declare one of: ${allowed.join(', ') || '(none: not allowed here)'} (MesBundleFluxAlimentation)`,
+        message: `a ${type} entry must declare one of: ${allowed.join(', ') || '(none: not allowed here)'} (${bundleSd?.name ?? bundleProfile})`,
       });
     }
     declared.forEach((p, k) => {
@@ -746,8 +804,8 @@ export function validateMeasurementBundle(bundle: unknown): ProfileIssue[] {
       if (!known.has(canonical))
         issues.push({ path: `${at}.meta.profile[${k}]`, message: `unknown profile ${p}` });
       else if (loadProfiles().get(canonical)?.type !== type)
-        issues.push({ path: `${at}.meta.profile[${k}]`, message: `${p} does not profile ${String(type)}` });
-      else issues.push(...checkResource(resource, canonical, at));
+        issues.push({ path: `${at}.meta.profile[${k}]`, message: `${p} does not profile ${type}` });
+      else issues.push(...checkResource(resource, canonical, at, resolve));
     });
   });
 
