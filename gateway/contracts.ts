@@ -146,7 +146,7 @@ export interface DeviceRecord {
   /** Household user index (UDS / User ID field) → patient id, for multi-user scales and cuffs. */
   readonly users?: Readonly<Record<string, string>>;
   readonly identity?: DeviceIdentity;
-  /** MQTT credential: scrypt hash with its salt, never the secret itself. */
+  /** MQTT credential: `sha256$…` of the 256-bit secret (older records: `scrypt$…`), never the secret itself. */
   readonly secretHash?: string;
   readonly bond?: 'none' | 'bonded';
   readonly createdAt: number;
@@ -171,16 +171,23 @@ export interface Registry {
   /** Constant-time check of an MQTT device secret against its stored hash. */
   verifyDeviceSecret(id: string, secret: string): boolean;
   /**
-   * The same answer as verifyDeviceSecret, with the hash computed off the event loop (thread pool):
-   * what the MQTT authenticate hook uses, so a burst of connections never stalls connected devices.
+   * The same answer as verifyDeviceSecret, with an older record's scrypt computed off the event loop
+   * (thread pool): what the MQTT authenticate hook uses, so a burst of connections never stalls
+   * connected devices.
    */
   verifyDeviceSecretAsync(id: string, secret: string): Promise<boolean>;
   /**
-   * True only when this device proved this very secret before in this process: a keyed digest
-   * compared in constant time, never a slow hash, the same cost for a known or an unknown id. The
-   * broker lets such a reconnection in at once, ahead of queued checks and back-offs.
+   * The cheap answer, never a slow hash, the same cost for a known or an unknown id: true for the
+   * right secret of a fast-hash (`sha256$`) record, or of an older scrypt record this device proved
+   * before in this process. The broker lets such a connection in at once, ahead of queued checks
+   * and back-offs.
    */
   knowsDeviceSecret?(id: string, secret: string): boolean;
+  /**
+   * After a successful login with an older scrypt record: rewrites it to the fast hash (the clear
+   * secret is needed, so this happens at login, never at start). True when the record was rewritten.
+   */
+  upgradeDeviceSecret?(id: string, secret: string): Promise<boolean>;
 }
 
 /** What a transport hands to the pipeline: decoded readings of one device, in device units. */

@@ -1,12 +1,13 @@
 /**
  * The embedded MQTT broker (aedes 1.2, MQTT 3.1.1) with deny-by-default hooks:
- * - authenticate: client id = username = a registered MQTT device id, secret checked by the registry
- *   off the event loop (scrypt on the thread pool, a bounded number at a time, from a bounded queue),
- *   so a burst of connections never stalls the PUBACKs and receipts of devices already connected.
+ * - authenticate: client id = username = a registered MQTT device id. The right secret of a device
+ *   is let in at once (one SHA-256 compared in constant time, registry/secrets.ts), ahead of the queue
+ *   and of any back-off; any other answer waits its turn in a bounded queue (a bounded number at a
+ *   time; an older scrypt record is checked on the thread pool, then migrated to the fast hash), so a
+ *   burst of connections never stalls the PUBACKs and receipts of devices already connected.
  *   An unknown id takes the same path and the same time as a wrong secret for a known one (a dummy
  *   hash) and gets the same answer (CONNACK 4). Wrong secrets back off per device id and per remote
- *   address (limits.ts); a device that proved its secret before in this process is let in at once
- *   (a keyed digest compared in constant time), ahead of the queue and of any back-off;
+ *   address (limits.ts);
  * - a token bucket per device (limits.ts): a message over it is not stored (MEDGW_ERR_MQTT_RATE_LIMITED
  *   receipt; QoS 1: no PUBACK and the connection closes, QoS 0: dropped), audited in the device's
  *   summary of refused inputs; a device that keeps exceeding it is disconnected and backs off;
@@ -61,8 +62,8 @@ export interface BrokerOptions {
   /** Optional TLS listener, when a certificate and its key are configured (PEM). */
   readonly tls?: { readonly port: number; readonly cert: string | Buffer; readonly key: string | Buffer };
   /**
-   * Secret checks (scrypt, 16 MiB each) running at once on the thread pool; the others wait their
-   * turn. Default: the cores less one, at least 2 and at most 4 (libuv's default pool size).
+   * Queued secret checks running at once (an older record's scrypt, 16 MiB each, on the thread pool);
+   * the others wait their turn. Default: the cores less one, at least 2 and at most 4 (libuv's default pool size).
    */
   readonly authConcurrency?: number;
   /** Per-device token bucket (defaults: DEFAULT_RATE_LIMIT, config mqtt.rateLimit). */
@@ -106,8 +107,10 @@ export interface BrokerCounters {
   unacknowledged: number;
   /** Devices disconnected because they kept exceeding their rate limit. */
   rateDisconnects: number;
-  /** Reconnections let in at once because the device proved this secret before (no scrypt). */
+  /** Connections let in at once: the right secret of a fast-hash record, or of a scrypt one proven before. */
   knownSecret: number;
+  /** Older scrypt records rewritten to the fast hash after their device's successful login. */
+  secretsMigrated: number;
 }
 
 /**
@@ -155,6 +158,7 @@ export class EmbeddedBroker implements Component {
     unacknowledged: 0,
     rateDisconnects: 0,
     knownSecret: 0,
+    secretsMigrated: 0,
   };
   private aedes: Aedes | undefined;
   private servers: Server[] = [];
@@ -355,10 +359,11 @@ export class EmbeddedBroker implements Component {
   }
 
   /**
-   * The cheap checks answer at once. Then a secret this device proved before lets it in at once
-   * (constant time, no scrypt); otherwise, unless its id or address is backing off or the queue is
-   * full, the secret check waits its turn for the thread pool. A known and an unknown id take that
-   * same path (the registry checks an unknown id against a dummy hash) and get the same answer.
+   * The cheap checks answer at once. Then the right secret lets the device in at once (one SHA-256
+   * in constant time; an older scrypt record only if proven before in this process); otherwise,
+   * unless its id or address is backing off or the queue is full, the check waits its turn. A known
+   * and an unknown id take that same path (the registry checks an unknown id against a dummy hash)
+   * and get the same answer.
    */
   private authenticate(
     client: Client,
@@ -384,6 +389,8 @@ export class EmbeddedBroker implements Component {
     const secret = password.toString('utf8');
     if (this.ctx.registry.knowsDeviceSecret?.(username, secret)) {
       this.counters.knownSecret += 1;
+      // an older scrypt record proven before whose migration did not happen yet: try it again
+      void this.upgradeSecret(username, secret);
       this.admit(username, done);
       return;
     }
@@ -458,7 +465,29 @@ export class EmbeddedBroker implements Component {
       return;
     }
     this.idFailures.succeed(username);
+    // durable before the CONNACK: the next connection of this device costs one SHA-256, not a scrypt
+    await this.upgradeSecret(username, secret);
     this.admit(username, done);
+  }
+
+  /**
+   * Migrates an older scrypt record of a device that just proved its secret to the fast hash. A
+   * failed registry write costs nothing but a log line: the device is in, its record stays scrypt and
+   * the next login tries again.
+   */
+  private async upgradeSecret(deviceId: string, secret: string): Promise<void> {
+    try {
+      if (await this.ctx.registry.upgradeDeviceSecret?.(deviceId, secret)) this.counters.secretsMigrated += 1;
+    } catch (e) {
+      this.log.warn(
+        {
+          device: shortId(deviceId),
+          code: e instanceof MedgwError ? e.code : 'MEDGW_ERR_DATADIR',
+          err: e instanceof Error ? e.message : String(e),
+        },
+        'device secret still stored as scrypt: the registry write failed, the next login tries again',
+      );
+    }
   }
 
   private authorizePublish(

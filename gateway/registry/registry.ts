@@ -8,7 +8,7 @@ import { MedgwError } from '../../drivers/errors.ts';
 import type { DeviceRecord, PatientRecord, Registry } from '../contracts.ts';
 import { AtomicJsonFile } from './file-adapter.ts';
 import { migrateIdentities } from './migrate.ts';
-import { VerifiedSecrets } from './secrets.ts';
+import { hashSecret, secretHashKind, VerifiedSecrets } from './secrets.ts';
 
 export interface RegistryData {
   version: 1;
@@ -32,7 +32,11 @@ const DEVICE = z.looseObject({
   users: z.record(z.string().regex(/^[0-9]{1,3}$/), RECORD_ID).optional(),
   // DeviceIdentity: texts, and small records of texts (udi, knownAs).
   identity: z.record(z.string(), z.union([z.string(), z.record(z.string(), z.string())])).optional(),
-  secretHash: z.string().startsWith('scrypt$').optional(),
+  // `sha256$…` (current) or `scrypt$…` (older records, migrated at the device's next login): secrets.ts
+  secretHash: z
+    .string()
+    .refine((h) => secretHashKind(h) !== undefined, 'not a sha256$ or scrypt$ secret hash')
+    .optional(),
   bond: z.enum(['none', 'bonded']).optional(),
   createdAt: TIME,
 });
@@ -139,6 +143,9 @@ function deepFreeze<T>(value: T): T {
 
 export class LowRegistry implements Registry {
   private readonly secrets = new VerifiedSecrets();
+  /** Scrypt records proven at login and waiting for the one registry write that migrates them. */
+  private readonly upgrades = new Map<string, { from: string; to: string }>();
+  private upgrading: Promise<void> | undefined;
   /** Writes one after the other: each builds on the data the previous one left. */
   private queue: Promise<void> = Promise.resolve();
 
@@ -216,8 +223,10 @@ export class LowRegistry implements Registry {
       }
       this.requirePatient(patient, `device ${device.id} user ${user}`);
     }
-    if (device.secretHash !== undefined && !device.secretHash.startsWith('scrypt$')) {
-      throw invalid(`device ${device.id}: secretHash must be a scrypt hash, never the secret itself`);
+    if (device.secretHash !== undefined && secretHashKind(device.secretHash) === undefined) {
+      throw invalid(
+        `device ${device.id}: secretHash must be a sha256$ (or older scrypt$) hash, never the secret itself`,
+      );
     }
     if (device.transport === 'mqtt' && device.secretHash === undefined) {
       throw invalid(
@@ -291,8 +300,8 @@ export class LowRegistry implements Registry {
   }
 
   /**
-   * The same check as verifyDeviceSecret, with scrypt on the thread pool: use it where many devices
-   * connect at once (the MQTT authenticate hook), so one check does not block the others.
+   * The same check as verifyDeviceSecret, with an older record's scrypt on the thread pool: use it
+   * where many devices connect at once (the MQTT authenticate hook), so one check does not block the others.
    */
   verifyDeviceSecretAsync(id: string, secret: string): Promise<boolean> {
     const device = own(this.db.data.devices, id);
@@ -302,6 +311,38 @@ export class LowRegistry implements Registry {
   knowsDeviceSecret(id: string, secret: string): boolean {
     const device = own(this.db.data.devices, id);
     return this.secrets.knows(id, secret, device?.transport === 'mqtt' ? device.secretHash : undefined);
+  }
+
+  /** `sha256`, `scrypt` (an older record, not yet migrated) or undefined (no MQTT device of that id). */
+  deviceSecretKind(id: string): 'sha256' | 'scrypt' | undefined {
+    const device = own(this.db.data.devices, id);
+    return device?.transport === 'mqtt' ? secretHashKind(device.secretHash) : undefined;
+  }
+
+  /**
+   * Rewrites an older scrypt record to the fast hash once its device has just proven `secret`
+   * (verifyDeviceSecret/Async remembered the proof): true when the record was rewritten, false when
+   * there was nothing to do (already fast, unknown id, secret not proven). Logins arriving together
+   * share one registry write; a record replaced meanwhile (putDevice, removeDevice) is left as it is.
+   */
+  async upgradeDeviceSecret(id: string, secret: string): Promise<boolean> {
+    const device = own(this.db.data.devices, id);
+    const from = device?.transport === 'mqtt' ? device.secretHash : undefined;
+    if (secretHashKind(from) !== 'scrypt' || !this.secrets.knows(id, secret, from)) return false;
+    const to = hashSecret(secret);
+    this.upgrades.set(id, { from: from as string, to });
+    this.upgrading ??= this.commit((data) => {
+      const batch = [...this.upgrades];
+      this.upgrades.clear();
+      this.upgrading = undefined;
+      for (const [key, change] of batch) {
+        const current = own(data.devices, key);
+        if (current?.secretHash === change.from)
+          data.devices[key] = deepFreeze({ ...current, secretHash: change.to });
+      }
+    });
+    await this.upgrading;
+    return own(this.db.data.devices, id)?.secretHash === to;
   }
 
   /** A named section kept for another component (pairing links, consents…), or undefined. */

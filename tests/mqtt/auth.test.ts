@@ -1,7 +1,8 @@
 /**
- * The authenticate hook checks secrets off the event loop: a device whose check is still running does
- * not hold up the readings of a device already connected, the number of checks at once is bounded,
- * the synchronous check is never used, and a check that fails denies (deny by default).
+ * The authenticate hook checks secrets off the event loop: a device whose check is still running (an
+ * older scrypt record, on the thread pool) does not hold up the readings of a device already
+ * connected, the number of checks at once is bounded, the synchronous check is never used, and a
+ * check that fails denies (deny by default).
  */
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { Pipeline } from '../../gateway/pipeline/pipeline.ts';
 import { addDevice, addPatient, LowRegistry } from '../../gateway/registry/index.ts';
 import { SimulatedMqttDevice } from '../../simulators/mqtt/device.ts';
 import { sampleReading } from '../../simulators/mqtt/payloads.ts';
+import { legacyScryptHash } from '../registry/legacy-secret.ts';
 import { clock, silent } from './harness.ts';
 
 interface Gateway {
@@ -29,13 +31,21 @@ afterEach(async () => {
   gw = undefined;
 });
 
-async function startGateway(ids: readonly string[], authConcurrency?: number): Promise<Gateway> {
+/** `legacy`: devices stored as older versions did (scrypt), whose right secret waits in the queue. */
+async function startGateway(
+  ids: readonly string[],
+  authConcurrency?: number,
+  legacy: readonly string[] = [],
+): Promise<Gateway> {
   const registry = await LowRegistry.memory();
   await addPatient(registry, { id: 'alice', displayName: 'Alice' }, clock);
   const secrets = new Map<string, string>();
   for (const id of ids) {
     const { secret } = await addDevice(registry, { id, transport: 'mqtt', patientId: 'alice' }, clock);
     if (secret) secrets.set(id, secret);
+    const d = registry.getDevice(id);
+    if (secret && d && legacy.includes(id))
+      await registry.putDevice({ ...d, secretHash: legacyScryptHash(secret) });
   }
   const journal = new MemoryJournal({ clock });
   const pipeline = new Pipeline({ journal, registry, clock, log: silent });
@@ -77,7 +87,7 @@ async function until(condition: () => boolean): Promise<void> {
 
 describe('embedded broker: secret checks off the event loop', () => {
   it('a connected device gets its PUBACK and receipt while another device is still being checked', async () => {
-    gw = await startGateway(['bp-1', 'bp-2']);
+    gw = await startGateway(['bp-1', 'bp-2'], undefined, ['bp-2']);
     const g = gw;
     forbidSyncCheck(g.registry);
     const first = device(g, 'bp-1');
@@ -114,7 +124,7 @@ describe('embedded broker: secret checks off the event loop', () => {
 
   it('runs at most authConcurrency checks at once and lets every right secret in', async () => {
     const ids = ['m0', 'm1', 'm2', 'm3', 'm4', 'm5'];
-    gw = await startGateway(ids, 2);
+    gw = await startGateway(ids, 2, ids);
     const g = gw;
     forbidSyncCheck(g.registry);
     const original = g.registry.verifyDeviceSecretAsync.bind(g.registry);
@@ -135,10 +145,11 @@ describe('embedded broker: secret checks off the event loop', () => {
     expect(calls).toBe(ids.length);
     expect(most).toBe(2);
     expect(g.broker.counters.connections).toBe(ids.length);
+    expect(g.broker.counters.secretsMigrated).toBe(ids.length);
   });
 
   it('a wrong secret and a check that fails are both refused (CONNACK 4), nothing crashes', async () => {
-    gw = await startGateway(['bp-1', 'bp-2']);
+    gw = await startGateway(['bp-1', 'bp-2'], undefined, ['bp-2']);
     const g = gw;
     forbidSyncCheck(g.registry);
     await expect(device(g, 'bp-1', 'not-the-secret').connect()).rejects.toThrow();

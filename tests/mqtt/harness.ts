@@ -9,6 +9,7 @@ import { type BrokerOptions, EmbeddedBroker } from '../../gateway/mqtt/broker.ts
 import { type Committer, Pipeline } from '../../gateway/pipeline/pipeline.ts';
 import { addDevice, addPatient, assignDevice, LowRegistry } from '../../gateway/registry/index.ts';
 import { type SimDeviceOptions, SimulatedMqttDevice } from '../../simulators/mqtt/device.ts';
+import { legacyScryptHash } from '../registry/legacy-secret.ts';
 
 export const clock = { now: () => Date.now() };
 export const silent = pino({ level: 'silent' });
@@ -29,7 +30,7 @@ export interface HarnessOptions {
   /** The commit path of the pipeline (to delay commits). */
   readonly commits?: (journal: Journal) => Committer;
   /** Devices to provision: id → patient (or users map for a household device). */
-  readonly devices?: Record<string, { patient?: string; users?: Record<string, string> }>;
+  readonly devices?: Record<string, { patient?: string; users?: Record<string, string>; legacy?: boolean }>;
   /** Window of the aggregated audit of refused inputs (default: the pipeline's). */
   readonly rejectionWindowMs?: number;
   /** The broker's logger (default: silent). */
@@ -52,6 +53,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const { secret } = await addDevice(registry, { id, transport: 'mqtt', patientId: d.patient }, clock);
     if (secret) secrets.set(id, secret);
     if (d.users) await assignDevice(registry, id, { users: d.users });
+    // a record as older versions stored it (scrypt): its check waits in the broker's queue
+    if (d.legacy && secret) {
+      const device = registry.getDevice(id);
+      if (device) await registry.putDevice({ ...device, secretHash: legacyScryptHash(secret) });
+    }
   }
   const journal = options.journal ?? new MemoryJournal({ clock });
   const pipeline = new Pipeline({

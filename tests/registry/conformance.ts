@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Registry } from '../../gateway/contracts.ts';
 import { addDevice, addPatient, assignDevice } from '../../gateway/registry/operations.ts';
+import { expectedFastHash, legacyScryptHash } from './legacy-secret.ts';
 
 const clock = { now: () => 1_700_000_000_000 };
 
@@ -30,14 +31,16 @@ export function registryConformance(name: string, factory: () => Promise<Registr
         clock,
       );
       expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      expect(device.secretHash).toMatch(/^scrypt\$/);
+      // 256 random bits stored as their SHA-256 (computed here independently)
+      expect(Buffer.from(secret!, 'base64url')).toHaveLength(32);
+      expect(device.secretHash).toBe(expectedFastHash(secret!));
       expect(JSON.stringify(r.getDevice('bp-7'))).not.toContain(secret!);
       expect(r.verifyDeviceSecret('bp-7', secret!)).toBe(true);
       expect(r.verifyDeviceSecret('bp-7', secret!)).toBe(true);
       expect(r.verifyDeviceSecret('bp-7', `${secret!.slice(0, -1)}x`)).toBe(false);
       expect(r.verifyDeviceSecret('bp-7', '')).toBe(false);
       expect(r.verifyDeviceSecret('nobody', secret!)).toBe(false);
-      // two devices never share a hash even with the same secret (salted)
+      // each device gets its own secret, so its own hash
       const other = await addDevice(r, { id: 'bp-8', transport: 'mqtt' }, clock);
       expect(other.device.secretHash).not.toBe(device.secretHash);
       expect(r.verifyDeviceSecret('bp-8', secret!)).toBe(false);
@@ -72,6 +75,37 @@ export function registryConformance(name: string, factory: () => Promise<Registr
       expect(r.verifyDeviceSecret('m2', secret!)).toBe(true);
       expect(await r.removeDevice('m2')).toBe(true);
       expect(await r.verifyDeviceSecretAsync('m2', secret!)).toBe(false);
+    });
+
+    it('an older scrypt record still verifies and is rewritten to the fast hash only after a proof', async () => {
+      const r = await factory();
+      const secret = 'an-older-device-secret';
+      await r.putDevice({
+        id: 'old-1',
+        transport: 'mqtt',
+        secretHash: legacyScryptHash(secret),
+        createdAt: 1,
+      });
+      const stored = r.getDevice('old-1')?.secretHash;
+      expect(stored).toMatch(/^scrypt\$/);
+      // a secret not proven yet (and a wrong one, even after) never migrates the record
+      expect(await r.upgradeDeviceSecret?.('old-1', secret)).toBe(false);
+      expect(await r.verifyDeviceSecretAsync('old-1', `${secret}x`)).toBe(false);
+      expect(await r.upgradeDeviceSecret?.('old-1', `${secret}x`)).toBe(false);
+      expect(r.getDevice('old-1')?.secretHash).toBe(stored);
+      expect(r.knowsDeviceSecret?.('old-1', secret)).toBe(false);
+      // the right secret: scrypt passes, then the record holds SHA-256 of the secret
+      expect(await r.verifyDeviceSecretAsync('old-1', secret)).toBe(true);
+      expect(r.verifyDeviceSecret('old-1', secret)).toBe(true);
+      expect(await r.upgradeDeviceSecret?.('old-1', secret)).toBe(true);
+      expect(r.getDevice('old-1')?.secretHash).toBe(expectedFastHash(secret));
+      expect(await r.upgradeDeviceSecret?.('old-1', secret)).toBe(false);
+      expect(r.knowsDeviceSecret?.('old-1', secret)).toBe(true);
+      expect(await r.verifyDeviceSecretAsync('old-1', secret)).toBe(true);
+      expect(await r.verifyDeviceSecretAsync('old-1', `${secret}x`)).toBe(false);
+      // unknown ids: no upgrade, no answer but false
+      expect(await r.upgradeDeviceSecret?.('nobody', secret)).toBe(false);
+      expect(r.knowsDeviceSecret?.('nobody', secret)).toBe(false);
     });
 
     it('a BLE device has no credential and never authenticates over MQTT', async () => {
