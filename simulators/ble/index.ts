@@ -1,4 +1,18 @@
 /** The BLE simulators: virtual radio, simulated peripherals, their encoders and faults. */
+
+export {
+  CGM_ATT,
+  CGM_OPS,
+  CGMS,
+  type CgmOptions,
+  type CgmRecord,
+  defaultGlucose,
+  e2eCrc,
+  encodeCgmMeasurement,
+  encodeCgmRecord,
+  RACP_FILTER_TIME_OFFSET,
+  SimCgm,
+} from './cgm.ts';
 export { BLS, type BloodPressureRecord, encodeBloodPressure, mmHgToKpa, SimCuff } from './cuff.ts';
 export { createDemoBench, DEMO_ADDRESSES, type DemoBench } from './demo.ts';
 export { ByteWriter, floatRaw, type SimNumber, type SpecialValue, sfloatRaw, simValue } from './encode.ts';
