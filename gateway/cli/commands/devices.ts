@@ -152,7 +152,7 @@ export function run(args: string[], io: CommandIo): Promise<number> {
           if (secret) {
             io.stdout.write(
               `secret: ${secret}\n` +
-                'This secret is shown once and stored only as a hash: configure the device with it now.\n' +
+                'This 256-bit secret is shown once and stored only as its SHA-256: configure the device with it now.\n' +
                 `The device connects with client id and user name "${device.id}" and this secret as password.\n`,
             );
           }
