@@ -7,6 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { type BridgeReading, buildBundle } from '../cloud-bridge/bundle.ts';
 import { toFhirJson } from '../cloud-bridge/fhir-json.ts';
+import {
+  type CgmMeasurementFields,
+  cgmMeasurementToMeasurements,
+} from '../drivers/codecs/cgm-measurement.ts';
 import { decodeFrame } from '../drivers/decode.ts';
 import { ERROR_CATALOGUE } from '../drivers/errors.ts';
 import { normalize } from '../drivers/normalize/index.ts';
@@ -19,6 +23,7 @@ import {
 } from '../drivers/normalize/status.ts';
 import type { CoincidentTime, DeviceDateTime, Measurement, Observation } from '../drivers/types.ts';
 import { VOCABULARY } from '../drivers/vocabulary.ts';
+import { encodeCgmMeasurement } from '../simulators/ble/cgm.ts';
 import { encodeBloodPressure } from '../simulators/ble/cuff.ts';
 import { encodeGlucoseMeasurement, mgdl } from '../simulators/ble/glucometer.ts';
 import { encodeSpotCheck, type SpotCheckRecord } from '../simulators/ble/oximeter.ts';
@@ -31,6 +36,15 @@ const COINCIDENT: CoincidentTime = {
 };
 const SOLUTION = '2.25.71922510045900526679301521263764504793';
 const PAIRING = '2.25.223577281493925814735310533247560057336';
+
+/** A CGM session started 30 minutes before TIME: a record at Time Offset 30 is taken at TIME. */
+const CGM_SESSION_START: DeviceDateTime = { ...TIME, minutes: 0 };
+
+/**
+ * Every CGM reading is interstitial and held as a spot value (MEDGW_ERR_GLUCOSE_INTERSTITIAL): its bits
+ * are checked on the held observation (deviceStatus, the hold a status bit puts first, the time quality).
+ */
+const heldAsInterstitial = (field: StatusFieldId) => field === 'cgm-sensor-status';
 
 /** The raw field value that sets the named flag of a field (bit i, or the BP pulse-range two-bit field). */
 function rawFor(d: StatusBitDecision): number {
@@ -77,6 +91,22 @@ function frame(field: StatusFieldId, raw: number): { characteristic: string; byt
           status: raw,
         }),
       };
+    case 'cgm-sensor-status':
+      return {
+        characteristic: '2AA7',
+        bytes: encodeCgmMeasurement(
+          [
+            {
+              timeOffset: 30,
+              glucose: 105,
+              status: raw & 0xff,
+              calTemp: (raw >> 8) & 0xff,
+              warning: raw >> 16,
+            },
+          ],
+          true,
+        ),
+      };
     case 'plx-measurement-status':
       return { characteristic: '2A5E', bytes: spotCheck({ measurementStatus: raw }) };
     case 'plx-device-sensor-status':
@@ -92,7 +122,13 @@ function observations(
   raw: number,
 ): { measurements: Measurement[]; obs: Observation[] } {
   const f = frame(field, raw);
-  const measurements = (decodeFrame(f.characteristic, f.bytes).measurements ?? []).map((m) =>
+  const decoded = decodeFrame(f.characteristic, f.bytes);
+  // A CGM record is dated by the session start it is read with (Session Start Time 0x2AAA).
+  const read =
+    f.characteristic === '2AA7'
+      ? cgmMeasurementToMeasurements(decoded.fields as unknown as CgmMeasurementFields, CGM_SESSION_START)
+      : (decoded.measurements ?? []);
+  const measurements = read.map((m) =>
     m.kind === 'glucose' ? { ...m, context: { ...m.context, meal: 'fasting' } } : m,
   );
   return {
@@ -149,6 +185,13 @@ describe('the status-bit decision table', () => {
         switch (d.decision) {
           case 'carried': {
             expect(out.length).toBeGreaterThan(0);
+            if (heldAsInterstitial(d.field)) {
+              for (const o of out) {
+                expect(o.quarantine?.code).toBe('MEDGW_ERR_GLUCOSE_INTERSTITIAL');
+                expect(o.deviceStatus).toContainEqual(d.coding);
+              }
+              break;
+            }
             for (const o of out) {
               expect(o.quarantine).toBeUndefined();
               const text = bundleText(o);
@@ -177,6 +220,11 @@ describe('the status-bit decision table', () => {
             expect(out.length).toBeGreaterThan(0);
             for (const o of out) {
               expect(o.time.quality).not.toMatch(/^(corrected|synced)$/);
+              if (heldAsInterstitial(d.field)) {
+                // Held already as interstitial; the time is still not corrected by the clock in doubt.
+                expect(o.quarantine?.code).toBe('MEDGW_ERR_GLUCOSE_INTERSTITIAL');
+                continue;
+              }
               expect(o.quarantine?.code).toBe('MEDGW_ERR_TIME_UNCHECKED');
               expect(o.quarantine?.reason).toContain(d.flag);
             }
@@ -191,9 +239,13 @@ describe('the status-bit decision table', () => {
       const out = forwarded(observations(field, 0).obs);
       expect(out.length, field).toBeGreaterThan(0);
       for (const o of out) {
-        expect(o.quarantine, field).toBeUndefined();
         expect(o.deviceStatus, field).toBeUndefined();
         expect(o.time.quality, field).toBe('corrected');
+        if (heldAsInterstitial(field)) {
+          expect(o.quarantine?.code, field).toBe('MEDGW_ERR_GLUCOSE_INTERSTITIAL');
+          continue;
+        }
+        expect(o.quarantine, field).toBeUndefined();
         expect(() => bundleText(o)).not.toThrow();
       }
     }
@@ -213,6 +265,10 @@ describe('the status-bit decision table', () => {
       expect(out.length, field).toBeGreaterThan(0);
       for (const o of out) {
         if (quarantinedByCombination) continue;
+        if (heldAsInterstitial(field)) {
+          for (const d of carried) expect(o.deviceStatus, `${field} ${d.flag}`).toContainEqual(d.coding);
+          continue;
+        }
         const text = bundleText(o);
         for (const d of carried.filter((x) => x.bit !== '3-4 = 2')) {
           expect(text, `${field} ${d.flag}`).toContain(
@@ -224,7 +280,7 @@ describe('the status-bit decision table', () => {
   });
 
   it('every bit of a field at once: held, and the reason names every bit that holds it', () => {
-    for (const field of ['gls-sensor-status', 'plx-device-sensor-status'] as const) {
+    for (const field of ['gls-sensor-status', 'plx-device-sensor-status', 'cgm-sensor-status'] as const) {
       const all = STATUS_DECISIONS.filter((d) => d.field === field);
       const raw = all.reduce((acc, d) => acc | rawFor(d), 0);
       const out = forwarded(observations(field, raw).obs);

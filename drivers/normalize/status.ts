@@ -22,6 +22,7 @@
  * Pure data and lookups: no I/O.
  */
 import { BP_STATUS_FLAGS } from '../codecs/bp-status.ts';
+import { CGM_SENSOR_STATUS_NAMES } from '../codecs/cgm-sensor-status.ts';
 import { PLX_DEVICE_AND_SENSOR_STATUS, PLX_MEASUREMENT_STATUS } from '../codecs/plx-status.ts';
 import { SENSOR_STATUS_FLAGS } from '../codecs/sensor-status.ts';
 import type { ErrorCode } from '../errors.ts';
@@ -60,6 +61,12 @@ export const STATUS_FIELDS = {
     characteristics: ['2A5E', '2A5F'],
     spec: 'PLXS v1.0 / GSS "PLX Spot-Check Measurement" Device and Sensor Status (uint24, bits 16-23 RFU)',
     names: PLX_DEVICE_AND_SENSOR_STATUS,
+  },
+  'cgm-sensor-status': {
+    name: 'CGM Sensor Status Annunciation',
+    characteristics: ['2AA7', '2AA9'],
+    spec: 'CGMS v1.0.1 / GSS "CGM Measurement" Sensor Status Annunciation (Status, Cal/Temp, Warning octets; bits 6-7 and 15 RFU)',
+    names: CGM_SENSOR_STATUS_NAMES,
   },
   'plx-flags': {
     name: 'PLX Spot-Check Measurement Flags (status bit)',
@@ -118,6 +125,14 @@ const PULS_OXIM_DEV_STATUS = 150604;
 const oxim = (btBit: number, display: string) => bit(PULS_OXIM_DEV_STATUS, 15 - btBit, display);
 
 const GLS = 'gls-sensor-status';
+const CGM = 'cgm-sensor-status';
+/**
+ * No ASN1ToHL7 code for a CGM status attribute was found in the PHD IG (its ASN1ToHL7 value sets list
+ * glucometer, cuff, oximeter and generic bits), so a carried CGM bit travels as interpretation text; the one measurement-status condition the IG codes (calibration
+ * ongoing) keeps its code. Every CGM reading is interstitial and held as a spot value
+ * (MEDGW_ERR_GLUCOSE_INTERSTITIAL): these decisions say what the record keeps and what outranks that hold.
+ */
+const cgmText = (display: string): StatusCoding => ({ display: `${display} (CGM sensor status)` });
 const BPS = 'bls-measurement-status';
 const PMS = 'plx-measurement-status';
 const PDS = 'plx-device-sensor-status';
@@ -219,6 +234,174 @@ export const STATUS_DECISIONS: readonly StatusBitDecision[] = [
     flag: 'timeFault',
     decision: 'time',
     why: 'the meter clock is at fault: the time is not corrected by it (ASN1ToHL7 8417752.11 means something else, so no component)',
+  },
+  // --- CGM Sensor Status Annunciation (CGMS v1.0.1): bit n of Status | Cal/Temp << 8 | Warning << 16 --
+  {
+    field: CGM,
+    bit: '0',
+    flag: 'cgmSessionStopped',
+    decision: 'quarantined',
+    quarantine: invalid('CGM session stopped'),
+    why: 'CGMS: the sensor session has ended; a value stamped after it is not a monitored result',
+  },
+  {
+    field: CGM,
+    bit: '1',
+    flag: 'cgmDeviceBatteryLow',
+    decision: 'carried',
+    coding: cgmText('Device battery low'),
+    why: 'a low battery does not invalidate the value; no ASN1ToHL7 code for CGM: carried as text',
+  },
+  {
+    field: CGM,
+    bit: '2',
+    flag: 'cgmSensorTypeIncorrect',
+    decision: 'quarantined',
+    quarantine: invalid('sensor type incorrect for the device'),
+    why: 'a sensor the device is not made for gives no valid result',
+  },
+  {
+    field: CGM,
+    bit: '3',
+    flag: 'cgmSensorMalfunction',
+    decision: 'quarantined',
+    quarantine: invalid('CGM sensor malfunction'),
+    why: 'the device says its sensor malfunctioned',
+  },
+  {
+    field: CGM,
+    bit: '4',
+    flag: 'cgmDeviceSpecificAlert',
+    decision: 'carried',
+    coding: cgmText('Device specific alert'),
+    why: 'a vendor alert whose meaning CGMS leaves to the maker: kept with the value for the clinician',
+  },
+  {
+    field: CGM,
+    bit: '5',
+    flag: 'cgmGeneralDeviceFault',
+    decision: 'quarantined',
+    quarantine: invalid('CGM general device fault'),
+    why: 'the device declares a fault in the sensor: the value is not trustworthy',
+  },
+  {
+    field: CGM,
+    bit: '8',
+    flag: 'cgmTimeSyncRequired',
+    decision: 'time',
+    why: 'CGMS: the sensor and collector times must be synchronised: the record time is not corrected by that clock',
+  },
+  {
+    field: CGM,
+    bit: '9',
+    flag: 'cgmCalibrationNotAllowed',
+    decision: 'carried',
+    coding: cgmText('Calibration not allowed'),
+    why: 'says when the sensor accepts a calibration, not that the value is wrong',
+  },
+  {
+    field: CGM,
+    bit: '10',
+    flag: 'cgmCalibrationRecommended',
+    decision: 'carried',
+    coding: cgmText('Calibration recommended'),
+    why: 'the sensor still vouches for the value; the clinician sees the recommendation',
+  },
+  {
+    field: CGM,
+    bit: '11',
+    flag: 'cgmCalibrationRequired',
+    decision: 'quarantined',
+    quarantine: invalid('CGM calibration required'),
+    why: 'CGMS: the sensor needs a calibration before its values can be used',
+  },
+  {
+    field: CGM,
+    bit: '12',
+    flag: 'cgmSensorTemperatureTooHigh',
+    decision: 'quarantined',
+    quarantine: invalid('CGM sensor temperature too high for a valid result'),
+    why: 'CGMS: too hot for a valid result at the time of measurement',
+  },
+  {
+    field: CGM,
+    bit: '13',
+    flag: 'cgmSensorTemperatureTooLow',
+    decision: 'quarantined',
+    quarantine: invalid('CGM sensor temperature too low for a valid result'),
+    why: 'CGMS: too cold for a valid result at the time of measurement',
+  },
+  {
+    field: CGM,
+    bit: '14',
+    flag: 'cgmCalibrationPending',
+    decision: 'carried',
+    coding: interpretation('calibration-ongoing', 'Calibration ongoing'),
+    why: 'PHD IG: calibrating → interpretation calibration-ongoing',
+  },
+  {
+    field: CGM,
+    bit: '16',
+    flag: 'cgmResultBelowPatientLow',
+    decision: 'carried',
+    coding: cgmText('Result lower than the patient low level'),
+    why: 'a clinical alert about the value, not a fault: kept with it',
+  },
+  {
+    field: CGM,
+    bit: '17',
+    flag: 'cgmResultAbovePatientHigh',
+    decision: 'carried',
+    coding: cgmText('Result higher than the patient high level'),
+    why: 'a clinical alert about the value, not a fault: kept with it',
+  },
+  {
+    field: CGM,
+    bit: '18',
+    flag: 'cgmResultBelowHypo',
+    decision: 'carried',
+    coding: cgmText('Result lower than the hypo level'),
+    why: 'a clinical alert about the value, not a fault: kept with it',
+  },
+  {
+    field: CGM,
+    bit: '19',
+    flag: 'cgmResultAboveHyper',
+    decision: 'carried',
+    coding: cgmText('Result higher than the hyper level'),
+    why: 'a clinical alert about the value, not a fault: kept with it',
+  },
+  {
+    field: CGM,
+    bit: '20',
+    flag: 'cgmRateOfDecreaseExceeded',
+    decision: 'carried',
+    coding: cgmText('Rate of decrease exceeded'),
+    why: 'a clinical alert about the trend, not a fault: kept with the value',
+  },
+  {
+    field: CGM,
+    bit: '21',
+    flag: 'cgmRateOfIncreaseExceeded',
+    decision: 'carried',
+    coding: cgmText('Rate of increase exceeded'),
+    why: 'a clinical alert about the trend, not a fault: kept with the value',
+  },
+  {
+    field: CGM,
+    bit: '22',
+    flag: 'cgmResultBelowDeviceRange',
+    decision: 'carried',
+    coding: cgmText('Result lower than the device can process'),
+    why: 'LO: the value is the sensor range end, carried with the flag (no comparator: CGM values are held as spot values anyway)',
+  },
+  {
+    field: CGM,
+    bit: '23',
+    flag: 'cgmResultAboveDeviceRange',
+    decision: 'carried',
+    coding: cgmText('Result higher than the device can process'),
+    why: 'HI: the value is the sensor range end, carried with the flag (no comparator: CGM values are held as spot values anyway)',
   },
   // --- Blood Pressure Measurement Status: ASN1ToHL7 8410608.n ---------------------------------------
   {

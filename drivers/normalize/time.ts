@@ -46,8 +46,12 @@ export interface TimeResult {
   readonly quarantine?: Quarantine;
 }
 
-/** GLS Sensor Status "time fault" (bit 11) and PLX "device clock is not set": no correction can be trusted. */
-const CLOCK_FLAGS = new Set(['timefault', 'deviceclocknotset']);
+/**
+ * GLS Sensor Status "time fault" (bit 11), PLX "device clock is not set" and CGM "time synchronization
+ * required" (Cal/Temp bit 0): no correction can be trusted. These are the `time` rows of status.ts; the
+ * status-decisions test fails for a `time` row missing here.
+ */
+const CLOCK_FLAGS = new Set(['timefault', 'deviceclocknotset', 'cgmtimesyncrequired']);
 const clockDistrusted = (m: Measurement) => m.flags?.some((f) => CLOCK_FLAGS.has(squash(f))) ?? false;
 
 /**
