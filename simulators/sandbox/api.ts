@@ -191,6 +191,14 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
         : undefined;
       const identifier = ident ? `${String(ident.system ?? '')}|${String(ident.value ?? '')}` : undefined;
       const earlier = identifier ? store.firstWithIdentifier(auth.sub, identifier) : undefined;
+      // ans.fhir.fr.mesures 3.2.0 biology Bundle: the report is kept with its reading, result pointing at it.
+      const reportId = randomUUID();
+      const report = accepted.report
+        ? {
+            id: reportId,
+            resource: { ...accepted.report, id: reportId, result: [{ reference: `Observation/${id}` }] },
+          }
+        : undefined;
       const stored: StoredObservation = {
         id,
         receivedAt,
@@ -205,6 +213,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
         duplicateOf: earlier,
         effectiveMs: accepted.effectiveMs,
         resource,
+        ...(report ? { report } : {}),
       };
       store.addObservation(stored);
       deps.audit({
@@ -217,12 +226,19 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
         observationId: id,
         ...(deviceId ? { deviceId } : {}),
       });
-      // MES API Mesures v1.5.2 §2.2.8: the Observation's response first, then the Device's.
+      // MES API Mesures v1.5.2 §2.2.8: the Observation's response first, then the Device's (a biology
+      // Bundle's report between them).
       return {
         resourceType: 'Bundle',
         id: randomUUID(),
         type: 'transaction-response',
-        entry: [{ response: { status: '201 Created', location: `Observation/${id}` } }, ...entries],
+        entry: [
+          { response: { status: '201 Created', location: `Observation/${id}` } },
+          ...(report
+            ? [{ response: { status: '201 Created', location: `DiagnosticReport/${report.id}` } }]
+            : []),
+          ...entries,
+        ],
       };
     }
 

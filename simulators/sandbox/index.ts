@@ -30,7 +30,7 @@ import {
   type TokenTtl,
 } from './oidc.ts';
 import { registerPatientPage } from './patient.ts';
-import type { ConsentKind, ProfileGeneration } from './profiles.ts';
+import { type ConsentKind, PROFILE_GENERATIONS, type ProfileGeneration } from './profiles.ts';
 import {
   type AuditEntry,
   type ClientRecord,
@@ -95,6 +95,11 @@ export interface SandboxOptions {
   readonly claimNames?: Partial<ClaimNames>;
   readonly pairingOid?: string;
   readonly clients?: readonly ClientRegistration[];
+  /**
+   * Canonical families and contract the measurements API takes (profiles.ts): default `['ans', 'mes',
+   * 'ens']`, MES API Mesures 1.5.2 (glucose in the feeding Bundle); `['ans-3.2.0']`, ans.fhir.fr.mesures
+   * 3.2.0 (glucose in the biology Bundle). docs/sandbox.md, Glucose Bundle generations.
+   */
   readonly profileGenerations?: readonly ProfileGeneration[];
   readonly ttl?: Partial<TokenTtl>;
 }
@@ -142,6 +147,12 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     throw new MedgwError('MEDGW_ERR_CONFIG', `sandbox pairingOid "${pairingOid}" is not an OID`);
   const idTokenHeader = options.idTokenHeader ?? 'X-Id-Token';
   const generations = options.profileGenerations ?? ['ans', 'mes', 'ens'];
+  const unknownGeneration = generations.find((g) => !PROFILE_GENERATIONS.includes(g));
+  if (generations.length === 0 || unknownGeneration !== undefined)
+    throw new MedgwError(
+      'MEDGW_ERR_CONFIG',
+      `sandbox profileGenerations: "${unknownGeneration ?? '(none)'}" is not one of ${PROFILE_GENERATIONS.join(', ')}`,
+    );
   const baseTtl: TokenTtl = {
     accessToken: 3600,
     idToken: 3600,

@@ -34,7 +34,21 @@ export function kindFromScope(scope: string): ConsentKind | undefined {
   return (CONSENT_KINDS as readonly string[]).includes(k) ? (k as ConsentKind) : undefined;
 }
 
-export type ProfileGeneration = 'ans' | 'mes' | 'ens';
+/**
+ * Which canonicals and which contract the measurements API takes. `ans`, `mes`, `ens`: the canonical
+ * families MES API Mesures 1.5.2 accepts (glucose in the feeding Bundle). `ans-3.2.0`: the ans.fhir.fr.mesures
+ * 3.2.0 IG (ANS canonicals; glucose only in `mesures-bundle-flux-alimentation-biologie` with its
+ * `mesures-diagnostic-report`). A sandbox listing both kinds takes both glucose forms.
+ */
+export type ProfileGeneration = 'ans' | 'mes' | 'ens' | 'ans-3.2.0';
+export const PROFILE_GENERATIONS: readonly ProfileGeneration[] = ['ans', 'mes', 'ens', 'ans-3.2.0'];
+
+/** Whether the generations take glucose in the feeding Bundle (MES API Mesures 1.5.2). */
+export const feedingGlucose = (generations: readonly ProfileGeneration[]): boolean =>
+  generations.some((g) => g !== 'ans-3.2.0');
+/** Whether the generations take the biology Bundle (ans.fhir.fr.mesures 3.2.0). */
+export const biologyGlucose = (generations: readonly ProfileGeneration[]): boolean =>
+  generations.includes('ans-3.2.0');
 
 const ANS = 'https://interop.esante.gouv.fr/ig/fhir/mesures/StructureDefinition/';
 const MES = 'https://fhir.monespacesante.fr/ref/mesure/StructureDefinition/';
@@ -139,7 +153,9 @@ export const MOMENT_EXTENSIONS = [`${EXT_ANS}mesures-moment-of-measurement`, `${
 export const NUMBER_OF_DAYS_EXTENSIONS = [`${EXT_ANS}mesures-number-of-days`, `${ENS}ENS_NumberOfDays`];
 
 export function profileKind(url: string, generations: readonly ProfileGeneration[]): ProfileRule | undefined {
-  return PROFILES.find((p) => generations.some((g) => p.urls[g] === url));
+  // ans-3.2.0 names its Observations with the ANS canonicals.
+  const families = generations.map((g) => (g === 'ans-3.2.0' ? 'ans' : g));
+  return PROFILES.find((p) => families.some((g) => p.urls[g] === url));
 }
 
 /** The kind a search or an Observation code belongs to. */

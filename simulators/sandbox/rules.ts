@@ -3,13 +3,20 @@
  * MES "API Mesures" specification v1.5.2 §2.2.8 (error codes and the OperationOutcome table).
  */
 import { requiredBindingIssues, structuralIssues } from './fhir-structure.ts';
-import { type ProfileIssue, validateMeasurementBundle, valueSetIncludes } from './profile-validator.ts';
+import {
+  BIOLOGY_BUNDLE_PROFILE,
+  type ProfileIssue,
+  validateMeasurementBundle,
+  valueSetIncludes,
+} from './profile-validator.ts';
 import {
   BP_DIASTOLIC,
   BP_SYSTOLIC,
+  biologyGlucose,
   type CodeRule,
   type ConsentKind,
   codeRule,
+  feedingGlucose,
   J157,
   LOINC,
   MDC,
@@ -131,6 +138,8 @@ export interface AcceptedTransaction {
   readonly code: string;
   readonly effectiveMs: number;
   readonly device?: { readonly resource: Json; readonly key: string };
+  /** The biology Bundle's report (ans.fhir.fr.mesures 3.2.0 mesures-diagnostic-report). */
+  readonly report?: Json;
 }
 
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -166,23 +175,41 @@ export function checkTransaction(body: unknown, ctx: TransactionContext): Accept
   let observationEntry: Json | undefined;
   let observationCount = 0;
   let deviceEntry: Json | undefined;
+  let reportEntry: Json | undefined;
+  // A DiagnosticReport travels only in the ans.fhir.fr.mesures 3.2.0 biology Bundle: under MES API Mesures
+  // 1.5.2 it is refused as any resource the contract does not take.
+  const reports = biologyGlucose(ctx.generations);
   for (const e of arr(body.entry)) {
     const entry = isObj(e) ? e : {};
     const resource = isObj(entry.resource) ? entry.resource : {};
     const request = isObj(entry.request) ? entry.request : {};
     const type = str(resource.resourceType) ?? '';
     const method = str(request.method) ?? '';
-    if ((type !== 'Observation' && type !== 'Device') || method !== 'POST' || request.url !== type) {
+    const takes = type === 'Observation' || type === 'Device' || (reports && type === 'DiagnosticReport');
+    if (!takes || method !== 'POST' || request.url !== type) {
       throw new Refusal(422, MSG.bundleNotValid, notAcceptable(type, method), 'not-supported');
     }
     if (type === 'Observation') {
       observationCount += 1;
       observationEntry = entry;
+    } else if (type === 'DiagnosticReport') {
+      if (reportEntry)
+        throw new Refusal(422, MSG.bundleNotValid, notAcceptable(type, method), 'not-supported');
+      reportEntry = entry;
     } else if (deviceEntry) {
       throw new Refusal(422, MSG.bundleNotValid, notAcceptable(type, method), 'not-supported');
     } else {
       deviceEntry = entry;
     }
+  }
+  const bundleProfiles = isObj(body.meta) ? arr(body.meta.profile) : [];
+  if (!reports && bundleProfiles.includes(BIOLOGY_BUNDLE_PROFILE)) {
+    throw new Refusal(
+      422,
+      MSG.bundleNotValid,
+      `Profile rule: Bundle.meta.profile: ${BIOLOGY_BUNDLE_PROFILE} is the ans.fhir.fr.mesures 3.2.0 biology Bundle, not a Bundle of MES API Mesures 1.5.2.`,
+      'invalid',
+    );
   }
   if (observationCount !== 1 || !observationEntry) {
     throw new Refusal(422, MSG.bundleNotValid, MSG.oneObservation, 'invalid');
@@ -218,6 +245,9 @@ export function checkTransaction(body: unknown, ctx: TransactionContext): Accept
   if (ident.system !== `urn:oid:${ctx.pairingOid}` || ident.value !== ctx.idPe) {
     throw new Refusal(403, MSG.idPe, MSG.idPe, 'forbidden');
   }
+  const biology = reportEntry !== undefined || bundleProfiles.includes(BIOLOGY_BUNDLE_PROFILE);
+  const report = reportEntry && isObj(reportEntry.resource) ? reportEntry.resource : undefined;
+  if (report) checkReport(report, observationEntry, ctx);
 
   const source = str(meta.source);
   if (source !== undefined) {
@@ -252,6 +282,23 @@ export function checkTransaction(body: unknown, ctx: TransactionContext): Accept
     );
   }
   const kind = rule.kind as ConsentKind;
+  // ans.fhir.fr.mesures 3.2.0: glucose only in the biology Bundle, every other kind only in the feeding one.
+  if (biology && kind !== 'glucose') {
+    throw new Refusal(
+      422,
+      MSG.bundleNotValid,
+      `Profile rule: ${BIOLOGY_BUNDLE_PROFILE} takes a glucose Observation; a ${kind} Observation goes in mesures-bundle-flux-alimentation.`,
+      'invalid',
+    );
+  }
+  if (!biology && kind === 'glucose' && !feedingGlucose(ctx.generations)) {
+    throw new Refusal(
+      422,
+      MSG.bundleNotValid,
+      `Profile rule: a glucose Observation is in no slice of mesures-bundle-flux-alimentation (ans.fhir.fr.mesures 3.2.0); it goes in ${BIOLOGY_BUNDLE_PROFILE} with a mesures-diagnostic-report.`,
+      'invalid',
+    );
+  }
 
   const vital = arr(obs.category)
     .filter(isObj)
@@ -281,10 +328,44 @@ export function checkTransaction(body: unknown, ctx: TransactionContext): Accept
   checkValue(obs, kind, rule);
   if (kind === 'glucose' && rule.glucose) checkGlucoseExtensions(obs, rule.glucose);
 
-  const profileIssues = validateMeasurementBundle(body);
+  const profileIssues = validateMeasurementBundle(body, {
+    glucoseInFeedingBundle: feedingGlucose(ctx.generations),
+  });
   if (profileIssues.length > 0) throw profileRefusal(body, profileIssues);
 
-  return { observation: obs, kind, code: coded.code, effectiveMs, ...(device ? { device } : {}) };
+  return {
+    observation: obs,
+    kind,
+    code: coded.code,
+    effectiveMs,
+    ...(device ? { device } : {}),
+    ...(report ? { report } : {}),
+  };
+}
+
+/**
+ * The biology Bundle's report: it holds the Bundle's Observation (`result` by the entry's fullUrl, or
+ * `Observation/<id>`), and names the same patient when it names one (R4 DiagnosticReport.subject 0..1).
+ */
+function checkReport(report: Json, observationEntry: Json, ctx: TransactionContext): void {
+  const subject = isObj(report.subject) ? report.subject : undefined;
+  const ident = subject && isObj(subject.identifier) ? subject.identifier : undefined;
+  if (subject && (ident?.system !== `urn:oid:${ctx.pairingOid}` || ident?.value !== ctx.idPe)) {
+    throw new Refusal(403, MSG.idPe, MSG.idPe, 'forbidden');
+  }
+  const obs = isObj(observationEntry.resource) ? observationEntry.resource : {};
+  const targets = [str(observationEntry.fullUrl), str(obs.id) ? `Observation/${str(obs.id)}` : undefined];
+  const refs = arr(report.result)
+    .filter(isObj)
+    .map((r) => str(r.reference));
+  if (!refs.some((r) => r !== undefined && targets.includes(r))) {
+    throw new Refusal(
+      422,
+      MSG.bundleNotValid,
+      "Profile rule: DiagnosticReport.result must refer to the Bundle's Observation (its fullUrl).",
+      'invalid',
+    );
+  }
 }
 
 /**

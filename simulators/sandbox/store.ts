@@ -39,6 +39,8 @@ export interface StoredObservation {
   /** epoch ms of effectiveDateTime, for search. */
   readonly effectiveMs: number;
   readonly resource: Record<string, unknown>;
+  /** The DiagnosticReport that came with it in an ans.fhir.fr.mesures 3.2.0 biology Bundle. */
+  readonly report?: { readonly id: string; readonly resource: Record<string, unknown> };
 }
 
 export interface StoredDevice {

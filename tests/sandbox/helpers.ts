@@ -227,3 +227,39 @@ export function bundle(obs: Record<string, unknown>, dev?: Record<string, unknow
   }
   return { resourceType: 'Bundle', type: 'transaction', entry };
 }
+
+/**
+ * The ans.fhir.fr.mesures 3.2.0 biology Bundle (mesures-bundle-flux-alimentation-biologie): the glucose
+ * Observation, the mesures-diagnostic-report that holds it (LOINC 11502-2), and the Device.
+ */
+export function biologyBundle(
+  obs: Record<string, unknown>,
+  dev?: Record<string, unknown>,
+  report: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const b = bundle(obs, dev);
+  const entry = b.entry as Record<string, unknown>[];
+  const observationUrl = String(entry[0]?.fullUrl);
+  entry.splice(1, 0, {
+    fullUrl: `urn:uuid:${randomUUID()}`,
+    resource: {
+      resourceType: 'DiagnosticReport',
+      meta: { profile: [`${ANS}mesures-diagnostic-report`] },
+      status: 'final',
+      // MesDiagnosticReport: patternCodeableConcept with the display, so the display is required too.
+      code: {
+        coding: [
+          {
+            system: 'http://loinc.org',
+            code: '11502-2',
+            display: 'Compte rendu du laboratoire [Recherche] Patient ; Document',
+          },
+        ],
+      },
+      result: [{ reference: observationUrl }],
+      ...report,
+    },
+    request: { method: 'POST', url: 'DiagnosticReport' },
+  });
+  return { ...b, meta: { profile: [`${ANS}mesures-bundle-flux-alimentation-biologie`] } };
+}

@@ -302,9 +302,17 @@ describe('every Bundle is checked against the profiles', () => {
 
   it('refuses a Bundle that names another Bundle profile', async () => {
     const b = make();
+    b.meta = { profile: [`${ANS}mesures-bundle-flux-alimentation-unknown`] };
+    expect(await refused(b, 'Bundle not valid.')).toBe(
+      `Profile rule: Bundle.meta.profile: unknown profile ${ANS}mesures-bundle-flux-alimentation-unknown`,
+    );
+  });
+
+  it('refuses the 3.2.0 biology Bundle profile under MES API Mesures 1.5.2 (the default generations)', async () => {
+    const b = make('glucose', '528401');
     b.meta = { profile: [`${ANS}mesures-bundle-flux-alimentation-biologie`] };
     expect(await refused(b, 'Bundle not valid.')).toBe(
-      `Profile rule: Bundle.meta.profile: unknown profile ${ANS}mesures-bundle-flux-alimentation-biologie`,
+      `Profile rule: Bundle.meta.profile: ${ANS}mesures-bundle-flux-alimentation-biologie is the ans.fhir.fr.mesures 3.2.0 biology Bundle, not a Bundle of MES API Mesures 1.5.2.`,
     );
   });
 
