@@ -7,7 +7,7 @@ import { abuseAuthFloodBench, abuseGarbageFloodBench } from './abuse.ts';
 import { abuseLoginFloodBench } from './abuse-login.ts';
 import { decodeBench } from './decode.ts';
 import { forwardBench } from './forward.ts';
-import { ingestBench } from './ingest.ts';
+import { connectBench, ingestBench } from './ingest.ts';
 import { ingestBleBench } from './ingest-ble.ts';
 import { ingestCpuBench } from './ingest-cpu.ts';
 import { journalBench } from './journal.ts';
@@ -19,6 +19,8 @@ const BENCHES: { name: string; run: () => BenchRow[] | Promise<BenchRow[]> }[] =
   { name: 'decode', run: () => decodeBench() },
   { name: 'journal', run: () => journalBench() },
   { name: 'ingest', run: () => ingestBench() },
+  // the connection storm alone (also part of `ingest`)
+  { name: 'ingest-connect', run: () => connectBench() },
   { name: 'ingest-ble', run: () => ingestBleBench() },
   { name: 'ingest-cpu', run: () => ingestCpuBench() },
   { name: 'time', run: () => timeBench() },
