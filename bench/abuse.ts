@@ -71,7 +71,7 @@ export async function abuseGarbageFloodBench(): Promise<BenchRow[]> {
   const dir = tempDir('abuse-garbage');
   const gw = await startGatewaySide(dir.path, 6, 'abuse');
   const [legitId, newcomerBefore, newcomerDuring, ...flooders] = gw.fleet.ids;
-  /** A device connecting for the first time (its secret checked with scrypt): ms until subscribed. */
+  /** A device connecting for the first time since the broker started: ms until subscribed. */
   const firstConnection = async (deviceId: string | undefined): Promise<number> => {
     const d = new SimulatedMqttDevice({
       url: gw.fleet.url,

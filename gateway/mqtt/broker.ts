@@ -220,8 +220,9 @@ export class EmbeddedBroker implements Component {
         if (packet.will) this.withWill.add(client);
         done(null, true);
       },
-      // Secret checks (scrypt) run on the thread pool, authConcurrency at a time: a burst of
-      // connections does not stall the PUBACKs and receipts of devices already connected.
+      // The right secret answers at once; other checks wait their turn, authConcurrency at a time (an
+      // older record's scrypt on the thread pool): a burst of connections does not stall the PUBACKs
+      // and receipts of devices already connected.
       authenticate: (client, username, password, done) => this.authenticate(client, username, password, done),
       authorizePublish: (client, packet, done) => this.authorizePublish(client, packet, done),
       authorizeSubscribe: (client, sub, done) => {
