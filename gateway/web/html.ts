@@ -36,6 +36,7 @@ function render(v: unknown): string {
 export type PageId =
   | 'status'
   | 'devices'
+  | 'device'
   | 'patients'
   | 'quarantine'
   | 'exchanges'
@@ -90,9 +91,50 @@ export function flash(ctx: PageContext): Html {
   return h`<div class="fr-alert fr-alert--${ctx.flash.kind} fr-alert--sm fr-mb-3w" role="${role}"><p>${ctx.flash.text}</p></div>`;
 }
 
-/** A DSFR table with a caption. */
-export function table(caption: string, head: readonly string[], rows: readonly Html[], id?: string): Html {
-  return h`<div class="fr-table fr-table--no-caption"${id ? raw(` id="${esc(id)}"`) : ''}><div class="fr-table__wrapper"><div class="fr-table__container"><div class="fr-table__content"><table><caption>${caption}</caption><thead><tr>${head.map((c) => h`<th scope="col">${c}</th>`)}</tr></thead><tbody>${rows}</tbody></table></div></div></div></div>`;
+type CellValue = Html | string | number | undefined;
+
+/** A table cell: a header cell of its row (`th scope="row"`), or a data cell with an optional class. */
+export interface Cell {
+  readonly v: CellValue;
+  readonly th?: boolean;
+  readonly cls?: string;
+  /** data-* attributes of the cell. */
+  readonly attrs?: Readonly<Record<string, string>>;
+}
+
+export interface Row {
+  readonly cells: ReadonlyArray<CellValue | Cell>;
+  /** Attributes of the `tr` (data-* for tests and scripts). */
+  readonly attrs?: Readonly<Record<string, string>>;
+}
+
+const attributes = (a: Readonly<Record<string, string>> | undefined) =>
+  Object.entries(a ?? {})
+    .map(([k, v]) => ` ${esc(k)}="${esc(v)}"`)
+    .join('');
+
+const isCell = (c: CellValue | Cell): c is Cell => typeof c === 'object' && c !== null && 'v' in c;
+
+/**
+ * A DSFR table with a caption, its cells wrapping (fr-table--multiline) so that it fits its column;
+ * on a phone each row becomes a block, each cell labelled by its column (`data-label`, medgw.css).
+ */
+export function table(caption: string, head: readonly string[], rows: readonly Row[], id?: string): Html {
+  const body = rows.map(
+    (r) =>
+      h`<tr${raw(
+        Object.entries(r.attrs ?? {})
+          .map(([k, v]) => ` ${esc(k)}="${esc(v)}"`)
+          .join(''),
+      )}>${r.cells.map((c, i) => {
+        const cell = isCell(c) ? c : { v: c };
+        const extra = raw(`${cell.cls ? ` class="${esc(cell.cls)}"` : ''}${attributes(cell.attrs)}`);
+        return cell.th
+          ? h`<th scope="row" data-label="${head[i] ?? ''}"${extra}>${cell.v}</th>`
+          : h`<td data-label="${head[i] ?? ''}"${extra}>${cell.v}</td>`;
+      })}</tr>`,
+  );
+  return h`<div class="fr-table fr-table--no-caption fr-table--multiline medgw-table"${id ? raw(` id="${esc(id)}"`) : ''}><div class="fr-table__wrapper"><div class="fr-table__container"><div class="fr-table__content"><table><caption>${caption}</caption><thead><tr>${head.map((c) => h`<th scope="col">${c}</th>`)}</tr></thead><tbody>${body}</tbody></table></div></div></div></div>`;
 }
 
 const LOCALE: Record<Lang, string> = { fr: 'fr-FR', en: 'en-GB' };
@@ -115,12 +157,16 @@ export function page(ctx: PageContext, id: PageId, title: string, body: Html): s
   const { t } = ctx;
   const other: Lang = ctx.lang === 'fr' ? 'en' : 'fr';
   const signedIn = ctx.csrf !== undefined && id !== 'login';
-  const nav = signedIn
-    ? h`<div class="fr-header__menu medgw-menu" id="medgw-menu"><div class="fr-container"><div class="fr-header__menu-links"></div><nav class="fr-nav" id="medgw-nav" aria-label="${t('nav.main')}"><ul class="fr-nav__list">${NAV.map(
-        ([pid, href, key]) =>
-          h`<li class="fr-nav__item"><a class="fr-nav__link" href="${href}"${pid === id ? raw(' aria-current="page"') : ''}>${t(key)}</a></li>`,
-      )}</ul></nav></div></div>`
-    : raw('');
+  // DSFR's header script copies the tool links into `.fr-header__menu-links` (the phone menu): the menu
+  // block is always there, the navigation only once signed in (dsfr.module.js, HeaderLinks.init)
+  const nav = h`<div class="fr-header__menu medgw-menu" id="medgw-menu"><div class="fr-container"><div class="fr-header__menu-links"></div>${
+    signedIn
+      ? h`<nav class="fr-nav" id="medgw-nav" aria-label="${t('nav.main')}"><ul class="fr-nav__list">${NAV.map(
+          ([pid, href, key]) =>
+            h`<li class="fr-nav__item"><a class="fr-nav__link" href="${href}"${pid === id || (pid === 'devices' && id === 'device') ? raw(' aria-current="page"') : ''}>${t(key)}</a></li>`,
+        )}</ul></nav>`
+      : ''
+  }</div></div>`;
   const logout = signedIn
     ? h`<li><form method="post" action="/logout">${csrfField(ctx)}<button type="submit" class="fr-btn fr-btn--tertiary-no-outline fr-icon-logout-box-r-line">${t('app.logout')}</button></form></li>`
     : raw('');
@@ -130,6 +176,8 @@ export function page(ctx: PageContext, id: PageId, title: string, body: Html): s
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} — medgw</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
+<link rel="icon" href="/favicon.ico" sizes="32x32">
 <link rel="stylesheet" href="/dsfr/dsfr.min.css">
 <link rel="stylesheet" href="/dsfr/utility/icons/icons.min.css">
 <link rel="stylesheet" href="/web/medgw.css">

@@ -14,10 +14,21 @@ import {
   h,
   type PageContext,
   page,
+  type Row,
   raw,
   table,
 } from './html.ts';
 import { hasKey, type MessageKey, type Translate } from './i18n/index.ts';
+import {
+  type Choice,
+  filterForm,
+  type ListQuery,
+  matches,
+  NO_QUERY,
+  pager,
+  paginate,
+  resultCount,
+} from './listing.ts';
 import {
   allReadings,
   deliveredTimes,
@@ -28,8 +39,8 @@ import {
   queue,
   type ReadingTimes,
   readingTimes,
-  takenAt,
 } from './model.ts';
+import { formatQuantity } from './units.ts';
 
 function kindLabel(t: Translate, kind: string): string {
   const key = `kind.${kind}`;
@@ -67,7 +78,7 @@ function criticalSection(ctx: PageContext, deps: WebDeps): Html {
 
 function explain(ctx: PageContext, r: OutboxRecord): string {
   const { t } = ctx;
-  if (r.state === 'delivered') return t('explain.delivered', { when: formatTime(ctx.lang, r.updatedAt, '') });
+  if (r.state === 'delivered') return t('explain.delivered');
   if (r.state === 'pending' && !r.reason) return t('explain.pending');
   if (r.state === 'in-flight') return t('explain.in-flight');
   return explainReason(t, r.reason);
@@ -86,17 +97,20 @@ function takenText(ctx: PageContext, times: ReadingTimes): string {
   return at;
 }
 
-function shownValue(o: Observation | null): string {
+/** A reading's value in the page's language (`18,9 mmHg` in French), components joined by ` / `. */
+function shownValue(ctx: PageContext, o: Observation | null): string {
   if (!o) return '—';
+  const one = (c: Observation) =>
+    c.value === undefined
+      ? undefined
+      : `${c.comparator ?? ''}${formatQuantity(ctx.lang, c.value, c.unit, c.decimals)}`;
   if (o.components?.length) {
     return o.components
-      .filter((c) => c.value !== undefined)
-      .map((c) => `${c.value}${c.unit ? ` ${c.unit}` : ''}`)
+      .map(one)
+      .filter((v) => v !== undefined)
       .join(' / ');
   }
-  if (o.value === undefined) return o.dataAbsentReason ?? '—';
-  const v = o.decimals !== undefined ? o.value.toFixed(o.decimals) : String(o.value);
-  return `${v}${o.unit ? ` ${o.unit}` : ''}`;
+  return one(o) ?? o.dataAbsentReason ?? '—';
 }
 
 function patientName(deps: WebDeps, id: string | undefined, t: Translate): string {
@@ -152,6 +166,12 @@ export function errorPage(ctx: PageContext, title: string, text: string, code?: 
 
 // --- status ----------------------------------------------------------------------------------------
 
+/** noble's adapter states (`poweredOn`…) in words; a state noble may add later is shown as it is. */
+function adapterText(t: Translate, state: string): string {
+  const key = `ble.state.${state}`;
+  return hasKey(key) ? t(key) : state;
+}
+
 export function statusPage(
   ctx: PageContext,
   deps: WebDeps,
@@ -173,19 +193,47 @@ export function statusPage(
   const adapter = deps.ble?.adapterState();
   const links = deps.national?.links.list() ?? [];
   const breaker = deps.national?.state?.();
-  const rows: Html[] = [
-    h`<tr><th scope="row">${t('status.gateway')}</th><td>${badge('ok')}</td><td>${t('status.gatewayRunning', { since: formatTime(ctx.lang, deps.startedAt ?? deps.clock.now(), '') })}</td></tr>`,
-    h`<tr><th scope="row">${t('status.broker')}</th><td>${deps.broker ? badge('ok') : badge('notConfigured')}</td><td>${deps.broker ? t('status.brokerClients', { count: deps.broker.counters.connections }) : ''}</td></tr>`,
-    h`<tr><th scope="row">${t('status.bluetooth')}</th><td>${adapter === undefined ? badge('notConfigured') : adapter === 'poweredOn' ? badge('ok') : badge('off')}</td><td>${adapter ?? ''}</td></tr>`,
-    h`<tr><th scope="row">${t('status.national')}</th><td>${deps.national ? (breaker === 'open' ? badge('degraded') : badge('ok')) : badge('notConfigured')}</td><td>${deps.national ? `${deps.national.label} — ${t('status.nationalLinked', { count: links.length })}` : ''}</td></tr>`,
-    h`<tr><th scope="row">${t('status.queue')}</th><td>${q.byState['dead-letter'] + q.byState.held > 0 ? badge('degraded') : badge('ok')}</td><td>${t('status.queueDetail', { pending: q.byState.pending + q.byState['in-flight'], held: q.byState.held, quarantined: q.byState.quarantined, dead: q.byState['dead-letter'] })}${q.oldestUnsentAgeMs !== null ? h`<br>${t('status.oldest', { age: formatAge(t, q.oldestUnsentAgeMs) })}` : ''}</td></tr>`,
+  const part = (name: string, state: Html, detail: Html | string): Row => ({
+    cells: [{ v: name, th: true }, state, detail],
+  });
+  const rows: Row[] = [
+    part(
+      t('status.gateway'),
+      badge('ok'),
+      t('status.gatewayRunning', { since: formatTime(ctx.lang, deps.startedAt ?? deps.clock.now(), '') }),
+    ),
+    part(
+      t('status.broker'),
+      deps.broker ? badge('ok') : badge('notConfigured'),
+      deps.broker ? t('status.brokerClients', { count: deps.broker.counters.connections }) : '',
+    ),
+    part(
+      t('status.bluetooth'),
+      adapter === undefined ? badge('notConfigured') : adapter === 'poweredOn' ? badge('ok') : badge('off'),
+      adapter === undefined ? '' : h`<span data-adapter-state="${adapter}">${adapterText(t, adapter)}</span>`,
+    ),
+    part(
+      t('status.national'),
+      deps.national ? (breaker === 'open' ? badge('degraded') : badge('ok')) : badge('notConfigured'),
+      deps.national ? `${deps.national.label} — ${t('status.nationalLinked', { count: links.length })}` : '',
+    ),
+    part(
+      t('status.queue'),
+      q.byState['dead-letter'] + q.byState.held > 0 ? badge('degraded') : badge('ok'),
+      h`${t('status.queueDetail', { pending: q.byState.pending + q.byState['in-flight'], held: q.byState.held, quarantined: q.byState.quarantined, dead: q.byState['dead-letter'] })}${q.oldestUnsentAgeMs !== null ? h`<br>${t('status.oldest', { age: formatAge(t, q.oldestUnsentAgeMs) })}` : ''}`,
+    ),
   ];
   const created = newToken
-    ? h`<div class="fr-alert fr-alert--warning fr-alert--sm fr-mb-3w" role="status"><p>${t('tokens.created', { token: newToken })}</p></div>`
+    ? h`<div class="fr-alert fr-alert--warning fr-alert--sm fr-mb-3w" role="status"><p class="medgw-break">${t('tokens.created', { token: newToken })}</p></div>`
     : raw('');
   const tokenRows = tokens.map(
-    (tk) =>
-      h`<tr><td>${tk.label}</td><td>${formatTime(ctx.lang, tk.createdAt, '')}</td><td>${actionForm(ctx, `/tokens/${encodeURIComponent(tk.id)}/revoke`, t('tokens.revoke'), tk.label)}</td></tr>`,
+    (tk): Row => ({
+      cells: [
+        tk.label,
+        formatTime(ctx.lang, tk.createdAt, ''),
+        actionForm(ctx, `/tokens/${encodeURIComponent(tk.id)}/revoke`, t('tokens.revoke'), tk.label),
+      ],
+    }),
   );
   return page(
     ctx,
@@ -209,7 +257,19 @@ function signal(t: Translate, rssi: number): string {
   return t('devices.signalValue', { level: t(`devices.signal.${level}` as MessageKey), rssi });
 }
 
-export function devicesPage(ctx: PageContext, deps: WebDeps): string {
+/** The name a device goes by on every page: its registry name, else the name it advertises. */
+function bleName(deps: WebDeps, t: Translate, address: string, advertised: string | undefined): string {
+  const d = deps.registry.getDevice(address) ?? deps.registry.getDevice(address.toUpperCase());
+  return d?.name ?? advertised ?? t('app.unknown');
+}
+
+const deviceHref = (id: string) => `/devices/${encodeURIComponent(id)}`;
+
+function patientChoices(deps: WebDeps): Choice[] {
+  return deps.registry.listPatients().map((p) => ({ value: p.id, label: p.displayName }));
+}
+
+export function devicesPage(ctx: PageContext, deps: WebDeps, query: ListQuery = NO_QUERY): string {
   const { t } = ctx;
   const registered = deps.registry.listDevices();
   const known = new Set(registered.flatMap((d) => [d.identity?.address?.toUpperCase(), d.id.toUpperCase()]));
@@ -222,46 +282,59 @@ export function devicesPage(ctx: PageContext, deps: WebDeps): string {
       ? table(
           t('devices.nearby'),
           [t('devices.name'), t('devices.address'), t('devices.signal'), t('app.actions')],
-          list.map(
-            (n, i) =>
-              h`<tr><td>${n.name ?? t('app.unknown')}</td><td><code>${n.address}</code></td><td>${signal(t, n.rssi)}</td><td><form method="post" action="/devices/pair" class="medgw-row">${csrfField(ctx)}<input type="hidden" name="address" value="${n.address}"><div class="fr-input-group"><label class="fr-label" for="pair-user-${i}">${t('devices.udsUser')}</label><input class="fr-input medgw-short" id="pair-user-${i}" name="userIndex" inputmode="numeric" pattern="[0-9]{1,3}"></div><div class="fr-input-group"><label class="fr-label" for="pair-code-${i}">${t('devices.udsCode')}</label><input class="fr-input medgw-short" id="pair-code-${i}" name="consentCode" inputmode="numeric" pattern="[0-9]{1,4}" autocomplete="off"></div><button type="submit" class="fr-btn fr-btn--sm">${t('devices.pair')}<span class="fr-sr-only"> — ${n.name ?? n.address}</span></button></form></td></tr>`,
-          ),
+          list.map((n, i) => ({
+            cells: [
+              bleName(deps, t, n.address, n.name),
+              h`<code>${n.address}</code>`,
+              signal(t, n.rssi),
+              h`<form method="post" action="/devices/pair" class="medgw-row">${csrfField(ctx)}<input type="hidden" name="address" value="${n.address}"><div class="fr-input-group"><label class="fr-label" for="pair-user-${i}">${t('devices.udsUser')}</label><input class="fr-input medgw-short" id="pair-user-${i}" name="userIndex" inputmode="numeric" pattern="[0-9]{1,3}"></div><div class="fr-input-group"><label class="fr-label" for="pair-code-${i}">${t('devices.udsCode')}</label><input class="fr-input medgw-short" id="pair-code-${i}" name="consentCode" inputmode="numeric" pattern="[0-9]{1,4}" autocomplete="off"></div><button type="submit" class="fr-btn fr-btn--sm">${t('devices.pair')}<span class="fr-sr-only"> — ${n.name ?? n.address}</span></button></form>`,
+            ],
+          })),
         )
       : h`<p>${t('devices.nearbyNone')}</p>`;
   }
-  const pairings = deps.ble?.pairings() ?? [];
+  // only the devices not paired yet: a bonded device is in the table below, under the same name
+  const bonded = (address: string) => {
+    const d = deps.registry.getDevice(address);
+    return d?.transport === 'ble' && d.bond === 'bonded';
+  };
+  const pairings = (deps.ble?.pairings() ?? []).filter(
+    (p) => p.state !== 'synced' && !bonded(p.deviceId ?? p.address),
+  );
   const progress = pairings.length
     ? h`<ul class="medgw-progress">${pairings.map((p) => {
         const failed = p.state === 'failed';
-        return h`<li class="fr-mb-1w"><strong>${p.name ?? p.address}</strong>${t('app.colon')}<span class="fr-badge fr-badge--sm ${failed ? 'fr-badge--error' : p.state === 'synced' ? 'fr-badge--success' : 'fr-badge--info'}" data-pairing-state="${p.state}">${t(`pairing.state.${p.state}` as MessageKey)}</span>${failed && p.code ? h` — ${explainReason(t, { code: p.code, message: p.message ?? p.code })}` : ''}</li>`;
+        return h`<li class="fr-mb-1w" data-pairing="${p.address}"><strong>${bleName(deps, t, p.deviceId ?? p.address, p.name)}</strong> <code class="fr-text--xs">${p.address}</code>${t('app.colon')}<span class="fr-badge fr-badge--sm ${failed ? 'fr-badge--error' : 'fr-badge--info'}" data-pairing-state="${p.state}">${t(`pairing.state.${p.state}` as MessageKey)}</span>${failed && p.code ? h` — ${explainReason(t, { code: p.code, message: p.message ?? p.code })}` : ''}</li>`;
       })}</ul>`
     : h`<p>${t('devices.pairingNone')}</p>`;
-  const patients = deps.registry.listPatients();
-  const rows = registered.map((d, i) => {
+  const shown = registered.filter(
+    (d) =>
+      matches(query.q, d.name, d.id, patientName(deps, d.patientId, t)) &&
+      (query.patient === '' ||
+        d.patientId === query.patient ||
+        Object.values(d.users ?? {}).includes(query.patient)),
+  );
+  const paged = paginate(shown, query.page);
+  const rows = paged.items.map((d): Row => {
     const name = d.name ?? d.id;
     const health = healthOf(deps, d.id);
-    const options = [
-      h`<option value="">${t('devices.noPatient')}</option>`,
-      ...patients.map(
-        (p) =>
-          h`<option value="${p.id}"${p.id === d.patientId ? raw(' selected') : ''}>${p.displayName}</option>`,
-      ),
-    ];
     const users = Object.entries(d.users ?? {})
       .map(([u, pid]) => `${u} → ${patientName(deps, pid, t)}`)
       .join(', ');
-    return h`<tr>
-<td>${name}<br><code class="fr-text--xs">${d.id}</code></td>
-<td>${d.transport.toUpperCase()}</td>
-<td>${patientName(deps, d.patientId, t)}${users ? h`<br><span class="fr-text--xs">${users}</span>` : ''}</td>
-<td>${formatTime(ctx.lang, lastSync(deps, d.id), t('app.never'))}</td>
-<td>${health?.batteryPercent !== undefined ? `${health.batteryPercent} %` : t('app.unknown')}</td>
-<td>${health?.clock ? t(`clock.${health.clock}` as MessageKey) : t('app.unknown')}</td>
-<td>
-<form method="post" action="/devices/${encodeURIComponent(d.id)}/rename" class="medgw-row">${csrfField(ctx)}<div class="fr-input-group"><label class="fr-label" for="rename-${i}">${t('devices.newName', { name })}</label><input class="fr-input" id="rename-${i}" name="name" required maxlength="100" value="${name}"></div><button class="fr-btn fr-btn--sm fr-btn--secondary" type="submit">${t('devices.rename')}</button></form>
-<form method="post" action="/devices/${encodeURIComponent(d.id)}/assign" class="medgw-row">${csrfField(ctx)}<div class="fr-select-group"><label class="fr-label" for="assign-${i}">${t('devices.assignTo', { name })}</label><select class="fr-select" id="assign-${i}" name="patientId">${options}</select></div><div class="fr-input-group"><label class="fr-label" for="user-${i}">${t('devices.userIndex')}</label><input class="fr-input" id="user-${i}" name="userIndex" inputmode="numeric" pattern="[0-9]{1,3}"></div><button class="fr-btn fr-btn--sm fr-btn--secondary" type="submit">${t('devices.assign')}</button></form>
-${actionForm(ctx, `/devices/${encodeURIComponent(d.id)}/forget`, t('devices.forget'), name, 'tertiary')}
-</td></tr>`;
+    return {
+      attrs: { 'data-device': d.id },
+      cells: [
+        {
+          v: h`<a href="${deviceHref(d.id)}">${name}</a><br><code class="fr-text--xs medgw-break">${d.id}</code>`,
+          th: true,
+        },
+        d.transport.toUpperCase(),
+        h`${patientName(deps, d.patientId, t)}${users ? h`<br><span class="fr-text--xs">${users}</span>` : ''}`,
+        formatTime(ctx.lang, lastSync(deps, d.id), t('app.never')),
+        health?.batteryPercent !== undefined ? `${health.batteryPercent} %` : t('app.unknown'),
+        health?.clock ? t(`clock.${health.clock}` as MessageKey) : t('app.unknown'),
+      ],
+    };
   });
   return page(
     ctx,
@@ -270,8 +343,9 @@ ${actionForm(ctx, `/devices/${encodeURIComponent(d.id)}/forget`, t('devices.forg
     h`<h2>${t('devices.nearby')}</h2><div data-live id="nearby">${nearby}</div>
 <h2 class="fr-mt-4w">${t('devices.pairing')}</h2><div data-live id="pairing" aria-live="polite">${progress}</div>
 <h2 class="fr-mt-4w">${t('devices.registered')}</h2>
-<div data-live id="registered">${
-      registered.length
+${registered.length > 0 ? filterForm(ctx, '/devices', query, { patients: patientChoices(deps) }) : ''}
+<div data-live id="registered">${resultCount(ctx, query, shown.length)}${
+      rows.length
         ? table(
             t('devices.registered'),
             [
@@ -281,21 +355,97 @@ ${actionForm(ctx, `/devices/${encodeURIComponent(d.id)}/forget`, t('devices.forg
               t('devices.lastSync'),
               t('devices.battery'),
               t('devices.clock'),
-              t('app.actions'),
             ],
             rows,
           )
-        : h`<p>${t('devices.registeredNone')}</p>`
-    }</div>`,
+        : registered.length
+          ? ''
+          : h`<p>${t('devices.registeredNone')}</p>`
+    }${pager(ctx, '/devices', query, paged)}</div>`,
+  );
+}
+
+/** One device: what the gateway knows of it, and its actions (rename, assign, forget). */
+export function devicePage(ctx: PageContext, deps: WebDeps, id: string): string | undefined {
+  const { t } = ctx;
+  const d = deps.registry.getDevice(id);
+  if (!d) return undefined;
+  const name = d.name ?? d.id;
+  const health = healthOf(deps, d.id);
+  const users = Object.entries(d.users ?? {});
+  const facts: Row[] = [
+    { cells: [{ v: t('devices.id'), th: true }, h`<code class="medgw-break">${d.id}</code>`] },
+    { cells: [{ v: t('devices.transport'), th: true }, d.transport.toUpperCase()] },
+    { cells: [{ v: t('devices.patient'), th: true }, patientName(deps, d.patientId, t)] },
+    ...(users.length
+      ? [
+          {
+            cells: [
+              { v: t('device.users'), th: true },
+              users.map(([u, pid]) => `${u} → ${patientName(deps, pid, t)}`).join(', '),
+            ],
+          },
+        ]
+      : []),
+    {
+      cells: [
+        { v: t('devices.lastSync'), th: true },
+        formatTime(ctx.lang, lastSync(deps, d.id), t('app.never')),
+      ],
+    },
+    {
+      cells: [
+        { v: t('devices.battery'), th: true },
+        health?.batteryPercent !== undefined ? `${health.batteryPercent} %` : t('app.unknown'),
+      ],
+    },
+    {
+      cells: [
+        { v: t('devices.clock'), th: true },
+        health?.clock ? t(`clock.${health.clock}` as MessageKey) : t('app.unknown'),
+      ],
+    },
+  ];
+  const options = [
+    h`<option value="">${t('devices.noPatient')}</option>`,
+    ...deps.registry
+      .listPatients()
+      .map(
+        (p) =>
+          h`<option value="${p.id}"${p.id === d.patientId ? raw(' selected') : ''}>${p.displayName}</option>`,
+      ),
+  ];
+  const href = deviceHref(d.id);
+  return page(
+    ctx,
+    'device',
+    name,
+    h`<p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/devices">${t('device.back')}</a></p>
+<div data-live id="device">${table(t('device.details'), [t('device.details'), ''], facts)}</div>
+<h2 class="fr-mt-4w">${t('devices.rename')}</h2>
+<form method="post" action="${href}/rename" class="medgw-narrow">${csrfField(ctx)}<div class="fr-input-group"><label class="fr-label" for="rename">${t('devices.newName', { name })}</label><input class="fr-input" id="rename" name="name" required maxlength="100" value="${name}"></div><button class="fr-btn fr-btn--secondary" type="submit">${t('devices.rename')}</button></form>
+<h2 class="fr-mt-4w">${t('devices.assign')}</h2>
+<form method="post" action="${href}/assign" class="medgw-narrow">${csrfField(ctx)}<div class="fr-select-group"><label class="fr-label" for="assign">${t('devices.assignTo', { name })}</label><select class="fr-select" id="assign" name="patientId">${options}</select></div><div class="fr-input-group"><label class="fr-label" for="assign-user">${t('devices.userIndex')}</label><input class="fr-input medgw-short" id="assign-user" name="userIndex" inputmode="numeric" pattern="[0-9]{1,3}"></div><button class="fr-btn fr-btn--secondary" type="submit">${t('devices.assign')}</button></form>
+<h2 class="fr-mt-4w">${t('devices.forget')}</h2>
+<p>${t('device.forgetHint')}</p>
+${actionForm(ctx, `${href}/forget`, t('devices.forget'), name, 'tertiary')}`,
   );
 }
 
 // --- patients --------------------------------------------------------------------------------------
 
-export function patientsPage(ctx: PageContext, deps: WebDeps): string {
+const LINK_STATES = ['none', 'linked', 'reauth-required', 'consent-withdrawn'] as const;
+
+export function patientsPage(ctx: PageContext, deps: WebDeps, query: ListQuery = NO_QUERY): string {
   const { t } = ctx;
-  const patients = deps.registry.listPatients();
-  const sections = patients.map((p, i) => {
+  const all = deps.registry.listPatients();
+  const linkState = (id: string) => deps.national?.links.get(id)?.status ?? 'none';
+  const shown = all.filter(
+    (p) => matches(query.q, p.displayName, p.id) && (query.state === '' || linkState(p.id) === query.state),
+  );
+  const paged = paginate(shown, query.page);
+  const sections = paged.items.map((p, j) => {
+    const i = paged.offset + j;
     const link = deps.national?.links.get(p.id);
     const state = link ? link.status : 'none';
     const chosen = new Set<ConsentKind>(link?.kinds ?? link?.grantedKinds ?? CONSENT_KINDS);
@@ -314,18 +464,19 @@ ${CONSENT_KINDS.filter((k) => !granted || granted.has(k)).map(
         ? actionForm(ctx, `/patients/${encodeURIComponent(p.id)}/unlink`, t('patients.unlink'), p.displayName)
         : h`${actionForm(ctx, `/patients/${encodeURIComponent(p.id)}/link`, t('patients.link'), p.displayName, 'primary')}${link ? actionForm(ctx, `/patients/${encodeURIComponent(p.id)}/unlink`, t('patients.unlink'), p.displayName) : ''}`
       : h`<p>${t('patients.nationalOff')}</p>`;
-    return h`<section class="fr-card fr-p-3w fr-mb-3w" aria-labelledby="patient-${i}">
-<h2 id="patient-${i}" class="fr-h4">${p.displayName} <code class="fr-text--sm">${p.id}</code></h2>
+    return h`<section class="fr-card fr-p-3w fr-mb-3w" aria-labelledby="patient-${i}" data-patient="${p.id}">
+<h2 id="patient-${i}" class="fr-h4 medgw-break">${p.displayName} <code class="fr-text--sm">${p.id}</code></h2>
 <p>${t('patients.linkState')}${t('app.colon')}<span class="fr-badge fr-badge--sm ${state === 'linked' ? 'fr-badge--success' : state === 'none' ? 'fr-badge--info' : 'fr-badge--warning'}" data-link-state="${state}">${t(`patients.state.${state}` as MessageKey)}</span></p>
 ${consents}
 <div class="fr-mt-2w medgw-actions">${actions}${actionForm(ctx, `/patients/${encodeURIComponent(p.id)}/remove`, t('patients.remove'), p.displayName, 'tertiary')}</div>
 </section>`;
   });
+  const states = LINK_STATES.map((s) => ({ value: s, label: t(`patients.state.${s}` as MessageKey) }));
   return page(
     ctx,
     'patients',
     t('patients.title'),
-    h`<div data-live id="patients">${sections.length ? sections : h`<p>${t('patients.none')}</p>`}</div>
+    h`${all.length > 0 ? filterForm(ctx, '/patients', query, deps.national ? { states } : {}) : ''}<div data-live id="patients">${resultCount(ctx, query, shown.length)}${sections.length ? sections : all.length ? '' : h`<p>${t('patients.none')}</p>`}${pager(ctx, '/patients', query, paged)}</div>
 <h2 class="fr-mt-4w">${t('patients.add')}</h2>
 <form method="post" action="/patients" class="medgw-narrow">${csrfField(ctx)}
 <div class="fr-input-group"><label class="fr-label" for="patient-id">${t('patients.id')}<span class="fr-hint-text">${t('patients.idHint')}</span></label><input class="fr-input" id="patient-id" name="id" required pattern="[A-Za-z0-9._:\\-]{1,128}"></div>
@@ -334,29 +485,63 @@ ${consents}
   );
 }
 
+// --- readings: the filters shared by the quarantine and exchanges pages ------------------------------
+
+/** The patient a reading belongs to: its own, else its device's (a quarantined reading may have none). */
+const readingPatient = (deps: WebDeps, r: OutboxRecord) =>
+  r.patientId ?? deps.registry.getDevice(r.deviceId)?.patientId;
+
+function readingMatches(deps: WebDeps, t: Translate, query: ListQuery, r: OutboxRecord): boolean {
+  const pid = readingPatient(deps, r);
+  return (
+    (query.patient === '' || pid === query.patient) &&
+    (query.kind === '' || r.kind === query.kind) &&
+    (query.state === '' || r.state === query.state) &&
+    matches(
+      query.q,
+      deviceName(deps, r.deviceId),
+      r.deviceId,
+      pid,
+      patientName(deps, pid, t),
+      kindLabel(t, r.kind),
+    )
+  );
+}
+
+/** The kinds present in the readings, for the kind filter. */
+function kindChoices(t: Translate, readings: readonly OutboxRecord[]): Choice[] {
+  return [...new Set(readings.map((r) => r.kind))].sort().map((k) => ({ value: k, label: kindLabel(t, k) }));
+}
+
 // --- quarantine ------------------------------------------------------------------------------------
 
-export function quarantinePage(ctx: PageContext, deps: WebDeps): string {
+export function quarantinePage(ctx: PageContext, deps: WebDeps, query: ListQuery = NO_QUERY): string {
   const { t } = ctx;
-  const list = allReadings(deps, { state: 'quarantined' });
+  const all = allReadings(deps, { state: 'quarantined' });
+  const shown = all.filter((r) => readingMatches(deps, t, { ...query, state: '' }, r));
+  const paged = paginate(shown, query.page);
   const patients = deps.registry.listPatients();
-  const rows = list.map((r, i) => {
-    const n = i + 1;
-    const suggested = r.patientId ?? deps.registry.getDevice(r.deviceId)?.patientId;
-    return h`<tr>
-<td>${formatTime(ctx.lang, takenAt(r), t('app.unknown'))}</td>
-<td>${deviceName(deps, r.deviceId)}</td>
-<td>${kindLabel(t, r.kind)}</td>
-<td>${shownValue(r.observation)}</td>
-<td class="medgw-wrap">${isCritical(r) ? h`<p class="fr-badge fr-badge--error fr-badge--sm">${t('critical.badge')}</p> ` : ''}${explainReason(t, r.reason)}</td>
-<td>${isCritical(r) ? raw('') : h`<form method="post" action="/quarantine/confirm" class="medgw-row">${csrfField(ctx)}<input type="hidden" name="id" value="${r.id}"><div class="fr-select-group"><label class="fr-label" for="q-${n}">${t('quarantine.confirmFor')}</label><select class="fr-select" id="q-${n}" name="patientId" required>${patients.map((p) => h`<option value="${p.id}"${p.id === suggested ? raw(' selected') : ''}>${p.displayName}</option>`)}</select></div>${needsMoment(r) ? h`<div class="fr-select-group"><label class="fr-label" for="qm-${n}">${t('quarantine.moment')}</label><select class="fr-select" id="qm-${n}" name="moment" required><option value="" selected disabled>${t('quarantine.momentChoose')}</option>${STATED_MOMENTS.map((m) => h`<option value="${m}">${t(`moment.${m}` as MessageKey)}</option>`)}</select></div>` : ''}<button class="fr-btn fr-btn--sm" type="submit">${t('quarantine.confirm')}<span class="fr-sr-only"> — ${t('app.readingN', { n })}</span></button></form>`}
-${actionForm(ctx, '/quarantine/discard', t('quarantine.discard'), t('app.readingN', { n }), 'tertiary', { id: r.id })}</td></tr>`;
+  const rows = paged.items.map((r, j): Row => {
+    const n = paged.offset + j + 1;
+    const suggested = readingPatient(deps, r);
+    return {
+      attrs: { 'data-reading': r.id, 'data-kind': r.kind },
+      cells: [
+        takenText(ctx, readingTimes(r)),
+        deviceName(deps, r.deviceId),
+        kindLabel(t, r.kind),
+        shownValue(ctx, r.observation),
+        h`${isCritical(r) ? h`<p class="fr-badge fr-badge--error fr-badge--sm">${t('critical.badge')}</p> ` : ''}${explainReason(t, r.reason)}`,
+        h`${isCritical(r) ? raw('') : h`<form method="post" action="/quarantine/confirm" class="medgw-row">${csrfField(ctx)}<input type="hidden" name="id" value="${r.id}"><div class="fr-select-group"><label class="fr-label" for="q-${n}">${t('quarantine.confirmFor')}</label><select class="fr-select" id="q-${n}" name="patientId" required>${patients.map((p) => h`<option value="${p.id}"${p.id === suggested ? raw(' selected') : ''}>${p.displayName}</option>`)}</select></div>${needsMoment(r) ? h`<div class="fr-select-group"><label class="fr-label" for="qm-${n}">${t('quarantine.moment')}</label><select class="fr-select" id="qm-${n}" name="moment" required><option value="" selected disabled>${t('quarantine.momentChoose')}</option>${STATED_MOMENTS.map((m) => h`<option value="${m}">${t(`moment.${m}` as MessageKey)}</option>`)}</select></div>` : ''}<button class="fr-btn fr-btn--sm" type="submit">${t('quarantine.confirm')}<span class="fr-sr-only"> — ${t('app.readingN', { n })}</span></button></form>`}
+${actionForm(ctx, '/quarantine/discard', t('quarantine.discard'), t('app.readingN', { n }), 'tertiary', { id: r.id })}`,
+      ],
+    };
   });
   return page(
     ctx,
     'quarantine',
     t('quarantine.title'),
-    h`<p>${t('quarantine.intro')}</p><div data-live id="quarantine">${
+    h`<p>${t('quarantine.intro')}</p>${all.length > 0 ? filterForm(ctx, '/quarantine', query, { patients: patientChoices(deps), kinds: kindChoices(t, all) }) : ''}<div data-live id="quarantine">${resultCount(ctx, query, shown.length)}${
       rows.length
         ? table(
             t('quarantine.title'),
@@ -370,45 +555,83 @@ ${actionForm(ctx, '/quarantine/discard', t('quarantine.discard'), t('app.reading
             ],
             rows,
           )
-        : h`<p>${t('quarantine.none')}</p>`
-    }</div>`,
+        : all.length
+          ? ''
+          : h`<p>${t('quarantine.none')}</p>`
+    }${pager(ctx, '/quarantine', query, paged)}</div>`,
   );
 }
 
 // --- exchanges -------------------------------------------------------------------------------------
 
-export function exchangesPage(ctx: PageContext, deps: WebDeps): string {
+const EXCHANGE_STATES = ['held', 'pending', 'in-flight', 'delivered', 'dead-letter'] as const;
+
+/**
+ * The exchanges with the national side: the readings on hold first (they wait for somebody), then the
+ * others, latest first; the search, filters and pages apply to both lists as one.
+ */
+export function exchangesPage(ctx: PageContext, deps: WebDeps, query: ListQuery = NO_QUERY): string {
   const { t } = ctx;
   const all = allReadings(deps).filter((r) => r.state !== 'quarantined');
-  const held = all.filter((r) => r.state === 'held').sort((a, b) => b.updatedAt - a.updatedAt);
-  const sent = all
-    .filter((r) => r.state !== 'held')
-    .sort((a, b) => b.updatedAt - a.updatedAt)
-    .slice(0, 200);
+  const latest = (a: OutboxRecord, b: OutboxRecord) => b.updatedAt - a.updatedAt;
+  const shown = all.filter((r) => readingMatches(deps, t, query, r));
+  const ordered = [
+    ...shown.filter((r) => r.state === 'held').sort(latest),
+    ...shown.filter((r) => r.state !== 'held').sort(latest),
+  ];
+  const paged = paginate(ordered, query.page);
+  const held = paged.items.filter((r) => r.state === 'held');
+  const sent = paged.items.filter((r) => r.state !== 'held');
   const delivered = deliveredTimes(deps);
-  const row = (r: OutboxRecord, n: number, retry: boolean) => {
+  const row = (r: OutboxRecord, n: number, retry: boolean): Row => {
     const times = readingTimes(r, delivered);
-    return h`<tr data-reading-state="${r.state}" data-kind="${r.kind}"><td>${formatTime(ctx.lang, r.updatedAt, '')}</td><td data-time="taken">${takenText(ctx, times)}</td><td data-time="received">${formatTime(ctx.lang, times.received, '')}</td><td>${patientName(deps, r.patientId, t)}</td><td>${kindLabel(t, r.kind)}</td><td>${stateBadge(t, r.state)}</td><td class="medgw-wrap">${explain(ctx, r)}</td>${retry ? h`<td>${actionForm(ctx, '/exchanges/retry', t('exchanges.retry'), t('app.readingN', { n }), 'secondary', { id: r.id })}</td>` : ''}</tr>`;
+    return {
+      attrs: { 'data-reading-state': r.state, 'data-kind': r.kind },
+      cells: [
+        formatTime(ctx.lang, r.updatedAt, ''),
+        { v: takenText(ctx, times), attrs: { 'data-time': 'taken' } },
+        { v: formatTime(ctx.lang, times.received, ''), attrs: { 'data-time': 'received' } },
+        patientName(deps, r.patientId, t),
+        deviceName(deps, r.deviceId),
+        kindLabel(t, r.kind),
+        stateBadge(t, r.state),
+        explain(ctx, r),
+        ...(retry
+          ? [
+              actionForm(
+                ctx,
+                '/exchanges/retry',
+                t('exchanges.retry'),
+                t('app.readingN', { n }),
+                'secondary',
+                { id: r.id },
+              ),
+            ]
+          : []),
+      ],
+    };
   };
   const head = [
     t('exchanges.when'),
     t('exchanges.taken'),
     t('exchanges.received'),
     t('exchanges.patient'),
+    t('exchanges.device'),
     t('exchanges.kind'),
     t('exchanges.state'),
     t('exchanges.explain'),
   ];
+  const states = EXCHANGE_STATES.map((s) => ({ value: s, label: t(`state.${s}` as MessageKey) }));
   return page(
     ctx,
     'exchanges',
     t('exchanges.title'),
-    h`${criticalSection(ctx, deps)}<h2>${t('exchanges.held')}</h2><div data-live id="held">${
+    h`${criticalSection(ctx, deps)}${all.length > 0 ? filterForm(ctx, '/exchanges', query, { patients: patientChoices(deps), kinds: kindChoices(t, all), states }) : ''}<div data-live id="exchanges-count">${resultCount(ctx, query, shown.length)}</div><h2>${t('exchanges.held')}</h2><div data-live id="held">${
       held.length
         ? table(
             t('exchanges.held'),
             [...head, t('app.actions')],
-            held.map((r, i) => row(r, i + 1, true)),
+            held.map((r, i) => row(r, paged.offset + i + 1, true)),
           )
         : h`<p>${t('exchanges.heldNone')}</p>`
     }</div>
@@ -417,10 +640,10 @@ export function exchangesPage(ctx: PageContext, deps: WebDeps): string {
         ? table(
             t('exchanges.sent'),
             head,
-            sent.map((r, i) => row(r, i + 1, false)),
+            sent.map((r, i) => row(r, paged.offset + held.length + i + 1, false)),
           )
         : h`<p>${t('exchanges.none')}</p>`
-    }</div>`,
+    }${pager(ctx, '/exchanges', query, paged)}</div>`,
   );
 }
 
@@ -430,19 +653,33 @@ export function overviewPage(ctx: PageContext, deps: WebDeps): string {
   const { t } = ctx;
   const patients = patientOverview(deps);
   const rows = patients.map(
-    (p) => h`<tr><th scope="row">${p.displayName}</th>
-<td>${t(`patients.state.${p.linkStatus}` as MessageKey)}</td>
-<td>${p.devices.map((d) => deviceName(deps, d)).join(', ') || t('app.none')}</td>
-<td>${p.last.length ? h`<ul class="medgw-plain">${p.last.map((l) => h`<li data-kind="${l.kind}">${kindLabel(t, l.kind)}${t('app.colon')}${t('overview.takenReceived', { taken: takenText(ctx, l), received: formatTime(ctx.lang, l.received, '') })}</li>`)}</ul>` : t('app.none')}</td>
-<td>${
-      p.gaps.length
-        ? h`<ul class="medgw-plain">${p.gaps.map((g) => h`<li class="medgw-gap">${g.kind === null ? t('overview.gapNever') : t('overview.gap', { kind: kindLabel(t, g.kind).toLocaleLowerCase(ctx.lang), days: g.days })}</li>`)}</ul>`
-        : t('overview.noGap')
-    }</td></tr>`,
+    (p): Row => ({
+      cells: [
+        { v: p.displayName, th: true },
+        t(`patients.state.${p.linkStatus}` as MessageKey),
+        p.devices.map((d) => deviceName(deps, d)).join(', ') || t('app.none'),
+        p.last.length
+          ? h`<ul class="medgw-plain">${p.last.map((l) => h`<li data-kind="${l.kind}">${kindLabel(t, l.kind)}${t('app.colon')}${t('overview.takenReceived', { taken: takenText(ctx, l), received: formatTime(ctx.lang, l.received, '') })}</li>`)}</ul>`
+          : t('app.none'),
+        p.gaps.length
+          ? h`<ul class="medgw-plain">${p.gaps.map((g) => h`<li class="medgw-gap">${g.kind === null ? t('overview.gapNever') : t('overview.gap', { kind: kindLabel(t, g.kind).toLocaleLowerCase(ctx.lang), days: g.days })}</li>`)}</ul>`
+          : t('overview.noGap'),
+      ],
+    }),
   );
   const ledgerRows = ledger(deps).map(
-    (l) =>
-      h`<tr><th scope="row">${l.name}</th><td>${l.reported ?? t('app.unknown')}</td><td>${l.cursor ?? '—'}</td><td>${l.received}</td><td>${l.delivered}</td><td>${l.waiting}</td><td>${l.refused}</td><td>${l.missing ?? '—'}</td></tr>`,
+    (l): Row => ({
+      cells: [
+        { v: l.name, th: true },
+        l.reported ?? t('app.unknown'),
+        l.cursor ?? '—',
+        l.received,
+        l.delivered,
+        l.waiting,
+        l.refused,
+        l.missing ?? '—',
+      ],
+    }),
   );
   return page(
     ctx,

@@ -26,12 +26,15 @@ import {
   SignInForms,
 } from './auth.ts';
 import type { WebDeps } from './deps.ts';
+import { FAVICON_SVG, faviconIco } from './favicon.ts';
 import type { PageContext } from './html.ts';
 import { isLang, type Lang, type MessageKey, pickLang, translator } from './i18n/index.ts';
+import { listQuery } from './listing.ts';
 import { LiveHub } from './live.ts';
 import { createMetrics } from './metrics.ts';
 import { buildOpenApi, type OpenApiDocument, type RouteInfo, WEB_SCHEMAS } from './openapi.ts';
 import {
+  devicePage,
   devicesPage,
   errorPage,
   exchangesPage,
@@ -60,7 +63,7 @@ const LOGIN_COOKIE = 'medgw_login';
 const LANG_COOKIE = 'medgw_lang';
 
 /** Paths anyone may fetch: the sign-in page, probes, assets, and the pairing callback (its `state` is the secret). */
-const PUBLIC_PATHS = new Set(['/login', '/healthz', '/readyz', '/callback']);
+const PUBLIC_PATHS = new Set(['/login', '/healthz', '/readyz', '/callback', '/favicon.ico', '/favicon.svg']);
 const PUBLIC_PREFIXES = ['/dsfr/', '/web/'];
 /** Read-only routes a provider API token may call. */
 const TOKEN_PATHS = new Set(['/overview.json', '/audit.json', '/audit.csv', '/metrics', '/openapi.json']);
@@ -307,6 +310,13 @@ export function createWeb(deps: WebDeps): Web {
       });
     };
 
+    // --- the icon browsers ask for ----------------------------------------------------------------
+    const ico = faviconIco();
+    const icon = (type: string, body: string | Buffer) => async (_req: FastifyRequest, reply: FastifyReply) =>
+      reply.header('content-type', type).header('cache-control', 'public, max-age=86400').send(body);
+    app.get('/favicon.ico', icon('image/x-icon', ico));
+    app.get('/favicon.svg', icon('image/svg+xml', FAVICON_SVG));
+
     // --- sign in / out ---------------------------------------------------------------------------
     app.get('/', async (_req, reply) => reply.redirect('/status', 303));
     app.get('/login', async (req, reply) => {
@@ -386,10 +396,30 @@ export function createWeb(deps: WebDeps): Web {
       if (req.session && !live) req.session.newToken = undefined;
       return html(reply, statusPage(ctxOf(req), deps, tokens.list(), newToken));
     });
-    app.get('/devices', async (req, reply) => html(reply, devicesPage(ctxOf(req as Req), deps)));
-    app.get('/patients', async (req, reply) => html(reply, patientsPage(ctxOf(req as Req), deps)));
-    app.get('/quarantine', async (req, reply) => html(reply, quarantinePage(ctxOf(req as Req), deps)));
-    app.get('/exchanges', async (req, reply) => html(reply, exchangesPage(ctxOf(req as Req), deps)));
+    // the long lists take ?q= ?patient= ?kind= ?state= ?page= (listing.ts)
+    app.get('/devices', async (req, reply) =>
+      html(reply, devicesPage(ctxOf(req as Req), deps, listQuery(req.query))),
+    );
+    app.get('/devices/:id', async (request, reply) => {
+      const req = request as Req;
+      const ctx = ctxOf(req);
+      const body = devicePage(ctx, deps, (req.params as { id: string }).id);
+      if (body !== undefined) return html(reply, body);
+      return html(
+        reply,
+        errorPage(ctx, ctx.t('app.error'), ctx.t('device.notFound'), 'MEDGW_ERR_REGISTRY_UNKNOWN'),
+        404,
+      );
+    });
+    app.get('/patients', async (req, reply) =>
+      html(reply, patientsPage(ctxOf(req as Req), deps, listQuery(req.query))),
+    );
+    app.get('/quarantine', async (req, reply) =>
+      html(reply, quarantinePage(ctxOf(req as Req), deps, listQuery(req.query))),
+    );
+    app.get('/exchanges', async (req, reply) =>
+      html(reply, exchangesPage(ctxOf(req as Req), deps, listQuery(req.query))),
+    );
     app.get('/overview', async (req, reply) => html(reply, overviewPage(ctxOf(req as Req), deps)));
 
     // --- API tokens ------------------------------------------------------------------------------
@@ -426,11 +456,16 @@ export function createWeb(deps: WebDeps): Web {
       );
       return 'devices.pairing';
     });
-    action('/devices/:id/rename', '/devices', async (req) => {
+    // back to the device's own page, or to the list when there is no such device
+    const devicePath = (req: Req) => {
+      const id = (req.params as { id: string }).id;
+      return deps.registry.getDevice(id) ? `/devices/${encodeURIComponent(id)}` : '/devices';
+    };
+    action('/devices/:id/rename', devicePath, async (req) => {
       await actions.rename((req.params as { id: string }).id, field(req.body, 'name'));
       return 'devices.renamed';
     });
-    action('/devices/:id/assign', '/devices', async (req) => {
+    action('/devices/:id/assign', devicePath, async (req) => {
       const id = (req.params as { id: string }).id;
       const patientId = field(req.body, 'patientId') || null;
       const userIndex = field(req.body, 'userIndex').trim();

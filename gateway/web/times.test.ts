@@ -60,7 +60,7 @@ async function gateway() {
 
 const ctx = (lang: 'en' | 'fr'): PageContext => ({ lang, t: translator(lang), csrf: 'x', path: '/' });
 const cells = (html: string, which: 'taken' | 'received') =>
-  [...html.matchAll(new RegExp(`<td data-time="${which}">([^<]*)</td>`, 'g'))].map((m) => m[1]);
+  [...html.matchAll(new RegExp(`<td[^>]* data-time="${which}"[^>]*>([^<]*)</td>`, 'g'))].map((m) => m[1]);
 
 describe('taken and received, apart', () => {
   it('the overview and the exchanges page show both; an undated reading says it was not dated', async () => {

@@ -255,12 +255,14 @@ ${form.replace('</form>', '<button type="submit">Continuer</button></form>')}
   return { provider, db, publicKey };
 }
 
+/** oidc-provider's form (lib/helpers/user_code_form.js) with a label, its placeholder in French, a button. */
 function withSubmit(form: string, inputName: string, label: string): string {
   return form
     .replace(
       /<input\s+([^>]*name="user_code"[^>]*)><\/input>/s,
       `<label for="user_code">Code</label><input id="${inputName}" $1>`,
     )
+    .replace('placeholder="Enter code"', 'placeholder="Code affiché par votre passerelle"')
     .replace('</form>', `<button type="submit">${esc(label)}</button></form>`);
 }
 

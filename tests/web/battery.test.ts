@@ -24,9 +24,9 @@ async function poll(c: Client, path: string, until: (html: string) => boolean, w
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** The devices-table row of the scale (the one with its rename form). */
+/** The devices-table row of the scale. */
 function rowOf(html: string, id: string): string {
-  const rows = html.split('<tr').filter((r) => r.includes(`/devices/${encodeURIComponent(id)}/rename`));
+  const rows = html.split('<tr').filter((r) => r.includes(`data-device="${id}"`));
   return rows[0] ?? '';
 }
 

@@ -35,10 +35,14 @@ describe('a person pairs a scale, links a patient and follows the exchanges', ()
     const context = tb.context;
     const page = await context.newPage();
     const base = gw.url;
-    // the pages' own scripts and styles must live with their Content-Security-Policy
+    // no console error on the gateway's pages (their scripts and styles live with their
+    // Content-Security-Policy, the DSFR scripts find the markup they expect, the icon is there)
     const blocked: string[] = [];
     page.on('console', (m) => {
-      if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) blocked.push(m.text());
+      if (m.type() === 'error' && m.location().url.startsWith(base)) blocked.push(m.text());
+    });
+    page.on('pageerror', (e) => {
+      if (page.url().startsWith(base)) blocked.push(e.message);
     });
 
     // 1. sign in
@@ -53,7 +57,7 @@ describe('a person pairs a scale, links a patient and follows the exchanges', ()
     await page.click('a.fr-nav__link[href="/patients"]');
     await page.fill('#patient-id', 'marie');
     await page.fill('#patient-name', 'Marie Martin');
-    await page.click('form[action="/patients"] button[type="submit"]');
+    await page.click('form[method="post"][action="/patients"] button[type="submit"]');
     await page.waitForSelector('[data-link-state="none"]');
     await shot(page, G, '03-patient-added');
 
@@ -67,16 +71,22 @@ describe('a person pairs a scale, links a patient and follows the exchanges', ()
     await row.locator('input[name="userIndex"]').fill('0');
     await row.locator('input[name="consentCode"]').fill(String(SCALE_CODE));
     await row.locator('button').click();
-    await waitForRow(page, '#pairing [data-pairing-state="synced"]');
+    // once paired, the scale leaves "pairing in progress" and is listed once, under its name
+    await waitForRow(page, `#registered tr[data-device="${SCALE_ADDRESS}"]`);
+    await expect.poll(() => gw.ble!.get(SCALE_ADDRESS)?.state, { timeout: 15_000 }).toBe('synced');
+    await page.waitForSelector('#pairing [data-pairing-state]', { state: 'detached' });
     await shot(page, G, '05-paired');
     const deviceId = SCALE_ADDRESS;
     expect(gw.registry.getDevice(deviceId)?.transport).toBe('ble');
     expect(gw.scale!.consentedUser).toBe(0);
 
-    // 4. assign it to the patient
-    await page.selectOption('#registered select[name="patientId"]', 'marie');
-    await page.click('#registered form[action$="/assign"] button');
+    // 4. assign it to the patient, on the device's own page
+    await page.click(`#registered tr[data-device="${SCALE_ADDRESS}"] a`);
+    await page.waitForURL(`${base}/devices/${encodeURIComponent(SCALE_ADDRESS)}`);
+    await page.selectOption('select[name="patientId"]', 'marie');
+    await page.click('form[action$="/assign"] button');
     await page.waitForSelector('.fr-alert--success');
+    expect(page.url()).toBe(`${base}/devices/${encodeURIComponent(SCALE_ADDRESS)}`);
     expect(gw.registry.getDevice(deviceId)?.patientId).toBe('marie');
     await shot(page, G, '06-assigned');
 
@@ -100,6 +110,13 @@ describe('a person pairs a scale, links a patient and follows the exchanges', ()
     await page.click('a.fr-nav__link[href="/exchanges"]');
     gw.scale!.measure({ kg: 72.4 });
     await waitForRow(page, '#sent tr[data-reading-state="delivered"][data-kind="body-weight"]');
+    // the device and the taken-at time, and an explanation that does not repeat the time columns
+    const sentRow = page.locator('#sent tr[data-reading-state="delivered"]').first();
+    await expect(sentRow.locator('td').nth(4).textContent()).resolves.toBe('Sim Scale BF-70');
+    await expect(sentRow.locator('td[data-time="taken"]').textContent()).resolves.toMatch(
+      /\d{2}:\d{2}:\d{2}/,
+    );
+    await expect(sentRow.locator('td').nth(7).textContent()).resolves.toBe('Remise à Mon espace santé.');
     await shot(page, G, '10-delivered');
     const arrived = gw.sandbox!.observations();
     expect(arrived).toHaveLength(1);

@@ -59,7 +59,7 @@ describe('without JavaScript', () => {
     await page.goto(`${gw.url}/patients`);
     await page.fill('#patient-id', 'jean');
     await page.fill('#patient-name', 'Jean Dupont');
-    await page.click('form[action="/patients"] button[type="submit"]');
+    await page.click('form[method="post"][action="/patients"] button[type="submit"]');
     await page.waitForURL(`${gw.url}/patients`);
     expect(gw.registry.getPatient('jean')?.displayName).toBe('Jean Dupont');
     expect(await page.textContent('main')).toContain('Jean Dupont');

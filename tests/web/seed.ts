@@ -14,6 +14,30 @@ export function weight(kg: number, at = new Date()): Observation {
   };
 }
 
+/** A blood-pressure panel in mm[Hg] (UCUM), systolic and diastolic with one decimal. */
+export function pressure(systolic: number, diastolic: number, at = new Date()): Observation {
+  const time = { utc: at.toISOString(), quality: 'synced' as const };
+  const part = (kind: Observation['kind'], loinc: string, mdc: string, value: number): Observation => ({
+    kind,
+    loinc,
+    mdc,
+    value,
+    decimals: 1,
+    unit: 'mm[Hg]',
+    time,
+  });
+  return {
+    kind: 'blood-pressure',
+    loinc: '85354-9',
+    mdc: '150020',
+    components: [
+      part('systolic', '8480-6', '150021', systolic),
+      part('diastolic', '8462-4', '150022', diastolic),
+    ],
+    time,
+  };
+}
+
 export function seedReadings(journal: Journal, deviceId: string, patientId: string): void {
   journal.append([
     {
