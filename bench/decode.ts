@@ -31,9 +31,11 @@ function framesOf(uuid: string): { bytes: Uint8Array; driver?: string }[] {
     .map((f) => ({ bytes: parseHex(f.hex), ...(f.driver ? { driver: f.driver } : {}) }));
 }
 
-export function decodeBench(ms = 500): BenchRow[] {
+/** `only`: the 16-bit UUIDs to measure (a row added or changed), every registered codec when absent. */
+export function decodeBench(ms = 500, only?: readonly string[]): BenchRow[] {
   const rows: BenchRow[] = [];
   for (const codec of CODECS) {
+    if (only && !only.some((u) => u.toUpperCase() === codec.uuid)) continue;
     const frames = framesOf(codec.uuid);
     if (frames.length === 0) continue;
     const json = frames.map((f) => JSON.stringify(decodeFrame(codec.uuid, f.bytes, f.driver)));
