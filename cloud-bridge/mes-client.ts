@@ -5,6 +5,7 @@
  * observations (GET [base]/fhir/Observation) to settle a send a crash interrupted.
  */
 import { type ErrorCode, isMedgwError, MedgwError } from '../drivers/errors.ts';
+import type { ProfileGeneration } from './biology-bundle.ts';
 import {
   type BackoffPolicy,
   backoffDelay,
@@ -67,6 +68,8 @@ export interface MesClientOptions {
   readonly backoff?: BackoffPolicy;
   readonly breaker?: { readonly failureThreshold?: number; readonly openMs?: number };
   readonly profileBase?: string;
+  /** Which contract shapes a glucose Bundle (biology-bundle.ts); default mes-1.5.2, the feeding Bundle. */
+  readonly generation?: ProfileGeneration;
   readonly now?: () => number;
   readonly random?: () => number;
 }
@@ -156,7 +159,11 @@ export class MesClient {
     return toFhirJson(
       buildBundle(
         { ...reading, patient: { idPe: c.idPe, oid: c.pairingOid } },
-        { solutionOid: c.solutionOid, profileBase: this.#opts.profileBase },
+        {
+          solutionOid: c.solutionOid,
+          profileBase: this.#opts.profileBase,
+          generation: this.#opts.generation,
+        },
       ),
     );
   }

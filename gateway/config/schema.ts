@@ -3,6 +3,7 @@
  * overrides and docs/configuration.md (`npm run gen`) are all derived from it.
  */
 import { z } from 'zod';
+import { DEFAULT_PROFILE_GENERATION, PROFILE_GENERATIONS } from '../../cloud-bridge/biology-bundle.ts';
 
 const port = (what: string, dflt: number) =>
   z.number().int().min(0).max(65535).default(dflt).describe(`${what} (0 picks a free port).`);
@@ -245,6 +246,12 @@ export const ConfigSchema = z
           .regex(/^[A-Za-z0-9-]+$/)
           .default('X-Id-Token')
           .describe('HTTP header that carries the ID token beside the bearer access token.'),
+        profileGeneration: z
+          .enum(PROFILE_GENERATIONS)
+          .default(DEFAULT_PROFILE_GENERATION)
+          .describe(
+            'Which published contract shapes a glucose Bundle: mes-1.5.2 (Mon espace santé API Mesures 1.5.2, the production contract: glucose in the feeding Bundle) or ans-3.2.0 (ans.fhir.fr.mesures 3.2.0: glucose in the biology Bundle with a DiagnosticReport). Other readings always go in the feeding Bundle. The embedded sandbox follows it. See docs/clinical-mapping.md, Glucose Bundle generations.',
+          ),
         pairing: z
           .strictObject({
             issuer: z

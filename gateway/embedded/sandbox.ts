@@ -47,6 +47,8 @@ export class EmbeddedSandbox implements Component, EndpointSource {
         port: n.sandboxPort,
         host: SANDBOX_HOST,
         idTokenHeader: n.idTokenHeader,
+        // the embedded national side takes the glucose Bundle of the generation the gateway sends
+        ...(n.profileGeneration === 'ans-3.2.0' ? { profileGenerations: ['ans-3.2.0'] as const } : {}),
         claimNames: {
           idPe: n.pairing.claimIdPe,
           pairingOid: n.pairing.claimPairingOid,

@@ -82,6 +82,7 @@ class ForwarderComponent implements Component {
       apiBaseUrl: settings.apiBaseUrl,
       pairing: settings.pairing,
       idTokenHeader: settings.idTokenHeader,
+      profileGeneration: config.national.profileGeneration,
       maxConcurrency: f.concurrency,
       backoff: { baseMs: f.retry.initialDelayMs, maxMs: f.retry.maxDelayMs, jitter: f.retry.jitter },
       forwarder: { heldGraceMs: f.consentGraceMs, log: log.child({ component: 'forwarder' }) },

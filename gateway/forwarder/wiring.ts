@@ -2,6 +2,7 @@
  * Builds the national-side stack of one gateway from its configuration: encrypted token store,
  * pairing client, measurements client and the forwarder component that drives them.
  */
+import type { ProfileGeneration } from '../../cloud-bridge/biology-bundle.ts';
 import { MesClient } from '../../cloud-bridge/mes-client.ts';
 import { PairingClient, type PairingConfig } from '../../cloud-bridge/pairing.ts';
 import { TokenStore } from '../../cloud-bridge/token-store.ts';
@@ -17,6 +18,8 @@ export interface CloudBridgeOptions {
   readonly apiBaseUrl: string;
   readonly pairing: Pick<PairingConfig, 'issuer'> & Partial<PairingConfig>;
   readonly idTokenHeader?: string;
+  /** Which contract shapes a glucose Bundle (config national.profileGeneration). */
+  readonly profileGeneration?: ProfileGeneration;
   readonly maxConcurrency?: number;
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number; readonly jitter?: number };
   readonly breaker?: { readonly failureThreshold?: number; readonly openMs?: number };
@@ -41,6 +44,7 @@ export function createCloudBridge(o: CloudBridgeOptions): CloudBridge {
     baseUrl: o.apiBaseUrl,
     tokens: pairing,
     idTokenHeader: o.idTokenHeader,
+    generation: o.profileGeneration,
     maxConcurrency: o.maxConcurrency,
     backoff: o.backoff,
     breaker: o.breaker,

@@ -27,6 +27,7 @@ const GLUCOSE: Observation = {
 const WEIGHT: Observation = {
   kind: 'body-weight',
   loinc: '29463-7',
+  mdc: '188736',
   value: 72.4,
   decimals: 1,
   unit: 'kg',
@@ -51,7 +52,10 @@ describe('glucose Bundle generations', () => {
     expect(bundle.meta).toEqual({ profile: [`${ANS}mesures-bundle-flux-alimentation-biologie`] });
     const [obs, report, device] = entries(bundle);
     expect(obs?.resource.resourceType).toBe('Observation');
-    expect((obs?.resource.meta as Json).profile).toEqual([`${ANS}mesures-observation-glucose`]);
+    expect(obs?.resource.meta).toEqual({
+      profile: [`${ANS}mesures-observation-glucose`],
+      source: `urn:oid:${SOLUTION}`,
+    });
     expect(report?.request).toEqual({ method: 'POST', url: 'DiagnosticReport' });
     expect(report?.resource).toMatchObject({
       resourceType: 'DiagnosticReport',
