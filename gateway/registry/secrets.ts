@@ -16,7 +16,6 @@
 import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 
 const SHA256 = 'sha256$';
-const DIGEST_BYTES = 32;
 
 /** How a stored device secret is hashed: `sha256` (current) or `scrypt` (older records, migrated at login). */
 export type SecretHashKind = 'sha256' | 'scrypt';
@@ -50,19 +49,19 @@ export function secretHashKind(stored: string | undefined): SecretHashKind | und
   return undefined;
 }
 
-/** Compared against when there is no usable fast hash: a random digest nothing hashes to. */
-const DUMMY_DIGEST = randomBytes(DIGEST_BYTES);
+/** Stands in for a missing or unusable fast hash: the digest of a random secret nothing sends. */
+const DUMMY = hashSecret(randomBytes(32).toString('base64url'));
 
 /**
- * The fast check: one SHA-256 and one constant-time comparison, the same work whether `stored` is a
- * fast hash, a malformed one or missing (an unknown id): timing does not tell an unknown id from a
- * wrong secret.
+ * The fast check: one form test, one decode, one SHA-256 and one constant-time comparison, the same
+ * work whether `stored` is a fast hash, a malformed one or missing (an unknown id): timing does not
+ * tell an unknown id from a wrong secret.
  */
 function verifyFast(secret: string, stored: string | undefined): boolean {
-  const kind = secretHashKind(stored);
-  const expected =
-    kind === 'sha256' ? Buffer.from((stored as string).slice(SHA256.length), 'base64url') : DUMMY_DIGEST;
-  return timingSafeEqual(expected, digest(secret)) && kind === 'sha256';
+  const candidate = stored ?? DUMMY;
+  const fast = SHA256_FORM.test(candidate) && stored !== undefined;
+  const expected = Buffer.from((fast ? candidate : DUMMY).slice(SHA256.length), 'base64url');
+  return timingSafeEqual(expected, digest(secret)) && fast;
 }
 
 interface Scrypt {
@@ -143,7 +142,8 @@ export class VerifiedSecrets {
 
   /** True for the right secret of a fast-hash record, or of a scrypt record proven before; never runs scrypt. */
   knows(id: string, secret: string, stored: string | undefined): boolean {
-    if (secretHashKind(stored) !== 'scrypt') return verifyFast(secret, stored);
+    // an unknown id runs the same form test as a known one (on the dummy), then the same fast check
+    if (secretHashKind(stored ?? DUMMY) !== 'scrypt') return verifyFast(secret, stored);
     const actual = this.remembered(id, secret, stored as string);
     return timingSafeEqual(this.seen.get(id) ?? this.unknown, actual);
   }
