@@ -1,5 +1,6 @@
 /**
- * Accessibility: axe-core (WCAG 2.0/2.1 A and AA rules) on every page, in French and in English, with
+ * Accessibility: axe-core (WCAG 2.0/2.1 A and AA rules) on every page, in French and in English, at
+ * 1280 px and on a phone (390 px), a device's own page and a filtered list included, with
  * content in every section (nearby device, failed pairing, readings in each state), and keyboard use:
  * the skip link is the first stop and leads to the main content. Screenshots in test-artifacts/web/a11y/.
  */
@@ -35,6 +36,13 @@ afterAll(async () => {
 });
 
 const PAGES = ['/status', '/devices', '/patients', '/quarantine', '/exchanges', '/overview'];
+/** The menu's pages, a device's own page, and a filtered list (its search form, a result count). */
+const CHECKED = [
+  ...PAGES,
+  '/devices/mqtt-cuff-1',
+  `/devices/${encodeURIComponent(SCALE_ADDRESS)}`,
+  '/exchanges?q=marie',
+];
 
 function describeViolations(vs: readonly AxeViolation[]): string {
   return vs
@@ -54,20 +62,23 @@ describe('accessibility of every page', () => {
     await page.close();
   });
 
-  for (const lang of ['fr', 'en'] as const) {
-    it(`every page in ${lang} has no WCAG A/AA violation`, async () => {
-      const page = await tb.context.newPage();
-      await signIn(page, gw.url, PASSWORD);
-      for (const path of PAGES) {
-        const res = await page.goto(`${gw.url}${path}?lang=${lang}`);
-        expect(res?.status(), path).toBe(200);
-        expect(await page.getAttribute('html', 'lang')).toBe(lang);
-        const v = await axe(page);
-        expect(v, `${path}?lang=${lang}\n${describeViolations(v)}`).toEqual([]);
-        await shot(page, 'a11y', `${lang}${path.replace(/\//g, '-')}`);
-      }
-      await page.close();
-    }, 60_000);
+  for (const width of [1280, 390]) {
+    for (const lang of ['fr', 'en'] as const) {
+      it(`every page in ${lang} at ${width} px has no WCAG A/AA violation`, async () => {
+        const page = await tb.context.newPage();
+        await page.setViewportSize({ width, height: 900 });
+        await signIn(page, gw.url, PASSWORD);
+        for (const path of CHECKED) {
+          const res = await page.goto(`${gw.url}${path}${path.includes('?') ? '&' : '?'}lang=${lang}`);
+          expect(res?.status(), path).toBe(200);
+          expect(await page.getAttribute('html', 'lang')).toBe(lang);
+          const v = await axe(page);
+          expect(v, `${path} ${lang} ${width} px\n${describeViolations(v)}`).toEqual([]);
+          await shot(page, 'a11y', `${width}-${lang}${path.replace(/[/:%?=]+/g, '-')}`);
+        }
+        await page.close();
+      }, 90_000);
+    }
   }
 
   it('the refusal page of a form without CSRF token has no violation either', async () => {
