@@ -21,9 +21,16 @@
  * the embedded broker, beside the same clients connecting to a bare aedes broker; the clients run in
  * the measuring process, and the event-loop delay of that process during the storm is reported beside
  * the time.
+ *
+ * Migration storm (row `ingest-mqtt-connect-migration`, with `ingest-connect`): the first restart after
+ * an upgrade. MEDGW_BENCH_INGEST_CONNECT_LEGACY devices (default 200) whose records in a registry file
+ * still hold the older scrypt hash connect 25 at a time: each check runs scrypt on the thread pool and
+ * the record is rewritten to the fast hash before its CONNACK. Reference, same run: the same devices
+ * after a broker restart on the migrated file.
  */
 
 import { fork } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -31,6 +38,7 @@ import { fileURLToPath } from 'node:url';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import type { Journal } from '../gateway/contracts.ts';
+import { MemoryJournal } from '../gateway/journal/memory.ts';
 import { SqliteJournal } from '../gateway/journal/sqlite.ts';
 import { ThreadedJournal } from '../gateway/journal/threaded.ts';
 import { EmbeddedBroker } from '../gateway/mqtt/broker.ts';
@@ -38,6 +46,7 @@ import { Pipeline } from '../gateway/pipeline/pipeline.ts';
 import { addPatient, generateSecret, hashSecret, LowRegistry } from '../gateway/registry/index.ts';
 import { SimulatedMqttDevice } from '../simulators/mqtt/device.ts';
 import { encodeReading, type SimEncoding, sampleReading } from '../simulators/mqtt/payloads.ts';
+import { legacyScryptHash } from '../tests/registry/legacy-secret.ts';
 import { envInt, percentile, ratio, round, silentLog, tempDir } from './ingest-common.ts';
 import type { FleetOrder, FleetReport } from './ingest-fleet-child.ts';
 import type { BenchRow } from './results.ts';
@@ -428,6 +437,79 @@ export async function ingestBench(): Promise<BenchRow[]> {
   ];
 }
 
+/** A broker (and the pipeline behind it) on the registry file `path`, until `stop()`. */
+async function brokerOnFile(path: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const registry = await LowRegistry.open(path);
+  const journal = new MemoryJournal({ clock });
+  const pipeline = new Pipeline({ journal, registry, clock, log: silentLog });
+  await pipeline.start();
+  const broker = new EmbeddedBroker(
+    { registry, sink: pipeline, log: silentLog },
+    { port: 0, host: '127.0.0.1' },
+  );
+  await broker.start();
+  return {
+    url: `mqtt://127.0.0.1:${broker.address().port}`,
+    async stop() {
+      await broker.stop();
+      await pipeline.stop();
+      journal.close();
+    },
+  };
+}
+
+/** Row `ingest-mqtt-connect-migration`: older scrypt records signing in once, against the same after migration. */
+async function migrationBench(dir: string): Promise<BenchRow> {
+  const count = envInt('MEDGW_BENCH_INGEST_CONNECT_LEGACY', 200);
+  const secret = generateSecret();
+  // a registry file as an older version wrote it (one scrypt hash for all: provisioning is not measured)
+  const legacy = legacyScryptHash(secret);
+  const ids = Array.from({ length: count }, (_, i) => `legacy-${i}`);
+  const path = join(dir, 'legacy-registry.json');
+  const devices = Object.fromEntries(
+    ids.map((id) => [
+      id,
+      { id, transport: 'mqtt', patientId: 'bench-patient', secretHash: legacy, createdAt: 1 },
+    ]),
+  );
+  const patients = { 'bench-patient': { id: 'bench-patient', displayName: 'Bench patient', createdAt: 1 } };
+  writeFileSync(path, JSON.stringify({ version: 1, devices, patients, sections: {} }), { mode: 0o600 });
+  const first = await brokerOnFile(path);
+  let migrating: Storm;
+  try {
+    migrating = await storm({ url: first.url, ids, secret });
+  } finally {
+    await first.stop();
+  }
+  // what the first storm left in the file: every record rewritten to the fast hash
+  const stored = JSON.parse(readFileSync(path, 'utf8')) as {
+    devices: Record<string, { secretHash: string }>;
+  };
+  const migratedRecords = Object.values(stored.devices).filter((d) =>
+    d.secretHash.startsWith('sha256$'),
+  ).length;
+  const again = await brokerOnFile(path);
+  let migrated: Storm;
+  try {
+    migrated = await storm({ url: again.url, ids, secret });
+  } finally {
+    await again.stop();
+  }
+  return {
+    name: 'ingest-mqtt-connect-migration',
+    value: round(migrating.seconds),
+    unit: 's',
+    reference: {
+      name: 'the same devices after a broker restart on the migrated registry (SHA-256)',
+      value: round(migrated.seconds),
+    },
+    ratio: ratio(migrating.seconds, migrated.seconds),
+    devices: count,
+    migratedRecords,
+    loopDelayMaxMs: round(migrating.loopDelayMaxMs),
+  };
+}
+
 /** Row `ingest-mqtt-connect`: the connection storm, against bare aedes in the same run. */
 export async function connectBench(): Promise<BenchRow[]> {
   const connecting = envInt('MEDGW_BENCH_INGEST_CONNECT', 2_000);
@@ -448,6 +530,13 @@ export async function connectBench(): Promise<BenchRow[]> {
   const fastest = (storms: Storm[]): Storm => storms.reduce((a, b) => (b.seconds < a.seconds ? b : a));
   const bareConnect = fastest(bare);
   const gatewayConnect = fastest(gateway);
+  const migrationDir = tempDir('connect-migration');
+  let migration: BenchRow;
+  try {
+    migration = await migrationBench(migrationDir.path);
+  } finally {
+    migrationDir.remove();
+  }
   return [
     {
       name: 'ingest-mqtt-connect',
@@ -466,5 +555,6 @@ export async function connectBench(): Promise<BenchRow[]> {
       loopDelayP99Ms: round(gatewayConnect.loopDelayP99Ms),
       bareLoopDelayMaxMs: round(bareConnect.loopDelayMaxMs),
     },
+    migration,
   ];
 }
