@@ -116,6 +116,35 @@ describe('CGM over the virtual radio', () => {
     await p.disconnectAsync();
   });
 
+  it('a whole 14-day session (336 h): 4033 records counted, then transferred, nothing missing or twice', async () => {
+    const { cgm, noble } = bench({ sessionMinutes: 20 * DAY, recordsPerNotification: 4 });
+    const { p, get } = await open(noble);
+    const [m, racp] = [get('2aa7'), get('2a52')];
+    const log = record([m, racp]);
+    await m.subscribeAsync();
+    await racp.subscribeAsync();
+    // The session ran past its 336 hours: the sensor stopped measuring at offset 20160.
+    await racp.writeAsync(
+      Buffer.from(encodeRacpRequest({ op: 'report-number-of-stored-records', operator: 'all-records' })),
+      false,
+    );
+    await until(() => log.length === 1, 'RACP count');
+    expect(decodeRacp(Buffer.from(log[0]![1], 'hex'))).toMatchObject({ numberOfStoredRecords: 14 * 288 + 1 });
+    await racp.writeAsync(
+      Buffer.from(encodeRacpRequest({ op: 'report-stored-records', operator: 'all-records' })),
+      false,
+    );
+    await until(() => log.length > 1 && log.at(-1)![0] === '2a52', 'RACP response', 20_000);
+    const offsets = log
+      .filter(([u]) => u === '2aa7')
+      .flatMap(([, h]) => decodeCgmMeasurement(Buffer.from(h, 'hex'), { e2eCrc: true }).records)
+      .map((r) => r.timeOffset);
+    expect(offsets).toEqual(cgm.records().map((r) => r.timeOffset));
+    expect(new Set(offsets).size).toBe(14 * 288 + 1);
+    expect(offsets.at(-1)).toBe(336 * 60);
+    await p.disconnectAsync();
+  });
+
   it('RACP "report ≥ time offset": only the later records, then success', async () => {
     const { noble } = bench({ sessionMinutes: DAY });
     const { p, get } = await open(noble);
