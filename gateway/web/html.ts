@@ -51,6 +51,8 @@ export interface PageContext {
   readonly csrf?: string;
   /** Path of the current page without query (for the language switch). */
   readonly path: string;
+  /** The list parameters of the current page (listing.ts), kept by the language switch. */
+  readonly search?: string;
   readonly flash?: { readonly kind: 'success' | 'error' | 'info'; readonly text: string };
 }
 
@@ -188,7 +190,7 @@ export function page(ctx: PageContext, id: PageId, title: string, body: Html): s
 <div class="fr-header__body"><div class="fr-container"><div class="fr-header__body-row">
 <div class="fr-header__brand"><div class="fr-header__service"><a href="/status" title="${t('app.title')}"><p class="fr-header__service-title">medgw</p></a><p class="fr-header__service-tagline">${t('app.tagline')}</p></div></div>
 <div class="fr-header__tools"><div class="fr-header__tools-links"><ul class="fr-btns-group">
-<li><a class="fr-btn fr-btn--tertiary-no-outline fr-icon-translate-2" href="${ctx.path}?lang=${other}" hreflang="${other}" lang="${other}" title="${t('app.otherLanguageName')}">${t('app.otherLanguage')}</a></li>
+<li><a class="fr-btn fr-btn--tertiary-no-outline fr-icon-translate-2" href="${ctx.path}?${ctx.search ? `${ctx.search}&` : ''}lang=${other}" hreflang="${other}" lang="${other}" title="${t('app.otherLanguageName')}">${t('app.otherLanguage')}</a></li>
 ${logout}
 </ul></div></div>
 </div></div></div>

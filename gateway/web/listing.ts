@@ -68,6 +68,12 @@ export function listHref(path: string, query: ListQuery, page = query.page): str
   return s ? `${path}?${s}` : path;
 }
 
+/** The list parameters of a request's query string, as a query string (for the language switch). */
+export function listSearch(query: unknown): string {
+  const q = listQuery(query);
+  return listHref('', q).replace(/^\?/, '');
+}
+
 export interface Choice {
   readonly value: string;
   readonly label: string;

@@ -29,7 +29,7 @@ import type { WebDeps } from './deps.ts';
 import { FAVICON_SVG, faviconIco } from './favicon.ts';
 import type { PageContext } from './html.ts';
 import { isLang, type Lang, type MessageKey, pickLang, translator } from './i18n/index.ts';
-import { listQuery } from './listing.ts';
+import { listQuery, listSearch } from './listing.ts';
 import { LiveHub } from './live.ts';
 import { createMetrics } from './metrics.ts';
 import { buildOpenApi, type OpenApiDocument, type RouteInfo, WEB_SCHEMAS } from './openapi.ts';
@@ -171,6 +171,7 @@ export function createWeb(deps: WebDeps): Web {
         lang,
         t: translator(lang),
         path: pathOf(req),
+        search: listSearch(req.query),
         ...(s ? { csrf: s.csrf } : {}),
         ...(flash ? { flash } : {}),
       };

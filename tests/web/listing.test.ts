@@ -149,6 +149,8 @@ describe('the exchanges page: 120 readings', () => {
     expect(en).toContain('Next page');
     expect(en).toContain('Clear the filters');
     expect(en).toMatch(/<form method="get" action="\/exchanges"[^>]*role="search"/);
+    // the language switch keeps the filters
+    expect(en).toContain('href="/exchanges?patient=p1&amp;lang=fr"');
     await page('/exchanges?lang=fr');
   });
 });
