@@ -144,8 +144,9 @@ function deepFreeze<T>(value: T): T {
 export class LowRegistry implements Registry {
   private readonly secrets = new VerifiedSecrets();
   /** Scrypt records proven at login and waiting for the one registry write that migrates them. */
-  private readonly upgrades = new Map<string, { from: string; to: string }>();
-  private upgrading: Promise<void> | undefined;
+  private upgrading:
+    | { readonly changes: Map<string, { from: string; to: string }>; readonly done: Promise<Set<string>> }
+    | undefined;
   /** Writes one after the other: each builds on the data the previous one left. */
   private queue: Promise<void> = Promise.resolve();
 
@@ -329,20 +330,27 @@ export class LowRegistry implements Registry {
     const device = own(this.db.data.devices, id);
     const from = device?.transport === 'mqtt' ? device.secretHash : undefined;
     if (secretHashKind(from) !== 'scrypt' || !this.secrets.knows(id, secret, from)) return false;
-    const to = hashSecret(secret);
-    this.upgrades.set(id, { from: from as string, to });
-    this.upgrading ??= this.commit((data) => {
-      const batch = [...this.upgrades];
-      this.upgrades.clear();
-      this.upgrading = undefined;
-      for (const [key, change] of batch) {
-        const current = own(data.devices, key);
-        if (current?.secretHash === change.from)
+    if (!this.upgrading) {
+      const changes = new Map<string, { from: string; to: string }>();
+      const changed = new Set<string>();
+      const done = this.commit((data) => {
+        // logins from now on wait for the next write
+        this.upgrading = undefined;
+        for (const [key, change] of changes) {
+          const current = own(data.devices, key);
+          if (current?.secretHash !== change.from) continue;
           data.devices[key] = deepFreeze({ ...current, secretHash: change.to });
-      }
-    });
-    await this.upgrading;
-    return own(this.db.data.devices, id)?.secretHash === to;
+          changed.add(key);
+        }
+      }).then(() => changed);
+      this.upgrading = { changes, done };
+    }
+    const batch = this.upgrading;
+    // two logins of one device in one batch: one rewrite, reported once
+    const first = !batch.changes.has(id);
+    batch.changes.set(id, { from: from as string, to: hashSecret(secret) });
+    const changed = (await batch.done).has(id);
+    return first && changed;
   }
 
   /** A named section kept for another component (pairing links, consents…), or undefined. */

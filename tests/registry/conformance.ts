@@ -103,6 +103,23 @@ export function registryConformance(name: string, factory: () => Promise<Registr
       expect(r.knowsDeviceSecret?.('old-1', secret)).toBe(true);
       expect(await r.verifyDeviceSecretAsync('old-1', secret)).toBe(true);
       expect(await r.verifyDeviceSecretAsync('old-1', `${secret}x`)).toBe(false);
+      // logins arriving together: every proven record rewritten, each reported once
+      const others = ['old-2', 'old-3'];
+      for (const id of others)
+        await r.putDevice({
+          id,
+          transport: 'mqtt',
+          secretHash: legacyScryptHash(`${id}-secret`),
+          createdAt: 1,
+        });
+      for (const id of others) expect(await r.verifyDeviceSecretAsync(id, `${id}-secret`)).toBe(true);
+      const upgraded = await Promise.all([
+        r.upgradeDeviceSecret?.('old-2', 'old-2-secret'),
+        r.upgradeDeviceSecret?.('old-3', 'old-3-secret'),
+        r.upgradeDeviceSecret?.('old-2', 'old-2-secret'),
+      ]);
+      expect(upgraded).toEqual([true, true, false]);
+      for (const id of others) expect(r.getDevice(id)?.secretHash).toBe(expectedFastHash(`${id}-secret`));
       // unknown ids: no upgrade, no answer but false
       expect(await r.upgradeDeviceSecret?.('nobody', secret)).toBe(false);
       expect(r.knowsDeviceSecret?.('nobody', secret)).toBe(false);
