@@ -39,7 +39,16 @@ export const DEFAULT_FUTURE_TOLERANCE_MS = 5 * 60_000;
 const MAX_ZONE_MS = 14 * 3_600_000;
 
 /** A device flag name squashed for comparison: lower case, letters only (`Time fault` → `timefault`). */
-export const squash = (s: string) => s.toLowerCase().replace(/[^a-z]/g, '');
+const SQUASHED = new Map<string, string>();
+export function squash(s: string): string {
+  let out = SQUASHED.get(s);
+  if (out === undefined) {
+    out = s.toLowerCase().replace(/[^a-z]/g, '');
+    // Names come from the codecs' tables and sample types: a handful, remembered once (bounded all the same).
+    if (SQUASHED.size < 1024) SQUASHED.set(s, out);
+  }
+  return out;
+}
 
 export interface TimeResult {
   readonly time: ObservationTime;
