@@ -58,6 +58,25 @@ describe('pairing from the devices page', () => {
       'the failed pairing',
     );
     expect(html).toContain('La balance a refusé le code d’accord');
+    // not paired: listed in progress under the name the devices table gives it
+    const listed = new RegExp(`data-pairing="${SCALE_ADDRESS}"><strong>([^<]+)</strong>`).exec(html)?.[1];
+    const row = new RegExp(`<tr data-device="${SCALE_ADDRESS}">.*?<a href="[^"]+">([^<]+)</a>`, 's').exec(
+      html,
+    )?.[1];
+    expect(listed).toBeDefined();
+    expect(listed).toBe(row);
+    // renamed on its page: the progress line follows the registry name
+    expect(
+      (
+        await c.go(`/devices/${encodeURIComponent(SCALE_ADDRESS)}/rename`, {
+          form: { _csrf: csrf, name: 'Balance de l’entrée' },
+        })
+      ).status,
+    ).toBe(303);
+    const renamed = await (await c.go('/devices')).text();
+    expect(renamed).toMatch(
+      new RegExp(`data-pairing="${SCALE_ADDRESS}"><strong>Balance de l’entrée</strong>`),
+    );
     const metrics = await (await c.go('/metrics', { headers: { accept: 'text/plain' } })).text();
     expect(metrics).toMatch(/medgw_ble_failures_total\{reason="MEDGW_ERR_BLE_UDS_CONSENT"\} [1-9]/);
     expect(gw.scale!.consentedUser).toBeUndefined();
