@@ -6,9 +6,14 @@
  * Readings come from bytes: the simulators' encoders (written apart from the decoders) with arbitrary
  * values, units, special values, status bits, sample types and meal moments, and MQTT payloads; then the
  * gateway's own decode → normalize → buildBundle → MES client.
+ *
+ * For both profile generations, each against a sandbox of its own configured for it: mes-1.5.2 (MES API
+ * Mesures 1.5.2, glucose in the feeding Bundle) and ans-3.2.0 (ans.fhir.fr.mesures 3.2.0, glucose in the
+ * biology Bundle with its DiagnosticReport).
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProfileGeneration } from '../../cloud-bridge/biology-bundle.ts';
 import { buildBundle } from '../../cloud-bridge/bundle.ts';
 import { decodeFrame } from '../../drivers/decode.ts';
 import { ERROR_CATALOGUE } from '../../drivers/errors.ts';
@@ -24,6 +29,7 @@ import { encodeSpotCheck } from '../../simulators/ble/oximeter.ts';
 import { encodeWeightMeasurement } from '../../simulators/ble/scale.ts';
 import { encodeTemperature } from '../../simulators/ble/thermometer.ts';
 import { validateMeasurementBundle } from '../../simulators/sandbox/profile-validator.ts';
+import type { ProfileGeneration as SandboxGeneration } from '../../simulators/sandbox/profiles.ts';
 import { GLUCOMETER, type NationalSide, startNationalSide } from './helpers.ts';
 
 const SOLUTION_OID = '2.25.71922510045900526679301521263764504793';
@@ -35,14 +41,15 @@ const COINCIDENT: CoincidentTime = {
   gatewayMs: NOW,
 };
 
-let side: NationalSide;
-beforeAll(async () => {
-  side = await startNationalSide();
-  await side.link('lou', 'lea.bernard');
-});
-afterAll(async () => {
-  await side?.close();
-});
+/** Each generation the bridge builds, the sandbox configured for it, and whether glucose goes in the feeding Bundle. */
+const GENERATIONS: readonly {
+  generation: ProfileGeneration;
+  sandbox?: readonly SandboxGeneration[];
+  glucoseInFeedingBundle: boolean;
+}[] = [
+  { generation: 'mes-1.5.2', glucoseInFeedingBundle: true },
+  { generation: 'ans-3.2.0', sandbox: ['ans-3.2.0'], glucoseInFeedingBundle: false },
+];
 
 const deviceTime: fc.Arbitrary<DeviceDateTime> = fc
   .date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2026-11-23T00:00:00Z'), noInvalidDate: true })
@@ -65,33 +72,43 @@ const sfloat = (min: number, max: number, exponent: number): fc.Arbitrary<SimNum
   );
 const meal = fc.option(fc.constantFrom(...MEALS), { nil: undefined });
 
-const glucose = fc
-  .record({
-    sequence: fc.integer({ min: 0, max: 0xffff }),
-    baseTime: deviceTime,
-    mol: fc.boolean(),
-    value: fc.integer({ min: 5, max: 700 }),
-    special: fc.option(special, { nil: undefined, freq: 10 }),
-    type: fc.integer({ min: 1, max: 10 }),
-    location: fc.constantFrom(1, 2, 3, 4, 15),
-    sensorStatus: fc.option(fc.integer({ min: 0, max: 0x0fff }), { nil: undefined }),
-    meal,
-  })
-  .map((g) => ({
-    bytes: encodeGlucoseMeasurement({
-      sequence: g.sequence,
-      baseTime: g.baseTime,
-      unit: g.mol ? 'mol/L' : 'kg/L',
-      concentration:
-        g.special ??
-        (g.mol ? { mantissa: Math.round(g.value / 1.8), exponent: -4 } : { mantissa: g.value, exponent: -5 }),
-      type: g.type,
-      location: g.location,
-      ...(g.sensorStatus !== undefined ? { sensorStatus: g.sensorStatus } : {}),
-    }),
-    characteristic: '2A18',
-    meal: g.meal,
-  }));
+/** GLS 0x2A18 frames with a meal (0x2A34) and a sensor status as the arbitraries give them. */
+const glucoseFrame = (
+  mealOf: fc.Arbitrary<(typeof MEALS)[number] | undefined>,
+  status: fc.Arbitrary<number | undefined>,
+) =>
+  fc
+    .record({
+      sequence: fc.integer({ min: 0, max: 0xffff }),
+      baseTime: deviceTime,
+      mol: fc.boolean(),
+      value: fc.integer({ min: 5, max: 700 }),
+      special: fc.option(special, { nil: undefined, freq: 10 }),
+      type: fc.integer({ min: 1, max: 10 }),
+      location: fc.constantFrom(1, 2, 3, 4, 15),
+      sensorStatus: status,
+      meal: mealOf,
+    })
+    .map((g) => ({
+      bytes: encodeGlucoseMeasurement({
+        sequence: g.sequence,
+        baseTime: g.baseTime,
+        unit: g.mol ? 'mol/L' : 'kg/L',
+        concentration:
+          g.special ??
+          (g.mol
+            ? { mantissa: Math.round(g.value / 1.8), exponent: -4 }
+            : { mantissa: g.value, exponent: -5 }),
+        type: g.type,
+        location: g.location,
+        ...(g.sensorStatus !== undefined ? { sensorStatus: g.sensorStatus } : {}),
+      }),
+      characteristic: '2A18',
+      meal: g.meal,
+    }));
+const glucose = glucoseFrame(meal, fc.option(fc.integer({ min: 0, max: 0x0fff }), { nil: undefined }));
+/** Glucose with its meal stated and no sensor status: sendable far more often. */
+const statedGlucose = glucoseFrame(fc.constantFrom(...MEALS), fc.constant(undefined));
 
 /** BLS Measurement Status: bits 0-2 and 5, the pulse range 0-2 in bits 3-4 (3 is reserved). */
 const bpStatus = fc
@@ -224,8 +241,23 @@ const mqttReading = fc.oneof(
  * Every forwarded observation of a measurement: delivered after passing the profiles, or held with a code.
  * `clock`: the gateway read the device clock (a coincident timestamp), or the device has none to read.
  */
-async function check(m: Measurement, tally: { sent: number; held: number }, clock = true): Promise<void> {
-  const client = side.client();
+interface Tally {
+  sent: number;
+  held: number;
+  /** Delivered glucose readings, and those of them that went in the biology Bundle. */
+  glucose: number;
+  biology: number;
+}
+const tallyOf = (): Tally => ({ sent: 0, held: 0, glucose: 0, biology: 0 });
+
+async function check(
+  side: NationalSide,
+  g: (typeof GENERATIONS)[number],
+  m: Measurement,
+  tally: Tally,
+  clock = true,
+): Promise<void> {
+  const client = side.client({ generation: g.generation });
   const observations = normalize(m, {
     ...(clock ? { coincident: COINCIDENT } : {}),
     timeZone: ZONE,
@@ -243,40 +275,87 @@ async function check(m: Measurement, tally: { sent: number; held: number }, cloc
     const r = { id: `drv-${process.pid}-${tally.sent + tally.held}`, observation: o, device: GLUCOMETER };
     const bundle = buildBundle(
       { ...r, patient: { idPe: 'x', oid: '2.25.1' } },
-      { solutionOid: SOLUTION_OID },
+      { solutionOid: SOLUTION_OID, generation: g.generation },
     );
-    expect(validateMeasurementBundle(bundle), JSON.stringify(o)).toEqual([]);
+    expect(
+      validateMeasurementBundle(bundle, { glucoseInFeedingBundle: g.glucoseInFeedingBundle }),
+      JSON.stringify(o),
+    ).toEqual([]);
+    const before = side.sandbox.observations().length;
     const outcome = await client.send('lou', r);
     expect(outcome, JSON.stringify(o)).toMatchObject({ status: 'delivered' });
     tally.sent++;
+    if (o.kind === 'glucose') {
+      tally.glucose++;
+      if (side.sandbox.observations()[before]?.report) tally.biology++;
+    }
   }
 }
 
-describe('property: nothing the drivers produce is refused by the national side or disappears', () => {
-  it('BLE frames: delivered (profiles pass, sandbox 200) or quarantined with a coded reason', async () => {
-    const tally = { sent: 0, held: 0 };
-    await fc.assert(
-      fc.asyncProperty(bleFrame, fc.boolean(), async (f, clock) => {
-        const { measurements = [] } = decodeFrame(f.characteristic, f.bytes);
-        for (const m of measurements) {
-          await check(f.meal ? { ...m, context: { ...m.context, meal: f.meal } } : m, tally, clock);
-        }
-      }),
-      { numRuns: 150 },
-    );
-    expect(tally.sent).toBeGreaterThan(20);
-    expect(tally.held).toBeGreaterThan(20);
-  }, 120_000);
+describe.each(GENERATIONS)(
+  'property ($generation): nothing the drivers produce is refused by the national side or disappears',
+  (g) => {
+    let side: NationalSide;
+    beforeAll(async () => {
+      side = await startNationalSide(g.sandbox ? { profileGenerations: g.sandbox } : {});
+      await side.link('lou', 'lea.bernard');
+    });
+    afterAll(async () => {
+      await side?.close();
+    });
+    /** Glucose went where the generation puts it: all in the biology Bundle under ans-3.2.0, none under mes-1.5.2. */
+    const expectGlucosePlaced = (tally: Tally) => {
+      expect(tally.glucose).toBeGreaterThan(0);
+      expect(tally.biology).toBe(g.glucoseInFeedingBundle ? 0 : tally.glucose);
+    };
 
-  it('MQTT payloads: the same', async () => {
-    const tally = { sent: 0, held: 0 };
-    await fc.assert(
-      fc.asyncProperty(mqttReading, async (reading) => {
-        const { measurement } = decodePayload('json', encodePayload('json', reading));
-        await check(measurement, tally);
-      }),
-      { numRuns: 80 },
-    );
-    expect(tally.sent).toBeGreaterThan(10);
-  }, 120_000);
-});
+    it('BLE frames: delivered (profiles pass, sandbox 200) or quarantined with a coded reason', async () => {
+      const tally = tallyOf();
+      await fc.assert(
+        fc.asyncProperty(bleFrame, fc.boolean(), async (f, clock) => {
+          const { measurements = [] } = decodeFrame(f.characteristic, f.bytes);
+          for (const m of measurements) {
+            await check(
+              side,
+              g,
+              f.meal ? { ...m, context: { ...m.context, meal: f.meal } } : m,
+              tally,
+              clock,
+            );
+          }
+        }),
+        { numRuns: 150 },
+      );
+      expect(tally.sent).toBeGreaterThan(20);
+      expect(tally.held).toBeGreaterThan(20);
+    }, 120_000);
+
+    it('BLE glucose with its meal stated: delivered in the Bundle of the generation, or quarantined', async () => {
+      const tally = tallyOf();
+      await fc.assert(
+        fc.asyncProperty(statedGlucose, fc.boolean(), async (f, clock) => {
+          const { measurements = [] } = decodeFrame(f.characteristic, f.bytes);
+          for (const m of measurements) {
+            const context = f.meal ? { ...m.context, meal: f.meal } : m.context;
+            await check(side, g, { ...m, context }, tally, clock);
+          }
+        }),
+        { numRuns: 60 },
+      );
+      expectGlucosePlaced(tally);
+    }, 120_000);
+
+    it('MQTT payloads: the same', async () => {
+      const tally = tallyOf();
+      await fc.assert(
+        fc.asyncProperty(mqttReading, async (reading) => {
+          const { measurement } = decodePayload('json', encodePayload('json', reading));
+          await check(side, g, measurement, tally);
+        }),
+        { numRuns: 80 },
+      );
+      expect(tally.sent).toBeGreaterThan(10);
+      expectGlucosePlaced(tally);
+    }, 120_000);
+  },
+);
