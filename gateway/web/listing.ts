@@ -129,9 +129,11 @@ export function pager(ctx: PageContext, path: string, query: ListQuery, paged: P
         : h`<li><a class="fr-pagination__link" href="${listHref(path, query, n)}" title="${title}">${n}</a></li>`,
     );
   });
-  const edge = (n: number, cls: string, label: string, on: boolean) =>
-    on
-      ? h`<li><a class="fr-pagination__link ${cls}" href="${listHref(path, query, n)}" rel="${cls.endsWith('prev') ? 'prev' : 'next'}">${label}</a></li>`
-      : h`<li><a class="fr-pagination__link ${cls}" aria-disabled="true" role="link">${label}</a></li>`;
-  return h`<nav class="fr-pagination fr-mt-3w" aria-label="${t('paging.label')}"><ul class="fr-pagination__list">${edge(paged.page - 1, 'fr-pagination__link--prev', t('paging.previous'), paged.page > 1)}${items}${edge(paged.page + 1, 'fr-pagination__link--next', t('paging.next'), paged.page < paged.pages)}</ul></nav>`;
+  const edge = (n: number, rel: 'prev' | 'next', label: string, on: boolean) => {
+    const cls = `fr-pagination__link fr-pagination__link--${rel} fr-pagination__link--lg-label`;
+    return on
+      ? h`<li><a class="${cls}" href="${listHref(path, query, n)}" rel="${rel}">${label}</a></li>`
+      : h`<li><a class="${cls}" aria-disabled="true" role="link">${label}</a></li>`;
+  };
+  return h`<nav class="fr-pagination fr-mt-3w" aria-label="${t('paging.label')}"><ul class="fr-pagination__list">${edge(paged.page - 1, 'prev', t('paging.previous'), paged.page > 1)}${items}${edge(paged.page + 1, 'next', t('paging.next'), paged.page < paged.pages)}</ul></nav>`;
 }

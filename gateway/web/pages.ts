@@ -497,14 +497,16 @@ function readingMatches(deps: WebDeps, t: Translate, query: ListQuery, r: Outbox
     (query.patient === '' || pid === query.patient) &&
     (query.kind === '' || r.kind === query.kind) &&
     (query.state === '' || r.state === query.state) &&
-    matches(
-      query.q,
-      deviceName(deps, r.deviceId),
-      r.deviceId,
-      pid,
-      patientName(deps, pid, t),
-      kindLabel(t, r.kind),
-    )
+    // names are looked up only when there is something to search
+    (query.q === '' ||
+      matches(
+        query.q,
+        deviceName(deps, r.deviceId),
+        r.deviceId,
+        pid,
+        patientName(deps, pid, t),
+        kindLabel(t, r.kind),
+      ))
   );
 }
 

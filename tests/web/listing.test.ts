@@ -4,10 +4,11 @@
  * patients and 60 devices; 50 rows a page, filters kept from page to page, in French and in English.
  */
 
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Observation } from '../../drivers/types.ts';
 import type { OutboxState } from '../../gateway/contracts.ts';
-import { launch, signIn, type TestBrowser } from './browser.ts';
+import { ARTIFACTS, axe, launch, shot, signIn, type TestBrowser } from './browser.ts';
 import { Client, PASSWORD, startGateway, type TestGateway } from './harness.ts';
 import { pressure, weight } from './seed.ts';
 
@@ -217,7 +218,37 @@ describe('without JavaScript, in Chromium', () => {
         return [d.scrollWidth, d.clientWidth] as const;
       });
       expect(w[0], `${width} px`).toBeLessThanOrEqual(w[1]);
+      await p
+        .locator('nav.fr-pagination')
+        .screenshot({ path: join(ARTIFACTS, 'listing', `pager-${width}.png`) });
     }
     await p.close();
   }, 30_000);
+});
+
+describe('accessibility of the search form and the page links', () => {
+  it('has no WCAG A/AA violation on a first, middle and last page, filtered or not', async () => {
+    const tb = await launch();
+    try {
+      const p = await tb.context.newPage();
+      await signIn(p, gw.url, PASSWORD);
+      for (const path of [
+        '/exchanges',
+        '/exchanges?page=2',
+        '/exchanges?page=3&lang=en',
+        '/patients?page=2',
+        '/devices?q=zzz',
+      ]) {
+        await p.goto(`${gw.url}${path}`);
+        const v = await axe(p);
+        await shot(p, 'listing', path.replace(/[/?&=]+/g, '-'));
+        expect(
+          v.map((x) => `${x.id}: ${x.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+          path,
+        ).toEqual([]);
+      }
+    } finally {
+      await tb.close();
+    }
+  }, 60_000);
 });
