@@ -123,41 +123,109 @@ describe('every golden fixture through --fhir', () => {
     .sort();
   const options = { timeZone: 'Europe/Paris', nowMs: Date.parse('2026-11-22T12:00:00Z') };
 
-  it('one element per forwarded reading: a Bundle that passes the profiles, or a catalogued quarantine', () => {
-    let bundles = 0;
-    let held = 0;
-    for (const file of files) {
-      const fixture = JSON.parse(readFileSync(join(root, file), 'utf8')) as {
-        characteristic: string;
-        hex: string;
-        driver?: string;
-        error?: string;
-      };
-      if (fixture.error) continue;
-      const { measurements = [] } = decodeFrame(
-        fixture.characteristic,
-        parseHex(fixture.hex),
-        fixture.driver,
-      );
-      const out = readingsAsFhir(measurements, options).map((t) => JSON.parse(t) as Json);
-      const forwarded = measurements
-        .flatMap((m) => normalize(m, { nowMs: options.nowMs }))
-        .filter((o) => VOCABULARY[o.kind].forwarded);
-      expect(out.length, file).toBe(forwarded.length);
-      for (const element of out) {
-        if ('quarantine' in element) {
-          const q = element.quarantine as { code: string; reason: string };
-          expect(Object.hasOwn(ERROR_CATALOGUE, q.code), `${file}: ${q.code}`).toBe(true);
-          expect(q.reason, file).toBeTruthy();
-          held++;
-        } else {
-          expect(validateMeasurementBundle(element), file).toEqual([]);
-          bundles++;
+  it.each([
+    ['mes-1.5.2', true],
+    ['ans-3.2.0', false],
+  ] as const)(
+    '%s: one element per forwarded reading: a Bundle that passes the profiles, or a catalogued quarantine',
+    (generation, glucoseInFeedingBundle) => {
+      let bundles = 0;
+      let held = 0;
+      for (const file of files) {
+        const fixture = JSON.parse(readFileSync(join(root, file), 'utf8')) as {
+          characteristic: string;
+          hex: string;
+          driver?: string;
+          error?: string;
+        };
+        if (fixture.error) continue;
+        const { measurements = [] } = decodeFrame(
+          fixture.characteristic,
+          parseHex(fixture.hex),
+          fixture.driver,
+        );
+        const out = readingsAsFhir(measurements, { ...options, generation }).map(
+          (t) => JSON.parse(t) as Json,
+        );
+        const forwarded = measurements
+          .flatMap((m) => normalize(m, { nowMs: options.nowMs }))
+          .filter((o) => VOCABULARY[o.kind].forwarded);
+        expect(out.length, file).toBe(forwarded.length);
+        for (const element of out) {
+          if ('quarantine' in element) {
+            const q = element.quarantine as { code: string; reason: string };
+            expect(Object.hasOwn(ERROR_CATALOGUE, q.code), `${file}: ${q.code}`).toBe(true);
+            expect(q.reason, file).toBeTruthy();
+            held++;
+          } else {
+            expect(validateMeasurementBundle(element, { glucoseInFeedingBundle }), file).toEqual([]);
+            bundles++;
+          }
         }
       }
+      // The fixtures hold both outcomes; neither count may silently drop to zero.
+      expect(bundles).toBeGreaterThan(5);
+      expect(held).toBeGreaterThan(5);
+    },
+  );
+});
+
+describe('medgw decode --fhir follows the profile generation', () => {
+  const GLUCOSE = JSON.stringify({
+    kind: 'glucose',
+    time: '2026-08-12T07:30:00+02:00',
+    meal: 'fasting',
+    values: { glucose: { value: 104, unit: 'mg/dL' } },
+  });
+  const { MEDGW_NATIONAL_PROFILE_GENERATION: _unset, ...env } = process.env;
+  const decode = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
+    const r = spawnSync(process.execPath, [BIN, 'decode', '--mqtt', 'json', '-', '--fhir', ...NOW, ...args], {
+      input: GLUCOSE,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...env, ...extraEnv },
+    });
+    return {
+      status: r.status,
+      stderr: r.stderr,
+      out: r.status === 0 ? (JSON.parse(r.stdout) as Json[]) : [],
+    };
+  };
+  const profileOf = (b: Json | undefined) => (b?.meta as { profile: string[] } | undefined)?.profile[0];
+  const ANS = 'https://interop.esante.gouv.fr/ig/fhir/mesures/StructureDefinition/';
+
+  it('mes-1.5.2 by default, ans-3.2.0 by --generation or by MEDGW_NATIONAL_PROFILE_GENERATION', () => {
+    const feeding = decode([]);
+    expect(feeding.stderr).toBe('');
+    expect(profileOf(feeding.out[0])).toBe(`${ANS}mesures-bundle-flux-alimentation`);
+    expect(validateMeasurementBundle(feeding.out[0])).toEqual([]);
+
+    for (const run of [
+      decode(['--generation', 'ans-3.2.0']),
+      decode([], { MEDGW_NATIONAL_PROFILE_GENERATION: 'ans-3.2.0' }),
+    ]) {
+      expect(run.stderr).toBe('');
+      expect(run.out).toHaveLength(1);
+      const [bundle] = run.out;
+      expect(profileOf(bundle)).toBe(`${ANS}mesures-bundle-flux-alimentation-biologie`);
+      expect(entries(bundle as Json).map((e) => e.resource.resourceType)).toEqual([
+        'Observation',
+        'DiagnosticReport',
+        'Device',
+      ]);
+      expect(validateMeasurementBundle(bundle, { glucoseInFeedingBundle: false })).toEqual([]);
     }
-    // The fixtures hold both outcomes; neither count may silently drop to zero.
-    expect(bundles).toBeGreaterThan(5);
-    expect(held).toBeGreaterThan(5);
+    // the option wins over the environment
+    const explicit = decode(['--generation', 'mes-1.5.2'], {
+      MEDGW_NATIONAL_PROFILE_GENERATION: 'ans-3.2.0',
+    });
+    expect(profileOf(explicit.out[0])).toBe(`${ANS}mesures-bundle-flux-alimentation`);
+  });
+
+  it('refuses a generation it does not know with a coded usage error', () => {
+    const r = decode(['--generation', 'ans-3.1.0']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('MEDGW_ERR_USAGE');
+    expect(r.stderr).toContain('mes-1.5.2, ans-3.2.0');
   });
 });

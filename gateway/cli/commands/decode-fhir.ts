@@ -8,6 +8,7 @@
  * always stay local (BMI, height) and frames that carry none (a control point, an intermediate cuff
  * pressure) give no element.
  */
+import { PROFILE_GENERATIONS, type ProfileGeneration } from '../../../cloud-bridge/biology-bundle.ts';
 import { buildBundle } from '../../../cloud-bridge/bundle.ts';
 import { toFhirJson } from '../../../cloud-bridge/fhir-json.ts';
 import { eui64FromWireHex } from '../../../drivers/codecs/system-id.ts';
@@ -19,6 +20,7 @@ import { parseHex } from '../../../drivers/reader.ts';
 import { readingId } from '../../../drivers/reading-id.ts';
 import type { CoincidentTime, DeviceIdentity, Measurement } from '../../../drivers/types.ts';
 import { VOCABULARY } from '../../../drivers/vocabulary.ts';
+import { loadConfig } from '../../config/load.ts';
 
 /** The test patient and pairing every `--fhir` Bundle is addressed to (the sandbox's defaults). */
 export const DECODE_TEST = {
@@ -36,6 +38,28 @@ export interface FhirOptions {
   readonly timeZone: string;
   /** The instant the gateway read the device clock and received the frame; the clock is taken as right then. */
   readonly nowMs: number;
+  /** Which contract shapes a glucose Bundle (config national.profileGeneration); default mes-1.5.2. */
+  readonly generation?: ProfileGeneration;
+}
+
+/**
+ * The profile generation of `--generation`, else the one the gateway reads from its environment
+ * (MEDGW_NATIONAL_PROFILE_GENERATION, checked by the configuration schema), else the default.
+ */
+export function decodeGeneration(option: string | undefined, env: NodeJS.ProcessEnv): ProfileGeneration {
+  if (option !== undefined) {
+    const known = PROFILE_GENERATIONS.find((g) => g === option);
+    if (!known) {
+      throw new MedgwError(
+        'MEDGW_ERR_USAGE',
+        `--generation ${option} is not one of ${PROFILE_GENERATIONS.join(', ')}`,
+      );
+    }
+    return known;
+  }
+  const fromEnv = env.MEDGW_NATIONAL_PROFILE_GENERATION;
+  return loadConfig({ env: fromEnv ? { MEDGW_NATIONAL_PROFILE_GENERATION: fromEnv } : {} }).national
+    .profileGeneration;
 }
 
 /** The PhdDevice identity the options describe; a System ID that is not one is refused with its code. */
@@ -100,7 +124,7 @@ export function readingsAsFhir(measurements: readonly Measurement[], o: FhirOpti
             device: { id: DECODE_TEST.deviceId, identity },
             patient: DECODE_TEST.patient,
           },
-          { solutionOid: DECODE_TEST.solutionOid },
+          { solutionOid: DECODE_TEST.solutionOid, generation: o.generation },
         );
         out.push(toFhirJson(bundle));
       } catch (e) {

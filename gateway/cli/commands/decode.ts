@@ -21,7 +21,7 @@ import { normalize } from '../../../drivers/normalize/index.ts';
 import { parseHex } from '../../../drivers/reader.ts';
 import { systemTimeZone } from '../../config/schema.ts';
 import type { CommandIo } from '../command.ts';
-import { type FhirOptions, fhirArray, readingsAsFhir } from './decode-fhir.ts';
+import { decodeGeneration, type FhirOptions, fhirArray, readingsAsFhir } from './decode-fhir.ts';
 
 const USAGE = `usage:
   medgw decode <characteristic> <hex> [--driver <id>]   decode one GATT value (UUID like 2A18 or a name)
@@ -39,6 +39,8 @@ const USAGE = `usage:
     --timezone <zone>        IANA zone of the device clock (default: the system zone)
     --now <time>             when the gateway read the device clock, taken as right then, and received
                              the frame (ISO-8601 with a zone, or ms since 1970; default: now)
+    --generation <g>         mes-1.5.2 (glucose in the feeding Bundle) or ans-3.2.0 (glucose in the biology
+                             Bundle); default: MEDGW_NATIONAL_PROFILE_GENERATION, else mes-1.5.2
 
 Output: {"characteristic","fields","observations"} as one JSON object. Observations carry kind, LOINC,
 MDC, value in the canonical unit, time {device, utc, quality} and, when it applies, dataAbsentReason or
@@ -64,8 +66,14 @@ function parseArgs(args: string[]): Parsed {
   let list = false;
   let help = false;
   let fhir = false;
-  const f: { systemIdHex?: string; manufacturer?: string; model?: string; timeZone?: string; now?: string } =
-    {};
+  const f: {
+    systemIdHex?: string;
+    manufacturer?: string;
+    model?: string;
+    timeZone?: string;
+    now?: string;
+    generation?: string;
+  } = {};
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = (): string => {
@@ -85,6 +93,7 @@ function parseArgs(args: string[]): Parsed {
     else if (a === '--model') f.model = value();
     else if (a === '--timezone') f.timeZone = value();
     else if (a === '--now') f.now = value();
+    else if (a === '--generation') f.generation = value();
     else if (a === '--help' || a === '-h') help = true;
     else if (a.startsWith('--')) throw new MedgwError('MEDGW_ERR_USAGE', `unknown option ${a}\n${USAGE}`);
     else positional.push(a);
@@ -114,6 +123,7 @@ function fhirOptions(f: {
   model?: string;
   timeZone?: string;
   now?: string;
+  generation?: string;
 }): FhirOptions {
   const timeZone = f.timeZone ?? systemTimeZone();
   try {
@@ -141,6 +151,7 @@ function fhirOptions(f: {
   return {
     timeZone,
     nowMs,
+    generation: decodeGeneration(f.generation, process.env),
     ...(f.systemIdHex !== undefined ? { systemIdHex: f.systemIdHex } : {}),
     ...(f.manufacturer !== undefined ? { manufacturer: f.manufacturer } : {}),
     ...(f.model !== undefined ? { model: f.model } : {}),
