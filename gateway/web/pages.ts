@@ -421,7 +421,7 @@ export function devicePage(ctx: PageContext, deps: WebDeps, id: string): string 
     'device',
     name,
     h`<p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/devices">${t('device.back')}</a></p>
-<div data-live id="device">${table(t('device.details'), [t('device.details'), ''], facts)}</div>
+<div data-live id="device">${table(t('device.details'), [t('device.item'), t('device.value')], facts)}</div>
 <h2 class="fr-mt-4w">${t('devices.rename')}</h2>
 <form method="post" action="${href}/rename" class="medgw-narrow">${csrfField(ctx)}<div class="fr-input-group"><label class="fr-label" for="rename">${t('devices.newName', { name })}</label><input class="fr-input" id="rename" name="name" required maxlength="100" value="${name}"></div><button class="fr-btn fr-btn--secondary" type="submit">${t('devices.rename')}</button></form>
 <h2 class="fr-mt-4w">${t('devices.assign')}</h2>

@@ -278,6 +278,8 @@ export const en: Record<MessageKey, string> = {
   'ble.state.resetting': 'restarting',
   'ble.state.unknown': 'state not known yet',
   'device.back': 'All devices',
+  'device.item': 'Item',
+  'device.value': 'Value',
   'device.details': 'Details',
   'device.users': 'Users of the shared device',
   'device.notFound': 'This device is not registered on the gateway.',

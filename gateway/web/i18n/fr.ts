@@ -281,6 +281,8 @@ export const fr = {
   'ble.state.resetting': 'en cours de redémarrage',
   'ble.state.unknown': 'état pas encore connu',
   'device.back': 'Tous les appareils',
+  'device.item': 'Élément',
+  'device.value': 'Valeur',
   'device.details': 'Détails',
   'device.users': 'Utilisateurs de l’appareil partagé',
   'device.notFound': 'Cet appareil n’est pas enregistré sur la passerelle.',
