@@ -97,20 +97,19 @@ function takenText(ctx: PageContext, times: ReadingTimes): string {
   return at;
 }
 
-/** A reading's value in the page's language (`18,9 mmHg` in French), components joined by ` / `. */
-function shownValue(ctx: PageContext, o: Observation | null): string {
+/**
+ * A reading's value in the page's language (`18,9 mmHg` in French), components joined by ` / `; each
+ * value stays on one line with its unit.
+ */
+function shownValue(ctx: PageContext, o: Observation | null): Html | string {
   if (!o) return '—';
   const one = (c: Observation) =>
     c.value === undefined
       ? undefined
-      : `${c.comparator ?? ''}${formatQuantity(ctx.lang, c.value, c.unit, c.decimals)}`;
-  if (o.components?.length) {
-    return o.components
-      .map(one)
-      .filter((v) => v !== undefined)
-      .join(' / ');
-  }
-  return one(o) ?? o.dataAbsentReason ?? '—';
+      : h`<span class="medgw-nowrap">${c.comparator ?? ''}${formatQuantity(ctx.lang, c.value, c.unit, c.decimals)}</span>`;
+  const parts = (o.components?.length ? o.components : [o]).map(one).filter((v) => v !== undefined);
+  if (parts.length === 0) return o.dataAbsentReason ?? '—';
+  return h`${parts.map((p, i) => (i === 0 ? p : h` / ${p}`))}`;
 }
 
 function patientName(deps: WebDeps, id: string | undefined, t: Translate): string {
