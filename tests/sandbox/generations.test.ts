@@ -73,7 +73,8 @@ describe('a sandbox for ans.fhir.fr.mesures 3.2.0', () => {
     const before = ans.s.observations().length;
     const r = await send(ans, glucoseBiology(ans));
     expect(r.status, JSON.stringify(r.body)).toBe(200);
-    const locations = (r.body?.entry as { response: { location: string } }[]).map((e) => e.response.location);
+    const responses = (r.body?.entry ?? []) as { response: { location: string } }[];
+    const locations = responses.map((e) => e.response.location);
     expect(locations).toEqual([
       expect.stringMatching(/^Observation\/[0-9a-f-]{36}$/),
       expect.stringMatching(/^DiagnosticReport\/[0-9a-f-]{36}$/),
