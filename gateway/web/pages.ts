@@ -97,6 +97,11 @@ function takenText(ctx: PageContext, times: ReadingTimes): string {
   return at;
 }
 
+function absentText(t: Translate, reason: string): string {
+  const key = `absent.${reason}`;
+  return hasKey(key) ? t(key) : reason;
+}
+
 /**
  * A reading's value in the page's language (`18,9 mmHg` in French), components joined by ` / `; each
  * value stays on one line with its unit.
@@ -108,7 +113,8 @@ function shownValue(ctx: PageContext, o: Observation | null): Html | string {
       ? undefined
       : h`<span class="medgw-nowrap">${c.comparator ?? ''}${formatQuantity(ctx.lang, c.value, c.unit, c.decimals)}</span>`;
   const parts = (o.components?.length ? o.components : [o]).map(one).filter((v) => v !== undefined);
-  if (parts.length === 0) return o.dataAbsentReason ?? '—';
+  // why there is no value, in words (IEEE 11073-20601 special values: NaN, NRes, ±INFINITY)
+  if (parts.length === 0) return o.dataAbsentReason ? absentText(ctx.t, o.dataAbsentReason) : '—';
   return h`${parts.map((p, i) => (i === 0 ? p : h` / ${p}`))}`;
 }
 

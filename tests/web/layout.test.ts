@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, shot, signIn, type TestBrowser } from './browser.ts';
 import { PASSWORD, SCALE_ADDRESS, SCALE_CODE, startGateway, type TestGateway } from './harness.ts';
-import { pressure, seedReadings } from './seed.ts';
+import { pressure, seedReadings, weight } from './seed.ts';
 
 let gw: TestGateway;
 let tb: TestBrowser;
@@ -31,6 +31,13 @@ beforeAll(async () => {
       observation: pressure(118.9, 18.9),
       state: 'quarantined',
       reason: { code: 'MEDGW_ERR_IMPLAUSIBLE_VALUE', message: 'diastolic 18.9 mm[Hg] below 20' },
+    },
+    {
+      id: 'r-absent',
+      deviceId: 'mqtt-cuff-salon-0001-a',
+      observation: { ...weight(0), value: undefined, dataAbsentReason: 'positive-infinity' },
+      state: 'quarantined',
+      reason: { code: 'MEDGW_ERR_VALUE_ABSENT', message: 'the device sent no weight value' },
     },
   ]);
   for (let i = 0; i < 200 && !gw.ble!.get(SCALE_ADDRESS); i++) await new Promise((r) => setTimeout(r, 25));
@@ -169,12 +176,15 @@ describe('the pages speak the language of the page', () => {
     expect(fr).toContain('118,9 mmHg / 18,9 mmHg');
     expect(fr).toContain('81,2 kg');
     expect(fr).not.toContain('mm[Hg]');
+    expect(fr).toContain('au-dessus de ce que l’appareil mesure');
+    expect(fr).not.toContain('positive-infinity');
     await page.goto(`${gw.url}/status?lang=en`);
     expect(await page.locator('#status-table').textContent()).toContain('on');
     await page.goto(`${gw.url}/quarantine?lang=en`);
     const en = await page.locator('#quarantine').textContent();
     expect(en).toContain('118.9 mmHg / 18.9 mmHg');
     expect(en).toContain('81.2 kg');
+    expect(en).toContain('above what the device measures');
     await page.close();
   });
 });

@@ -300,4 +300,8 @@ export const en: Record<MessageKey, string> = {
   'paging.previous': 'Previous page',
   'paging.next': 'Next page',
   'paging.page': 'Page {page} of {pages}',
+  'absent.not-a-number': 'no value (NaN)',
+  'absent.error': 'value in error, says the device',
+  'absent.positive-infinity': 'above what the device measures',
+  'absent.negative-infinity': 'below what the device measures',
 };

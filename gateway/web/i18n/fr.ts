@@ -303,6 +303,10 @@ export const fr = {
   'paging.previous': 'Page précédente',
   'paging.next': 'Page suivante',
   'paging.page': 'Page {page} sur {pages}',
+  'absent.not-a-number': 'pas de valeur (NaN)',
+  'absent.error': 'valeur en erreur selon l’appareil',
+  'absent.positive-infinity': 'au-dessus de ce que l’appareil mesure',
+  'absent.negative-infinity': 'en dessous de ce que l’appareil mesure',
 } as const;
 
 export type MessageKey = keyof typeof fr;
