@@ -6,7 +6,7 @@
  * `nationalSide` service. Its state lives in memory: it starts empty on every start.
  */
 import { isMedgwError, MedgwError } from '../../drivers/errors.ts';
-import { createSandbox, type Sandbox } from '../../simulators/sandbox/index.ts';
+import { CONTRACT_GENERATIONS, createSandbox, type Sandbox } from '../../simulators/sandbox/index.ts';
 import type { ComponentFactory, Endpoint, EndpointSource } from '../app.ts';
 import type { GatewayContext } from '../context.ts';
 import type { Component } from '../contracts.ts';
@@ -48,7 +48,7 @@ export class EmbeddedSandbox implements Component, EndpointSource {
         host: SANDBOX_HOST,
         idTokenHeader: n.idTokenHeader,
         // the embedded national side takes the glucose Bundle of the generation the gateway sends
-        ...(n.profileGeneration === 'ans-3.2.0' ? { profileGenerations: ['ans-3.2.0'] as const } : {}),
+        profileGenerations: CONTRACT_GENERATIONS[n.profileGeneration],
         claimNames: {
           idPe: n.pairing.claimIdPe,
           pairingOid: n.pairing.claimPairingOid,

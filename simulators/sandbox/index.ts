@@ -30,7 +30,12 @@ import {
   type TokenTtl,
 } from './oidc.ts';
 import { registerPatientPage } from './patient.ts';
-import { type ConsentKind, PROFILE_GENERATIONS, type ProfileGeneration } from './profiles.ts';
+import {
+  CONTRACT_GENERATIONS,
+  type ConsentKind,
+  PROFILE_GENERATIONS,
+  type ProfileGeneration,
+} from './profiles.ts';
 import {
   type AuditEntry,
   type ClientRecord,
@@ -40,6 +45,7 @@ import {
 } from './store.ts';
 
 export type { ConsentKind } from './profiles.ts';
+export { CONTRACT_GENERATIONS } from './profiles.ts';
 export {
   DEFAULT_PAIRING_OID,
   GATEWAY_CLIENT_ID,
@@ -146,7 +152,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   if (!OID.test(pairingOid))
     throw new MedgwError('MEDGW_ERR_CONFIG', `sandbox pairingOid "${pairingOid}" is not an OID`);
   const idTokenHeader = options.idTokenHeader ?? 'X-Id-Token';
-  const generations = options.profileGenerations ?? ['ans', 'mes', 'ens'];
+  const generations = options.profileGenerations ?? CONTRACT_GENERATIONS['mes-1.5.2'];
   const unknownGeneration = generations.find((g) => !PROFILE_GENERATIONS.includes(g));
   if (generations.length === 0 || unknownGeneration !== undefined)
     throw new MedgwError(

@@ -43,6 +43,13 @@ export function kindFromScope(scope: string): ConsentKind | undefined {
 export type ProfileGeneration = 'ans' | 'mes' | 'ens' | 'ans-3.2.0';
 export const PROFILE_GENERATIONS: readonly ProfileGeneration[] = ['ans', 'mes', 'ens', 'ans-3.2.0'];
 
+/** The contracts a gateway names in `national.profileGeneration`, and the generations that play each. */
+export const CONTRACT_GENERATIONS: Readonly<Record<'mes-1.5.2' | 'ans-3.2.0', readonly ProfileGeneration[]>> =
+  {
+    'mes-1.5.2': ['ans', 'mes', 'ens'],
+    'ans-3.2.0': ['ans-3.2.0'],
+  };
+
 /** Whether the generations take glucose in the feeding Bundle (MES API Mesures 1.5.2). */
 export const feedingGlucose = (generations: readonly ProfileGeneration[]): boolean =>
   generations.some((g) => g !== 'ans-3.2.0');

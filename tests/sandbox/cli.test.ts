@@ -31,6 +31,36 @@ describe('medgw sandbox', () => {
     expect(out).toContain('medgw sandbox stopped');
   });
 
+  it('--generation ans-3.2.0: says so, and refuses an unknown generation with a usage error', async () => {
+    const child = spawn(process.execPath, [bin, 'sandbox', '--port', '0', '--generation', 'ans-3.2.0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: string) => {
+        out += chunk;
+        if (out.includes('test identities')) resolve();
+      });
+      child.on('exit', (code) => reject(new Error(`exited early with ${code}: ${out}`)));
+    });
+    expect(out).toContain('glucose Bundle    ans-3.2.0 (the biology Bundle)');
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+
+    const bad = spawn(process.execPath, [bin, 'sandbox', '--port', '0', '--generation', 'ans-3.1.0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    bad.stderr.setEncoding('utf8');
+    bad.stderr.on('data', (c: string) => {
+      err += c;
+    });
+    expect(await new Promise<number | null>((resolve) => bad.on('exit', (c) => resolve(c)))).toBe(2);
+    expect(err).toContain('MEDGW_ERR_USAGE');
+  });
+
   it('refuses a bad port with a usage error (exit 2)', async () => {
     const child = spawn(process.execPath, [bin, 'sandbox', '--port', 'abc'], {
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,23 +4,36 @@
  */
 import { parseArgs } from 'node:util';
 import { MedgwError } from '../../../drivers/errors.ts';
-import { createSandbox, GATEWAY_CLIENT_ID, TEST_IDENTITIES } from '../../../simulators/sandbox/index.ts';
+import {
+  CONTRACT_GENERATIONS,
+  createSandbox,
+  GATEWAY_CLIENT_ID,
+  TEST_IDENTITIES,
+} from '../../../simulators/sandbox/index.ts';
 import type { CommandIo } from '../command.ts';
 
-const USAGE = `usage: medgw sandbox [--port <port>] [--host <address>]
+const USAGE = `usage: medgw sandbox [--port <port>] [--host <address>] [--generation mes-1.5.2|ans-3.2.0]
 
 Runs the local Mon espace santé sandbox (OpenID provider, measurements API, patient page).
   --port   TCP port (default 8090; 0 picks a free one)
   --host   address to listen on (default 127.0.0.1)
+  --generation  the glucose Bundle it takes: mes-1.5.2 (default, MES API Mesures 1.5.2: the feeding
+           Bundle) or ans-3.2.0 (ans.fhir.fr.mesures 3.2.0: the biology Bundle), as the gateway's
+           national.profileGeneration
 See docs/sandbox.md.
 `;
 
 export async function run(args: string[], io: CommandIo): Promise<number> {
-  let values: { port?: string; host?: string; help?: boolean };
+  let values: { port?: string; host?: string; generation?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args,
-      options: { port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        generation: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
     }));
   } catch (e) {
@@ -37,7 +50,18 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
       `--port must be a TCP port number (0-65535), got "${values.port}"`,
     );
   }
-  const sandbox = await createSandbox({ port, host: values.host ?? '127.0.0.1' });
+  const generation = values.generation ?? 'mes-1.5.2';
+  if (generation !== 'mes-1.5.2' && generation !== 'ans-3.2.0') {
+    throw new MedgwError(
+      'MEDGW_ERR_USAGE',
+      `--generation must be mes-1.5.2 or ans-3.2.0, got "${generation}"`,
+    );
+  }
+  const sandbox = await createSandbox({
+    port,
+    host: values.host ?? '127.0.0.1',
+    profileGenerations: CONTRACT_GENERATIONS[generation],
+  });
   io.stdout.write(
     [
       `medgw sandbox listening on ${sandbox.url}`,
@@ -46,6 +70,7 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
       `  patient page      ${sandbox.url}/patient`,
       `  device code page  ${sandbox.issuer}/device`,
       `  gateway client    ${GATEWAY_CLIENT_ID} (its test secret is in docs/sandbox.md)`,
+      `  glucose Bundle    ${generation === 'ans-3.2.0' ? 'ans-3.2.0 (the biology Bundle)' : 'mes-1.5.2 (the feeding Bundle)'}`,
       `  test identities   ${TEST_IDENTITIES.map((i) => i.login).join(', ')} (password: sandbox)`,
       '',
     ].join('\n'),
