@@ -224,7 +224,13 @@ describe('MQTT payload refusals name the field', () => {
     expect(bad('json', glucose({ time: '2026-02-30T08:15:00Z' })).message).toContain('"time"');
     expect(bad('json', glucose({ meal: 'brunch' })).message).toContain('"meal"');
     expect(bad('json', glucose({ seq: -1 })).message).toContain('"seq"');
-    expect(bad('json', glucose({ patient: 'x' })).message).toContain('patient');
+    expect(bad('json', glucose({ patient: 'x' })).message).toBe('json payload: unknown field "patient"');
+    expect(bad('json', glucose({ values: { glucose: { value: 5, unit: 'mmol/L', foo: 1 } } })).message).toBe(
+      'json payload: unknown field "values.glucose.foo"',
+    );
+    expect(bad('json', glucose({ patient: 'x', foo: 1 })).message).toBe(
+      'json payload: unknown fields "patient", "foo"',
+    );
     expect(bad('json', utf8('"text"')).code).toBe('MEDGW_ERR_PAYLOAD_JSON');
     expect(bad('json', Uint8Array.from([0xff, 0xfe])).code).toBe('MEDGW_ERR_PAYLOAD_JSON');
   });
@@ -241,6 +247,17 @@ describe('MQTT payload refusals name the field', () => {
         }),
       ).message,
     ).toContain('"values.spo2.value"');
+    expect(
+      bad(
+        'cbor',
+        cborEncode({
+          kind: 'spo2',
+          time: '2026-11-22T08:15:00Z',
+          values: { spo2: { value: 97, unit: '%' } },
+          foo: 1,
+        }),
+      ).message,
+    ).toBe('cbor payload: unknown field "foo"');
     expect(bad('protobuf', Uint8Array.from([0x0a, 0x10]))).toMatchObject({
       code: 'MEDGW_ERR_PAYLOAD_PROTOBUF',
     });

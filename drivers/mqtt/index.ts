@@ -24,11 +24,23 @@ const CODE = {
   protobuf: 'MEDGW_ERR_PAYLOAD_PROTOBUF',
 } as const;
 
-/** Validates a decoded value against the schema; the error names the first wrong field. */
+/**
+ * Validates a decoded value against the schema; the error names the first wrong field, and an extra
+ * field by its full path (`unknown field "values.glucose.foo"`): a typo must be visible to the sender.
+ */
 export function validateReading(value: unknown, encoding: PayloadEncoding): Reading {
   const result = ReadingSchema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
+  if (issue?.code === 'unrecognized_keys') {
+    const fields = issue.keys.map((k) => [...issue.path, k].join('.'));
+    const list = fields.map((f) => `"${f}"`).join(', ');
+    throw new MedgwError(
+      CODE[encoding],
+      `${encoding} payload: unknown field${fields.length > 1 ? 's' : ''} ${list}`,
+      { field: fields[0] },
+    );
+  }
   const field = issue && issue.path.length > 0 ? issue.path.join('.') : '(payload)';
   throw new MedgwError(
     CODE[encoding],
