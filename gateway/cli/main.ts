@@ -28,6 +28,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: 'link a patient with Mon espace santé (device code + QR), unlink, status, kinds sent',
     load: () => import('./commands/patient.ts'),
   },
+  admin: {
+    summary: 'reset the admin password of the local pages (gateway stopped)',
+    load: () => import('./commands/admin.ts'),
+  },
   audit: {
     summary: 'list the audit log (per patient) and verify its hash chain',
     load: () => import('./commands/audit.ts'),

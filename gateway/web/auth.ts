@@ -1,5 +1,6 @@
 /**
- * Protection of the local pages: the admin password (created at first start, shown once, kept as a
+ * Protection of the local pages: the admin password (created at first start, handed over in a 0600
+ * file until the first sign-in and on the terminal, reset by `medgw admin reset-password`, kept as a
  * scrypt hash in the data directory and checked on the thread pool), a stateless signed anti-forgery
  * value for the sign-in form (no server state before a successful sign-in), a bounded store of
  * server-side sessions with a synchronizer CSRF token each, the sign-in throttle (per address and
@@ -65,39 +66,94 @@ function newPassword(): string {
   return out;
 }
 
-/**
- * Hands the generated admin password to the person starting the gateway, once: on the terminal when
- * stdout is one, never into a log stream (a service manager or a pipe would keep it); otherwise into
- * a 0600 file of the data directory, and the log says where (not what).
- */
-export function deliverAdminPassword(
-  password: string,
-  o: {
-    readonly dataDir: string;
-    readonly log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
-    readonly terminal?: { readonly isTTY?: boolean; write(text: string): unknown };
-  },
-): void {
-  const terminal = o.terminal ?? process.stdout;
-  if (terminal.isTTY === true) {
-    terminal.write(`medgw: admin password for the local pages (shown once): ${password}\n`);
-    o.log.info({}, 'admin password for the local pages shown on the terminal (once)');
-    return;
-  }
-  const path = join(o.dataDir, WEB_FILES.initialPassword);
+type PasswordLog = { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+type Terminal = { readonly isTTY?: boolean; write(text: string): unknown };
+
+/** Where the generated admin password waits for the first sign-in (0600, in the 0700 data directory). */
+export function initialPasswordPath(dataDir: string): string {
+  return join(dataDir, WEB_FILES.initialPassword);
+}
+
+function writeInitialPasswordFile(dataDir: string, password: string): string {
+  const path = initialPasswordPath(dataDir);
   writeAtomic(
     path,
     `${password}\n# the admin password of the medgw local pages; this file is removed at the first sign-in\n`,
   );
+  return path;
+}
+
+/**
+ * Hands the admin password created at first start to the person starting the gateway: always into
+ * a 0600 file of the data directory, kept until the first sign-in, so a start that fails after this
+ * point (a busy port) loses nothing and the next start can say where it is (announcePendingPassword);
+ * on the terminal too when stdout is one. Never into a log stream (a service manager or a pipe would
+ * keep it): the log says where, not what.
+ */
+export function deliverAdminPassword(
+  password: string,
+  o: { readonly dataDir: string; readonly log: PasswordLog; readonly terminal?: Terminal },
+): void {
+  const terminal = o.terminal ?? process.stdout;
+  const path = writeInitialPasswordFile(o.dataDir, password);
+  if (terminal.isTTY === true) {
+    terminal.write(
+      `medgw: admin password for the local pages: ${password}\n  (also in ${path} until the first sign-in)\n`,
+    );
+    o.log.info(
+      { path },
+      'admin password for the local pages shown on the terminal and kept in this 0600 file until the first sign-in',
+    );
+    return;
+  }
   o.log.warn(
     { path },
     'admin password for the local pages written to this 0600 file (stdout is not a terminal); it is removed at the first sign-in',
   );
 }
 
+/**
+ * At a start after the first one, before anybody signed in: says where the admin password is (the
+ * file of deliverAdminPassword), in the log and on the terminal, never what it is. False when there
+ * is no such file (somebody signed in, or the password was shown by `medgw admin reset-password`).
+ */
+export function announcePendingPassword(o: {
+  readonly dataDir: string;
+  readonly log: PasswordLog;
+  readonly terminal?: Terminal;
+}): boolean {
+  const path = initialPasswordPath(o.dataDir);
+  if (!existsSync(path)) return false;
+  const terminal = o.terminal ?? process.stdout;
+  if (terminal.isTTY === true) terminal.write(`medgw: no sign-in yet; the admin password is in ${path}\n`);
+  o.log.warn({ path }, 'no sign-in yet: the admin password for the local pages is in this 0600 file');
+  return true;
+}
+
+/**
+ * `medgw admin reset-password`: a new generated password replaces the hash (the same scrypt hash as
+ * at first start), shown once on the terminal when stdout is one, else written to the 0600 file of
+ * the first start; a file left with an older password is removed either way. The caller holds the
+ * data-directory lock (sessions live in the gateway's memory: they end with the process).
+ */
+export function resetAdminPassword(
+  dataDir: string,
+  clock: Clock,
+  terminal: Terminal,
+): { readonly shown: 'terminal' } | { readonly shown: 'file'; readonly path: string } {
+  const password = newPassword();
+  new AdminPassword(dataDir).set(password, clock);
+  if (terminal.isTTY === true) {
+    removeInitialPasswordFile(dataDir);
+    terminal.write(`new admin password for the local pages (shown once): ${password}\n`);
+    return { shown: 'terminal' };
+  }
+  return { shown: 'file', path: writeInitialPasswordFile(dataDir, password) };
+}
+
 /** Removes the file deliverAdminPassword may have written: once somebody signed in, it has served. */
 export function removeInitialPasswordFile(dataDir: string): boolean {
-  const path = join(dataDir, WEB_FILES.initialPassword);
+  const path = initialPasswordPath(dataDir);
   if (!existsSync(path)) return false;
   rmSync(path, { force: true });
   return true;

@@ -16,6 +16,7 @@ import { webApiRoutes } from './api.ts';
 import {
   AdminPassword,
   ApiTokens,
+  announcePendingPassword,
   clientAddress,
   csrfMatches,
   deliverAdminPassword,
@@ -118,6 +119,9 @@ export function createWeb(deps: WebDeps): Web {
   if (created !== undefined && deps.initialPassword === undefined) {
     if (deps.onAdminPassword) deps.onAdminPassword(created);
     else deliverAdminPassword(created, { dataDir: deps.dataDir, log: deps.log.child({ component: 'web' }) });
+  } else if (created === undefined) {
+    // a first start that failed after creating the password (a busy port): say again where it is
+    announcePendingPassword({ dataDir: deps.dataDir, log: deps.log.child({ component: 'web' }) });
   }
   const sessions = new Sessions(deps.clock);
   const signInForms = new SignInForms(deps.clock);

@@ -9,9 +9,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   AdminPassword,
+  announcePendingPassword,
   clientAddress,
   deliverAdminPassword,
   LoginThrottle,
+  removeInitialPasswordFile,
+  resetAdminPassword,
   Sessions,
   SignInForms,
 } from '../../gateway/web/auth.ts';
@@ -119,7 +122,7 @@ describe('admin password check', () => {
 });
 
 describe('first admin password', () => {
-  it('goes to the terminal when stdout is one, else to a 0600 file; the log says where, never what', () => {
+  it('waits in a 0600 file until the first sign-in, and on the terminal when stdout is one; the log says where, never what', () => {
     const dir = mkdtempSync(join(tmpdir(), 'medgw-pw-'));
     try {
       const lines: string[] = [];
@@ -128,24 +131,80 @@ describe('first admin password', () => {
         warn: (o: object, m: string) => lines.push(JSON.stringify({ ...o, m })),
       };
       const shown: string[] = [];
+      const file = join(dir, 'admin-password.txt');
       deliverAdminPassword('pw-on-terminal-1', {
         dataDir: dir,
         log,
         terminal: { isTTY: true, write: (t) => shown.push(t) },
       });
       expect(shown.join('')).toContain('pw-on-terminal-1');
-      expect(existsSync(join(dir, 'admin-password.txt'))).toBe(false);
+      expect(shown.join('')).toContain(file);
+      // a start that fails after this point loses nothing: the file keeps it until the first sign-in
+      expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('pw-on-terminal-1');
       deliverAdminPassword('pw-in-file-2', {
         dataDir: dir,
         log,
         terminal: { isTTY: false, write: (t) => shown.push(t) },
       });
       expect(shown.join('')).not.toContain('pw-in-file-2');
-      const file = join(dir, 'admin-password.txt');
       expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('pw-in-file-2');
       expect(statSync(file).mode & 0o777).toBe(0o600);
+      // a later start before any sign-in says where the password is, on the terminal and in the log
+      const later: string[] = [];
+      const before = lines.length;
+      expect(
+        announcePendingPassword({
+          dataDir: dir,
+          log,
+          terminal: { isTTY: true, write: (t) => later.push(t) },
+        }),
+      ).toBe(true);
+      expect(later.join('')).toContain(file);
+      expect(later.join('')).not.toContain('pw-in-file-2');
+      expect(lines.slice(before).some((l) => l.includes(file))).toBe(true);
       expect(lines.join('\n')).not.toMatch(/pw-on-terminal-1|pw-in-file-2/);
       expect(lines.some((l) => l.includes(file))).toBe(true);
+      // after the first sign-in removed it, nothing more to say
+      expect(removeInitialPasswordFile(dir)).toBe(true);
+      expect(
+        announcePendingPassword({
+          dataDir: dir,
+          log,
+          terminal: { isTTY: true, write: (t) => later.push(t) },
+        }),
+      ).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a reset replaces the hash: shown once on a terminal (an older file removed), else in the 0600 file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'medgw-pw-'));
+    try {
+      const password = new AdminPassword(dir);
+      const first = password.ensure({ now: () => 0 }) ?? '';
+      deliverAdminPassword(first, {
+        dataDir: dir,
+        log: { info: () => undefined, warn: () => undefined },
+        terminal: { isTTY: false, write: () => true },
+      });
+      const shown: string[] = [];
+      expect(resetAdminPassword(dir, { now: () => 1 }, { isTTY: true, write: (t) => shown.push(t) })).toEqual(
+        {
+          shown: 'terminal',
+        },
+      );
+      const onTerminal = /: ([a-z2-9-]{23})\n/.exec(shown.join(''))?.[1] ?? '';
+      expect(existsSync(join(dir, 'admin-password.txt'))).toBe(false);
+      expect(await password.verify(onTerminal)).toBe(true);
+      expect(await password.verify(first)).toBe(false);
+      const out = resetAdminPassword(dir, { now: () => 2 }, { isTTY: false, write: (t) => shown.push(t) });
+      expect(out).toEqual({ shown: 'file', path: join(dir, 'admin-password.txt') });
+      const inFile = readFileSync(join(dir, 'admin-password.txt'), 'utf8').split('\n')[0] ?? '';
+      expect(statSync(join(dir, 'admin-password.txt')).mode & 0o777).toBe(0o600);
+      expect(shown.join('')).not.toContain(inFile);
+      expect(await password.verify(inFile)).toBe(true);
+      expect(await password.verify(onTerminal)).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
