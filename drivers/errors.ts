@@ -357,7 +357,7 @@ export const ERROR_CATALOGUE = {
   MEDGW_ERR_WEB_LOGIN: {
     area: 'http',
     message: 'The admin password is wrong.',
-    hint: 'Type the password printed at first start; if it is lost, stop the gateway, delete web-admin.json in the data directory and start again: a new one is printed once.',
+    hint: 'Type the password given at first start (terminal, or admin-password.txt in the data directory until the first sign-in); if it is lost, stop the gateway and run `medgw admin reset-password`.',
   },
   MEDGW_ERR_WEB_CSRF: {
     area: 'http',
