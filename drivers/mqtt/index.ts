@@ -8,7 +8,7 @@ import { MedgwError } from '../errors.ts';
 import { decimalFromNumber } from '../normalize/units.ts';
 import type { ComponentName, DeviceDateTime, Measurement, MeasurementComponent } from '../types.ts';
 import { medgw } from './generated/reading.js';
-import { ISO_TIME, type Reading, ReadingSchema } from './schema.ts';
+import { ISO_TIME, type Reading, ReadingSchema, SeqSchema } from './schema.ts';
 
 export { type Reading, ReadingSchema } from './schema.ts';
 
@@ -32,22 +32,23 @@ export function validateReading(value: unknown, encoding: PayloadEncoding): Read
   const result = ReadingSchema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
+  // The record number, when it is itself valid, so the sender can match the refusal to its reading.
+  const seq = SeqSchema.safeParse((value as { seq?: unknown } | null)?.seq);
+  const known = seq.success ? { seq: seq.data } : {};
   if (issue?.code === 'unrecognized_keys') {
     const fields = issue.keys.map((k) => [...issue.path, k].join('.'));
     const list = fields.map((f) => `"${f}"`).join(', ');
     throw new MedgwError(
       CODE[encoding],
       `${encoding} payload: unknown field${fields.length > 1 ? 's' : ''} ${list}`,
-      { field: fields[0] },
+      { field: fields[0], ...known },
     );
   }
   const field = issue && issue.path.length > 0 ? issue.path.join('.') : '(payload)';
   throw new MedgwError(
     CODE[encoding],
     `${encoding} payload: field "${field}": ${issue?.message ?? 'invalid'}`,
-    {
-      field,
-    },
+    { field, ...known },
   );
 }
 

@@ -37,7 +37,8 @@ const time = z
   .string()
   .refine(validTime, 'must be an ISO-8601 date-time with its UTC offset, e.g. 2026-11-22T08:15:00+01:00');
 
-const seq = z.int().min(0).max(0xffffffff);
+/** The device's record number (a re-published message carries the same one). */
+export const SeqSchema = z.int().min(0).max(0xffffffff);
 
 /** One value and its UCUM unit; `decimals` says how many digits the device displays (36.60 → 2). */
 const quantity = <const U extends readonly [string, ...string[]]>(units: U) =>
@@ -53,7 +54,7 @@ const quantity = <const U extends readonly [string, ...string[]]>(units: U) =>
     decimals: z.int().min(0).max(8).optional(),
   });
 
-const common = { time, seq: seq.optional() };
+const common = { time, seq: SeqSchema.optional() };
 
 export const ReadingSchema = z.discriminatedUnion('kind', [
   z.strictObject({

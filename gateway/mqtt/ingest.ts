@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { isMedgwError } from '../../drivers/errors.ts';
 import { decodePayload } from '../../drivers/mqtt/index.ts';
 import type { Measurement } from '../../drivers/types.ts';
-import type { ReadingSink } from '../contracts.ts';
+import type { ReadingSink, SubmitResult } from '../contracts.ts';
 import { shortId } from '../log.ts';
 import { RETRYABLE_CODES } from '../pipeline/pipeline.ts';
 import type { PayloadEncoding } from './topics.ts';
@@ -42,6 +42,12 @@ export interface IngestContext {
 export interface IngestOutcome {
   readonly receipt: Receipt;
   readonly ack: boolean;
+}
+
+/** The `seq` the payload codecs found valid in a payload they refused (drivers/mqtt validateReading). */
+function seqOf(e: { readonly details?: Readonly<Record<string, unknown>> | undefined }): number | null {
+  const seq = e.details?.seq;
+  return typeof seq === 'number' ? seq : null;
 }
 
 /** Best-effort `seq` of a payload that could not be decoded, so the device can match the receipt. */
@@ -91,7 +97,12 @@ export async function ingestMessage(
     refused(ctx, deviceId, e.code, e.message, { encoding });
     return {
       ack: true,
-      receipt: { seq: peekSeq(encoding, payload), status: 'rejected', code: e.code, message: e.message },
+      receipt: {
+        seq: seqOf(e) ?? peekSeq(encoding, payload),
+        status: 'rejected',
+        code: e.code,
+        message: e.message,
+      },
     };
   }
   const seq = measurement.sequence ?? null;
@@ -101,10 +112,19 @@ export async function ingestMessage(
     result.code !== undefined &&
     RETRYABLE_CODES.has(result.code)
   );
-  return {
-    ack,
-    receipt: { seq, status: result.status, code: result.code ?? null, message: result.message ?? null },
-  };
+  return { ack, receipt: { seq, status: result.status, code: result.code ?? null, message: say(result) } };
+}
+
+/**
+ * The receipt's message. A reading stored with a code was quarantined (implausible value, impossible
+ * time, unknown household user): stored, so the device may forget it, but not sent until confirmed.
+ */
+function say(result: SubmitResult): string | null {
+  if (result.status === 'accepted' && result.code !== undefined) {
+    const why = result.message ?? result.code;
+    return `stored but quarantined: ${why}; it is sent only once confirmed on the gateway's quarantine page`;
+  }
+  return result.message ?? null;
 }
 
 export function encodeReceipt(receipt: Receipt): Buffer {

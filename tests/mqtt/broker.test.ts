@@ -1,3 +1,4 @@
+import { encode as cborEncode } from 'cbor-x';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeReading, sampleReading } from '../../simulators/mqtt/payloads.ts';
@@ -176,10 +177,56 @@ describe('embedded broker: ingest with receipts', () => {
       values: { systolic: { value: 18.9, unit: 'mm[Hg]' }, diastolic: { value: 12, unit: 'mm[Hg]' } },
     };
     const o = await dev.publish(reading);
-    expect(o.receipt.status).toBe('accepted');
-    expect(o.receipt.code).toBe('MEDGW_ERR_IMPLAUSIBLE_VALUE');
+    expect(o.acked).toBe(true);
+    // stored (the device may forget it), and the receipt says it waits for a person's confirmation
+    expect(o.receipt).toEqual({
+      seq: 40,
+      status: 'accepted',
+      code: 'MEDGW_ERR_IMPLAUSIBLE_VALUE',
+      message: expect.stringMatching(
+        /^stored but quarantined: Systolic blood pressure is outside the plausible range .* mm\[Hg\]; it is sent only once confirmed on the gateway's quarantine page$/,
+      ),
+    });
     expect(h.journal.list({ state: 'quarantined' }).length).toBeGreaterThan(0);
     expect(h.journal.list({ state: 'pending' })).toHaveLength(0);
+  });
+
+  it('says quarantined, with the code, for a reading of a shared device that names no household user', async () => {
+    h = await startHarness({ devices: { 'scale-1': { users: { '1': 'alice', '2': 'bob' } } } });
+    const dev = h.device('scale-1');
+    await dev.connect();
+    const o = await dev.publish(sampleReading('body-weight', 5, minutesAgo(2)));
+    expect(o.receipt).toMatchObject({ seq: 5, status: 'accepted', code: 'MEDGW_ERR_HOUSEHOLD_USER' });
+    expect(o.receipt.message).toMatch(/^stored but quarantined: .+; it is sent only once confirmed/);
+    expect(h.journal.list({ deviceId: 'scale-1' }).map((r) => r.state)).toEqual(['quarantined']);
+  });
+
+  it('names an unknown field in the receipt, stores nothing, and the connection carries on', async () => {
+    h = await startHarness();
+    const dev = h.device('bp-1');
+    await dev.connect();
+    const reading = { ...sampleReading('glucose', 12, minutesAgo(2)), patient: 'alice' };
+    const json = await dev.publishMalformed(Buffer.from(JSON.stringify(reading)), 'json', 12);
+    expect(json.acked).toBe(true);
+    expect(json.receipt).toEqual({
+      seq: 12,
+      status: 'rejected',
+      code: 'MEDGW_ERR_PAYLOAD_JSON',
+      message: 'json payload: unknown field "patient"',
+    });
+    const nested = {
+      ...sampleReading('glucose', 13, minutesAgo(2)),
+      values: { glucose: { value: 104, unit: 'mg/dL', note: 'after lunch' } },
+    };
+    const cbor = await dev.publishMalformed(Buffer.from(cborEncode(nested)), 'cbor', 13);
+    expect(cbor.receipt).toEqual({
+      seq: 13,
+      status: 'rejected',
+      code: 'MEDGW_ERR_PAYLOAD_CBOR',
+      message: 'cbor payload: unknown field "values.glucose.note"',
+    });
+    expect(h.journal.list()).toHaveLength(0);
+    expect((await dev.publish(sampleReading('glucose', 14, minutesAgo(1)))).receipt.status).toBe('accepted');
   });
 });
 
