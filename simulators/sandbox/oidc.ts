@@ -211,9 +211,7 @@ export function createProvider(opts: ProviderOptions): ProviderSetup {
         charset: 'base-20',
         mask: '****-****',
         async userCodeInputSource(ctx: KoaContextWithOIDC, form: string, _out: unknown, err: unknown) {
-          const msg = err
-            ? '<p class="error" role="alert">Ce code est inconnu ou expiré. Vérifiez-le et recommencez.</p>'
-            : '';
+          const msg = err ? `<p class="error" role="alert">${userCodeRefusal(err)}</p>` : '';
           ctx.body = page(
             'Associer un appareil',
             `${msg}<p>Saisissez le code affiché par votre passerelle.</p>${withSubmit(form, 'user_code', 'Continuer')}`,
@@ -253,6 +251,23 @@ ${form.replace('</form>', '<button type="submit">Continuer</button></form>')}
 
   const provider = new Provider(opts.issuer, configuration);
   return { provider, db, publicKey };
+}
+
+/** Where a new code comes from: the gateway asks for one at once (`medgw patient link`, key Enter). */
+const NEW_CODE =
+  'Un nouveau code s’obtient aussitôt sur la passerelle : dans le terminal où <code>medgw patient link</code> attend, touche Entrée (ou relancez la commande). L’ancien code est alors abandonné.';
+
+/**
+ * The refusal of a user code, by oidc-provider's re-render errors (lib/helpers/re_render_errors.js:
+ * NotFoundError, ExpiredError, AlreadyUsedError, NoCodeError, AbortedError, told apart by message).
+ */
+export function userCodeRefusal(err: unknown): string {
+  const message = err instanceof Error ? err.message : '';
+  if (message === 'the code has expired') return `Ce code a expiré. ${NEW_CODE}`;
+  if (message === 'code has already been used') return `Ce code a déjà servi. ${NEW_CODE}`;
+  if (message === 'the interaction was aborted') return `Appariement annulé. ${NEW_CODE}`;
+  if (message === 'no code submitted') return 'Saisissez le code affiché par votre passerelle.';
+  return `Ce code est inconnu : vérifiez-le (huit lettres, tiret facultatif). ${NEW_CODE}`;
 }
 
 /** oidc-provider's form (lib/helpers/user_code_form.js) with a label, its placeholder in French, a button. */

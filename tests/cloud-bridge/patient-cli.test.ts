@@ -13,7 +13,7 @@ import { TokenStore } from '../../cloud-bridge/token-store.ts';
 import { run as patient } from '../../gateway/cli/commands/patient.ts';
 import { run as patients } from '../../gateway/cli/commands/patients.ts';
 import { createSandbox, type Sandbox } from '../../simulators/sandbox/index.ts';
-import { approveUserCode } from './helpers.ts';
+import { approveUserCode, PatientBrowser } from './helpers.ts';
 
 let sandbox: Sandbox;
 let dir: string;
@@ -72,6 +72,54 @@ describe('medgw patient', () => {
     const k = io();
     expect(await patient(['kinds', 'marie', 'glucose', '--config', configFile], k.io)).toBe(0);
     expect(new TokenStore(join(dir, 'data')).get('marie')?.kinds).toEqual(['glucose']);
+  });
+
+  it('link shows how long the code stays valid, gives a new code at once on Enter, and the used code is refused with where to get another', async () => {
+    const out = io();
+    const running = patient(['link', 'marie', '--no-qr', '--config', configFile], out.io);
+    const codeAfter = async (from: number): Promise<string> => {
+      for (let i = 0; i < 200; i++) {
+        const code = /enters the code\s+(\S+)/.exec(out.text().slice(from))?.[1];
+        if (code) return code;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`no code printed; output:\n${out.text()}`);
+    };
+    const first = await codeAfter(0);
+    // the sandbox grants a device code for 600 s (simulators/sandbox/index.ts ttl.deviceCode)
+    const validity = /valid (\d+):(\d{2}) \(until (\d{2}:\d{2}:\d{2}) UTC\)/.exec(out.text());
+    expect(validity).not.toBeNull();
+    const seconds = Number(validity?.[1]) * 60 + Number(validity?.[2]);
+    expect(seconds).toBeGreaterThan(590);
+    expect(seconds).toBeLessThanOrEqual(600);
+    const until = Date.parse(`${new Date().toISOString().slice(0, 10)}T${validity?.[3]}Z`);
+    const day = 86_400_000;
+    const gap = (((until - (Date.now() + 600_000)) % day) + day) % day;
+    expect(Math.min(gap, day - gap)).toBeLessThan(15_000);
+
+    // Enter: a new code at once, the first one abandoned
+    const mark = out.text().length;
+    out.io.stdin.write('\n');
+    const second = await codeAfter(mark);
+    expect(second).not.toBe(first);
+    expect(out.text().slice(mark)).toContain(`the code ${first} is abandoned`);
+    await approveUserCode(sandbox, `${sandbox.issuer}/device`, second, { login: 'marie.martin' });
+    expect(await running).toBe(0);
+    expect(out.text()).toMatch(/linked patient marie/);
+
+    // the used code again: the sandbox's page says it served already and where a new one comes from
+    const b = new PatientBrowser();
+    const entry = await (await b.go(`${sandbox.issuer}/device`)).text();
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(entry)?.[1] ?? '';
+    const refused = await (
+      await b.go(`${sandbox.issuer}/device`, {
+        method: 'POST',
+        form: new URLSearchParams({ xsrf, user_code: second }),
+      })
+    ).text();
+    expect(refused).toMatch(/Ce code a (déjà servi|expiré)/);
+    expect(refused).toContain('medgw patient link');
+    expect(refused).toContain('Entrée');
   });
 
   it('unlink revokes the tokens at the provider', async () => {

@@ -1,13 +1,16 @@
 /**
  * `medgw patient link|unlink|status|kinds`: the link of a local patient with Mon espace santé.
  * `link` runs the device authorization grant (RFC 8628): it prints the verification URL, the user code
- * and a QR code, then waits with progress until the patient approves on their phone or computer.
+ * and a QR code with how long the code stays valid, then waits with progress until the patient approves
+ * on their phone or computer; Enter (a line on stdin) asks for a new code at once and abandons the one
+ * shown (RFC 8628 has no way to withdraw a code at the provider: it is no longer polled, and expires).
  * Tokens go to the encrypted token store of the data directory; none is ever printed.
  */
+import { createInterface } from 'node:readline';
 import QRCode from 'qrcode';
-import { PairingClient } from '../../../cloud-bridge/pairing.ts';
+import { type DeviceLink, PairingClient } from '../../../cloud-bridge/pairing.ts';
 import { CONSENT_KINDS, type ConsentKind } from '../../../cloud-bridge/profiles.ts';
-import { TokenStore } from '../../../cloud-bridge/token-store.ts';
+import { type PatientLink, TokenStore } from '../../../cloud-bridge/token-store.ts';
 import { MedgwError } from '../../../drivers/errors.ts';
 import { iso, json, parse, subcommands, table } from '../../admin/cli.ts';
 import { connect } from '../../admin/connect.ts';
@@ -76,50 +79,76 @@ async function link(args: string[], io: CommandIo): Promise<number> {
   const kinds = parseKinds(values.kinds);
   await checkPatient(config, patientId);
   const pairing = pairingFor(config);
-  const flow = await pairing.startDeviceLink(patientId, kinds ? { kinds } : {});
+  const tty = (io.stdout as NodeJS.WriteStream).isTTY === true;
+  // a line on stdin (Enter) asks for a new code at once; the one shown is abandoned (no more polling)
+  const lines = createInterface({ input: io.stdin, terminal: false });
+  let renew: (() => void) | undefined;
+  lines.on('line', () => renew?.());
+  const cancelled = new AbortController();
+  const cancel = (): void => cancelled.abort();
+  process.once('SIGINT', cancel);
+  try {
+    let flow = await pairing.startDeviceLink(patientId, kinds ? { kinds } : {});
+    for (;;) {
+      await showCode(io, patientId, flow, values['no-qr'] !== true);
+      const renewal = new AbortController();
+      renew = () => renewal.abort();
+      let saved: PatientLink;
+      try {
+        saved = await flow.complete({
+          signal: AbortSignal.any([cancelled.signal, renewal.signal]),
+          onProgress: (p) => {
+            if (p.lastAnswer === 'approved') return;
+            const line = `waiting for the patient… code valid ${minutes(p.remainingMs)} more (check ${p.polls}${p.lastAnswer === 'slow_down' ? ', provider asked to slow down' : ''})`;
+            io.stdout.write(tty ? `\r${line}` : `${line}\n`);
+          },
+        });
+      } catch (e) {
+        if (!renewal.signal.aborted || cancelled.signal.aborted) throw e;
+        if (tty) io.stdout.write('\n');
+        io.stdout.write(`the code ${flow.userCode} is abandoned; asking for a new one\n`);
+        flow = await pairing.startDeviceLink(patientId, kinds ? { kinds } : {});
+        continue;
+      } finally {
+        renew = undefined;
+      }
+      if (tty) io.stdout.write('\n');
+      const summary = {
+        patientId,
+        status: saved.status,
+        grantedKinds: saved.grantedKinds ?? [],
+        tokenExpiresAt: iso(saved.expiresAt),
+      };
+      if (values.json) json(io, summary);
+      else
+        io.stdout.write(
+          `linked patient ${patientId}; consented kinds: ${summary.grantedKinds.join(', ') || 'none'}\n`,
+        );
+      return 0;
+    }
+  } finally {
+    process.off('SIGINT', cancel);
+    lines.close();
+  }
+}
+
+/** The instructions for one user code: URL, code, how long it stays valid, how to get a new one, QR. */
+async function showCode(io: CommandIo, patientId: string, flow: DeviceLink, qr: boolean): Promise<void> {
   const target = flow.verificationUriComplete ?? flow.verificationUri;
+  const until = new Date(flow.expiresAt).toISOString().slice(11, 19);
   io.stdout.write(
     [
       `To link patient ${patientId} with Mon espace santé, the patient opens`,
       `  ${flow.verificationUri}`,
       `and enters the code  ${flow.userCode}`,
+      `valid ${minutes(flow.expiresAt - Date.now())} (until ${until} UTC); press Enter for a new code at once (this one is then abandoned)`,
       flow.verificationUriComplete
         ? `(or opens ${flow.verificationUriComplete} directly, or scans:)`
         : '(or scans:)',
       '',
     ].join('\n'),
   );
-  if (!values['no-qr'])
-    io.stdout.write(`${await QRCode.toString(target, { type: 'terminal', small: true })}\n`);
-  const tty = (io.stdout as NodeJS.WriteStream).isTTY === true;
-  const ac = new AbortController();
-  const cancel = (): void => ac.abort();
-  process.once('SIGINT', cancel);
-  try {
-    const saved = await flow.complete({
-      signal: ac.signal,
-      onProgress: (p) => {
-        if (p.lastAnswer === 'approved') return;
-        const line = `waiting for the patient… ${minutes(p.remainingMs)} left (check ${p.polls}${p.lastAnswer === 'slow_down' ? ', provider asked to slow down' : ''})`;
-        io.stdout.write(tty ? `\r${line}` : `${line}\n`);
-      },
-    });
-    if (tty) io.stdout.write('\n');
-    const summary = {
-      patientId,
-      status: saved.status,
-      grantedKinds: saved.grantedKinds ?? [],
-      tokenExpiresAt: iso(saved.expiresAt),
-    };
-    if (values.json) json(io, summary);
-    else
-      io.stdout.write(
-        `linked patient ${patientId}; consented kinds: ${summary.grantedKinds.join(', ') || 'none'}\n`,
-      );
-    return 0;
-  } finally {
-    process.off('SIGINT', cancel);
-  }
+  if (qr) io.stdout.write(`${await QRCode.toString(target, { type: 'terminal', small: true })}\n`);
 }
 
 async function unlink(args: string[], io: CommandIo): Promise<number> {
