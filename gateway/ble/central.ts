@@ -610,11 +610,14 @@ export class BleCentral implements Component {
   }
 
   private async synced(t: Tracked, session: Session): Promise<void> {
-    if (t.pairing) {
-      const d = this.options.registry.getDevice(t.deviceId);
-      if (d && d.bond !== 'bonded') await this.options.registry.putDevice({ ...d, bond: 'bonded' });
-      t.pairing = false;
+    const d = this.options.registry.getDevice(t.deviceId);
+    // A record provisioned without a driver (`devices add --transport ble`, the demo's pre-paired
+    // devices) keeps the one this sync worked with, so the registry and `devices list` name it.
+    const driver = d?.driver === undefined && t.driver ? { driver: t.driver.id } : {};
+    if (d && ((t.pairing && d.bond !== 'bonded') || driver.driver !== undefined)) {
+      await this.options.registry.putDevice({ ...d, ...driver, ...(t.pairing ? { bond: 'bonded' } : {}) });
     }
+    t.pairing = false;
     t.failures = 0;
     t.lastError = undefined;
     t.lastSyncAt = this.options.clock.now();
