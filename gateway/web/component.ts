@@ -38,6 +38,7 @@ function lazyNational(
     ...(redirectUri ? { redirectUri } : {}),
     startBrowserLink: (patientId, options) => bridge().pairing.startBrowserLink(patientId, options),
     completeBrowserLink: (url) => bridge().pairing.completeBrowserLink(url),
+    startDeviceLink: (patientId) => bridge().pairing.startDeviceLink(patientId),
     unlink: (patientId) => bridge().pairing.unlink(patientId),
     links: {
       get: (patientId) => holder.current()?.store.get(patientId),

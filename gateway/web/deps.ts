@@ -3,6 +3,7 @@
  * operations is optional: a gateway without Bluetooth or without a national side still shows its
  * pages, and says plainly what is not running.
  */
+import type { DeviceLink } from '../../cloud-bridge/pairing.ts';
 import type { ConsentKind } from '../../cloud-bridge/profiles.ts';
 import type { PatientLink } from '../../cloud-bridge/token-store.ts';
 import type { AdminOps } from '../admin/ops.ts';
@@ -83,6 +84,8 @@ export interface WebNational {
     options: { kinds?: readonly ConsentKind[]; redirectUri?: string },
   ): Promise<{ url: string; state: string }>;
   completeBrowserLink(callbackUrl: URL | string): Promise<PatientLink>;
+  /** Device authorization grant (RFC 8628): a code the patient enters on their own phone or computer. */
+  startDeviceLink?(patientId: string): Promise<DeviceLink>;
   unlink(patientId: string): Promise<{ revoked: boolean; message?: string }>;
   links: {
     get(patientId: string): PatientLink | undefined;

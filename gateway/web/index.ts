@@ -22,6 +22,7 @@ export function webNational(bridge: CloudBridge, label: string): WebNational {
     label,
     startBrowserLink: (patientId, options) => bridge.pairing.startBrowserLink(patientId, options),
     completeBrowserLink: (url) => bridge.pairing.completeBrowserLink(url),
+    startDeviceLink: (patientId) => bridge.pairing.startDeviceLink(patientId),
     unlink: (patientId) => bridge.pairing.unlink(patientId),
     links: bridge.store,
     events: bridge.forwarder,

@@ -467,7 +467,7 @@ ${CONSENT_KINDS.filter((k) => !granted || granted.has(k)).map(
     const actions = deps.national
       ? link && link.status === 'linked'
         ? actionForm(ctx, `/patients/${encodeURIComponent(p.id)}/unlink`, t('patients.unlink'), p.displayName)
-        : h`${actionForm(ctx, `/patients/${encodeURIComponent(p.id)}/link`, t('patients.link'), p.displayName, 'primary')}${link ? actionForm(ctx, `/patients/${encodeURIComponent(p.id)}/unlink`, t('patients.unlink'), p.displayName) : ''}`
+        : h`${actionForm(ctx, `/patients/${encodeURIComponent(p.id)}/link`, t('patients.link'), p.displayName, 'primary')}${deps.national.startDeviceLink ? actionForm(ctx, `/patients/${encodeURIComponent(p.id)}/device-code`, t('patients.linkCode'), p.displayName) : ''}${link ? actionForm(ctx, `/patients/${encodeURIComponent(p.id)}/unlink`, t('patients.unlink'), p.displayName) : ''}`
       : h`<p>${t('patients.nationalOff')}</p>`;
     return h`<section class="fr-card fr-p-3w fr-mb-3w" aria-labelledby="patient-${i}" data-patient="${p.id}">
 <h2 id="patient-${i}" class="fr-h4 medgw-break">${p.displayName} <code class="fr-text--sm">${p.id}</code></h2>

@@ -27,6 +27,7 @@ import {
   SignInForms,
 } from './auth.ts';
 import type { WebDeps } from './deps.ts';
+import { DeviceCodes, deviceCodePage } from './device-codes.ts';
 import { FAVICON_SVG, faviconIco } from './favicon.ts';
 import type { PageContext } from './html.ts';
 import { isLang, type Lang, type MessageKey, pickLang, translator } from './i18n/index.ts';
@@ -133,6 +134,19 @@ export function createWeb(deps: WebDeps): Web {
   const hub = new LiveHub(deps);
   const log = deps.log.child({ component: 'web' });
   const actions = createActions(deps, tokens, (topic) => hub.publish(topic));
+  // device codes asked from the patients page; a new one abandons the one shown (device-codes.ts)
+  const deviceCodes = new DeviceCodes({
+    start: (patientId) => {
+      if (!deps.national?.startDeviceLink)
+        throw new MedgwError('MEDGW_ERR_WEB_UNAVAILABLE', 'the national side is not configured');
+      return deps.national.startDeviceLink(patientId);
+    },
+    onLinked: (link) => {
+      deps.journal.audit({ event: 'patient.linked', patientId: link.patientId });
+      deps.national?.kick?.();
+    },
+    onChange: () => hub.publish('links'),
+  });
 
   async function plugin(app: FastifyInstance): Promise<void> {
     const metrics = createMetrics(deps);
@@ -143,6 +157,7 @@ export function createWeb(deps: WebDeps): Web {
     });
     hub.start();
     app.addHook('onClose', async () => {
+      deviceCodes.stop();
       hub.stop();
       metrics.close();
     });
@@ -502,6 +517,21 @@ export function createWeb(deps: WebDeps): Web {
         deps.national?.redirectUri ?? `${baseUrl(req)}/callback`,
       );
       return { redirect: url };
+    });
+    action('/patients/:id/device-code', '/patients', async (req) => {
+      const id = (req.params as { id: string }).id;
+      if (!deps.registry.getPatient(id))
+        throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', `no patient ${id}`);
+      await deviceCodes.start(id);
+      deps.journal.audit({ event: 'patient.link.started', patientId: id });
+      hub.publish('links');
+      return { redirect: `/patients/${encodeURIComponent(id)}/device-code` };
+    });
+    app.get('/patients/:id/device-code', async (request, reply) => {
+      const req = request as Req;
+      const patient = deps.registry.getPatient((req.params as { id: string }).id);
+      if (!patient) return reply.redirect('/patients', 303);
+      return html(reply, deviceCodePage(ctxOf(req), deps.clock, patient, deviceCodes.get(patient.id)));
     });
     app.get('/callback', async (request, reply) => {
       const req = request as Req;

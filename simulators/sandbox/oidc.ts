@@ -253,9 +253,9 @@ ${form.replace('</form>', '<button type="submit">Continuer</button></form>')}
   return { provider, db, publicKey };
 }
 
-/** Where a new code comes from: the gateway asks for one at once (`medgw patient link`, key Enter). */
+/** Where a new code comes from: the gateway gives one at once (its patients page, or `medgw patient link`). */
 const NEW_CODE =
-  'Un nouveau code s’obtient aussitôt sur la passerelle : dans le terminal où <code>medgw patient link</code> attend, touche Entrée (ou relancez la commande). L’ancien code est alors abandonné.';
+  'Un nouveau code s’obtient aussitôt sur la passerelle : bouton « Nouveau code » de sa page Patients, ou touche Entrée dans le terminal où <code>medgw patient link</code> attend. L’ancien code est alors abandonné.';
 
 /**
  * The refusal of a user code, by oidc-provider's re-render errors (lib/helpers/re_render_errors.js:
