@@ -18,6 +18,7 @@ export interface PairingPrintoutOptions {
   /** Called once the patient approved (the forwarder is kicked there). */
   readonly onLinked: (link: PatientLink) => void;
   readonly out: NodeJS.WritableStream;
+  /** The demo component's logger: it already carries `component: 'demo'` (not repeated per line). */
   readonly log: Logger;
 }
 
@@ -50,7 +51,7 @@ export async function printPairing(o: PairingPrintoutOptions, signal: AbortSigna
     } catch (e) {
       if (signal.aborted) return;
       o.log.error(
-        { component: 'demo', code: isMedgwError(e) ? e.code : 'MEDGW_ERR_PAIRING_FAILED', err: e },
+        { code: isMedgwError(e) ? e.code : 'MEDGW_ERR_PAIRING_FAILED', err: e },
         `the demo pairing could not start; pair by hand with \`medgw patient link ${o.patientId}\``,
       );
       return;
@@ -62,14 +63,14 @@ export async function printPairing(o: PairingPrintoutOptions, signal: AbortSigna
         `\nThe demo patient "${o.patientId}" is paired; consented kinds: ${(link.grantedKinds ?? []).join(', ') || 'none'}.\n` +
           `Readings are on their way to ${o.sandboxUrl}/_sandbox/observations\n\n`,
       );
-      o.log.info({ component: 'demo' }, 'demo patient paired with the embedded sandbox');
+      o.log.info({}, 'demo patient paired with the embedded sandbox');
       o.onLinked(link);
       return;
     } catch (e) {
       if (signal.aborted) return;
       const code = isMedgwError(e) ? e.code : undefined;
       if (code === 'MEDGW_ERR_PAIRING_EXPIRED' || code === 'MEDGW_ERR_PAIRING_DENIED') {
-        o.log.info({ component: 'demo', code }, 'demo pairing code not used; printing a new one');
+        o.log.info({ code }, 'demo pairing code not used; printing a new one');
         o.out.write(
           code === 'MEDGW_ERR_PAIRING_DENIED'
             ? '\nThe pairing was refused in the sandbox; here is a new code.\n'
@@ -78,7 +79,7 @@ export async function printPairing(o: PairingPrintoutOptions, signal: AbortSigna
         continue;
       }
       o.log.error(
-        { component: 'demo', code: code ?? 'MEDGW_ERR_PAIRING_FAILED', err: e },
+        { code: code ?? 'MEDGW_ERR_PAIRING_FAILED', err: e },
         `the demo pairing failed; pair by hand with \`medgw patient link ${o.patientId}\``,
       );
       return;

@@ -188,6 +188,16 @@ describe('medgw start on embedded defaults', () => {
     // Ctrl+C (here SIGTERM): everything stops in order, exit code 0
     expect(await stop(r)).toBe(0);
     expect(r.output()).toMatch(/^medgw stopped \(SIGTERM\)$/m);
+    // each log line names its component once (pino writes a child's binding and a call's key both)
+    const logLines = r
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((line) => ({ line, o: JSON.parse(line) as { component?: string; msg?: string } }));
+    expect(
+      logLines.find(({ o }) => o.msg === 'demo patient paired with the embedded sandbox')?.o.component,
+    ).toBe('demo');
+    expect(logLines.filter(({ line }) => (line.match(/"component":/g) ?? []).length > 1)).toEqual([]);
 
     // a later start on the same data directory provisions nothing twice and prints a new code
     const again = startMedgw([], r.dataDir);
@@ -205,9 +215,16 @@ describe('medgw start on embedded defaults', () => {
       (await (await fetch(`${admin}${path}`, { headers: { authorization: `Bearer ${token}` } })).json()) as T;
     const { patients } = await get<{ patients: { id: string }[] }>('/patients');
     expect(patients.map((p) => p.id)).toEqual(['demo']);
-    const { devices } = await get<{ devices: { id: string; patientId?: string; hasSecret: boolean }[] }>(
-      '/devices',
-    );
+    const { devices } = await get<{
+      devices: { id: string; patientId?: string; driver?: string; hasSecret: boolean }[];
+    }>('/devices');
+    // the demo's BLE devices are seeded without a driver: each keeps the one its first sync used
+    expect(devices.map((d) => [d.id, d.driver ?? null]).sort()).toEqual([
+      ['C0:26:DA:00:00:01', 'roche-accu-chek-guide'],
+      ['C0:26:DA:00:00:02', 'generic-weight-scale'],
+      ['C0:26:DA:00:00:03', 'generic-blood-pressure'],
+      ['demo-thermometer', null],
+    ]);
     expect(devices.map((d) => [d.id, d.patientId]).sort()).toEqual([
       ['C0:26:DA:00:00:01', 'demo'],
       ['C0:26:DA:00:00:02', 'demo'],
