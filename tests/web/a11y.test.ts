@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AxeViolation, axe, launch, shot, signIn, type TestBrowser } from './browser.ts';
-import { PASSWORD, SCALE_ADDRESS, SCALE_CODE, startGateway, type TestGateway } from './harness.ts';
+import { Client, PASSWORD, SCALE_ADDRESS, SCALE_CODE, startGateway, type TestGateway } from './harness.ts';
 import { seedReadings } from './seed.ts';
 
 let gw: TestGateway;
@@ -28,6 +28,9 @@ beforeAll(async () => {
   await gw.ble!.pair(SCALE_ADDRESS, { patientId: 'p2', udsUsers: [{ index: 0, consentCode: SCALE_CODE }] });
   for (let i = 0; i < 200 && gw.ble!.get(SCALE_ADDRESS)?.state !== 'synced'; i++)
     await new Promise((r) => setTimeout(r, 25));
+  // a device code waiting for Jean Dupont (the link-with-a-code page, with its code)
+  const admin = new Client(gw.url);
+  await admin.go('/patients/p2/device-code', { form: { _csrf: await admin.login() } });
   tb = await launch();
 }, 30_000);
 afterAll(async () => {
@@ -42,6 +45,7 @@ const CHECKED = [
   '/devices/mqtt-cuff-1',
   `/devices/${encodeURIComponent(SCALE_ADDRESS)}`,
   '/exchanges?q=marie',
+  '/patients/p2/device-code',
 ];
 
 function describeViolations(vs: readonly AxeViolation[]): string {
