@@ -23,8 +23,8 @@
  */
 import type { DeviceDateTime } from '../../drivers/types.ts';
 import { ByteWriter, fromDeviceDateTime, type SimNumber, toDeviceDateTime } from './encode.ts';
-import { RACP } from './glucometer.ts';
 import { ATT, AttError, type PeripheralOptions, SimPeripheral, type SimService } from './peripheral.ts';
+import { RACP, type RacpFilter, selectRecords } from './racp-select.ts';
 
 export const CGMS = {
   service: '181f',
@@ -56,6 +56,12 @@ export const CGM_ATT = { MISSING_CRC: 0x80, INVALID_CRC: 0x81 } as const;
 
 /** RACP filter type of CGMS: Time Offset (uint16). */
 export const RACP_FILTER_TIME_OFFSET = 0x01;
+/** The CGMS Time Offset filter: uint16 minutes since the session start. */
+const BY_TIME_OFFSET: RacpFilter<CgmRecord> = {
+  width: 2,
+  bound: (operand, i) => operand.readUInt16LE(1 + i * 2),
+  key: (r) => r.timeOffset,
+};
 
 export interface CgmRecord {
   /** Minutes since the session start. */
@@ -455,34 +461,9 @@ export class SimCgm extends SimPeripheral {
   }
 
   private select(operator: number, operand: Buffer): CgmRecord[] | number {
-    const all = this.store;
-    switch (operator) {
-      case RACP.OP_NULL:
-        return RACP.INVALID_OPERATOR;
-      case RACP.OP_ALL:
-        return operand.length === 0 ? [...all] : RACP.INVALID_OPERAND;
-      case RACP.OP_FIRST:
-        return operand.length === 0 ? all.slice(0, 1) : RACP.INVALID_OPERAND;
-      case RACP.OP_LAST:
-        return operand.length === 0 ? all.slice(-1) : RACP.INVALID_OPERAND;
-      case RACP.OP_LE:
-      case RACP.OP_GE:
-      case RACP.OP_RANGE: {
-        const filter = operand[0];
-        if (filter === undefined) return RACP.INVALID_OPERAND;
-        if (filter !== RACP_FILTER_TIME_OFFSET) return RACP.OPERAND_NOT_SUPPORTED;
-        const count = operator === RACP.OP_RANGE ? 2 : 1;
-        if (operand.length !== 1 + 2 * count) return RACP.INVALID_OPERAND;
-        const lo = operand.readUInt16LE(1);
-        if (operator === RACP.OP_LE) return all.filter((r) => r.timeOffset <= lo);
-        if (operator === RACP.OP_GE) return all.filter((r) => r.timeOffset >= lo);
-        const hi = operand.readUInt16LE(3);
-        if (hi < lo) return RACP.INVALID_OPERAND;
-        return all.filter((r) => r.timeOffset >= lo && r.timeOffset <= hi);
-      }
-      default:
-        return RACP.OPERATOR_NOT_SUPPORTED;
-    }
+    return selectRecords(this.store, operator, operand, (type) =>
+      type === RACP_FILTER_TIME_OFFSET ? BY_TIME_OFFSET : undefined,
+    );
   }
 
   private async report(records: CgmRecord[]): Promise<void> {

@@ -5,9 +5,11 @@
  * Record transfer follows GLS 1.0.1 §3.4 / GLP 1.0.1 §4.9: one 0x2A18 notification per record, its
  * 0x2A34 notification right after when flag bit 4 is set, then the RACP indication `06 00 01 01`.
  */
+
 import type { DeviceDateTime } from '../../drivers/types.ts';
 import { ByteWriter, fromDeviceDateTime, type SimNumber } from './encode.ts';
 import { ATT, AttError, type PeripheralOptions, SimPeripheral, type SimService } from './peripheral.ts';
+import { RACP, type RacpFilter, selectRecords } from './racp-select.ts';
 
 export const GLS = {
   service: '1808',
@@ -17,32 +19,8 @@ export const GLS = {
   racp: '2a52',
 } as const;
 
-/** RACP op codes, operators and response values (GLS 1.0.1 §3.6, org.bluetooth.characteristic.record_access_control_point). */
-export const RACP = {
-  REPORT: 0x01,
-  DELETE: 0x02,
-  ABORT: 0x03,
-  COUNT: 0x04,
-  COUNT_RESPONSE: 0x05,
-  RESPONSE: 0x06,
-  OP_NULL: 0x00,
-  OP_ALL: 0x01,
-  OP_LE: 0x02,
-  OP_GE: 0x03,
-  OP_RANGE: 0x04,
-  OP_FIRST: 0x05,
-  OP_LAST: 0x06,
-  FILTER_SEQUENCE: 0x01,
-  FILTER_USER_FACING_TIME: 0x02,
-  SUCCESS: 0x01,
-  OPCODE_NOT_SUPPORTED: 0x02,
-  INVALID_OPERATOR: 0x03,
-  OPERATOR_NOT_SUPPORTED: 0x04,
-  INVALID_OPERAND: 0x05,
-  NO_RECORDS: 0x06,
-  ABORT_UNSUCCESSFUL: 0x07,
-  OPERAND_NOT_SUPPORTED: 0x09,
-} as const;
+/** RACP op codes, operators and response values (GLS 1.0.1 §3.6): defined beside the record selection. */
+export { RACP } from './racp-select.ts';
 
 export type GlucoseUnit = 'kg/L' | 'mol/L';
 
@@ -286,41 +264,8 @@ export class SimGlucometer extends SimPeripheral {
 
   /** Records matching an operator + operand, or a RACP response code when the request is malformed. */
   private select(operator: number, operand: Buffer): GlucoseRecord[] | number {
-    const all = this.store;
-    switch (operator) {
-      case RACP.OP_NULL:
-        return RACP.INVALID_OPERATOR;
-      case RACP.OP_ALL:
-        return operand.length === 0 ? [...all] : RACP.INVALID_OPERAND;
-      case RACP.OP_FIRST:
-        return operand.length === 0 ? all.slice(0, 1) : RACP.INVALID_OPERAND;
-      case RACP.OP_LAST:
-        return operand.length === 0 ? all.slice(-1) : RACP.INVALID_OPERAND;
-      case RACP.OP_LE:
-      case RACP.OP_GE:
-      case RACP.OP_RANGE: {
-        const filter = operand[0];
-        const width = filter === RACP.FILTER_SEQUENCE ? 2 : filter === RACP.FILTER_USER_FACING_TIME ? 7 : 0;
-        if (filter === undefined) return RACP.INVALID_OPERAND;
-        if (width === 0) return RACP.OPERAND_NOT_SUPPORTED;
-        const count = operator === RACP.OP_RANGE ? 2 : 1;
-        if (operand.length !== 1 + width * count) return RACP.INVALID_OPERAND;
-        const bound = (i: number) =>
-          width === 2 ? operand.readUInt16LE(1 + i * 2) : dateKey(operand.subarray(1 + i * 7, 8 + i * 7));
-        const key = (r: GlucoseRecord) => (width === 2 ? r.sequence : userFacingTime(r));
-        const lo = bound(0);
-        if (operator === RACP.OP_LE) return all.filter((r) => key(r) <= lo);
-        if (operator === RACP.OP_GE) {
-          const found = all.filter((r) => key(r) >= lo);
-          return this.withResent(found);
-        }
-        const hi = bound(1);
-        if (hi < lo) return RACP.INVALID_OPERAND;
-        return all.filter((r) => key(r) >= lo && key(r) <= hi);
-      }
-      default:
-        return RACP.OPERATOR_NOT_SUPPORTED;
-    }
+    const found = selectRecords(this.store, operator, operand, (type) => GLS_FILTERS[type]);
+    return operator === RACP.OP_GE && typeof found !== 'number' ? this.withResent(found) : found;
   }
 
   /** Fault "re-sent old records": a "report ≥ N" also sends some records already delivered before N. */
@@ -383,3 +328,17 @@ function dateKey(b: Buffer): number {
 function userFacingTime(r: GlucoseRecord): number {
   return fromDeviceDateTime(r.baseTime) + (r.timeOffsetMinutes ?? 0) * 60_000;
 }
+
+/** GLS RACP filter types: sequence number (uint16) and user-facing time (Date Time, 7 octets). */
+const GLS_FILTERS: Readonly<Record<number, RacpFilter<GlucoseRecord>>> = {
+  [RACP.FILTER_SEQUENCE]: {
+    width: 2,
+    bound: (operand, i) => operand.readUInt16LE(1 + i * 2),
+    key: (r) => r.sequence,
+  },
+  [RACP.FILTER_USER_FACING_TIME]: {
+    width: 7,
+    bound: (operand, i) => dateKey(operand.subarray(1 + i * 7, 8 + i * 7)),
+    key: (r) => userFacingTime(r),
+  },
+};
