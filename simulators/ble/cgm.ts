@@ -24,7 +24,7 @@
 import type { DeviceDateTime } from '../../drivers/types.ts';
 import { ByteWriter, fromDeviceDateTime, type SimNumber, toDeviceDateTime } from './encode.ts';
 import { ATT, AttError, type PeripheralOptions, SimPeripheral, type SimService } from './peripheral.ts';
-import { RACP, type RacpFilter, selectRecords } from './racp-select.ts';
+import { answerSelection, RACP, type RacpFilter, selectRecords } from './racp-select.ts';
 
 export const CGMS = {
   service: '181f',
@@ -435,29 +435,16 @@ export class SimCgm extends SimPeripheral {
       return;
     }
     this.fill();
-    const selected = this.select(operator, data.subarray(2));
-    if (typeof selected === 'number') {
-      void this.racpRespond(op, selected);
-      return;
-    }
-    if (op === RACP.COUNT) {
-      void this.notify(
-        CGMS.service,
-        CGMS.racp,
-        new ByteWriter().u8(RACP.COUNT_RESPONSE).u8(RACP.OP_NULL).u16(selected.length).toBuffer(),
-      );
-      return;
-    }
-    if (selected.length === 0) {
-      void this.racpRespond(op, RACP.NO_RECORDS);
-      return;
-    }
-    if (op === RACP.DELETE) {
-      for (const r of selected) this.store.splice(this.store.indexOf(r), 1);
-      void this.racpRespond(op, RACP.SUCCESS);
-      return;
-    }
-    void this.report(selected);
+    answerSelection(op, this.select(operator, data.subarray(2)), this.store, {
+      respond: (o, code) => void this.racpRespond(o, code),
+      count: (n) =>
+        void this.notify(
+          CGMS.service,
+          CGMS.racp,
+          new ByteWriter().u8(RACP.COUNT_RESPONSE).u8(RACP.OP_NULL).u16(n).toBuffer(),
+        ),
+      report: (records) => void this.report(records),
+    });
   }
 
   private select(operator: number, operand: Buffer): CgmRecord[] | number {

@@ -9,7 +9,7 @@
 import type { DeviceDateTime } from '../../drivers/types.ts';
 import { ByteWriter, fromDeviceDateTime, type SimNumber } from './encode.ts';
 import { ATT, AttError, type PeripheralOptions, SimPeripheral, type SimService } from './peripheral.ts';
-import { RACP, type RacpFilter, selectRecords } from './racp-select.ts';
+import { answerSelection, RACP, type RacpFilter, selectRecords } from './racp-select.ts';
 
 export const GLS = {
   service: '1808',
@@ -239,27 +239,12 @@ export class SimGlucometer extends SimPeripheral {
       void this.respond(op, RACP.OPCODE_NOT_SUPPORTED);
       return;
     }
-    const selected = this.select(operator, data.subarray(2));
-    if (typeof selected === 'number') {
-      void this.respond(op, selected);
-      return;
-    }
-    if (op === RACP.COUNT) {
-      void this.sendRacp(
-        new ByteWriter().u8(RACP.COUNT_RESPONSE).u8(RACP.OP_NULL).u16(selected.length).toBuffer(),
-      );
-      return;
-    }
-    if (selected.length === 0) {
-      void this.respond(op, RACP.NO_RECORDS);
-      return;
-    }
-    if (op === RACP.DELETE) {
-      for (const r of selected) this.store.splice(this.store.indexOf(r), 1);
-      void this.respond(op, RACP.SUCCESS);
-      return;
-    }
-    void this.report(selected);
+    answerSelection(op, this.select(operator, data.subarray(2)), this.store, {
+      respond: (o, code) => void this.respond(o, code),
+      count: (n) =>
+        void this.sendRacp(new ByteWriter().u8(RACP.COUNT_RESPONSE).u8(RACP.OP_NULL).u16(n).toBuffer()),
+      report: (records) => void this.report(records),
+    });
   }
 
   /** Records matching an operator + operand, or a RACP response code when the request is malformed. */

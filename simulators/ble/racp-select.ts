@@ -73,3 +73,24 @@ export function selectRecords<R>(
       return RACP.OPERATOR_NOT_SUPPORTED;
   }
 }
+
+/** How a device answers on its RACP: a response code, the number of records, or their transfer. */
+export interface RacpAnswers<R> {
+  respond(op: number, code: number): void;
+  count(n: number): void;
+  report(records: R[]): void;
+}
+
+/**
+ * What REPORT, DELETE and COUNT do with a selection (GLS 1.0.1 §3.4): a malformed request's code, the
+ * count, "no records", the records deleted from `store`, or their report. One answer per request.
+ */
+export function answerSelection<R>(op: number, selected: R[] | number, store: R[], io: RacpAnswers<R>): void {
+  if (typeof selected === 'number') io.respond(op, selected);
+  else if (op === RACP.COUNT) io.count(selected.length);
+  else if (selected.length === 0) io.respond(op, RACP.NO_RECORDS);
+  else if (op === RACP.DELETE) {
+    for (const r of selected) store.splice(store.indexOf(r), 1);
+    io.respond(op, RACP.SUCCESS);
+  } else io.report(selected);
+}
