@@ -332,6 +332,17 @@ export const ERROR_CATALOGUE = {
     hint: 'Check the data directory permissions and free space; restore journal.db from a backup if it is damaged. If the journal thread stopped, restart the gateway: nothing was acknowledged that was not stored, devices send again.',
   },
 
+  MEDGW_ERR_STORAGE_UNREACHABLE: {
+    area: 'journal',
+    message: 'The PostgreSQL storage (storage.url) cannot be reached, or refused the connection.',
+    hint: 'Check storage.url (host, port, database, user, password) and that PostgreSQL accepts connections from this host (pg_hba.conf); `psql "<storage.url>" -c "select 1"` tells the same thing.',
+  },
+  MEDGW_ERR_STORAGE_SCHEMA_NEWER: {
+    area: 'journal',
+    message: 'The PostgreSQL schema was written by a newer medgw than this one.',
+    hint: 'Run the same or a newer medgw version on every instance that shares this database; medgw never downgrades a schema.',
+  },
+
   // --- admin API ----------------------------------------------------------------------------
   MEDGW_ERR_ADMIN_UNAUTHORIZED: {
     area: 'http',

@@ -199,6 +199,28 @@ export const ConfigSchema = z
       })
       .prefault({})
       .describe('Local HTTP server.'),
+    storage: z
+      .strictObject({
+        kind: z
+          .enum(['sqlite', 'postgres'])
+          .default('sqlite')
+          .describe(
+            'Where the journal, the registry and the pairing tokens live: `sqlite` (the embedded default for one box: SQLite journal, lowdb registry, encrypted token file in the data directory) or `postgres` (shared by several gateway instances).',
+          ),
+        url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// connection URL')
+          .optional()
+          .describe(
+            'PostgreSQL connection URL (`postgres://user:password@host:5432/medgw`), required with kind `postgres`. The password may come from MEDGW_STORAGE_URL instead of the file.',
+          ),
+      })
+      .prefault({})
+      .refine((s) => s.kind !== 'postgres' || s.url !== undefined, {
+        message: 'storage.kind postgres needs storage.url (or MEDGW_STORAGE_URL)',
+        path: ['url'],
+      })
+      .describe('Storage of the journal, registry and tokens: one box (sqlite) or several instances (postgres).'),
     journal: z
       .strictObject({
         maxReadings: z
