@@ -220,7 +220,9 @@ export const ConfigSchema = z
         message: 'storage.kind postgres needs storage.url (or MEDGW_STORAGE_URL)',
         path: ['url'],
       })
-      .describe('Storage of the journal, registry and tokens: one box (sqlite) or several instances (postgres).'),
+      .describe(
+        'Storage of the journal, registry and tokens: one box (sqlite) or several instances (postgres).',
+      ),
     journal: z
       .strictObject({
         maxReadings: z
