@@ -30,6 +30,9 @@ for (const codec of CODECS) {
 
 /** Finds a codec by 16-bit UUID (`2A18`, `0x2a18`, the 128-bit base UUID form) or name (`glucose-measurement`). */
 export function findCodec(characteristic: string): CharacteristicCodec<Record<string, unknown>> {
+  // The gateway names characteristics the way the table keys them (`2A18`): no normalizing needed.
+  const exact = byKey.get(characteristic);
+  if (exact) return exact;
   const key = characteristic
     .trim()
     .replace(/^0x/i, '')
@@ -44,6 +47,9 @@ export function findCodec(characteristic: string): CharacteristicCodec<Record<st
   return codec;
 }
 
+/** The quirks of the generic profile driver: none (shared, never written to). */
+const NO_QUIRKS: ReadonlySet<string> = new Set<string>();
+
 /**
  * Decodes one GATT value. `driver` names a definition whose quirks apply (MEDGW_ERR_UNKNOWN_DRIVER when
  * none has that id). Observations come from normalization; without a coincident timestamp in `options`
@@ -56,7 +62,7 @@ export function decodeFrame(
   options: NormalizeOptions = {},
 ): DecodeResult {
   const codec = findCodec(characteristic);
-  const quirks = new Set<string>(driver !== undefined ? findDefinition(driver).quirks : []);
+  const quirks = driver !== undefined ? new Set<string>(findDefinition(driver).quirks) : NO_QUIRKS;
   const fields = codec.decode(bytes, quirks);
   const measurements = (codec.toMeasurements?.(fields) ?? []).map((m) => applyMeasurementQuirks(m, quirks));
   const observations = measurements.flatMap((m) => normalize(m, options));

@@ -43,8 +43,19 @@ export interface SystemIdFields {
   readonly fromEui48?: string;
 }
 
-const pairs = (bytes: Uint8Array): string =>
-  Array.from(bytes, (b) => b.toString(16).padStart(2, '0').toUpperCase()).join('-');
+/** `00`…`FF`, looked up rather than formatted for every octet. */
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, b) =>
+  b.toString(16).padStart(2, '0').toUpperCase(),
+);
+
+/** The octets `from`…`to - 1` of `bytes` as upper-case hex pairs joined by dashes. */
+function pairsOf(bytes: Uint8Array, from: number, to: number): string {
+  let text = HEX[bytes[from] as number] as string;
+  for (let i = from + 1; i < to; i++) text += `-${HEX[bytes[i] as number]}`;
+  return text;
+}
+
+const pairs = (bytes: Uint8Array): string => pairsOf(bytes, 0, bytes.length);
 
 export function decodeSystemId(bytes: Uint8Array, quirks?: ReadonlySet<string>): SystemIdFields {
   const wire = bytes;
@@ -63,8 +74,17 @@ export function decodeSystemId(bytes: Uint8Array, quirks?: ReadonlySet<string>):
     );
   }
   // Least significant octet first on the air: reversing gives the EUI-64 as IEEE writes it.
-  const eui = quirks?.has(SYSTEM_ID_OUI_FIRST) ? Uint8Array.from(wire) : Uint8Array.from(wire).reverse();
-  if (eui.every((b) => b === 0) || eui.every((b) => b === 0xff)) {
+  const eui = new Uint8Array(8);
+  const ouiFirst = quirks?.has(SYSTEM_ID_OUI_FIRST) === true;
+  let or = 0;
+  let and = 0xff;
+  for (let i = 0; i < 8; i++) {
+    const b = wire[ouiFirst ? i : 7 - i] as number;
+    eui[i] = b;
+    or |= b;
+    and &= b;
+  }
+  if (or === 0 || and === 0xff) {
     // All zeros is the PHD IG's "no system id"; all ones is erased flash (FF-FF-FF sets the group and
     // local bits of an OUI: no device is assigned it). Either would make every such device one identity.
     throw new MedgwError(
@@ -74,12 +94,12 @@ export function decodeSystemId(bytes: Uint8Array, quirks?: ReadonlySet<string>):
     );
   }
   const fromAddress = eui[3] === 0xff && eui[4] === 0xfe;
-  return {
-    eui64: pairs(eui),
-    oui: pairs(eui.subarray(0, 3)),
-    manufacturerIdentifier: pairs(eui.subarray(3)),
-    ...(fromAddress ? { fromEui48: pairs(Uint8Array.of(...eui.subarray(0, 3), ...eui.subarray(5))) } : {}),
-  };
+  const oui = pairsOf(eui, 0, 3);
+  const manufacturerIdentifier = pairsOf(eui, 3, 8);
+  const eui64 = `${oui}-${manufacturerIdentifier}`;
+  return fromAddress
+    ? { eui64, oui, manufacturerIdentifier, fromEui48: `${oui}-${pairsOf(eui, 5, 8)}` }
+    : { eui64, oui, manufacturerIdentifier };
 }
 
 /** A canonical EUI-64 text (`XX-XX-XX-XX-XX-XX-XX-XX`), or undefined for anything else. */

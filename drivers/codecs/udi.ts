@@ -12,6 +12,8 @@ import { refuseReservedBits } from './bits.ts';
 
 const WHAT = 'UDI for Medical Devices';
 const PARTS = ['label', 'deviceIdentifier', 'issuer', 'authority'] as const;
+/** One decoder for every frame (non-fatal: a stray byte becomes U+FFFD rather than refusing the identity). */
+const UTF8 = new TextDecoder('utf-8', { fatal: false });
 
 export function decodeUdi(bytes: Uint8Array, quirks?: ReadonlySet<string>): DeviceUdi {
   if (bytes.length < 1) {
@@ -39,7 +41,7 @@ export function decodeUdi(bytes: Uint8Array, quirks?: ReadonlySet<string>): Devi
         { field: part, offset: at, length: bytes.length },
       );
     }
-    out[part] = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(at, end));
+    out[part] = UTF8.decode(bytes.subarray(at, end));
     at = end + 1;
   });
   if (at !== bytes.length) {

@@ -715,6 +715,20 @@ const NONE: StatusOutcome = { carried: [], notFinal: false };
 /** Applies the table to a measurement's flags. */
 export function statusOutcome(flags: readonly string[] | undefined): StatusOutcome {
   if (!flags || flags.length === 0) return NONE;
+  // A pure function of a short list drawn from a few dozen names: each combination is worked out once.
+  const key = flags.join('|');
+  let outcome = OUTCOMES.get(key);
+  if (outcome === undefined) {
+    outcome = decide(flags);
+    if (OUTCOMES.size < 4096) OUTCOMES.set(key, outcome);
+  }
+  return outcome;
+}
+
+/** Outcomes already worked out, by flag list (bounded: names come from the codecs' tables). */
+const OUTCOMES = new Map<string, StatusOutcome>();
+
+function decide(flags: readonly string[]): StatusOutcome {
   const held: { readonly code: ErrorCode; readonly reason: string }[] = [];
   let notFinal = false;
   const carried: StatusCoding[] = [];
