@@ -13,7 +13,29 @@ export interface ErrorEntry {
   readonly message: string;
   /** What the person reading it should do. */
   readonly hint: string;
+  /** HTTP status of an API answer or page that refuses with this code (the one error handler reads it). */
+  readonly status: number;
+  /** For a national-side answer: what happens to the reading (the forwarder reads it). */
+  readonly outcome?: NationalOutcome;
+  /**
+   * The national-side answers this code names (the measurements client reads it): the HTTP statuses,
+   * and a text the answer must hold. An entry with a text wins over one without for the same status.
+   */
+  readonly answer?: { readonly status: readonly number[]; readonly text?: RegExp };
 }
+
+/**
+ * What the gateway does with a reading the national side answered with a code: send it again later,
+ * keep it as a dead letter, hold this reading (a local choice), or hold every reading of the patient
+ * (consent, link or identity problem, until the patient is linked again).
+ */
+export type NationalOutcome = 'retry' | 'dead-letter' | 'hold-reading' | 'hold-patient';
+
+/**
+ * The catalogue as its readers take it: the real one by default, or a copy with more codes (a test
+ * shows that adding a national code to a copy changes every reader with no other file changed).
+ */
+export type Catalogue = Readonly<Record<string, ErrorEntry>>;
 
 export const ERROR_CATALOGUE = {
   // --- input given to the command line or an API --------------------------------------------
@@ -333,15 +355,17 @@ export const ERROR_CATALOGUE = {
   },
   MEDGW_ERR_MQTT_DYNSEC_UNREACHABLE: {
     area: 'mqtt',
+    status: 503,
     message:
       "The broker's dynamic-security plugin gave no answer: the broker cannot be reached, or nothing came back on $CONTROL/dynamic-security/v1/response in time. The device was neither added nor removed in the registry.",
     hint: 'Check mqtt.external.url and that Mosquitto loads mosquitto_dynamic_security.so, then run the command again (it is safe to repeat); see docs/deploy.md, "Many gateways".',
   },
   MEDGW_ERR_MQTT_DYNSEC_REFUSED: {
     area: 'mqtt',
+    status: 502,
     message:
       "The broker's dynamic-security plugin refused a command: wrong admin credentials, an admin client without rights on $CONTROL/dynamic-security/#, or a broker client or role of that name that medgw did not create. The registry was not changed.",
-    hint: 'Read the plugin\'s answer in the message; check mqtt.external.dynsec.adminUser and its password (MEDGW_MQTT_EXTERNAL_DYNSEC_ADMIN_PASSWORD or adminPasswordFile); remove a foreign client with `mosquitto_ctrl dynsec deleteClient <id>`.',
+    hint: "Read the plugin's answer in the message; check mqtt.external.dynsec.adminUser and its password (MEDGW_MQTT_EXTERNAL_DYNSEC_ADMIN_PASSWORD or adminPasswordFile); remove a foreign client with `mosquitto_ctrl dynsec deleteClient <id>`.",
   },
   MEDGW_ERR_PIPELINE_STOPPED: {
     area: 'gateway',
@@ -743,7 +767,8 @@ export const ERROR_CATALOGUE = {
   MEDGW_ERR_BLE_BOND_LOST: {
     area: 'ble',
     status: 400,
-    message: 'The device no longer knows this gateway (it was reset or its pairings were cleared), so the stored pairing key is refused.',
+    message:
+      'The device no longer knows this gateway (it was reset or its pairings were cleared), so the stored pairing key is refused.',
     hint: 'Pair it again: "Pair again" on the devices page or `medgw pair <address> --again` removes the old pairing from Bluetooth and pairs anew; readings already received are kept.',
   },
   MEDGW_ERR_BLE_AGENT: {
@@ -812,6 +837,38 @@ export class MedgwError extends Error {
   toJSON(): { code: ErrorCode; message: string; hint: string } {
     return { code: this.code, message: this.message, hint: this.hint };
   }
+}
+
+/** HTTP status of an answer refusing with `code` (500 for a code the catalogue does not hold). */
+export function httpStatusOf(code: string, catalogue: Catalogue = ERROR_CATALOGUE): number {
+  return catalogue[code]?.status ?? 500;
+}
+
+/** What happens to a reading the national side answered with `code`; undefined when it is not a national answer. */
+export function nationalOutcomeOf(
+  code: string,
+  catalogue: Catalogue = ERROR_CATALOGUE,
+): NationalOutcome | undefined {
+  return catalogue[code]?.outcome;
+}
+
+/**
+ * The code the catalogue gives a national-side answer (HTTP status and body text), or undefined when no
+ * entry names it. An entry with a text that matches wins over an entry without text.
+ */
+export function nationalCodeFor(
+  status: number,
+  text: string,
+  catalogue: Catalogue = ERROR_CATALOGUE,
+): ErrorCode | undefined {
+  let plain: string | undefined;
+  for (const [code, entry] of Object.entries(catalogue)) {
+    if (!entry.answer?.status.includes(status)) continue;
+    if (entry.answer.text === undefined) plain ??= code;
+    else if (entry.answer.text.test(text)) return code as ErrorCode;
+  }
+  // a copy of the catalogue may hold codes this build does not name: they travel as codes all the same
+  return plain as ErrorCode | undefined;
 }
 
 export function isMedgwError(e: unknown): e is MedgwError {
