@@ -9,7 +9,7 @@ import * as oidc from 'openid-client';
 import { isMedgwError, MedgwError } from '../drivers/errors.ts';
 import type { MesCredentials, TokenSource } from './mes-client.ts';
 import { CONSENT_KINDS, type ConsentKind } from './profiles.ts';
-import type { PatientLink, TokenStore } from './token-store.ts';
+import type { LinkStore, PatientLink, RefreshLock } from './token-store.ts';
 
 export interface PairingConfig {
   /** OpenID issuer (discovery at `<issuer>/.well-known/openid-configuration`). */
@@ -84,7 +84,8 @@ function failure(e: unknown, what: string): MedgwError {
 
 export class PairingClient implements TokenSource {
   readonly #cfg: PairingConfig;
-  readonly #store: TokenStore;
+  readonly #store: LinkStore;
+  readonly #lock: RefreshLock | undefined;
   readonly #now: () => number;
   #configuration: Promise<oidc.Configuration> | undefined;
   readonly #pending = new Map<string, PendingBrowserLink>();
@@ -93,15 +94,20 @@ export class PairingClient implements TokenSource {
 
   constructor(
     config: Pick<PairingConfig, 'issuer'> & Partial<PairingConfig>,
-    store: TokenStore,
-    options: { now?: () => number } = {},
+    store: LinkStore,
+    options: {
+      now?: () => number;
+      /** Serializes refreshes across the processes sharing `store` (absent: this process only). */
+      lock?: RefreshLock;
+    } = {},
   ) {
     this.#cfg = { ...SANDBOX_PAIRING, ...config };
     this.#store = store;
+    this.#lock = options.lock;
     this.#now = options.now ?? Date.now;
   }
 
-  get store(): TokenStore {
+  get store(): LinkStore {
     return this.#store;
   }
 
@@ -287,11 +293,11 @@ export class PairingClient implements TokenSource {
     return Number.isFinite(at) ? at : this.#now() + 3600_000;
   }
 
-  #saveLink(
+  async #saveLink(
     patientId: string,
     tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers,
     kinds: readonly ConsentKind[],
-  ): PatientLink {
+  ): Promise<PatientLink> {
     const claims = tokens.claims();
     const names = this.#claims();
     const idPe = claims?.[names.idPe];
@@ -333,7 +339,7 @@ export class PairingClient implements TokenSource {
       status: 'linked',
       grantedKinds: CONSENT_KINDS.filter((k) => granted.has(`${prefix}${k}`)),
     };
-    this.#store.put(link);
+    await this.#store.put(link);
     return link;
   }
 
@@ -358,20 +364,43 @@ export class PairingClient implements TokenSource {
     return PairingClient.#creds(link);
   }
 
-  /** Refreshes once per patient at a time (refresh tokens rotate: two racing refreshes would burn one). */
+  /**
+   * Refreshes once per patient at a time. Refresh tokens rotate, and a provider that sees a rotated
+   * one spent twice revokes the whole chain (RFC 9700 §4.14.2): two racing refreshes would unlink the
+   * patient. In this process one refresh runs per patient and the others wait for it; across
+   * processes sharing the store, the refresh lock serializes them and the link is read again under
+   * it, so a process that finds the tokens already rotated by another uses them and does not spend
+   * the refresh token again.
+   */
   refresh(patientId: string): Promise<MesCredentials> {
     const running = this.#refreshing.get(patientId);
     if (running) return running;
-    const p = this.#doRefresh(patientId).finally(() => this.#refreshing.delete(patientId));
+    // the tokens this refresh replaces: changed under the lock means another process refreshed
+    const seen = this.#store.get(patientId)?.accessToken;
+    const run = () => this.#doRefresh(patientId, seen);
+    const p = (this.#lock ? this.#lock.withLock(patientId, run) : run()).finally(() =>
+      this.#refreshing.delete(patientId),
+    );
     this.#refreshing.set(patientId, p);
     return p;
   }
 
-  async #doRefresh(patientId: string): Promise<MesCredentials> {
-    const link = this.#store.get(patientId);
+  async #doRefresh(patientId: string, seen: string | undefined): Promise<MesCredentials> {
+    const link = await this.#store.fresh(patientId);
     if (!link) throw new MedgwError('MEDGW_ERR_NOT_LINKED', `patient ${patientId} is not linked`);
+    if (link.status === 'reauth-required') {
+      throw new MedgwError('MEDGW_ERR_REAUTH_REQUIRED', `patient ${patientId} must be linked again`);
+    }
+    if (
+      this.#lock &&
+      link.accessToken !== seen &&
+      link.expiresAt - (this.#cfg.refreshMarginMs ?? 60_000) > this.#now()
+    ) {
+      // another process refreshed while this one waited for the lock: its tokens are the current ones
+      return PairingClient.#creds(link);
+    }
     if (!link.refreshToken) {
-      this.#store.update(patientId, { status: 'reauth-required' });
+      await this.#store.update(patientId, { status: 'reauth-required' });
       throw new MedgwError('MEDGW_ERR_REAUTH_REQUIRED', `patient ${patientId} has no refresh token`);
     }
     const config = await this.configuration();
@@ -381,7 +410,7 @@ export class PairingClient implements TokenSource {
     } catch (e) {
       const code = oauthErrorCode(e);
       if (code === 'invalid_grant' || code === 'unauthorized_client' || code === 'invalid_client') {
-        this.#store.update(patientId, { status: 'reauth-required' });
+        await this.#store.update(patientId, { status: 'reauth-required' });
         throw new MedgwError(
           'MEDGW_ERR_REAUTH_REQUIRED',
           `refresh refused (${code}) for patient ${patientId}`,
@@ -390,7 +419,8 @@ export class PairingClient implements TokenSource {
       throw failure(e, 'token refresh failed');
     }
     const claims = tokens.id_token ? tokens.claims() : undefined;
-    const updated = this.#store.update(patientId, {
+    // durable before the lock is released: the next holder reads these tokens, never the spent ones
+    const updated = await this.#store.update(patientId, {
       accessToken: tokens.access_token,
       idToken: tokens.id_token ?? link.idToken,
       refreshToken: tokens.refresh_token ?? link.refreshToken,
@@ -416,7 +446,7 @@ export class PairingClient implements TokenSource {
       revoked = false;
       message = failure(e, 'revocation failed').message;
     }
-    this.#store.remove(patientId);
+    await this.#store.remove(patientId);
     return message === undefined ? { revoked } : { revoked, message };
   }
 }

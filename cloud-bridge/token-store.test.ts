@@ -28,10 +28,10 @@ const link: PatientLink = {
 };
 
 describe('token store', () => {
-  it('creates a 0600 key file and keeps tokens encrypted at rest', () => {
+  it('creates a 0600 key file and keeps tokens encrypted at rest', async () => {
     const dir = tempDir();
     const store = new TokenStore(dir, {});
-    store.put(link);
+    await store.put(link);
     expect(statSync(join(dir, 'token.key')).mode & 0o777).toBe(0o600);
     const onDisk = readFileSync(store.path, 'utf8');
     for (const secret of [link.accessToken, link.refreshToken ?? '', link.idPe, link.idToken]) {
@@ -41,9 +41,9 @@ describe('token store', () => {
     expect(JSON.stringify(store)).not.toContain(link.accessToken);
   });
 
-  it('refuses a key file others can read, a malformed env key and a wrong key', () => {
+  it('refuses a key file others can read, a malformed env key and a wrong key', async () => {
     const dir = tempDir();
-    new TokenStore(dir, {}).put(link);
+    await new TokenStore(dir, {}).put(link);
     chmodSync(join(dir, 'token.key'), 0o644);
     expect(() => loadTokenKey(dir, {})).toThrow(expect.objectContaining({ code: 'MEDGW_ERR_TOKEN_KEY' }));
     expect(() => loadTokenKey(dir, { MEDGW_TOKEN_KEY: 'abc' })).toThrow(
@@ -54,11 +54,11 @@ describe('token store', () => {
     );
   });
 
-  it('detects an altered file', () => {
+  it('detects an altered file', async () => {
     const dir = tempDir();
     const env = { MEDGW_TOKEN_KEY: '0f'.repeat(32) };
     const store = new TokenStore(dir, env);
-    store.put(link);
+    await store.put(link);
     const box = JSON.parse(readFileSync(store.path, 'utf8')) as { data: string };
     const bytes = Buffer.from(box.data, 'base64');
     bytes[0] = (bytes[0] ?? 0) ^ 1;
@@ -68,26 +68,26 @@ describe('token store', () => {
     );
   });
 
-  it('updates and removes links', () => {
+  it('updates and removes links', async () => {
     const dir = tempDir();
     const store = new TokenStore(dir, {});
-    store.put(link);
-    store.update('p1', { status: 'reauth-required' });
+    await store.put(link);
+    await store.update('p1', { status: 'reauth-required' });
     expect(new TokenStore(dir, {}).get('p1')?.status).toBe('reauth-required');
-    expect(store.remove('p1')).toBe(true);
+    expect(await store.remove('p1')).toBe(true);
     expect(new TokenStore(dir, {}).list()).toEqual([]);
-    expect(() => store.update('p1', {})).toThrow(expect.objectContaining({ code: 'MEDGW_ERR_NOT_LINKED' }));
+    await expect(store.update('p1', {})).rejects.toMatchObject({ code: 'MEDGW_ERR_NOT_LINKED' });
   });
 
-  it('sees links another process wrote (the patient command beside a running gateway)', () => {
+  it('sees links another process wrote (the patient command beside a running gateway)', async () => {
     const dir = tempDir();
     const gateway = new TokenStore(dir, {});
     const cli = new TokenStore(dir, {});
     expect(gateway.get('p1')).toBeUndefined();
-    cli.put(link);
+    await cli.put(link);
     expect(gateway.get('p1')?.idPe).toBe(link.idPe);
-    gateway.update('p1', { status: 'consent-withdrawn' });
-    cli.put({ ...link, patientId: 'p2' });
+    await gateway.update('p1', { status: 'consent-withdrawn' });
+    await cli.put({ ...link, patientId: 'p2' });
     expect(gateway.list().map((l) => [l.patientId, l.status])).toEqual([
       ['p1', 'consent-withdrawn'],
       ['p2', 'linked'],

@@ -110,8 +110,40 @@ export function decrypt(key: Buffer, sealed: string): string {
   }
 }
 
-/** The encrypted store of pairing links, keyed by local patient id. */
-export class TokenStore {
+/**
+ * Where pairing links live, keyed by local patient id: the encrypted file of one gateway (TokenStore
+ * below) or a table several instances share (gateway/storage/tokens-postgres.ts). Reads answer from
+ * the store's copy in memory (the forwarder and the pages read a link on every send and every page);
+ * writes resolve once the link is durable. Tokens are encrypted at rest in every implementation, with
+ * the key of loadTokenKey, which never goes into the store itself.
+ */
+export interface LinkStore {
+  get(patientId: string): PatientLink | undefined;
+  list(): PatientLink[];
+  put(link: PatientLink): Promise<void>;
+  /** Throws MEDGW_ERR_NOT_LINKED when the patient has no link. */
+  update(patientId: string, patch: Partial<Omit<PatientLink, 'patientId'>>): Promise<PatientLink>;
+  remove(patientId: string): Promise<boolean>;
+  /**
+   * The link as durable storage holds it now, past the copy in memory (which it refreshes): what a
+   * refresh reads once it holds the patient's refresh lock, since another instance may have just
+   * rotated the tokens.
+   */
+  fresh(patientId: string): Promise<PatientLink | undefined>;
+}
+
+/**
+ * Serializes token refreshes of one patient across every process that shares a LinkStore (a
+ * PostgreSQL advisory lock, gateway/storage/tokens-postgres.ts). Refresh tokens rotate: two
+ * processes spending the same one make the provider revoke the whole chain.
+ */
+export interface RefreshLock {
+  /** Runs `fn` while no other holder of the lock for `patientId` runs; releases it on return or throw. */
+  withLock<T>(patientId: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/** The encrypted file store of pairing links of one gateway (`<dataDir>/tokens.enc`). */
+export class TokenStore implements LinkStore {
   readonly path: string;
   readonly #key: Buffer;
   #links: Map<string, PatientLink>;
@@ -153,13 +185,14 @@ export class TokenStore {
     return [...this.#links.values()];
   }
 
-  put(link: PatientLink): void {
+  /** Written before it returns (the promise only reports the outcome): a caller that does not wait still finds it. */
+  async put(link: PatientLink): Promise<void> {
     this.#sync();
     this.#links.set(link.patientId, link);
     this.#save();
   }
 
-  update(patientId: string, patch: Partial<Omit<PatientLink, 'patientId'>>): PatientLink {
+  async update(patientId: string, patch: Partial<Omit<PatientLink, 'patientId'>>): Promise<PatientLink> {
     this.#sync();
     const current = this.#links.get(patientId);
     if (!current) throw new MedgwError('MEDGW_ERR_NOT_LINKED', `patient ${patientId} is not linked`);
@@ -169,11 +202,15 @@ export class TokenStore {
     return next;
   }
 
-  remove(patientId: string): boolean {
+  async remove(patientId: string): Promise<boolean> {
     this.#sync();
     const had = this.#links.delete(patientId);
     if (had) this.#save();
     return had;
+  }
+
+  async fresh(patientId: string): Promise<PatientLink | undefined> {
+    return this.get(patientId);
   }
 
   #save(): void {

@@ -39,7 +39,7 @@ export class DemoComponent implements Component {
     );
     this.#startWeighing(log);
     await this.#startThermometer(log);
-    this.#startPairing(log);
+    await this.#startPairing(log);
   }
 
   /** The demo user steps on the simulated scale now and then (the first weight is held from start). */
@@ -85,7 +85,7 @@ export class DemoComponent implements Component {
     }
   }
 
-  #startPairing(log: GatewayContext['log']): void {
+  async #startPairing(log: GatewayContext['log']): Promise<void> {
     const patientId = this.seed.patientId;
     const sandbox = this.services.maybe('sandbox')?.current();
     const bridge = this.services.maybe('cloudBridge')?.current();
@@ -97,7 +97,7 @@ export class DemoComponent implements Component {
     }
     // the embedded sandbox starts empty: a link from an earlier run names grants it no longer knows
     if (bridge.store.get(patientId)) {
-      bridge.store.remove(patientId);
+      await bridge.store.remove(patientId);
       log.info({}, 'earlier demo pairing dropped: the embedded sandbox starts empty on every start');
     }
     const ac = new AbortController();

@@ -29,7 +29,7 @@ export interface ReadingSender {
 /** The part of the token store the forwarder reads and marks (cloud-bridge TokenStore). */
 export interface LinkSource {
   get(patientId: string): PatientLink | undefined;
-  update(patientId: string, patch: Partial<Omit<PatientLink, 'patientId'>>): PatientLink;
+  update(patientId: string, patch: Partial<Omit<PatientLink, 'patientId'>>): Promise<PatientLink>;
 }
 
 /** What the pages and the CLI are told about (server-sent events, notices to the provider). */
@@ -584,7 +584,7 @@ export class Forwarder extends EventEmitter implements Component {
   ): Promise<void> {
     const { journal, links, log } = this.#o;
     if (code === 'MEDGW_ERR_MES_CONSENT' && links.get(patientId)?.status === 'linked') {
-      links.update(patientId, { status: 'consent-withdrawn' });
+      await links.update(patientId, { status: 'consent-withdrawn' });
     }
     // one transaction for all of them; one taken by a sender meanwhile is refused alone (it gets its own answer)
     const moves = await Promise.allSettled(

@@ -52,7 +52,7 @@ export interface WebActions {
   unlink(patientId: string): Promise<{ revoked: boolean; message?: string }>;
   /** The kinds the patient chose to send (`null`: every kind granted on the national side). */
   consents(patientId: string): { kinds: readonly ConsentKind[] | null; available: readonly ConsentKind[] };
-  setConsents(patientId: string, kinds: readonly string[]): readonly ConsentKind[];
+  setConsents(patientId: string, kinds: readonly string[]): Promise<readonly ConsentKind[]>;
   /** Confirms a quarantined reading for a patient, with the meal moment a meter did not give (restate.ts). */
   confirmQuarantined(readingId: string, patientId: string, moment?: string): Promise<ReadingView>;
   discardQuarantined(readingId: string): Promise<ReadingView>;
@@ -195,13 +195,13 @@ export function createActions(deps: WebDeps, tokens: ApiTokens, publish: (topic:
       return { kinds: link.kinds ?? null, available: CONSENT_KINDS };
     },
 
-    setConsents(patientId, kinds) {
+    async setConsents(patientId, kinds) {
       const national = needNational();
       const bad = kinds.filter((k) => !(CONSENT_KINDS as readonly string[]).includes(k));
       if (bad.length) throw new MedgwError('MEDGW_ERR_WEB_FORM', `kind: unknown ${bad.join(', ')}`);
       if (!national.links.get(patientId))
         throw new MedgwError('MEDGW_ERR_NOT_LINKED', `patient ${patientId} is not linked`);
-      national.links.update(patientId, { kinds: kinds as ConsentKind[] });
+      await national.links.update(patientId, { kinds: kinds as ConsentKind[] });
       deps.journal.audit({ event: 'patient.consents', patientId, detail: { kinds: kinds.join(' ') } });
       national.kick?.();
       publish('links');

@@ -236,7 +236,7 @@ export function webApiRoutes(app: FastifyInstance, deps: WebDeps, actions: WebAc
       },
     },
     async (req) => ({
-      kinds: actions.setConsents(
+      kinds: await actions.setConsents(
         (req as FastifyRequest<Id>).params.id,
         (req.body as { kinds: string[] }).kinds,
       ),

@@ -90,7 +90,7 @@ export interface WebNational {
   links: {
     get(patientId: string): PatientLink | undefined;
     list(): PatientLink[];
-    update(patientId: string, patch: Partial<Omit<PatientLink, 'patientId'>>): PatientLink;
+    update(patientId: string, patch: Partial<Omit<PatientLink, 'patientId'>>): Promise<PatientLink>;
   };
   /** Forwarder events (delivered, dead-letter, consent-withdrawn…), for live updates. */
   events?: {

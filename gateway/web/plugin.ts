@@ -561,7 +561,7 @@ export function createWeb(deps: WebDeps): Web {
       return 'patients.unlinked';
     });
     action('/patients/:id/consents', '/patients', async (req) => {
-      actions.setConsents((req.params as { id: string }).id, fields(req.body, 'kind'));
+      await actions.setConsents((req.params as { id: string }).id, fields(req.body, 'kind'));
       return 'patients.consentsSaved';
     });
     action('/patients/:id/remove', '/patients', async (req) => {

@@ -110,7 +110,7 @@ describe('each answer of the national side is classified', () => {
     side.sandbox.setFaults({ accessTokenTtlSeconds: 1 });
     await side.pairing.refresh('marie');
     side.sandbox.clearFaults();
-    const short = side.store.update('marie', { expiresAt: Date.now() + 3600_000 });
+    const short = await side.store.update('marie', { expiresAt: Date.now() + 3600_000 });
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const r = reading(sampleObservation('body-weight'));
     expect(await client.send('marie', r)).toMatchObject({ status: 'delivered' });

@@ -93,7 +93,7 @@ describe('refresh and revocation', () => {
     await side.link('p-jean', 'jean.dupont');
     const before = side.store.get('p-jean');
     // Pretend the access token expires within the refresh margin.
-    side.store.update('p-jean', { expiresAt: Date.now() + 10_000 });
+    await side.store.update('p-jean', { expiresAt: Date.now() + 10_000 });
     const creds = await side.pairing.credentials('p-jean');
     expect(creds.accessToken).not.toBe(before?.accessToken);
     const after = side.store.get('p-jean');

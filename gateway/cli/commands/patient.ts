@@ -208,7 +208,7 @@ async function kindsCommand(args: string[], io: CommandIo): Promise<number> {
     throw new MedgwError('MEDGW_ERR_USAGE', `usage: medgw patient ${USAGE.kinds}`);
   }
   const kinds = parseKinds(list);
-  new TokenStore(config.dataDir).update(patientId, { kinds });
+  await new TokenStore(config.dataDir).update(patientId, { kinds });
   io.stdout.write(`patient ${patientId} sends ${kinds ? kinds.join(', ') : 'every consented kind'}\n`);
   return 0;
 }
