@@ -751,5 +751,6 @@ function decide(flags: readonly string[]): StatusOutcome {
       }
     }
   }
-  return { ...(quarantine ? { quarantine } : {}), carried, notFinal };
+  // Shared by every reading with the same flags (the cache above): frozen, so no one can change it for the others.
+  return Object.freeze({ ...(quarantine ? { quarantine } : {}), carried: Object.freeze(carried), notFinal });
 }
