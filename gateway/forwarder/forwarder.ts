@@ -16,7 +16,13 @@ import type { BridgeReading } from '../../cloud-bridge/bundle.ts';
 import type { SendOutcome } from '../../cloud-bridge/mes-client.ts';
 import { KIND_PROFILES } from '../../cloud-bridge/profiles.ts';
 import type { PatientLink } from '../../cloud-bridge/token-store.ts';
-import { type ErrorCode, isMedgwError } from '../../drivers/errors.ts';
+import {
+  type Catalogue,
+  ERROR_CATALOGUE,
+  type ErrorCode,
+  isMedgwError,
+  nationalOutcomeOf,
+} from '../../drivers/errors.ts';
 import type { Clock, Component, Journal, OutboxRecord, OutboxState, Registry } from '../contracts.ts';
 import { GroupCommit } from '../journal/group-commit.ts';
 
@@ -50,6 +56,7 @@ export type ForwarderEvent =
       readonly type: 'consent-withdrawn' | 'reauth-required' | 'idpe-mismatch';
       readonly patientId: string;
       readonly held: number;
+      readonly code: string;
     }
   | { readonly type: 'held-purged'; readonly patientId?: string; readonly count: number };
 
@@ -91,25 +98,9 @@ export interface ForwarderOptions {
    * transaction. Without it the forwarder keeps its own.
    */
   readonly commits?: TransitionCommitter;
+  /** Which codes hold a reading or a patient (drivers/errors.ts `outcome`); default the catalogue itself. */
+  readonly catalogue?: Catalogue;
 }
-
-/** Hold reasons the forwarder owns (and may release or purge); the pipeline's holds are not touched. */
-const CONSENT_HOLDS: ReadonlySet<string> = new Set<ErrorCode>([
-  'MEDGW_ERR_MES_CONSENT',
-  'MEDGW_ERR_CONSENT_LOCAL',
-  'MEDGW_ERR_REAUTH_REQUIRED',
-  'MEDGW_ERR_NOT_LINKED',
-  'MEDGW_ERR_MES_IDPE_MISMATCH',
-  'MEDGW_ERR_MES_UNAUTHORIZED',
-]);
-
-/** Refusals that concern the patient rather than the reading. */
-const PATIENT_HOLDS: ReadonlySet<string> = new Set<ErrorCode>([
-  'MEDGW_ERR_MES_CONSENT',
-  'MEDGW_ERR_MES_IDPE_MISMATCH',
-  'MEDGW_ERR_REAUTH_REQUIRED',
-  'MEDGW_ERR_NOT_LINKED',
-]);
 
 const silent: Log = { info() {}, warn() {}, error() {} };
 
@@ -147,6 +138,7 @@ export class Forwarder extends EventEmitter implements Component {
       batchSize: 20,
       concurrency: 4,
       heldGraceMs: 7 * 24 * 3600_000,
+      catalogue: ERROR_CATALOGUE,
       ...options,
       commits: options.commits ?? new GroupCommit(options.journal),
       log: options.log ?? silent,
@@ -477,7 +469,7 @@ export class Forwarder extends EventEmitter implements Component {
         : await this.#o.sender.send(patientId, reading, flying.attempts);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      if (isMedgwError(e) && PATIENT_HOLDS.has(e.code)) {
+      if (isMedgwError(e) && this.#holds(e.code) === 'hold-patient') {
         // The search itself was refused for the patient (consent, link): hold, as a POST would.
         outcome = { status: 'held', code: e.code, message };
       } else {
@@ -605,7 +597,7 @@ export class Forwarder extends EventEmitter implements Component {
         : code === 'MEDGW_ERR_MES_IDPE_MISMATCH'
           ? 'idpe-mismatch'
           : 'reauth-required';
-    this.#emit({ type, patientId, held });
+    this.#emit({ type, patientId, held, code });
   }
 
   /** Holds of ours whose gate now passes (patient linked again, kind chosen again) go back to pending. */
@@ -613,7 +605,7 @@ export class Forwarder extends EventEmitter implements Component {
     const { journal } = this.#o;
     const released: Promise<OutboxRecord>[] = [];
     for (const r of journal.list({ state: 'held' })) {
-      if (!r.reason || !CONSENT_HOLDS.has(r.reason.code) || !r.observation) continue;
+      if (!r.reason || !this.#holds(r.reason.code) || !r.observation) continue;
       if (this.#gate(r.patientId, r)) continue;
       const link = r.patientId ? this.#o.links.get(r.patientId) : undefined;
       // A national refusal is lifted only by a new link made after the hold.
@@ -630,7 +622,7 @@ export class Forwarder extends EventEmitter implements Component {
     const now = clock.now();
     const moves: { r: OutboxRecord; done: Promise<OutboxRecord> }[] = [];
     for (const r of journal.list({ state: 'held' })) {
-      if (!r.reason || !CONSENT_HOLDS.has(r.reason.code)) continue;
+      if (!r.reason || !this.#holds(r.reason.code)) continue;
       if (now - r.updatedAt < heldGraceMs) continue;
       const done = this.#move(r.id, 'held', 'dead-letter', {
         purge: true,
@@ -697,6 +689,15 @@ export class Forwarder extends EventEmitter implements Component {
       }
     }
     return true;
+  }
+
+  /**
+   * The hold a code means, from the catalogue (`outcome`): hold-reading and hold-patient are the holds
+   * the forwarder owns (it releases or purges them); the pipeline's holds are not touched.
+   */
+  #holds(code: string): 'hold-reading' | 'hold-patient' | undefined {
+    const outcome = nationalOutcomeOf(code, this.#o.catalogue);
+    return outcome === 'hold-reading' || outcome === 'hold-patient' ? outcome : undefined;
   }
 
   /** Figures for /metrics and the status page: outcomes by code, last delivery per patient. */
