@@ -107,6 +107,13 @@ export const ERROR_CATALOGUE = {
     message: 'The date and time fields are out of range.',
     hint: 'Month 1-12, day 1-31, hours 0-23, minutes and seconds 0-59; 0 in year, month or day means unknown.',
   },
+  MEDGW_ERR_CGM_INSUFFICIENT_DATA: {
+    area: 'drivers',
+    status: 422,
+    message:
+      'A continuous glucose period holds fewer than 70 % of the sensor readings expected over its days: no mean glucose or GMI is computed for it (International Consensus on Time in Range, Diabetes Care 2019).',
+    hint: 'Nothing is lost: the sensor readings stay on the gateway. Check that the sensor was worn and that the gateway collected its records; the next complete period is summarized and sent.',
+  },
   MEDGW_ERR_CGM_CRC: {
     area: 'drivers',
     status: 400,
