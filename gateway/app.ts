@@ -19,6 +19,7 @@ import { GroupCommit } from './journal/group-commit.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { createLogger, type Logger } from './log.ts';
 import { mqttComponent, pipelineComponent } from './mqtt/components.ts';
+import { deviceProvisioner } from './mqtt/dynsec.ts';
 import { webComponent } from './web/component.ts';
 
 /** Where a component listens, printed at start-up. */
@@ -143,7 +144,7 @@ export async function startGateway(options: {
         log: log.child({ component: 'http' }),
         dataDir: config.dataDir,
       },
-      new LocalAdminOps(registry, journal, clock),
+      new LocalAdminOps(registry, journal, clock, undefined, config.timezone, deviceProvisioner(config)),
     );
     const services = new Services();
     services.provide('http', http);

@@ -18,6 +18,7 @@ import {
 } from '../datadir.ts';
 import { SqliteJournal } from '../journal/sqlite.ts';
 import { ThreadedJournal } from '../journal/threaded.ts';
+import { deviceProvisioner } from '../mqtt/dynsec.ts';
 import { LowRegistry } from '../registry/registry.ts';
 import { AdminClient } from './client.ts';
 import { type AdminOps, LocalAdminOps } from './ops.ts';
@@ -79,10 +80,17 @@ export async function connect(
       }
       try {
         const { registry, journal } = await openStores(config, options.clock);
-        const ops = new LocalAdminOps(registry, journal, options.clock ?? systemClock, () => {
-          journal.close();
-          lock.release();
-        });
+        const ops = new LocalAdminOps(
+          registry,
+          journal,
+          options.clock ?? systemClock,
+          () => {
+            journal.close();
+            lock.release();
+          },
+          config.timezone,
+          deviceProvisioner(config),
+        );
         return Object.assign(ops, { mode: 'direct' as const });
       } catch (e) {
         lock.release();

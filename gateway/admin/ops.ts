@@ -20,7 +20,14 @@ import type {
 import type { JournalStats } from '../journal/rules.ts';
 import { OUTBOX_STATES } from '../journal/rules.ts';
 import { restate, STATED_MOMENTS, type Statement } from '../pipeline/restate.ts';
-import { addDevice, addPatient, assignDevice, publicDevice } from '../registry/operations.ts';
+import {
+  addDevice,
+  addPatient,
+  assignDevice,
+  type DeviceProvisioner,
+  publicDevice,
+  removeDevice,
+} from '../registry/operations.ts';
 
 export type PublicDevice = Omit<DeviceRecord, 'secretHash'> & { readonly hasSecret: boolean };
 
@@ -125,6 +132,8 @@ export class LocalAdminOps implements AdminOps {
     private readonly onClose: () => Promise<void> | void = () => undefined,
     /** The zone a reading's unchecked device time is placed in when a person confirms it (config `timezone`). */
     private readonly timeZone: string = systemTimeZone(),
+    /** Where MQTT device credentials are provisioned besides the registry (the broker's dynamic security). */
+    private readonly provisioner?: DeviceProvisioner,
   ) {}
 
   /** The observation a confirmed reading will carry, checked sendable (restate.ts), for a stored reading. */
@@ -146,7 +155,7 @@ export class LocalAdminOps implements AdminOps {
 
   async addDevice(input: AddDeviceBody): Promise<{ device: PublicDevice; secret?: string }> {
     const body = parseInput(AddDeviceBody, input);
-    const { device, secret } = await addDevice(this.registry, body, this.clock);
+    const { device, secret } = await addDevice(this.registry, body, this.clock, this.provisioner);
     this.journal.audit({
       event: 'device.added',
       deviceId: device.id,
@@ -157,9 +166,7 @@ export class LocalAdminOps implements AdminOps {
   }
 
   async removeDevice(deviceId: string): Promise<void> {
-    if (!(await this.registry.removeDevice(deviceId))) {
-      throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', `no device ${deviceId} in the registry`);
-    }
+    await removeDevice(this.registry, deviceId, this.provisioner);
     this.journal.audit({ event: 'device.removed', deviceId });
   }
 

@@ -86,6 +86,51 @@ export const ConfigSchema = z
               .regex(/^[A-Za-z0-9_-]+$/)
               .default('medgw')
               .describe('Shared-subscription group, so several gateway instances share the load.'),
+            dynsec: z
+              .strictObject({
+                adminUser: z
+                  .string()
+                  .min(1)
+                  .optional()
+                  .describe(
+                    "Mosquitto dynamic-security admin client; when set, `medgw devices add/forget` create and delete each MQTT device's broker client and topic role, and `medgw start` gives the gateway user its role.",
+                  ),
+                adminPassword: z
+                  .string()
+                  .min(1)
+                  .optional()
+                  .describe(
+                    'Password of the admin client (prefer MEDGW_MQTT_EXTERNAL_DYNSEC_ADMIN_PASSWORD or adminPasswordFile); never logged.',
+                  ),
+                adminPasswordFile: z
+                  .string()
+                  .min(1)
+                  .optional()
+                  .describe(
+                    'File holding the admin password (first line), read at each use, e.g. a systemd credential.',
+                  ),
+                timeoutMs: z
+                  .number()
+                  .int()
+                  .min(100)
+                  .default(5_000)
+                  .describe(
+                    'How long to wait for the broker and for each answer on $CONTROL/dynamic-security/v1/response before refusing with MEDGW_ERR_MQTT_DYNSEC_UNREACHABLE.',
+                  ),
+              })
+              .prefault({})
+              .refine(
+                (d) =>
+                  d.adminUser === undefined ||
+                  (d.adminPassword === undefined) !== (d.adminPasswordFile === undefined),
+                {
+                  message: 'with adminUser, give exactly one of adminPassword or adminPasswordFile',
+                  path: ['adminPassword'],
+                },
+              )
+              .describe(
+                "Mosquitto's dynamic-security plugin: the broker authenticates each device with the secret medgw generates.",
+              ),
           })
           .prefault({})
           .describe('External broker (MQTT 5 shared subscriptions).'),

@@ -8,6 +8,7 @@ import type { ComponentFactory } from '../app.ts';
 import type { ReadingSink } from '../contracts.ts';
 import { Pipeline } from '../pipeline/pipeline.ts';
 import { EmbeddedBroker } from './broker.ts';
+import { dynsecOptions } from './dynsec.ts';
 import { ExternalBrokerClient } from './external.ts';
 
 declare module '../app.ts' {
@@ -60,6 +61,7 @@ export const mqttComponent: ComponentFactory = {
       if (!m.external.url) {
         throw new MedgwError('MEDGW_ERR_CONFIG', 'mqtt.external.url is required when mqtt.mode is external');
       }
+      const dynsec = dynsecOptions(ctx.config);
       const external = new ExternalBrokerClient(
         { sink, log: ctx.log },
         {
@@ -67,6 +69,7 @@ export const mqttComponent: ComponentFactory = {
           group: m.external.group,
           ...(m.external.username !== undefined ? { username: m.external.username } : {}),
           ...(m.external.password !== undefined ? { password: m.external.password } : {}),
+          ...(dynsec ? { dynsec } : {}),
         },
       );
       services.provide('mqtt', external);

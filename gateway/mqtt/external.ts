@@ -10,7 +10,10 @@
  * message is left unacknowledged and the connection is dropped; the broker keeps it in the gateway's
  * persistent session (clean start off, session expiry set) and delivers it again after reconnection.
  *
- * Device authentication and topic rights are the broker's job in this mode: it must let device X
+ * Device authentication and topic rights are the broker's job in this mode. With Mosquitto's
+ * dynamic-security plugin (`dynsec` option, gateway/mqtt/dynsec.ts) medgw manages them itself: each
+ * device gets its broker client and role from `medgw devices add`, and `start()` first gives the
+ * gateway user its role. Without it, the broker's own files must let device X
  * publish only to medgw/v1/devices/X/measurements/+ and read only medgw/v1/devices/X/receipts (with
  * Mosquitto: `pattern write medgw/v1/devices/%u/measurements/+` and
  * `pattern read medgw/v1/devices/%u/receipts` in its acl_file), and let the gateway's own user read
@@ -23,6 +26,7 @@ import type { Logger } from 'pino';
 import { MedgwError } from '../../drivers/errors.ts';
 import type { Component, ReadingSink } from '../contracts.ts';
 import { shortId } from '../log.ts';
+import { type DynsecOptions, withDynsec } from './dynsec.ts';
 import { encodeReceipt, ingestMessage, type PayloadDecoder } from './ingest.ts';
 import { ALL_MEASUREMENTS, parseMeasurementTopic, receiptTopic } from './topics.ts';
 
@@ -47,6 +51,8 @@ export interface ExternalBrokerOptions {
   readonly connections?: number;
   /** TLS material and other mqtt.js options (ca, cert, key, rejectUnauthorized…). */
   readonly extra?: IClientOptions;
+  /** Mosquitto's dynamic-security plugin: `start()` gives the gateway user its role before subscribing. */
+  readonly dynsec?: DynsecOptions;
 }
 
 export interface ExternalBrokerContext {
@@ -109,6 +115,17 @@ export class ExternalBrokerClient implements Component {
     this.stopping = false;
     const count = Math.max(1, this.options.connections ?? 4);
     const base = this.options.clientId ?? `medgw-${this.options.group}-${hostname()}`;
+    const { dynsec, username, password, group } = this.options;
+    if (dynsec) {
+      if (username === undefined) {
+        throw new MedgwError(
+          'MEDGW_ERR_CONFIG',
+          'mqtt.external.username is required with mqtt.external.dynsec: the gateway user gets its role under that name',
+        );
+      }
+      await withDynsec(dynsec, (admin) => admin.ensureGateway(username, password, group));
+      this.log.info({ group }, 'gateway role granted by the broker (dynamic security)');
+    }
     try {
       for (let n = 1; n <= count; n++) this.clients.push(await this.connect(`${base}-${n}`));
     } catch (e) {

@@ -15,11 +15,27 @@ export interface AddDeviceInput {
   readonly driver?: string | undefined;
 }
 
-/** Provisions a device. For MQTT returns the generated secret: it is shown once and never stored. */
+/**
+ * Provisions a device's credentials where they are checked outside the registry: the external broker's
+ * dynamic-security plugin (gateway/mqtt/dynsec.ts). Both calls are idempotent; a failure throws a
+ * coded error and the registry is then left as it was.
+ */
+export interface DeviceProvisioner {
+  provision(deviceId: string, secret: string): Promise<void>;
+  forget(deviceId: string): Promise<void>;
+}
+
+/**
+ * Provisions a device. For MQTT returns the generated secret: it is shown once and never stored.
+ * With a `provisioner` the broker learns the secret first and the registry only once the broker said
+ * yes, so a refused or unanswered broker leaves nothing half-done; a registry write that fails after
+ * it undoes the broker's side.
+ */
 export async function addDevice(
   registry: Registry,
   input: AddDeviceInput,
   clock: Clock,
+  provisioner?: DeviceProvisioner,
 ): Promise<{ device: DeviceRecord; secret?: string }> {
   checkId('device id', input.id);
   if (registry.getDevice(input.id)) {
@@ -36,8 +52,33 @@ export async function addDevice(
     ...(input.transport === 'ble' ? { bond: 'none' as const } : {}),
     createdAt: clock.now(),
   };
-  await registry.putDevice(device);
+  const provisioned = provisioner !== undefined && secret !== undefined;
+  if (provisioned) await provisioner.provision(device.id, secret);
+  try {
+    await registry.putDevice(device);
+  } catch (e) {
+    if (provisioned) await provisioner.forget(device.id).catch(() => undefined);
+    throw e;
+  }
   return secret !== undefined ? { device, secret } : { device };
+}
+
+/**
+ * Removes a device. An MQTT device loses its broker credentials first (with a `provisioner`), so a
+ * broker that refuses or does not answer leaves the device registered: run it again.
+ */
+export async function removeDevice(
+  registry: Registry,
+  id: string,
+  provisioner?: DeviceProvisioner,
+): Promise<DeviceRecord> {
+  const device = registry.getDevice(id);
+  if (!device) throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', `no device ${id} in the registry`);
+  if (provisioner && device.transport === 'mqtt') await provisioner.forget(id);
+  if (!(await registry.removeDevice(id))) {
+    throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', `no device ${id} in the registry`);
+  }
+  return device;
 }
 
 /**

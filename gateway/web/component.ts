@@ -12,6 +12,7 @@ import type { BleCentral } from '../ble/central.ts';
 import { webBluetooth } from '../ble/web.ts';
 import type { GatewayContext } from '../context.ts';
 import type { Component } from '../contracts.ts';
+import { deviceProvisioner } from '../mqtt/dynsec.ts';
 import type { WebBluetooth, WebBroker, WebDeps, WebNational } from './deps.ts';
 import { createWeb } from './plugin.ts';
 
@@ -116,7 +117,14 @@ export const webComponent: ComponentFactory = {
       dataDir: ctx.dataDir,
       registry: ctx.registry,
       journal: ctx.journal,
-      ops: new LocalAdminOps(ctx.registry, ctx.journal, ctx.clock),
+      ops: new LocalAdminOps(
+        ctx.registry,
+        ctx.journal,
+        ctx.clock,
+        undefined,
+        ctx.config.timezone,
+        deviceProvisioner(ctx.config),
+      ),
       clock: ctx.clock,
       log: ctx.log,
       startedAt: ctx.clock.now(),
