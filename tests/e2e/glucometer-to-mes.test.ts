@@ -163,7 +163,12 @@ describe('glucometer → gateway → Mon espace santé sandbox', () => {
       20_000,
     );
     expect(side.store.get('alice')?.status).toBe('consent-withdrawn');
-    expect(events).toContainEqual({ type: 'consent-withdrawn', patientId: 'alice', held: 1 });
+    expect(events).toContainEqual({
+      type: 'consent-withdrawn',
+      patientId: 'alice',
+      held: 1,
+      code: 'MEDGW_ERR_MES_CONSENT',
+    });
     const refusedBefore = side.sandbox.audit().filter((a) => a.event === 'observation.refused').length;
     expect(refusedBefore).toBe(1);
 

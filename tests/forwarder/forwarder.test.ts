@@ -313,7 +313,12 @@ describe('forwarder', () => {
         reason: { code: 'MEDGW_ERR_REAUTH_REQUIRED' },
       });
     }
-    expect(events).toContainEqual({ type: 'reauth-required', patientId: 'jean', held: expect.any(Number) });
+    expect(events).toContainEqual({
+      type: 'reauth-required',
+      patientId: 'jean',
+      held: expect.any(Number),
+      code: 'MEDGW_ERR_REAUTH_REQUIRED',
+    });
     expect(side.store.get('jean')?.status).toBe('reauth-required');
     await f.tick();
     expect(journal.get(first.id)?.state).toBe('held');
