@@ -4,7 +4,15 @@
  * 401 answered by one refresh and one retry, a circuit breaker in front, and a search of the patient's
  * observations (GET [base]/fhir/Observation) to settle a send a crash interrupted.
  */
-import { type ErrorCode, isMedgwError, MedgwError } from '../drivers/errors.ts';
+import {
+  type Catalogue,
+  ERROR_CATALOGUE,
+  type ErrorCode,
+  isMedgwError,
+  MedgwError,
+  nationalCodeFor,
+  nationalOutcomeOf,
+} from '../drivers/errors.ts';
 import type { ProfileGeneration } from './biology-bundle.ts';
 import {
   type BackoffPolicy,
@@ -72,6 +80,11 @@ export interface MesClientOptions {
   readonly generation?: ProfileGeneration;
   readonly now?: () => number;
   readonly random?: () => number;
+  /**
+   * Where each national answer's code and outcome come from (drivers/errors.ts: `answer`, `outcome`);
+   * default the catalogue itself.
+   */
+  readonly catalogue?: Catalogue;
 }
 
 export const DEFAULT_ID_TOKEN_HEADER = 'x-id-token';
@@ -114,6 +127,7 @@ export class MesClient {
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #backoff: BackoffPolicy;
+  readonly #catalogue: Catalogue;
 
   constructor(options: MesClientOptions) {
     this.#opts = options;
@@ -125,6 +139,7 @@ export class MesClient {
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
     this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.#catalogue = options.catalogue ?? ERROR_CATALOGUE;
   }
 
   get breakerState(): 'closed' | 'open' | 'half-open' {
@@ -207,15 +222,6 @@ export class MesClient {
       }
       answer = await this.#post(this.bundleFor(reading, creds), creds);
       if (answer instanceof Error) return this.#networkFailure(answer, attempt);
-      if (answer.status === 401) {
-        this.#breaker.success();
-        return {
-          status: 'held',
-          code: 'MEDGW_ERR_MES_UNAUTHORIZED',
-          message: nationalMessage(answer),
-          httpStatus: 401,
-        };
-      }
     }
     return this.#classify(answer, attempt);
   }
@@ -245,12 +251,7 @@ export class MesClient {
   }
 
   #credentialFailure(e: unknown, attempt: number): SendOutcome {
-    if (isMedgwError(e)) {
-      if (e.code === 'MEDGW_ERR_REAUTH_REQUIRED' || e.code === 'MEDGW_ERR_NOT_LINKED') {
-        return { status: 'held', code: e.code, message: e.message };
-      }
-      return this.#retry(e.code, e.message, attempt);
-    }
+    if (isMedgwError(e)) return this.#outcome(e.code, e.message, attempt);
     return this.#retry('MEDGW_ERR_PAIRING_FAILED', e instanceof Error ? e.message : String(e), attempt);
   }
 
@@ -263,32 +264,45 @@ export class MesClient {
       if (remoteId) return { status: 'delivered', remoteId, httpStatus: s };
       return this.#retry('MEDGW_ERR_MES_PROTOCOL', `HTTP ${s} without an Observation location`, attempt, s);
     }
-    if (s === 429 || s >= 500) {
-      this.#breaker.failure(this.#now());
-      return this.#retry(
-        'MEDGW_ERR_MES_UNAVAILABLE',
-        `HTTP ${s}: ${msg}`,
-        attempt,
-        s,
-        parseRetryAfter(answer.headers['retry-after'], this.#now()),
-      );
+    // the breaker counts the national side's own failures (overload, 5xx), not its refusals
+    const failing = s === 429 || s >= 500;
+    if (failing) this.#breaker.failure(this.#now());
+    else this.#breaker.success();
+    // the code and what follows are the catalogue's (drivers/errors.ts: answer, outcome)
+    const code =
+      nationalCodeFor(s, msg, this.#catalogue) ??
+      (failing ? 'MEDGW_ERR_MES_UNAVAILABLE' : 'MEDGW_ERR_MES_PROTOCOL');
+    return this.#outcome(code, `HTTP ${s}: ${msg}`, attempt, {
+      httpStatus: s,
+      nationalMessage: msg,
+      ...(failing ? { retryAfterMs: parseRetryAfter(answer.headers['retry-after'], this.#now()) } : {}),
+    });
+  }
+
+  /** The outcome the catalogue gives `code`: a code without one (not a national answer) is retried. */
+  #outcome(
+    code: ErrorCode,
+    message: string,
+    attempt: number,
+    answer: { httpStatus?: number; nationalMessage?: string; retryAfterMs?: number | undefined } = {},
+  ): SendOutcome {
+    const { httpStatus, nationalMessage: national } = answer;
+    switch (nationalOutcomeOf(code, this.#catalogue)) {
+      case 'dead-letter':
+        return {
+          status: 'dead-letter',
+          code,
+          message,
+          ...(httpStatus !== undefined ? { httpStatus } : {}),
+          ...(national !== undefined ? { nationalMessage: national } : {}),
+        };
+      case 'hold-reading':
+      case 'hold-patient':
+        // the national text alone: the pages show it as the reason the patient's readings wait
+        return { status: 'held', code, message: national ?? message, httpStatus };
+      default:
+        return this.#retry(code, message, attempt, httpStatus, answer.retryAfterMs);
     }
-    this.#breaker.success();
-    if (s === 403) {
-      if (/idPe/i.test(msg))
-        return { status: 'held', code: 'MEDGW_ERR_MES_IDPE_MISMATCH', message: msg, httpStatus: s };
-      return { status: 'held', code: 'MEDGW_ERR_MES_CONSENT', message: msg, httpStatus: s };
-    }
-    if (s === 400 || s === 404 || s === 409 || s === 412 || s === 422) {
-      return {
-        status: 'dead-letter',
-        code: 'MEDGW_ERR_MES_REJECTED',
-        message: `HTTP ${s}: ${msg}`,
-        httpStatus: s,
-        nationalMessage: msg,
-      };
-    }
-    return this.#retry('MEDGW_ERR_MES_PROTOCOL', `HTTP ${s}: ${msg}`, attempt, s);
   }
 
   /**
@@ -326,10 +340,7 @@ export class MesClient {
       }
       if (answer.status === 403) {
         const msg = nationalMessage(answer);
-        throw new MedgwError(
-          /idPe/i.test(msg) ? 'MEDGW_ERR_MES_IDPE_MISMATCH' : 'MEDGW_ERR_MES_CONSENT',
-          msg,
-        );
+        throw new MedgwError(nationalCodeFor(403, msg, this.#catalogue) ?? 'MEDGW_ERR_MES_CONSENT', msg);
       }
       if (answer.status !== 200) {
         throw new MedgwError(
