@@ -8,7 +8,10 @@ import {
   userDataProfile,
   weightScaleProfile,
 } from '../profiles/index.ts';
+import { standardSteps } from './steps.ts';
 import type { DriverDefinition } from './types.ts';
+
+const PROFILES = [weightScaleProfile, userDataProfile, currentTimeProfile, deviceInformationProfile];
 
 export const beurerBf600: DriverDefinition = {
   id: 'beurer-bf600',
@@ -18,7 +21,8 @@ export const beurerBf600: DriverDefinition = {
   description:
     'Multi-user diagnostic scale: register each household member once (UDS Register New User), consent on every connection, set the clock through CTS.',
   match: { ble: { services: ['181D'], localName: /^(BF600|BF850|SBF72|SBF73)/i } },
-  profiles: [weightScaleProfile, userDataProfile, currentTimeProfile, deviceInformationProfile],
+  profiles: PROFILES,
+  steps: standardSteps(PROFILES),
   quirks: [],
   pairing: 'just-works',
   sources: [

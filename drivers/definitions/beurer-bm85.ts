@@ -8,7 +8,10 @@
  * - leaves the mean arterial pressure at 0x0000                   → mean-arterial-zero-unset
  */
 import { bloodPressureProfile, currentTimeProfile, deviceInformationProfile } from '../profiles/index.ts';
+import { standardSteps } from './steps.ts';
 import type { DriverDefinition } from './types.ts';
+
+const PROFILES = [bloodPressureProfile, currentTimeProfile, deviceInformationProfile];
 
 export const beurerBm85: DriverDefinition = {
   id: 'beurer-bm85',
@@ -17,7 +20,8 @@ export const beurerBm85: DriverDefinition = {
   generic: false,
   description: 'Upper-arm cuff with two users; pushes stored readings as indications after each measurement.',
   match: { ble: { services: ['1810'], localName: /^BM85/ } },
-  profiles: [bloodPressureProfile, currentTimeProfile, deviceInformationProfile],
+  profiles: PROFILES,
+  steps: standardSteps(PROFILES),
   quirks: [
     'ignore-reserved-flags',
     'user-id-without-flag',

@@ -13,6 +13,7 @@ import {
   userDataProfile,
   weightScaleProfile,
 } from '../profiles/index.ts';
+import { standardSteps } from './steps.ts';
 import type { DriverDefinition } from './types.ts';
 
 function generic(
@@ -20,6 +21,7 @@ function generic(
   extra: readonly DeviceProfile[],
   pairing: DriverDefinition['pairing'],
 ): DriverDefinition {
+  const profiles = [profile, ...extra, currentTimeProfile, deviceInformationProfile];
   return {
     id: `generic-${profile.id}`,
     vendor: 'any',
@@ -27,7 +29,8 @@ function generic(
     generic: true,
     description: `Any device implementing the ${profile.name} service 0x${profile.service} (${profile.spec.split(' §')[0]}), without model-specific quirks.`,
     match: { ble: { services: [profile.service] } },
-    profiles: [profile, ...extra, currentTimeProfile, deviceInformationProfile],
+    profiles,
+    steps: standardSteps(profiles),
     quirks: [],
     pairing,
     sources: [profile.spec],

@@ -9,7 +9,17 @@ import { GENERIC_DEFINITIONS } from './generic.ts';
 import { rocheAccuChekGuide } from './roche-accu-chek-guide.ts';
 import type { Advertisement, DriverDefinition } from './types.ts';
 
-export type { Advertisement, BleMatch, DriverDefinition, Pairing } from './types.ts';
+export type { DeviceLink } from './link.ts';
+export type { Step, StepKind } from './steps.ts';
+export * as steps from './steps.ts';
+export type {
+  Advertisement,
+  BleMatch,
+  DefinitionHooks,
+  DriverDefinition,
+  LinkOptions,
+  Pairing,
+} from './types.ts';
 
 /** Model definitions. Add a device: write its file and list it here (docs/adding-a-device.md). */
 export const MODEL_DEFINITIONS: readonly DriverDefinition[] = [rocheAccuChekGuide, beurerBf600, beurerBm85];

@@ -3,7 +3,10 @@
  * that bonds with passkey entry — the 6-digit code is shown on the meter's display.
  */
 import { currentTimeProfile, deviceInformationProfile, glucoseProfile } from '../profiles/index.ts';
+import { standardSteps } from './steps.ts';
 import type { DriverDefinition } from './types.ts';
+
+const PROFILES = [glucoseProfile, currentTimeProfile, deviceInformationProfile];
 
 export const rocheAccuChekGuide: DriverDefinition = {
   id: 'roche-accu-chek-guide',
@@ -13,7 +16,8 @@ export const rocheAccuChekGuide: DriverDefinition = {
   description:
     'Glucometer; pair from the meter (Settings > Wireless > Pairing), then type the code it displays. Records are fetched through the RACP.',
   match: { ble: { services: ['1808'], localName: /^meter\+/ } },
-  profiles: [glucoseProfile, currentTimeProfile, deviceInformationProfile],
+  profiles: PROFILES,
+  steps: standardSteps(PROFILES),
   quirks: [],
   pairing: 'passkey',
   sources: [

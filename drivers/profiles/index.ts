@@ -9,7 +9,14 @@ import type { DeviceProfile } from './types.ts';
 import { userDataProfile } from './user-data.ts';
 import { weightScaleProfile } from './weight-scale.ts';
 
-export type { CollectMethod, DeviceProfile, ProfileCharacteristic } from './types.ts';
+export type {
+  CollectMethod,
+  DeviceProfile,
+  ProfileCharacteristic,
+  RecordAssembler,
+  RecordDrop,
+  RecordFilter,
+} from './types.ts';
 export {
   bloodPressureProfile,
   currentTimeProfile,

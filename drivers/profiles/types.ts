@@ -2,8 +2,12 @@
  * A device profile says, for one GATT service, what a collector does on every connection: which
  * characteristics to subscribe to (notifications, CCCD 0x0001) or to indicate (CCCD 0x0002 — writing
  * 0x0001 where indications are required subscribes "successfully" and delivers nothing), which to read
- * once, and how stored records reach the gateway.
+ * once, and how stored records reach the gateway. It also carries the device knowledge the collector
+ * needs about the records themselves, as executable blocks: a filter (records the service marks as not
+ * a reading) and an assembler (records split over several characteristics). Pure: no I/O, no clock.
  */
+import type { ErrorCode, MedgwError } from '../errors.ts';
+import type { Measurement } from '../types.ts';
 
 /** How stored records reach the gateway. */
 export type CollectMethod =
@@ -41,8 +45,42 @@ export interface DeviceProfile {
   /** Control points the gateway writes (RACP, User Control Point, Current Time). */
   readonly write: readonly ProfileCharacteristic[];
   readonly collect: CollectMethod;
-  /** What the collector does, in order, for people and for the BLE central. */
+  /** What the collector does, in order, for people (docs/supported-devices.md). */
   readonly steps: readonly string[];
+  /** Records the service marks as "no reading" (WSS weight 0xFFFF): dropped with a code, never forwarded. */
+  readonly filterRecord?: RecordFilter;
+  /** A new assembler per connection when a record spans several characteristics (GLS context 0x2A34). */
+  readonly assembler?: () => RecordAssembler;
+}
+
+/** Why a final record is left out: counted, logged with its code (never its value), never forwarded. */
+export interface RecordDrop {
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+/** A rule on one decoded final record: undefined keeps it. */
+export type RecordFilter = (m: Measurement) => RecordDrop | undefined;
+
+/**
+ * Completes records that arrive in several frames. Fed in arrival order; returns the records complete
+ * so far. One instance per connection (it holds the record waiting for its companion).
+ */
+export interface RecordAssembler {
+  /** Characteristics whose frames complete a record (not records themselves), 16-bit upper-case hex. */
+  readonly companions: readonly string[];
+  /** A decoded final record of the measurement characteristic `source`. */
+  record(m: Measurement): Measurement[];
+  /** A companion frame; `refused` when it belongs to no waiting record (the frame is rejected with its code). */
+  companion(
+    uuid: string,
+    bytes: Uint8Array,
+    quirks: ReadonlySet<string>,
+  ): { readonly ready: Measurement[]; readonly refused?: MedgwError };
+  /** The transfer ended (RACP response): a record still waiting stands on its own. */
+  end(): Measurement[];
+  /** The link was lost: a record still waiting is incomplete, dropped, fetched again next time. */
+  abandon(): void;
 }
 
 export const ch = (uuid: string, name: string, required = true): ProfileCharacteristic => ({

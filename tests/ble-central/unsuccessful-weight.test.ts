@@ -33,7 +33,7 @@ describe('BLE central: an unsuccessful weighing (0xFFFF)', () => {
     const journal = h.journal;
     const rows = () => journal.list({ deviceId: S });
     // the central received it over the radio, counted it, and the journal has nothing for it
-    expect(h.central.get(S)?.session).toMatchObject({ unsuccessful: 1, committed: 0 });
+    expect(h.central.get(S)?.session).toMatchObject({ dropped: 1, committed: 0 });
     expect(rows()).toEqual([]);
     const before = 0;
 

@@ -1,0 +1,47 @@
+/**
+ * Stored records through the Record Access Control Point (GLP v1.0.1 §4.9 collector procedures, PLXP
+ * for spot-checks): "report number of stored records" for the completeness ledger, then "report stored
+ * records" after the journal's cursor ("all" on a pairing session: the meter may have been reset, and
+ * re-sent records collapse on their ids). Records stream in as notifications while the request waits
+ * for the RACP response, with an idle timeout rather than a total one; the response code ends the
+ * transfer. The cursor advances only with committed records (records.ts).
+ */
+import { decodeRacp, encodeRacpRequest, racpReportAfter } from '../../../drivers/codecs/racp.ts';
+import { MedgwError } from '../../../drivers/errors.ts';
+import type { CollectorContext } from './types.ts';
+
+const RACP = '2A52';
+
+/** Collects stored records; returns the number of records the device said it holds, when it said. */
+export async function collectStored(ctx: CollectorContext): Promise<number | undefined> {
+  const service = ctx.definition.profiles[0]?.service ?? '';
+  const { link, records } = ctx;
+  if (!link.has(service, RACP)) {
+    throw new MedgwError('MEDGW_ERR_BLE_PROFILE', `${ctx.deviceId} has no RACP 0x2A52`);
+  }
+  const reported = await countRecords(ctx, service);
+  const stored = ctx.journal.cursor(ctx.deviceId);
+  records.carriesCursor = true;
+  records.cursor = ctx.pairing ? undefined : stored;
+  const request = ctx.pairing
+    ? encodeRacpRequest({ op: 'report-stored-records', operator: 'all-records' })
+    : racpReportAfter(stored);
+  const answer = link.expect(RACP);
+  await link.write(service, RACP, request);
+  link.lastFrameAt = performance.now();
+  const done = decodeRacp(await link.idle(answer, ctx.racpIdleTimeoutMs, 'the RACP transfer'));
+  if (done.opCode !== 'response-code') return reported;
+  records.endTransfer();
+  const code = done.responseCodeValue;
+  if (code !== 'success' && code !== 'no-records-found') {
+    throw new MedgwError('MEDGW_ERR_BLE_RACP', `the meter answered the record request with "${code}"`);
+  }
+  return reported;
+}
+
+/** "Report number of stored records: all", for the completeness ledger; undefined if refused. */
+async function countRecords(ctx: CollectorContext, service: string): Promise<number | undefined> {
+  const request = encodeRacpRequest({ op: 'report-number-of-stored-records', operator: 'all-records' });
+  const f = decodeRacp(await ctx.link.request(service, RACP, request, 'RACP count request'));
+  return f.opCode === 'number-of-stored-records-response' ? f.numberOfStoredRecords : undefined;
+}
