@@ -71,6 +71,16 @@ export interface AppendResult {
   readonly duplicates: readonly string[];
 }
 
+/** A reading handed to a forwarder by Journal.claim(), in flight under the claimant's lease. */
+export interface ClaimedReading {
+  readonly record: OutboxRecord;
+  /**
+   * True when the reading was in flight under a lease that ran out (its instance died or stalled):
+   * it may have reached the national side, so it is searched for before any new send.
+   */
+  readonly uncertain: boolean;
+}
+
 /** The journal: outbox + RACP cursors + audit log; "stored" and "cursor advanced" are one transaction. */
 export interface Journal {
   /** Stores readings and optionally advances a device cursor, atomically. Throws MEDGW_ERR_JOURNAL_FULL. */
@@ -89,6 +99,25 @@ export interface Journal {
   due(now: number, limit: number): OutboxRecord[];
   /** The same, answered without blocking, by a journal that runs on another thread (threaded.ts). */
   dueAsync?(now: number, limit: number): Promise<OutboxRecord[]>;
+  /**
+   * Claims for a journal shared by several gateway instances (PostgreSQL): takes up to `limit`
+   * readings to send and moves them to in-flight under a lease of `leaseMs` held by this process,
+   * so no other instance takes them (`FOR UPDATE SKIP LOCKED`). Readings whose lease ran out (their
+   * instance died) come back first, flagged `uncertain`: the forwarder searches for them before
+   * sending again. A patient's readings are claimed by one instance at a time, oldest first. Only
+   * the claimant settles a claimed reading while its lease lasts (others get MEDGW_ERR_JOURNAL_STATE).
+   *
+   * The journals of one box (SQLite, memory) leave it out: one process owns them (the data-directory
+   * lock), so the forwarder reads due() and moves each reading to in-flight itself, and at start
+   * settles every reading a crash left in flight (search before resend).
+   */
+  claim?(now: number, limit: number, leaseMs: number): Promise<ClaimedReading[]>;
+  /**
+   * Calls `listener` when any instance commits new readings to a shared journal (PostgreSQL
+   * LISTEN/NOTIFY): a hint that wakes forwarders early; their polling stays the truth. Returns the
+   * unsubscribe function.
+   */
+  watch?(listener: () => void): () => void;
   /** Moves a record between states; refuses a transition from a state it is not in (MEDGW_ERR_JOURNAL_STATE). */
   transition(
     id: string,

@@ -134,10 +134,16 @@ export function auditHash(
   return hash('sha256', `${prev}\n${canonical}`, 'hex');
 }
 
-/** Returns the seq of the first entry whose hash does not chain, or undefined when the chain holds. */
-export function verifyChain(entries: Iterable<AuditEntry>): number | undefined {
-  let prev = GENESIS_HASH;
-  let expectedSeq = 1;
+/**
+ * Returns the seq of the first entry whose hash does not chain, or undefined when the chain holds.
+ * `from` continues a chain checked page by page (the last hash and the next seq).
+ */
+export function verifyChain(
+  entries: Iterable<AuditEntry>,
+  from: { readonly prev: string; readonly seq: number } = { prev: GENESIS_HASH, seq: 1 },
+): number | undefined {
+  let prev = from.prev;
+  let expectedSeq = from.seq;
   for (const e of entries) {
     if (e.seq !== expectedSeq || auditHash(prev, e) !== e.hash) return e.seq;
     prev = e.hash;

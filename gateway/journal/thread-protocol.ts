@@ -7,14 +7,21 @@ import type { MessagePort } from 'node:worker_threads';
 import { type ErrorCode, MedgwError } from '../../drivers/errors.ts';
 import type { AuditEntry, Journal } from '../contracts.ts';
 import type { BatchTransition } from './group-commit.ts';
-import type { PreparedAppend, PreparedReading, SqliteJournalOptions } from './sqlite.ts';
+import type { PostgresJournalOptions } from './postgres.ts';
+import type { PreparedAppend, PreparedReading } from './prepare.ts';
+import type { SqliteJournalOptions } from './sqlite.ts';
 
 /** An audit entry as a caller gives it (seq, hash and, by default, time are the journal's). */
 export type AuditInput = Omit<AuditEntry, 'seq' | 'hash' | 'at'> & { at?: number };
 
+/** Which journal the thread hosts: the SQLite file of one box, or the PostgreSQL shared by instances. */
+export type ThreadBackend =
+  | { readonly kind: 'sqlite'; readonly options: Omit<SqliteJournalOptions, 'clock' | 'onFull'> }
+  | { readonly kind: 'postgres'; readonly options: Omit<PostgresJournalOptions, 'clock'> };
+
 /** What the main thread hands the worker at start. */
 export interface WorkerInit {
-  readonly options: Omit<SqliteJournalOptions, 'clock' | 'onFull'>;
+  readonly backend: ThreadBackend;
   /** One Int32: 0 while a single call is running, then SIGNAL_ANSWERED or SIGNAL_GONE. */
   readonly signal: SharedArrayBuffer;
   readonly syncPort: MessagePort;
@@ -28,7 +35,7 @@ export const SIGNAL_GONE = 2;
  * Journal operations callable one at a time, with the main thread waiting for the answer (close
  * travels with the batches, behind them).
  */
-export type SyncMethod = Exclude<keyof Journal, 'dueAsync' | 'close'>;
+export type SyncMethod = Exclude<keyof Journal, 'dueAsync' | 'close' | 'claim' | 'watch'>;
 
 /** What travels on the parent port, answered there in order (close: on the sync port, once closed). */
 export type BatchOp =
@@ -36,6 +43,8 @@ export type BatchOp =
   | { readonly op: 'transition'; readonly moves: readonly BatchTransition[] }
   | { readonly op: 'due'; readonly limit: number }
   | { readonly op: 'audit'; readonly entries: readonly AuditInput[] }
+  /** Claims with leases (PostgreSQL only): answered with one ClaimedReading[]. */
+  | { readonly op: 'claim'; readonly limit: number; readonly leaseMs: number }
   | { readonly op: 'close' };
 
 export type BatchRequest = BatchOp & { readonly id: number; readonly now: number };
@@ -65,7 +74,10 @@ export type BatchReply =
   | { readonly type: 'batch'; readonly id: number; readonly results: SerializedResult[] }
   | { readonly type: 'batch'; readonly id: number; readonly error: SerializedError };
 
-export type ThreadEvent = { readonly type: 'opened'; readonly error?: SerializedError };
+export type ThreadEvent =
+  | { readonly type: 'opened'; readonly error?: SerializedError; readonly owner?: string }
+  /** Another commit (of any instance) stored readings: a hint to look for due readings. */
+  | { readonly type: 'notified' };
 
 export function serializeError(e: unknown): SerializedError {
   if (e instanceof MedgwError) {

@@ -1,7 +1,8 @@
 /**
  * The journal of a running gateway on its own thread. The SQLite connection (sqlite.ts, unchanged:
- * WAL, synchronous=FULL, one writer) lives in a worker thread (worker.ts); the main thread keeps
- * reading sockets, decoding and normalizing while a group commit inserts and fsyncs there.
+ * WAL, synchronous=FULL, one writer) or the PostgreSQL pool (postgres.ts, asynchronous there) lives
+ * in a worker thread (worker.ts); the main thread keeps reading sockets, decoding and normalizing
+ * while a group commit inserts and fsyncs there.
  *
  * - Group commits (GroupCommit over AsyncBatchJournal) are posted and answered asynchronously; a
  *   transport still acknowledges only once the answer says the batch is committed.
@@ -18,6 +19,7 @@ import { MedgwError } from '../../drivers/errors.ts';
 import {
   type AppendResult,
   type AuditEntry,
+  type ClaimedReading,
   type Clock,
   type Journal,
   type NewReading,
@@ -25,9 +27,12 @@ import {
   type OutboxState,
   systemClock,
 } from '../contracts.ts';
+import { redactUrl } from '../storage/postgres.ts';
 import type { AsyncBatchJournal, BatchAppend, BatchTransition } from './group-commit.ts';
+import type { PostgresJournalOptions } from './postgres.ts';
+import { type PreparedAppend, prepareAppends } from './prepare.ts';
 import type { JournalStats } from './rules.ts';
-import { type PreparedAppend, prepareAppends, type SqliteJournalOptions } from './sqlite.ts';
+import type { SqliteJournalOptions } from './sqlite.ts';
 import {
   type AuditInput,
   type BatchOp,
@@ -41,6 +46,7 @@ import {
   SIGNAL_WAITING,
   type SyncMethod,
   type SyncReply,
+  type ThreadBackend,
   type ThreadEvent,
   type WorkerInit,
 } from './thread-protocol.ts';
@@ -68,24 +74,61 @@ export class ThreadedJournal implements Journal, AsyncBatchJournal {
   private closed = false;
   private failure: MedgwError | undefined;
   private readonly opened: Promise<void>;
+  private readonly watchers = new Set<() => void>();
+  /** Which process holds this journal's claims (PostgreSQL), as the journal thread reported it. */
+  owner: string | undefined;
+  /** Claims with leases: present only over PostgreSQL (see Journal.claim). */
+  readonly claim?: (now: number, limit: number, leaseMs: number) => Promise<ClaimedReading[]>;
+  /** Wake-ups from the other instances' commits: present only over PostgreSQL (see Journal.watch). */
+  readonly watch?: (listener: () => void) => () => void;
 
   /** Starts the journal thread and opens the file there (MEDGW_ERR_JOURNAL_OPEN when it cannot). */
   static async open(options: SqliteJournalOptions): Promise<ThreadedJournal> {
-    const journal = new ThreadedJournal(options);
+    const { clock, onFull, ...rest } = options;
+    const journal = new ThreadedJournal({ kind: 'sqlite', options: rest }, options.path, clock, onFull);
     await journal.opened;
     return journal;
   }
 
-  private constructor(options: SqliteJournalOptions) {
+  /**
+   * Starts the journal thread on a PostgreSQL database shared by several instances; the schema is
+   * brought up to date there (MEDGW_ERR_STORAGE_UNREACHABLE, MEDGW_ERR_STORAGE_SCHEMA_NEWER).
+   */
+  static async openPostgres(
+    options: PostgresJournalOptions & { readonly onFull?: (refusal: MedgwError) => void },
+  ): Promise<ThreadedJournal> {
     const { clock, onFull, ...rest } = options;
-    this.path = options.path;
+    const journal = new ThreadedJournal(
+      { kind: 'postgres', options: rest },
+      redactUrl(options.url),
+      clock,
+      onFull,
+    );
+    await journal.opened;
+    return journal;
+  }
+
+  private constructor(
+    backend: ThreadBackend,
+    path: string,
+    clock: Clock | undefined,
+    onFull: ((refusal: MedgwError) => void) | undefined,
+  ) {
+    this.path = path;
     this.clock = clock ?? systemClock;
     this.onFull = onFull;
+    if (backend.kind === 'postgres') {
+      this.claim = (now, limit, leaseMs) => this.claimAsync(now, limit, leaseMs);
+      this.watch = (listener) => {
+        this.watchers.add(listener);
+        return () => this.watchers.delete(listener);
+      };
+    }
     const shared = new SharedArrayBuffer(4);
     this.signal = new Int32Array(shared);
     const { port1, port2 } = new MessageChannel();
     this.syncPort = port1;
-    const init: WorkerInit = { options: rest, signal: shared, syncPort: port2 };
+    const init: WorkerInit = { backend, signal: shared, syncPort: port2 };
     this.worker = new Worker(ENTRY, { workerData: init, transferList: [port2] });
     this.opened = new Promise<void>((resolve, reject) => {
       const onEvent = (m: ThreadEvent | BatchReply) => {
@@ -94,7 +137,10 @@ export class ThreadedJournal implements Journal, AsyncBatchJournal {
         if (m.error) {
           this.closed = true;
           reject(deserializeError(m.error));
-        } else resolve();
+        } else {
+          this.owner = m.owner;
+          resolve();
+        }
       };
       this.worker.on('message', onEvent);
       this.worker.once('exit', (code) =>
@@ -132,6 +178,16 @@ export class ThreadedJournal implements Journal, AsyncBatchJournal {
   }
 
   private onMessage(m: ThreadEvent | BatchReply): void {
+    if (m.type === 'notified') {
+      for (const listener of this.watchers) {
+        try {
+          listener();
+        } catch {
+          // a hint: a listener that fails changes nothing
+        }
+      }
+      return;
+    }
     if (m.type !== 'batch') return;
     const waiter = this.waiting.get(m.id);
     if (!waiter) return;
@@ -202,6 +258,12 @@ export class ThreadedJournal implements Journal, AsyncBatchJournal {
    */
   async dueAsync(now: number, limit: number): Promise<OutboxRecord[]> {
     const [rows] = await this.batch<OutboxRecord[]>({ op: 'due', limit }, now);
+    if (rows instanceof MedgwError) throw rows;
+    return rows ?? [];
+  }
+
+  private async claimAsync(now: number, limit: number, leaseMs: number): Promise<ClaimedReading[]> {
+    const [rows] = await this.batch<ClaimedReading[]>({ op: 'claim', limit, leaseMs }, now);
     if (rows instanceof MedgwError) throw rows;
     return rows ?? [];
   }

@@ -1,14 +1,18 @@
 /**
- * The journal thread (see threaded.ts): owns the only SQLite connection of a running gateway and
- * executes what the main thread asks, in arrival order on each channel:
- * - batches (group commits of appends or state moves) arrive on the parent port and are answered
- *   there, so the main thread keeps serving sockets while SQLite inserts and fsyncs;
+ * The journal thread (see threaded.ts): owns the journal of a running gateway — the only SQLite
+ * connection of one box, or the PostgreSQL pool of an instance sharing its journal — and executes
+ * what the main thread asks, in arrival order:
+ * - batches (group commits of appends or state moves, claims) arrive on the parent port and are
+ *   answered there, so the main thread keeps serving sockets while the journal commits;
  * - single calls (reads, one-off writes) arrive on the sync port; the answer is posted back and the
  *   shared signal is raised so the waiting main thread wakes (Atomics.wait / receiveMessageOnPort).
- * Every call carries the main thread's clock reading, so an injected clock stays authoritative.
+ * SQLite answers synchronously; PostgreSQL answers asynchronously, and its operations run one at a
+ * time, in arrival order, as SQLite's do (one queue), so an instance's own writes never race each
+ * other. Every call carries the main thread's clock reading, so an injected clock stays authoritative.
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { MedgwError } from '../../drivers/errors.ts';
+import { PostgresJournal } from './postgres.ts';
 import { SqliteJournal, type SqliteJournalOptions } from './sqlite.ts';
 import {
   type BatchReply,
@@ -44,32 +48,46 @@ function gone(): void {
 }
 process.on('exit', gone);
 
-let journal: SqliteJournal;
+let journal: SqliteJournal | PostgresJournal;
 try {
-  // the operator alarm is raised on the main thread, from the refusals it receives
-  const options: SqliteJournalOptions = { ...init.options, clock };
-  journal = new SqliteJournal(options);
+  if (init.backend.kind === 'sqlite') {
+    // the operator alarm is raised on the main thread, from the refusals it receives
+    const options: SqliteJournalOptions = { ...init.backend.options, clock };
+    journal = new SqliteJournal(options);
+  } else {
+    const pg = await PostgresJournal.open({ ...init.backend.options, clock });
+    journal = pg;
+    await pg.listen(() => post({ type: 'notified' }));
+  }
 } catch (e) {
   post({ type: 'opened', error: serializeError(e) });
   gone();
   process.exit(0);
 }
-post({ type: 'opened' });
+post({ type: 'opened', ...(journal instanceof PostgresJournal ? { owner: journal.owner } : {}) });
 
-syncPort.on('message', (m: SyncRequest) => {
-  now = m.now;
-  let reply: SyncReply;
-  try {
-    const fn: unknown = journal[m.method];
-    if (typeof fn !== 'function') {
-      throw new MedgwError('MEDGW_ERR_JOURNAL_INVALID', `the journal has no operation ${m.method}`);
+/** Operations in arrival order, one at a time (a synchronous journal finishes each before the next). */
+let queue: Promise<unknown> = Promise.resolve();
+function inOrder(run: () => Promise<void>): void {
+  queue = queue.then(run, run);
+}
+
+syncPort.on('message', (m: SyncRequest) =>
+  inOrder(async () => {
+    now = m.now;
+    let reply: SyncReply;
+    try {
+      const fn: unknown = (journal as unknown as Record<string, unknown>)[m.method];
+      if (typeof fn !== 'function') {
+        throw new MedgwError('MEDGW_ERR_JOURNAL_INVALID', `the journal has no operation ${m.method}`);
+      }
+      reply = { ok: true, value: await fn.apply(journal, m.args) };
+    } catch (e) {
+      reply = { ok: false, error: serializeError(e) };
     }
-    reply = { ok: true, value: fn.apply(journal, m.args) };
-  } catch (e) {
-    reply = { ok: false, error: serializeError(e) };
-  }
-  answer(reply);
-});
+    answer(reply);
+  }),
+);
 
 function answer(reply: SyncReply): void {
   syncPort.postMessage(reply);
@@ -77,31 +95,35 @@ function answer(reply: SyncReply): void {
   Atomics.notify(signal, 0);
 }
 
-port.on('message', (m: BatchRequest) => {
-  now = m.now;
-  if (m.op === 'close') {
-    // after every batch posted before it: they are committed, the file closes, the thread ends
-    try {
-      journal.close();
-      answer({ ok: true, value: undefined });
-    } catch (e) {
-      answer({ ok: false, error: serializeError(e) });
+port.on('message', (m: BatchRequest) =>
+  inOrder(async () => {
+    now = m.now;
+    if (m.op === 'close') {
+      // after every batch posted before it: they are committed, the journal closes, the thread ends
+      try {
+        await journal.close();
+        answer({ ok: true, value: undefined });
+      } catch (e) {
+        answer({ ok: false, error: serializeError(e) });
+      }
+      syncPort.close();
+      port.close();
+      return;
     }
-    syncPort.close();
-    port.close();
-    return;
-  }
-  try {
-    const results =
-      m.op === 'append'
-        ? journal.appendPrepared(unpackAppends(m.packed))
-        : m.op === 'transition'
-          ? journal.transitionBatch(m.moves)
-          : m.op === 'audit'
-            ? journal.auditBatch(m.entries)
-            : [journal.due(m.now, m.limit)];
-    post({ type: 'batch', id: m.id, results: serializeResults(results) });
-  } catch (e) {
-    post({ type: 'batch', id: m.id, error: serializeError(e) });
-  }
-});
+    try {
+      let results: unknown[];
+      if (m.op === 'append') results = await journal.appendPrepared(unpackAppends(m.packed));
+      else if (m.op === 'transition') results = await journal.transitionBatch(m.moves);
+      else if (m.op === 'audit') results = await journal.auditBatch(m.entries);
+      else if (m.op === 'claim') {
+        if (!(journal instanceof PostgresJournal)) {
+          throw new MedgwError('MEDGW_ERR_JOURNAL_INVALID', 'claims with leases need the PostgreSQL journal');
+        }
+        results = [await journal.claim(m.now, m.limit, m.leaseMs)];
+      } else results = [await journal.due(m.now, m.limit)];
+      post({ type: 'batch', id: m.id, results: serializeResults(results) });
+    } catch (e) {
+      post({ type: 'batch', id: m.id, error: serializeError(e) });
+    }
+  }),
+);

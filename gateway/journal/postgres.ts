@@ -1,0 +1,1001 @@
+/**
+ * The journal in PostgreSQL, shared by several gateway instances (storage.kind: postgres). Every
+ * operation is asynchronous here; a running gateway hosts this class on the journal thread
+ * (worker.ts) and keeps the synchronous Journal contract through threaded.ts, as for SQLite.
+ *
+ * The rules are the ones of rules.ts (state machine, input checks, limits, audit hash); what this
+ * file adds is what several writers on one database need:
+ *
+ * - Idempotent append: the reading id is the primary key; `INSERT … ON CONFLICT DO NOTHING` reports
+ *   a re-sent reading as a duplicate whichever instance stored it first.
+ * - Claims with leases (claim()): due readings move to in-flight with `claimed_by` / `claimed_until`,
+ *   taken with `FOR UPDATE SKIP LOCKED` so two instances never get the same reading. A claim whose
+ *   lease ran out (its instance died) is returned to the next claimant flagged `uncertain`: the
+ *   forwarder searches the national side before sending it again. An instance whose lease was taken
+ *   over cannot settle the reading any more (MEDGW_ERR_JOURNAL_STATE): only the new claimant does.
+ * - Per-patient order: a patient's readings are claimed by one instance at a time. The claim takes a
+ *   transaction-scoped advisory lock per patient (LOCK_SPACE.patient) and skips a patient that
+ *   another instance has in flight under a live lease, so readings of one patient leave one instance,
+ *   oldest first: the same guarantee as one box.
+ * - The audit chain: one hash chain per instance (column `chain`, the instance name), each append
+ *   serialized per chain under a transaction-scoped advisory lock (LOCK_SPACE.audit). Instances never
+ *   wait for each other to audit; two processes started with the same instance name still write one
+ *   valid chain (they take turns). auditVerify() checks every chain from its genesis. Entries list in
+ *   the order they were written across chains (column `pos`).
+ * - Limits: the readings and bytes held are counted in one row per instance (journal_held), summed
+ *   for the check. Concurrent instances may each pass the check with the same committed total, so
+ *   the limit can be exceeded by at most one batch per instance; nothing is ever evicted.
+ * - Wake-ups: a commit that stored readings sends `NOTIFY medgw_journal`; listeners (listen()) are a
+ *   hint for forwarders, whose polling stays the truth.
+ */
+import { hostname } from 'node:os';
+import pg from 'pg';
+import { MedgwError } from '../../drivers/errors.ts';
+import type { Observation } from '../../drivers/types.ts';
+import {
+  type AppendResult,
+  type AuditEntry,
+  type ClaimedReading,
+  type Clock,
+  type Journal,
+  type NewReading,
+  type OutboxRecord,
+  type OutboxState,
+  systemClock,
+} from '../contracts.ts';
+import {
+  LOCK_SPACE,
+  lockKey,
+  type Migration,
+  migrate,
+  openPool,
+  type Pool,
+  type PoolClient,
+  redactUrl,
+} from '../storage/postgres.ts';
+import type { BatchTransition } from './group-commit.ts';
+import { type PreparedAppend, type PreparedReading, prepareAppends } from './prepare.ts';
+import {
+  auditedTransition,
+  auditHash,
+  canonicalDetail,
+  checkAuditEntry,
+  checkAuditRoom,
+  checkLimits,
+  checkTransition,
+  GENESIS_HASH,
+  type JournalLimits,
+  type JournalStats,
+  OUTBOX_STATES,
+  UNSENT_STATES,
+  unknownReading,
+  verifyChain,
+} from './rules.ts';
+import type { AuditInput } from './thread-protocol.ts';
+
+export interface PostgresJournalOptions extends JournalLimits {
+  /** postgres://user:password@host:port/database */
+  readonly url: string;
+  readonly clock?: Clock;
+  /** This instance's audit chain (default: the host name). */
+  readonly instance?: string;
+  /** Connections in the pool (default 4: the journal thread runs one operation at a time, plus LISTEN). */
+  readonly poolSize?: number;
+}
+
+/** The notification channel of appends (a hint only). */
+export const NOTIFY_CHANNEL = 'medgw_journal';
+
+export const JOURNAL_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'outbox with claims and leases, cursors, audit chains per instance, held counters',
+    sql: `
+CREATE TABLE journal_outbox (
+  id text PRIMARY KEY,
+  row bigserial NOT NULL UNIQUE,
+  device_id text NOT NULL,
+  patient_id text,
+  kind text NOT NULL,
+  state text NOT NULL CHECK (state IN ('pending','quarantined','held','in-flight','delivered','dead-letter')),
+  observation text,
+  bytes bigint NOT NULL DEFAULT 0,
+  attempts integer NOT NULL DEFAULT 0,
+  next_attempt_at bigint,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  reason_code text,
+  reason_message text,
+  remote_id text,
+  claimed_by text,
+  claimed_until bigint
+);
+CREATE INDEX journal_outbox_due ON journal_outbox (created_at, row) WHERE state = 'pending';
+CREATE INDEX journal_outbox_state ON journal_outbox (state, created_at, row);
+CREATE INDEX journal_outbox_flying ON journal_outbox (patient_id, claimed_until) WHERE state = 'in-flight';
+CREATE INDEX journal_outbox_patient ON journal_outbox (patient_id, created_at, row);
+CREATE INDEX journal_outbox_device ON journal_outbox (device_id);
+CREATE TABLE journal_cursors (
+  device_id text PRIMARY KEY,
+  value bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE TABLE journal_audit (
+  pos bigserial PRIMARY KEY,
+  chain text NOT NULL,
+  seq bigint NOT NULL,
+  at bigint NOT NULL,
+  event text NOT NULL,
+  reading_id text,
+  device_id text,
+  patient_id text,
+  kind text,
+  detail text,
+  hash text NOT NULL,
+  UNIQUE (chain, seq)
+);
+CREATE INDEX journal_audit_patient ON journal_audit (patient_id, pos);
+CREATE INDEX journal_audit_reading ON journal_audit (reading_id, pos) WHERE reading_id IS NOT NULL;
+CREATE FUNCTION journal_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
+CREATE TRIGGER journal_audit_no_change BEFORE UPDATE OR DELETE ON journal_audit
+  FOR EACH ROW EXECUTE FUNCTION journal_audit_append_only();
+CREATE TABLE journal_held (
+  instance text PRIMARY KEY,
+  readings bigint NOT NULL DEFAULT 0,
+  bytes bigint NOT NULL DEFAULT 0
+);
+`,
+  },
+];
+
+/** bigint columns as numbers (epoch milliseconds, counters: far below 2^53). */
+const TYPES = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+type Queryable = Pick<PoolClient, 'query'>;
+
+async function q<R extends pg.QueryResultRow>(
+  c: Queryable,
+  text: string,
+  values: unknown[] = [],
+): Promise<R[]> {
+  const res = await c.query<R>({ text, values, types: TYPES });
+  return res.rows;
+}
+
+interface OutboxRow {
+  row: number;
+  id: string;
+  device_id: string;
+  patient_id: string | null;
+  kind: string;
+  state: string;
+  observation: string | null;
+  bytes: number;
+  attempts: number;
+  next_attempt_at: number | null;
+  created_at: number;
+  updated_at: number;
+  reason_code: string | null;
+  reason_message: string | null;
+  remote_id: string | null;
+  claimed_by: string | null;
+  claimed_until: number | null;
+}
+
+interface AuditRow {
+  chain: string;
+  seq: number;
+  at: number;
+  event: string;
+  reading_id: string | null;
+  device_id: string | null;
+  patient_id: string | null;
+  kind: string | null;
+  detail: string | null;
+  hash: string;
+}
+
+function toRecord(r: OutboxRow): OutboxRecord {
+  return {
+    id: r.id,
+    deviceId: r.device_id,
+    ...(r.patient_id !== null ? { patientId: r.patient_id } : {}),
+    kind: r.kind as Observation['kind'],
+    state: r.state as OutboxState,
+    observation: r.observation === null ? null : (JSON.parse(r.observation) as Observation),
+    attempts: r.attempts,
+    ...(r.next_attempt_at !== null ? { nextAttemptAt: r.next_attempt_at } : {}),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    ...(r.reason_code !== null ? { reason: { code: r.reason_code, message: r.reason_message ?? '' } } : {}),
+    ...(r.remote_id !== null ? { remoteId: r.remote_id } : {}),
+  };
+}
+
+function toAudit(r: AuditRow): AuditEntry {
+  return {
+    seq: r.seq,
+    at: r.at,
+    event: r.event,
+    ...(r.reading_id !== null ? { readingId: r.reading_id } : {}),
+    ...(r.device_id !== null ? { deviceId: r.device_id } : {}),
+    ...(r.patient_id !== null ? { patientId: r.patient_id } : {}),
+    ...(r.kind !== null ? { kind: r.kind } : {}),
+    ...(r.detail !== null ? { detail: JSON.parse(r.detail) as AuditEntry['detail'] } : {}),
+    hash: r.hash,
+  };
+}
+
+/** Whether adding these would stay within the limits (checkLimits without the refusal). */
+function fitsLimits(
+  limits: JournalLimits,
+  held: { readings: number; bytes: number },
+  adding: { readings: number; bytes: number },
+): boolean {
+  return (
+    (limits.maxReadings === undefined || held.readings + adding.readings <= limits.maxReadings) &&
+    (limits.maxBytes === undefined || held.bytes + adding.bytes <= limits.maxBytes)
+  );
+}
+
+const OUTBOX_COLUMNS = `row, id, device_id, patient_id, kind, state, observation, bytes, attempts, next_attempt_at,
+  created_at, updated_at, reason_code, reason_message, remote_id, claimed_by, claimed_until`;
+const AUDIT_COLUMNS = 'chain, seq, at, event, reading_id, device_id, patient_id, kind, detail, hash';
+
+/**
+ * What one transaction writes besides the outbox: the audit entries of this instance's chain (the
+ * chain's lock and tail are taken at the first entry) and the change of the held counters.
+ */
+class TxState {
+  private tail: { seq: number; hash: string } | undefined;
+  private readonly entries: AuditEntry[] = [];
+  held = { readings: 0, bytes: 0 };
+
+  constructor(
+    private readonly client: PoolClient,
+    private readonly chain: string,
+  ) {}
+
+  async audit(entry: Omit<AuditEntry, 'seq' | 'hash'>): Promise<AuditEntry> {
+    if (!this.tail) {
+      await q(this.client, 'SELECT pg_advisory_xact_lock($1, $2)', [LOCK_SPACE.audit, lockKey(this.chain)]);
+      const [last] = await q<{ seq: number; hash: string }>(
+        this.client,
+        'SELECT seq, hash FROM journal_audit WHERE chain = $1 ORDER BY seq DESC LIMIT 1',
+        [this.chain],
+      );
+      this.tail = last ?? { seq: 0, hash: GENESIS_HASH };
+    }
+    const base: Omit<AuditEntry, 'hash'> = { ...entry, seq: this.tail.seq + 1 };
+    const hash = auditHash(this.tail.hash, base, canonicalDetail(entry.detail));
+    this.tail = { seq: base.seq, hash };
+    const full = { ...base, hash };
+    this.entries.push(full);
+    return full;
+  }
+
+  /** Writes what was gathered; called once, just before COMMIT. */
+  async flush(instance: string): Promise<void> {
+    if (this.entries.length > 0) {
+      const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
+      for (const e of this.entries) {
+        cols[0]!.push(e.seq);
+        cols[1]!.push(e.at);
+        cols[2]!.push(e.event);
+        cols[3]!.push(e.readingId ?? null);
+        cols[4]!.push(e.deviceId ?? null);
+        cols[5]!.push(e.patientId ?? null);
+        cols[6]!.push(e.kind ?? null);
+        cols[7]!.push(e.detail ? canonicalDetail(e.detail) : null);
+        cols[8]!.push(e.hash);
+      }
+      await q(
+        this.client,
+        `INSERT INTO journal_audit (chain, seq, at, event, reading_id, device_id, patient_id, kind, detail, hash)
+         SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
+           $8::text[], $9::text[], $10::text[])`,
+        [this.chain, ...cols],
+      );
+    }
+    if (this.held.readings !== 0 || this.held.bytes !== 0) {
+      await q(
+        this.client,
+        `INSERT INTO journal_held (instance, readings, bytes) VALUES ($1, $2, $3)
+         ON CONFLICT (instance) DO UPDATE SET readings = journal_held.readings + excluded.readings,
+           bytes = journal_held.bytes + excluded.bytes`,
+        [instance, this.held.readings, this.held.bytes],
+      );
+    }
+  }
+}
+
+export class PostgresJournal {
+  /** The URL without its password: what messages name. */
+  readonly path: string;
+  /** This instance's audit chain. */
+  readonly instance: string;
+  /** Who holds the claims this process takes: unique per process, so a restarted one is another owner. */
+  readonly owner: string;
+  private readonly clock: Clock;
+  private readonly limits: JournalLimits;
+  private refusedFull = 0;
+  private closed = false;
+  /** The LISTEN connection, kept out of the pool while the journal is open. */
+  private listener: PoolClient | undefined;
+
+  private constructor(
+    private readonly pool: Pool,
+    options: PostgresJournalOptions,
+  ) {
+    this.path = redactUrl(options.url);
+    this.clock = options.clock ?? systemClock;
+    this.instance = options.instance ?? hostname();
+    this.owner = `${this.instance}/${process.pid}/${Math.random().toString(36).slice(2, 10)}`;
+    this.limits = {
+      maxReadings: options.maxReadings,
+      maxBytes: options.maxBytes,
+      maxAuditEntries: options.maxAuditEntries,
+    };
+  }
+
+  /**
+   * Connects, brings the schema to this version (MEDGW_ERR_STORAGE_SCHEMA_NEWER for a newer one,
+   * MEDGW_ERR_STORAGE_UNREACHABLE when the server does not answer).
+   */
+  static async open(options: PostgresJournalOptions): Promise<PostgresJournal> {
+    const pool = await openPool(options.url, {
+      max: options.poolSize ?? 4,
+      applicationName: 'medgw-journal',
+    });
+    try {
+      await migrate(pool, 'journal', JOURNAL_MIGRATIONS);
+    } catch (e) {
+      await pool.end().catch(() => {});
+      throw e;
+    }
+    return new PostgresJournal(pool, options);
+  }
+
+  /**
+   * Calls `onAppend` when any instance commits new readings (LISTEN medgw_journal): a hint only.
+   * A lost connection is reopened by the next call; polling stays the truth meanwhile.
+   */
+  async listen(onAppend: () => void): Promise<void> {
+    this.assertOpen();
+    // a dedicated connection: LISTEN holds it for as long as the journal is open
+    const client = await this.pool.connect();
+    client.on('notification', (n) => {
+      if (n.channel === NOTIFY_CHANNEL) onAppend();
+    });
+    client.on('error', () => {
+      // the hint is lost until the gateway restarts; polling carries on
+      if (this.listener === client) this.listener = undefined;
+    });
+    await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+    this.listener = client;
+  }
+
+  private async tx<T>(fn: (client: PoolClient, state: TxState) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const state = new TxState(client, this.instance);
+      const result = await fn(client, state);
+      await state.flush(this.instance);
+      await client.query('COMMIT');
+      return result;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async heldTotals(c: Queryable): Promise<{ readings: number; bytes: number }> {
+    const [row] = await q<{ r: number | null; b: number | null }>(
+      c,
+      'SELECT sum(readings)::bigint AS r, sum(bytes)::bigint AS b FROM journal_held',
+    );
+    return { readings: row?.r ?? 0, bytes: row?.b ?? 0 };
+  }
+
+  /** One append (Journal.append): throws its refusal. */
+  async append(
+    readings: readonly NewReading[],
+    cursor?: { readonly deviceId: string; readonly value: number },
+  ): Promise<AppendResult> {
+    const [result] = await this.appendPrepared(prepareAppends([{ readings, cursor }]));
+    if (result instanceof MedgwError) throw result;
+    return result!;
+  }
+
+  /**
+   * Several appends in one transaction; each item succeeds or is refused on its own (JOURNAL_FULL,
+   * decided before the item writes anything). Readings are checked and serialized by the caller
+   * (prepareAppends), as for SQLite.
+   */
+  appendPrepared(items: readonly PreparedAppend[]): Promise<(AppendResult | MedgwError)[]> {
+    const now = this.clock.now();
+    return this.tx(async (client, state) => {
+      const held = await this.heldTotals(client);
+      const results: (AppendResult | MedgwError)[] = [];
+      let notify = false;
+      for (const item of items) {
+        const current = {
+          readings: held.readings + state.held.readings,
+          bytes: held.bytes + state.held.bytes,
+        };
+        let r: AppendResult | MedgwError;
+        try {
+          r = await this.appendItem(client, state, item, current, now);
+        } catch (e) {
+          if (e instanceof MedgwError && e.code === 'MEDGW_ERR_JOURNAL_FULL') {
+            this.refusedFull++;
+            r = e;
+          } else throw e;
+        }
+        if (!(r instanceof MedgwError) && r.accepted.length > 0) notify = true;
+        results.push(r);
+      }
+      // delivered at commit, to every instance listening (this one too)
+      if (notify) await client.query(`NOTIFY ${NOTIFY_CHANNEL}`);
+      return results;
+    });
+  }
+
+  private async appendItem(
+    client: PoolClient,
+    state: TxState,
+    item: PreparedAppend,
+    held: { readings: number; bytes: number },
+    now: number,
+  ): Promise<AppendResult> {
+    let candidates: { r: PreparedReading; at: number }[] = [];
+    const duplicateAt: number[] = [];
+    const seen = new Set<string>();
+    let bytes = 0;
+    item.readings.forEach((r, at) => {
+      if (seen.has(r.id)) {
+        duplicateAt.push(at);
+        return;
+      }
+      seen.add(r.id);
+      candidates.push({ r, at });
+      bytes += r.bytes;
+    });
+    // as sqlite.ts: when everything fits, the insert itself finds the ones already stored
+    if (!fitsLimits(this.limits, held, { readings: candidates.length, bytes })) {
+      const existing = new Set(
+        (
+          await q<{ id: string }>(client, 'SELECT id FROM journal_outbox WHERE id = ANY($1::text[])', [
+            candidates.map((c) => c.r.id),
+          ])
+        ).map((x) => x.id),
+      );
+      const fresh = candidates.filter((c) => !existing.has(c.r.id));
+      for (const c of candidates) if (existing.has(c.r.id)) duplicateAt.push(c.at);
+      candidates = fresh;
+      bytes = fresh.reduce((sum, c) => sum + c.r.bytes, 0);
+      checkLimits(this.limits, held, { readings: fresh.length, bytes });
+    }
+    const inserted = new Set<string>();
+    if (candidates.length > 0) {
+      const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
+      for (const { r } of candidates) {
+        cols[0]!.push(r.id);
+        cols[1]!.push(r.deviceId);
+        cols[2]!.push(r.patientId);
+        cols[3]!.push(r.kind);
+        cols[4]!.push(r.state);
+        cols[5]!.push(r.json);
+        cols[6]!.push(r.bytes);
+        cols[7]!.push(r.reasonCode);
+        cols[8]!.push(r.reasonMessage);
+      }
+      // WITH ORDINALITY + ORDER BY: rows get their `row` (the listing order) in the order sent
+      const rows = await q<{ id: string }>(
+        client,
+        `INSERT INTO journal_outbox (id, device_id, patient_id, kind, state, observation, bytes, attempts,
+           created_at, updated_at, reason_code, reason_message)
+         SELECT id, device_id, patient_id, kind, state, observation, bytes, 0, $10, $10, reason_code, reason_message
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+           $8::text[], $9::text[]) WITH ORDINALITY
+           AS t(id, device_id, patient_id, kind, state, observation, bytes, reason_code, reason_message, n)
+         ORDER BY n
+         ON CONFLICT (id) DO NOTHING
+         RETURNING id`,
+        [...cols, now],
+      );
+      for (const x of rows) inserted.add(x.id);
+    }
+    const stored: PreparedReading[] = [];
+    for (const { r, at } of candidates) {
+      if (!inserted.has(r.id)) {
+        duplicateAt.push(at);
+        continue;
+      }
+      stored.push(r);
+      state.held.readings += 1;
+      state.held.bytes += r.bytes;
+      await state.audit({
+        at: now,
+        event: 'reading.stored',
+        readingId: r.id,
+        deviceId: r.deviceId,
+        ...(r.patientId !== null ? { patientId: r.patientId } : {}),
+        kind: r.kind,
+        detail: { state: r.state, ...(r.reasonCode !== null ? { code: r.reasonCode } : {}) },
+      });
+    }
+    const duplicates = duplicateAt.sort((a, b) => a - b).map((at) => item.readings[at]!.id);
+    if (duplicates.length > 0) {
+      await state.audit({
+        at: now,
+        event: 'readings.duplicate',
+        deviceId: item.readings[0]!.deviceId,
+        detail: { count: duplicates.length },
+      });
+    }
+    if (item.cursor) {
+      await q(
+        client,
+        `INSERT INTO journal_cursors (device_id, value, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (device_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+        [item.cursor.deviceId, item.cursor.value, now],
+      );
+    }
+    return { accepted: stored.map((r) => r.id), duplicates };
+  }
+
+  async get(id: string): Promise<OutboxRecord | undefined> {
+    this.assertOpen();
+    const [row] = await q<OutboxRow>(
+      this.pool,
+      `SELECT ${OUTBOX_COLUMNS} FROM journal_outbox WHERE id = $1`,
+      [id],
+    );
+    return row ? toRecord(row) : undefined;
+  }
+
+  async list(
+    filter: { state?: OutboxState; patientId?: string; deviceId?: string; limit?: number } = {},
+  ): Promise<OutboxRecord[]> {
+    this.assertOpen();
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.state) {
+      params.push(filter.state);
+      where.push(`state = $${params.length}`);
+    }
+    if (filter.patientId) {
+      params.push(filter.patientId);
+      where.push(`patient_id = $${params.length}`);
+    }
+    if (filter.deviceId) {
+      params.push(filter.deviceId);
+      where.push(`device_id = $${params.length}`);
+    }
+    let sql = `SELECT ${OUTBOX_COLUMNS} FROM journal_outbox ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, row`;
+    if (filter.limit !== undefined) {
+      params.push(filter.limit);
+      sql += ` LIMIT $${params.length}`;
+    }
+    return (await q<OutboxRow>(this.pool, sql, params)).map(toRecord);
+  }
+
+  async due(now: number, limit: number): Promise<OutboxRecord[]> {
+    this.assertOpen();
+    const rows = await q<OutboxRow>(
+      this.pool,
+      `SELECT ${OUTBOX_COLUMNS} FROM journal_outbox WHERE state = 'pending'
+         AND (next_attempt_at IS NULL OR next_attempt_at <= $1) ORDER BY created_at, row LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map(toRecord);
+  }
+
+  /** Several transitions in one transaction; each succeeds or is refused on its own. */
+  transitionBatch(moves: readonly BatchTransition[]): Promise<(OutboxRecord | MedgwError)[]> {
+    return this.tx(async (client, state) => {
+      const out: (OutboxRecord | MedgwError)[] = [];
+      for (const m of moves) {
+        try {
+          if (m.patch?.audit) checkAuditEntry(m.patch.audit);
+          out.push(toRecord(await this.transitionInTx(client, state, m.id, m.from, m.to, m.patch ?? {})));
+        } catch (e) {
+          // every refusal is decided before the move writes anything
+          if (e instanceof MedgwError) out.push(e);
+          else throw e;
+        }
+      }
+      return out;
+    });
+  }
+
+  async transition(
+    id: string,
+    from: OutboxState,
+    to: OutboxState,
+    patch: Parameters<Journal['transition']>[3] = {},
+  ): Promise<OutboxRecord> {
+    const [r] = await this.transitionBatch([{ id, from, to, patch }]);
+    if (r instanceof MedgwError) throw r;
+    return r!;
+  }
+
+  private async transitionInTx(
+    client: PoolClient,
+    state: TxState,
+    id: string,
+    from: OutboxState,
+    to: OutboxState,
+    patch: NonNullable<Parameters<Journal['transition']>[3]>,
+  ): Promise<OutboxRow> {
+    const [row] = await q<OutboxRow>(
+      client,
+      `SELECT ${OUTBOX_COLUMNS} FROM journal_outbox WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
+    if (!row) throw unknownReading(id);
+    checkTransition(id, row.state as OutboxState, from, to);
+    const now = this.clock.now();
+    this.checkLease(row, from, now);
+    const purge = to === 'delivered' || patch.purge === true;
+    const restated =
+      !purge && patch.observation && row.observation !== null ? JSON.stringify(patch.observation) : undefined;
+    const keepReason = !(to === 'pending' && from !== 'in-flight');
+    const next = {
+      observation: purge ? null : (restated ?? row.observation),
+      bytes: purge ? 0 : restated ? Buffer.byteLength(restated) : row.bytes,
+      attempts: to === 'in-flight' ? row.attempts + 1 : row.attempts,
+      next_attempt_at: to === 'pending' ? (patch.nextAttemptAt ?? null) : null,
+      reason_code: patch.reason ? patch.reason.code : keepReason ? row.reason_code : null,
+      reason_message: patch.reason ? patch.reason.message : keepReason ? row.reason_message : null,
+      remote_id: patch.remoteId ?? row.remote_id,
+      patient_id: patch.patientId ?? row.patient_id,
+    };
+    const [updated] = await q<OutboxRow>(
+      client,
+      `UPDATE journal_outbox SET state = $2, observation = $3, bytes = $4, attempts = $5, next_attempt_at = $6,
+         updated_at = $7, reason_code = $8, reason_message = $9, remote_id = $10, patient_id = $11,
+         claimed_by = CASE WHEN $2 = 'in-flight' THEN $12 ELSE NULL END,
+         claimed_until = CASE WHEN $2 = 'in-flight' THEN $13::bigint ELSE NULL END
+       WHERE id = $1 RETURNING ${OUTBOX_COLUMNS}`,
+      [
+        id,
+        to,
+        next.observation,
+        next.bytes,
+        next.attempts,
+        next.next_attempt_at,
+        now,
+        next.reason_code,
+        next.reason_message,
+        next.remote_id,
+        next.patient_id,
+        this.owner,
+        // a move to in-flight outside claim(): leased for as long as a claim (see claim())
+        now + DEFAULT_LEASE_MS,
+      ],
+    );
+    if (purge && row.observation !== null) {
+      state.held.readings -= 1;
+      state.held.bytes -= row.bytes;
+    }
+    if (restated) state.held.bytes += next.bytes - row.bytes;
+    const common = {
+      at: now,
+      readingId: id,
+      deviceId: row.device_id,
+      ...(next.patient_id !== null ? { patientId: next.patient_id } : {}),
+      kind: row.kind,
+    };
+    if (patch.audit) {
+      await state.audit({
+        ...common,
+        event: patch.audit.event,
+        ...(patch.audit.detail ? { detail: patch.audit.detail } : {}),
+      });
+    } else if (auditedTransition(from, to)) {
+      await state.audit({
+        ...common,
+        event: `reading.${to}`,
+        detail: {
+          from,
+          attempts: next.attempts,
+          ...(patch.reason ? { code: patch.reason.code } : {}),
+          ...(patch.remoteId ? { remoteId: patch.remoteId } : {}),
+          ...(purge ? { purged: true } : {}),
+        },
+      });
+    }
+    return updated!;
+  }
+
+  /**
+   * Fencing: a reading in flight under another process's live lease, or taken over by another
+   * claimant after this one's lease ran out, is settled only by its current claimant.
+   */
+  private checkLease(row: OutboxRow, from: OutboxState, now: number): void {
+    if (from !== 'in-flight' || row.claimed_by === null || row.claimed_by === this.owner) return;
+    if (row.claimed_until !== null && row.claimed_until < now) return;
+    throw new MedgwError(
+      'MEDGW_ERR_JOURNAL_STATE',
+      `reading ${row.id} is in flight on another instance (${row.claimed_by}) until ${new Date(row.claimed_until ?? 0).toISOString()}; only that instance settles it`,
+      { id: row.id, actual: 'in-flight', from, claimedBy: row.claimed_by },
+    );
+  }
+
+  /**
+   * Takes up to `limit` readings to send, in one transaction: first readings whose lease ran out
+   * (returned `uncertain`, leased again to this process, audited `reading.lease-expired`), then due
+   * pending readings, patient by patient, oldest first, moved to in-flight under a lease of
+   * `leaseMs`. A patient with a reading in flight under another process's live lease is skipped,
+   * and so is one whose claim another instance is making right now (advisory lock per patient).
+   */
+  claim(now: number, limit: number, leaseMs: number): Promise<ClaimedReading[]> {
+    return this.tx(async (client, state) => {
+      const until = now + leaseMs;
+      const out: ClaimedReading[] = [];
+      const expired = await q<OutboxRow>(
+        client,
+        `SELECT ${OUTBOX_COLUMNS} FROM journal_outbox WHERE state = 'in-flight' AND claimed_until < $1
+         ORDER BY created_at, row LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [now, limit],
+      );
+      for (const row of expired) {
+        const [r] = await q<OutboxRow>(
+          client,
+          `UPDATE journal_outbox SET claimed_by = $2, claimed_until = $3, updated_at = $4 WHERE id = $1
+           RETURNING ${OUTBOX_COLUMNS}`,
+          [row.id, this.owner, until, now],
+        );
+        await state.audit({
+          at: now,
+          event: 'reading.lease-expired',
+          readingId: row.id,
+          deviceId: row.device_id,
+          ...(row.patient_id !== null ? { patientId: row.patient_id } : {}),
+          kind: row.kind,
+          detail: {
+            previousOwner: row.claimed_by,
+            leaseEnded: row.claimed_until,
+            attempts: row.attempts,
+          },
+        });
+        out.push({ record: toRecord(r!), uncertain: true });
+      }
+      let room = limit - out.length;
+      if (room <= 0) return out;
+      // candidates seen without locking; each patient is then claimed under its own lock
+      const seen = await q<{ patient_id: string | null }>(
+        client,
+        `SELECT patient_id FROM journal_outbox WHERE state = 'pending'
+           AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
+         ORDER BY created_at, row LIMIT $2`,
+        [now, Math.max(limit * 4, 32)],
+      );
+      const patients: (string | null)[] = [];
+      for (const { patient_id } of seen) if (!patients.includes(patient_id)) patients.push(patient_id);
+      for (const patient of patients) {
+        if (room <= 0) break;
+        const rows = await this.claimPatient(client, patient, now, room);
+        for (const row of rows) {
+          const [r] = await q<OutboxRow>(
+            client,
+            `UPDATE journal_outbox SET state = 'in-flight', attempts = attempts + 1, next_attempt_at = NULL,
+               updated_at = $2, claimed_by = $3, claimed_until = $4 WHERE id = $1 RETURNING ${OUTBOX_COLUMNS}`,
+            [row.id, now, this.owner, until],
+          );
+          out.push({ record: toRecord(r!), uncertain: false });
+          room--;
+        }
+      }
+      return out;
+    });
+  }
+
+  /** A patient's due readings this transaction may claim: the oldest ones, none skipped. */
+  private async claimPatient(
+    client: PoolClient,
+    patient: string | null,
+    now: number,
+    room: number,
+  ): Promise<OutboxRow[]> {
+    const due = `state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= $1)`;
+    if (patient === null) {
+      // readings of no patient are held by the forwarder's gate: no order to keep
+      return q<OutboxRow>(
+        client,
+        `SELECT ${OUTBOX_COLUMNS} FROM journal_outbox WHERE patient_id IS NULL AND ${due}
+         ORDER BY created_at, row LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [now, room],
+      );
+    }
+    const [lock] = await q<{ ok: boolean }>(client, 'SELECT pg_try_advisory_xact_lock($1, $2) AS ok', [
+      LOCK_SPACE.patient,
+      lockKey(patient),
+    ]);
+    if (!lock?.ok) return [];
+    const [other] = await q<{ id: string }>(
+      client,
+      `SELECT id FROM journal_outbox WHERE state = 'in-flight' AND patient_id = $1 AND claimed_by <> $2
+         AND claimed_until >= $3 LIMIT 1`,
+      [patient, this.owner, now],
+    );
+    if (other) return [];
+    const ordered = await q<{ id: string }>(
+      client,
+      `SELECT id FROM journal_outbox WHERE patient_id = $2 AND ${due} ORDER BY created_at, row LIMIT $3`,
+      [now, patient, room],
+    );
+    const locked = await q<OutboxRow>(
+      client,
+      `SELECT ${OUTBOX_COLUMNS} FROM journal_outbox WHERE patient_id = $2 AND ${due}
+       ORDER BY created_at, row LIMIT $3 FOR UPDATE SKIP LOCKED`,
+      [now, patient, room],
+    );
+    // a row locked by someone else (a move being committed) stops the claim there: none overtakes it
+    const byId = new Map(locked.map((r) => [r.id, r]));
+    const take: OutboxRow[] = [];
+    for (const { id } of ordered) {
+      const r = byId.get(id);
+      if (!r) break;
+      take.push(r);
+    }
+    return take;
+  }
+
+  async cursor(deviceId: string): Promise<number | undefined> {
+    this.assertOpen();
+    const [row] = await q<{ value: number }>(
+      this.pool,
+      'SELECT value FROM journal_cursors WHERE device_id = $1',
+      [deviceId],
+    );
+    return row?.value;
+  }
+
+  audit(entry: AuditInput): Promise<AuditEntry> {
+    checkAuditEntry(entry);
+    return this.tx((_client, state) => state.audit({ ...entry, at: entry.at ?? this.clock.now() }));
+  }
+
+  /** Summaries the gateway writes on its own; each refused alone once the log holds maxAuditEntries rows. */
+  auditBatch(entries: readonly AuditInput[]): Promise<(AuditEntry | MedgwError)[]> {
+    const now = this.clock.now();
+    return this.tx(async (client, state) => {
+      let count = await this.auditCount(client);
+      const out: (AuditEntry | MedgwError)[] = [];
+      for (const entry of entries) {
+        try {
+          checkAuditEntry(entry);
+          checkAuditRoom(this.limits, count);
+        } catch (e) {
+          if (e instanceof MedgwError) {
+            out.push(e);
+            continue;
+          }
+          throw e;
+        }
+        out.push(await state.audit({ ...entry, at: entry.at ?? now }));
+        count++;
+      }
+      return out;
+    });
+  }
+
+  private async auditCount(c: Queryable): Promise<number> {
+    const [row] = await q<{ n: number }>(c, 'SELECT count(*)::bigint AS n FROM journal_audit');
+    return row?.n ?? 0;
+  }
+
+  /** The most recent `limit` entries matching the filter, in the order they were written. */
+  async auditList(
+    filter: { patientId?: string; readingId?: string; limit?: number } = {},
+  ): Promise<AuditEntry[]> {
+    this.assertOpen();
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.patientId) {
+      params.push(filter.patientId);
+      where.push(`patient_id = $${params.length}`);
+    }
+    if (filter.readingId) {
+      params.push(filter.readingId);
+      where.push(`reading_id = $${params.length}`);
+    }
+    let sql = `SELECT ${AUDIT_COLUMNS} FROM journal_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY pos DESC`;
+    if (filter.limit !== undefined) {
+      params.push(filter.limit);
+      sql += ` LIMIT $${params.length}`;
+    }
+    return (await q<AuditRow>(this.pool, sql, params)).map(toAudit).reverse();
+  }
+
+  /** Each chain checked from its genesis: the first broken entry of each broken chain. */
+  async auditVerifyChains(): Promise<{ chain: string; entries: number; firstBroken?: number }[]> {
+    this.assertOpen();
+    const chains = await q<{ chain: string; n: number }>(
+      this.pool,
+      'SELECT chain, count(*)::bigint AS n FROM journal_audit GROUP BY chain ORDER BY chain',
+    );
+    const out: { chain: string; entries: number; firstBroken?: number }[] = [];
+    const page = 5000;
+    for (const { chain, n } of chains) {
+      let after = 0;
+      let broken: number | undefined;
+      let prev = GENESIS_HASH;
+      let expected = 1;
+      for (;;) {
+        const rows = await q<AuditRow>(
+          this.pool,
+          `SELECT ${AUDIT_COLUMNS} FROM journal_audit WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+          [chain, after, page],
+        );
+        if (rows.length === 0) break;
+        const first = verifyChain(rows.map(toAudit), { prev, seq: expected });
+        if (first !== undefined) {
+          broken = first;
+          break;
+        }
+        const last = rows[rows.length - 1]!;
+        prev = last.hash;
+        expected = last.seq + 1;
+        after = last.seq;
+      }
+      out.push({ chain, entries: n, ...(broken !== undefined ? { firstBroken: broken } : {}) });
+    }
+    return out;
+  }
+
+  /** The seq of the first broken entry of the first broken chain, or undefined when all hold. */
+  async auditVerify(): Promise<number | undefined> {
+    return (await this.auditVerifyChains()).find((c) => c.firstBroken !== undefined)?.firstBroken;
+  }
+
+  async stats(now: number): Promise<JournalStats> {
+    this.assertOpen();
+    const byState = Object.fromEntries(OUTBOX_STATES.map((s) => [s, 0])) as Record<OutboxState, number>;
+    for (const { state, n } of await q<{ state: string; n: number }>(
+      this.pool,
+      'SELECT state, count(*)::bigint AS n FROM journal_outbox GROUP BY state',
+    ))
+      byState[state as OutboxState] = n;
+    const [oldest] = await q<{ t: number | null }>(
+      this.pool,
+      `SELECT min(created_at) AS t FROM journal_outbox WHERE state = ANY($1::text[])`,
+      [UNSENT_STATES],
+    );
+    const t = oldest?.t ?? null;
+    return {
+      byState,
+      oldestUnsentAgeMs: t === null ? null : Math.max(0, now - t),
+      held: await this.heldTotals(this.pool),
+      limits: this.limits,
+      refusedFull: this.refusedFull,
+      auditEntries: await this.auditCount(this.pool),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listener?.release(true);
+    this.listener = undefined;
+    await this.pool.end();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new MedgwError('MEDGW_ERR_JOURNAL_OPEN', `the journal at ${this.path} is closed`);
+  }
+}
+
+/** A move to in-flight outside claim() (transition()) holds its lease this long. */
+export const DEFAULT_LEASE_MS = 120_000;
