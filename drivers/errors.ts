@@ -831,8 +831,14 @@ export class MedgwError extends Error {
   readonly hint: string;
   readonly details: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(code: ErrorCode, message?: string, details?: Record<string, unknown>) {
-    const entry: ErrorEntry = ERROR_CATALOGUE[code];
+  /** `catalogue`: where the hint is read, the catalogue itself unless a copy is given (tests). */
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    details?: Record<string, unknown>,
+    catalogue: Catalogue = ERROR_CATALOGUE,
+  ) {
+    const entry: ErrorEntry = catalogue[code] ?? ERROR_CATALOGUE.MEDGW_ERR_INTERNAL;
     super(message ?? entry.message);
     this.name = 'MedgwError';
     this.code = code;
