@@ -8,7 +8,22 @@ import { MedgwError } from '../../drivers/errors.ts';
 import type { DeviceRecord, PatientRecord, Registry } from '../contracts.ts';
 import { AtomicJsonFile } from './file-adapter.ts';
 import { migrateIdentities } from './migrate.ts';
+import {
+  byCreation,
+  checkDevice,
+  checkId,
+  checkPatient,
+  DEVICE,
+  deepFreeze,
+  own,
+  PATIENT,
+  pathText,
+  patientInUse,
+  plainMap,
+} from './records.ts';
 import { hashSecret, secretHashKind, VerifiedSecrets } from './secrets.ts';
+
+export { checkId };
 
 export interface RegistryData {
   version: 1;
@@ -18,56 +33,13 @@ export interface RegistryData {
   sections: Record<string, unknown>;
 }
 
-const ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** The whole registry file as zod checks it at start (unknown keys of a record are kept, not refused). */
-const RECORD_ID = z.string().regex(ID);
-const TIME = z.number().finite();
-const DEVICE = z.looseObject({
-  id: RECORD_ID,
-  transport: z.enum(['ble', 'mqtt']),
-  driver: z.string().optional(),
-  name: z.string().optional(),
-  patientId: RECORD_ID.optional(),
-  users: z.record(z.string().regex(/^[0-9]{1,3}$/), RECORD_ID).optional(),
-  // DeviceIdentity: texts, and small records of texts (udi, knownAs).
-  identity: z.record(z.string(), z.union([z.string(), z.record(z.string(), z.string())])).optional(),
-  // `sha256$…` (current) or `scrypt$…` (older records, migrated at the device's next login): secrets.ts
-  secretHash: z
-    .string()
-    .refine((h) => secretHashKind(h) !== undefined, 'not a sha256$ or scrypt$ secret hash')
-    .optional(),
-  bond: z.enum(['none', 'bonded']).optional(),
-  createdAt: TIME,
-});
-const PATIENT = z.looseObject({ id: RECORD_ID, displayName: z.string().min(1).max(200), createdAt: TIME });
+/** The whole registry file as zod checks it at start. */
 const REGISTRY_FILE = z.strictObject({
   version: z.literal(1),
   devices: z.record(z.string(), DEVICE),
   patients: z.record(z.string(), PATIENT),
   sections: z.record(z.string(), z.unknown()).optional(),
 });
-
-/** `devices."d1".transport`: where a zod issue sits in the file. */
-function pathText(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return '(the top level)';
-  return path
-    .map((k, i) =>
-      typeof k === 'number'
-        ? `[${k}]`
-        : /^[A-Za-z_][A-Za-z0-9_]*$/.test(String(k))
-          ? `${i ? '.' : ''}${String(k)}`
-          : `${i ? '.' : ''}${JSON.stringify(String(k))}`,
-    )
-    .join('');
-}
-
-/** A null-prototype copy of a record map: an outside-chosen key (`__proto__`, `constructor`) is only a key. */
-function plainMap<T>(from: Readonly<Record<string, T>> | undefined): Record<string, T> {
-  const out = Object.create(null) as Record<string, T>;
-  for (const [k, v] of Object.entries(from ?? {})) out[k] = v;
-  return out;
-}
 
 /**
  * Checks the whole file against the schema and the links inside it (a record under its own id, a
@@ -114,31 +86,6 @@ function checkFile(path: string, raw: unknown): RegistryData {
 
 function empty(): RegistryData {
   return { version: 1, devices: plainMap({}), patients: plainMap({}), sections: plainMap({}) };
-}
-
-/**
- * The record stored under an outside-chosen key, or undefined: only own entries count, so
- * `__proto__`, `constructor` or `toString` never find Object.prototype or one of its methods.
- */
-function own<T>(map: Readonly<Record<string, T>>, key: string): T | undefined {
-  return Object.hasOwn(map, key) ? map[key] : undefined;
-}
-
-function invalid(message: string): MedgwError {
-  return new MedgwError('MEDGW_ERR_REGISTRY_INVALID', message);
-}
-
-export function checkId(what: string, id: unknown): asserts id is string {
-  if (typeof id !== 'string' || !ID.test(id)) {
-    throw invalid(`${what} "${String(id)}" is not a valid id: 1 to 128 letters, digits or . _ : -`);
-  }
-}
-
-/** Freezes a plain JSON value and everything in it (idempotent, cheap once frozen). */
-function deepFreeze<T>(value: T): T {
-  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
-  for (const v of Object.values(value)) deepFreeze(v);
-  return Object.freeze(value);
 }
 
 export class LowRegistry implements Registry {
@@ -208,34 +155,12 @@ export class LowRegistry implements Registry {
 
   listDevices(): DeviceRecord[] {
     return Object.values(this.db.data.devices)
-      .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
+      .sort(byCreation)
       .map((d) => deepFreeze(d));
   }
 
   async putDevice(device: DeviceRecord): Promise<void> {
-    checkId('device id', device.id);
-    if (device.transport !== 'ble' && device.transport !== 'mqtt') {
-      throw invalid(`device ${device.id}: transport must be ble or mqtt`);
-    }
-    if (device.patientId !== undefined) this.requirePatient(device.patientId, `device ${device.id}`);
-    for (const [user, patient] of Object.entries(device.users ?? {})) {
-      if (!/^[0-9]{1,3}$/.test(user) || Number(user) > 255) {
-        throw invalid(`device ${device.id}: household user index "${user}" must be 0 to 255`);
-      }
-      this.requirePatient(patient, `device ${device.id} user ${user}`);
-    }
-    if (device.secretHash !== undefined && secretHashKind(device.secretHash) === undefined) {
-      throw invalid(
-        `device ${device.id}: secretHash must be a sha256$ (or older scrypt$) hash, never the secret itself`,
-      );
-    }
-    if (device.transport === 'mqtt' && device.secretHash === undefined) {
-      throw invalid(
-        `device ${device.id}: an MQTT device needs a credential (provision it with medgw devices add)`,
-      );
-    }
-    if (!Number.isFinite(device.createdAt))
-      throw invalid(`device ${device.id}: createdAt must be a time in ms`);
+    checkDevice(device, (id) => Object.hasOwn(this.db.data.patients, id));
     this.secrets.forget(device.id);
     await this.commit((data) => {
       data.devices[device.id] = deepFreeze(structuredClone(device));
@@ -258,19 +183,12 @@ export class LowRegistry implements Registry {
 
   listPatients(): PatientRecord[] {
     return Object.values(this.db.data.patients)
-      .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
+      .sort(byCreation)
       .map((p) => structuredClone(p));
   }
 
   async putPatient(patient: PatientRecord): Promise<void> {
-    checkId('patient id', patient.id);
-    if (typeof patient.displayName !== 'string' || patient.displayName.trim().length === 0) {
-      throw invalid(`patient ${patient.id}: displayName must be a non-empty string`);
-    }
-    if (patient.displayName.length > 200)
-      throw invalid(`patient ${patient.id}: displayName is over 200 characters`);
-    if (!Number.isFinite(patient.createdAt))
-      throw invalid(`patient ${patient.id}: createdAt must be a time in ms`);
+    checkPatient(patient);
     await this.commit((data) => {
       data.patients[patient.id] = structuredClone(patient);
     });
@@ -282,13 +200,7 @@ export class LowRegistry implements Registry {
     const users = Object.values(this.db.data.devices)
       .filter((d) => d.patientId === id || Object.values(d.users ?? {}).includes(id))
       .map((d) => d.id);
-    if (users.length > 0) {
-      throw new MedgwError(
-        'MEDGW_ERR_REGISTRY_IN_USE',
-        `patient ${id} is still assigned to device(s) ${users.join(', ')}`,
-        { devices: users },
-      );
-    }
+    if (users.length > 0) throw patientInUse(id, users);
     await this.commit((data) => {
       delete data.patients[id];
     });
@@ -364,11 +276,5 @@ export class LowRegistry implements Registry {
     await this.commit((data) => {
       data.sections[name] = structuredClone(value);
     });
-  }
-
-  private requirePatient(id: string, where: string): void {
-    if (!own(this.db.data.patients, id)) {
-      throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', `${where}: no patient ${id} in the registry`);
-    }
   }
 }
