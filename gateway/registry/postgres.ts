@@ -21,6 +21,7 @@
  */
 import { MedgwError } from '../../drivers/errors.ts';
 import type { DeviceRecord, PatientRecord, Registry } from '../contracts.ts';
+import { type ChannelListener, listenChannel } from '../storage/listen.ts';
 import { type Migration, migrate, type Pool, type PoolClient } from '../storage/postgres.ts';
 import {
   byCreation,
@@ -119,10 +120,8 @@ export class PostgresRegistry implements Registry {
   private upgrading:
     | { readonly changes: Map<string, { from: string; to: string }>; readonly done: Promise<Set<string>> }
     | undefined;
-  private listener: { readonly client: PoolClient; readonly drop: (e?: Error) => void } | undefined;
+  private listener: ChannelListener | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private relistenTimer: NodeJS.Timeout | undefined;
-  private closed = false;
   private readonly changeListeners = new Set<(change: { kind: Kind; id: string }) => void>();
 
   private constructor(
@@ -166,51 +165,16 @@ export class PostgresRegistry implements Registry {
   }
 
   private async listen(): Promise<void> {
-    if (this.closed) return;
-    const client = await this.pool.connect();
-    const onNotification = (msg: { channel: string; payload?: string }) => {
-      if (msg.channel !== REGISTRY_CHANNEL || !msg.payload) return;
-      const kind = CODE_KIND[msg.payload.slice(0, 1)];
-      const id = msg.payload.slice(2);
-      if (kind) this.hint(kind, id);
-    };
-    const onError = (e: Error) => {
-      this.warn(e, 'registry notifications lost; listening again, then reloading');
-      drop(e);
-      this.scheduleRelisten();
-    };
-    // the connection is never handed back to the pool for reuse: it is destroyed (it LISTENs)
-    const drop = (e?: Error) => {
-      client.off('notification', onNotification);
-      client.off('error', onError);
-      // pg may report one dropped connection more than once: a later report must not end the process
-      client.on('error', () => undefined);
-      if (this.listener?.client === client) this.listener = undefined;
-      client.release(e ?? true);
-    };
-    client.on('notification', onNotification);
-    client.on('error', onError);
-    try {
-      await client.query(`LISTEN ${REGISTRY_CHANNEL}`);
-    } catch (e) {
-      drop(e as Error);
-      throw e;
-    }
-    this.listener = { client, drop };
-  }
-
-  private scheduleRelisten(): void {
-    if (this.closed || this.relistenTimer) return;
-    this.relistenTimer = setTimeout(() => {
-      this.relistenTimer = undefined;
-      this.listen()
-        .then(() => this.reload())
-        .catch((e: unknown) => {
-          this.warn(e, 'listening for registry changes failed; trying again');
-          this.scheduleRelisten();
-        });
-    }, this.options.relistenMs ?? 1000);
-    this.relistenTimer.unref();
+    this.listener = await listenChannel(this.pool, {
+      channel: REGISTRY_CHANNEL,
+      onPayload: (payload) => {
+        const kind = CODE_KIND[payload.slice(0, 1)];
+        if (kind) this.hint(kind, payload.slice(2));
+      },
+      onRelisten: () => this.reload(),
+      ...(this.options.relistenMs !== undefined ? { relistenMs: this.options.relistenMs } : {}),
+      ...(this.options.log ? { log: this.options.log } : {}),
+    });
   }
 
   /** A notification: the named rows are read again together, in the queue. */
@@ -507,10 +471,8 @@ export class PostgresRegistry implements Registry {
 
   /** Stops listening and reloading; the pool stays open (its owner ends it). */
   async close(): Promise<void> {
-    this.closed = true;
     clearInterval(this.timer);
-    clearTimeout(this.relistenTimer);
+    this.listener?.close();
     await this.queue.catch(() => undefined);
-    this.listener?.drop();
   }
 }
