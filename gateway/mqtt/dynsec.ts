@@ -113,7 +113,7 @@ const refused = (why: string) =>
 export class DynsecAdmin {
   private readonly pending = new Map<
     string,
-    { resolve: (r: DynsecResponse) => void; timer: NodeJS.Timeout; command: string }
+    { resolve: (r: DynsecResponse) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
   >();
 
   private constructor(
@@ -172,7 +172,11 @@ export class DynsecAdmin {
           reject(
             typeof e.code === 'number'
               ? refused(`the admin client "${options.adminUser}" was not let in (${e.message})`)
-              : unreachable(`${options.url}: ${e.message}`),
+              : unreachable(
+                  /connack timeout/i.test(e.message)
+                    ? `${options.url}: no CONNACK within ${timeoutMs} ms`
+                    : `${options.url}: ${e.message}`,
+                ),
           );
         });
         client.once('close', () => {
@@ -209,25 +213,41 @@ export class DynsecAdmin {
             this.pending.delete(c.correlationData);
             reject(unreachable(`no answer to ${c.command} within ${this.timeoutMs} ms`));
           }, this.timeoutMs);
-          this.pending.set(c.correlationData, { resolve, timer, command: c.command });
+          this.pending.set(c.correlationData, { resolve, reject, timer });
         }),
     );
     // settle every answer even when one rejects, so no timer is left behind
     const all = Promise.allSettled(answers);
+    let publishTimer: NodeJS.Timeout | undefined;
     try {
-      await this.client.publishAsync(CONTROL_TOPIC, JSON.stringify({ commands: tagged }), { qos: 1 });
+      // a broker that took the connection may still never acknowledge: the PUBACK wait is bounded too
+      await Promise.race([
+        this.client.publishAsync(CONTROL_TOPIC, JSON.stringify({ commands: tagged }), { qos: 1 }),
+        new Promise<never>((_, reject) => {
+          publishTimer = setTimeout(
+            () => reject(unreachable(`no answer to ${tagged[0]?.command} within ${this.timeoutMs} ms`)),
+            this.timeoutMs,
+          );
+        }),
+      ]);
     } catch (e) {
+      clearTimeout(publishTimer);
       for (const c of tagged) {
         const w = this.pending.get(c.correlationData);
-        if (w) clearTimeout(w.timer);
         this.pending.delete(c.correlationData);
+        if (!w) continue;
+        clearTimeout(w.timer);
+        w.reject(unreachable('the command was not sent'));
       }
+      await all; // every answer settled: no timer left behind
+      if (e instanceof MedgwError) throw e;
       const message = e instanceof Error ? e.message : String(e);
       // MQTT 5 PUBACK 0x87: the admin client may not publish to $CONTROL/dynamic-security/v1
       throw /not authori[sz]ed|0x87|135/i.test(message)
         ? refused(`the admin client may not publish to ${CONTROL_TOPIC} (${message})`)
         : unreachable(message);
     }
+    clearTimeout(publishTimer);
     const settled = await all;
     const out: DynsecResponse[] = [];
     for (const s of settled) {
@@ -351,7 +371,10 @@ export class DynsecAdmin {
   }
 
   async close(): Promise<void> {
-    for (const w of this.pending.values()) clearTimeout(w.timer);
+    for (const w of this.pending.values()) {
+      clearTimeout(w.timer);
+      w.reject(unreachable('the admin connection was closed'));
+    }
     this.pending.clear();
     await this.client.endAsync(true).catch(() => undefined);
   }
