@@ -17,6 +17,7 @@ import type { Clock, Component, Journal, ReadingSink, Registry } from '../contra
 import { type Logger, shortId } from '../log.ts';
 import { addDevice } from '../registry/operations.ts';
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
+import type { Bonding } from './bluez/pairing.ts';
 import { Session, type SessionCounters, type SessionTiming, short } from './session.ts';
 import { type BleState, type BleStateChange, StateFeed } from './states.ts';
 import { BleStore, type UdsUser } from './store.ts';
@@ -67,6 +68,8 @@ export interface BleCentralOptions {
   readonly maxTracked?: number;
   /** "discovered a device" lines per minute at most (default 20); the rest are counted and summed up. */
   readonly discoveryLogsPerMinute?: number;
+  /** Bonding through the Bluetooth stack (`dbus` mode: BlueZ and the gateway's pairing agent). */
+  readonly bonding?: Bonding;
 }
 
 /** What the admin API and the CLI show for one device. */
@@ -411,6 +414,25 @@ export class BleCentral implements Component {
     return this.status(t);
   }
 
+  /**
+   * Pairs a device again after it forgot the gateway (MEDGW_ERR_BLE_BOND_LOST: reset, pairings cleared on
+   * the device): the stale key is removed from the Bluetooth stack, then the device pairs as new. Its
+   * registry entry, patient and readings stay.
+   */
+  async repair(address: string): Promise<BleDeviceStatus> {
+    const id = bleDeviceId(address);
+    const t = this.tracked.get(id);
+    if (t) {
+      clearTimeout(t.timer);
+      t.timer = undefined;
+      await t.session?.release();
+      await t.settled;
+    }
+    await this.options.bonding?.unbond(id);
+    this.log.info({ device: shortId(id) }, 'old pairing removed, pairing again');
+    return this.pair(address);
+  }
+
   /** Forgets a device: disconnects, drops its bond, UDS consents and registry entry. Re-pair to use it again. */
   async forget(address: string): Promise<boolean> {
     const id = bleDeviceId(address);
@@ -429,6 +451,10 @@ export class BleCentral implements Component {
       await t.settled;
     }
     await this.store.forget(id);
+    // The stack's key goes too (BlueZ RemoveDevice): a later pairing starts fresh.
+    await this.options.bonding?.unbond(id).catch((e: unknown) => {
+      this.log.warn({ device: shortId(id), err: e }, 'the Bluetooth stack kept the old pairing key');
+    });
     await this.options.registry.removeDevice(id);
     if (t) {
       t.failures = 0;
@@ -585,6 +611,7 @@ export class BleCentral implements Component {
       random: this.random,
       setState: (s) => this.setState(t, s),
       onLinkEnd: () => this.free(t),
+      ...(this.options.bonding ? { bonding: this.options.bonding } : {}),
     });
     t.session = session;
     t.counters = session.counters;

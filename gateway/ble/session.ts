@@ -15,6 +15,7 @@ import { MedgwError } from '../../drivers/errors.ts';
 import type { DeviceProfile } from '../../drivers/profiles/index.ts';
 import type { Clock, Journal, ReadingSink, Registry } from '../contracts.ts';
 import type { Logger } from '../log.ts';
+import type { Bonding } from './bluez/pairing.ts';
 import { collectPushed } from './collectors/push.ts';
 import { collectStored } from './collectors/racp.ts';
 import type { CollectorContext } from './collectors/types.ts';
@@ -58,6 +59,11 @@ export interface SessionContext {
   readonly setState: (state: BleState) => void;
   /** Called once when the link ends, whoever ended it. */
   readonly onLinkEnd: () => void;
+  /**
+   * The Bluetooth stack's bonding (BlueZ over D-Bus: gateway/ble/bluez): bonds on the `bond` step and
+   * explains a failure its answers account for (bond lost, not bonded). Without it noble's pairAsync.
+   */
+  readonly bonding?: Bonding;
 }
 
 /** The states a connection passes through, in order (states.ts NEXT). */
@@ -145,12 +151,17 @@ export class Session {
   /** Runs the definition's procedure up to `synced`; throws a MedgwError with the failing step's code. */
   async run(): Promise<void> {
     const { definition } = this.ctx;
-    this.enter('connecting');
-    await this.link.connect();
-    await definition.hooks?.afterConnect?.(this.link);
-    for (const step of definition.steps) await this.runStep(step);
-    this.enter('syncing');
-    await this.records.drain();
+    try {
+      this.enter('connecting');
+      await this.link.connect();
+      await definition.hooks?.afterConnect?.(this.link);
+      for (const step of definition.steps) await this.runStep(step);
+      this.enter('syncing');
+      await this.records.drain();
+    } catch (e) {
+      const explained = await this.ctx.bonding?.explain(this.ctx.deviceId, e).catch(() => undefined);
+      throw explained ?? e;
+    }
   }
 
   /** Ends the connection (the gateway's side); resolves once the link is down or after a timeout. */
@@ -172,7 +183,10 @@ export class Session {
     }
     switch (step.kind) {
       case 'bond':
-        if (this.ctx.pairing) await this.link.bond();
+        if (!this.ctx.pairing) return;
+        // A person may have to type or confirm a code: no GATT timeout, only the link's loss.
+        if (this.ctx.bonding) await Promise.race([this.ctx.bonding.bond(this.ctx.deviceId), this.link.lost]);
+        else await this.link.bond();
         return;
       case 'discover':
         await this.link.discover(step.only);
