@@ -4,6 +4,8 @@
  * the lock for the duration of the command so nothing else writes them meanwhile.
  */
 import { chmodSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { MedgwError } from '../../drivers/errors.ts';
 import type { Config } from '../config/schema.ts';
 import { type Clock, type Journal, systemClock } from '../contracts.ts';
@@ -25,7 +27,8 @@ import { type AdminOps, LocalAdminOps } from './ops.ts';
 
 /**
  * Opens the registry and the journal of a data directory (the caller holds the lock). A running
- * gateway asks for `threaded` (journal.thread): the journal then lives on its own thread.
+ * gateway asks for `threaded` (journal.thread): the journal then lives on its own thread. With
+ * storage.kind postgres the journal is the PostgreSQL one shared by the instances (always threaded).
  */
 export async function openStores(
   config: Config,
@@ -37,15 +40,24 @@ export async function openStores(
   // before the registry file may be created: an empty journal is new only in a new data directory
   const acceptEmptyFile = isNewDataDir(config.dataDir);
   const registry = await LowRegistry.open(dataPath(config.dataDir, 'registry'));
-  const options = {
-    path: dataPath(config.dataDir, 'journal'),
-    acceptEmptyFile,
+  const limits = {
     clock,
     maxReadings: config.journal.maxReadings,
     maxBytes: config.journal.maxBytes,
     maxAuditEntries: config.journal.maxAuditEntries,
     ...(onFull ? { onFull } : {}),
   };
+  if (config.storage.kind === 'postgres' && config.storage.url) {
+    // shared by several instances: always on its own thread (pg is asynchronous, the contract is
+    // not); this instance's audit chain is named after the host and the data directory it holds
+    const journal = await ThreadedJournal.openPostgres({
+      url: config.storage.url,
+      instance: `${hostname()}:${resolve(config.dataDir)}`,
+      ...limits,
+    });
+    return { registry, journal };
+  }
+  const options = { path: dataPath(config.dataDir, 'journal'), acceptEmptyFile, ...limits };
   const journal = threaded ? await ThreadedJournal.open(options) : new SqliteJournal(options);
   // the data directory is 0700 already; the journal files are private too
   for (const suffix of ['', '-wal', '-shm']) {

@@ -395,6 +395,14 @@ export const ConfigSchema = z
           .describe(
             'How long readings held for a missing consent are kept before they are purged (audited).',
           ),
+        leaseMs: z
+          .number()
+          .int()
+          .min(1000)
+          .default(120_000)
+          .describe(
+            'With storage.kind postgres: how long an instance keeps the readings it claimed for sending. Longer than any send takes: when an instance dies, another one takes its claims over after this, searching the national side before sending them again.',
+          ),
       })
       .prefault({})
       .describe('Forwarding to the national side.'),

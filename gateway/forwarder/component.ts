@@ -55,6 +55,7 @@ class ForwarderComponent implements Component {
   readonly name = 'forwarder';
   #bridge: CloudBridge | undefined;
   #unsubscribe: (() => void) | undefined;
+  #unwatch: (() => void) | undefined;
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -85,18 +86,27 @@ class ForwarderComponent implements Component {
       profileGeneration: config.national.profileGeneration,
       maxConcurrency: f.concurrency,
       backoff: { baseMs: f.retry.initialDelayMs, maxMs: f.retry.maxDelayMs, jitter: f.retry.jitter },
-      forwarder: { heldGraceMs: f.consentGraceMs, log: log.child({ component: 'forwarder' }) },
+      forwarder: {
+        heldGraceMs: f.consentGraceMs,
+        log: log.child({ component: 'forwarder' }),
+        // a shared journal: other instances' commits wake this one (watch), so idle polls may stretch
+        ...(journal.claim ? { leaseMs: f.leaseMs, maxPollIntervalMs: 8_000 } : {}),
+      },
       ...(commits ? { commits } : {}),
     });
     await this.#bridge.start();
     // readings committed by the pipeline are sent at once; the poll stays as a safety net
     const forwarder = this.#bridge.forwarder;
     this.#unsubscribe = commits?.onAppended(() => forwarder.wake());
+    // commits of the other instances sharing the journal (LISTEN/NOTIFY): a hint, the poll stays
+    this.#unwatch = journal.watch?.(() => forwarder.wake());
   }
 
   async stop(): Promise<void> {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
+    this.#unwatch?.();
+    this.#unwatch = undefined;
     await this.#bridge?.stop();
   }
 }

@@ -6,6 +6,14 @@
  * retried later with backoff. Held readings past the grace period are purged and audited. A reading
  * left `in-flight` by a crash is settled by searching the national side before it is sent again.
  *
+ * Over a journal shared by several instances (Journal.claim: PostgreSQL) readings are claimed with a
+ * lease instead of read with due(): no two instances take the same reading, a patient's readings
+ * leave one instance at a time, and a reading whose claimant died comes back once its lease runs
+ * out, flagged uncertain, so the same search-before-resend rule applies whoever claims it next. The
+ * start-up recovery then leaves in-flight readings alone (they may be another instance's live
+ * claims). Wake-ups from other instances' commits (Journal.watch) start the senders early; the
+ * poll, stretched while nothing is due (maxPollIntervalMs), stays the truth.
+ *
  * Cost per reading: the state change and its audit entry are one transaction, and every move goes
  * through a group commit, so the claims of a few due readings share one commit and the settles of
  * concurrent sends share theirs. `wake()` (after each commit of new readings) starts the senders at
@@ -88,6 +96,16 @@ export interface ForwarderOptions {
   readonly log?: Log;
   /** How often the outbox is polled (real time). */
   readonly pollIntervalMs?: number;
+  /**
+   * Polls that find nothing to send stretch the interval, doubling up to this (default: no
+   * stretching); a wake-up or a pass that sends brings it back to pollIntervalMs.
+   */
+  readonly maxPollIntervalMs?: number;
+  /**
+   * How long a claim on a shared journal lasts (Journal.claim): longer than any send takes, since
+   * another instance takes over (searching first) a claim whose lease ran out. Default 2 minutes.
+   */
+  readonly leaseMs?: number;
   readonly batchSize?: number;
   /** Readings sent at the same time. */
   readonly concurrency?: number;
@@ -109,7 +127,7 @@ export type TransitionCommitter = Pick<GroupCommit, 'transition'>;
 
 export class Forwarder extends EventEmitter implements Component {
   readonly name = 'forwarder';
-  readonly #o: Required<Omit<ForwarderOptions, 'registry' | 'log' | 'commits'>> &
+  readonly #o: Required<Omit<ForwarderOptions, 'registry' | 'log' | 'commits' | 'maxPollIntervalMs'>> &
     Pick<ForwarderOptions, 'registry'> & { log: Log; commits: TransitionCommitter };
   #timer: NodeJS.Timeout | undefined;
   #kickTimer: NodeJS.Immediate | undefined;
@@ -126,6 +144,12 @@ export class Forwarder extends EventEmitter implements Component {
   #senders = 0;
   #refilling: Promise<void> | undefined;
   #ticks = 0;
+  /** The poll interval now (stretched while passes find nothing), and whether this pass claimed any. */
+  #pollMs = 0;
+  #maxPollMs = 0;
+  #claimedSincePoll = false;
+  /** Claimed readings whose previous claimant's lease ran out: searched for before any send. */
+  readonly #uncertain = new Set<string>();
   /** Settle commits queued and not yet committed. */
   readonly #settling = new Set<Promise<void>>();
   #idleWaiters: (() => void)[] = [];
@@ -138,11 +162,14 @@ export class Forwarder extends EventEmitter implements Component {
       batchSize: 20,
       concurrency: 4,
       heldGraceMs: 7 * 24 * 3600_000,
+      leaseMs: 120_000,
       catalogue: ERROR_CATALOGUE,
       ...options,
       commits: options.commits ?? new GroupCommit(options.journal),
       log: options.log ?? silent,
     };
+    this.#pollMs = this.#o.pollIntervalMs;
+    this.#maxPollMs = Math.max(options.maxPollIntervalMs ?? 0, this.#o.pollIntervalMs);
   }
 
   async start(): Promise<void> {
@@ -193,6 +220,7 @@ export class Forwarder extends EventEmitter implements Component {
    */
   wake(): void {
     if (this.#stopped || !this.#recovered) return;
+    this.#pollMs = this.#o.pollIntervalMs;
     this.#pump();
   }
 
@@ -200,8 +228,15 @@ export class Forwarder extends EventEmitter implements Component {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      void this.#pass().finally(() => this.#schedule());
-    }, this.#o.pollIntervalMs);
+      this.#claimedSincePoll = false;
+      void this.#pass().finally(() => {
+        // nothing to send: wait longer before the next look (a wake-up shortens it again)
+        this.#pollMs = this.#claimedSincePoll
+          ? this.#o.pollIntervalMs
+          : Math.min(this.#pollMs * 2, this.#maxPollMs);
+        this.#schedule();
+      });
+    }, this.#pollMs);
     this.#timer.unref();
   }
 
@@ -223,7 +258,9 @@ export class Forwarder extends EventEmitter implements Component {
     this.#housekeeping ??= (async () => {
       do {
         this.#kickAgain = false;
-        if (!this.#recovered) this.#recovered = await this.#recover();
+        // over a shared journal, in-flight readings may be other instances' live claims: their
+        // leases decide (claim() returns the expired ones as uncertain)
+        if (!this.#recovered) this.#recovered = this.#o.journal.claim ? true : await this.#recover();
         await this.#purgeExpiredHolds();
         await this.#releaseHolds();
       } while (this.#kickAgain && !this.#stopped);
@@ -264,6 +301,7 @@ export class Forwarder extends EventEmitter implements Component {
    * Concurrent callers share one refill.
    */
   #refill(): Promise<void> {
+    if (this.#o.journal.claim) return this.#refillClaims(this.#o.journal.claim.bind(this.#o.journal));
     this.#refilling ??= (async () => {
       const window = Math.min(this.#o.batchSize, 2 * this.#o.concurrency);
       const limit = window + this.#claimed.size + this.#retried.size;
@@ -272,6 +310,7 @@ export class Forwarder extends EventEmitter implements Component {
       const rows = journal.dueAsync ? await journal.dueAsync(now, limit) : journal.due(now, limit);
       const due = rows.filter((r) => !this.#claimed.has(r.id) && !this.#retried.has(r.id)).slice(0, window);
       for (const r of due) this.#claimed.add(r.id);
+      if (due.length > 0) this.#claimedSincePoll = true;
       const claims = await Promise.allSettled(due.map((r) => this.#claim(r)));
       claims.forEach((c, i) => {
         const r = due[i];
@@ -295,6 +334,51 @@ export class Forwarder extends EventEmitter implements Component {
           );
         }
       });
+    })().finally(() => {
+      this.#refilling = undefined;
+    });
+    return this.#refilling;
+  }
+
+  /**
+   * The refill over a shared journal: readings claimed under this process's lease, already in
+   * flight. A kind never sent is dead-lettered here; the consent gate runs in #forward, as for any
+   * in-flight reading. Concurrent callers share one refill.
+   */
+  #refillClaims(claim: NonNullable<Journal['claim']>): Promise<void> {
+    this.#refilling ??= (async () => {
+      const window = Math.min(this.#o.batchSize, 2 * this.#o.concurrency);
+      const claimed = await claim(this.#o.clock.now(), window, this.#o.leaseMs);
+      if (claimed.length > 0) this.#claimedSincePoll = true;
+      const dead: Promise<OutboxRecord>[] = [];
+      for (const { record: r, uncertain } of claimed) {
+        if (uncertain) this.#uncertain.add(r.id);
+        if (!KIND_PROFILES[r.kind]) {
+          const moved = this.#move(r.id, 'in-flight', 'dead-letter', {
+            reason: {
+              code: 'MEDGW_ERR_BUNDLE_NOT_SENDABLE',
+              message: `${r.kind} readings are never sent to Mon espace santé`,
+            },
+          });
+          dead.push(moved);
+          void moved.then(
+            () => {
+              this.#count('deadLetter', 'MEDGW_ERR_BUNDLE_NOT_SENDABLE');
+              this.#emit({
+                type: 'dead-letter',
+                readingId: r.id,
+                patientId: r.patientId,
+                code: 'MEDGW_ERR_BUNDLE_NOT_SENDABLE',
+              });
+            },
+            () => undefined,
+          );
+          continue;
+        }
+        this.#claimed.add(r.id);
+        this.#queue.push(r);
+      }
+      await settleAll(dead);
     })().finally(() => {
       this.#refilling = undefined;
     });
@@ -331,6 +415,7 @@ export class Forwarder extends EventEmitter implements Component {
           })
           .finally(() => {
             this.#claimed.delete(current.id);
+            this.#uncertain.delete(current.id);
             this.#settling.delete(tracked);
             this.#checkIdle();
           });
@@ -458,12 +543,11 @@ export class Forwarder extends EventEmitter implements Component {
     }
     const patientId = flying.patientId as string;
     let outcome: SendOutcome;
+    // The last attempt got no answer, or its claimant died with it (lease ran out): it may have
+    // arrived, so look before sending again.
+    const searchFirst = flying.reason?.code === 'MEDGW_ERR_MES_NO_ANSWER' || this.#uncertain.has(flying.id);
     try {
-      // The last attempt got no answer: it may have arrived, so look before sending again.
-      const known =
-        flying.reason?.code === 'MEDGW_ERR_MES_NO_ANSWER'
-          ? await this.#o.sender.findDelivered(patientId, reading)
-          : undefined;
+      const known = searchFirst ? await this.#o.sender.findDelivered(patientId, reading) : undefined;
       outcome = known
         ? { status: 'delivered', remoteId: known, httpStatus: 200 }
         : await this.#o.sender.send(patientId, reading, flying.attempts);
@@ -474,10 +558,9 @@ export class Forwarder extends EventEmitter implements Component {
         outcome = { status: 'held', code: e.code, message };
       } else {
         // A failed search keeps the uncertainty: the next attempt searches again.
-        const uncertain = flying.reason?.code === 'MEDGW_ERR_MES_NO_ANSWER';
         outcome = {
           status: 'retry',
-          code: uncertain ? 'MEDGW_ERR_MES_NO_ANSWER' : isMedgwError(e) ? e.code : 'MEDGW_ERR_MES_PROTOCOL',
+          code: searchFirst ? 'MEDGW_ERR_MES_NO_ANSWER' : isMedgwError(e) ? e.code : 'MEDGW_ERR_MES_PROTOCOL',
           message,
           retryAt: clock.now() + 60_000,
         };

@@ -23,7 +23,10 @@ export interface CloudBridgeOptions {
   readonly maxConcurrency?: number;
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number; readonly jitter?: number };
   readonly breaker?: { readonly failureThreshold?: number; readonly openMs?: number };
-  readonly forwarder?: Pick<ForwarderOptions, 'pollIntervalMs' | 'batchSize' | 'heldGraceMs' | 'log'>;
+  readonly forwarder?: Pick<
+    ForwarderOptions,
+    'pollIntervalMs' | 'maxPollIntervalMs' | 'batchSize' | 'heldGraceMs' | 'leaseMs' | 'log'
+  >;
   readonly env?: NodeJS.ProcessEnv;
   /** The gateway's group commit over the same journal (the forwarder's moves share its commits). */
   readonly commits?: TransitionCommitter;
