@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { MedgwError } from '../drivers/errors.ts';
+import { CGM_PERIODS, type CgmPeriodDays, TRE_R308_TAASIP } from '../drivers/normalize/cgm-summary.ts';
 import type { Observation, ObservationTime } from '../drivers/types.ts';
 import { biologyBundle, DEFAULT_PROFILE_GENERATION, type ProfileGeneration } from './biology-bundle.ts';
 import { FhirDecimal, type FhirJson } from './fhir-json.ts';
@@ -19,6 +20,7 @@ import {
   MDC,
   MESURES_BASE,
   MOMENT_EXTENSION,
+  NUMBER_OF_DAYS_EXTENSION,
   OBSERVATION_CATEGORY,
   ORIGINAL_DATA_EXTENSION,
   originalLoinc,
@@ -226,6 +228,22 @@ export function buildBundle(reading: BridgeReading, options: BundleOptions): Fhi
     extension.push({
       url: MOMENT_EXTENSION,
       valueCodeableConcept: { coding: [{ system: TRE_A04_LOINC, ...moment }] },
+    });
+  }
+  if (kind.numberOfDays) {
+    // mesures-number-of-days (valueCodeableConcept, TRE_R308-TAASIP): the period the summary covers.
+    const days = obs.context?.periodDays;
+    const period =
+      typeof days === 'number' && Object.hasOwn(CGM_PERIODS, days)
+        ? CGM_PERIODS[days as CgmPeriodDays]
+        : undefined;
+    if (!period)
+      throw notSendable(reading, 'a CGM summary without the number of days it covers (7, 14, 30 or 90)');
+    extension.push({
+      url: NUMBER_OF_DAYS_EXTENSION,
+      valueCodeableConcept: {
+        coding: [{ system: TRE_R308_TAASIP, code: period.code, display: period.display }],
+      },
     });
   }
   const original = originalData(obs, kind.code.code);

@@ -2,6 +2,8 @@
  * What the national side expects per kind of reading: ANS "Mesures de santé" profile
  * (ans.fhir.fr.mesures), the code it files the reading under, and the PHD device specialization.
  */
+
+import { CGM_INDICATORS, type CgmIndicator, TRE_R308_TAASIP } from '../drivers/normalize/cgm-summary.ts';
 import type { Observation, ObservationKind } from '../drivers/types.ts';
 import { VOCABULARY } from '../drivers/vocabulary.ts';
 
@@ -20,6 +22,7 @@ export const BTMAC_SYSTEM = 'http://hl7.org/fhir/sid/eui-48/bluetooth';
 /** TRE_A04-Loinc, the code system of JDV_J157-MomentGlucose-ENS (1.2.250.1.213.1.1.5.612). */
 export const TRE_A04_LOINC = 'https://mos.esante.gouv.fr/NOS/TRE_A04-Loinc/FHIR/TRE-A04-Loinc';
 export const MOMENT_EXTENSION = `${MESURES_BASE}mesures-moment-of-measurement`;
+export const NUMBER_OF_DAYS_EXTENSION = `${MESURES_BASE}mesures-number-of-days`;
 
 export interface KindProfile {
   /** Profile id under MESURES_BASE. */
@@ -32,6 +35,8 @@ export interface KindProfile {
   readonly units: readonly string[];
   /** Glucose: the MesMomentOfMeasurement extension is mandatory (MES API Mesures 1.5.2 §2.2.6). */
   readonly moment?: boolean;
+  /** CGM summaries: the MesNumberOfDays extension is mandatory (MES API Mesures 1.5.2 §2.2.6). */
+  readonly numberOfDays?: boolean;
   /** The data kind the patient consents to (one OAuth scope each: `<scopePrefix><consentKind>`). */
   readonly consentKind: ConsentKind;
 }
@@ -77,7 +82,25 @@ export const KIND_PROFILES: Partial<Record<ObservationKind, KindProfile>> = {
   // JDV_J154-TypeGlucose-ENS (1.2.250.1.213.1.1.5.609) 2345-7 "Glucose sanguin"; units from
   // JDV_J163-GlucoseUnits-ENS (1.2.250.1.213.1.1.5.639).
   glucose: fromVocabulary('glucose', { consentKind: 'glucose', units: ['mg/dL'], moment: true }),
+  // The CGM summaries: JDV_J154-TypeGlucose-ENS files them under TRE_R308-TAASIP MED-969 / MED-972, each
+  // with the number of days it covers and no meal moment (MES API Mesures 1.5.2 §2.2.6). The LOINC of the
+  // HL7 CGM IG follows as a second coding (codeOf in bundle.ts).
+  'cgm-mean-glucose': cgmSummaryProfile('cgm-mean-glucose'),
+  'glucose-management-indicator': cgmSummaryProfile('glucose-management-indicator'),
 };
+
+function cgmSummaryProfile(kind: CgmIndicator): KindProfile {
+  const indicator = CGM_INDICATORS[kind];
+  const v = VOCABULARY[kind];
+  if (!v.ansProfile) throw new Error(`vocabulary: ${kind} has no ANS profile`);
+  return {
+    profile: v.ansProfile,
+    code: { system: TRE_R308_TAASIP, code: indicator.code, display: indicator.display },
+    units: [indicator.unit],
+    numberOfDays: true,
+    consentKind: 'glucose',
+  };
+}
 
 /** Blood-pressure panel components (HL7 R4 bp profile slices SystolicBP / DiastolicBP, plus MAP). */
 export const BP_COMPONENTS: Partial<Record<ObservationKind, { code: string; display: string }>> =
@@ -123,6 +146,8 @@ export const SPECIALIZATION = {
   thermometer: 528392,
   weightScale: 528399,
   glucose: 528401,
+  /** MDC_DEV_SPEC_PROFILE_CGM (partition 8, term 4121): a continuous glucose monitor. */
+  cgm: 528409,
 } as const;
 
 /** MDC heart rate from an oximeter (MDC_PULS_OXIM_PULS_RATE); a cuff's is 149546. */
@@ -132,6 +157,9 @@ export function specializationFor(observation: Observation): number {
   switch (observation.kind) {
     case 'glucose':
       return SPECIALIZATION.glucose;
+    case 'cgm-mean-glucose':
+    case 'glucose-management-indicator':
+      return SPECIALIZATION.cgm;
     case 'body-weight':
     case 'body-height':
     case 'bmi':

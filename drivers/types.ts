@@ -134,7 +134,11 @@ export type ObservationKind =
   | 'heart-rate'
   | 'body-temperature'
   | 'spo2'
-  | 'glucose';
+  | 'glucose'
+  /** MED-969: the mean interstitial glucose of a CGM over days (drivers/normalize/cgm-summary.ts). */
+  | 'cgm-mean-glucose'
+  /** MED-972: the glucose management indicator of a CGM over days. */
+  | 'glucose-management-indicator';
 
 /**
  * A device status bit carried in the record (drivers/normalize/status.ts), as an `Observation.interpretation`

@@ -218,6 +218,44 @@ export const VOCABULARY: Readonly<Record<ObservationKind, VocabularyEntry>> = {
     forwarded: true,
     ansProfile: 'mesures-observation-glucose',
   },
+  // The two CGM summaries (drivers/normalize/cgm-summary.ts). The national side files them under
+  // TRE_R308-TAASIP MED-969 / MED-972 (JDV_J154-TypeGlucose-ENS; cloud-bridge/profiles.ts); the LOINC
+  // here is the HL7 CGM IG 1.0.0's, carried as a second coding. IEEE 11073-10101 has no term for a
+  // summary over days: `mdc` is empty, and no MDC coding is sent.
+  'cgm-mean-glucose': {
+    kind: 'cgm-mean-glucose',
+    loinc: '97507-8',
+    loincDisplay: 'Average glucose [Mass/volume] in Interstitial fluid during Reporting Period',
+    mdc: '',
+    mdcRefId: '(none: a summary over days)',
+    unit: 'mg/dL',
+    plausible: {
+      min: 40,
+      max: 400,
+      rationale:
+        'CGM sensors measure 40-400 mg/dL and report LO/HI beyond: a mean outside that range is a computation or unit error',
+    },
+    display: { fr: 'Glucose interstitiel moyen', en: 'Mean interstitial glucose' },
+    forwarded: true,
+    ansProfile: 'mesures-observation-glucose',
+  },
+  'glucose-management-indicator': {
+    kind: 'glucose-management-indicator',
+    loinc: '97506-0',
+    loincDisplay: 'Glucose management indicator',
+    mdc: '',
+    mdcRefId: '(none: a summary over days)',
+    unit: '%',
+    plausible: {
+      min: 4.2,
+      max: 13,
+      rationale:
+        'GMI = 3.31 + 0.02392 × mean glucose (Bergenstal 2018) over the 40-400 mg/dL a sensor measures gives 4.3-12.9 %',
+    },
+    display: { fr: 'Indicateur de gestion du glucose (IGG)', en: 'Glucose management indicator (GMI)' },
+    forwarded: true,
+    ansProfile: 'mesures-observation-glucose',
+  },
 };
 
 /** Heart rate MDC by where the pulse came from (HL7 PHD IG: both map to LOINC 8867-4). */
