@@ -302,12 +302,14 @@ describe('Mosquitto dynamic security, provisioned by medgw', () => {
     };
     const dataDir = join(root, 'cli');
     const added = await runMedgw(
-      ['devices', 'add', '--transport', 'mqtt', '--id', 'dyn-cli', '--json', '--data-dir', dataDir],
+      ['devices', 'add', '--transport', 'mqtt', '--id', 'dyn-cli', '--data-dir', dataDir],
       { env },
     );
     expect(added.stderr).toBe('');
     expect(added.code).toBe(0);
-    const { secret } = JSON.parse(added.stdout) as { secret: string };
+    expect(added.stdout).toContain('dynamic-security plugin now has client "dyn-cli"');
+    const secret = /^secret: (\S+)$/m.exec(added.stdout)?.[1] ?? '';
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     // the password never appears in what the command prints
     expect(added.stdout).not.toContain(broker.admin.password);
     const dev = device('dyn-cli', secret);

@@ -1,5 +1,8 @@
 /**
- * `medgw devices list|show|add|remove|assign`: the devices of an instance, running or not;
+ * `medgw devices list|show|add|remove|assign`: the devices of an instance, running or not; with
+ * mqtt.external.dynsec, add/forget/remove also create or delete the device's broker client and role
+ * (gateway/mqtt/dynsec.ts) before the registry changes, and refuse with a coded error when the broker
+ * does not confirm;
  * `medgw devices discovered|pair`: nearby Bluetooth devices, through the running gateway only.
  */
 import { MedgwError } from '../../../drivers/errors.ts';
@@ -9,6 +12,7 @@ import type { BleDeviceStatus } from '../../ble/central.ts';
 import { BleAdminClient } from '../../ble/client.ts';
 import { configFromArgs } from '../../config/load.ts';
 import { lockHolder } from '../../datadir.ts';
+import { dynsecOptions } from '../../mqtt/dynsec.ts';
 import type { CommandIo } from '../command.ts';
 import { PAIR_USAGE, pairDevice } from '../pairing.ts';
 
@@ -111,8 +115,9 @@ export function run(args: string[], io: CommandIo): Promise<number> {
     },
     add: {
       usage: USAGE.add,
-      run: (a) =>
-        withOps(a, async (ops, rest) => {
+      run: (a) => {
+        const { config } = configFromArgs(a);
+        return withOps(a, async (ops, rest) => {
           const { values, positionals } = parse(
             rest,
             {
@@ -155,9 +160,15 @@ export function run(args: string[], io: CommandIo): Promise<number> {
                 'This 256-bit secret is shown once and stored only as its SHA-256: configure the device with it now.\n' +
                 `The device connects with client id and user name "${device.id}" and this secret as password.\n`,
             );
+            if (dynsecOptions(config)) {
+              io.stdout.write(
+                `The broker checks it: its dynamic-security plugin now has client "${device.id}" and role medgw-device-${device.id}.\n`,
+              );
+            }
           }
           return 0;
-        }),
+        });
+      },
     },
     discovered: {
       usage: USAGE.discovered,
