@@ -86,6 +86,13 @@ export const ConfigSchema = z
               .regex(/^[A-Za-z0-9_-]+$/)
               .default('medgw')
               .describe('Shared-subscription group, so several gateway instances share the load.'),
+            clientId: z
+              .string()
+              .regex(/^[A-Za-z0-9_.-]{1,60}$/)
+              .optional()
+              .describe(
+                'Client id of this instance at the broker (its connections are <clientId>-1…n); default medgw-<group>-<hostname>. Unique per instance and stable across restarts: the broker keeps what this instance has not acknowledged in that session.',
+              ),
             dynsec: z
               .strictObject({
                 adminUser: z

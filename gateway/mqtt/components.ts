@@ -69,6 +69,7 @@ export const mqttComponent: ComponentFactory = {
           group: m.external.group,
           ...(m.external.username !== undefined ? { username: m.external.username } : {}),
           ...(m.external.password !== undefined ? { password: m.external.password } : {}),
+          ...(m.external.clientId !== undefined ? { clientId: m.external.clientId } : {}),
           ...(dynsec ? { dynsec } : {}),
         },
       );
