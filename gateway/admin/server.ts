@@ -14,9 +14,10 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import { z } from 'zod';
-import { type ErrorCode, isMedgwError, MedgwError } from '../../drivers/errors.ts';
+import { type Catalogue, MedgwError } from '../../drivers/errors.ts';
 import type { Component } from '../contracts.ts';
 import { removeAdminEndpoint, writeAdminEndpoint } from '../datadir.ts';
+import { errorHandler, sendError } from '../http/errors.ts';
 import type { Logger } from '../log.ts';
 import {
   AddDeviceBody,
@@ -28,28 +29,7 @@ import {
   OutboxQuery,
 } from './ops.ts';
 
-/** HTTP status of each code the admin API answers with; anything else is 400 (refusal) or 500. */
-const STATUS: Partial<Record<ErrorCode, number>> = {
-  MEDGW_ERR_ADMIN_UNAUTHORIZED: 401,
-  MEDGW_ERR_ADMIN_NOT_FOUND: 404,
-  MEDGW_ERR_REGISTRY_UNKNOWN: 404,
-  MEDGW_ERR_JOURNAL_UNKNOWN_READING: 404,
-  MEDGW_ERR_REGISTRY_EXISTS: 409,
-  MEDGW_ERR_REGISTRY_IN_USE: 409,
-  MEDGW_ERR_JOURNAL_STATE: 409,
-  MEDGW_ERR_JOURNAL_FULL: 507,
-  MEDGW_ERR_INTERNAL: 500,
-  MEDGW_ERR_DATADIR: 500,
-  MEDGW_ERR_JOURNAL_OPEN: 503,
-};
-
-export function statusOf(code: ErrorCode): number {
-  return STATUS[code] ?? 400;
-}
-
-export function sendError(reply: FastifyReply, e: MedgwError): FastifyReply {
-  return reply.code(statusOf(e.code)).send({ error: e.toJSON() });
-}
+export { sendError, statusOf } from '../http/errors.ts';
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
@@ -71,6 +51,8 @@ export interface HttpServerOptions {
   readonly log: Logger;
   /** When set, the listening URL is written there for the command line (admin-endpoint.json). */
   readonly dataDir?: string;
+  /** Where each refusal's HTTP status is read; default the error catalogue itself. */
+  readonly catalogue?: Catalogue;
 }
 
 type Plugin = FastifyPluginAsync<Record<string, unknown>> | FastifyPluginCallback<Record<string, unknown>>;
@@ -94,15 +76,9 @@ export class HttpServer implements Component {
     this.app.addHook('onRoute', (r) => {
       this.routes.push({ method: r.method, url: r.url, schema: r.schema });
     });
-    this.app.setErrorHandler((err: unknown, req, reply) => {
-      if (isMedgwError(err)) return sendError(reply, err);
-      const e = err as { statusCode?: number; code?: string; message?: string };
-      if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-        return sendError(reply, new MedgwError('MEDGW_ERR_ADMIN_BAD_REQUEST', e.message ?? 'bad request'));
-      }
-      log.error({ err, route: req.routeOptions.url, method: req.method }, 'request failed');
-      return sendError(reply, new MedgwError('MEDGW_ERR_INTERNAL', 'the request failed inside the gateway'));
-    });
+    this.app.setErrorHandler(
+      errorHandler({ log, badRequest: 'MEDGW_ERR_ADMIN_BAD_REQUEST', catalogue: options.catalogue }),
+    );
     this.app.setNotFoundHandler((req, reply) =>
       sendError(
         reply,

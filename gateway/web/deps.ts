@@ -6,6 +6,7 @@
 import type { DeviceLink } from '../../cloud-bridge/pairing.ts';
 import type { ConsentKind } from '../../cloud-bridge/profiles.ts';
 import type { PatientLink } from '../../cloud-bridge/token-store.ts';
+import type { Catalogue } from '../../drivers/errors.ts';
 import type { AdminOps } from '../admin/ops.ts';
 import type { Clock, Journal, Registry } from '../contracts.ts';
 import type { Logger } from '../log.ts';
@@ -147,4 +148,6 @@ export interface WebDeps {
   readonly startedAt?: number;
   /** Every route of the HTTP server (HttpServer.routes), for /openapi.json; default: the pages' own routes. */
   readonly routes?: () => readonly RouteInfo[];
+  /** Where refusals' HTTP statuses and national outcomes are read; default the error catalogue itself. */
+  readonly catalogue?: Catalogue;
 }

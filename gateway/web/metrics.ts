@@ -5,6 +5,7 @@
  * and device ids, never a value or a patient.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
+import { ERROR_CATALOGUE, nationalOutcomeOf } from '../../drivers/errors.ts';
 import type { WebDeps } from './deps.ts';
 import { lastSync, queue } from './model.ts';
 
@@ -16,6 +17,7 @@ export interface GatewayMetrics {
 
 export function createMetrics(deps: WebDeps): GatewayMetrics {
   const registry = new Registry();
+  const catalogue = deps.catalogue ?? ERROR_CATALOGUE;
   new Gauge({
     name: 'medgw_readings',
     help: 'Readings in the journal outbox by state',
@@ -58,6 +60,12 @@ export function createMetrics(deps: WebDeps): GatewayMetrics {
     name: 'medgw_consent_holds_total',
     help: 'Consent or link problems that held a patient’s readings, by kind, since start',
     labelNames: ['type'],
+    registers: [registry],
+  });
+  const outcomes = new Counter({
+    name: 'medgw_national_outcomes_total',
+    help: 'National-side answers that dead-lettered a reading or held a patient, by the outcome the error catalogue gives their code, since start',
+    labelNames: ['outcome', 'code'],
     registers: [registry],
   });
   const bleConnections = new Counter({
@@ -116,6 +124,9 @@ export function createMetrics(deps: WebDeps): GatewayMetrics {
   });
 
   const onForwarder = (e: { type: string; code?: string }) => {
+    if (e.code !== undefined && e.type !== 'delivered') {
+      outcomes.inc({ outcome: nationalOutcomeOf(e.code, catalogue) ?? 'none', code: e.code });
+    }
     if (e.type === 'delivered') deliveries.inc();
     else if (e.type === 'dead-letter') rejections.inc({ code: e.code ?? 'unknown' });
     else if (e.type === 'consent-withdrawn' || e.type === 'reauth-required' || e.type === 'idpe-mismatch')

@@ -9,8 +9,8 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isMedgwError, MedgwError } from '../../drivers/errors.ts';
-import { statusOf } from '../admin/server.ts';
+import { ERROR_CATALOGUE, isMedgwError, MedgwError } from '../../drivers/errors.ts';
+import { errorHandler, refuse as refuseWith } from '../http/errors.ts';
 import { auditCsv, createActions, type WebActions } from './actions.ts';
 import { webApiRoutes } from './api.ts';
 import {
@@ -203,39 +203,23 @@ export function createWeb(deps: WebDeps): Web {
         .header('cache-control', 'no-store')
         .send(body);
 
-    const refuse = (req: Req, reply: FastifyReply, e: MedgwError, statusOverride?: number) => {
-      const status =
-        statusOverride ??
-        (e.code === 'MEDGW_ERR_WEB_CSRF'
-          ? 403
-          : e.code === 'MEDGW_ERR_WEB_UNAUTHENTICATED'
-            ? 401
-            : statusOf(e.code));
-      const wantsHtml = (req.headers.accept ?? '').includes('text/html');
-      if (!wantsHtml) return reply.code(status).send({ error: e.toJSON() });
-      const ctx = ctxOf(req);
+    // refusals: the catalogue's status; a page for a browser, JSON for scripts (gateway/http/errors.ts)
+    const catalogue = deps.catalogue ?? ERROR_CATALOGUE;
+    const page = (req: FastifyRequest, e: MedgwError) => {
+      const ctx = ctxOf(req as Req);
       const text =
         e.code === 'MEDGW_ERR_WEB_CSRF'
           ? ctx.t('error.csrf')
           : e.code === 'MEDGW_ERR_WEB_UNAUTHENTICATED'
             ? ctx.t('error.unauthenticated')
             : e.message;
-      return html(reply, errorPage(ctx, ctx.t('app.error'), text, e.code), status);
+      return errorPage(ctx, ctx.t('app.error'), text, e.code);
     };
-
-    app.setErrorHandler((err: unknown, req, reply) => {
-      if (isMedgwError(err)) return refuse(req as Req, reply, err);
-      const e = err as { statusCode?: number; message?: string };
-      if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-        return refuse(req as Req, reply, new MedgwError('MEDGW_ERR_WEB_FORM', e.message ?? 'bad request'));
-      }
-      log.error({ err, route: req.routeOptions.url, method: req.method }, 'page failed');
-      return refuse(
-        req as Req,
-        reply,
-        new MedgwError('MEDGW_ERR_INTERNAL', 'the page failed inside the gateway'),
-      );
-    });
+    const refuse = (req: Req, reply: FastifyReply, e: MedgwError, status?: number) =>
+      refuseWith(req, reply, e, { catalogue, page, ...(status !== undefined ? { status } : {}) });
+    app.setErrorHandler(
+      errorHandler({ log, catalogue, badRequest: 'MEDGW_ERR_WEB_FORM', page, what: 'page failed' }),
+    );
 
     // every answer of the pages: no framing (clickjacking), scripts and styles from the gateway only
     app.addHook('onSend', async (_req, reply, payload) => {
