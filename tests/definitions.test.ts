@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { CODECS } from '../drivers/codecs/index.ts';
 import { decodeFrame } from '../drivers/decode.ts';
+import { decodeRecords } from '../drivers/definitions/decode.ts';
 import {
   DEFINITIONS,
   findDefinition,
@@ -15,7 +16,9 @@ import {
   shortUuid,
 } from '../drivers/definitions/index.ts';
 import { MEASUREMENT_QUIRKS } from '../drivers/definitions/quirks.ts';
-import { MEASUREMENT_PROFILES, PROFILES } from '../drivers/profiles/index.ts';
+import { COLLECT_STEPS, standardSteps } from '../drivers/definitions/steps.ts';
+import { glucoseContextAssembler } from '../drivers/profiles/glucose.ts';
+import { MEASUREMENT_PROFILES, PROFILES, weightScaleProfile } from '../drivers/profiles/index.ts';
 import { parseHex } from '../drivers/reader.ts';
 
 describe('driver registry', () => {
@@ -90,6 +93,90 @@ describe('driver registry', () => {
     );
     expect(findDefinition('roche-accu-chek-guide').pairing).toBe('passkey');
     expect(findDefinition('beurer-bf600').profiles.map((p) => p.id)).toContain('user-data');
+  });
+});
+
+describe('connection procedure', () => {
+  it('every definition bonds first, discovers before it reads or subscribes, and collects last', () => {
+    for (const d of DEFINITIONS) {
+      const kinds = d.steps.map((s) => s.kind);
+      expect(kinds[0], d.id).toBe('bond');
+      const discover = kinds.indexOf('discover');
+      expect(discover, `${d.id} discovers`).toBeGreaterThan(0);
+      for (const k of ['identity', 'clock', 'battery', 'subscribe'] as const) {
+        expect(kinds.indexOf(k), `${d.id}: ${k} after discovery`).toBeGreaterThan(discover);
+      }
+      const collect = kinds.findIndex((k) => COLLECT_STEPS.has(k));
+      expect(collect, `${d.id} collects`).toBeGreaterThan(kinds.indexOf('subscribe'));
+    }
+  });
+
+  it('a discovery limited to some services still covers every profile block of the definition', () => {
+    for (const d of DEFINITIONS) {
+      for (const s of d.steps) {
+        if (s.kind !== 'discover' || !s.only) continue;
+        for (const p of d.profiles) expect(s.only, `${d.id} discovers ${p.service}`).toContain(p.service);
+      }
+    }
+  });
+
+  it('the standard procedure follows the measurement profile: RACP pull, push, UDS consent after the push', () => {
+    expect(findDefinition('roche-accu-chek-guide').steps.map((s) => s.kind)).toEqual([
+      'bond',
+      'discover',
+      'identity',
+      'clock',
+      'battery',
+      'subscribe',
+      'collect-stored',
+    ]);
+    expect(
+      findDefinition('beurer-bf600')
+        .steps.map((s) => s.kind)
+        .slice(-2),
+    ).toEqual(['collect-pushed', 'uds-consent']);
+    expect(standardSteps([findDefinition('beurer-bm85').profiles[0]!]).at(-1)?.kind).toBe('collect-pushed');
+  });
+
+  it('the A&D UA-651BLE discovers only the services it reads and pairs with legacy pairing', () => {
+    const d = findDefinition('and-ua-651ble');
+    expect(d.steps.find((s) => s.kind === 'discover')).toEqual({
+      kind: 'discover',
+      only: ['1810', '1805', '180A'],
+    });
+    expect(d.pairing).toBe('legacy');
+    expect(matchAdvertisement({ localName: 'A&D_UA-651BLE', serviceUuids: ['1810'] })?.id).toBe(d.id);
+  });
+});
+
+describe('device rules in the profiles', () => {
+  it('weight 0xFFFF is dropped with MEDGW_ERR_BLE_WEIGHT_UNSUCCESSFUL, a real weight is kept', () => {
+    const scale = findDefinition('generic-weight-scale');
+    // WSS v1.0 Weight Measurement: flags 0 (SI), weight 0xFFFF "Measurement Unsuccessful" / 0x3A98 (75 kg).
+    const [unsuccessful] = decodeRecords(scale, '2A9D', parseHex('00 ff ff'));
+    const [weight] = decodeRecords(scale, '2A9D', parseHex('00 98 3a'));
+    expect(weightScaleProfile.filterRecord?.(unsuccessful!)?.code).toBe('MEDGW_ERR_BLE_WEIGHT_UNSUCCESSFUL');
+    expect(weightScaleProfile.filterRecord?.(weight!)).toBeUndefined();
+  });
+
+  it('a glucose record announcing its context waits for it; a context of another record is refused', () => {
+    const a = glucoseContextAssembler();
+    const gls = findDefinition('generic-glucose');
+    // GLS v1.0.1 Glucose Measurement #1 with "context follows" (flags 0x10 + type/location 0x12 + time):
+    // sequence 1, base time 2026-11-20 08:00:00, 0x2A34 context #1 with meal = 1 (preprandial).
+    const m = decodeRecords(gls, '2A18', parseHex('12 01 00 ea 07 0b 14 08 00 00 62 b0 11'))[0]!;
+    expect(m.context?.['contextFollows']).toBe(true);
+    expect(a.record(m)).toEqual([]);
+    const merged = a.companion('2A34', parseHex('02 01 00 01'), new Set());
+    expect(merged.refused).toBeUndefined();
+    expect(merged.ready[0]?.context?.['meal']).toBe('preprandial');
+    expect(a.record(m)).toEqual([]);
+    const wrong = a.companion('2A34', parseHex('02 07 00 01'), new Set());
+    expect(wrong.refused?.code).toBe('MEDGW_ERR_GLUCOSE_CONTEXT_MISMATCH');
+    expect(wrong.ready).toEqual([m]);
+    expect(a.record(m)).toEqual([]);
+    a.abandon();
+    expect(a.end()).toEqual([]);
   });
 });
 

@@ -3,6 +3,7 @@
  * definition before the generic profile driver of its service).
  */
 import { MedgwError } from '../errors.ts';
+import { andUa651ble } from './and-ua-651ble.ts';
 import { beurerBf600 } from './beurer-bf600.ts';
 import { beurerBm85 } from './beurer-bm85.ts';
 import { GENERIC_DEFINITIONS } from './generic.ts';
@@ -22,7 +23,12 @@ export type {
 } from './types.ts';
 
 /** Model definitions. Add a device: write its file and list it here (docs/adding-a-device.md). */
-export const MODEL_DEFINITIONS: readonly DriverDefinition[] = [rocheAccuChekGuide, beurerBf600, beurerBm85];
+export const MODEL_DEFINITIONS: readonly DriverDefinition[] = [
+  rocheAccuChekGuide,
+  beurerBf600,
+  beurerBm85,
+  andUa651ble,
+];
 
 export const DEFINITIONS: readonly DriverDefinition[] = [...MODEL_DEFINITIONS, ...GENERIC_DEFINITIONS];
 

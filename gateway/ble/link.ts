@@ -6,7 +6,7 @@
  * routes each notification or indication to a waiting request or to the frame handler. It implements
  * the DeviceLink view that definition hooks receive (drivers/definitions/link.ts).
  */
-import type { Characteristic, Peripheral } from '@stoprocent/noble';
+import type { Characteristic, Peripheral, Service } from '@stoprocent/noble';
 import type { DeviceLink } from '../../drivers/definitions/link.ts';
 import { isMedgwError, MedgwError } from '../../drivers/errors.ts';
 import type { Logger } from '../log.ts';
@@ -103,16 +103,26 @@ export class Link implements DeviceLink {
    */
   async discover(only?: readonly string[]): Promise<ReadonlySet<string>> {
     const p = this.o.peripheral;
-    const { services } = await this.step(
-      () =>
-        only
-          ? p.discoverSomeServicesAndCharacteristicsAsync(
-              only.map((s) => s.toLowerCase()),
-              [],
-            )
-          : p.discoverAllServicesAndCharacteristicsAsync(),
-      'service discovery',
-    );
+    let services: Service[];
+    if (only) {
+      // Service by service, so a listed service the device lacks is simply absent (noble's
+      // discoverSome… fails the whole discovery then) and the GATT spacing applies between requests.
+      services = await this.step(
+        () => p.discoverServicesAsync(only.map((s) => s.toLowerCase())),
+        'service discovery',
+      );
+      for (const s of services) {
+        await this.step(
+          () => s.discoverCharacteristicsAsync(),
+          `characteristic discovery of 0x${short(s.uuid)}`,
+        );
+      }
+    } else {
+      ({ services } = await this.step(
+        () => p.discoverAllServicesAndCharacteristicsAsync(),
+        'service discovery',
+      ));
+    }
     for (const s of services) {
       this.services.add(short(s.uuid));
       for (const c of s.characteristics ?? []) this.chars.set(`${short(s.uuid)}/${short(c.uuid)}`, c);

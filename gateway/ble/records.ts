@@ -83,6 +83,9 @@ export class Records {
     ];
   }
 
+  /** Frames of records (measurements and their companions) received on this connection. */
+  received = 0;
+
   /** Why the pipeline refused readings on this link, if it did (journal full, gateway stopping). */
   get refusal(): MedgwError | undefined {
     return this.failure;
@@ -92,12 +95,14 @@ export class Records {
   frame(uuid: string, data: Buffer): void {
     try {
       if (this.assembler?.companions.includes(uuid)) {
+        this.received += 1;
         const { ready, refused } = this.assembler.companion(uuid, data, this.quirks);
         this.accept(ready);
         if (refused) throw refused;
         return;
       }
       if (!this.measuring.has(uuid)) return;
+      this.received += 1;
       for (const m of decodeRecords(this.o.definition, uuid, data)) {
         if (!m.final) {
           this.counters.intermediate += 1;

@@ -1,5 +1,6 @@
 /** The BLE simulators: virtual radio, simulated peripherals, their encoders and faults. */
 
+export { AND_VENDOR, SimAndUa651, UA651_DISCOVERY_BUDGET } from './and-ua651.ts';
 export {
   CGM_ATT,
   CGM_OPS,

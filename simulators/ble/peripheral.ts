@@ -116,6 +116,12 @@ export interface PeripheralOptions {
   extraServices?: SimService[];
   /** Battery Level in percent (Battery Service 0x180F); default 90; `null`: the device has no Battery Service. */
   batteryPercent?: number | null;
+  /**
+   * The device switches itself off when a central discovers more than this many services on one
+   * connection (a discovery that takes too long: A&D UA-651BLE, andengineering/AndroidSampleCode#1):
+   * the link drops and it stops advertising until `switchOn()` (the person presses its button).
+   */
+  discoveryBudget?: number;
 }
 
 export type PeripheralEvent = 'connect' | 'disconnect' | 'cccd' | 'write';
@@ -150,6 +156,12 @@ export abstract class SimPeripheral {
   private readonly listeners = new Map<PeripheralEvent, Array<(...a: unknown[]) => void>>();
   /** Set by the radio: tells scanning centrals that this peripheral advertises again. */
   onAdvertise: (() => void) | undefined;
+  /** The device switched itself off: no link, no advertising until `switchOn()`. */
+  off = false;
+  /** Times the device switched itself off. */
+  switchedOff = 0;
+  private readonly discoveryBudget: number | undefined;
+  private servicesDiscovered = 0;
 
   protected constructor(
     options: PeripheralOptions,
@@ -169,6 +181,7 @@ export abstract class SimPeripheral {
     this.batteryPercent = options.batteryPercent === undefined ? 90 : options.batteryPercent;
     this.disconnectWhenDone = options.disconnectWhenDone ?? false;
     this.requireBonding = options.requireBonding ?? false;
+    this.discoveryBudget = options.discoveryBudget;
     this.info = {
       ...defaults.info,
       ...options.info,
@@ -339,6 +352,7 @@ export abstract class SimPeripheral {
   attach(link: SimLink): void {
     this.link = link;
     this.advertising = false;
+    this.servicesDiscovered = 0;
     this.cccds.clear();
     this.emit('connect');
     this.onConnect();
@@ -350,8 +364,34 @@ export abstract class SimPeripheral {
     this.cccds.clear();
     this.emit('disconnect', reason);
     this.onDisconnect();
+    if (this.off) return;
     this.advertising = true;
     this.onAdvertise?.();
+  }
+
+  /**
+   * Called by the radio when a central discovers `count` services; false when that exceeds the
+   * device's discovery budget and it switched itself off (the discovery gets no answer).
+   */
+  discoveringServices(count: number): boolean {
+    this.servicesDiscovered += count;
+    if (this.discoveryBudget === undefined || this.servicesDiscovered <= this.discoveryBudget) return true;
+    this.switchOff();
+    return false;
+  }
+
+  /** The device powers itself off: the link is lost (supervision timeout, 0x08) and it stops advertising. */
+  switchOff(): void {
+    this.off = true;
+    this.switchedOff += 1;
+    this.advertising = false;
+    this.link?.drop(0x08);
+  }
+
+  /** The person switches the device on again: it advertises. */
+  switchOn(): void {
+    this.off = false;
+    this.advertise();
   }
 
   /** Hooks for subclasses. */

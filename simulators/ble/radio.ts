@@ -350,6 +350,8 @@ export class VirtualBindings extends EventEmitter {
       .gatt()
       .map((s) => s.uuid)
       .filter((u) => wanted.length === 0 || wanted.includes(u));
+    // A device that switches itself off on a long discovery never answers it: the link drops.
+    if (!p.discoveringServices(found.length)) return;
     this.post(() => this.emit('servicesDiscover', id, found));
   }
 
