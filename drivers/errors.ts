@@ -780,19 +780,19 @@ export const ERROR_CATALOGUE = {
   },
   MEDGW_ERR_BLE_AGENT: {
     area: 'ble',
-    status: 400,
+    status: 503,
     message: 'The pairing agent could not be registered with BlueZ (org.bluez.AgentManager1).',
     hint: 'Check that bluetoothd runs (`systemctl status bluetooth`) and that the gateway may talk to org.bluez on the system bus (docs/deploy.md, Bluetooth).',
   },
   MEDGW_ERR_BLE_NO_PROMPT: {
     area: 'ble',
-    status: 400,
+    status: 409,
     message: 'A pairing code was given for a device that is not waiting for one.',
     hint: 'Start the pairing first (`medgw pair <address>` or the pair page); the code is asked for when the device shows it.',
   },
   MEDGW_ERR_SIM_DBUS: {
     area: 'ble',
-    status: 400,
+    status: 500,
     message: 'The private D-Bus daemon for the fake BlueZ could not be started.',
     hint: 'Install the Debian package dbus (`apt-get install dbus`, which provides /usr/bin/dbus-daemon); `.ci/run` installs it.',
   },
