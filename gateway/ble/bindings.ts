@@ -6,6 +6,8 @@
 import { createRequire } from 'node:module';
 import type { Noble } from '@stoprocent/noble';
 import { MedgwError } from '../../drivers/errors.ts';
+import type { Logger } from '../log.ts';
+import { BluezPairing } from './bluez/pairing.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -23,4 +25,14 @@ export function adapterNoble(mode: 'hci' | 'dbus'): Noble {
       `the ${mode} Bluetooth bindings could not be loaded: ${(e as Error).message}`,
     );
   }
+}
+
+/**
+ * Bonding through the Bluetooth stack for a real adapter: in `dbus` mode the gateway's pairing agent
+ * on BlueZ (Pair() then Trusted, passkeys asked of the person, bond loss explained). The `hci` mode
+ * has none: noble's HCI stack pairs by itself, "Just Works" only, when a device answers an
+ * encrypted attribute with an authentication error (docs/deploy.md, Bluetooth).
+ */
+export function adapterBonding(mode: 'hci' | 'dbus', log: Logger): BluezPairing | undefined {
+  return mode === 'dbus' ? new BluezPairing({ log }) : undefined;
 }

@@ -4,12 +4,18 @@
  *   GET  /api/v1/ble/devices                   discovered and paired devices with their pairing state
  *   POST /api/v1/ble/devices/:address/pair     pair a discovered device ({patientId?, name?, udsUsers?})
  *   POST /api/v1/ble/devices/:address/forget   forget it (bond, consents, registry entry)
- *   GET  /api/v1/ble/events                    state changes as server-sent events (`event: state`)
+ *   POST /api/v1/ble/devices/:address/repair   pair again after a bond loss (the stack's stale key removed)
+ *   GET  /api/v1/ble/prompts                   what the pairing agent asks the person now (dbus mode)
+ *   POST /api/v1/ble/devices/:address/passkey  the person's answer ({passkey} | {confirm} | {pin})
+ *   GET  /api/v1/ble/events                    state changes and prompts as server-sent events
+ *                                              (`event: state`, `event: prompt`)
  */
 import type { FastifyInstance } from 'fastify';
 import { isMedgwError, MedgwError } from '../../drivers/errors.ts';
 import { sendError } from '../admin/server.ts';
 import type { ComponentFactory } from '../app.ts';
+import type { BluezPairing } from './bluez/pairing.ts';
+import type { PairingPrompt, PromptAnswer } from './bluez/prompts.ts';
 import type { BleCentral } from './central.ts';
 import { createBleCentral, resolveBleMode } from './index.ts';
 import type { SimControl } from './sim.ts';
@@ -21,7 +27,23 @@ declare module '../app.ts' {
     ble: BleCentral;
     /** `ble.mode: sim` only: make the simulated glucometer, scale or cuff take a reading. */
     bleSim: SimControl;
+    /** `ble.mode: dbus` only: the pairing agent on BlueZ and what it asks the person. */
+    blePairing: BluezPairing;
   }
+}
+
+function parseAnswer(body: unknown): PromptAnswer {
+  const b = (body ?? {}) as Record<string, unknown>;
+  if (typeof b.passkey === 'number' && Number.isInteger(b.passkey) && b.passkey >= 0 && b.passkey <= 999_999)
+    return { passkey: b.passkey };
+  if (typeof b.passkey === 'string' && /^[0-9]{1,6}$/.test(b.passkey.trim()))
+    return { passkey: Number(b.passkey) };
+  if (typeof b.confirm === 'boolean') return { confirm: b.confirm };
+  if (typeof b.pin === 'string' && /^[0-9A-Za-z]{1,16}$/.test(b.pin)) return { pin: b.pin };
+  throw new MedgwError(
+    'MEDGW_ERR_USAGE',
+    'passkey: send {"passkey": 123456} (the 6 digits the device shows), {"confirm": true|false} or {"pin": "0000"}',
+  );
 }
 
 interface PairBody {
@@ -62,7 +84,7 @@ function parsePairBody(body: unknown): PairBody {
 }
 
 /** The admin routes of the central (exported for tests that mount them on their own server). */
-export function bleRoutes(central: BleCentral) {
+export function bleRoutes(central: BleCentral, pairing?: BluezPairing) {
   return async (api: FastifyInstance): Promise<void> => {
     const fail = (reply: Parameters<typeof sendError>[0], e: unknown) => {
       if (!isMedgwError(e)) throw e;
@@ -85,6 +107,27 @@ export function bleRoutes(central: BleCentral) {
         return fail(reply, e);
       }
     });
+    api.post<{ Params: { address: string } }>('/devices/:address/repair', async (req, reply) => {
+      try {
+        return reply.code(202).send({ device: await central.repair(req.params.address) });
+      } catch (e) {
+        return fail(reply, e);
+      }
+    });
+    api.get('/prompts', async () => ({ prompts: pairing?.prompts.list() ?? [] }));
+    api.post<{ Params: { address: string } }>('/devices/:address/passkey', async (req, reply) => {
+      try {
+        const id = req.params.address.toUpperCase();
+        const answer = parseAnswer(req.body);
+        if (!pairing) {
+          throw new MedgwError('MEDGW_ERR_BLE_NO_PROMPT', `${id} is not waiting for a pairing code`);
+        }
+        pairing.prompts.answer(id, answer);
+        return { answered: true };
+      } catch (e) {
+        return fail(reply, e);
+      }
+    });
     api.get('/events', (req, reply) => {
       const ac = new AbortController();
       req.raw.on('close', () => ac.abort());
@@ -95,6 +138,9 @@ export function bleRoutes(central: BleCentral) {
         connection: 'keep-alive',
       });
       reply.raw.write(': medgw ble states\n\n');
+      const onPrompt = (p: PairingPrompt) => reply.raw.write(`event: prompt\ndata: ${JSON.stringify(p)}\n\n`);
+      pairing?.prompts.on('prompt', onPrompt);
+      ac.signal.addEventListener('abort', () => pairing?.prompts.off('prompt', onPrompt));
       void (async () => {
         for await (const change of central.feed.changes(ac.signal)) {
           reply.raw.write(`event: state\ndata: ${JSON.stringify(change)}\n\n`);
@@ -112,17 +158,36 @@ export const bleComponent: ComponentFactory = {
     const mode = await resolveBleMode(ctx);
     const built = createBleCentral(ctx, services.get('sink'), {}, mode);
     if (!built) return undefined;
-    const { central } = built;
+    const { central, pairing } = built;
     services.provide('ble', central);
     if (built.sim) services.provide('bleSim', built.sim.control);
+    if (pairing) services.provide('blePairing', pairing);
     const http = services.get('http');
     http.register(
       async (api) => {
         api.addHook('onRequest', http.requireAdmin);
-        await bleRoutes(central)(api);
+        await bleRoutes(central, pairing)(api);
       },
       { prefix: '/api/v1/ble' },
     );
-    return central;
+    if (!pairing) return central;
+    // dbus mode: the pairing agent is registered with BlueZ once the central runs, released after it.
+    const log = ctx.log.child({ component: 'ble' });
+    return {
+      name: central.name,
+      start: async () => {
+        await central.start();
+        await pairing.start().catch((e: unknown) => {
+          log.error(
+            { code: 'MEDGW_ERR_BLE_AGENT', err: e },
+            'the pairing agent is not registered: pairing a device will retry',
+          );
+        });
+      },
+      stop: async () => {
+        await central.stop();
+        await pairing.stop();
+      },
+    };
   },
 };

@@ -7,7 +7,8 @@ import { loadTokenKey } from '../../cloud-bridge/token-store.ts';
 import { MedgwError } from '../../drivers/errors.ts';
 import type { GatewayContext } from '../context.ts';
 import type { ReadingSink } from '../contracts.ts';
-import { adapterNoble } from './bindings.ts';
+import { adapterBonding, adapterNoble } from './bindings.ts';
+import type { BluezPairing } from './bluez/pairing.ts';
 import { BleCentral, type BleCentralOptions } from './central.ts';
 import { type AdapterProbe, decideBleMode, systemProbe } from './probe.ts';
 import { type SimEnvironment, simEnvironment } from './sim.ts';
@@ -85,7 +86,7 @@ export function createBleCentral(
   sink: ReadingSink,
   overrides: Partial<BleCentralOptions> = {},
   resolved?: ResolvedBleMode,
-): { central: BleCentral; sim?: SimEnvironment } | undefined {
+): { central: BleCentral; sim?: SimEnvironment; pairing?: BluezPairing } | undefined {
   const configured = ctx.config.ble.mode;
   if (!resolved && configured === 'auto') {
     throw new MedgwError(
@@ -99,6 +100,7 @@ export function createBleCentral(
     return undefined;
   }
   const sim = mode === 'sim' ? simEnvironment(() => ctx.clock.now()) : undefined;
+  const pairing = mode === 'dbus' ? adapterBonding(mode, ctx.log) : undefined;
   const central = new BleCentral({
     noble: sim ? () => sim.noble : () => adapterNoble(mode === 'dbus' ? 'dbus' : 'hci'),
     registry: ctx.registry,
@@ -109,8 +111,9 @@ export function createBleCentral(
     maxConnections: ctx.config.ble.maxConnections,
     timeZone: ctx.config.timezone,
     ...(sim ? { autoPair: sim.prePaired, autoPairUsers: sim.prePairedUsers } : {}),
+    ...(pairing ? { bonding: pairing } : {}),
     ...overrides,
     key: overrides.key ?? loadTokenKey(ctx.dataDir),
   });
-  return sim ? { central, sim } : { central };
+  return { central, ...(sim ? { sim } : {}), ...(pairing ? { pairing } : {}) };
 }

@@ -164,13 +164,21 @@ export class BluezPairing implements Bonding {
     return `${this.adapterPath}/dev_${deviceId.toUpperCase().replaceAll(':', '_')}`;
   }
 
-  private connected(): DBus.MessageBus {
-    if (!this.bus) throw new MedgwError('MEDGW_ERR_BLE_AGENT', 'the pairing agent is not started');
-    return this.bus;
+  private starting: Promise<void> | undefined;
+
+  /** The bus, registering the agent first if it is not (a failed start is retried at the next use). */
+  private async connected(): Promise<DBus.MessageBus> {
+    if (!this.bus) {
+      this.starting ??= this.start().finally(() => {
+        this.starting = undefined;
+      });
+      await this.starting;
+    }
+    return this.bus!;
   }
 
   private async device(deviceId: string) {
-    const obj = await this.connected().getProxyObject(BLUEZ, this.path(deviceId));
+    const obj = await (await this.connected()).getProxyObject(BLUEZ, this.path(deviceId));
     return {
       device: as<DeviceProxy>(obj.getInterface('org.bluez.Device1')),
       props: as<PropsProxy>(obj.getInterface(PROPS)),
@@ -199,6 +207,7 @@ export class BluezPairing implements Bonding {
     this.prompts.clear(deviceId);
     this.disconnects.delete(deviceId);
     const { device, props } = await this.device(deviceId).catch((e: unknown) => {
+      if (isMedgwError(e)) throw e;
       throw new MedgwError('MEDGW_ERR_BLE_BONDING', `BlueZ does not know ${deviceId}: ${errorText(e)}`);
     });
     try {
@@ -280,7 +289,9 @@ export class BluezPairing implements Bonding {
 
   async unbond(deviceId: string): Promise<void> {
     const adapter = as<AdapterProxy>(
-      (await this.connected().getProxyObject(BLUEZ, this.adapterPath)).getInterface('org.bluez.Adapter1'),
+      (await (await this.connected()).getProxyObject(BLUEZ, this.adapterPath)).getInterface(
+        'org.bluez.Adapter1',
+      ),
     );
     try {
       await adapter.RemoveDevice(this.path(deviceId));
