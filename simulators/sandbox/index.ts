@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import formbody from '@fastify/formbody';
 import Fastify from 'fastify';
-import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC, default as Provider } from 'oidc-provider';
 import { z } from 'zod';
 import { MedgwError } from '../../drivers/errors.ts';
 import { registerApi } from './api.ts';
@@ -475,6 +475,19 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
       ...(faults.accessTokenTtlSeconds ? { accessToken: faults.accessTokenTtlSeconds } : {}),
       ...(faults.idTokenTtlSeconds ? { idToken: faults.idTokenTtlSeconds } : {}),
     }),
+  });
+  setup.provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+    if (ctx.oidc.params?.grant_type === 'refresh_token')
+      audit({ event: 'token.refreshed', ...(ctx.oidc.client ? { clientId: ctx.oidc.client.clientId } : {}) });
+  });
+  setup.provider.on('grant.error', (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string }) => {
+    // oidc-provider's refresh_token grant: InvalidGrant('refresh token already used') after revoking
+    if (ctx.oidc.params?.grant_type === 'refresh_token' && /already used/.test(err.error_detail ?? ''))
+      audit({
+        event: 'token.reuse-revoked',
+        ...(ctx.oidc.client ? { clientId: ctx.oidc.client.clientId } : {}),
+        message: 'a rotated refresh token was used again: the grant is revoked',
+      });
   });
   setup.provider.on('server_error', () => {
     // errors are rendered to the caller by renderError; nothing to log here (no token in logs)

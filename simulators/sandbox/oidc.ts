@@ -162,6 +162,11 @@ export function createProvider(opts: ProviderOptions): ProviderSetup {
     // the idPe and OIDs belong in the ID token itself, not only in userinfo
     conformIdTokenClaims: false,
     acrValues: ['eidas1'],
+    // Every refresh rotates the refresh token, for this confidential client too (oidc-provider's
+    // default rotates only past 70% of its life): a rotated one spent again makes oidc-provider revoke
+    // the whole grant, the reuse detection of RFC 9700 §4.14.2 that real providers apply. A gateway
+    // whose instances race a refresh then loses the patient's link: what tests must be able to see.
+    rotateRefreshToken: () => true,
     async findAccount(ctx, sub) {
       const id = identityBySub(sub);
       if (!id) return undefined;

@@ -59,7 +59,11 @@ export type AuditEvent =
   | 'unpaired'
   | 'observation.created'
   | 'observation.refused'
-  | 'search';
+  | 'search'
+  /** A refresh-token grant answered with new tokens. */
+  | 'token.refreshed'
+  /** A rotated refresh token spent again: the whole grant is revoked (RFC 9700 §4.14.2). */
+  | 'token.reuse-revoked';
 
 export interface AuditEntry {
   readonly at: string;
