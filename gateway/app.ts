@@ -8,6 +8,7 @@ import { openStores } from './admin/connect.ts';
 import { LocalAdminOps } from './admin/ops.ts';
 import { HttpServer } from './admin/server.ts';
 import { bleComponent } from './ble/component.ts';
+import { cgmSummaryComponent } from './cgm/summaries.ts';
 import type { Config } from './config/schema.ts';
 import type { GatewayContext } from './context.ts';
 import { type Clock, type Component, systemClock } from './contracts.ts';
@@ -88,6 +89,7 @@ export const COMPONENTS: ComponentFactory[] = [
   bleComponent,
   sandboxComponent,
   forwarderComponent,
+  cgmSummaryComponent,
   webComponent,
   demoComponent,
 ];

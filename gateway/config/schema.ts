@@ -251,6 +251,40 @@ export const ConfigSchema = z
       })
       .prefault({})
       .describe('Local HTTP server.'),
+    cgm: z
+      .strictObject({
+        summaryDays: z
+          .union([z.literal(7), z.literal(14), z.literal(30), z.literal(90)])
+          .default(14)
+          .describe(
+            'Days each continuous glucose summary covers (MED-969 mean glucose, MED-972 GMI): 14 as the Time in Range consensus asks, or 7, 30, 90 (the periods Mon espace santé names). Periods are consecutive civil days in `timezone`.',
+          ),
+        intervalMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(60)
+          .default(5)
+          .describe(
+            'Minutes between two sensor readings of the CGMs (5 for most): how many readings a period should hold; a period with fewer than 70 % of them is not summarized.',
+          ),
+        closeAfterHours: z
+          .number()
+          .min(0)
+          .max(24 * 30)
+          .default(24)
+          .describe(
+            'Hours after its end a period is summarized even when the sensor has not been read past it (earlier when it has).',
+          ),
+        checkEveryMs: z
+          .number()
+          .int()
+          .min(1000)
+          .default(3_600_000)
+          .describe('How often the gateway looks for closed continuous glucose periods to summarize.'),
+      })
+      .prefault({})
+      .describe('Continuous glucose: the summaries Mon espace santé receives instead of the sensor stream.'),
     storage: z
       .strictObject({
         kind: z
