@@ -103,8 +103,9 @@ describe('connection procedure', () => {
       expect(kinds[0], d.id).toBe('bond');
       const discover = kinds.indexOf('discover');
       expect(discover, `${d.id} discovers`).toBeGreaterThan(0);
-      for (const k of ['identity', 'clock', 'battery', 'subscribe'] as const) {
-        expect(kinds.indexOf(k), `${d.id}: ${k} after discovery`).toBeGreaterThan(discover);
+      for (const k of ['identity', 'clock', 'battery', 'subscribe', 'run'] as const) {
+        const at = kinds.indexOf(k);
+        if (k === 'subscribe' || at >= 0) expect(at, `${d.id}: ${k} after discovery`).toBeGreaterThan(discover);
       }
       const collect = kinds.findIndex((k) => COLLECT_STEPS.has(k));
       expect(collect, `${d.id} collects`).toBeGreaterThan(kinds.indexOf('subscribe'));
@@ -138,12 +139,12 @@ describe('connection procedure', () => {
     expect(standardSteps([findDefinition('beurer-bm85').profiles[0]!]).at(-1)?.kind).toBe('collect-pushed');
   });
 
-  it('the A&D UA-651BLE discovers only the services it reads and pairs with legacy pairing', () => {
+  it('the A&D UA-651BLE discovers only the services it reads, sets its clock by Date Time, pairs with legacy pairing', () => {
     const d = findDefinition('and-ua-651ble');
-    expect(d.steps.find((s) => s.kind === 'discover')).toEqual({
-      kind: 'discover',
-      only: ['1810', '1805', '180A'],
-    });
+    expect(d.steps.find((s) => s.kind === 'discover')).toEqual({ kind: 'discover', only: ['1810', '180A'] });
+    const kinds = d.steps.map((s) => s.kind);
+    expect(kinds).not.toContain('clock');
+    expect(kinds.indexOf('run')).toBeLessThan(kinds.indexOf('subscribe'));
     expect(d.pairing).toBe('legacy');
     expect(matchAdvertisement({ localName: 'A&D_UA-651BLE', serviceUuids: ['1810'] })?.id).toBe(d.id);
   });

@@ -4,6 +4,8 @@
  * logs: a hook only asks the link, which applies the timeouts, the GATT spacing and link-loss detection.
  * Services and characteristics are 16-bit upper-case hex (`1810`, `2A35`).
  */
+import type { DeviceDateTime } from '../types.ts';
+
 export interface DeviceLink {
   /** The registry id of the device (its address). */
   readonly deviceId: string;
@@ -27,4 +29,11 @@ export interface DeviceLink {
   request(service: string, characteristic: string, value: Uint8Array, what: string): Promise<Uint8Array>;
   /** Waits until the device has been silent for the session's quiet period and what it sent is committed. */
   quiet(): Promise<void>;
+  /** The gateway's clock now, as the civil time a device clock should show (config `timezone`). */
+  localTime(): DeviceDateTime;
+  /**
+   * A hook set the device clock to `device` (a vendor clock characteristic): readings taken from now on
+   * carry that clock (`synced`), as after a Current Time write.
+   */
+  clockSet(device: DeviceDateTime): void;
 }

@@ -9,6 +9,7 @@
 import type { Characteristic, Peripheral, Service } from '@stoprocent/noble';
 import type { DeviceLink } from '../../drivers/definitions/link.ts';
 import { isMedgwError, MedgwError } from '../../drivers/errors.ts';
+import type { DeviceDateTime } from '../../drivers/types.ts';
 import type { Logger } from '../log.ts';
 
 export interface LinkTiming {
@@ -31,6 +32,10 @@ export interface LinkOptions {
   readonly onEnd: () => void;
   /** Waits until the device is quiet and what it sent is committed (the session's, for hooks). */
   readonly quiet: () => Promise<void>;
+  /** The gateway's local civil time now (the session's clock and zone), for hooks. */
+  readonly localTime: () => DeviceDateTime;
+  /** A hook set the device clock (the session records the coincident timestamp). */
+  readonly clockSet: (device: DeviceDateTime) => void;
 }
 
 /** Noble's UUID (`2a18`, or 128-bit without dashes) → the 16-bit upper-case form of the profiles. */
@@ -181,6 +186,14 @@ export class Link implements DeviceLink {
 
   quiet(): Promise<void> {
     return this.o.quiet();
+  }
+
+  localTime(): DeviceDateTime {
+    return this.o.localTime();
+  }
+
+  clockSet(device: DeviceDateTime): void {
+    this.o.clockSet(device);
   }
 
   /**

@@ -8,6 +8,7 @@
  * The state feed follows the procedure: connecting → bonding → discovering → subscribing → syncing.
  */
 import type { Peripheral } from '@stoprocent/noble';
+import { dateTimeAt } from '../../drivers/datetime.ts';
 import { quirksOf } from '../../drivers/definitions/decode.ts';
 import type { DriverDefinition } from '../../drivers/definitions/index.ts';
 import { COLLECT_STEPS, type Step } from '../../drivers/definitions/steps.ts';
@@ -25,7 +26,7 @@ import { Link } from './link.ts';
 import { Records, type SessionCounters } from './records.ts';
 import type { BleState } from './states.ts';
 import type { BleStore } from './store.ts';
-import type { SessionTimes } from './time.ts';
+import { type SessionTimes, zoneOffsetMinutes } from './time.ts';
 
 export { short } from './link.ts';
 export type { SessionCounters } from './records.ts';
@@ -107,6 +108,13 @@ export class Session {
         ctx.onLinkEnd();
       },
       quiet: () => this.quiet(),
+      localTime: () => {
+        const now = ctx.clock.now();
+        return dateTimeAt(now, zoneOffsetMinutes(ctx.timeZone, now));
+      },
+      clockSet: (device) => {
+        this.times = { ...this.times, after: { device, gatewayMs: ctx.clock.now(), deviceClockSet: true } };
+      },
     });
     this.records = new Records({
       deviceId: ctx.deviceId,

@@ -32,7 +32,8 @@ const naive = (dt: DeviceDateTime) =>
 
 /**
  * The coincident timestamp that applies to a reading: the one read after the clock was set when the
- * reading's device time falls between that read and now on the new clock, else the one read before.
+ * reading's device time falls between that read and now on the new clock, else the one read before
+ * (none when the old clock was never read).
  */
 export function coincidentFor(
   m: Measurement,
@@ -45,5 +46,7 @@ export function coincidentFor(
   const setAt = naive(after.device);
   const slackMs = 2_000;
   if (t >= setAt - slackMs && t <= setAt + (nowMs - after.gatewayMs) + 60_000) return after;
-  return before ?? after;
+  // Taken with the old clock: only a reading of that clock corrects it. A device whose clock can only
+  // be written (A&D Date Time 0x2A08) gives none: its stored readings stay untrusted.
+  return before;
 }

@@ -16,20 +16,21 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function cuffWithReadings(address: string): Promise<SimAndUa651> {
-  const cuff = new SimAndUa651({ address });
+/** Two readings stored on the cuff, taken while its clock ran 37 minutes fast (after it joined the radio). */
+async function measureTwice(cuff: SimAndUa651): Promise<void> {
+  cuff.shiftClock(37 * 60_000);
   await cuff.measure({ systolic: 131, diastolic: 84, pulse: 66 });
   await cuff.measure({ systolic: 127, diastolic: 81, pulse: 70 });
-  return cuff;
 }
 
 describe('A&D UA-651BLE', () => {
   it('is paired through its definition: only the needed services are discovered, both readings committed once', async () => {
     const ID = 'C0:26:DA:00:06:51';
-    const cuff = await cuffWithReadings(ID);
+    const cuff = new SimAndUa651({ address: ID });
     // The simulated cuff has more services than it tolerates discovering.
     expect(cuff.gatt().length).toBeGreaterThan(UA651_DISCOVERY_BUDGET);
     h = await harness([cuff]);
+    await measureTwice(cuff);
     await h.central.start();
     await h.waitState(ID, 'discovered');
     expect(h.central.get(ID)?.driver).toBe('and-ua-651ble');
@@ -50,12 +51,23 @@ describe('A&D UA-651BLE', () => {
     expect(stored.every((r) => r.patientId === 'alice')).toBe(true);
     expect(h.registry.getDevice(ID)).toMatchObject({ bond: 'bonded', driver: 'and-ua-651ble' });
     expect(findDefinition('and-ua-651ble').pairing).toBe('legacy');
+    // The cuff clock was set through its Date Time 0x2A08 (it has no Current Time Service).
+    expect(cuff.gatt().some((s) => s.uuid === '1805')).toBe(false);
+    expect(cuff.clockWrites).toHaveLength(1);
+    expect(h.central.get(ID)?.clock).toBe('synced');
+    // The readings were taken before, with a clock nobody could read: their time stays untrusted.
+    expect(stored.every((r) => r.observation?.time.quality === 'untrusted')).toBe(true);
+    // After the clock write, the cuff clock shows the gateway's local time, no longer 37 minutes fast.
+    // (Europe/Paris in the harness: UTC+1 in winter, UTC+2 in summer.)
+    const ahead = (cuff.deviceWallMs() - Date.now()) / 60_000;
+    expect(Math.min(Math.abs(ahead - 60), Math.abs(ahead - 120))).toBeLessThan(1);
   });
 
   it('switches itself off under the generic driver, which discovers every service: nothing is committed', async () => {
     const ID = 'C0:26:DA:00:06:52';
-    const cuff = await cuffWithReadings(ID);
+    const cuff = new SimAndUa651({ address: ID });
     h = await harness([cuff], { backoff: { maxAttempts: 1 } });
+    await measureTwice(cuff);
     await h.provision({ id: ID, patientId: 'alice', driver: 'generic-blood-pressure' });
     cuff.bond(h.radio.centralAddress);
     await h.central.start();
