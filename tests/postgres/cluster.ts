@@ -63,7 +63,11 @@ function asServerUser(bin: string, args: string[]): { cmd: string; args: string[
 
 let counter = 0;
 
-export async function startPostgres(): Promise<RunningPostgres> {
+/**
+ * `durable`: fsync, synchronous commits and full-page writes on, as a production server runs (the
+ * benchmarks); off by default, since tests need correctness, not durability across a power cut.
+ */
+export async function startPostgres(options: { durable?: boolean } = {}): Promise<RunningPostgres> {
   const bin = pgBin();
   const dir = mkdtempSync(join(tmpdir(), 'medgw-pg-'));
   const data = join(dir, 'data');
@@ -102,12 +106,9 @@ export async function startPostgres(): Promise<RunningPostgres> {
     'listen_addresses=127.0.0.1',
     '-c',
     `unix_socket_directories=${dir}`,
-    '-c',
-    'fsync=off',
-    '-c',
-    'synchronous_commit=off',
-    '-c',
-    'full_page_writes=off',
+    ...(options.durable
+      ? []
+      : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
     '-c',
     'max_connections=200',
   ]);
