@@ -21,6 +21,7 @@ import {
 import { SqliteJournal } from '../journal/sqlite.ts';
 import { ThreadedJournal } from '../journal/threaded.ts';
 import { deviceProvisioner } from '../mqtt/dynsec.ts';
+import { PostgresRegistry } from '../registry/postgres.ts';
 import { LowRegistry } from '../registry/registry.ts';
 import { AdminClient } from './client.ts';
 import { type AdminOps, LocalAdminOps } from './ops.ts';
@@ -35,11 +36,33 @@ export async function openStores(
   clock: Clock = systemClock,
   onFull?: (refusal: MedgwError) => void,
   threaded = false,
-): Promise<{ registry: LowRegistry; journal: Journal & { readonly path: string } }> {
+): Promise<{ registry: OpenedRegistry; journal: Journal & { readonly path: string } }> {
   ensureDataDir(config.dataDir);
   // before the registry file may be created: an empty journal is new only in a new data directory
   const acceptEmptyFile = isNewDataDir(config.dataDir);
-  const registry = await LowRegistry.open(dataPath(config.dataDir, 'registry'));
+  // storage.kind postgres: the registry the instances share, a copy in each kept in step (NOTIFY)
+  const registry: OpenedRegistry =
+    config.storage.kind === 'postgres' && config.storage.url
+      ? await PostgresRegistry.connect(config.storage.url)
+      : await LowRegistry.open(dataPath(config.dataDir, 'registry'));
+  try {
+    return { registry, journal: await openJournal(config, clock, onFull, threaded, acceptEmptyFile) };
+  } catch (e) {
+    await registry.close();
+    throw e;
+  }
+}
+
+/** The registry of openStores: the data directory's file, or the PostgreSQL one (close() ends its pool). */
+export type OpenedRegistry = LowRegistry | PostgresRegistry;
+
+async function openJournal(
+  config: Config,
+  clock: Clock,
+  onFull: ((refusal: MedgwError) => void) | undefined,
+  threaded: boolean,
+  acceptEmptyFile: boolean,
+): Promise<Journal & { readonly path: string }> {
   const limits = {
     clock,
     maxReadings: config.journal.maxReadings,
@@ -55,7 +78,7 @@ export async function openStores(
       instance: `${hostname()}:${resolve(config.dataDir)}`,
       ...limits,
     });
-    return { registry, journal };
+    return journal;
   }
   const options = { path: dataPath(config.dataDir, 'journal'), acceptEmptyFile, ...limits };
   const journal = threaded ? await ThreadedJournal.open(options) : new SqliteJournal(options);
@@ -67,7 +90,7 @@ export async function openStores(
       // -wal and -shm exist only while a connection has them open
     }
   }
-  return { registry, journal };
+  return journal;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -96,8 +119,9 @@ export async function connect(
           registry,
           journal,
           options.clock ?? systemClock,
-          () => {
+          async () => {
             journal.close();
+            await registry.close();
             lock.release();
           },
           config.timezone,

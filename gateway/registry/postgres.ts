@@ -22,7 +22,7 @@
 import { MedgwError } from '../../drivers/errors.ts';
 import type { DeviceRecord, PatientRecord, Registry } from '../contracts.ts';
 import { type ChannelListener, listenChannel } from '../storage/listen.ts';
-import { type Migration, migrate, type Pool, type PoolClient } from '../storage/postgres.ts';
+import { type Migration, migrate, openPool, type Pool, type PoolClient } from '../storage/postgres.ts';
 import {
   byCreation,
   checkDevice,
@@ -122,12 +122,26 @@ export class PostgresRegistry implements Registry {
     | undefined;
   private listener: ChannelListener | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private ownPool = false;
   private readonly changeListeners = new Set<(change: { kind: Kind; id: string }) => void>();
 
   private constructor(
     private readonly pool: Pool,
     private readonly options: PostgresRegistryOptions,
   ) {}
+
+  /** Opens a pool of its own on `url` (ended by close()), then opens the registry on it. */
+  static async connect(url: string, options: PostgresRegistryOptions = {}): Promise<PostgresRegistry> {
+    const pool = await openPool(url, { max: 4, applicationName: 'medgw registry' });
+    try {
+      const registry = await PostgresRegistry.open(pool, options);
+      registry.ownPool = true;
+      return registry;
+    } catch (e) {
+      await pool.end().catch(() => undefined);
+      throw e;
+    }
+  }
 
   /** Brings the schema up to date, listens for other instances' changes, then loads the copy. */
   static async open(pool: Pool, options: PostgresRegistryOptions = {}): Promise<PostgresRegistry> {
@@ -469,10 +483,15 @@ export class PostgresRegistry implements Registry {
     this.sections[name] = copy;
   }
 
-  /** Stops listening and reloading; the pool stays open (its owner ends it). */
+  /** Stops listening and reloading; ends the pool when connect() opened it (else its owner does). */
   async close(): Promise<void> {
     clearInterval(this.timer);
     this.listener?.close();
+    this.listener = undefined;
     await this.queue.catch(() => undefined);
+    if (this.ownPool) {
+      this.ownPool = false;
+      await this.pool.end().catch(() => undefined);
+    }
   }
 }

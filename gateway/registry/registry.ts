@@ -265,6 +265,9 @@ export class LowRegistry implements Registry {
     return first && changed;
   }
 
+  /** Nothing to release: every write is on disk when it resolves (the same call as the shared registry's). */
+  async close(): Promise<void> {}
+
   /** A named section kept for another component (pairing links, consents…), or undefined. */
   getSection<T>(name: string): T | undefined {
     const v = own(this.db.data.sections, name);
