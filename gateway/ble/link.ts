@@ -109,11 +109,12 @@ export class Link implements DeviceLink {
   async discover(only?: readonly string[]): Promise<ReadonlySet<string>> {
     const p = this.o.peripheral;
     let services: Service[];
-    if (only) {
+    if (only || (this.o.gattSpacingMs ?? 0) > 0) {
       // Service by service, so a listed service the device lacks is simply absent (noble's
-      // discoverSome… fails the whole discovery then) and the GATT spacing applies between requests.
+      // discoverSome… fails the whole discovery then) and the GATT spacing applies between requests
+      // (noble's own discovery sends the characteristic requests of every service at once).
       services = await this.step(
-        () => p.discoverServicesAsync(only.map((s) => s.toLowerCase())),
+        () => p.discoverServicesAsync((only ?? []).map((s) => s.toLowerCase())),
         'service discovery',
       );
       for (const s of services) {
@@ -220,7 +221,16 @@ export class Link implements DeviceLink {
     }
     const v = Buffer.alloc(2);
     v.writeUInt16LE(value);
-    await this.step(() => cccd.writeValueAsync(v), `CCCD of 0x${characteristic}`);
+    try {
+      await this.step(() => cccd.writeValueAsync(v), `CCCD of 0x${characteristic}`);
+    } catch (e) {
+      // BlueZ never lets a client write a CCCD over D-Bus (src/gatt-client.c descriptor_write_value:
+      // org.bluez.Error.NotPermitted "Write not permitted"; StartNotify does it): the stack picks the
+      // bit, notifications when the characteristic has them, else indications, as the profiles want.
+      if (!(isMedgwError(e) && e.code === 'MEDGW_ERR_BLE_ATT' && /write not permitted/i.test(e.message)))
+        throw e;
+      await this.step(() => c.subscribeAsync(), `subscribe 0x${characteristic}`);
+    }
   }
 
   /** Resolves with `answer`, failing after `idleMs` without any frame from the device. */
