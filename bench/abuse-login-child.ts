@@ -9,6 +9,7 @@ import { LocalAdminOps } from '../gateway/admin/ops.ts';
 import { HttpServer } from '../gateway/admin/server.ts';
 import { SqliteJournal } from '../gateway/journal/sqlite.ts';
 import { silentLogger } from '../gateway/log.ts';
+import { Operations } from '../gateway/ops/operations.ts';
 import { LowRegistry } from '../gateway/registry/registry.ts';
 import { registerWeb } from '../gateway/web/index.ts';
 import { memoryNow, tempDir } from './ingest-common.ts';
@@ -22,7 +23,7 @@ const clock = { now: () => Date.now() };
 const log = silentLogger();
 const registry = await LowRegistry.open(join(dir.path, 'registry.json'));
 const journal = new SqliteJournal({ path: join(dir.path, 'journal.db'), clock });
-const ops = new LocalAdminOps(registry, journal, clock);
+const ops = new Operations(new LocalAdminOps(registry, journal, clock), { registry, journal });
 const server = new HttpServer(
   { host: '127.0.0.1', port: 0, token: 'bench-admin-token-0123456789', log },
   ops,

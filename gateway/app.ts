@@ -21,6 +21,7 @@ import { Lifecycle } from './lifecycle.ts';
 import { createLogger, type Logger } from './log.ts';
 import { mqttComponent, pipelineComponent } from './mqtt/components.ts';
 import { deviceProvisioner } from './mqtt/dynsec.ts';
+import { Operations } from './ops/operations.ts';
 import { webComponent } from './web/component.ts';
 
 /** Where a component listens, printed at start-up. */
@@ -121,7 +122,7 @@ export async function startGateway(options: {
   const lock = acquireLock(config.dataDir, 'gateway');
   const lifecycle = new Lifecycle(log);
   const components: Component[] = [];
-  let opened: { journal: { close(): void } } | undefined;
+  let opened: { journal: { close(): void }; registry: { close(): Promise<void> } } | undefined;
   try {
     const token = ensureAdminToken(config.dataDir);
     // the operator alarm when readings are refused for lack of room: at most one line a minute
@@ -136,8 +137,13 @@ export async function startGateway(options: {
       );
     };
     const { registry, journal } = await openStores(config, clock, onFull, config.journal.thread);
-    opened = { journal };
+    opened = { journal, registry };
     const ctx: GatewayContext = { config, log, clock, registry, journal, dataDir: config.dataDir };
+    // every change a person makes goes through the operations service (pages, admin API)
+    const ops = new Operations(
+      new LocalAdminOps(registry, journal, clock, undefined, config.timezone, deviceProvisioner(config)),
+      { registry, journal },
+    );
     const http = new HttpServer(
       {
         host: config.http.host,
@@ -146,14 +152,16 @@ export async function startGateway(options: {
         log: log.child({ component: 'http' }),
         dataDir: config.dataDir,
       },
-      new LocalAdminOps(registry, journal, clock, undefined, config.timezone, deviceProvisioner(config)),
+      ops,
     );
     const services = new Services();
     services.provide('http', http);
+    services.provide('ops', ops);
     services.provide('lifecycle', lifecycle);
     services.provide('groupCommit', new GroupCommit(journal));
 
-    lifecycle.add({ name: 'registry', start: async () => undefined, stop: async () => undefined });
+    // stopped last: a shared registry's listening connection and pool close once nothing reads it
+    lifecycle.add({ name: 'registry', start: async () => undefined, stop: () => registry.close() });
     lifecycle.add({
       name: 'journal',
       start: async () => undefined,
@@ -196,6 +204,7 @@ export async function startGateway(options: {
   } catch (e) {
     await lifecycle.stop();
     opened?.journal.close();
+    await opened?.registry.close();
     lock.release();
     throw e;
   }

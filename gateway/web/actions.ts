@@ -110,7 +110,7 @@ export function createActions(deps: WebDeps, tokens: ApiTokens, publish: (topic:
       throw new MedgwError('MEDGW_ERR_WEB_UNAVAILABLE', 'the national side is not configured');
     return deps.national;
   };
-  const reading = (id: string) => {
+  const _reading = (id: string) => {
     const r = deps.journal.get(id);
     if (!r) throw new MedgwError('MEDGW_ERR_JOURNAL_UNKNOWN_READING', 'no such reading in the journal');
     return r;
@@ -134,44 +134,25 @@ export function createActions(deps: WebDeps, tokens: ApiTokens, publish: (topic:
       publish('pairing');
     },
 
-    async rename(deviceId, rawName) {
-      const d = deps.registry.getDevice(deviceId);
-      if (!d) throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', `no device ${deviceId}`);
-      const name = rawName.trim();
-      if (name.length === 0 || name.length > 100)
-        throw new MedgwError('MEDGW_ERR_WEB_FORM', 'name: 1 to 100 characters');
-      await deps.registry.putDevice({ ...d, name });
-      deps.journal.audit({ event: 'device.renamed', deviceId });
-      publish('registry');
-      return deps.ops.getDevice(deviceId);
-    },
+    // the changes themselves are the operations service's (gateway/ops/operations.ts): one rule for
+    // the pages, the admin API and the command line; its events refresh the live pages and wake the forwarder
+    rename: (deviceId, name) => deps.ops.renameDevice(deviceId, name),
 
     async assign(deviceId, patientId, userIndex) {
-      let d: PublicDevice;
       if (userIndex !== undefined) {
         if (!userIndexOk(userIndex)) throw new MedgwError('MEDGW_ERR_WEB_FORM', 'user number: 0 to 254');
-        d = await deps.ops.assignDevice(deviceId, { users: { [String(userIndex)]: patientId } });
-      } else d = await deps.ops.assignDevice(deviceId, { patientId });
-      publish('registry');
-      return d;
+        return deps.ops.assignDevice(deviceId, { users: { [String(userIndex)]: patientId } });
+      }
+      return deps.ops.assignDevice(deviceId, { patientId });
     },
 
-    async forget(deviceId) {
-      await deps.ble?.forget?.(deviceId);
-      await deps.ops.removeDevice(deviceId);
-      publish('registry');
-    },
+    forget: (deviceId) => deps.ops.removeDevice(deviceId),
 
     async addPatient(id, displayName) {
       await deps.ops.addPatient({ id: id.trim(), displayName });
-      publish('registry');
     },
 
-    async removePatient(patientId) {
-      if (deps.national?.links.get(patientId)) await deps.national.unlink(patientId);
-      await deps.ops.removePatient(patientId);
-      publish('registry');
-    },
+    removePatient: (patientId) => deps.ops.removePatient(patientId),
 
     async startLink(patientId, redirectUri) {
       if (!deps.registry.getPatient(patientId))
@@ -182,12 +163,7 @@ export function createActions(deps: WebDeps, tokens: ApiTokens, publish: (topic:
       return { url };
     },
 
-    async unlink(patientId) {
-      const r = await needNational().unlink(patientId);
-      deps.journal.audit({ event: 'patient.unlinked', patientId });
-      publish('links');
-      return r;
-    },
+    unlink: (patientId) => deps.ops.unlinkPatient(patientId),
 
     consents(patientId) {
       const link = needNational().links.get(patientId);
@@ -195,57 +171,14 @@ export function createActions(deps: WebDeps, tokens: ApiTokens, publish: (topic:
       return { kinds: link.kinds ?? null, available: CONSENT_KINDS };
     },
 
-    async setConsents(patientId, kinds) {
-      const national = needNational();
-      const bad = kinds.filter((k) => !(CONSENT_KINDS as readonly string[]).includes(k));
-      if (bad.length) throw new MedgwError('MEDGW_ERR_WEB_FORM', `kind: unknown ${bad.join(', ')}`);
-      if (!national.links.get(patientId))
-        throw new MedgwError('MEDGW_ERR_NOT_LINKED', `patient ${patientId} is not linked`);
-      await national.links.update(patientId, { kinds: kinds as ConsentKind[] });
-      deps.journal.audit({ event: 'patient.consents', patientId, detail: { kinds: kinds.join(' ') } });
-      national.kick?.();
-      publish('links');
-      return kinds as ConsentKind[];
-    },
+    setConsents: (patientId, kinds) => deps.ops.setConsents(patientId, kinds),
 
-    async confirmQuarantined(readingId, patientId, moment) {
-      const r = reading(readingId);
-      if (!deps.registry.getPatient(patientId))
-        throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', 'choose a patient');
-      // The admin operation: the same checks and statement as the CLI and the admin API, audited in the move.
-      const done = await deps.ops.assignReading(r.id, patientId, moment ? { moment } : {});
-      deps.national?.kick?.();
-      publish('readings');
-      return view(done);
-    },
+    confirmQuarantined: async (readingId, patientId, moment) =>
+      view(await deps.ops.assignReading(readingId, patientId, moment ? { moment } : {})),
 
-    async discardQuarantined(readingId) {
-      const r = reading(readingId);
-      if (r.state !== 'quarantined') {
-        throw new MedgwError(
-          'MEDGW_ERR_JOURNAL_STATE',
-          `the reading is ${r.state}, no longer waiting to be checked`,
-        );
-      }
-      // the admin operation: dead letter with MEDGW_ERR_OPERATOR_DISCARDED, values purged, audited
-      const done = await deps.ops.discardReading(r.id);
-      publish('readings');
-      return view(done);
-    },
+    discardQuarantined: async (readingId) => view(await deps.ops.discardReading(readingId, 'quarantined')),
 
-    async retry(readingId) {
-      const r = reading(readingId);
-      if (r.state !== 'held' && r.state !== 'dead-letter') {
-        throw new MedgwError(
-          'MEDGW_ERR_JOURNAL_STATE',
-          `the reading is ${r.state}; only held or refused readings are sent again`,
-        );
-      }
-      const done = await deps.ops.retryReading(r.id);
-      deps.national?.kick?.();
-      publish('exchanges');
-      return view(done);
-    },
+    retry: async (readingId) => view(await deps.ops.retryReading(readingId)),
 
     createToken(label) {
       const { token, info } = tokens.create(label, deps.clock);

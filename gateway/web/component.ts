@@ -6,13 +6,11 @@
  */
 import { EventEmitter } from 'node:events';
 import { MedgwError } from '../../drivers/errors.ts';
-import { LocalAdminOps } from '../admin/ops.ts';
 import type { ComponentFactory, EndpointSource, Services } from '../app.ts';
 import type { BleCentral } from '../ble/central.ts';
 import { webBluetooth } from '../ble/web.ts';
 import type { GatewayContext } from '../context.ts';
 import type { Component } from '../contracts.ts';
-import { deviceProvisioner } from '../mqtt/dynsec.ts';
 import type { WebBluetooth, WebBroker, WebDeps, WebNational } from './deps.ts';
 import { createWeb } from './plugin.ts';
 
@@ -117,14 +115,7 @@ export const webComponent: ComponentFactory = {
       dataDir: ctx.dataDir,
       registry: ctx.registry,
       journal: ctx.journal,
-      ops: new LocalAdminOps(
-        ctx.registry,
-        ctx.journal,
-        ctx.clock,
-        undefined,
-        ctx.config.timezone,
-        deviceProvisioner(ctx.config),
-      ),
+      ops: services.get('ops'),
       clock: ctx.clock,
       log: ctx.log,
       startedAt: ctx.clock.now(),

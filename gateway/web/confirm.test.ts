@@ -11,6 +11,7 @@ import type { CoincidentTime, Measurement } from '../../drivers/types.ts';
 import { LocalAdminOps } from '../admin/ops.ts';
 import { MemoryJournal } from '../journal/memory.ts';
 import { silentLogger } from '../log.ts';
+import { Operations } from '../ops/operations.ts';
 import { Pipeline } from '../pipeline/pipeline.ts';
 import { LowRegistry } from '../registry/registry.ts';
 import type { WebDeps } from './deps.ts';
@@ -43,7 +44,10 @@ async function gateway() {
   const clock = { now: () => NOW };
   const registry = await LowRegistry.memory();
   const journal = new MemoryJournal({ clock });
-  const ops = new LocalAdminOps(registry, journal, clock, () => undefined, 'Europe/Paris');
+  const ops = new Operations(new LocalAdminOps(registry, journal, clock, () => undefined, 'Europe/Paris'), {
+    registry,
+    journal,
+  });
   await ops.addPatient({ id: 'p1', displayName: 'Marie' });
   await ops.addDevice({ id: 'meter', transport: 'ble', patientId: 'p1' });
   const pipeline = new Pipeline({ journal, registry, clock, log: silentLogger(), timeZone: 'Europe/Paris' });

@@ -7,9 +7,9 @@ import type { DeviceLink } from '../../cloud-bridge/pairing.ts';
 import type { ConsentKind } from '../../cloud-bridge/profiles.ts';
 import type { PatientLink } from '../../cloud-bridge/token-store.ts';
 import type { Catalogue } from '../../drivers/errors.ts';
-import type { AdminOps } from '../admin/ops.ts';
 import type { Clock, Journal, Registry } from '../contracts.ts';
 import type { Logger } from '../log.ts';
+import type { Operations } from '../ops/operations.ts';
 import type { RouteInfo } from './openapi.ts';
 
 /** Steps of the BLE pairing state machine as the pages show them. */
@@ -115,7 +115,8 @@ export interface WebDeps {
   readonly dataDir: string;
   readonly registry: Registry;
   readonly journal: Journal;
-  readonly ops: AdminOps;
+  /** The operations service: every change goes through it (gateway/ops/operations.ts). */
+  readonly ops: Operations;
   readonly clock: Clock;
   readonly log: Logger;
   readonly ble?: WebBluetooth;

@@ -4,9 +4,10 @@
  * own actions, and a light poll of the journal's counts (the pipeline has no event of its own).
  */
 import type { ServerResponse } from 'node:http';
+import type { OpsTopic } from '../ops/operations.ts';
 import type { WebDeps } from './deps.ts';
 
-export type Topic = 'readings' | 'pairing' | 'exchanges' | 'registry' | 'links';
+export type Topic = OpsTopic;
 
 export class LiveHub {
   private readonly clients = new Set<ServerResponse>();

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LocalAdminOps } from '../admin/ops.ts';
 import { MemoryJournal } from '../journal/memory.ts';
 import { silentLogger } from '../log.ts';
+import { Operations } from '../ops/operations.ts';
 import { LowRegistry } from '../registry/registry.ts';
 import type { WebDeps } from './deps.ts';
 import { ledger, patientOverview } from './model.ts';
@@ -23,7 +24,7 @@ async function setup() {
   const clock = { now: () => now };
   const registry = await LowRegistry.memory();
   const journal = new MemoryJournal({ clock });
-  const ops = new LocalAdminOps(registry, journal, clock);
+  const ops = new Operations(new LocalAdminOps(registry, journal, clock), { registry, journal });
   await ops.addPatient({ id: 'p1', displayName: 'Marie' });
   await ops.addPatient({ id: 'p2', displayName: 'Jean' });
   await ops.addDevice({ id: 'cuff', transport: 'ble', patientId: 'p1' });

@@ -11,6 +11,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CATALOGUE, isMedgwError, MedgwError } from '../../drivers/errors.ts';
 import { errorHandler, refuse as refuseWith } from '../http/errors.ts';
+import type { OpsEvent } from '../ops/operations.ts';
 import { auditCsv, createActions, type WebActions } from './actions.ts';
 import { webApiRoutes } from './api.ts';
 import {
@@ -134,6 +135,15 @@ export function createWeb(deps: WebDeps): Web {
   const hub = new LiveHub(deps);
   const log = deps.log.child({ component: 'web' });
   const actions = createActions(deps, tokens, (topic) => hub.publish(topic));
+  // the operations reach Bluetooth and the national side; their events refresh the live pages
+  const detach = deps.ops.attach({
+    ...(deps.ble ? { ble: deps.ble } : {}),
+    ...(deps.national ? { national: deps.national } : {}),
+  });
+  const onOperation = (e: OpsEvent) => {
+    for (const topic of e.topics) hub.publish(topic);
+  };
+  deps.ops.on('event', onOperation);
   // device codes asked from the patients page; a new one abandons the one shown (device-codes.ts)
   const deviceCodes = new DeviceCodes({
     start: (patientId) => {
@@ -157,6 +167,8 @@ export function createWeb(deps: WebDeps): Web {
     });
     hub.start();
     app.addHook('onClose', async () => {
+      deps.ops.off('event', onOperation);
+      detach();
       deviceCodes.stop();
       hub.stop();
       metrics.close();

@@ -9,6 +9,7 @@ import type { CoincidentTime, DeviceDateTime, Measurement } from '../../drivers/
 import { LocalAdminOps } from '../admin/ops.ts';
 import { MemoryJournal } from '../journal/memory.ts';
 import { silentLogger } from '../log.ts';
+import { Operations } from '../ops/operations.ts';
 import { Pipeline } from '../pipeline/pipeline.ts';
 import { LowRegistry } from '../registry/registry.ts';
 import type { WebDeps } from './deps.ts';
@@ -47,7 +48,7 @@ async function gateway() {
   const clock = { now: () => NOW };
   const registry = await LowRegistry.memory();
   const journal = new MemoryJournal({ clock });
-  const ops = new LocalAdminOps(registry, journal, clock);
+  const ops = new Operations(new LocalAdminOps(registry, journal, clock), { registry, journal });
   await ops.addPatient({ id: 'p1', displayName: 'Marie' });
   await ops.addDevice({ id: 'scale', transport: 'ble', patientId: 'p1' });
   await ops.addDevice({ id: 'cuff', transport: 'ble', patientId: 'p1' });

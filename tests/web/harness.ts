@@ -14,6 +14,7 @@ import { systemClock } from '../../gateway/contracts.ts';
 import { type CloudBridge, createCloudBridge } from '../../gateway/forwarder/wiring.ts';
 import { SqliteJournal } from '../../gateway/journal/sqlite.ts';
 import { silentLogger } from '../../gateway/log.ts';
+import { Operations } from '../../gateway/ops/operations.ts';
 import { Pipeline } from '../../gateway/pipeline/pipeline.ts';
 import { LowRegistry } from '../../gateway/registry/registry.ts';
 import { bluetoothForPages } from '../../gateway/web/component.ts';
@@ -32,7 +33,7 @@ export interface TestGateway {
   readonly dir: string;
   readonly registry: LowRegistry;
   readonly journal: SqliteJournal;
-  readonly ops: LocalAdminOps;
+  readonly ops: Operations;
   readonly web: Web;
   readonly pipeline: Pipeline;
   readonly sandbox?: Sandbox;
@@ -62,7 +63,7 @@ export async function startGateway(
     clock,
     ...(o.maxReadings !== undefined ? { maxReadings: o.maxReadings } : {}),
   });
-  const ops = new LocalAdminOps(registry, journal, clock);
+  const ops = new Operations(new LocalAdminOps(registry, journal, clock), { registry, journal });
   const pipeline = new Pipeline({ journal, registry, clock, log });
   const adminToken = 'test-admin-token-0123456789';
   const server = new HttpServer({ host: '127.0.0.1', port: 0, token: adminToken, log }, ops);
