@@ -122,6 +122,11 @@ export interface PeripheralOptions {
    * the link drops and it stops advertising until `switchOn()` (the person presses its button).
    */
   discoveryBudget?: number;
+  /**
+   * The device refuses a GATT request (ATT 0x0E "unlikely error") that comes sooner than this many ms
+   * after the previous one: devices whose stack needs time between operations.
+   */
+  requestSpacingMs?: number;
 }
 
 export type PeripheralEvent = 'connect' | 'disconnect' | 'cccd' | 'write';
@@ -162,6 +167,10 @@ export abstract class SimPeripheral {
   switchedOff = 0;
   private readonly discoveryBudget: number | undefined;
   private servicesDiscovered = 0;
+  private readonly requestSpacingMs: number;
+  private lastRequestAt = Number.NEGATIVE_INFINITY;
+  /** GATT requests refused for coming too soon after the previous one. */
+  requestsTooSoon = 0;
 
   protected constructor(
     options: PeripheralOptions,
@@ -182,6 +191,7 @@ export abstract class SimPeripheral {
     this.disconnectWhenDone = options.disconnectWhenDone ?? false;
     this.requireBonding = options.requireBonding ?? false;
     this.discoveryBudget = options.discoveryBudget;
+    this.requestSpacingMs = options.requestSpacingMs ?? 0;
     this.info = {
       ...defaults.info,
       ...options.info,
@@ -378,6 +388,20 @@ export abstract class SimPeripheral {
     if (this.discoveryBudget === undefined || this.servicesDiscovered <= this.discoveryBudget) return true;
     this.switchOff();
     return false;
+  }
+
+  /**
+   * Called by the radio for each GATT request: the refusal when it comes sooner than the device's
+   * request spacing after the previous one (measured on the host's monotonic clock), else undefined.
+   */
+  gattRequest(): AttError | undefined {
+    if (this.requestSpacingMs <= 0) return undefined;
+    const now = performance.now();
+    const early = now - this.lastRequestAt < this.requestSpacingMs;
+    this.lastRequestAt = now;
+    if (!early) return undefined;
+    this.requestsTooSoon += 1;
+    return new AttError(0x0e, `request ${Math.round(this.requestSpacingMs)} ms spacing not respected`);
   }
 
   /** The device powers itself off: the link is lost (supervision timeout, 0x08) and it stops advertising. */

@@ -365,6 +365,8 @@ export class VirtualBindings extends EventEmitter {
       return this.post(() =>
         this.emit('characteristicsDiscover', id, serviceUuid, [], this.notConnected(id)),
       );
+    const early = p.gattRequest();
+    if (early) return this.post(() => this.emit('characteristicsDiscover', id, serviceUuid, [], early));
     const wanted = (uuids ?? []).map((u) => u.toLowerCase());
     const chars = (p.gatt().find((s) => s.uuid === serviceUuid)?.characteristics ?? [])
       .filter((c) => wanted.length === 0 || wanted.includes(c.uuid))
@@ -377,6 +379,8 @@ export class VirtualBindings extends EventEmitter {
       this.post(() => this.emit('read', id, serviceUuid, characteristicUuid, data, false, error));
     const p = this.connected(id);
     if (!p) return reply(Buffer.alloc(0), this.notConnected(id));
+    const early = p.gattRequest();
+    if (early) return reply(Buffer.alloc(0), early);
     const c = p.findCharacteristic(serviceUuid, characteristicUuid);
     if (!c?.read || !c.properties.includes('read')) {
       return reply(Buffer.alloc(0), new AttError(0x02, `${characteristicUuid} is not readable`));
@@ -396,6 +400,8 @@ export class VirtualBindings extends EventEmitter {
       this.post(() => this.emit('write', id, serviceUuid, characteristicUuid, error));
     const p = this.connected(id);
     if (!p) return reply(this.notConnected(id));
+    const early = withoutResponse ? undefined : p.gattRequest();
+    if (early) return reply(early);
     const c = p.findCharacteristic(serviceUuid, characteristicUuid);
     const allowed = withoutResponse ? 'writeWithoutResponse' : 'write';
     if (!c?.write || !c.properties.includes(allowed)) {
@@ -445,6 +451,12 @@ export class VirtualBindings extends EventEmitter {
         this.emit('descriptorsDiscover', id, serviceUuid, characteristicUuid, [], this.notConnected(id)),
       );
     }
+    const early = p.gattRequest();
+    if (early) {
+      return this.post(() =>
+        this.emit('descriptorsDiscover', id, serviceUuid, characteristicUuid, [], early),
+      );
+    }
     const c = p.findCharacteristic(serviceUuid, characteristicUuid);
     const hasCccd = c?.properties.some((x) => x === 'notify' || x === 'indicate') ?? false;
     this.post(() =>
@@ -482,6 +494,8 @@ export class VirtualBindings extends EventEmitter {
     if (descriptorUuid !== '2902' || !p.findCharacteristic(serviceUuid, characteristicUuid)) {
       return reply(new AttError(0x0a, `descriptor ${descriptorUuid} not found`));
     }
+    const early = p.gattRequest();
+    if (early) return reply(early);
     if (data.length !== 2) return reply(new AttError(0x0d, `a CCCD value is 2 bytes, got ${data.length}`));
     const locked = this.insecure(id, p, serviceUuid);
     if (locked) return reply(locked);
