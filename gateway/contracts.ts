@@ -154,6 +154,11 @@ export interface Journal {
   }): AuditEntry[];
   /** Verifies the hash chain; returns the seq of the first broken entry, or undefined. */
   auditVerify(): number | undefined;
+  /**
+   * A journal shared by several instances keeps one audit chain per instance (PostgreSQL): each
+   * chain verified from its genesis, with its entry count and its first broken entry if any.
+   */
+  auditChains?(): { readonly chain: string; readonly entries: number; readonly firstBroken?: number }[];
   stats(now: number): {
     readonly byState: Readonly<Record<OutboxState, number>>;
     readonly oldestUnsentAgeMs: number | null;

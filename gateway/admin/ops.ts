@@ -36,6 +36,12 @@ export interface AuditVerification {
   /** Seq of the first entry that breaks the chain. */
   readonly firstBroken?: number;
   readonly entries: number;
+  /** A journal shared by several instances: each instance's chain (storage.md, Journal). */
+  readonly chains?: readonly {
+    readonly chain: string;
+    readonly entries: number;
+    readonly firstBroken?: number;
+  }[];
 }
 
 export interface AdminOps {
@@ -316,6 +322,14 @@ export class LocalAdminOps implements AdminOps {
   }
 
   async auditVerify(): Promise<AuditVerification> {
+    if (this.journal.auditChains) {
+      const chains = this.journal.auditChains();
+      const broken = chains.find((c) => c.firstBroken !== undefined);
+      const entries = chains.reduce((n, c) => n + c.entries, 0);
+      return broken
+        ? { ok: false, firstBroken: broken.firstBroken as number, entries, chains }
+        : { ok: true, entries, chains };
+    }
     const broken = this.journal.auditVerify();
     const entries = (this.journal.stats(this.clock.now()) as Partial<JournalStats>).auditEntries ?? 0;
     return broken === undefined ? { ok: true, entries } : { ok: false, firstBroken: broken, entries };

@@ -818,18 +818,23 @@ export class PostgresJournal {
         [now, room],
       );
     }
+    const elsewhere = async (): Promise<boolean> =>
+      (
+        await q<{ id: string }>(
+          client,
+          `SELECT id FROM journal_outbox WHERE state = 'in-flight' AND patient_id = $1 AND claimed_by <> $2
+             AND claimed_until >= $3 LIMIT 1`,
+          [patient, this.owner, now],
+        )
+      ).length > 0;
+    // looked at before the lock too: the lock is held to the end of this transaction, and taking it
+    // for another instance's patient would make that instance skip its own patient meanwhile
+    if (await elsewhere()) return [];
     const [lock] = await q<{ ok: boolean }>(client, 'SELECT pg_try_advisory_xact_lock($1, $2) AS ok', [
       LOCK_SPACE.patient,
       lockKey(patient),
     ]);
-    if (!lock?.ok) return [];
-    const [other] = await q<{ id: string }>(
-      client,
-      `SELECT id FROM journal_outbox WHERE state = 'in-flight' AND patient_id = $1 AND claimed_by <> $2
-         AND claimed_until >= $3 LIMIT 1`,
-      [patient, this.owner, now],
-    );
-    if (other) return [];
+    if (!lock?.ok || (await elsewhere())) return [];
     const ordered = await q<{ id: string }>(
       client,
       `SELECT id FROM journal_outbox WHERE patient_id = $2 AND ${due} ORDER BY created_at, row LIMIT $3`,

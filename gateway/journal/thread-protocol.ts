@@ -35,7 +35,9 @@ export const SIGNAL_GONE = 2;
  * Journal operations callable one at a time, with the main thread waiting for the answer (close
  * travels with the batches, behind them).
  */
-export type SyncMethod = Exclude<keyof Journal, 'dueAsync' | 'close' | 'claim' | 'watch'>;
+export type SyncMethod =
+  | Exclude<keyof Journal, 'dueAsync' | 'close' | 'claim' | 'watch' | 'auditChains'>
+  | 'auditVerifyChains';
 
 /** What travels on the parent port, answered there in order (close: on the sync port, once closed). */
 export type BatchOp =

@@ -81,6 +81,8 @@ export class ThreadedJournal implements Journal, AsyncBatchJournal {
   readonly claim?: (now: number, limit: number, leaseMs: number) => Promise<ClaimedReading[]>;
   /** Wake-ups from the other instances' commits: present only over PostgreSQL (see Journal.watch). */
   readonly watch?: (listener: () => void) => () => void;
+  /** One audit chain per instance: present only over PostgreSQL (see Journal.auditChains). */
+  readonly auditChains?: () => { chain: string; entries: number; firstBroken?: number }[];
 
   /** Starts the journal thread and opens the file there (MEDGW_ERR_JOURNAL_OPEN when it cannot). */
   static async open(options: SqliteJournalOptions): Promise<ThreadedJournal> {
@@ -119,6 +121,7 @@ export class ThreadedJournal implements Journal, AsyncBatchJournal {
     this.onFull = onFull;
     if (backend.kind === 'postgres') {
       this.claim = (now, limit, leaseMs) => this.claimAsync(now, limit, leaseMs);
+      this.auditChains = () => this.call('auditVerifyChains', []);
       this.watch = (listener) => {
         this.watchers.add(listener);
         return () => this.watchers.delete(listener);

@@ -15,7 +15,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
-});
+}, 60_000);
 
 journalConformance('postgres on its own thread', (opts) =>
   ThreadedJournal.openPostgres({ url: server.database(), instance: 'test', ...opts }),

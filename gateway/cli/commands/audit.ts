@@ -61,7 +61,17 @@ export function run(args: string[], io: CommandIo): Promise<number> {
           const { values } = parse(rest, { json: { type: 'boolean' } }, USAGE.verify);
           const v = await ops.auditVerify();
           if (values.json) json(io, v);
-          else if (v.ok) io.stdout.write(`audit chain intact: ${v.entries} entries\n`);
+          else if (v.chains) {
+            // one chain per instance sharing the journal (docs/storage.md)
+            for (const c of v.chains) {
+              io.stdout.write(
+                c.firstBroken === undefined
+                  ? `audit chain ${c.chain} intact: ${c.entries} entries\n`
+                  : `audit chain ${c.chain} BROKEN at entry ${c.firstBroken}: that entry or one before it was altered or removed\n`,
+              );
+            }
+            if (v.chains.length === 0) io.stdout.write('audit log empty: 0 entries\n');
+          } else if (v.ok) io.stdout.write(`audit chain intact: ${v.entries} entries\n`);
           else
             io.stdout.write(
               `audit chain BROKEN at entry ${v.firstBroken}: that entry or one before it was altered or removed\n`,
