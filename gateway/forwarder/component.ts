@@ -8,6 +8,7 @@ import type { ComponentFactory, Services } from '../app.ts';
 import type { Config } from '../config/schema.ts';
 import type { GatewayContext } from '../context.ts';
 import type { Component } from '../contracts.ts';
+import { type OpenedLinks, openLinks } from '../storage/links.ts';
 import type { Forwarder } from './forwarder.ts';
 import { type CloudBridge, createCloudBridge } from './wiring.ts';
 
@@ -55,6 +56,7 @@ class ForwarderComponent implements Component {
   readonly name = 'forwarder';
   #bridge: CloudBridge | undefined;
   #unsubscribe: (() => void) | undefined;
+  #links: OpenedLinks | undefined;
   #unwatch: (() => void) | undefined;
 
   constructor(
@@ -75,7 +77,10 @@ class ForwarderComponent implements Component {
     const settings = nationalSettings(config, this.services.maybe('nationalSide')?.url());
     const f = config.forwarder;
     const commits = this.services.maybe('groupCommit');
+    // storage.kind postgres: the links the instances share, and their refresh lock
+    this.#links = await openLinks(config, process.env, log.child({ component: 'tokens' }));
     this.#bridge = createCloudBridge({
+      links: this.#links,
       dataDir,
       journal,
       registry,
@@ -108,6 +113,8 @@ class ForwarderComponent implements Component {
     this.#unwatch?.();
     this.#unwatch = undefined;
     await this.#bridge?.stop();
+    await this.#links?.close();
+    this.#links = undefined;
   }
 }
 

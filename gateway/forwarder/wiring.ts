@@ -5,7 +5,7 @@
 import type { ProfileGeneration } from '../../cloud-bridge/biology-bundle.ts';
 import { MesClient } from '../../cloud-bridge/mes-client.ts';
 import { PairingClient, type PairingConfig } from '../../cloud-bridge/pairing.ts';
-import { TokenStore } from '../../cloud-bridge/token-store.ts';
+import { type LinkStore, type RefreshLock, TokenStore } from '../../cloud-bridge/token-store.ts';
 import type { Clock, Component, Journal, Registry } from '../contracts.ts';
 import { Forwarder, type ForwarderOptions, type TransitionCommitter } from './forwarder.ts';
 
@@ -30,19 +30,22 @@ export interface CloudBridgeOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** The gateway's group commit over the same journal (the forwarder's moves share its commits). */
   readonly commits?: TransitionCommitter;
+  /** The pairing links (gateway/storage/links.ts); default: the encrypted file of the data directory. */
+  readonly links?: { readonly store: LinkStore; readonly lock?: RefreshLock };
 }
 
 export interface CloudBridge extends Component {
-  readonly store: TokenStore;
+  readonly store: LinkStore;
   readonly pairing: PairingClient;
   readonly client: MesClient;
   readonly forwarder: Forwarder;
 }
 
 export function createCloudBridge(o: CloudBridgeOptions): CloudBridge {
-  const store = new TokenStore(o.dataDir, o.env ?? process.env);
+  const store = o.links?.store ?? new TokenStore(o.dataDir, o.env ?? process.env);
   const now = (): number => o.clock.now();
-  const pairing = new PairingClient(o.pairing, store, { now });
+  const lock = o.links?.lock;
+  const pairing = new PairingClient(o.pairing, store, { now, ...(lock ? { lock } : {}) });
   const client = new MesClient({
     baseUrl: o.apiBaseUrl,
     tokens: pairing,

@@ -4,19 +4,21 @@
  * and a QR code with how long the code stays valid, then waits with progress until the patient approves
  * on their phone or computer; Enter (a line on stdin) asks for a new code at once and abandons the one
  * shown (RFC 8628 has no way to withdraw a code at the provider: it is no longer polled, and expires).
- * Tokens go to the encrypted token store of the data directory; none is ever printed.
+ * Tokens go to the encrypted token store (the data directory's file, or the PostgreSQL table the
+ * instances share with storage.kind postgres); none is ever printed.
  */
 import { createInterface } from 'node:readline';
 import QRCode from 'qrcode';
 import { type DeviceLink, PairingClient } from '../../../cloud-bridge/pairing.ts';
 import { CONSENT_KINDS, type ConsentKind } from '../../../cloud-bridge/profiles.ts';
-import { type PatientLink, TokenStore } from '../../../cloud-bridge/token-store.ts';
+import type { PatientLink } from '../../../cloud-bridge/token-store.ts';
 import { MedgwError } from '../../../drivers/errors.ts';
 import { iso, json, parse, subcommands, table } from '../../admin/cli.ts';
 import { connect } from '../../admin/connect.ts';
 import { configFromArgs } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
 import { nationalSettings } from '../../forwarder/component.ts';
+import { openLinks } from '../../storage/links.ts';
 import type { CommandIo } from '../command.ts';
 
 const USAGE = {
@@ -39,9 +41,15 @@ function parseKinds(text: string | undefined): ConsentKind[] | undefined {
   return kinds as ConsentKind[];
 }
 
-function pairingFor(config: Config): PairingClient {
+/**
+ * The pairing client on this gateway's links (the data directory's file, or with storage.kind
+ * postgres the table the instances share, refreshes serialized with theirs), and how to close them.
+ */
+async function pairingFor(config: Config): Promise<{ pairing: PairingClient; close(): Promise<void> }> {
   const settings = nationalSettings(config);
-  return new PairingClient(settings.pairing, new TokenStore(config.dataDir));
+  const links = await openLinks(config);
+  const pairing = new PairingClient(settings.pairing, links.store, links.lock ? { lock: links.lock } : {});
+  return { pairing, close: () => links.close() };
 }
 
 /** The patient must exist in the registry (checked through the running gateway or directly). */
@@ -78,7 +86,7 @@ async function link(args: string[], io: CommandIo): Promise<number> {
   }
   const kinds = parseKinds(values.kinds);
   await checkPatient(config, patientId);
-  const pairing = pairingFor(config);
+  const { pairing, close } = await pairingFor(config);
   const tty = (io.stdout as NodeJS.WriteStream).isTTY === true;
   // a line on stdin (Enter) asks for a new code at once; the one shown is abandoned (no more polling)
   const lines = createInterface({ input: io.stdin, terminal: false });
@@ -129,6 +137,7 @@ async function link(args: string[], io: CommandIo): Promise<number> {
   } finally {
     process.off('SIGINT', cancel);
     lines.close();
+    await close();
   }
 }
 
@@ -158,7 +167,8 @@ async function unlink(args: string[], io: CommandIo): Promise<number> {
   if (!patientId || positionals.length !== 1) {
     throw new MedgwError('MEDGW_ERR_USAGE', `usage: medgw patient ${USAGE.unlink}`);
   }
-  const result = await pairingFor(config).unlink(patientId);
+  const { pairing, close } = await pairingFor(config);
+  const result = await pairing.unlink(patientId).finally(close);
   io.stdout.write(
     result.revoked
       ? `unlinked patient ${patientId}; the tokens are revoked at Mon espace santé\n`
@@ -170,8 +180,11 @@ async function unlink(args: string[], io: CommandIo): Promise<number> {
 async function status(args: string[], io: CommandIo): Promise<number> {
   const { config, rest } = configFromArgs(args);
   const { values, positionals } = parse(rest, { json: { type: 'boolean' } }, USAGE.status);
-  const store = new TokenStore(config.dataDir);
-  const links = store.list().filter((l) => positionals.length === 0 || positionals.includes(l.patientId));
+  const opened = await openLinks(config);
+  const links = opened.store
+    .list()
+    .filter((l) => positionals.length === 0 || positionals.includes(l.patientId));
+  await opened.close();
   const rows = links.map((l) => ({
     patientId: l.patientId,
     status: l.status,
@@ -208,7 +221,8 @@ async function kindsCommand(args: string[], io: CommandIo): Promise<number> {
     throw new MedgwError('MEDGW_ERR_USAGE', `usage: medgw patient ${USAGE.kinds}`);
   }
   const kinds = parseKinds(list);
-  await new TokenStore(config.dataDir).update(patientId, { kinds });
+  const links = await openLinks(config);
+  await links.store.update(patientId, { kinds }).finally(() => links.close());
   io.stdout.write(`patient ${patientId} sends ${kinds ? kinds.join(', ') : 'every consented kind'}\n`);
   return 0;
 }
