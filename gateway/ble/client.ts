@@ -6,9 +6,15 @@
 import { MedgwError } from '../../drivers/errors.ts';
 import { adminRequest } from '../admin/client.ts';
 import { lockHolder, readAdminEndpoint, readAdminToken } from '../datadir.ts';
+import type { PairingPrompt, PromptAnswer } from './bluez/prompts.ts';
 import type { BleDeviceStatus } from './central.ts';
 import type { BleStateChange } from './states.ts';
 import type { UdsUser } from './store.ts';
+
+/** One event of the gateway's stream: a state change, or a question of the pairing agent (dbus mode). */
+export type BleEvent =
+  | { readonly type: 'state'; readonly change: BleStateChange }
+  | { readonly type: 'prompt'; readonly prompt: PairingPrompt };
 
 export interface PairRequest {
   readonly patientId?: string;
@@ -70,6 +76,14 @@ export class BleAdminClient {
    * until `signal` aborts. Resolves once the stream is open, so no change after it is missed.
    */
   async events(signal: AbortSignal): Promise<AsyncIterable<BleStateChange>> {
+    const all = await this.stream(signal);
+    return (async function* () {
+      for await (const e of all) if (e.type === 'state') yield e.change;
+    })();
+  }
+
+  /** State changes and the pairing agent's questions, as they happen (see `events`). */
+  async stream(signal: AbortSignal): Promise<AsyncIterable<BleEvent>> {
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}/api/v1/ble/events`, {
@@ -89,7 +103,7 @@ export class BleAdminClient {
       throw new MedgwError('MEDGW_ERR_ADMIN_UNREACHABLE', `the state stream answered ${res.status}`);
     }
     const body = res.body;
-    return (async function* () {
+    return (async function* (): AsyncGenerator<BleEvent> {
       const decoder = new TextDecoder();
       let buffer = '';
       try {
@@ -103,13 +117,33 @@ export class BleAdminClient {
               .filter((l) => l.startsWith('data: '))
               .map((l) => l.slice(6))
               .join('\n');
-            if (/^event: state$/m.test(block) && data) yield JSON.parse(data) as BleStateChange;
+            if (!data) continue;
+            if (/^event: state$/m.test(block))
+              yield { type: 'state', change: JSON.parse(data) as BleStateChange };
+            else if (/^event: prompt$/m.test(block))
+              yield { type: 'prompt', prompt: JSON.parse(data) as PairingPrompt };
           }
         }
       } catch (e) {
         if (!signal.aborted) throw e;
       }
     })();
+  }
+
+  /** The person's answer to the pairing agent's question about `address` (the code, or yes/no). */
+  async answer(address: string, answer: PromptAnswer): Promise<void> {
+    await this.call('POST', `/devices/${encodeURIComponent(address)}/passkey`, answer);
+  }
+
+  /** Pairs a device again after it forgot the gateway (its stale key removed from the stack). */
+  async repair(address: string): Promise<BleDeviceStatus> {
+    return (
+      await this.call<{ device: BleDeviceStatus }>(
+        'POST',
+        `/devices/${encodeURIComponent(address)}/repair`,
+        {},
+      )
+    ).device;
   }
 
   /** Asks the central to forget a device: disconnect, drop its bond, consents and registry entry. */

@@ -8,13 +8,14 @@
 import { createInterface } from 'node:readline';
 import { MedgwError } from '../../drivers/errors.ts';
 import { iso, json, parse, table } from '../admin/cli.ts';
+import type { PairingPrompt, PromptAnswer } from '../ble/bluez/prompts.ts';
 import type { BleDeviceStatus } from '../ble/central.ts';
 import type { BleAdminClient } from '../ble/client.ts';
 import type { BleStateChange } from '../ble/states.ts';
 import type { CommandIo } from './command.ts';
 
 export const PAIR_USAGE =
-  '[--patient <patient-id>] [--name <label>] [--user <index>=<consent-code>]… [--no-wait] [--timeout <seconds>] [--json]';
+  '[--patient <patient-id>] [--name <label>] [--user <index>=<consent-code>]… [--passkey <6 digits>] [--again] [--no-wait] [--timeout <seconds>] [--json]';
 
 const OPTIONS = {
   patient: { type: 'string' },
@@ -23,6 +24,8 @@ const OPTIONS = {
   'no-wait': { type: 'boolean' },
   timeout: { type: 'string' },
   json: { type: 'boolean' },
+  passkey: { type: 'string' },
+  again: { type: 'boolean' },
 } as const;
 
 /** How often the record count is read while a device is syncing. */
@@ -82,6 +85,44 @@ async function choose(ble: BleAdminClient, io: CommandIo): Promise<string> {
 }
 
 /**
+ * Asks the person what the pairing agent asks (dbus mode): the code the device shows, whether both
+ * show the same number, or the code to type on the device. Undefined: nothing to answer (or no input).
+ */
+async function askPerson(
+  prompt: PairingPrompt,
+  io: CommandIo,
+  say: (line: string) => void,
+  passkey: number | undefined,
+): Promise<PromptAnswer | undefined> {
+  const code = (n: number | undefined) => String(n ?? 0).padStart(6, '0');
+  if (prompt.kind === 'display') {
+    say(`  type ${code(prompt.passkey)} on the device, then confirm on the device`);
+    return undefined;
+  }
+  if (passkey !== undefined && prompt.kind !== 'confirm') return { passkey };
+  if (prompt.kind === 'confirm') {
+    io.stdout.write(`  does the device show ${code(prompt.passkey)}? [y/n] `);
+    const a = (await readLine(io.stdin))?.trim().toLowerCase();
+    io.stdout.write('\n');
+    if (a === undefined) return undefined;
+    return { confirm: a === 'y' || a === 'yes' || a === 'o' || a === 'oui' };
+  }
+  for (;;) {
+    io.stdout.write(
+      prompt.kind === 'pin'
+        ? '  type the PIN code of the device (its manual or label): '
+        : '  the device shows a 6-digit code: type it here: ',
+    );
+    const typed = (await readLine(io.stdin))?.trim();
+    io.stdout.write('\n');
+    if (typed === undefined) return undefined;
+    if (prompt.kind === 'pin' && typed !== '') return { pin: typed };
+    if (/^[0-9]{6}$/.test(typed.replaceAll(' ', ''))) return { passkey: Number(typed.replaceAll(' ', '')) };
+    say(`  "${typed}" is not the 6 digits the device shows; try again`);
+  }
+}
+
+/**
  * Runs one pairing. `args` are the options (and the address, unless `interactive` lets the person
  * choose); `command` names the command in usage messages.
  */
@@ -110,6 +151,12 @@ export async function pairDevice(
     throw new MedgwError('MEDGW_ERR_USAGE', `--timeout expects seconds > 0, got "${values.timeout}"`);
   if (interactive && positionals.length === 0 && values.json)
     throw new MedgwError('MEDGW_ERR_USAGE', '--json needs the address: `medgw pair <address> --json`');
+  const passkey = values.passkey === undefined ? undefined : Number(values.passkey);
+  if (passkey !== undefined && !(/^[0-9]{1,6}$/.test(values.passkey ?? '') && Number.isInteger(passkey)))
+    throw new MedgwError(
+      'MEDGW_ERR_USAGE',
+      `--passkey expects the 6 digits the device shows, got "${values.passkey}"`,
+    );
   const address = positionals[0] ?? (await choose(ble, io));
   const say = (line: string) => {
     if (!values.json) io.stdout.write(`${line}\n`);
@@ -119,12 +166,14 @@ export async function pairDevice(
   let progress: ReturnType<typeof setInterval> | undefined;
   try {
     // the state stream opens before the request, so no step of this pairing is missed
-    const changes = values['no-wait'] ? undefined : await ble.events(ac.signal);
-    let status = await ble.pair(address, {
-      ...(values.patient ? { patientId: values.patient } : {}),
-      ...(values.name ? { name: values.name } : {}),
-      ...(udsUsers.length ? { udsUsers } : {}),
-    });
+    const changes = values['no-wait'] ? undefined : await ble.stream(ac.signal);
+    let status = values.again
+      ? await ble.repair(address)
+      : await ble.pair(address, {
+          ...(values.patient ? { patientId: values.patient } : {}),
+          ...(values.name ? { name: values.name } : {}),
+          ...(udsUsers.length ? { udsUsers } : {}),
+        });
     say(
       `pairing ${status.deviceId}${values.patient ? ` for patient ${values.patient}` : ''}: ${status.state}`,
     );
@@ -143,7 +192,14 @@ export async function pairDevice(
         );
       };
       // progress: every state the device goes through until it is synced or fails
-      for await (const c of changes) {
+      for await (const e of changes) {
+        if (e.type === 'prompt') {
+          if (e.prompt.deviceId !== id) continue;
+          const answer = await askPerson(e.prompt, io, say, passkey);
+          if (answer) await ble.answer(id, answer).catch((x: unknown) => say(`  ${(x as Error).message}`));
+          continue;
+        }
+        const c = e.change;
         if (c.deviceId !== id) continue;
         say(`  ${c.state}${c.code ? ` (${c.code})` : ''}`);
         if (c.state === 'syncing' && !progress && !values.json)
@@ -166,6 +222,10 @@ export async function pairDevice(
         `pairing ${final.state}: ${final.code ?? ''} ${final.message ?? ''}`.trimEnd() +
           (final.retryAt !== undefined ? `; the gateway tries again at ${iso(final.retryAt)}` : ''),
       );
+      if (final.code === 'MEDGW_ERR_BLE_BOND_LOST')
+        say(
+          `the device no longer knows this gateway (it was reset, or its pairings were cleared): put it in pairing mode and run medgw pair ${status.deviceId} --again`,
+        );
       return 1;
     }
     if (changes) {

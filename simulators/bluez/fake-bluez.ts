@@ -65,6 +65,12 @@ export interface FakeBluezOptions {
   now?: () => number;
   /** How long a Connect() to a device that does not advertise takes to fail. Default 50 ms. */
   connectFailMs?: number;
+  /**
+   * While discovering, advertising devices are seen again every this many ms (RSSI refreshed, as
+   * BlueZ does with DuplicateData). Without it, a device is seen when discovery starts, when it is
+   * added and whenever it starts advertising again.
+   */
+  advertisingIntervalMs?: number;
 }
 
 /** One agent interaction, as the fake saw it (tests read them). */
@@ -130,11 +136,14 @@ export class FakeBluez {
   private discovering = false;
   private readonly now: () => number;
   private readonly connectFailMs: number;
+  private readonly advertisingIntervalMs: number | undefined;
+  private repeat: NodeJS.Timeout | undefined;
 
   private constructor(bus: DBus.MessageBus, options: FakeBluezOptions) {
     this.bus = bus;
     this.now = options.now ?? Date.now;
     this.connectFailMs = options.connectFailMs ?? 50;
+    this.advertisingIntervalMs = options.advertisingIntervalMs;
     this.adapter = new AdapterIface(options.adapterAddress ?? '00:1A:7D:DA:71:13', {
       startDiscovery: () => this.startDiscovery(),
       stopDiscovery: () => this.stopDiscovery(),
@@ -226,6 +235,8 @@ export class FakeBluez {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.repeat);
+    this.repeat = undefined;
     for (const dev of this.devices.values()) {
       this.drop(dev, HCI_LOCAL_HOST_TERMINATED);
       dev.p.onAdvertise = undefined;
@@ -275,9 +286,18 @@ export class FakeBluez {
     this.discovering = true;
     changed(this.adapter, { Discovering: true });
     for (const dev of this.devices.values()) this.seen(dev);
+    const every = this.advertisingIntervalMs;
+    if (every !== undefined && every > 0 && !this.repeat) {
+      this.repeat = setInterval(() => {
+        for (const dev of this.devices.values()) this.seen(dev);
+      }, every);
+      this.repeat.unref();
+    }
   }
 
   private stopDiscovery(): void {
+    clearInterval(this.repeat);
+    this.repeat = undefined;
     this.discovering = false;
     changed(this.adapter, { Discovering: false });
   }

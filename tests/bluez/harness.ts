@@ -23,14 +23,21 @@ export interface BluezBench {
   close(): Promise<void>;
 }
 
-export async function bluezBench(options: { promptTimeoutMs?: number } = {}): Promise<BluezBench> {
+export async function bluezBench(
+  options: { promptTimeoutMs?: number; advertisingIntervalMs?: number } = {},
+): Promise<BluezBench> {
   const bus = await startPrivateBus();
   process.env.DBUS_SYSTEM_BUS_ADDRESS = bus.address;
   let bluez: FakeBluez | undefined;
   let pairing: BluezPairing | undefined;
   let noble: Noble | undefined;
   try {
-    bluez = await FakeBluez.start({ busAddress: bus.address });
+    bluez = await FakeBluez.start({
+      busAddress: bus.address,
+      ...(options.advertisingIntervalMs !== undefined
+        ? { advertisingIntervalMs: options.advertisingIntervalMs }
+        : {}),
+    });
     pairing = new BluezPairing({
       log: pino({ level: 'silent' }),
       ...(options.promptTimeoutMs !== undefined ? { promptTimeoutMs: options.promptTimeoutMs } : {}),

@@ -1,0 +1,94 @@
+/**
+ * `medgw pair` in `ble.mode: dbus`, as a person runs it: a real `medgw` process against a gateway whose
+ * BLE component is the one `medgw start` builds (noble's D-Bus bindings and the pairing agent), on the
+ * fake BlueZ of a private dbus-daemon. The meter shows a passkey; `medgw pair` asks for it and the
+ * person types it. After the meter is reset, the pairing fails with the bond-lost code and a plain
+ * explanation, and `medgw pair <address> --again` pairs it anew.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startGateway } from '../../gateway/app.ts';
+import { bleComponent } from '../../gateway/ble/component.ts';
+import { loadConfig } from '../../gateway/config/load.ts';
+import { silentLogger } from '../../gateway/log.ts';
+import { pipelineComponent } from '../../gateway/mqtt/components.ts';
+import { addPatient } from '../../gateway/registry/index.ts';
+import { mgdl, SimGlucometer } from '../../simulators/ble/glucometer.ts';
+import { startPrivateBus } from '../../simulators/bluez/daemon.ts';
+import { FakeBluez } from '../../simulators/bluez/fake-bluez.ts';
+import { medgw } from '../cli/helpers.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'medgw-cli-bluez-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const METER = 'C0:26:DA:00:0B:01';
+
+describe('medgw pair over BlueZ', () => {
+  it('asks for the passkey the meter shows, pairs and syncs; after a reset, explains the lost bond and pairs again with --again', async () => {
+    const bus = await startPrivateBus();
+    process.env.DBUS_SYSTEM_BUS_ADDRESS = bus.address;
+    const bluez = await FakeBluez.start({ busAddress: bus.address, advertisingIntervalMs: 50 });
+    let shown = 0;
+    const meter = bluez.add(
+      new SimGlucometer({
+        address: METER,
+        requireBonding: true,
+        records: Array.from({ length: 5 }, (_, i) => ({
+          baseTime: { year: 2026, month: 11, day: 2, hours: 7 + i, minutes: 0, seconds: 0 },
+          concentration: mgdl(95 + i),
+          context: { meal: 3 },
+        })),
+      }),
+      // the meter's screen: a new code at each pairing, the test reads it as the person does
+      { pairing: 'passkey-entry', passkeys: () => [204_817, 530_912][shown++] ?? 111_111 },
+    );
+    const dataDir = join(root, 'gw');
+    const config = loadConfig({ overrides: { dataDir, 'http.port': 0, 'ble.mode': 'dbus' } });
+    const gw = await startGateway({
+      config,
+      log: silentLogger(),
+      components: [pipelineComponent, bleComponent],
+    });
+    try {
+      await addPatient(gw.ctx.registry, { id: 'alice', displayName: 'Alice' }, gw.ctx.clock);
+      let listed = '';
+      for (let i = 0; i < 100 && !listed.includes(METER); i++) {
+        listed = (await medgw(['devices', 'discovered', '--data-dir', dataDir])).stdout;
+      }
+      expect(listed).toContain(METER);
+
+      const paired = await medgw(['pair', METER, '--patient', 'alice', '--data-dir', dataDir], '204817\n');
+      expect(paired.stderr).toBe('');
+      expect(paired.stdout).toContain('the device shows a 6-digit code: type it here:');
+      expect(paired.stdout).toContain('paired and synced (5 readings)');
+      expect(paired.code).toBe(0);
+      expect(gw.ctx.journal.list({ deviceId: METER })).toHaveLength(5);
+      expect(bluez.device(METER)).toMatchObject({ paired: true, trusted: true });
+
+      // the meter is reset: it forgot the gateway. Pairing it as before fails with the lost bond,
+      // explained in plain words with the command that repairs it.
+      meter.clearBonds();
+      meter.measure({ mgdl: 122, context: { meal: 1 } });
+      const lost = await medgw(['pair', METER, '--data-dir', dataDir]);
+      expect(lost.code).toBe(1);
+      expect(lost.stdout).toContain('MEDGW_ERR_BLE_BOND_LOST');
+      expect(lost.stdout).toContain('the device no longer knows this gateway');
+      expect(lost.stdout).toContain(`medgw pair ${METER} --again`);
+
+      const again = await medgw(['pair', METER, '--again', '--data-dir', dataDir], '530912\n');
+      expect(again.stderr).toBe('');
+      expect(again.stdout).toContain('paired and synced');
+      expect(again.code).toBe(0);
+      // the records known already collapse, the new one is added
+      expect(gw.ctx.journal.list({ deviceId: METER })).toHaveLength(6);
+      expect(gw.ctx.registry.getDevice(METER)?.patientId).toBe('alice');
+    } finally {
+      await gw.stop();
+      await bluez.stop();
+      await bus.stop();
+      delete process.env.DBUS_SYSTEM_BUS_ADDRESS;
+    }
+  }, 90_000);
+});
