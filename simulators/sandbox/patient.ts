@@ -4,10 +4,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { esc, page } from './html.ts';
+import { esc, head, page, row } from './html.ts';
 import { identityByLogin, identityBySub, TEST_PASSWORD } from './identities.ts';
 import { CONSENT_KINDS, type ConsentKind, KIND_LABELS } from './profiles.ts';
 import type { SandboxStore } from './store.ts';
+
+const RECEIVED_COLUMNS = ['Reçue le', 'Solution', 'Appareil', 'Mesure', 'Prise le', 'Valeur', 'Identifiant'];
+const EXCHANGE_COLUMNS = ['Quand', 'Événement', 'Solution', 'Appareil', 'Mesure', 'Statut', 'Détail'];
 
 export interface PatientDeps {
   readonly store: SandboxStore;
@@ -82,7 +85,15 @@ ${kinds.length ? `<ul>${rows}</ul>` : '<p>Aucun accord en cours : la solution ne
       .map((a) => {
         const c = a.clientId ? store.clients.get(a.clientId) : undefined;
         const dev = a.deviceId ? store.devices.get(a.deviceId) : undefined;
-        return `<tr><td>${esc(a.at)}</td><td>${esc(a.event)}</td><td>${esc(c?.clientName ?? a.clientId ?? '')}<br>${esc(a.solutionOid ?? '')}</td><td>${esc(dev?.key ?? '')}</td><td>${esc(a.kind ?? '')}</td><td>${esc(a.status ?? '')}</td><td>${esc(a.observationId ?? a.message ?? '')}</td></tr>`;
+        return row(EXCHANGE_COLUMNS, [
+          esc(a.at),
+          esc(a.event),
+          `${esc(c?.clientName ?? a.clientId ?? '')}<br>${esc(a.solutionOid ?? '')}`,
+          esc(dev?.key ?? ''),
+          esc(a.kind ?? ''),
+          esc(a.status ?? ''),
+          esc(a.observationId ?? a.message ?? ''),
+        ]);
       })
       .join('\n');
     const received = store.observations
@@ -92,7 +103,15 @@ ${kinds.length ? `<ul>${rows}</ul>` : '<p>Aucun accord en cours : la solution ne
       .map((o) => {
         const c = store.clients.get(o.clientId);
         const dev = o.deviceId ? store.devices.get(o.deviceId) : undefined;
-        return `<tr><td>${esc(o.receivedAt)}</td><td>${esc(c?.clientName ?? o.clientId)}<br>${esc(o.solutionOid)}</td><td>${esc(dev?.key ?? '')}</td><td>${esc(o.kind)}</td><td>${esc(String(o.resource.effectiveDateTime ?? ''))}</td><td>${esc(valueText(o.resource))}</td><td>${esc(o.id)}</td></tr>`;
+        return row(RECEIVED_COLUMNS, [
+          esc(o.receivedAt),
+          `${esc(c?.clientName ?? o.clientId)}<br>${esc(o.solutionOid)}`,
+          esc(dev?.key ?? ''),
+          esc(o.kind),
+          esc(String(o.resource.effectiveDateTime ?? '')),
+          esc(valueText(o.resource)),
+          esc(o.id),
+        ]);
       })
       .join('\n');
     return html(
@@ -103,10 +122,10 @@ ${kinds.length ? `<ul>${rows}</ul>` : '<p>Aucun accord en cours : la solution ne
 <h2>Solutions associées</h2>
 ${solutions}
 <h2>Mesures reçues</h2>
-<table><thead><tr><th scope="col">Reçue le</th><th scope="col">Solution</th><th scope="col">Appareil</th><th scope="col">Mesure</th><th scope="col">Prise le</th><th scope="col">Valeur</th><th scope="col">Identifiant</th></tr></thead>
+<table>${head(RECEIVED_COLUMNS)}
 <tbody>${received}</tbody></table>
 <h2>Échanges</h2>
-<table><thead><tr><th scope="col">Quand</th><th scope="col">Événement</th><th scope="col">Solution</th><th scope="col">Appareil</th><th scope="col">Mesure</th><th scope="col">Statut</th><th scope="col">Détail</th></tr></thead>
+<table>${head(EXCHANGE_COLUMNS)}
 <tbody>${exchanges}</tbody></table>`,
     );
   });
