@@ -46,7 +46,7 @@ export interface BluezPairingOptions {
   readonly log: Logger;
   /** The bus: the system bus by default (dbus-next honours DBUS_SYSTEM_BUS_ADDRESS). */
   readonly busAddress?: string;
-  /** How long a prompt waits for the person. Default 120 s. */
+  /** How long a prompt waits for the person. Default 30 s (the SMP timeout). */
   readonly promptTimeoutMs?: number;
   readonly now?: () => number;
   /** The adapter BlueZ names (`hci0`). */

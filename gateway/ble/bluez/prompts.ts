@@ -1,8 +1,9 @@
 /**
  * What the pairing agent asks the person, while BlueZ waits: type the code the meter shows (passkey
  * entry), check that the meter shows the same number (numeric comparison), or type on the device the
- * code the gateway shows (passkey display). The web pair page and `medgw pair` read the pending
- * prompt and answer it; an unanswered prompt expires and the pairing is abandoned.
+ * code the gateway shows (passkey display). `medgw pair` and the admin API read the pending prompt and
+ * answer it; an unanswered prompt expires and the pairing is abandoned. The default 30 s is the
+ * Security Manager's own limit (Core Spec Vol 3 Part H §3.4, SMP timeout): the device gives up then.
  */
 import { EventEmitter } from 'node:events';
 import { MedgwError } from '../../../drivers/errors.ts';
@@ -42,7 +43,7 @@ export class PairingPrompts extends EventEmitter<{
   private readonly outcomes = new Map<string, { kind: PromptKind; outcome: PromptOutcome }>();
 
   constructor(
-    private readonly timeoutMs = 120_000,
+    private readonly timeoutMs = 30_000,
     private readonly now: () => number = Date.now,
   ) {
     super();
