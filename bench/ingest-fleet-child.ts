@@ -11,6 +11,8 @@ export interface FleetOrder {
   readonly window: number;
   /** Wait for one `accepted` receipt per reading before answering (gateway side). */
   readonly receipts: boolean;
+  /** How long to wait for the receipts after the last PUBACK (default 10 s). */
+  readonly receiptTimeoutMs?: number;
 }
 
 export type FleetReport =
@@ -34,7 +36,7 @@ try {
   await next(); // go
   const { latencies } = await publishAll(devices, order.perDevice, order.window, 0);
   await send({ type: 'acked', latencies });
-  if (order.receipts) await checkReceipts(devices, order.perDevice);
+  if (order.receipts) await checkReceipts(devices, order.perDevice, order.receiptTimeoutMs);
   await send({ type: 'checked' });
   await next(); // close
   await Promise.allSettled(devices.map((d) => d.close()));

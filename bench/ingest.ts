@@ -58,6 +58,8 @@ export interface Fleet {
   readonly url: string;
   readonly ids: readonly string[];
   readonly secret: string;
+  /** One secret per device (same order as `ids`), when they differ (a broker that holds them). */
+  readonly secrets?: readonly string[];
 }
 
 /**
@@ -86,14 +88,17 @@ export async function startGatewaySide(
   dir: string,
   devices: number,
   prefix: string,
+  /** Another journal than the SQLite one (bench/cluster.ts: PostgreSQL). */
+  openJournal?: () => Promise<Journal & { close(): void }>,
 ): Promise<{ fleet: Fleet; journal: Journal; pipeline: Pipeline; stop(): Promise<void> }> {
   const registry = await LowRegistry.memory();
   const fleet = await provision(registry, devices, prefix);
   const path = join(dir, `${prefix}.sqlite`);
   // as a running gateway has it (journal.thread, default true); MEDGW_BENCH_INGEST_JOURNAL=inline
   // measures the journal on the main thread instead
-  const journal =
-    process.env.MEDGW_BENCH_INGEST_JOURNAL === 'inline'
+  const journal = openJournal
+    ? await openJournal()
+    : process.env.MEDGW_BENCH_INGEST_JOURNAL === 'inline'
       ? new SqliteJournal({ path, clock })
       : await ThreadedJournal.open({ path, clock });
   const pipeline = new Pipeline({ journal, registry, clock, log: silentLog });
@@ -137,7 +142,7 @@ export async function connectFleet(fleet: Fleet, concurrency = 25): Promise<Simu
       new SimulatedMqttDevice({
         url: fleet.url,
         deviceId: id,
-        secret: fleet.secret,
+        secret: fleet.secrets?.[i] ?? fleet.secret,
         encoding: ENCODINGS[i % ENCODINGS.length] ?? 'json',
       }),
   );
@@ -193,8 +198,9 @@ export async function publishAll(
 export async function checkReceipts(
   devices: readonly SimulatedMqttDevice[],
   perDevice: number,
+  timeoutMs = 10_000,
 ): Promise<void> {
-  const until = Date.now() + 10_000;
+  const until = Date.now() + timeoutMs;
   while (devices.some((d) => d.receipts.length < perDevice) && Date.now() < until) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -208,7 +214,7 @@ export async function checkReceipts(
   }
 }
 
-interface Side {
+export interface Side {
   readonly perSecond: number;
   readonly p50: number;
   readonly p99: number;
@@ -223,11 +229,12 @@ const FLEET_CHILD = fileURLToPath(new URL('./ingest-fleet-child.ts', import.meta
  * Runs the devices in their own process: connects them, then `publish()` starts the publishes and
  * resolves with the seconds from the start to the last PUBACK (and `also`, when given) and the latencies.
  */
-async function deviceProcess(
+export async function deviceProcess(
   fleet: Fleet,
   perDevice: number,
   window: number,
   receipts: boolean,
+  receiptTimeoutMs?: number,
 ): Promise<{
   publish(also?: Promise<void>): Promise<{ seconds: number; latencies: number[] }>;
   close(): void;
@@ -254,7 +261,13 @@ async function deviceProcess(
       await new Promise<void>((resolve) => waiters.push(resolve));
     }
   };
-  const order: FleetOrder = { fleet, perDevice, window, receipts };
+  const order: FleetOrder = {
+    fleet,
+    perDevice,
+    window,
+    receipts,
+    ...(receiptTimeoutMs !== undefined ? { receiptTimeoutMs } : {}),
+  };
   child.send(order);
   await report('connected');
   return {
@@ -279,7 +292,7 @@ type GatewaySide = Awaited<ReturnType<typeof startGatewaySide>>;
  * One round on the running gateway side: `devices` devices of the fleet not used by an earlier
  * round (so every reading is new) publish their readings.
  */
-async function gatewayRound(
+export async function gatewayRound(
   side: GatewaySide,
   devices: number,
   perDevice: number,
@@ -311,7 +324,12 @@ async function gatewayRound(
   }
 }
 
-async function bareRound(devices: number, perDevice: number, window: number, round: number): Promise<Side> {
+export async function bareRound(
+  devices: number,
+  perDevice: number,
+  window: number,
+  round: number,
+): Promise<Side> {
   const broker = await startBareBroker();
   const ids = Array.from({ length: devices }, (_, i) => `bare-${round}-${i}`);
   const subscriber = await mqtt.connectAsync(broker.url, { clientId: `bench-sub-${round}`, clean: true });
@@ -378,7 +396,7 @@ async function bareStorm(devices: number): Promise<Storm> {
   }
 }
 
-const best = (sides: Side[]): Side =>
+export const best = (sides: Side[]): Side =>
   sides.reduce((a, b) => (b.perSecond > a.perSecond ? b : a), sides[0] as Side);
 
 export async function ingestBench(): Promise<BenchRow[]> {

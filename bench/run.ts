@@ -5,6 +5,7 @@
  */
 import { abuseAuthFloodBench, abuseGarbageFloodBench } from './abuse.ts';
 import { abuseLoginFloodBench } from './abuse-login.ts';
+import { clusterBench, ingestPostgres } from './cluster.ts';
 import { decodeBench } from './decode.ts';
 import { forwardBench } from './forward.ts';
 import { connectBench, ingestBench } from './ingest.ts';
@@ -30,6 +31,10 @@ const BENCHES: { name: string; run: () => BenchRow[] | Promise<BenchRow[]> }[] =
   { name: 'abuse-garbage-flood', run: () => abuseGarbageFloodBench() },
   { name: 'abuse-auth-flood', run: () => abuseAuthFloodBench() },
   { name: 'abuse-login-flood', run: () => abuseLoginFloodBench() },
+  // one instance with its journal on PostgreSQL, against bare aedes
+  { name: 'ingest-postgres', run: async () => [await ingestPostgres()] },
+  // several instances on one PostgreSQL and one Mosquitto
+  { name: 'cluster', run: () => clusterBench() },
 ];
 
 function decodeOnly(): string[] | undefined {

@@ -31,10 +31,18 @@ function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   return { ...process.env, MEDGW_CONFIG: '', ...env };
 }
 
-/** Runs the real `medgw` bin once; `input` goes to its stdin (then closed). */
+/**
+ * Runs the real `medgw` bin once; `input` goes to its stdin (then closed, unless `keepStdinOpen`: a
+ * command that reads lines while it waits); `onLine` sees each stdout line as it comes.
+ */
 export function runMedgw(
   args: readonly string[],
-  options: { env?: Record<string, string | undefined>; input?: string } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    input?: string;
+    keepStdinOpen?: boolean;
+    onLine?: (line: string, child: ChildProcess) => void;
+  } = {},
 ): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['bin/medgw.mjs', ...args], {
@@ -45,6 +53,10 @@ export function runMedgw(
     running.add(child);
     let stdout = '';
     let stderr = '';
+    if (options.onLine) {
+      const onLine = options.onLine;
+      createInterface({ input: child.stdout }).on('line', (line) => onLine(line, child));
+    }
     child.stdout.on('data', (b) => {
       stdout += String(b);
     });
@@ -54,9 +66,11 @@ export function runMedgw(
     child.once('error', reject);
     child.once('close', (code) => {
       running.delete(child);
+      child.stdin.destroy();
       resolve({ code: code ?? 1, stdout, stderr });
     });
-    child.stdin.end(options.input ?? '');
+    if (options.input) child.stdin.write(options.input);
+    if (!options.keepStdinOpen) child.stdin.end();
   });
 }
 
