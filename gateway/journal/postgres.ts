@@ -313,6 +313,69 @@ class TxState {
   }
 }
 
+/** One append item: its readings less the copies within it, and where those copies were. */
+interface AppendPlan {
+  readonly candidates: readonly { readonly r: PreparedReading; readonly at: number }[];
+  readonly duplicateAt: readonly number[];
+  readonly bytes: number;
+}
+
+function planAppend(item: PreparedAppend): AppendPlan {
+  const candidates: { r: PreparedReading; at: number }[] = [];
+  const duplicateAt: number[] = [];
+  const seen = new Set<string>();
+  let bytes = 0;
+  item.readings.forEach((r, at) => {
+    if (seen.has(r.id)) {
+      duplicateAt.push(at);
+      return;
+    }
+    seen.add(r.id);
+    candidates.push({ r, at });
+    bytes += r.bytes;
+  });
+  return { candidates, duplicateAt, bytes };
+}
+
+/**
+ * One INSERT for many readings; returns the ids it stored (the others were stored already, by this
+ * instance or another: ON CONFLICT DO NOTHING). WITH ORDINALITY + ORDER BY: rows get their `row`
+ * (the listing order) in the order given.
+ */
+async function insertReadings(
+  client: PoolClient,
+  readings: readonly PreparedReading[],
+  now: number,
+): Promise<Set<string>> {
+  if (readings.length === 0) return new Set();
+  const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
+  for (const r of readings) {
+    cols[0]!.push(r.id);
+    cols[1]!.push(r.deviceId);
+    cols[2]!.push(r.patientId);
+    cols[3]!.push(r.kind);
+    cols[4]!.push(r.state);
+    cols[5]!.push(r.json);
+    cols[6]!.push(r.bytes);
+    cols[7]!.push(r.reasonCode);
+    cols[8]!.push(r.reasonMessage);
+  }
+  const rows = await q<{ id: string }>(
+    client,
+    `INSERT INTO journal_outbox (id, device_id, patient_id, kind, state, observation, bytes, attempts,
+       created_at, updated_at, reason_code, reason_message)
+     SELECT id, device_id, patient_id, kind, state, observation, bytes, 0, $10, $10, reason_code, reason_message
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+       $8::text[], $9::text[]) WITH ORDINALITY
+       AS t(id, device_id, patient_id, kind, state, observation, bytes, reason_code, reason_message, n)
+     ORDER BY n
+     ON CONFLICT (id) DO NOTHING
+     RETURNING id`,
+    [...cols, now],
+  );
+  return new Set(rows.map((x) => x.id));
+}
+
 export class PostgresJournal {
   /** The URL without its password: what messages name. */
   readonly path: string;
@@ -424,53 +487,72 @@ export class PostgresJournal {
     const now = this.clock.now();
     return this.tx(async (client, state) => {
       const held = await this.heldTotals(client);
-      const results: (AppendResult | MedgwError)[] = [];
-      let notify = false;
-      for (const item of items) {
-        const current = {
-          readings: held.readings + state.held.readings,
-          bytes: held.bytes + state.held.bytes,
-        };
-        let r: AppendResult | MedgwError;
-        try {
-          r = await this.appendItem(client, state, item, current, now);
-        } catch (e) {
-          if (e instanceof MedgwError && e.code === 'MEDGW_ERR_JOURNAL_FULL') {
-            this.refusedFull++;
-            r = e;
-          } else throw e;
+      const plans = items.map(planAppend);
+      // first copies across the whole group: what one INSERT would add
+      const seen = new Set<string>();
+      const fresh: PreparedReading[] = [];
+      for (const plan of plans) {
+        for (const c of plan.candidates) {
+          if (seen.has(c.r.id)) continue;
+          seen.add(c.r.id);
+          fresh.push(c.r);
         }
-        if (!(r instanceof MedgwError) && r.accepted.length > 0) notify = true;
-        results.push(r);
+      }
+      const bytes = fresh.reduce((sum, r) => sum + r.bytes, 0);
+      const results: (AppendResult | MedgwError)[] = [];
+      if (fitsLimits(this.limits, held, { readings: fresh.length, bytes })) {
+        // the usual case: every item fits, so no item can be refused and one INSERT stores them all
+        const inserted = await insertReadings(client, fresh, now);
+        const taken = new Set<string>();
+        for (let i = 0; i < items.length; i++) {
+          const plan = plans[i]!;
+          const isNew = (id: string) => {
+            if (!inserted.has(id) || taken.has(id)) return false;
+            taken.add(id);
+            return true;
+          };
+          results.push(await this.recordAppend(client, state, items[i]!, plan, isNew, now));
+        }
+      } else {
+        for (let i = 0; i < items.length; i++) {
+          const current = {
+            readings: held.readings + state.held.readings,
+            bytes: held.bytes + state.held.bytes,
+          };
+          try {
+            results.push(await this.appendAlone(client, state, items[i]!, plans[i]!, current, now));
+          } catch (e) {
+            if (e instanceof MedgwError && e.code === 'MEDGW_ERR_JOURNAL_FULL') {
+              this.refusedFull++;
+              results.push(e);
+            } else throw e;
+          }
+        }
       }
       // delivered at commit, to every instance listening (this one too)
-      if (notify) await client.query(`NOTIFY ${NOTIFY_CHANNEL}`);
+      if (results.some((r) => !(r instanceof MedgwError) && r.accepted.length > 0)) {
+        await client.query(`NOTIFY ${NOTIFY_CHANNEL}`);
+      }
       return results;
     });
   }
 
-  private async appendItem(
+  /**
+   * One item when the group does not fit the limits as a whole: as sqlite.ts, the readings already
+   * stored are found first, so that the limit check (the last one that can refuse the item) sees
+   * exactly what would be added.
+   */
+  private async appendAlone(
     client: PoolClient,
     state: TxState,
     item: PreparedAppend,
+    plan: AppendPlan,
     held: { readings: number; bytes: number },
     now: number,
   ): Promise<AppendResult> {
-    let candidates: { r: PreparedReading; at: number }[] = [];
-    const duplicateAt: number[] = [];
-    const seen = new Set<string>();
-    let bytes = 0;
-    item.readings.forEach((r, at) => {
-      if (seen.has(r.id)) {
-        duplicateAt.push(at);
-        return;
-      }
-      seen.add(r.id);
-      candidates.push({ r, at });
-      bytes += r.bytes;
-    });
-    // as sqlite.ts: when everything fits, the insert itself finds the ones already stored
-    if (!fitsLimits(this.limits, held, { readings: candidates.length, bytes })) {
+    let candidates = plan.candidates;
+    const duplicateAt = [...plan.duplicateAt];
+    if (!fitsLimits(this.limits, held, { readings: candidates.length, bytes: plan.bytes })) {
       const existing = new Set(
         (
           await q<{ id: string }>(client, 'SELECT id FROM journal_outbox WHERE id = ANY($1::text[])', [
@@ -481,42 +563,39 @@ export class PostgresJournal {
       const fresh = candidates.filter((c) => !existing.has(c.r.id));
       for (const c of candidates) if (existing.has(c.r.id)) duplicateAt.push(c.at);
       candidates = fresh;
-      bytes = fresh.reduce((sum, c) => sum + c.r.bytes, 0);
-      checkLimits(this.limits, held, { readings: fresh.length, bytes });
+      checkLimits(this.limits, held, {
+        readings: fresh.length,
+        bytes: fresh.reduce((sum, c) => sum + c.r.bytes, 0),
+      });
     }
-    const inserted = new Set<string>();
-    if (candidates.length > 0) {
-      const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
-      for (const { r } of candidates) {
-        cols[0]!.push(r.id);
-        cols[1]!.push(r.deviceId);
-        cols[2]!.push(r.patientId);
-        cols[3]!.push(r.kind);
-        cols[4]!.push(r.state);
-        cols[5]!.push(r.json);
-        cols[6]!.push(r.bytes);
-        cols[7]!.push(r.reasonCode);
-        cols[8]!.push(r.reasonMessage);
-      }
-      // WITH ORDINALITY + ORDER BY: rows get their `row` (the listing order) in the order sent
-      const rows = await q<{ id: string }>(
-        client,
-        `INSERT INTO journal_outbox (id, device_id, patient_id, kind, state, observation, bytes, attempts,
-           created_at, updated_at, reason_code, reason_message)
-         SELECT id, device_id, patient_id, kind, state, observation, bytes, 0, $10, $10, reason_code, reason_message
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
-           $8::text[], $9::text[]) WITH ORDINALITY
-           AS t(id, device_id, patient_id, kind, state, observation, bytes, reason_code, reason_message, n)
-         ORDER BY n
-         ON CONFLICT (id) DO NOTHING
-         RETURNING id`,
-        [...cols, now],
-      );
-      for (const x of rows) inserted.add(x.id);
-    }
+    const inserted = await insertReadings(
+      client,
+      candidates.map((c) => c.r),
+      now,
+    );
+    return this.recordAppend(
+      client,
+      state,
+      item,
+      { ...plan, candidates, duplicateAt },
+      (id) => inserted.has(id),
+      now,
+    );
+  }
+
+  /** After the insert: the result of one item, its audit entries and its cursor. */
+  private async recordAppend(
+    client: PoolClient,
+    state: TxState,
+    item: PreparedAppend,
+    plan: AppendPlan,
+    isNew: (id: string) => boolean,
+    now: number,
+  ): Promise<AppendResult> {
+    const duplicateAt = [...plan.duplicateAt];
     const stored: PreparedReading[] = [];
-    for (const { r, at } of candidates) {
-      if (!inserted.has(r.id)) {
+    for (const { r, at } of plan.candidates) {
+      if (!isNew(r.id)) {
         duplicateAt.push(at);
         continue;
       }
@@ -771,87 +850,94 @@ export class PostgresJournal {
         });
         out.push({ record: toRecord(r!), uncertain: true });
       }
-      let room = limit - out.length;
+      const room = limit - out.length;
       if (room <= 0) return out;
-      // candidates seen without locking; each patient is then claimed under its own lock
-      const seen = await q<{ patient_id: string | null }>(
+      const rows = await this.claimDue(client, now, room);
+      if (rows.length === 0) return out;
+      const updated = await q<OutboxRow>(
         client,
-        `SELECT patient_id FROM journal_outbox WHERE state = 'pending'
-           AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
-         ORDER BY created_at, row LIMIT $2`,
-        [now, Math.max(limit * 4, 32)],
+        `UPDATE journal_outbox SET state = 'in-flight', attempts = attempts + 1, next_attempt_at = NULL,
+           updated_at = $2, claimed_by = $3, claimed_until = $4 WHERE id = ANY($1::text[])
+         RETURNING ${OUTBOX_COLUMNS}`,
+        [rows.map((r) => r.id), now, this.owner, until],
       );
-      const patients: (string | null)[] = [];
-      for (const { patient_id } of seen) if (!patients.includes(patient_id)) patients.push(patient_id);
-      for (const patient of patients) {
-        if (room <= 0) break;
-        const rows = await this.claimPatient(client, patient, now, room);
-        for (const row of rows) {
-          const [r] = await q<OutboxRow>(
-            client,
-            `UPDATE journal_outbox SET state = 'in-flight', attempts = attempts + 1, next_attempt_at = NULL,
-               updated_at = $2, claimed_by = $3, claimed_until = $4 WHERE id = $1 RETURNING ${OUTBOX_COLUMNS}`,
-            [row.id, now, this.owner, until],
-          );
-          out.push({ record: toRecord(r!), uncertain: false });
-          room--;
-        }
-      }
+      const byId = new Map(updated.map((r) => [r.id, r]));
+      for (const { id } of rows) out.push({ record: toRecord(byId.get(id)!), uncertain: false });
       return out;
     });
   }
 
-  /** A patient's due readings this transaction may claim: the oldest ones, none skipped. */
-  private async claimPatient(
-    client: PoolClient,
-    patient: string | null,
-    now: number,
-    room: number,
-  ): Promise<OutboxRow[]> {
+  /**
+   * Due readings this transaction may claim, oldest first, locked (FOR UPDATE SKIP LOCKED): only of
+   * patients no other process has in flight under a live lease and whose advisory lock this
+   * transaction got, and of each such patient only its oldest readings, none skipped.
+   */
+  private async claimDue(client: PoolClient, now: number, room: number): Promise<{ id: string }[]> {
     const due = `state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= $1)`;
-    if (patient === null) {
-      // readings of no patient are held by the forwarder's gate: no order to keep
-      return q<OutboxRow>(
-        client,
-        `SELECT ${OUTBOX_COLUMNS} FROM journal_outbox WHERE patient_id IS NULL AND ${due}
-         ORDER BY created_at, row LIMIT $2 FOR UPDATE SKIP LOCKED`,
-        [now, room],
-      );
+    // candidates seen without locking
+    const seen = await q<{ patient_id: string | null }>(
+      client,
+      `SELECT patient_id FROM journal_outbox WHERE ${due} ORDER BY created_at, row LIMIT $2`,
+      [now, Math.max(room * 4, 32)],
+    );
+    const candidates: string[] = [];
+    let withoutPatient = false;
+    for (const { patient_id } of seen) {
+      if (patient_id === null) withoutPatient = true;
+      else if (!candidates.includes(patient_id)) candidates.push(patient_id);
     }
-    const elsewhere = async (): Promise<boolean> =>
-      (
-        await q<{ id: string }>(
-          client,
-          `SELECT id FROM journal_outbox WHERE state = 'in-flight' AND patient_id = $1 AND claimed_by <> $2
-             AND claimed_until >= $3 LIMIT 1`,
-          [patient, this.owner, now],
-        )
-      ).length > 0;
-    // looked at before the lock too: the lock is held to the end of this transaction, and taking it
+    const elsewhere = async (patients: readonly string[]): Promise<Set<string>> =>
+      new Set(
+        (
+          await q<{ patient_id: string }>(
+            client,
+            `SELECT DISTINCT patient_id FROM journal_outbox WHERE state = 'in-flight'
+               AND patient_id = ANY($1::text[]) AND claimed_by <> $2 AND claimed_until >= $3`,
+            [patients, this.owner, now],
+          )
+        ).map((r) => r.patient_id),
+      );
+    // looked at before the locks too: a lock is held to the end of this transaction, and taking it
     // for another instance's patient would make that instance skip its own patient meanwhile
-    if (await elsewhere()) return [];
-    const [lock] = await q<{ ok: boolean }>(client, 'SELECT pg_try_advisory_xact_lock($1, $2) AS ok', [
-      LOCK_SPACE.patient,
-      lockKey(patient),
-    ]);
-    if (!lock?.ok || (await elsewhere())) return [];
-    const ordered = await q<{ id: string }>(
+    const busy = candidates.length > 0 ? await elsewhere(candidates) : new Set<string>();
+    const free = candidates.filter((p) => !busy.has(p)).slice(0, room);
+    let patients: string[] = [];
+    if (free.length > 0) {
+      const locks = await q<{ p: string; ok: boolean }>(
+        client,
+        `SELECT p, pg_try_advisory_xact_lock($1, k) AS ok
+         FROM unnest($2::text[], $3::int[]) WITH ORDINALITY AS t(p, k, n) ORDER BY n`,
+        [LOCK_SPACE.patient, free, free.map(lockKey)],
+      );
+      const locked = locks.filter((l) => l.ok).map((l) => l.p);
+      // an instance that committed its claim between the look and the lock is seen now
+      const taken = locked.length > 0 ? await elsewhere(locked) : new Set<string>();
+      patients = locked.filter((p) => !taken.has(p));
+    }
+    if (patients.length === 0 && !withoutPatient) return [];
+    const whose = `(patient_id = ANY($2::text[])${withoutPatient ? ' OR patient_id IS NULL' : ''})`;
+    const ordered = await q<{ id: string; patient_id: string | null }>(
       client,
-      `SELECT id FROM journal_outbox WHERE patient_id = $2 AND ${due} ORDER BY created_at, row LIMIT $3`,
-      [now, patient, room],
+      `SELECT id, patient_id FROM journal_outbox WHERE ${whose} AND ${due} ORDER BY created_at, row LIMIT $3`,
+      [now, patients, room],
     );
-    const locked = await q<OutboxRow>(
+    const lockedRows = await q<{ id: string }>(
       client,
-      `SELECT ${OUTBOX_COLUMNS} FROM journal_outbox WHERE patient_id = $2 AND ${due}
-       ORDER BY created_at, row LIMIT $3 FOR UPDATE SKIP LOCKED`,
-      [now, patient, room],
+      `SELECT id FROM journal_outbox WHERE ${whose} AND ${due} ORDER BY created_at, row LIMIT $3
+       FOR UPDATE SKIP LOCKED`,
+      [now, patients, room],
     );
-    // a row locked by someone else (a move being committed) stops the claim there: none overtakes it
-    const byId = new Map(locked.map((r) => [r.id, r]));
-    const take: OutboxRow[] = [];
-    for (const { id } of ordered) {
-      const r = byId.get(id);
-      if (!r) break;
+    // a row locked by someone else (a move being committed) stops its patient's claim there: none of
+    // the patient's later readings overtakes it (readings of no patient are held by the gate: no order)
+    const lockedIds = new Set(lockedRows.map((r) => r.id));
+    const stopped = new Set<string>();
+    const take: { id: string }[] = [];
+    for (const r of ordered) {
+      if (r.patient_id !== null && stopped.has(r.patient_id)) continue;
+      if (!lockedIds.has(r.id)) {
+        if (r.patient_id !== null) stopped.add(r.patient_id);
+        continue;
+      }
       take.push(r);
     }
     return take;
