@@ -38,7 +38,14 @@ export interface DeviceDateTime {
 }
 
 /** The kinds of reading a device produces (one Measurement can carry several components). */
-export type MeasurementKind = 'glucose' | 'body-weight' | 'blood-pressure' | 'body-temperature' | 'spo2';
+export type MeasurementKind =
+  | 'glucose'
+  | 'body-weight'
+  | 'blood-pressure'
+  | 'body-temperature'
+  | 'spo2'
+  /** BCS 0x2A9C: body fat and the other values of a body composition analyzer (local only). */
+  | 'body-composition';
 
 /** Components a Measurement may carry, in device units. */
 export const COMPONENT_NAMES = [
@@ -54,6 +61,16 @@ export const COMPONENT_NAMES = [
   'spo2',
   'pulse-amplitude-index',
   'cuff-pressure',
+  // Body composition (BCS 0x2A9C). New names go last: reading ids hash component names, not positions,
+  // but the order of this list is kept all the same.
+  'body-fat',
+  'muscle-percentage',
+  'muscle-mass',
+  'fat-free-mass',
+  'soft-lean-mass',
+  'body-water-mass',
+  'impedance',
+  'basal-metabolism',
 ] as const;
 export type ComponentName = (typeof COMPONENT_NAMES)[number];
 
@@ -138,7 +155,16 @@ export type ObservationKind =
   /** MED-969: the mean interstitial glucose of a CGM over days (drivers/normalize/cgm-summary.ts). */
   | 'cgm-mean-glucose'
   /** MED-972: the glucose management indicator of a CGM over days. */
-  | 'glucose-management-indicator';
+  | 'glucose-management-indicator'
+  /** Body composition (BCS 0x2A9C), kept local: Mon espace santé takes none of them. */
+  | 'body-fat-percentage'
+  | 'muscle-percentage'
+  | 'muscle-mass'
+  | 'fat-free-mass'
+  | 'soft-lean-mass'
+  | 'body-water-mass'
+  | 'body-impedance'
+  | 'basal-metabolism';
 
 /**
  * A device status bit carried in the record (drivers/normalize/status.ts), as an `Observation.interpretation`

@@ -2,6 +2,7 @@
 import type { CharacteristicCodec } from '../codec.ts';
 import { bloodPressureFeature } from './blood-pressure-feature.ts';
 import { bloodPressureMeasurement } from './blood-pressure-measurement.ts';
+import { bodyCompositionMeasurement } from './body-composition-measurement.ts';
 import { cgmFeature } from './cgm-feature.ts';
 import { cgmMeasurement } from './cgm-measurement.ts';
 import { cgmSessionRunTime } from './cgm-session-run-time.ts';
@@ -30,6 +31,7 @@ import { weightScaleFeature } from './weight-scale-feature.ts';
 export const CODECS: readonly CharacteristicCodec<any>[] = [
   weightMeasurement,
   weightScaleFeature,
+  bodyCompositionMeasurement,
   bloodPressureMeasurement,
   intermediateCuffPressure,
   bloodPressureFeature,

@@ -38,6 +38,16 @@ const BODY_WEIGHT: readonly Spec[] = [
   ['bmi', 'bmi'],
 ];
 const CUFF_PULSE: readonly Spec[] = [['pulse', 'heart-rate', HEART_RATE_MDC.cuff]];
+const BODY_COMPOSITION: readonly Spec[] = [
+  ['body-fat', 'body-fat-percentage'],
+  ['muscle-percentage', 'muscle-percentage'],
+  ['muscle-mass', 'muscle-mass'],
+  ['fat-free-mass', 'fat-free-mass'],
+  ['soft-lean-mass', 'soft-lean-mass'],
+  ['body-water-mass', 'body-water-mass'],
+  ['impedance', 'body-impedance'],
+  ['basal-metabolism', 'basal-metabolism'],
+];
 const BODY_TEMPERATURE: readonly Spec[] = [['temperature', 'body-temperature']];
 const SPO2: readonly Spec[] = [
   ['spo2', 'spo2'],
@@ -87,6 +97,9 @@ export function normalize(m: Measurement, options: NormalizeOptions = {}): Obser
       break;
     case 'spo2':
       b.quantities(out, SPO2);
+      break;
+    case 'body-composition':
+      b.quantities(out, BODY_COMPOSITION);
       break;
   }
   for (const o of out) {

@@ -94,6 +94,8 @@ const RULES: Readonly<Record<string, Readonly<Record<string, Rule>>>> = {
     '[degF]': { num: 5n, den: 9n, decimals: same, keepOriginal: true, offset: 32n },
   },
   '%': { '%': identity },
+  Ohm: { Ohm: identity },
+  'kJ/d': { 'kJ/d': identity },
 };
 
 /** Units a canonical unit can be reached from. */
