@@ -13,6 +13,7 @@ import { ingestBleBench } from './ingest-ble.ts';
 import { ingestCpuBench } from './ingest-cpu.ts';
 import { journalBench } from './journal.ts';
 import { memoryBench } from './memory.ts';
+import { registryBench } from './registry.ts';
 import { type BenchRow, writeRows } from './results.ts';
 import { timeBench } from './time.ts';
 
@@ -35,6 +36,8 @@ const BENCHES: { name: string; run: () => BenchRow[] | Promise<BenchRow[]> }[] =
   { name: 'ingest-postgres', run: async () => [await ingestPostgres()] },
   // several instances on one PostgreSQL and one Mosquitto
   { name: 'cluster', run: () => clusterBench() },
+  // the registry on PostgreSQL: provisioning rate, and how soon another instance's copy has a change
+  { name: 'registry', run: () => registryBench() },
 ];
 
 function decodeOnly(): string[] | undefined {
