@@ -4,6 +4,7 @@
  */
 import {
   bloodPressureProfile,
+  cgmProfile,
   currentTimeProfile,
   type DeviceProfile,
   deviceInformationProfile,
@@ -43,6 +44,7 @@ export const genericBloodPressure = generic(bloodPressureProfile, [], 'just-work
 export const genericWeightScale = generic(weightScaleProfile, [userDataProfile], 'just-works');
 export const genericHealthThermometer = generic(healthThermometerProfile, [], 'just-works');
 export const genericPulseOximeter = generic(pulseOximeterProfile, [], 'just-works');
+export const genericCgm = generic(cgmProfile, [], 'just-works');
 
 export const GENERIC_DEFINITIONS: readonly DriverDefinition[] = [
   genericGlucose,
@@ -50,4 +52,5 @@ export const GENERIC_DEFINITIONS: readonly DriverDefinition[] = [
   genericWeightScale,
   genericHealthThermometer,
   genericPulseOximeter,
+  genericCgm,
 ];

@@ -1,5 +1,6 @@
 /** Every device profile, by service. */
 import { bloodPressureProfile } from './blood-pressure.ts';
+import { cgmProfile } from './cgm.ts';
 import { currentTimeProfile } from './current-time.ts';
 import { deviceInformationProfile } from './device-information.ts';
 import { glucoseProfile } from './glucose.ts';
@@ -13,12 +14,14 @@ export type {
   CollectMethod,
   DeviceProfile,
   ProfileCharacteristic,
+  ProfileSession,
   RecordAssembler,
   RecordDrop,
   RecordFilter,
 } from './types.ts';
 export {
   bloodPressureProfile,
+  cgmProfile,
   currentTimeProfile,
   deviceInformationProfile,
   glucoseProfile,
@@ -35,6 +38,7 @@ export const MEASUREMENT_PROFILES: readonly DeviceProfile[] = [
   weightScaleProfile,
   healthThermometerProfile,
   pulseOximeterProfile,
+  cgmProfile,
 ];
 export const COMPANION_PROFILES: readonly DeviceProfile[] = [
   userDataProfile,

@@ -6,6 +6,7 @@
  * needs about the records themselves, as executable blocks: a filter (records the service marks as not
  * a reading) and an assembler (records split over several characteristics). Pure: no I/O, no clock.
  */
+import type { DeviceLink } from '../definitions/link.ts';
 import type { ErrorCode, MedgwError } from '../errors.ts';
 import type { Measurement } from '../types.ts';
 
@@ -51,6 +52,27 @@ export interface DeviceProfile {
   readonly filterRecord?: RecordFilter;
   /** A new assembler per connection when a record spans several characteristics (GLS context 0x2A34). */
   readonly assembler?: () => RecordAssembler;
+  /**
+   * Runs before the first collection step, after the subscriptions (a measurement profile's own set-up:
+   * the CGM reads its feature and session start, asks its Specific Ops Control Point): what it returns
+   * decodes this connection's records.
+   */
+  readonly beforeCollect?: (link: DeviceLink) => Promise<ProfileSession | undefined>;
+}
+
+/** What a profile learned at the start of a collection, for the records of this connection. */
+export interface ProfileSession {
+  /** Decodes a frame of a measurement characteristic (instead of the codec alone). */
+  readonly decode?: (uuid: string, bytes: Uint8Array, quirks: ReadonlySet<string>) => Measurement[];
+  /** The RACP cursor value a record carries (default: its sequence number). */
+  readonly cursorOf?: (m: Measurement) => number | undefined;
+  /**
+   * The highest cursor value the device can hold now: a stored cursor above it means the device restarted
+   * its numbering (a new CGM session restarts Time Offsets at 0), so every record is fetched again.
+   */
+  readonly cursorLimit?: number;
+  /** Facts for the operators (CGM communication interval…), logged once. */
+  readonly facts?: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** Why a final record is left out: counted, logged with its code (never its value), never forwarded. */

@@ -8,8 +8,14 @@
  */
 import { decodeRecords, quirksOf } from '../../drivers/definitions/decode.ts';
 import type { DriverDefinition } from '../../drivers/definitions/index.ts';
+import { applyMeasurementQuirks } from '../../drivers/definitions/quirks.ts';
 import { type ErrorCode, isMedgwError, MedgwError } from '../../drivers/errors.ts';
-import type { DeviceProfile, RecordAssembler, RecordFilter } from '../../drivers/profiles/index.ts';
+import type {
+  DeviceProfile,
+  ProfileSession,
+  RecordAssembler,
+  RecordFilter,
+} from '../../drivers/profiles/index.ts';
 import type { CoincidentTime, Measurement } from '../../drivers/types.ts';
 import type { Clock, ReadingSink } from '../contracts.ts';
 import type { Logger } from '../log.ts';
@@ -85,6 +91,8 @@ export class Records {
 
   /** Frames of records (measurements and their companions) received on this connection. */
   received = 0;
+  /** What the measurement profile learned before collecting (CGM: E2E-CRC, session start). */
+  session: ProfileSession | undefined;
 
   /** Why the pipeline refused readings on this link, if it did (journal full, gateway stopping). */
   get refusal(): MedgwError | undefined {
@@ -103,7 +111,7 @@ export class Records {
       }
       if (!this.measuring.has(uuid)) return;
       this.received += 1;
-      for (const m of decodeRecords(this.o.definition, uuid, data)) {
+      for (const m of this.decode(uuid, data)) {
         if (!m.final) {
           this.counters.intermediate += 1;
           continue;
@@ -141,6 +149,16 @@ export class Records {
       if (pending === this.commits && this.ready.length === 0) break;
     }
     if (this.failure) throw this.failure;
+  }
+
+  private decode(uuid: string, data: Buffer): Measurement[] {
+    const own = this.session?.decode;
+    if (!own) return decodeRecords(this.o.definition, uuid, data);
+    return own(uuid, data, this.quirks).map((m) => applyMeasurementQuirks(m, this.quirks));
+  }
+
+  private cursorOf(m: Measurement): number | undefined {
+    return this.session?.cursorOf ? this.session.cursorOf(m) : m.sequence;
   }
 
   private dropReason(m: Measurement) {
@@ -201,7 +219,7 @@ export class Records {
     for (const g of groups) {
       let cursor: number | undefined;
       if (this.carriesCursor) {
-        const seqs = g.items.map((m) => m.sequence).filter((s): s is number => s !== undefined);
+        const seqs = g.items.map((m) => this.cursorOf(m)).filter((s): s is number => s !== undefined);
         if (seqs.length > 0) cursor = Math.max(this.cursor ?? Number.NEGATIVE_INFINITY, ...seqs);
       }
       try {

@@ -188,6 +188,12 @@ export class Session {
     if (COLLECT_STEPS.has(step.kind) && !this.collecting) {
       this.collecting = true;
       await this.ctx.definition.hooks?.beforeCollect?.(this.link);
+      const session = await this.measurementProfile.beforeCollect?.(this.link);
+      if (session) {
+        this.records.session = session;
+        if (session.facts)
+          this.ctx.log.info(session.facts, `${this.measurementProfile.name}: collection set up`);
+      }
     }
     switch (step.kind) {
       case 'bond':

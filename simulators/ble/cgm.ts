@@ -148,6 +148,8 @@ export interface CgmOptions extends PeripheralOptions {
   annotate?: (sessionMinute: number) => Partial<Omit<CgmRecord, 'timeOffset' | 'glucose'>>;
   /** Records packed into one notification (RACP transfers). Default 1. */
   recordsPerNotification?: number;
+  /** Records (by Time Offset) sent with a corrupted E2E-CRC (its high octet inverted): a damaged transmission. */
+  badCrc?: (timeOffset: number) => boolean;
 }
 
 interface Transfer {
@@ -161,6 +163,7 @@ export class SimCgm extends SimPeripheral {
   private readonly glucoseAt: (minute: number) => number;
   private readonly annotate: CgmOptions['annotate'];
   private readonly perNotification: number;
+  private readonly badCrc: CgmOptions['badCrc'];
   private readonly store: CgmRecord[] = [];
   /** Session start on the device's wall clock (ms), or undefined before the first session. */
   private sessionStartMs: number | undefined;
@@ -181,6 +184,7 @@ export class SimCgm extends SimPeripheral {
     this.glucoseAt = options.glucose ?? defaultGlucose;
     this.annotate = options.annotate;
     this.perNotification = Math.max(1, options.recordsPerNotification ?? 1);
+    this.badCrc = options.badCrc;
     this.initialSessionMinutes = options.sessionMinutes;
     this.openInitialSession();
   }
@@ -465,7 +469,13 @@ export class SimCgm extends SimPeripheral {
     for (let i = 0; i < records.length; i += this.perNotification) {
       if (transfer?.aborted) return false;
       const frame = this.faultFrame(
-        encodeCgmMeasurement(records.slice(i, i + this.perNotification), this.e2eCrcEnabled),
+        Buffer.concat(
+          records.slice(i, i + this.perNotification).map((r) => {
+            const bytes = encodeCgmRecord(r, this.e2eCrcEnabled);
+            if (this.e2eCrcEnabled && this.badCrc?.(r.timeOffset)) bytes[bytes.length - 1]! ^= 0xff;
+            return bytes;
+          }),
+        ),
         0,
       );
       if (!(await this.notify(CGMS.service, CGMS.measurement, frame))) return false;

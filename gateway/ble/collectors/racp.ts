@@ -21,9 +21,19 @@ export async function collectStored(ctx: CollectorContext): Promise<number | und
   }
   const reported = await countRecords(ctx, service);
   const stored = ctx.journal.cursor(ctx.deviceId);
+  const limit = records.session?.cursorLimit;
+  // A stored cursor beyond what the device can hold: it restarted its numbering (a new CGM session).
+  const restarted = stored !== undefined && limit !== undefined && stored > limit;
+  if (restarted)
+    ctx.log.info(
+      { cursor: stored, limit },
+      'the device restarted its record numbering: fetching every record',
+    );
+  // A fresh pairing (the meter may have been reset) fetches everything: re-sent records collapse.
+  const all = ctx.pairing || restarted;
   records.carriesCursor = true;
-  records.cursor = ctx.pairing ? undefined : stored;
-  const request = ctx.pairing
+  records.cursor = all ? undefined : stored;
+  const request = all
     ? encodeRacpRequest({ op: 'report-stored-records', operator: 'all-records' })
     : racpReportAfter(stored);
   const answer = link.expect(RACP);
