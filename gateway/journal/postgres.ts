@@ -162,8 +162,49 @@ async function q<R extends pg.QueryResultRow>(
   text: string,
   values: unknown[] = [],
 ): Promise<R[]> {
-  const res = await c.query<R>({ text, values, types: TYPES });
-  return res.rows;
+  try {
+    const res = await c.query<R>({ text, values, types: TYPES });
+    return res.rows;
+  } catch (e) {
+    throw storageError(e);
+  }
+}
+
+/**
+ * A lost or refused connection becomes MEDGW_ERR_STORAGE_UNREACHABLE, a full disk
+ * MEDGW_ERR_JOURNAL_FULL (as SQLite's SQLITE_FULL): coded refusals, so nothing is acknowledged to a
+ * device and the operator is told what to do. Other errors (defects) pass unchanged.
+ */
+export function storageError(e: unknown): unknown {
+  if (e instanceof MedgwError) return e;
+  const code = String((e as { code?: unknown } | null)?.code ?? '');
+  const message = e instanceof Error ? e.message : String(e);
+  if (code === '53100') {
+    return new MedgwError(
+      'MEDGW_ERR_JOURNAL_FULL',
+      'the disk holding the PostgreSQL journal is full; nothing was stored and nothing evicted',
+      { limit: 'disk' },
+    );
+  }
+  const lost =
+    code.startsWith('08') ||
+    [
+      '57P01',
+      '57P02',
+      '57P03',
+      '53300',
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      'EPIPE',
+      'ENOTFOUND',
+    ].includes(code) ||
+    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(message);
+  if (!lost) return e;
+  return new MedgwError(
+    'MEDGW_ERR_STORAGE_UNREACHABLE',
+    `the PostgreSQL journal did not answer (${message}); what was being written is not acknowledged`,
+  );
 }
 
 interface OutboxRow {
@@ -435,28 +476,49 @@ export class PostgresJournal {
       if (n.channel === NOTIFY_CHANNEL) onAppend();
     });
     client.on('error', () => {
-      // the hint is lost until the gateway restarts; polling carries on
-      if (this.listener === client) this.listener = undefined;
+      // hints are lost until a new connection listens; polling carries on meanwhile
+      if (this.listener !== client) return;
+      this.listener = undefined;
+      client.release(true);
+      this.relisten(onAppend);
     });
     await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
     this.listener = client;
   }
 
+  /** Listens again after a lost connection, every few seconds until the server answers. */
+  private relisten(onAppend: () => void): void {
+    const retry = setTimeout(() => {
+      if (this.closed) return;
+      this.listen(onAppend).catch(() => this.relisten(onAppend));
+    }, 2_000);
+    retry.unref();
+  }
+
   private async tx<T>(fn: (client: PoolClient, state: TxState) => Promise<T>): Promise<T> {
     this.assertOpen();
-    const client = await this.pool.connect();
+    let client: PoolClient;
     try {
-      await client.query('BEGIN');
+      client = await this.pool.connect();
+    } catch (e) {
+      throw storageError(e);
+    }
+    let broken = false;
+    try {
+      await q(client, 'BEGIN');
       const state = new TxState(client, this.instance);
       const result = await fn(client, state);
       await state.flush(this.instance);
-      await client.query('COMMIT');
+      await q(client, 'COMMIT');
       return result;
     } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
       throw e;
     } finally {
-      client.release();
+      // a connection that cannot even roll back is not handed out again
+      client.release(broken);
     }
   }
 

@@ -165,6 +165,26 @@ describe('PostgreSQL journal shared by instances', () => {
     expect(b!.auditVerify()).toBe(1);
   });
 
+  it('says the storage is unreachable, with a code, when PostgreSQL goes away under it', async () => {
+    const own = await startPostgres();
+    let j: ThreadedJournal | undefined;
+    try {
+      j = await ThreadedJournal.openPostgres({ url: own.database(), clock, instance: 'gw-1' });
+      j.append([reading('u1')]);
+      await own.stop();
+      expect(() => j!.append([reading('u2')])).toThrow(
+        expect.objectContaining({ code: 'MEDGW_ERR_STORAGE_UNREACHABLE' }),
+      );
+      await expect(j.appendBatchAsync([{ readings: [reading('u3')] }])).rejects.toMatchObject({
+        code: 'MEDGW_ERR_STORAGE_UNREACHABLE',
+      });
+      expect(() => j!.get('u1')).toThrow(expect.objectContaining({ code: 'MEDGW_ERR_STORAGE_UNREACHABLE' }));
+    } finally {
+      j?.close();
+      await own.stop();
+    }
+  }, 60_000);
+
   it('refuses a journal schema newer than this medgw', async () => {
     const url = server.database();
     const [a] = await instances(1, url);
@@ -261,6 +281,32 @@ describe('forwarders on a shared journal', () => {
       ]);
     }
     expect(b!.auditVerify()).toBeUndefined();
+    await f.stop();
+  }, 60_000);
+
+  it('a reading stored by one instance wakes the forwarder of another (NOTIFY), long before its poll', async () => {
+    const [a, b] = await instances(2);
+    const f = new Forwarder({
+      journal: b!,
+      sender: side.client({ now: clock.now }),
+      links: side.store,
+      clock,
+      // no poll in this test's lifetime: only the wake-up can deliver
+      pollIntervalMs: 3_600_000,
+    });
+    await f.start();
+    // what the gateway's forwarder component does with a shared journal
+    const unwatch = b!.watch!(() => f.wake());
+    const delivered = new Promise<string>((resolve) =>
+      f.on('event', (e: { type: string; readingId?: string }) => {
+        if (e.type === 'delivered' && e.readingId) resolve(e.readingId);
+      }),
+    );
+    const r = newReading('glucose');
+    await a!.appendBatchAsync([{ readings: [r] }]);
+    expect(await delivered).toBe(r.id);
+    expect(atSandbox(r.id)).toHaveLength(1);
+    unwatch();
     await f.stop();
   }, 60_000);
 
