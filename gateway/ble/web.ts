@@ -3,12 +3,15 @@
  * pairing with live progress, forget, and per-device health (last sync, how the clock was handled).
  * Wire it with `registerWeb(server, { …, ble: webBluetooth(services.get('ble')) })`.
  */
+import { MedgwError } from '../../drivers/errors.ts';
 import type { DeviceHealth, NearbyDevice, PairingProgress, WebBluetooth } from '../web/deps.ts';
+import type { BluezPairing } from './bluez/pairing.ts';
 import type { BleCentral, BleDeviceStatus } from './central.ts';
 import type { BleStateChange } from './states.ts';
 
-export function webBluetooth(central: BleCentral): WebBluetooth {
+export function webBluetooth(central: BleCentral, pairing?: BluezPairing): WebBluetooth {
   const listeners = new Map<(p: PairingProgress) => void, (c: BleStateChange) => void>();
+  const promptListeners = new Map<(p: PairingProgress) => void, (e: { deviceId: string }) => void>();
   const progressOf = (d: BleDeviceStatus): PairingProgress | undefined => {
     if (d.state === 'forgotten') return undefined;
     return {
@@ -54,8 +57,34 @@ export function webBluetooth(central: BleCentral): WebBluetooth {
         ...(d.batteryPercent !== undefined ? { batteryPercent: d.batteryPercent } : {}),
       };
     },
+    question: (address) => {
+      const p = pairing?.prompts.get(address.toUpperCase());
+      return p
+        ? { kind: p.kind, ...(p.passkey !== undefined ? { passkey: p.passkey } : {}), expiresAt: p.expiresAt }
+        : undefined;
+    },
+    answer: async (address, answer) => {
+      if (!pairing) {
+        throw new MedgwError('MEDGW_ERR_BLE_NO_PROMPT', `${address} is not waiting for a pairing code`);
+      }
+      pairing.prompts.answer(address.toUpperCase(), answer);
+    },
+    repair: async (address) => {
+      await central.repair(address);
+    },
     on: (event, listener) => {
       if (event !== 'progress') return undefined;
+      if (pairing) {
+        // a question asked or settled changes what the pairing list shows: refresh it like a state change
+        const onPrompt = (e: { deviceId: string }) => {
+          const d = central.get(e.deviceId);
+          const p = d ? progressOf(d) : undefined;
+          if (p) listener(p);
+        };
+        promptListeners.set(listener, onPrompt);
+        pairing.prompts.on('prompt', onPrompt);
+        pairing.prompts.on('settled', onPrompt);
+      }
       const fn = (c: BleStateChange) => {
         if (c.state === 'forgotten') return;
         const d = central.get(c.deviceId);
@@ -74,6 +103,12 @@ export function webBluetooth(central: BleCentral): WebBluetooth {
       return undefined;
     },
     off: (event, listener) => {
+      const onPrompt = promptListeners.get(listener);
+      if (onPrompt && pairing) {
+        promptListeners.delete(listener);
+        pairing.prompts.off('prompt', onPrompt);
+        pairing.prompts.off('settled', onPrompt);
+      }
       const fn = listeners.get(listener);
       if (event !== 'progress' || !fn) return undefined;
       listeners.delete(listener);

@@ -9,7 +9,7 @@ import { MedgwError } from '../../drivers/errors.ts';
 import type { PublicDevice } from '../admin/ops.ts';
 import type { AuditEntry, OutboxRecord } from '../contracts.ts';
 import type { ApiTokens } from './auth.ts';
-import type { WebDeps } from './deps.ts';
+import type { PairingAnswer, WebDeps } from './deps.ts';
 import type { Topic } from './live.ts';
 import { allReadings, ledger, patientOverview, queue } from './model.ts';
 
@@ -42,6 +42,10 @@ export interface StatusView {
 
 export interface WebActions {
   pair(address: string, udsUser?: UdsUserInput): Promise<void>;
+  /** The person's answer to the pairing agent: the code the device shows, or whether the numbers match. */
+  answerPairing(address: string, answer: PairingAnswer): Promise<void>;
+  /** Pairs again a device that forgot the gateway. */
+  repair(deviceId: string): Promise<void>;
   rename(deviceId: string, name: string): Promise<PublicDevice>;
   assign(deviceId: string, patientId: string | null, userIndex?: number): Promise<PublicDevice>;
   forget(deviceId: string): Promise<void>;
@@ -131,6 +135,22 @@ export function createActions(deps: WebDeps, tokens: ApiTokens, publish: (topic:
         throw new MedgwError('MEDGW_ERR_WEB_FORM', 'consent code: 0 to 9999, as the device shows it');
       }
       await needBle().pair(address, udsUser ? { udsUser } : {});
+      publish('pairing');
+    },
+
+    async answerPairing(address, answer) {
+      const ble = needBle();
+      if (!ID.test(address) || !ble.answer) {
+        throw new MedgwError('MEDGW_ERR_BLE_NO_PROMPT', `${address} is not waiting for a pairing code`);
+      }
+      await ble.answer(address, answer);
+      publish('pairing');
+    },
+
+    async repair(deviceId) {
+      const ble = needBle();
+      if (!ble.repair) return ble.pair(deviceId);
+      await ble.repair(deviceId);
       publish('pairing');
     },
 

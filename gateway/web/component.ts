@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { MedgwError } from '../../drivers/errors.ts';
 import type { ComponentFactory, EndpointSource, Services } from '../app.ts';
+import type { BluezPairing } from '../ble/bluez/pairing.ts';
 import type { BleCentral } from '../ble/central.ts';
 import { webBluetooth } from '../ble/web.ts';
 import type { GatewayContext } from '../context.ts';
@@ -50,8 +51,8 @@ function lazyNational(
 }
 
 /** The BLE central for the pages, passing the household user and consent code typed on the devices page. */
-export function bluetoothForPages(central: BleCentral): WebBluetooth {
-  const base = webBluetooth(central);
+export function bluetoothForPages(central: BleCentral, pairing?: BluezPairing): WebBluetooth {
+  const base = webBluetooth(central, pairing);
   return {
     ...base,
     pair: async (address, options) => {
@@ -120,7 +121,7 @@ export const webComponent: ComponentFactory = {
       log: ctx.log,
       startedAt: ctx.clock.now(),
       ...(ctx.config.http.trustedProxy ? { trustedProxy: ctx.config.http.trustedProxy } : {}),
-      ...(ble ? { ble: bluetoothForPages(ble) } : {}),
+      ...(ble ? { ble: bluetoothForPages(ble, services.maybe('blePairing')) } : {}),
       ...(national ? { national } : {}),
       ...(broker ? { broker } : {}),
       ...(pipeline ? { pipelineCounters: () => pipeline.counters } : {}),

@@ -53,6 +53,19 @@ export interface DeviceHealth {
   readonly reportedRecords?: number;
 }
 
+/** What the pairing agent asks the person about a device now (BlueZ over D-Bus). */
+export interface PairingQuestion {
+  /** passkey: type the code the device shows; confirm: same number on both?; display: type it on the device. */
+  readonly kind: 'passkey' | 'confirm' | 'display' | 'pin';
+  readonly passkey?: number;
+  readonly expiresAt: number;
+}
+
+export type PairingAnswer =
+  | { readonly passkey: number }
+  | { readonly confirm: boolean }
+  | { readonly pin: string };
+
 /** The BLE central as the pages use it. */
 export interface WebBluetooth {
   /** noble adapter state (`poweredOn`, `poweredOff`, `unsupported`…). */
@@ -70,6 +83,11 @@ export interface WebBluetooth {
   /** Drops the bond and the connection (the registry entry is removed by the pages). */
   forget?(deviceId: string): Promise<void>;
   health?(deviceId: string): DeviceHealth | undefined;
+  /** The pairing agent's question about this device, while a pairing waits for the person. */
+  question?(address: string): PairingQuestion | undefined;
+  answer?(address: string, answer: PairingAnswer): Promise<void>;
+  /** Pairs again a device that forgot the gateway (the stack's stale key removed first). */
+  repair?(address: string): Promise<void>;
   on(event: 'progress', listener: (p: PairingProgress) => void): unknown;
   off(event: 'progress', listener: (p: PairingProgress) => void): unknown;
 }

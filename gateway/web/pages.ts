@@ -4,7 +4,7 @@ import type { Observation } from '../../drivers/types.ts';
 import type { OutboxRecord } from '../contracts.ts';
 import { STATED_MOMENTS } from '../pipeline/restate.ts';
 import type { ApiTokenInfo } from './auth.ts';
-import type { WebDeps } from './deps.ts';
+import type { PairingQuestion, WebDeps } from './deps.ts';
 import {
   actionForm,
   csrfField,
@@ -303,13 +303,31 @@ export function devicesPage(ctx: PageContext, deps: WebDeps, query: ListQuery = 
     const d = deps.registry.getDevice(address);
     return d?.transport === 'ble' && d.bond === 'bonded';
   };
+  // a bonded device that forgot the gateway is listed too (the person pairs it again from here), and
+  // one being paired again while the pairing agent asks the person something
   const pairings = (deps.ble?.pairings() ?? []).filter(
-    (p) => p.state !== 'synced' && !bonded(p.deviceId ?? p.address),
+    (p) =>
+      p.state !== 'synced' &&
+      (!bonded(p.deviceId ?? p.address) ||
+        p.code === BOND_LOST ||
+        deps.ble?.question?.(p.address) !== undefined),
   );
   const progress = pairings.length
-    ? h`<ul class="medgw-progress">${pairings.map((p) => {
+    ? h`<ul class="medgw-progress">${pairings.map((p, i) => {
         const failed = p.state === 'failed';
-        return h`<li class="fr-mb-1w" data-pairing="${p.address}"><strong>${bleName(deps, t, p.deviceId ?? p.address, p.name)}</strong> <code class="fr-text--xs">${p.address}</code>${t('app.colon')}<span class="fr-badge fr-badge--sm ${failed ? 'fr-badge--error' : 'fr-badge--info'}" data-pairing-state="${p.state}">${t(`pairing.state.${p.state}` as MessageKey)}</span>${failed && p.code ? h` — ${explainReason(t, { code: p.code, message: p.message ?? p.code })}` : ''}</li>`;
+        const name = bleName(deps, t, p.deviceId ?? p.address, p.name);
+        const question = failed ? undefined : deps.ble?.question?.(p.address);
+        const repair =
+          failed && p.code === BOND_LOST
+            ? actionForm(
+                ctx,
+                `${deviceHref(p.deviceId ?? p.address)}/repair`,
+                t('device.repair'),
+                name,
+                'primary',
+              )
+            : '';
+        return h`<li class="fr-mb-1w" data-pairing="${p.address}"><strong>${name}</strong> <code class="fr-text--xs">${p.address}</code>${t('app.colon')}<span class="fr-badge fr-badge--sm ${failed ? 'fr-badge--error' : 'fr-badge--info'}" data-pairing-state="${p.state}">${t(`pairing.state.${p.state}` as MessageKey)}</span>${failed && p.code ? h` — ${explainReason(t, { code: p.code, message: p.message ?? p.code })}` : ''}${question ? pairingQuestion(ctx, p.address, question, i) : ''}${repair}</li>`;
       })}</ul>`
     : h`<p>${t('devices.pairingNone')}</p>`;
   const shown = registered.filter(
@@ -370,6 +388,27 @@ ${registered.length > 0 ? filterForm(ctx, '/devices', query, { patients: patient
   );
 }
 
+const BOND_LOST = 'MEDGW_ERR_BLE_BOND_LOST';
+
+/** `123456` → `123 456`, as meters display it. */
+function sixDigits(n: number | undefined): string {
+  return String(n ?? 0)
+    .padStart(6, '0')
+    .replace(/^(\d{3})(\d{3})$/, '$1 $2');
+}
+
+/** What the pairing agent asks (BlueZ): a field for the code the device shows, a yes/no, or a code to type on it. */
+function pairingQuestion(ctx: PageContext, address: string, q: PairingQuestion, i: number): Html {
+  const { t } = ctx;
+  const code = sixDigits(q.passkey);
+  if (q.kind === 'display')
+    return h`<p class="fr-mt-1w" data-question="display">${t('pairing.prompt.display', { code })}</p>`;
+  if (q.kind === 'confirm') {
+    return h`<div class="fr-mt-1w" data-question="confirm"><p>${t('pairing.prompt.confirm', { code })}</p>${actionForm(ctx, '/devices/pair/answer', t('pairing.prompt.yes'), address, 'primary', { address, confirm: 'yes' })} ${actionForm(ctx, '/devices/pair/answer', t('pairing.prompt.no'), address, 'secondary', { address, confirm: 'no' })}</div>`;
+  }
+  return h`<form method="post" action="/devices/pair/answer" class="medgw-row fr-mt-1w" data-question="passkey">${csrfField(ctx)}<input type="hidden" name="address" value="${address}"><div class="fr-input-group"><label class="fr-label" for="passkey-${i}">${t('pairing.prompt.passkey')}<span class="fr-hint-text">${t('pairing.prompt.passkeyHint')}</span></label><input class="fr-input medgw-short" id="passkey-${i}" name="passkey" inputmode="numeric" pattern="[0-9 ]{6,7}" autocomplete="one-time-code" required></div><button type="submit" class="fr-btn fr-btn--sm">${t('pairing.prompt.send')}</button></form>`;
+}
+
 /** One device: what the gateway knows of it, and its actions (rename, assign, forget). */
 export function devicePage(ctx: PageContext, deps: WebDeps, id: string): string | undefined {
   const { t } = ctx;
@@ -421,12 +460,18 @@ export function devicePage(ctx: PageContext, deps: WebDeps, id: string): string 
       ),
   ];
   const href = deviceHref(d.id);
+  const lost = (deps.ble?.pairings() ?? []).some(
+    (p) => (p.deviceId ?? p.address) === d.id && p.state === 'failed' && p.code === BOND_LOST,
+  );
+  const bondLost = lost
+    ? h`<div class="fr-alert fr-alert--warning fr-mb-3w" data-bond-lost><h2 class="fr-alert__title">${t('device.bondLostTitle')}</h2><p>${t('device.bondLost')}</p><p class="fr-mt-2w">${actionForm(ctx, `${href}/repair`, t('device.repair'), name, 'primary')}</p></div>`
+    : '';
   return page(
     ctx,
     'device',
     name,
     h`<p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/devices">${t('device.back')}</a></p>
-<div data-live id="device">${table(t('device.details'), [t('device.item'), t('device.value')], facts)}</div>
+${bondLost}<div data-live id="device">${table(t('device.details'), [t('device.item'), t('device.value')], facts)}</div>
 <h2 class="fr-mt-4w">${t('devices.rename')}</h2>
 <form method="post" action="${href}/rename" class="medgw-narrow">${csrfField(ctx)}<div class="fr-input-group"><label class="fr-label" for="rename">${t('devices.newName', { name })}</label><input class="fr-input" id="rename" name="name" required maxlength="100" value="${name}"></div><button class="fr-btn fr-btn--secondary" type="submit">${t('devices.rename')}</button></form>
 <h2 class="fr-mt-4w">${t('devices.assign')}</h2>

@@ -472,6 +472,21 @@ export function createWeb(deps: WebDeps): Web {
       );
       return 'devices.pairing';
     });
+    // the person answers the pairing agent: the code the device shows, or whether the numbers match
+    action('/devices/pair/answer', '/devices', async (req) => {
+      const address = field(req.body, 'address');
+      const confirm = field(req.body, 'confirm');
+      const code = field(req.body, 'passkey').replaceAll(' ', '');
+      if (confirm === 'yes' || confirm === 'no') {
+        await actions.answerPairing(address, { confirm: confirm === 'yes' });
+        return 'devices.pairing';
+      }
+      if (!/^[0-9]{6}$/.test(code)) {
+        throw new MedgwError('MEDGW_ERR_WEB_FORM', 'code: the 6 digits the device shows');
+      }
+      await actions.answerPairing(address, { passkey: Number(code) });
+      return 'devices.pairing';
+    });
     // back to the device's own page, or to the list when there is no such device
     const devicePath = (req: Req) => {
       const id = (req.params as { id: string }).id;
@@ -490,6 +505,10 @@ export function createWeb(deps: WebDeps): Web {
       }
       await actions.assign(id, patientId, userIndex !== '' ? Number(userIndex) : undefined);
       return 'devices.assigned';
+    });
+    action('/devices/:id/repair', '/devices', async (req) => {
+      await actions.repair((req.params as { id: string }).id);
+      return 'devices.pairing';
     });
     action('/devices/:id/forget', '/devices', async (req) => {
       await actions.forget((req.params as { id: string }).id);

@@ -246,6 +246,27 @@ export const en: Record<MessageKey, string> = {
     'This device does not offer the expected readings; it may not be supported.',
   'reason.MEDGW_ERR_BLE_TIMEOUT':
     'The device took too long to answer. Try again keeping it near the gateway.',
+  'pairing.prompt.passkey': 'Code shown on the device',
+  'pairing.prompt.passkeyHint': 'The 6 digits on the device screen, within 30 seconds.',
+  'pairing.prompt.send': 'Send the code',
+  'pairing.prompt.confirm': 'Does the device show {code}?',
+  'pairing.prompt.yes': 'Yes, the same number',
+  'pairing.prompt.no': 'No, another number',
+  'pairing.prompt.display': 'Type {code} on the device, then confirm on the device.',
+  'device.bondLostTitle': 'This device no longer recognises the gateway',
+  'device.bondLost':
+    'It was probably reset, or its pairings were cleared. The readings already received are kept. Put the device in pairing mode, then pair it again.',
+  'device.repair': 'Pair again',
+  'reason.MEDGW_ERR_BLE_PASSKEY_WRONG':
+    'The code typed does not match the one the device showed: pair again and type the new code.',
+  'reason.MEDGW_ERR_BLE_PAIRING_REFUSED':
+    'The device refused the pairing, or the numbers did not match: put it in pairing mode and try again.',
+  'reason.MEDGW_ERR_BLE_PAIRING_TIMEOUT':
+    'No code was typed in time: pair again and type the code within 30 seconds.',
+  'reason.MEDGW_ERR_BLE_NOT_BONDED':
+    'The device answers only once paired: put it in pairing mode and pair it.',
+  'reason.MEDGW_ERR_BLE_BOND_LOST':
+    'The device no longer recognises the gateway (it was reset): pair it again.',
   'reason.MEDGW_ERR_BLE_BONDING': 'Secure bonding failed: clear the pairing on the device, then try again.',
   'reason.MEDGW_ERR_OPERATOR_DISCARDED': 'Discarded by a person; nothing was sent and the values are erased.',
   'reason.MEDGW_ERR_DEVICE_REPORTED_INVALID': 'The device itself says this value is not valid: {message}',

@@ -244,6 +244,27 @@ export const fr = {
     'Cet appareil ne propose pas les mesures attendues ; il n’est peut-être pas pris en charge.',
   'reason.MEDGW_ERR_BLE_TIMEOUT':
     'L’appareil a mis trop de temps à répondre. Recommencez en le gardant près de la passerelle.',
+  'pairing.prompt.passkey': 'Code affiché sur l’appareil',
+  'pairing.prompt.passkeyHint': 'Les 6 chiffres affichés sur l’écran de l’appareil, dans les 30 secondes.',
+  'pairing.prompt.send': 'Envoyer le code',
+  'pairing.prompt.confirm': 'L’appareil affiche-t-il {code} ?',
+  'pairing.prompt.yes': 'Oui, le même nombre',
+  'pairing.prompt.no': 'Non, un autre nombre',
+  'pairing.prompt.display': 'Saisissez {code} sur l’appareil, puis validez sur l’appareil.',
+  'device.bondLostTitle': 'Cet appareil ne reconnaît plus la passerelle',
+  'device.bondLost':
+    'Il a probablement été réinitialisé, ou ses appairages ont été effacés. Les mesures déjà reçues sont conservées. Mettez l’appareil en mode appairage, puis appairez-le de nouveau.',
+  'device.repair': 'Appairer de nouveau',
+  'reason.MEDGW_ERR_BLE_PASSKEY_WRONG':
+    'Le code saisi ne correspond pas à celui affiché par l’appareil : relancez l’appairage et saisissez le nouveau code.',
+  'reason.MEDGW_ERR_BLE_PAIRING_REFUSED':
+    'L’appareil a refusé l’appairage, ou les nombres ne correspondaient pas : mettez-le en mode appairage et réessayez.',
+  'reason.MEDGW_ERR_BLE_PAIRING_TIMEOUT':
+    'Aucun code n’a été saisi à temps : relancez l’appairage et saisissez le code dans les 30 secondes.',
+  'reason.MEDGW_ERR_BLE_NOT_BONDED':
+    'L’appareil ne répond qu’une fois appairé : mettez-le en mode appairage et appairez-le.',
+  'reason.MEDGW_ERR_BLE_BOND_LOST':
+    'L’appareil ne reconnaît plus la passerelle (il a été réinitialisé) : appairez-le de nouveau.',
   'reason.MEDGW_ERR_BLE_BONDING':
     'L’association sécurisée a échoué : effacez l’appairage sur l’appareil puis recommencez.',
   'reason.MEDGW_ERR_OPERATOR_DISCARDED':
