@@ -352,6 +352,9 @@ export class Forwarder extends EventEmitter implements Component {
       if (claimed.length > 0) this.#claimedSincePoll = true;
       const dead: Promise<OutboxRecord>[] = [];
       for (const { record: r, uncertain } of claimed) {
+        // this process's own claim whose lease ran out while its send is still running (a send
+        // slower than forwarder.leaseMs): the running sender settles it, a second one would send it twice
+        if (this.#claimed.has(r.id)) continue;
         if (uncertain) this.#uncertain.add(r.id);
         if (!KIND_PROFILES[r.kind]) {
           const moved = this.#move(r.id, 'in-flight', 'dead-letter', {
