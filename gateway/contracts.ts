@@ -196,11 +196,17 @@ export interface PatientRecord {
 export interface Registry {
   getDevice(id: string): DeviceRecord | undefined;
   listDevices(): DeviceRecord[];
-  putDevice(device: DeviceRecord): Promise<void>;
+  /**
+   * Stores the device, replacing one of the same id; with `create`, refuses an id already taken
+   * (MEDGW_ERR_REGISTRY_EXISTS), checked by the store itself so two instances sharing it cannot both
+   * add one id.
+   */
+  putDevice(device: DeviceRecord, options?: { readonly create?: boolean }): Promise<void>;
   removeDevice(id: string): Promise<boolean>;
   getPatient(id: string): PatientRecord | undefined;
   listPatients(): PatientRecord[];
-  putPatient(patient: PatientRecord): Promise<void>;
+  /** As putDevice: with `create`, refuses an id already taken (MEDGW_ERR_REGISTRY_EXISTS). */
+  putPatient(patient: PatientRecord, options?: { readonly create?: boolean }): Promise<void>;
   removePatient(id: string): Promise<boolean>;
   /** Constant-time check of an MQTT device secret against its stored hash. */
   verifyDeviceSecret(id: string, secret: string): boolean;

@@ -55,7 +55,7 @@ export async function addDevice(
   const provisioned = provisioner !== undefined && secret !== undefined;
   if (provisioned) await provisioner.provision(device.id, secret);
   try {
-    await registry.putDevice(device);
+    await registry.putDevice(device, { create: true });
   } catch (e) {
     if (provisioned) await provisioner.forget(device.id).catch(() => undefined);
     throw e;
@@ -120,7 +120,7 @@ export async function addPatient(
     throw new MedgwError('MEDGW_ERR_REGISTRY_EXISTS', `patient ${input.id} already exists`);
   }
   const patient: PatientRecord = { id: input.id, displayName: input.displayName, createdAt: clock.now() };
-  await registry.putPatient(patient);
+  await registry.putPatient(patient, { create: true });
   return patient;
 }
 

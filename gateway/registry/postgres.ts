@@ -24,6 +24,7 @@ import type { DeviceRecord, PatientRecord, Registry } from '../contracts.ts';
 import { type ChannelListener, listenChannel } from '../storage/listen.ts';
 import { type Migration, migrate, openPool, type Pool, type PoolClient } from '../storage/postgres.ts';
 import {
+  alreadyExists,
   byCreation,
   checkDevice,
   checkId,
@@ -301,8 +302,9 @@ export class PostgresRegistry implements Registry {
     return Object.values(this.devices).sort(byCreation);
   }
 
-  async putDevice(device: DeviceRecord): Promise<void> {
+  async putDevice(device: DeviceRecord, options: { readonly create?: boolean } = {}): Promise<void> {
     checkDevice(device, (id) => Object.hasOwn(this.patients, id));
+    if (options.create && own(this.devices, device.id)) throw alreadyExists('device', device.id);
     const record = deepFreeze(structuredClone(device));
     const patients = [...new Set(devicePatients(record))];
     this.secrets.forget(device.id);
@@ -319,12 +321,18 @@ export class PostgresRegistry implements Registry {
           `device ${device.id}: no patient ${missing} in the registry`,
         );
       }
-      await client.query(
+      // with create, an id another instance took (its notification not read here yet) is refused
+      const written = await client.query(
         `INSERT INTO medgw_registry_device (id, record, patient_ids, created_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record, patient_ids = EXCLUDED.patient_ids,
-           created_at = EXCLUDED.created_at`,
+         ON CONFLICT (id) DO ${
+           options.create
+             ? 'NOTHING'
+             : `UPDATE SET record = EXCLUDED.record, patient_ids = EXCLUDED.patient_ids,
+           created_at = EXCLUDED.created_at`
+         }`,
         [record.id, JSON.stringify(record), patients, record.createdAt],
       );
+      if ((written.rowCount ?? 0) === 0) throw alreadyExists('device', record.id);
       notify('device', record.id);
     });
     this.devices = plainMap(this.devices);
@@ -355,15 +363,17 @@ export class PostgresRegistry implements Registry {
       .map((p) => structuredClone(p));
   }
 
-  async putPatient(patient: PatientRecord): Promise<void> {
+  async putPatient(patient: PatientRecord, options: { readonly create?: boolean } = {}): Promise<void> {
     checkPatient(patient);
+    if (options.create && own(this.patients, patient.id)) throw alreadyExists('patient', patient.id);
     const record = structuredClone(patient);
     await this.write(async (client, notify) => {
-      await client.query(
+      const written = await client.query(
         `INSERT INTO medgw_registry_patient (id, record, created_at) VALUES ($1, $2, $3)
-         ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record, created_at = EXCLUDED.created_at`,
+         ON CONFLICT (id) DO ${options.create ? 'NOTHING' : 'UPDATE SET record = EXCLUDED.record, created_at = EXCLUDED.created_at'}`,
         [record.id, JSON.stringify(record), record.createdAt],
       );
+      if ((written.rowCount ?? 0) === 0) throw alreadyExists('patient', record.id);
       notify('patient', record.id);
     });
     this.patients = plainMap(this.patients);

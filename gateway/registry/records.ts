@@ -135,6 +135,11 @@ export function checkPatient(patient: PatientRecord): void {
     throw invalid(`patient ${patient.id}: createdAt must be a time in ms`);
 }
 
+/** The refusal of a put with `create` when the id is taken. */
+export function alreadyExists(what: 'device' | 'patient', id: string): MedgwError {
+  return new MedgwError('MEDGW_ERR_REGISTRY_EXISTS', `${what} ${id} already exists`);
+}
+
 /** The in-use refusal of removePatient, naming the devices that still point at the patient. */
 export function patientInUse(id: string, devices: readonly string[]): MedgwError {
   return new MedgwError(

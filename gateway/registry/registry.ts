@@ -9,6 +9,7 @@ import type { DeviceRecord, PatientRecord, Registry } from '../contracts.ts';
 import { AtomicJsonFile } from './file-adapter.ts';
 import { migrateIdentities } from './migrate.ts';
 import {
+  alreadyExists,
   byCreation,
   checkDevice,
   checkId,
@@ -159,10 +160,13 @@ export class LowRegistry implements Registry {
       .map((d) => deepFreeze(d));
   }
 
-  async putDevice(device: DeviceRecord): Promise<void> {
+  async putDevice(device: DeviceRecord, options: { readonly create?: boolean } = {}): Promise<void> {
     checkDevice(device, (id) => Object.hasOwn(this.db.data.patients, id));
+    if (options.create && own(this.db.data.devices, device.id)) throw alreadyExists('device', device.id);
     this.secrets.forget(device.id);
     await this.commit((data) => {
+      // checked again in the write queue: two adds of one id in a row
+      if (options.create && own(data.devices, device.id)) throw alreadyExists('device', device.id);
       data.devices[device.id] = deepFreeze(structuredClone(device));
     });
   }
@@ -187,9 +191,11 @@ export class LowRegistry implements Registry {
       .map((p) => structuredClone(p));
   }
 
-  async putPatient(patient: PatientRecord): Promise<void> {
+  async putPatient(patient: PatientRecord, options: { readonly create?: boolean } = {}): Promise<void> {
     checkPatient(patient);
+    if (options.create && own(this.db.data.patients, patient.id)) throw alreadyExists('patient', patient.id);
     await this.commit((data) => {
+      if (options.create && own(data.patients, patient.id)) throw alreadyExists('patient', patient.id);
       data.patients[patient.id] = structuredClone(patient);
     });
   }

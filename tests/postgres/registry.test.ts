@@ -143,6 +143,15 @@ describe('PostgreSQL registry shared by several instances', () => {
       addDevice(a, { id: 'bp-9', transport: 'mqtt', patientId: 'p1' }, clock),
     ).rejects.toMatchObject({ code: 'MEDGW_ERR_REGISTRY_UNKNOWN' });
     expect(a.getDevice('bp-9')).toBeUndefined();
+    // an id another instance took is refused to an add, even before this copy heard of it
+    await other.query(`INSERT INTO medgw_registry_device (id, record, created_at) VALUES ($1, $2, $3)`, [
+      'bp-taken',
+      JSON.stringify({ id: 'bp-taken', transport: 'ble', createdAt: 6 }),
+      6,
+    ]);
+    await expect(addDevice(a, { id: 'bp-taken', transport: 'mqtt' }, clock)).rejects.toMatchObject({
+      code: 'MEDGW_ERR_REGISTRY_EXISTS',
+    });
     // the reload is the truth: both changes are in the copy after it
     await a.reload();
     expect(a.getDevice('scale-1')?.users).toEqual({ '1': 'p2' });

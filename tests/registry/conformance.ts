@@ -185,6 +185,27 @@ export function registryConformance(name: string, factory: () => Promise<Registr
       expect(r.listDevices()).toEqual([]);
     });
 
+    it('two adds of one id at once: one is stored, the other refused', async () => {
+      const r = await factory();
+      const device = { id: 'twice', transport: 'ble' as const, createdAt: 1 };
+      const outcomes = await Promise.allSettled([
+        r.putDevice({ ...device, name: 'first' }, { create: true }),
+        r.putDevice({ ...device, name: 'second' }, { create: true }),
+      ]);
+      expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+      const refused = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+      expect(refused.reason).toMatchObject({ code: 'MEDGW_ERR_REGISTRY_EXISTS' });
+      expect(r.getDevice('twice')?.name).toBe(outcomes[0]?.status === 'fulfilled' ? 'first' : 'second');
+      const patient = { id: 'pp', displayName: 'P', createdAt: 1 };
+      await r.putPatient(patient, { create: true });
+      await expect(r.putPatient(patient, { create: true })).rejects.toMatchObject({
+        code: 'MEDGW_ERR_REGISTRY_EXISTS',
+      });
+      // without create, a put replaces
+      await r.putDevice({ ...device, name: 'third' });
+      expect(r.getDevice('twice')?.name).toBe('third');
+    });
+
     it('returns copies: changing a returned record does not change the registry', async () => {
       const r = await factory();
       await addPatient(r, { id: 'p1', displayName: 'Alice' }, clock);
