@@ -93,6 +93,15 @@ export const ConfigSchema = z
               .describe(
                 'Client id of this instance at the broker (its connections are <clientId>-1…n); default medgw-<group>-<hostname>. Unique per instance and stable across restarts: the broker keeps what this instance has not acknowledged in that session.',
               ),
+            connections: z
+              .number()
+              .int()
+              .min(1)
+              .max(64)
+              .default(4)
+              .describe(
+                'Connections this instance opens in the shared group. Each carries one unacknowledged message at a time, so an instance commits at most this many messages together: raise it when the journal is remote (PostgreSQL) and its commits take milliseconds.',
+              ),
             dynsec: z
               .strictObject({
                 adminUser: z

@@ -70,6 +70,7 @@ export const mqttComponent: ComponentFactory = {
           ...(m.external.username !== undefined ? { username: m.external.username } : {}),
           ...(m.external.password !== undefined ? { password: m.external.password } : {}),
           ...(m.external.clientId !== undefined ? { clientId: m.external.clientId } : {}),
+          connections: m.external.connections,
           ...(dynsec ? { dynsec } : {}),
         },
       );
