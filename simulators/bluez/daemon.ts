@@ -54,7 +54,13 @@ export async function startPrivateBus(timeoutMs = 10_000): Promise<PrivateBus> {
   const dir = mkdtempSync(join(tmpdir(), 'medgw-dbus-'));
   const file = join(dir, 'bus.conf');
   writeFileSync(file, config(dir));
-  const child: ChildProcess = spawn(daemon, [`--config-file=${file}`, '--nofork', '--print-address=1'], {
+  // A watchdog shell in the same process group ends the daemon and removes its directory when this
+  // process is gone (a test worker killed on a timeout never reaches its teardown); stop() ends the
+  // whole group.
+  const watchdog = `"$0" --config-file="$1" --nofork --print-address=1 & d=$!
+trap 'kill $d 2>/dev/null; rm -rf "$2"' EXIT INT TERM
+while kill -0 ${process.pid} 2>/dev/null && kill -0 $d 2>/dev/null; do sleep 1; done`;
+  const child: ChildProcess = spawn('/bin/sh', ['-c', watchdog, daemon, file, dir], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
