@@ -24,10 +24,11 @@ import {
   type NationalOutcome,
 } from '../drivers/errors.ts';
 import { LocalAdminOps } from '../gateway/admin/ops.ts';
-import { HttpServer } from '../gateway/admin/server.ts';
+import { adminServer, type HttpServer } from '../gateway/admin/server.ts';
 import { Forwarder, type ForwarderEvent } from '../gateway/forwarder/index.ts';
 import { SqliteJournal } from '../gateway/journal/index.ts';
 import { silentLogger } from '../gateway/log.ts';
+import { Operations } from '../gateway/ops/operations.ts';
 import { LowRegistry } from '../gateway/registry/index.ts';
 import { createMetrics } from '../gateway/web/metrics.ts';
 import { sampleObservation } from './cloud-bridge/helpers.ts';
@@ -180,7 +181,7 @@ describe('a national error code added to a copy of the catalogue', () => {
       dataDir: dir,
       registry,
       journal,
-      ops: new LocalAdminOps(registry, journal, clock),
+      ops: new Operations(new LocalAdminOps(registry, journal, clock), { registry, journal }),
       clock,
       log: silentLogger(),
       catalogue,
@@ -209,7 +210,7 @@ describe('a national error code added to a copy of the catalogue', () => {
 
   it('the HTTP error handler answers the status the copy gives the code, the hint from the copy', async () => {
     const answer = async (catalogue: Catalogue | undefined) => {
-      const server = new HttpServer(
+      const server = adminServer(
         {
           host: '127.0.0.1',
           port: 0,
