@@ -14,7 +14,8 @@ const require = createRequire(import.meta.url);
 /** A real adapter through the `hci` (raw HCI socket, needs CAP_NET_RAW) or `dbus` (BlueZ) bindings. */
 export function adapterNoble(mode: 'hci' | 'dbus'): Noble {
   try {
-    // The D-Bus bindings load their optional dependency only when they start: check it now.
+    // The D-Bus bindings load dbus-next (a dependency of medgw, optional to noble) only when they
+    // start: check it now.
     if (mode === 'dbus') require.resolve('dbus-next');
     // lib/resolve-bindings.js exports (bindingType, options) => new Noble(bindings).
     const withBindings = require('@stoprocent/noble/lib/resolve-bindings.js') as (type: string) => Noble;
