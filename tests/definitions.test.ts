@@ -105,7 +105,8 @@ describe('connection procedure', () => {
       expect(discover, `${d.id} discovers`).toBeGreaterThan(0);
       for (const k of ['identity', 'clock', 'battery', 'subscribe', 'run'] as const) {
         const at = kinds.indexOf(k);
-        if (k === 'subscribe' || at >= 0) expect(at, `${d.id}: ${k} after discovery`).toBeGreaterThan(discover);
+        if (k === 'subscribe' || at >= 0)
+          expect(at, `${d.id}: ${k} after discovery`).toBeGreaterThan(discover);
       }
       const collect = kinds.findIndex((k) => COLLECT_STEPS.has(k));
       expect(collect, `${d.id} collects`).toBeGreaterThan(kinds.indexOf('subscribe'));
