@@ -5,23 +5,38 @@
  * outbox listing and the audit list are the admin API's own routes (gateway/admin/server.ts).
  */
 
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { MedgwError } from '../../drivers/errors.ts';
+import { type ZodTypeProvider, zodValidator } from '../http/zod.ts';
 import { STATED_MOMENTS } from '../pipeline/restate.ts';
 import { auditCsv, type WebActions } from './actions.ts';
 import type { WebDeps } from './deps.ts';
 import { answer, list } from './openapi.ts';
 
-const idParam = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } },
-};
-const readingParam = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: 512, description: 'reading id' } },
-};
+// --- request shapes: fastify checks them (zod type provider) and the handlers are typed from them ----
+const ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const IdParams = z.object({ id: z.string().regex(ID, 'letters, digits or . _ : - (1 to 128)') });
+const ReadingParams = z.object({ id: z.string().min(1).max(512).describe('reading id') });
+const PairBody = z.strictObject({
+  address: z.string().regex(ID, 'the device address or id shown in the list'),
+  userIndex: z.number().int().min(0).max(254).optional(),
+  consentCode: z.number().int().min(0).max(9999).optional(),
+});
+const RenameBody = z.strictObject({ name: z.string().min(1).max(100) });
+const LinkBody = z.strictObject({ redirectUri: z.url().max(2000).optional() });
+const ConsentsBody = z.strictObject({ kinds: z.array(z.string()).max(32) });
+const ConfirmBody = z.strictObject({
+  patientId: z.string().regex(ID, 'a patient id'),
+  moment: z
+    .enum(STATED_MOMENTS)
+    .optional()
+    .describe('The meal moment of a glucose reading whose meter gave none (JDV J157)'),
+});
+const TokenBody = z.strictObject({ label: z.string().min(1).max(80) });
+const TokenParams = z.object({ id: z.string().max(128) });
+const ExportQuery = z.strictObject({ format: z.enum(['json', 'csv']).default('json') });
+
 const reading = {
   200: answer('the reading after the action (no measured values)', {
     reading: { type: 'object', additionalProperties: true },
@@ -29,19 +44,10 @@ const reading = {
 };
 const device = { 200: answer('the device', { device: { type: 'object', additionalProperties: true } }) };
 
-type Id = { Params: { id: string } };
-
-export function webApiRoutes(app: FastifyInstance, deps: WebDeps, actions: WebActions): void {
-  // unknown body fields are refused before validation (fastify's validator would strip them silently)
-  app.addHook('preValidation', async (req) => {
-    const body = (req.routeOptions.schema as { body?: { properties?: object } } | undefined)?.body;
-    if (!body || req.body === undefined || req.body === null || typeof req.body !== 'object') return;
-    const known = new Set(Object.keys(body.properties ?? {}));
-    const unknown = Object.keys(req.body).filter((k) => !known.has(k));
-    if (unknown.length) {
-      throw new MedgwError('MEDGW_ERR_ADMIN_BAD_REQUEST', `${unknown.join(', ')}: unknown field`);
-    }
-  });
+export function webApiRoutes(scope: FastifyInstance, deps: WebDeps, actions: WebActions): void {
+  // strict shapes: an unknown field is refused by name, never stripped silently
+  scope.setValidatorCompiler(zodValidator('MEDGW_ERR_ADMIN_BAD_REQUEST'));
+  const app = scope.withTypeProvider<ZodTypeProvider>();
 
   app.get(
     '/status',
@@ -92,20 +98,12 @@ export function webApiRoutes(app: FastifyInstance, deps: WebDeps, actions: WebAc
         description:
           'A multi-user scale needs the household user number and the consent code it shows (User Data Service); give both or neither.',
         tags: ['devices'],
-        body: {
-          type: 'object',
-          required: ['address'],
-          properties: {
-            address: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
-            userIndex: { type: 'integer', minimum: 0, maximum: 254 },
-            consentCode: { type: 'integer', minimum: 0, maximum: 9999 },
-          },
-        },
+        body: PairBody,
         response: { 202: answer('pairing started', { started: { type: 'boolean' } }) },
       },
     },
     async (req, reply) => {
-      const b = req.body as { address: string; userIndex?: number; consentCode?: number };
+      const b = req.body;
       if ((b.userIndex === undefined) !== (b.consentCode === undefined)) {
         throw new MedgwError(
           'MEDGW_ERR_ADMIN_BAD_REQUEST',
@@ -127,20 +125,13 @@ export function webApiRoutes(app: FastifyInstance, deps: WebDeps, actions: WebAc
       schema: {
         summary: 'Rename a device',
         tags: ['devices'],
-        params: idParam,
-        body: {
-          type: 'object',
-          required: ['name'],
-          properties: { name: { type: 'string', minLength: 1, maxLength: 100 } },
-        },
+        params: IdParams,
+        body: RenameBody,
         response: device,
       },
     },
     async (req) => ({
-      device: await actions.rename(
-        (req as FastifyRequest<Id>).params.id,
-        (req.body as { name: string }).name,
-      ),
+      device: await actions.rename(req.params.id, req.body.name),
     }),
   );
   app.post(
@@ -149,12 +140,12 @@ export function webApiRoutes(app: FastifyInstance, deps: WebDeps, actions: WebAc
       schema: {
         summary: 'Forget a device: drop the Bluetooth bond and the connection, remove it from the registry',
         tags: ['devices'],
-        params: idParam,
+        params: IdParams,
         response: { 200: answer('done', { forgotten: { type: 'boolean' } }) },
       },
     },
     async (req) => {
-      await actions.forget((req as FastifyRequest<Id>).params.id);
+      await actions.forget(req.params.id);
       return { forgotten: true };
     },
   );
@@ -168,20 +159,17 @@ export function webApiRoutes(app: FastifyInstance, deps: WebDeps, actions: WebAc
         description:
           'Answers the URL the patient opens to sign in and consent; the national side sends the browser back to the redirect URI (default: the pages’ /callback).',
         tags: ['patients'],
-        params: idParam,
-        body: {
-          type: 'object',
-          properties: { redirectUri: { type: 'string', format: 'uri', maxLength: 2000 } },
-        },
+        params: IdParams,
+        body: LinkBody,
         response: { 200: answer('where to send the patient', { url: { type: 'string' } }) },
       },
     },
     async (req) => {
       const redirect =
-        (req.body as { redirectUri?: string } | undefined)?.redirectUri ??
+        req.body.redirectUri ??
         deps.national?.redirectUri ??
         `${deps.publicUrl ?? `${req.protocol}://${req.host}`}/callback`;
-      return actions.startLink((req as FastifyRequest<Id>).params.id, redirect);
+      return actions.startLink(req.params.id, redirect);
     },
   );
   app.post(
@@ -190,7 +178,7 @@ export function webApiRoutes(app: FastifyInstance, deps: WebDeps, actions: WebAc
       schema: {
         summary: 'Unlink a patient: revoke the national-side tokens; new readings are held',
         tags: ['patients'],
-        params: idParam,
+        params: IdParams,
         response: {
           200: answer('whether the national side confirmed the revocation', {
             revoked: { type: 'boolean' },
@@ -199,7 +187,7 @@ export function webApiRoutes(app: FastifyInstance, deps: WebDeps, actions: WebAc
         },
       },
     },
-    async (req) => actions.unlink((req as FastifyRequest<Id>).params.id),
+    async (req) => actions.unlink(req.params.id),
   );
   app.get(
     '/patients/:id/consents',
@@ -207,7 +195,7 @@ export function webApiRoutes(app: FastifyInstance, deps: WebDeps, actions: WebAc
       schema: {
         summary: 'The kinds of readings a linked patient chose to send',
         tags: ['patients'],
-        params: idParam,
+        params: IdParams,
         response: {
           200: answer('kinds null = every kind granted on the national side', {
             kinds: { type: ['array', 'null'], items: { type: 'string' } },
@@ -216,7 +204,7 @@ export function webApiRoutes(app: FastifyInstance, deps: WebDeps, actions: WebAc
         },
       },
     },
-    async (req) => actions.consents((req as FastifyRequest<Id>).params.id),
+    async (req) => actions.consents(req.params.id),
   );
   app.put(
     '/patients/:id/consents',
@@ -224,22 +212,15 @@ export function webApiRoutes(app: FastifyInstance, deps: WebDeps, actions: WebAc
       schema: {
         summary: 'Choose the kinds of readings sent for a linked patient (consent per kind)',
         tags: ['patients'],
-        params: idParam,
-        body: {
-          type: 'object',
-          required: ['kinds'],
-          properties: { kinds: { type: 'array', items: { type: 'string' }, maxItems: 32 } },
-        },
+        params: IdParams,
+        body: ConsentsBody,
         response: {
           200: answer('the kinds now chosen', { kinds: { type: 'array', items: { type: 'string' } } }),
         },
       },
     },
     async (req) => ({
-      kinds: await actions.setConsents(
-        (req as FastifyRequest<Id>).params.id,
-        (req.body as { kinds: string[] }).kinds,
-      ),
+      kinds: await actions.setConsents(req.params.id, req.body.kinds),
     }),
   );
 
@@ -261,28 +242,13 @@ export function webApiRoutes(app: FastifyInstance, deps: WebDeps, actions: WebAc
       schema: {
         summary: 'Confirm a quarantined reading for a patient; it is sent',
         tags: ['readings'],
-        params: readingParam,
-        body: {
-          type: 'object',
-          required: ['patientId'],
-          properties: {
-            patientId: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
-            moment: {
-              type: 'string',
-              enum: [...STATED_MOMENTS],
-              description: 'The meal moment of a glucose reading whose meter gave none (JDV J157)',
-            },
-          },
-        },
+        params: ReadingParams,
+        body: ConfirmBody,
         response: reading,
       },
     },
     async (req) => ({
-      reading: await actions.confirmQuarantined(
-        (req as FastifyRequest<Id>).params.id,
-        (req.body as { patientId: string }).patientId,
-        (req.body as { moment?: string }).moment,
-      ),
+      reading: await actions.confirmQuarantined(req.params.id, req.body.patientId, req.body.moment),
     }),
   );
   app.post(
@@ -291,11 +257,11 @@ export function webApiRoutes(app: FastifyInstance, deps: WebDeps, actions: WebAc
       schema: {
         summary: 'Discard a quarantined reading: never sent, values purged, audited',
         tags: ['readings'],
-        params: readingParam,
+        params: ReadingParams,
         response: reading,
       },
     },
-    async (req) => ({ reading: await actions.discardQuarantined((req as FastifyRequest<Id>).params.id) }),
+    async (req) => ({ reading: await actions.discardQuarantined(req.params.id) }),
   );
   app.get(
     '/exchanges',
@@ -314,11 +280,11 @@ export function webApiRoutes(app: FastifyInstance, deps: WebDeps, actions: WebAc
       schema: {
         summary: 'Send a held or refused reading again',
         tags: ['readings'],
-        params: readingParam,
+        params: ReadingParams,
         response: reading,
       },
     },
-    async (req) => ({ reading: await actions.retry((req as FastifyRequest<Id>).params.id) }),
+    async (req) => ({ reading: await actions.retry(req.params.id) }),
   );
 
   // --- provider overview, audit export, API tokens --------------------------------------------------
@@ -341,10 +307,7 @@ export function webApiRoutes(app: FastifyInstance, deps: WebDeps, actions: WebAc
       schema: {
         summary: 'Export the whole audit log (hash chain included); the export itself is audited',
         tags: ['provider views'],
-        querystring: {
-          type: 'object',
-          properties: { format: { type: 'string', enum: ['json', 'csv'], default: 'json' } },
-        },
+        querystring: ExportQuery,
         response: {
           200: {
             description:
@@ -360,7 +323,7 @@ export function webApiRoutes(app: FastifyInstance, deps: WebDeps, actions: WebAc
       },
     },
     async (req, reply) => {
-      const format = (req.query as { format?: 'json' | 'csv' }).format ?? 'json';
+      const format = req.query.format;
       const entries = actions.auditExport(format);
       if (format === 'json') return reply.type('application/json').send(JSON.stringify({ entries }));
       return reply.type('text/csv; charset=utf-8').send(auditCsv(entries));
@@ -383,15 +346,11 @@ export function webApiRoutes(app: FastifyInstance, deps: WebDeps, actions: WebAc
       schema: {
         summary: 'Create a provider API token (read-only provider views); the token is shown only here',
         tags: ['tokens'],
-        body: {
-          type: 'object',
-          required: ['label'],
-          properties: { label: { type: 'string', minLength: 1, maxLength: 80 } },
-        },
+        body: TokenBody,
         response: { 201: answer('the new token', { id: { type: 'string' }, token: { type: 'string' } }) },
       },
     },
-    async (req, reply) => reply.code(201).send(actions.createToken((req.body as { label: string }).label)),
+    async (req, reply) => reply.code(201).send(actions.createToken(req.body.label)),
   );
   app.delete(
     '/tokens/:id',
@@ -399,12 +358,12 @@ export function webApiRoutes(app: FastifyInstance, deps: WebDeps, actions: WebAc
       schema: {
         summary: 'Revoke a provider API token',
         tags: ['tokens'],
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 128 } } },
+        params: TokenParams,
         response: { 200: answer('done', { revoked: { type: 'boolean' } }) },
       },
     },
     async (req) => {
-      actions.revokeToken((req as FastifyRequest<Id>).params.id);
+      actions.revokeToken(req.params.id);
       return { revoked: true };
     },
   );

@@ -11,6 +11,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CATALOGUE, isMedgwError, MedgwError } from '../../drivers/errors.ts';
 import { errorHandler, refuse as refuseWith } from '../http/errors.ts';
+import { documentedSchema } from '../http/zod.ts';
 import type { OpsEvent } from '../ops/operations.ts';
 import { auditCsv, createActions, type WebActions } from './actions.ts';
 import { webApiRoutes } from './api.ts';
@@ -163,7 +164,7 @@ export function createWeb(deps: WebDeps): Web {
     // the routes of this plugin, for the OpenAPI document when the server's full list is not given
     const own: RouteInfo[] = [];
     app.addHook('onRoute', (r) => {
-      own.push(r);
+      own.push({ method: r.method, url: r.url, schema: documentedSchema(r.schema) });
     });
     hub.start();
     app.addHook('onClose', async () => {
