@@ -34,7 +34,17 @@ beforeAll(async () => {
   env.MEDGW_STORAGE_URL = url;
 }, 60_000);
 
+/** Commands still running (a test that failed or timed out): their process groups are killed. */
+const running = new Set<number>();
+
 afterAll(async () => {
+  for (const pid of running) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
   await server?.stop();
   rmSync(root, { recursive: true, force: true });
 }, 30_000);
@@ -51,7 +61,9 @@ function medgw(args: string[]): Promise<Run> {
     const child = spawn(process.execPath, ['bin/medgw.mjs', ...args], {
       env: { ...process.env, MEDGW_CONFIG: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
+    if (child.pid) running.add(child.pid);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b) => {
@@ -60,7 +72,10 @@ function medgw(args: string[]): Promise<Run> {
     child.stderr.on('data', (b) => {
       stderr += String(b);
     });
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.on('close', (code) => {
+      if (child.pid) running.delete(child.pid);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
   });
 }
 
