@@ -17,10 +17,12 @@
  *
  * Sizes: MEDGW_BENCH_CLUSTER_DEVICES (per side, default 60), MEDGW_BENCH_CLUSTER_PER_DEVICE (default
  * 40), MEDGW_BENCH_CLUSTER_WINDOW (default 2), MEDGW_BENCH_CLUSTER_FORWARD (readings per side, default
- * 600), MEDGW_BENCH_CLUSTER_PATIENTS (linked patients, default 6), and the MEDGW_BENCH_INGEST_* sizes
+ * 600), MEDGW_BENCH_CLUSTER_PATIENTS (linked patients, default 24: a patient's readings leave one
+ * instance at a time, and a claim takes up to 8 readings, oldest first, so fewer patients than
+ * 8 × instances leave instances idle), and the MEDGW_BENCH_INGEST_* sizes
  * for the first row.
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import type { Journal } from '../gateway/contracts.ts';
 import { ThreadedJournal } from '../gateway/journal/threaded.ts';
 import { type Instance, type Site, startSite } from '../tests/cluster/harness.ts';
@@ -76,6 +78,7 @@ export async function ingestPostgres(): Promise<BenchRow> {
     journalTransactions: g.commits ?? null,
     pubackP50Ms: round(g.p50),
     pubackP99Ms: round(g.p99),
+    loadAverage1m: round(loadavg()[0] ?? 0),
   };
 }
 
@@ -158,7 +161,7 @@ async function clusterRows(): Promise<BenchRow[]> {
   const site = await startSite('bench-cluster', { durable: true, sandbox: 'child' });
   const rows: BenchRow[] = [];
   try {
-    const patientCount = envInt('MEDGW_BENCH_CLUSTER_PATIENTS', 6);
+    const patientCount = envInt('MEDGW_BENCH_CLUSTER_PATIENTS', 24);
     const patients = Array.from({ length: patientCount }, (_, i) => `bench-p${i}`);
     const one = await site.start(1);
     // patients without a link: their readings are stored and held, the forwarders stay idle
@@ -179,14 +182,21 @@ async function clusterRows(): Promise<BenchRow[]> {
       ratio: ratio(triple.perSecond, single.perSecond),
       target: '≥ 1.5',
       readingsPerSide: single.readings,
+      connectionsPerInstance: 4,
       broker: 'Mosquitto 2 with dynamic security, $share/medgw',
       postgres: 'durable (fsync, synchronous_commit on)',
       cpus: cpus().length,
+      loadAverage1m: round(loadavg()[0] ?? 0),
     });
 
     // delivery: the linked patients' readings, committed at once into the shared journal
     for (const p of patients) await one.call('POST', '/patients', { id: p, displayName: p });
-    for (const [i, p] of patients.entries()) await site.link(1, p, LOGINS[i % LOGINS.length] as string);
+    // the sandbox's three test identities, each linked to several local patients; four links at once
+    for (let i = 0; i < patients.length; i += 4) {
+      await Promise.all(
+        patients.slice(i, i + 4).map((p, j) => site.link(1, p, LOGINS[(i + j) % LOGINS.length] as string)),
+      );
+    }
     const feeder = await ThreadedJournal.openPostgres({
       url: site.storageUrl,
       clock,
@@ -210,6 +220,7 @@ async function clusterRows(): Promise<BenchRow[]> {
         patients: patientCount,
         concurrencyPerInstance: 4,
         cpus: cpus().length,
+        loadAverage1m: round(loadavg()[0] ?? 0),
       });
     } finally {
       feeder.close();
