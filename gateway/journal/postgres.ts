@@ -319,8 +319,20 @@ class TxState {
     return full;
   }
 
-  /** Writes what was gathered; called once, just before COMMIT. */
+  /** Wake the listening instances at commit (appends that stored readings). */
+  notify = false;
+
+  /**
+   * Writes what was gathered, in one statement (one round trip): the audit entries, the change of
+   * the held counters, the NOTIFY. Called once, just before COMMIT.
+   */
   async flush(instance: string): Promise<void> {
+    const parts: string[] = [];
+    const values: unknown[] = [];
+    const param = (v: unknown): string => {
+      values.push(v);
+      return `$${values.length}`;
+    };
     if (this.entries.length > 0) {
       const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
       for (const e of this.entries) {
@@ -334,23 +346,24 @@ class TxState {
         cols[7]!.push(e.detail ? canonicalDetail(e.detail) : null);
         cols[8]!.push(e.hash);
       }
-      await q(
-        this.client,
-        `INSERT INTO journal_audit (chain, seq, at, event, reading_id, device_id, patient_id, kind, detail, hash)
-         SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
-           $8::text[], $9::text[], $10::text[])`,
-        [this.chain, ...cols],
+      const types = ['bigint', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'text'];
+      parts.push(
+        `a AS (INSERT INTO journal_audit (chain, seq, at, event, reading_id, device_id, patient_id, kind, detail, hash)
+         SELECT ${param(this.chain)}, * FROM unnest(${cols.map((c, i) => `${param(c)}::${types[i]}[]`).join(', ')}))`,
       );
     }
     if (this.held.readings !== 0 || this.held.bytes !== 0) {
-      await q(
-        this.client,
-        `INSERT INTO journal_held (instance, readings, bytes) VALUES ($1, $2, $3)
+      parts.push(
+        `h AS (INSERT INTO journal_held (instance, readings, bytes)
+         VALUES (${param(instance)}, ${param(this.held.readings)}::bigint, ${param(this.held.bytes)}::bigint)
          ON CONFLICT (instance) DO UPDATE SET readings = journal_held.readings + excluded.readings,
-           bytes = journal_held.bytes + excluded.bytes`,
-        [instance, this.held.readings, this.held.bytes],
+           bytes = journal_held.bytes + excluded.bytes)`,
       );
     }
+    if (parts.length === 0 && !this.notify) return;
+    // delivered at commit, to every instance listening (this one too)
+    const tail = this.notify ? `SELECT pg_notify('${NOTIFY_CHANNEL}', '')` : 'SELECT 1';
+    await q(this.client, parts.length > 0 ? `WITH ${parts.join(', ')} ${tail}` : tail, values);
   }
 }
 
@@ -591,10 +604,7 @@ export class PostgresJournal {
           }
         }
       }
-      // delivered at commit, to every instance listening (this one too)
-      if (results.some((r) => !(r instanceof MedgwError) && r.accepted.length > 0)) {
-        await client.query(`NOTIFY ${NOTIFY_CHANNEL}`);
-      }
+      state.notify = results.some((r) => !(r instanceof MedgwError) && r.accepted.length > 0);
       return results;
     });
   }
