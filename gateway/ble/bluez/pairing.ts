@@ -93,6 +93,7 @@ export class BluezPairing implements Bonding {
   private readonly log: Logger;
   private readonly adapterPath: string;
   private bus: DBus.MessageBus | undefined;
+  private starting: Promise<void> | undefined;
   /** The last Device1.Disconnected reason of each device (BlueZ 5.79+; absent on older BlueZ). */
   private readonly disconnects = new Map<string, string>();
 
@@ -103,8 +104,16 @@ export class BluezPairing implements Bonding {
   }
 
   /** Registers the agent and makes it the default one; MEDGW_ERR_BLE_AGENT when BlueZ refuses. */
-  async start(): Promise<void> {
-    if (this.bus) return;
+  start(): Promise<void> {
+    if (this.bus) return Promise.resolve();
+    // one registration at a time: the component's start and a pairing's lazy start may meet
+    this.starting ??= this.register().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async register(): Promise<void> {
     const bus = this.options.busAddress
       ? dbus.sessionBus({ busAddress: this.options.busAddress })
       : dbus.systemBus();
@@ -164,16 +173,9 @@ export class BluezPairing implements Bonding {
     return `${this.adapterPath}/dev_${deviceId.toUpperCase().replaceAll(':', '_')}`;
   }
 
-  private starting: Promise<void> | undefined;
-
   /** The bus, registering the agent first if it is not (a failed start is retried at the next use). */
   private async connected(): Promise<DBus.MessageBus> {
-    if (!this.bus) {
-      this.starting ??= this.start().finally(() => {
-        this.starting = undefined;
-      });
-      await this.starting;
-    }
+    if (!this.bus) await this.start();
     return this.bus!;
   }
 
