@@ -59,6 +59,7 @@ export class Link implements DeviceLink {
   private readonly lostLink: Promise<never>;
   private markLost!: (e: MedgwError) => void;
   private nextOpAt = 0;
+  private spacingTurns: Promise<void> = Promise.resolve();
   private readonly onDisconnect = () => this.end();
 
   constructor(private readonly o: LinkOptions) {
@@ -294,14 +295,20 @@ export class Link implements DeviceLink {
     }
   }
 
-  /** Waits for this operation's slot: GATT operations start at least `gattSpacingMs` apart, in call order. */
-  private async spacing(): Promise<void> {
+  /**
+   * Waits for this operation's turn: GATT operations start at least `gattSpacingMs` apart, in call
+   * order, measured from when the previous one really started (a late timer never shortens the gap).
+   */
+  private spacing(): Promise<void> {
     const gap = this.o.gattSpacingMs ?? 0;
-    if (gap <= 0) return;
-    const now = performance.now();
-    const at = Math.max(now, this.nextOpAt);
-    this.nextOpAt = at + gap;
-    if (at > now) await Promise.race([sleep(at - now), this.lostLink]);
+    if (gap <= 0) return Promise.resolve();
+    const turn = this.spacingTurns.then(async () => {
+      const wait = this.nextOpAt - performance.now();
+      if (wait > 0) await Promise.race([sleep(wait), this.lostLink]);
+      this.nextOpAt = performance.now() + gap;
+    });
+    this.spacingTurns = turn.catch(() => undefined);
+    return turn;
   }
 
   private need(service: string, characteristic: string): Characteristic {
