@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../../gateway/app.ts';
+import { BleAdminClient } from '../../gateway/ble/client.ts';
 import { bleComponent } from '../../gateway/ble/component.ts';
 import { loadConfig } from '../../gateway/config/load.ts';
 import { silentLogger } from '../../gateway/log.ts';
@@ -58,6 +59,14 @@ describe('medgw pair over BlueZ', () => {
         listed = (await medgw(['devices', 'discovered', '--data-dir', dataDir])).stdout;
       }
       expect(listed).toContain(METER);
+
+      // a code sent while nothing waits for one is refused with its code (409), nothing is paired
+      const admin = await BleAdminClient.forDataDir(dataDir);
+      const early = await admin.answer(METER, { passkey: 204_817 }).then(
+        () => undefined,
+        (e: unknown) => e as { code?: string },
+      );
+      expect(early?.code).toBe('MEDGW_ERR_BLE_NO_PROMPT');
 
       const paired = await medgw(['pair', METER, '--patient', 'alice', '--data-dir', dataDir], '204817\n');
       expect(paired.stderr).toBe('');
