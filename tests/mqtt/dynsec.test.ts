@@ -13,12 +13,14 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MedgwError } from '../../drivers/errors.ts';
 import { LocalAdminOps } from '../../gateway/admin/ops.ts';
+import { loadConfig } from '../../gateway/config/load.ts';
 import { MemoryJournal } from '../../gateway/journal/memory.ts';
 import {
   DynsecAdmin,
   type DynsecOptions,
   DynsecProvisioner,
   deviceRole,
+  dynsecOptions,
   withDynsec,
 } from '../../gateway/mqtt/dynsec.ts';
 import { ExternalBrokerClient } from '../../gateway/mqtt/external.ts';
@@ -289,6 +291,47 @@ describe('Mosquitto dynamic security, provisioned by medgw', () => {
     } finally {
       await again.close();
     }
+  });
+
+  it('the admin password comes from exactly one place, and a refusal never shows it', () => {
+    const base = {
+      MEDGW_MQTT_MODE: 'external',
+      MEDGW_MQTT_EXTERNAL_URL: 'mqtt://127.0.0.1:1883',
+      MEDGW_MQTT_EXTERNAL_DYNSEC_ADMIN_USER: 'dynsec-admin',
+    };
+    for (const env of [
+      base,
+      {
+        ...base,
+        MEDGW_MQTT_EXTERNAL_DYNSEC_ADMIN_PASSWORD: 'pw-in-env-123',
+        MEDGW_MQTT_EXTERNAL_DYNSEC_ADMIN_PASSWORD_FILE: '/run/secret',
+      },
+    ]) {
+      let refusal: unknown;
+      try {
+        loadConfig({ env });
+      } catch (e) {
+        refusal = e;
+      }
+      expect(refusal).toBeInstanceOf(MedgwError);
+      expect((refusal as MedgwError).code).toBe('MEDGW_ERR_CONFIG');
+      expect((refusal as MedgwError).message).toContain('adminPassword');
+      expect((refusal as MedgwError).message).not.toContain('pw-in-env-123');
+    }
+    const ok = loadConfig({
+      env: { ...base, MEDGW_MQTT_EXTERNAL_DYNSEC_ADMIN_PASSWORD_FILE: '/run/secret' },
+    });
+    expect(dynsecOptions(ok)).toMatchObject({
+      adminUser: 'dynsec-admin',
+      adminPassword: { file: '/run/secret' },
+    });
+    // without the plugin's admin, or with the embedded broker, medgw leaves the broker's accounts alone
+    expect(
+      dynsecOptions(
+        loadConfig({ env: { MEDGW_MQTT_MODE: 'external', MEDGW_MQTT_EXTERNAL_URL: 'mqtt://h:1' } }),
+      ),
+    ).toBeUndefined();
+    expect(dynsecOptions(loadConfig({ env: {} }))).toBeUndefined();
   });
 
   it('medgw devices add and forget on the command line, the admin password read from a file', async () => {
