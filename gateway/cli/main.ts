@@ -52,6 +52,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: 'pair a Bluetooth device: choose among nearby ones, or give its address; shows sync progress',
     load: () => import('./commands/pair.ts'),
   },
+  storage: {
+    summary: "import one box's registry and pairing links into the PostgreSQL storage instances share",
+    load: () => import('./commands/storage.ts'),
+  },
   sandbox: {
     summary: 'run the local Mon espace santé sandbox (pairing, consent, measurements API)',
     load: () => import('./commands/sandbox.ts'),

@@ -274,6 +274,11 @@ export class LowRegistry implements Registry {
   /** Nothing to release: every write is on disk when it resolves (the same call as the shared registry's). */
   async close(): Promise<void> {}
 
+  /** The names of the sections kept here, sorted. */
+  sectionNames(): string[] {
+    return Object.keys(this.db.data.sections).sort();
+  }
+
   /** A named section kept for another component (pairing links, consents…), or undefined. */
   getSection<T>(name: string): T | undefined {
     const v = own(this.db.data.sections, name);
