@@ -265,83 +265,8 @@ function sameText(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
-export interface Session {
-  readonly id: string;
-  readonly csrf: string;
-  readonly createdAt: number;
-  lastSeen: number;
-}
-
-/**
- * In-memory sessions, created only by a successful sign-in: a restart logs everybody out, which is
- * what a small gateway wants. The map is kept in order of last use (a use moves the session to the
- * end), so expiry looks only at the front and stops at the first live session, and a full store
- * ends the least recently used session: every operation is O(1) (amortized), memory is bounded.
- */
-export class Sessions {
-  private readonly byId = new Map<string, Session>();
-
-  constructor(
-    private readonly clock: Clock,
-    /** Idle time after which a session ends. */
-    private readonly idleMs = 8 * 3600_000,
-    /** Sessions kept at most; the least recently used one ends first. */
-    readonly max = 64,
-  ) {}
-
-  get size(): number {
-    this.expire();
-    return this.byId.size;
-  }
-
-  create(): Session {
-    this.expire();
-    while (this.byId.size >= this.max) {
-      const oldest = this.byId.keys().next().value;
-      if (oldest === undefined) break;
-      this.byId.delete(oldest);
-    }
-    const s: Session = {
-      id: randomBytes(32).toString('base64url'),
-      csrf: randomBytes(32).toString('base64url'),
-      createdAt: this.clock.now(),
-      lastSeen: this.clock.now(),
-    };
-    this.byId.set(s.id, s);
-    return s;
-  }
-
-  get(id: string | undefined): Session | undefined {
-    if (!id) return undefined;
-    this.expire();
-    const s = this.byId.get(id);
-    if (!s) return undefined;
-    s.lastSeen = this.clock.now();
-    // most recently used last
-    this.byId.delete(id);
-    this.byId.set(id, s);
-    return s;
-  }
-
-  destroy(id: string | undefined): void {
-    if (id) this.byId.delete(id);
-  }
-
-  /** Ends idle sessions from the front (least recently used) and stops at the first live one. */
-  private expire(): void {
-    const now = this.clock.now();
-    for (const [id, s] of this.byId) {
-      if (now - s.lastSeen <= this.idleMs) break;
-      this.byId.delete(id);
-    }
-  }
-}
-
-/** Constant-time comparison of a submitted CSRF token with the session's. */
-export function csrfMatches(session: Session, submitted: unknown): boolean {
-  if (typeof submitted !== 'string' || submitted.length === 0) return false;
-  return sameText(session.csrf, submitted);
-}
+// sessions and their CSRF tokens are the HTTP layer's (gateway/http/session.ts)
+export { csrfMatches, type Session, Sessions } from '../http/session.ts';
 
 export interface ApiTokenInfo {
   readonly id: string;

@@ -11,6 +11,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CATALOGUE, isMedgwError, MedgwError } from '../../drivers/errors.ts';
 import { errorHandler, refuse as refuseWith } from '../http/errors.ts';
+import { csrfPlugin, formField, formFields, sessionPlugin } from '../http/session.ts';
 import { documentedSchema } from '../http/zod.ts';
 import type { OpsEvent } from '../ops/operations.ts';
 import { auditCsv, createActions, type WebActions } from './actions.ts';
@@ -20,11 +21,9 @@ import {
   ApiTokens,
   announcePendingPassword,
   clientAddress,
-  csrfMatches,
   deliverAdminPassword,
   LoginThrottle,
   removeInitialPasswordFile,
-  type Session,
   Sessions,
   SignInForms,
 } from './auth.ts';
@@ -75,25 +74,14 @@ const TOKEN_PATHS = new Set(['/overview.json', '/audit.json', '/audit.csv', '/me
 const DSFR_DIST = join(dirname(fileURLToPath(import.meta.resolve('@gouvfr/dsfr/package.json'))), 'dist');
 const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'static');
 
-interface WebSession extends Session {
-  flash?: PageContext['flash'];
-  newToken?: string;
-}
-
-type Req = FastifyRequest & { session?: WebSession; viaToken?: boolean };
-
 type AdminHook = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
-type Form = Record<string, string | string[] | undefined>;
+const field = formField;
+const fields = formFields;
 
-function field(body: unknown, name: string): string {
-  const v = (body as Form | undefined)?.[name];
-  return typeof v === 'string' ? v : Array.isArray(v) ? (v[0] ?? '') : '';
-}
-
-function fields(body: unknown, name: string): string[] {
-  const v = (body as Form | undefined)?.[name];
-  return typeof v === 'string' ? [v] : Array.isArray(v) ? v : [];
+/** The `:id` of the route. */
+function idOf(req: FastifyRequest): string {
+  return formField(req.params, 'id');
 }
 
 function pathOf(req: FastifyRequest): string {
@@ -176,6 +164,16 @@ export function createWeb(deps: WebDeps): Web {
     });
     await app.register(fastifyCookie);
     await app.register(fastifyFormbody);
+    // req.session from the session cookie; every POST but sign-in and the pairing callback carries
+    // the session's anti-forgery token (gateway/http/session.ts)
+    await app.register(sessionPlugin({ sessions, cookie: SESSION_COOKIE }));
+    await app.register(
+      csrfPlugin({
+        field: '_csrf',
+        exempt: (req) => pathOf(req) === '/login' || pathOf(req) === '/callback',
+        log,
+      }),
+    );
     await app.register(fastifyStatic, {
       root: DSFR_DIST,
       prefix: '/dsfr/',
@@ -190,9 +188,9 @@ export function createWeb(deps: WebDeps): Web {
     });
 
     const langOf = (req: FastifyRequest): Lang =>
-      pickLang((req.query as Record<string, unknown> | undefined)?.lang, req.cookies[LANG_COOKIE]);
+      pickLang(formField(req.query, 'lang'), req.cookies[LANG_COOKIE]);
 
-    const ctxOf = (req: Req): PageContext => {
+    const ctxOf = (req: FastifyRequest): PageContext => {
       const lang = langOf(req);
       const s = req.session;
       // a live refresh (live.js) must not consume the one-time notice meant for the next page load
@@ -219,7 +217,7 @@ export function createWeb(deps: WebDeps): Web {
     // refusals: the catalogue's status; a page for a browser, JSON for scripts (gateway/http/errors.ts)
     const catalogue = deps.catalogue ?? ERROR_CATALOGUE;
     const page = (req: FastifyRequest, e: MedgwError) => {
-      const ctx = ctxOf(req as Req);
+      const ctx = ctxOf(req);
       const text =
         e.code === 'MEDGW_ERR_WEB_CSRF'
           ? ctx.t('error.csrf')
@@ -228,7 +226,7 @@ export function createWeb(deps: WebDeps): Web {
             : e.message;
       return errorPage(ctx, ctx.t('app.error'), text, e.code);
     };
-    const refuse = (req: Req, reply: FastifyReply, e: MedgwError, status?: number) =>
+    const refuse = (req: FastifyRequest, reply: FastifyReply, e: MedgwError, status?: number) =>
       refuseWith(req, reply, e, { catalogue, page, ...(status !== undefined ? { status } : {}) });
     app.setErrorHandler(
       errorHandler({ log, catalogue, badRequest: 'MEDGW_ERR_WEB_FORM', page, what: 'page failed' }),
@@ -245,7 +243,7 @@ export function createWeb(deps: WebDeps): Web {
 
     // language choice: ?lang= sets the cookie for the next pages
     app.addHook('onRequest', async (req, reply) => {
-      const q = (req.query as Record<string, unknown> | undefined)?.lang;
+      const q = formField(req.query, 'lang');
       if (isLang(q) && q !== req.cookies[LANG_COOKIE]) {
         reply.setCookie(LANG_COOKIE, q, {
           path: '/',
@@ -259,14 +257,10 @@ export function createWeb(deps: WebDeps): Web {
 
     // authentication: a session cookie, or a provider API token on the read-only JSON routes
     app.addHook('onRequest', async (request, reply) => {
-      const req = request as Req;
+      const req = request;
       const path = pathOf(req);
       if (PUBLIC_PATHS.has(path) || PUBLIC_PREFIXES.some((p) => path.startsWith(p))) return;
-      const session = sessions.get(req.cookies[SESSION_COOKIE]) as WebSession | undefined;
-      if (session) {
-        req.session = session;
-        return;
-      }
+      if (req.session) return;
       const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
       if (bearer && req.method === 'GET' && TOKEN_PATHS.has(path) && tokens.check(bearer)) {
         req.viaToken = true;
@@ -289,28 +283,14 @@ export function createWeb(deps: WebDeps): Web {
       );
     });
 
-    // CSRF: every POST of a signed-in session carries the session's token (synchronizer pattern)
-    app.addHook('preHandler', async (request, reply) => {
-      const req = request as Req;
-      if (req.method !== 'POST' || pathOf(req) === '/login' || pathOf(req) === '/callback') return;
-      if (!req.session || !csrfMatches(req.session, field(req.body, '_csrf'))) {
-        log.warn({ route: req.routeOptions.url }, 'form refused without a valid CSRF token');
-        return refuse(
-          req,
-          reply,
-          new MedgwError('MEDGW_ERR_WEB_CSRF', 'the form has no valid anti-forgery token'),
-        );
-      }
-    });
-
     /** POST → action → flash → 303 to the page (errors become a flash on the same page). */
     const action = (
       url: string,
-      back: string | ((req: Req) => string),
-      run: (req: Req) => Promise<MessageKey | { redirect: string } | undefined>,
+      back: string | ((req: FastifyRequest) => string),
+      run: (req: FastifyRequest) => Promise<MessageKey | { redirect: string } | undefined>,
     ) => {
       app.post(url, async (request, reply) => {
-        const req = request as Req;
+        const req = request;
         const target = typeof back === 'string' ? back : back(req);
         const t = translator(langOf(req));
         try {
@@ -345,11 +325,11 @@ export function createWeb(deps: WebDeps): Web {
         httpOnly: true,
         secure: deps.secureCookies ?? false,
       });
-      const next = safeNext(String((req.query as Record<string, unknown>).next ?? '/status'));
-      return html(reply, loginPage(ctxOf(req as Req), token, next, false));
+      const next = safeNext(formField(req.query, 'next') || '/status');
+      return html(reply, loginPage(ctxOf(req), token, next, false));
     });
     app.post('/login', async (request, reply) => {
-      const req = request as Req;
+      const req = request;
       const cookie = req.cookies[LOGIN_COOKIE];
       if (!signInForms.check(cookie, field(req.body, '_csrf'))) {
         return refuse(
@@ -399,7 +379,7 @@ export function createWeb(deps: WebDeps): Web {
       return reply.redirect(next, 303);
     });
     app.post('/logout', async (request, reply) => {
-      const req = request as Req;
+      const req = request;
       sessions.destroy(req.session?.id);
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.redirect('/login', 303);
@@ -407,7 +387,7 @@ export function createWeb(deps: WebDeps): Web {
 
     // --- pages -----------------------------------------------------------------------------------
     app.get('/status', async (request, reply) => {
-      const req = request as Req;
+      const req = request;
       const live = req.headers['x-medgw-live'] === '1';
       const newToken = live ? undefined : req.session?.newToken;
       if (req.session && !live) req.session.newToken = undefined;
@@ -415,12 +395,12 @@ export function createWeb(deps: WebDeps): Web {
     });
     // the long lists take ?q= ?patient= ?kind= ?state= ?page= (listing.ts)
     app.get('/devices', async (req, reply) =>
-      html(reply, devicesPage(ctxOf(req as Req), deps, listQuery(req.query))),
+      html(reply, devicesPage(ctxOf(req), deps, listQuery(req.query))),
     );
     app.get('/devices/:id', async (request, reply) => {
-      const req = request as Req;
+      const req = request;
       const ctx = ctxOf(req);
-      const body = devicePage(ctx, deps, (req.params as { id: string }).id);
+      const body = devicePage(ctx, deps, idOf(req));
       if (body !== undefined) return html(reply, body);
       return html(
         reply,
@@ -429,15 +409,15 @@ export function createWeb(deps: WebDeps): Web {
       );
     });
     app.get('/patients', async (req, reply) =>
-      html(reply, patientsPage(ctxOf(req as Req), deps, listQuery(req.query))),
+      html(reply, patientsPage(ctxOf(req), deps, listQuery(req.query))),
     );
     app.get('/quarantine', async (req, reply) =>
-      html(reply, quarantinePage(ctxOf(req as Req), deps, listQuery(req.query))),
+      html(reply, quarantinePage(ctxOf(req), deps, listQuery(req.query))),
     );
     app.get('/exchanges', async (req, reply) =>
-      html(reply, exchangesPage(ctxOf(req as Req), deps, listQuery(req.query))),
+      html(reply, exchangesPage(ctxOf(req), deps, listQuery(req.query))),
     );
-    app.get('/overview', async (req, reply) => html(reply, overviewPage(ctxOf(req as Req), deps)));
+    app.get('/overview', async (req, reply) => html(reply, overviewPage(ctxOf(req), deps)));
 
     // --- API tokens ------------------------------------------------------------------------------
     action('/tokens', '/status', async (req) => {
@@ -446,7 +426,7 @@ export function createWeb(deps: WebDeps): Web {
       return undefined;
     });
     action('/tokens/:id/revoke', '/status', async (req) => {
-      actions.revokeToken((req.params as { id: string }).id);
+      actions.revokeToken(idOf(req));
       return 'app.done';
     });
 
@@ -489,16 +469,16 @@ export function createWeb(deps: WebDeps): Web {
       return 'devices.pairing';
     });
     // back to the device's own page, or to the list when there is no such device
-    const devicePath = (req: Req) => {
-      const id = (req.params as { id: string }).id;
+    const devicePath = (req: FastifyRequest) => {
+      const id = idOf(req);
       return deps.registry.getDevice(id) ? `/devices/${encodeURIComponent(id)}` : '/devices';
     };
     action('/devices/:id/rename', devicePath, async (req) => {
-      await actions.rename((req.params as { id: string }).id, field(req.body, 'name'));
+      await actions.rename(idOf(req), field(req.body, 'name'));
       return 'devices.renamed';
     });
     action('/devices/:id/assign', devicePath, async (req) => {
-      const id = (req.params as { id: string }).id;
+      const id = idOf(req);
       const patientId = field(req.body, 'patientId') || null;
       const userIndex = field(req.body, 'userIndex').trim();
       if (userIndex !== '' && !/^[0-9]{1,3}$/.test(userIndex)) {
@@ -508,11 +488,11 @@ export function createWeb(deps: WebDeps): Web {
       return 'devices.assigned';
     });
     action('/devices/:id/repair', '/devices', async (req) => {
-      await actions.repair((req.params as { id: string }).id);
+      await actions.repair(idOf(req));
       return 'devices.pairing';
     });
     action('/devices/:id/forget', '/devices', async (req) => {
-      await actions.forget((req.params as { id: string }).id);
+      await actions.forget(idOf(req));
       return 'devices.forgotten';
     });
 
@@ -529,13 +509,13 @@ export function createWeb(deps: WebDeps): Web {
     });
     action('/patients/:id/link', '/patients', async (req) => {
       const { url } = await actions.startLink(
-        (req.params as { id: string }).id,
+        idOf(req),
         deps.national?.redirectUri ?? `${baseUrl(req)}/callback`,
       );
       return { redirect: url };
     });
     action('/patients/:id/device-code', '/patients', async (req) => {
-      const id = (req.params as { id: string }).id;
+      const id = idOf(req);
       if (!deps.registry.getPatient(id))
         throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', `no patient ${id}`);
       await deviceCodes.start(id);
@@ -544,15 +524,15 @@ export function createWeb(deps: WebDeps): Web {
       return { redirect: `/patients/${encodeURIComponent(id)}/device-code` };
     });
     app.get('/patients/:id/device-code', async (request, reply) => {
-      const req = request as Req;
-      const patient = deps.registry.getPatient((req.params as { id: string }).id);
+      const req = request;
+      const patient = deps.registry.getPatient(idOf(req));
       if (!patient) return reply.redirect('/patients', 303);
       return html(reply, deviceCodePage(ctxOf(req), deps.clock, patient, deviceCodes.get(patient.id)));
     });
     app.get('/callback', async (request, reply) => {
-      const req = request as Req;
+      const req = request;
       const national = needNational();
-      const session = sessions.get(req.cookies[SESSION_COOKIE]) as WebSession | undefined;
+      const session = req.session;
       const t = translator(langOf(req));
       let link: Awaited<ReturnType<typeof national.completeBrowserLink>>;
       try {
@@ -573,21 +553,21 @@ export function createWeb(deps: WebDeps): Web {
       return reply.redirect('/patients', 303);
     });
     action('/patients/:id/unlink', '/patients', async (req) => {
-      await actions.unlink((req.params as { id: string }).id);
+      await actions.unlink(idOf(req));
       return 'patients.unlinked';
     });
     action('/patients/:id/consents', '/patients', async (req) => {
-      await actions.setConsents((req.params as { id: string }).id, fields(req.body, 'kind'));
+      await actions.setConsents(idOf(req), fields(req.body, 'kind'));
       return 'patients.consentsSaved';
     });
     action('/patients/:id/remove', '/patients', async (req) => {
-      await actions.removePatient((req.params as { id: string }).id);
+      await actions.removePatient(idOf(req));
       return 'patients.removed';
     });
 
     // --- quarantine and exchanges ----------------------------------------------------------------
     action('/quarantine/confirm', '/quarantine', async (req) => {
-      const moment = (req.body as Record<string, unknown> | undefined)?.moment;
+      const moment = formField(req.body, 'moment');
       await actions.confirmQuarantined(
         field(req.body, 'id'),
         field(req.body, 'patientId'),
