@@ -1,0 +1,149 @@
+/**
+ * Import directions (docs: ARCHITECTURE.md, "Top-level folders and who owns what"): reads the
+ * relative imports of every committed source file outside the tests (static, re-exports, side-effect
+ * and dynamic `import()`) and checks the folder rules. Today's exceptions are listed below, each with
+ * why it is there: the list may only shrink. A new exception fails the test; a fixed one fails it too
+ * until it is removed from the list.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+interface Import {
+  readonly from: string;
+  readonly to: string;
+}
+
+const SOURCES = ['drivers', 'cloud-bridge', 'gateway', 'simulators'];
+
+function sourceFiles(): string[] {
+  return execFileSync('git', ['ls-files', '--', ...SOURCES], { encoding: 'utf8' })
+    .split('\n')
+    .filter((f) => /\.(ts|mts|mjs)$/.test(f) && !/\.test\.ts$/.test(f));
+}
+
+const IMPORT =
+  /(?:^|[\n;])\s*(?:import|export)\s+(?:type\s+)?(?:[^'"]*?\sfrom\s+)?['"](\.{1,2}\/[^'"]+)['"]|\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
+
+function importsOf(file: string): Import[] {
+  const src = readFileSync(file, 'utf8');
+  const out: Import[] = [];
+  for (const m of src.matchAll(IMPORT)) {
+    const spec = m[1] ?? m[2];
+    if (spec) out.push({ from: file, to: normalize(join(dirname(file), spec)) });
+  }
+  return out;
+}
+
+/** The folder a file belongs to for the rules: top-level, and one level down inside gateway/. */
+function area(file: string): string {
+  const [top, sub] = file.split('/');
+  if (top !== 'gateway') return top ?? file;
+  return sub?.includes('.') ? 'gateway' : `gateway/${sub}`;
+}
+
+const TOP: Record<string, readonly string[]> = {
+  // pure device knowledge: nothing else of ours
+  drivers: ['drivers'],
+  // the national side: the vocabulary and types of drivers only
+  'cloud-bridge': ['cloud-bridge', 'drivers'],
+  // device and national-side stand-ins: drivers only (written apart from the gateway's decoders)
+  simulators: ['simulators', 'drivers'],
+  gateway: ['gateway', 'drivers', 'cloud-bridge'],
+};
+
+/** Inside gateway/: what a folder must not import (higher layers, or a sibling it must not know). */
+const GATEWAY_FORBIDDEN: Record<string, readonly string[]> = {
+  // the HTTP layer knows neither the pages, nor the admin API, nor the operations it serves
+  'gateway/http': ['gateway/web', 'gateway/admin', 'gateway/ops', 'gateway/cli', 'gateway/ble'],
+  // the operations service is below every door (pages, admin API, command line)
+  'gateway/ops': ['gateway/web', 'gateway/http', 'gateway/admin', 'gateway/cli'],
+  // the runtime's parts never reach up into a door
+  'gateway/ble': ['gateway/web', 'gateway/admin', 'gateway/http', 'gateway/cli', 'gateway/ops'],
+  'gateway/mqtt': ['gateway/web', 'gateway/admin', 'gateway/http', 'gateway/cli', 'gateway/ops'],
+  'gateway/journal': ['gateway/web', 'gateway/admin', 'gateway/http', 'gateway/cli', 'gateway/ops'],
+  'gateway/registry': ['gateway/web', 'gateway/admin', 'gateway/http', 'gateway/cli', 'gateway/ops'],
+  'gateway/pipeline': ['gateway/web', 'gateway/admin', 'gateway/http', 'gateway/cli', 'gateway/ops'],
+  'gateway/forwarder': ['gateway/web', 'gateway/admin', 'gateway/http', 'gateway/cli', 'gateway/ops'],
+  'gateway/storage': ['gateway/web', 'gateway/admin', 'gateway/http', 'gateway/cli', 'gateway/ops'],
+  'gateway/config': ['gateway/web', 'gateway/admin', 'gateway/http', 'gateway/cli', 'gateway/ops'],
+  // the admin API and its client are below the command line
+  'gateway/admin': ['gateway/cli', 'gateway/web'],
+};
+
+/** Today's exceptions, `from -> to`, each with its reason. Remove a line when its import goes. */
+const KNOWN: Record<string, string> = {
+  'gateway/admin/cli.ts -> gateway/cli/command.ts':
+    'the admin command line lives in admin/; it moves to cli/ (issue 13, layering)',
+  'gateway/ble/client.ts -> gateway/admin/client.ts':
+    'the BLE command client reuses the admin API client; both belong under cli/',
+  'gateway/ble/component.ts -> gateway/admin/server.ts':
+    'the BLE admin routes answer refusals with sendError; they should import gateway/http/errors.ts',
+  'gateway/ble/web.ts -> gateway/web/deps.ts':
+    'the BLE adapter for the pages sits in ble/; it moves to web/ (issue 13, layering)',
+  'gateway/ble/sim.ts -> simulators/ble/cuff.ts':
+    'the `--ble sim` launcher; to be loaded by dynamic import() only when used',
+  'gateway/ble/sim.ts -> simulators/ble/glucometer.ts':
+    'the `--ble sim` launcher; to be loaded by dynamic import() only when used',
+  'gateway/ble/sim.ts -> simulators/ble/radio.ts':
+    'the `--ble sim` launcher; to be loaded by dynamic import() only when used',
+  'gateway/ble/sim.ts -> simulators/ble/scale.ts':
+    'the `--ble sim` launcher; to be loaded by dynamic import() only when used',
+  'gateway/embedded/mqtt-device.ts -> simulators/mqtt/device.ts':
+    'the demo devices of `npm start`; to be loaded by dynamic import() only when used',
+  'gateway/embedded/mqtt-device.ts -> simulators/mqtt/payloads.ts':
+    'the demo devices of `npm start`; to be loaded by dynamic import() only when used',
+  'gateway/embedded/sandbox.ts -> simulators/sandbox/index.ts':
+    'the embedded sandbox of `medgw start`; to be loaded by dynamic import() only when used',
+  'gateway/cli/commands/sandbox.ts -> simulators/sandbox/index.ts':
+    '`medgw sandbox` starts the sandbox; to be loaded by dynamic import() only when used',
+  'gateway/ops/operations.ts -> gateway/admin/ops.ts':
+    'the store operations (LocalAdminOps) and the request shapes still live in admin/ops.ts; they move to ops/',
+};
+
+function violations(imports: readonly Import[]): string[] {
+  const out = new Set<string>();
+  for (const { from, to } of imports) {
+    const a = area(from);
+    const b = area(to);
+    const top = from.split('/')[0] ?? '';
+    const allowed = TOP[top];
+    const targetTop = to.split('/')[0] ?? '';
+    if (allowed && SOURCES.includes(targetTop) && !allowed.includes(targetTop)) out.add(`${from} -> ${to}`);
+    if (GATEWAY_FORBIDDEN[a]?.includes(b)) out.add(`${from} -> ${to}`);
+  }
+  return [...out].sort();
+}
+
+describe('import directions', () => {
+  const imports = sourceFiles().flatMap(importsOf);
+
+  it('reads the imports of the sources (the reader itself works)', () => {
+    expect(imports.length).toBeGreaterThan(500);
+    // a known import of each form: static, type-only, re-export, dynamic
+    const has = (from: string, to: string) => imports.some((i) => i.from === from && i.to === to);
+    expect(has('gateway/web/plugin.ts', 'gateway/http/errors.ts')).toBe(true);
+    expect(has('gateway/web/deps.ts', 'gateway/ops/operations.ts')).toBe(true);
+    expect(has('gateway/admin/server.ts', 'gateway/http/errors.ts')).toBe(true);
+  });
+
+  it('a rule breaks when an import goes the wrong way', () => {
+    expect(
+      violations([
+        { from: 'drivers/decode.ts', to: 'gateway/log.ts' },
+        { from: 'gateway/http/server.ts', to: 'gateway/web/plugin.ts' },
+        { from: 'gateway/journal/sqlite.ts', to: 'gateway/admin/ops.ts' },
+        { from: 'gateway/web/plugin.ts', to: 'gateway/http/server.ts' },
+      ]),
+    ).toEqual([
+      'drivers/decode.ts -> gateway/log.ts',
+      'gateway/http/server.ts -> gateway/web/plugin.ts',
+      'gateway/journal/sqlite.ts -> gateway/admin/ops.ts',
+    ]);
+  });
+
+  it('every import follows the folder rules, but for the listed exceptions', () => {
+    expect(violations(imports)).toEqual(Object.keys(KNOWN).sort());
+  });
+});
