@@ -348,8 +348,16 @@ export class Forwarder extends EventEmitter implements Component {
   #refillClaims(claim: NonNullable<Journal['claim']>): Promise<void> {
     this.#refilling ??= (async () => {
       const window = Math.min(this.#o.batchSize, 2 * this.#o.concurrency);
-      const claimed = await claim(this.#o.clock.now(), window, this.#o.leaseMs);
+      const now = this.#o.clock.now();
+      const claimed = await claim(now, window, this.#o.leaseMs);
       if (claimed.length > 0) this.#claimedSincePoll = true;
+      else {
+        // nothing for this instance, yet readings are due (their patients are in flight on other
+        // instances): keep looking at the short interval, they are free again soon
+        const journal = this.#o.journal;
+        const due = journal.dueAsync ? await journal.dueAsync(now, 1) : journal.due(now, 1);
+        if (due.length > 0) this.#claimedSincePoll = true;
+      }
       const dead: Promise<OutboxRecord>[] = [];
       for (const { record: r, uncertain } of claimed) {
         // this process's own claim whose lease ran out while its send is still running (a send
