@@ -234,7 +234,16 @@ export class FakeBluez {
     if (dev) this.drop(dev, HCI_CONNECTION_TIMEOUT);
   }
 
+  /** The agent Pair() falls back on (AgentManager1.RequestDefaultAgent), if any. */
+  get defaultAgentPath(): string | undefined {
+    return this.defaultAgent;
+  }
+
+  private stopped = false;
+
   async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     clearInterval(this.repeat);
     this.repeat = undefined;
     for (const dev of this.devices.values()) {

@@ -7,7 +7,8 @@ import type { Peripheral } from '@stoprocent/noble';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isMedgwError } from '../../drivers/errors.ts';
 import { mgdl, SimGlucometer } from '../../simulators/ble/glucometer.ts';
-import type { PairingMethod } from '../../simulators/bluez/fake-bluez.ts';
+import { FakeBluez, type PairingMethod } from '../../simulators/bluez/fake-bluez.ts';
+import { dbus } from '../../simulators/bluez/objects.ts';
 import { type BluezBench, bluezBench, until } from './harness.ts';
 
 let b: BluezBench | undefined;
@@ -224,5 +225,34 @@ describe('noble D-Bus bindings on the fake BlueZ', () => {
     await until(() => g.advertising, 'advertising again');
     await p.connectAsync();
     expect(g.connected).toBe(true);
+  });
+
+  it('bluetoothd restarts: the agent registers again by itself and a passkey pairing works', async () => {
+    b = await bluezBench();
+    expect(b.bluez.defaultAgentPath).toBe('/org/medgw/agent');
+    await b.bluez.stop();
+    const restarted = await FakeBluez.start({ busAddress: b.bus.address });
+    try {
+      restarted.add(meter(), { pairing: 'passkey-entry' });
+      await until(() => restarted.defaultAgentPath === '/org/medgw/agent', 'the agent registered again');
+      // a discovery (any client's) makes the meter's object appear, as with the real daemon
+      const client = dbus.sessionBus({ busAddress: b.bus.address });
+      try {
+        const adapter = (await client.getProxyObject('org.bluez', '/org/bluez/hci0')).getInterface(
+          'org.bluez.Adapter1',
+        ) as unknown as { StartDiscovery(): Promise<void> };
+        await adapter.StartDiscovery();
+      } finally {
+        client.disconnect();
+      }
+      await until(() => restarted.device(ID)?.known === true, 'the meter seen');
+      const bonding = b.pairing.bond(ID);
+      await b.nextPrompt(ID);
+      b.pairing.prompts.answer(ID, { passkey: restarted.device(ID)!.displayedPasskey! });
+      await bonding;
+      expect(restarted.device(ID)).toMatchObject({ paired: true, trusted: true });
+    } finally {
+      await restarted.stop();
+    }
   });
 });

@@ -123,25 +123,43 @@ export class BluezPairing implements Bonding {
     const agent = new PairingAgent(this.prompts);
     bus.export(AGENT_PATH, agent);
     bus.on('message', (msg: DBus.Message) => {
-      if (msg.interface !== 'org.bluez.Device1' || msg.member !== 'Disconnected') return;
-      this.disconnects.set(deviceIdOf(msg.path), String(msg.body[0]));
+      if (msg.interface === 'org.bluez.Device1' && msg.member === 'Disconnected') {
+        this.disconnects.set(deviceIdOf(msg.path), String(msg.body[0]));
+      } else if (
+        msg.member === 'NameOwnerChanged' &&
+        msg.body[0] === BLUEZ &&
+        typeof msg.body[2] === 'string' &&
+        msg.body[2] !== '' &&
+        this.bus === bus
+      ) {
+        // bluetoothd restarted (an upgrade, a crash): its agents are gone, register again
+        void this.enroll(bus).then(
+          () => this.log.info('BlueZ restarted: pairing agent registered again'),
+          (e: unknown) =>
+            this.log.warn(
+              { code: 'MEDGW_ERR_BLE_AGENT', err: e },
+              'BlueZ restarted and refused the pairing agent',
+            ),
+        );
+      }
     });
     try {
-      const manager = as<AgentManagerProxy>(
-        (await bus.getProxyObject(BLUEZ, '/org/bluez')).getInterface('org.bluez.AgentManager1'),
-      );
-      await manager.RegisterAgent(AGENT_PATH, AGENT_CAPABILITY);
-      await manager.RequestDefaultAgent(AGENT_PATH);
-      await bus.call(
-        new dbus.Message({
-          destination: 'org.freedesktop.DBus',
-          path: '/org/freedesktop/DBus',
-          interface: 'org.freedesktop.DBus',
-          member: 'AddMatch',
-          signature: 's',
-          body: ["type='signal',interface='org.bluez.Device1',member='Disconnected'"],
-        }),
-      );
+      await this.enroll(bus);
+      for (const rule of [
+        "type='signal',interface='org.bluez.Device1',member='Disconnected'",
+        `type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${BLUEZ}'`,
+      ]) {
+        await bus.call(
+          new dbus.Message({
+            destination: 'org.freedesktop.DBus',
+            path: '/org/freedesktop/DBus',
+            interface: 'org.freedesktop.DBus',
+            member: 'AddMatch',
+            signature: 's',
+            body: [rule],
+          }),
+        );
+      }
     } catch (e) {
       bus.disconnect();
       throw new MedgwError(
@@ -151,6 +169,15 @@ export class BluezPairing implements Bonding {
     }
     this.bus = bus;
     this.log.info({ capability: AGENT_CAPABILITY }, 'pairing agent registered with BlueZ');
+  }
+
+  /** org.bluez.AgentManager1: RegisterAgent, then RequestDefaultAgent (org.bluez.AgentManager(5)). */
+  private async enroll(bus: DBus.MessageBus): Promise<void> {
+    const manager = as<AgentManagerProxy>(
+      (await bus.getProxyObject(BLUEZ, '/org/bluez')).getInterface('org.bluez.AgentManager1'),
+    );
+    await manager.RegisterAgent(AGENT_PATH, AGENT_CAPABILITY);
+    await manager.RequestDefaultAgent(AGENT_PATH);
   }
 
   async stop(): Promise<void> {
