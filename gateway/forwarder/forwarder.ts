@@ -642,7 +642,10 @@ export class Forwarder extends EventEmitter implements Component {
           reason: { code: outcome.code, message: outcome.message },
         });
         this.#count('held', outcome.code);
-        await this.#holdPatient(patientId, outcome.code, outcome.message, outcome.httpStatus);
+        // the catalogue says whether the answer concerns the patient (all their readings wait) or this reading
+        if (this.#holds(outcome.code) !== 'hold-reading') {
+          await this.#holdPatient(patientId, outcome.code, outcome.message, outcome.httpStatus);
+        }
         return;
       }
       case 'retry': {
