@@ -10,6 +10,7 @@ import { decodeBench } from './decode.ts';
 import { forwardBench } from './forward.ts';
 import { connectBench, ingestBench } from './ingest.ts';
 import { ingestBleBench } from './ingest-ble.ts';
+import { ingestBleCgmBench } from './ingest-ble-cgm.ts';
 import { ingestBleDbusBench } from './ingest-ble-dbus.ts';
 import { ingestCpuBench } from './ingest-cpu.ts';
 import { journalBench } from './journal.ts';
@@ -26,6 +27,8 @@ const BENCHES: { name: string; run: () => BenchRow[] | Promise<BenchRow[]> }[] =
   // the connection storm alone (also part of `ingest`)
   { name: 'ingest-connect', run: () => connectBench() },
   { name: 'ingest-ble', run: () => ingestBleBench() },
+  // a 14-day CGM session's first sync, then its summaries
+  { name: 'ingest-ble-cgm', run: () => ingestBleCgmBench() },
   // the same first sync in ble.mode dbus: noble's D-Bus bindings on the fake BlueZ (private dbus-daemon)
   { name: 'ingest-ble-dbus', run: () => ingestBleDbusBench() },
   { name: 'ingest-cpu', run: () => ingestCpuBench() },
