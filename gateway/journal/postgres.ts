@@ -508,7 +508,21 @@ export class PostgresJournal {
     retry.unref();
   }
 
+  /**
+   * Runs `fn` in one transaction. A deadlock PostgreSQL broke by aborting this transaction (40P01:
+   * instances locking the same rows in another order) is retried: nothing of it was committed.
+   */
   private async tx<T>(fn: (client: PoolClient, state: TxState) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.txOnce(fn);
+      } catch (e) {
+        if (attempt >= 3 || (e as { code?: unknown } | null)?.code !== '40P01') throw e;
+      }
+    }
+  }
+
+  private async txOnce<T>(fn: (client: PoolClient, state: TxState) => Promise<T>): Promise<T> {
     this.assertOpen();
     let client: PoolClient;
     try {
@@ -753,15 +767,20 @@ export class PostgresJournal {
 
   /** Several transitions in one transaction; each succeeds or is refused on its own. */
   transitionBatch(moves: readonly BatchTransition[]): Promise<(OutboxRecord | MedgwError)[]> {
+    // rows locked in id order (moves of one reading keep their order): two instances moving the
+    // same readings at once wait for each other instead of deadlocking
+    const order = moves
+      .map((m, i) => ({ m, i }))
+      .sort((a, b) => (a.m.id < b.m.id ? -1 : a.m.id > b.m.id ? 1 : 0));
     return this.tx(async (client, state) => {
-      const out: (OutboxRecord | MedgwError)[] = [];
-      for (const m of moves) {
+      const out: (OutboxRecord | MedgwError)[] = new Array(moves.length);
+      for (const { m, i } of order) {
         try {
           if (m.patch?.audit) checkAuditEntry(m.patch.audit);
-          out.push(toRecord(await this.transitionInTx(client, state, m.id, m.from, m.to, m.patch ?? {})));
+          out[i] = toRecord(await this.transitionInTx(client, state, m.id, m.from, m.to, m.patch ?? {}));
         } catch (e) {
           // every refusal is decided before the move writes anything
-          if (e instanceof MedgwError) out.push(e);
+          if (e instanceof MedgwError) out[i] = e;
           else throw e;
         }
       }

@@ -119,6 +119,29 @@ describe('PostgreSQL journal shared by instances', () => {
     expect((await b!.claim!(clock.now(), 5, 60_000)).map((c) => c.record.id)).toEqual(['m2']);
   });
 
+  it('two instances moving the same readings at once, in opposite orders, move each exactly once', async () => {
+    const [a, b] = await instances(2);
+    const ids = Array.from({ length: 60 }, (_, i) => `h${String(i).padStart(2, '0')}`);
+    a!.append(ids.map((id) => reading(id)));
+    const moves = ids.map((id) => ({
+      id,
+      from: 'pending' as const,
+      to: 'held' as const,
+      patch: { reason: { code: 'MEDGW_ERR_MES_CONSENT', message: 'withdrawn' } },
+    }));
+    const [ra, rb] = await Promise.all([
+      a!.transitionBatchAsync(moves),
+      b!.transitionBatchAsync([...moves].reverse()),
+    ]);
+    const moved = [...ra, ...rb].filter((r) => !(r instanceof Error));
+    const refused = [...ra, ...rb].filter((r) => r instanceof Error);
+    expect(moved).toHaveLength(60);
+    expect(refused.every((e) => (e as { code?: string }).code === 'MEDGW_ERR_JOURNAL_STATE')).toBe(true);
+    expect(a!.list({ state: 'held' })).toHaveLength(60);
+    expect(a!.auditList().filter((e) => e.event === 'reading.held')).toHaveLength(60);
+    expect(a!.auditVerify()).toBeUndefined();
+  });
+
   it('wakes the other instances when readings are stored (LISTEN/NOTIFY)', async () => {
     const [a, b] = await instances(2);
     const woken = new Promise<void>((resolve) => {
