@@ -15,6 +15,17 @@ const PARTS = ['label', 'deviceIdentifier', 'issuer', 'authority'] as const;
 /** One decoder for every frame (non-fatal: a stray byte becomes U+FFFD rather than refusing the identity). */
 const UTF8 = new TextDecoder('utf-8', { fatal: false });
 
+/** UTF-8 text of bytes[from, to): ASCII (every UDI the issuing agencies define) read directly, the rest decoded. */
+function text(bytes: Uint8Array, from: number, to: number): string {
+  let out = '';
+  for (let i = from; i < to; i++) {
+    const b = bytes[i] as number;
+    if (b >= 0x80) return UTF8.decode(bytes.subarray(from, to));
+    out += String.fromCharCode(b);
+  }
+  return out;
+}
+
 export function decodeUdi(bytes: Uint8Array, quirks?: ReadonlySet<string>): DeviceUdi {
   if (bytes.length < 1) {
     throw new MedgwError(
@@ -41,7 +52,7 @@ export function decodeUdi(bytes: Uint8Array, quirks?: ReadonlySet<string>): Devi
         { field: part, offset: at, length: bytes.length },
       );
     }
-    out[part] = UTF8.decode(bytes.subarray(at, end));
+    out[part] = text(bytes, at, end);
     at = end + 1;
   });
   if (at !== bytes.length) {
