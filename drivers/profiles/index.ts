@@ -1,5 +1,6 @@
 /** Every device profile, by service. */
 import { bloodPressureProfile } from './blood-pressure.ts';
+import { bodyCompositionProfile } from './body-composition.ts';
 import { cgmProfile } from './cgm.ts';
 import { currentTimeProfile } from './current-time.ts';
 import { deviceInformationProfile } from './device-information.ts';
@@ -21,6 +22,7 @@ export type {
 } from './types.ts';
 export {
   bloodPressureProfile,
+  bodyCompositionProfile,
   cgmProfile,
   currentTimeProfile,
   deviceInformationProfile,
@@ -40,9 +42,15 @@ export const MEASUREMENT_PROFILES: readonly DeviceProfile[] = [
   pulseOximeterProfile,
   cgmProfile,
 ];
+/** Blocks a definition lists beside a measurement profile (BCS beside WSS), with no generic driver. */
+export const SECONDARY_PROFILES: readonly DeviceProfile[] = [bodyCompositionProfile];
 export const COMPANION_PROFILES: readonly DeviceProfile[] = [
   userDataProfile,
   currentTimeProfile,
   deviceInformationProfile,
 ];
-export const PROFILES: readonly DeviceProfile[] = [...MEASUREMENT_PROFILES, ...COMPANION_PROFILES];
+export const PROFILES: readonly DeviceProfile[] = [
+  ...MEASUREMENT_PROFILES,
+  ...SECONDARY_PROFILES,
+  ...COMPANION_PROFILES,
+];

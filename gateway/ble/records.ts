@@ -74,12 +74,15 @@ export class Records {
     this.profile = d.profiles[0];
     this.quirks = quirksOf(d);
     this.assembler = this.profile?.assembler?.();
-    const controlPoints = new Set(this.profile?.write.map((c) => c.uuid) ?? []);
+    // Records come from the notified or indicated characteristics of the measurement profile and of the
+    // blocks listed beside it (Body Composition 0x2A9C beside the weight), never from a companion (UDS,
+    // CTS), a control point (RACP answers) or an assembler's companions.
+    const recording = d.profiles.filter((p, i) => i === 0 || p.collect !== 'companion');
+    const controlPoints = new Set(recording.flatMap((p) => p.write.map((c) => c.uuid)));
     const companions = new Set(this.assembler?.companions ?? []);
-    // Records come from the measurement profile's notified or indicated characteristics that are
-    // neither control points (RACP answers) nor an assembler's companions.
     this.measuring = new Set(
-      [...(this.profile?.notify ?? []), ...(this.profile?.indicate ?? [])]
+      recording
+        .flatMap((p) => [...p.notify, ...p.indicate])
         .map((c) => c.uuid)
         .filter((u) => !controlPoints.has(u) && !companions.has(u)),
     );
