@@ -163,7 +163,7 @@ export class PostgresRegistry implements Registry {
     return registry;
   }
 
-  /** Called after a change another instance made reached this copy (pages that show the fleet). */
+  /** Called once a notified change (another instance's, or this one's echoed back) is in this copy. */
   onChange(listener: (change: { kind: Kind; id: string }) => void): () => void {
     this.changeListeners.add(listener);
     return () => this.changeListeners.delete(listener);
