@@ -75,7 +75,8 @@ const link: PatientLink = {
   status: 'linked',
 };
 
-function until(store: PostgresTokenStore, test: () => boolean): Promise<void> {
+/** Resolves once `test` holds (a change another instance made reached this one). */
+function until(test: () => boolean): Promise<void> {
   return new Promise((resolve) => {
     const poll = setInterval(() => {
       if (test()) {
@@ -102,7 +103,7 @@ describe('PostgreSQL token store', () => {
     const all = rows.map((r) => r.t).join('\n');
     for (const secret of [link.accessToken, link.refreshToken!, link.idPe, link.idToken, key.toString('hex')])
       expect(all).not.toContain(secret);
-    await until(b, () => b.get('p1') !== undefined);
+    await until(() => b.get('p1') !== undefined);
     expect(b.get('p1')).toEqual(link);
     expect(JSON.stringify(b)).not.toContain(link.accessToken);
     // an update merges into the row as stored, not into a copy that missed another instance's write
@@ -115,7 +116,7 @@ describe('PostgreSQL token store', () => {
     });
     expect(await b.fresh('p1')).toEqual(merged);
     expect(await a.remove('p1')).toBe(true);
-    await until(b, () => b.get('p1') === undefined);
+    await until(() => b.get('p1') === undefined);
     await expect(b.update('p1', {})).rejects.toMatchObject({ code: 'MEDGW_ERR_NOT_LINKED' });
     expect(await b.remove('p1')).toBe(false);
   });
@@ -147,7 +148,7 @@ describe('token refresh across instances', () => {
     const flow = await a.pairing.startDeviceLink('marie');
     await approveUserCode(side.sandbox, flow.verificationUri, flow.userCode, { login: 'marie.martin' });
     const linked = await flow.complete();
-    await until(b.store, () => b.store.get('marie') !== undefined);
+    await until(() => b.store.get('marie') !== undefined);
 
     const refreshed = events('token.refreshed');
     const [fromA, fromB] = await Promise.all([a.pairing.refresh('marie'), b.pairing.refresh('marie')]);
