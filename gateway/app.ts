@@ -136,7 +136,13 @@ export async function startGateway(options: {
         'journal full: new readings are refused (nothing evicted); let it drain, raise journal limits or free disk',
       );
     };
-    const { registry, journal } = await openStores(config, clock, onFull, config.journal.thread);
+    const { registry, journal } = await openStores(
+      config,
+      clock,
+      onFull,
+      config.journal.thread,
+      log.child({ component: 'registry' }),
+    );
     opened = { journal, registry };
     const ctx: GatewayContext = { config, log, clock, registry, journal, dataDir: config.dataDir };
     // every change a person makes goes through the operations service (pages, admin API)

@@ -36,6 +36,8 @@ export async function openStores(
   clock: Clock = systemClock,
   onFull?: (refusal: MedgwError) => void,
   threaded = false,
+  /** Where a shared registry says that it lost and got back its change notifications. */
+  log?: { warn(obj: object, msg: string): void },
 ): Promise<{ registry: OpenedRegistry; journal: Journal & { readonly path: string } }> {
   ensureDataDir(config.dataDir);
   // before the registry file may be created: an empty journal is new only in a new data directory
@@ -43,7 +45,7 @@ export async function openStores(
   // storage.kind postgres: the registry the instances share, a copy in each kept in step (NOTIFY)
   const registry: OpenedRegistry =
     config.storage.kind === 'postgres' && config.storage.url
-      ? await PostgresRegistry.connect(config.storage.url)
+      ? await PostgresRegistry.connect(config.storage.url, log ? { log } : {})
       : await LowRegistry.open(dataPath(config.dataDir, 'registry'));
   try {
     return { registry, journal: await openJournal(config, clock, onFull, threaded, acceptEmptyFile) };
