@@ -35,7 +35,10 @@ export async function listenChannel(pool: Pool, o: ListenOptions): Promise<Chann
     timer = setTimeout(() => {
       timer = undefined;
       connect()
-        .then(() => o.onRelisten())
+        .then(() => {
+          o.log?.warn({ channel: o.channel }, 'listening for changes again; reloading everything');
+          return o.onRelisten();
+        })
         .catch((e: unknown) => {
           warn(e, 'listening for changes failed; trying again');
           again();
