@@ -54,7 +54,7 @@ import {
   redactUrl,
 } from '../storage/postgres.ts';
 import type { BatchTransition } from './group-commit.ts';
-import { type PreparedAppend, type PreparedReading, prepareAppends } from './prepare.ts';
+import { type AuditInput, type PreparedAppend, type PreparedReading, prepareAppends } from './prepare.ts';
 import {
   auditedTransition,
   auditHash,
@@ -71,7 +71,6 @@ import {
   unknownReading,
   verifyChain,
 } from './rules.ts';
-import type { AuditInput } from './thread-protocol.ts';
 
 export interface PostgresJournalOptions extends JournalLimits {
   /** postgres://user:password@host:port/database */

@@ -3,9 +3,12 @@
  * on its own thread): what every journal implementation stores, checked by the rules of rules.ts.
  */
 import { MedgwError } from '../../drivers/errors.ts';
-import type { NewReading } from '../contracts.ts';
+import type { AuditEntry, NewReading } from '../contracts.ts';
 import type { BatchAppend } from './group-commit.ts';
 import { checkNewReading } from './rules.ts';
+
+/** An audit entry as a caller gives it (seq, hash and, by default, time are the journal's). */
+export type AuditInput = Omit<AuditEntry, 'seq' | 'hash' | 'at'> & { at?: number };
 
 /** A reading checked and serialized for the insert: what crosses to the journal thread. */
 export interface PreparedReading {

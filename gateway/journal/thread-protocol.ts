@@ -5,14 +5,14 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { type ErrorCode, MedgwError } from '../../drivers/errors.ts';
-import type { AuditEntry, Journal } from '../contracts.ts';
+import type { Journal } from '../contracts.ts';
 import type { BatchTransition } from './group-commit.ts';
 import type { PostgresJournalOptions } from './postgres.ts';
-import type { PreparedAppend, PreparedReading } from './prepare.ts';
-import type { SqliteJournalOptions } from './sqlite.ts';
+import type { AuditInput, PreparedAppend, PreparedReading } from './prepare.ts';
 
-/** An audit entry as a caller gives it (seq, hash and, by default, time are the journal's). */
-export type AuditInput = Omit<AuditEntry, 'seq' | 'hash' | 'at'> & { at?: number };
+export type { AuditInput };
+
+import type { SqliteJournalOptions } from './sqlite.ts';
 
 /** Which journal the thread hosts: the SQLite file of one box, or the PostgreSQL shared by instances. */
 export type ThreadBackend =
