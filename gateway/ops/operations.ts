@@ -5,7 +5,7 @@
  * one result whichever door it came through.
  *
  * The journal and registry transitions (retry, discard, confirm, add, assign, remove) are the store
- * operations of `LocalAdminOps` (gateway/admin/ops.ts), which the command line also runs on a stopped
+ * operations of `LocalAdminOps` (store.ts), which the command line also runs on a stopped
  * gateway; this service adds the rules that need the running parts (the Bluetooth bond, the national
  * link, the consent choices) and, after each operation, one event: which live pages changed, whether
  * the forwarder should look at the outbox now, and the audit entries written.
@@ -14,7 +14,6 @@ import { EventEmitter } from 'node:events';
 import { CONSENT_KINDS, type ConsentKind } from '../../cloud-bridge/profiles.ts';
 import type { PatientLink } from '../../cloud-bridge/token-store.ts';
 import { MedgwError } from '../../drivers/errors.ts';
-import type { AdminOps, AssignBody, AuditVerification, PublicDevice } from '../admin/ops.ts';
 import type {
   AuditEntry,
   Journal,
@@ -25,6 +24,7 @@ import type {
 } from '../contracts.ts';
 import type { JournalStats } from '../journal/rules.ts';
 import type { Statement } from '../pipeline/restate.ts';
+import type { AdminOps, AssignBody, AuditVerification, PublicDevice } from './store.ts';
 
 /** What a live page shows, named in the event so the pages refresh only what changed. */
 export type OpsTopic = 'readings' | 'pairing' | 'exchanges' | 'registry' | 'links';
