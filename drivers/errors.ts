@@ -711,6 +711,13 @@ export const ERROR_CATALOGUE = {
       'The scale reported an unsuccessful weighing (Weight 0xFFFF, "Measurement Unsuccessful"): there is no weight to forward.',
     hint: 'Nothing is lost: the person steps on the scale again and stands still until the weight shows; the count is in the device session counters.',
   },
+  MEDGW_ERR_BLE_COMPOSITION_PLACEHOLDER: {
+    area: 'ble',
+    status: 400,
+    message:
+      'The scale sent a body composition record with every value at zero: a placeholder beside a stored weight, not a measurement.',
+    hint: 'Nothing is lost: the weight of that weighing is kept; body composition needs the person to stand barefoot on the electrodes. The count is in the device session counters.',
+  },
   MEDGW_ERR_BLE_LINK_LOST: {
     area: 'ble',
     status: 400,

@@ -1,6 +1,7 @@
 /**
- * Beurer BF600 family (also sold as BF850, Sanitas SBF72/SBF73): multi-user scale on the standard Weight
- * Scale Service with the User Data Service — each household member is a UDS user with a consent code.
+ * Beurer BF600 family (also sold as BF850): multi-user scale on the standard Weight Scale Service with the
+ * User Data Service — each household member is a UDS user with a consent code. (Sanitas SBF72/SBF73 and
+ * Beurer BF720/BF915 add the Body Composition Service: sanitas-sbf72.ts.)
  */
 import {
   currentTimeProfile,
@@ -16,11 +17,11 @@ const PROFILES = [weightScaleProfile, userDataProfile, currentTimeProfile, devic
 export const beurerBf600: DriverDefinition = {
   id: 'beurer-bf600',
   vendor: 'Beurer',
-  model: 'BF600 (BF850, Sanitas SBF72/SBF73)',
+  model: 'BF600 (BF850)',
   generic: false,
   description:
     'Multi-user diagnostic scale: register each household member once (UDS Register New User), consent on every connection, set the clock through CTS.',
-  match: { ble: { services: ['181D'], localName: /^(BF600|BF850|SBF72|SBF73)/i } },
+  match: { ble: { services: ['181D'], localName: /^(?:Beurer )?(BF600|BF850)/i } },
   profiles: PROFILES,
   steps: standardSteps(PROFILES),
   quirks: [],
@@ -31,6 +32,6 @@ export const beurerBf600: DriverDefinition = {
   ],
   examples: [
     { localName: 'BF600', serviceUuids: ['181D', '181C'] },
-    { localName: 'SBF72', serviceUuids: ['181D'] },
+    { localName: 'BF850', serviceUuids: ['181D'] },
   ],
 };

@@ -8,6 +8,7 @@ import { beurerBf600 } from './beurer-bf600.ts';
 import { beurerBm85 } from './beurer-bm85.ts';
 import { GENERIC_DEFINITIONS } from './generic.ts';
 import { rocheAccuChekGuide } from './roche-accu-chek-guide.ts';
+import { sanitasSbf72 } from './sanitas-sbf72.ts';
 import type { Advertisement, DriverDefinition } from './types.ts';
 
 export type { DeviceLink } from './link.ts';
@@ -28,6 +29,7 @@ export const MODEL_DEFINITIONS: readonly DriverDefinition[] = [
   beurerBf600,
   beurerBm85,
   andUa651ble,
+  sanitasSbf72,
 ];
 
 export const DEFINITIONS: readonly DriverDefinition[] = [...MODEL_DEFINITIONS, ...GENERIC_DEFINITIONS];

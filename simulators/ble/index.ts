@@ -1,6 +1,7 @@
 /** The BLE simulators: virtual radio, simulated peripherals, their encoders and faults. */
 
 export { AND_VENDOR, SimAndUa651, UA651_DISCOVERY_BUDGET } from './and-ua651.ts';
+export { BCS, type BodyCompositionRecord, encodeBodyComposition } from './body-composition.ts';
 export {
   CGM_ATT,
   CGM_OPS,
@@ -31,5 +32,6 @@ export {
 export { encodeContinuous, encodeSpotCheck, PLX, SimOximeter } from './oximeter.ts';
 export { ATT, AttError, SimPeripheral } from './peripheral.ts';
 export { createSimNoble, createVirtualRadio, HCI_REASON, VirtualBindings, VirtualRadio } from './radio.ts';
+export { type BodyReading, SBF72_VENDOR, SimSanitasSbf72 } from './sanitas-sbf72.ts';
 export { encodeWeightMeasurement, SimScale, UCP, UDS, UNKNOWN_USER, WSS } from './scale.ts';
 export { encodeTemperature, HTS, SimThermometer } from './thermometer.ts';

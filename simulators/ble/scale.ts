@@ -8,6 +8,7 @@
 
 import { MedgwError } from '../../drivers/errors.ts';
 import type { DeviceDateTime } from '../../drivers/types.ts';
+import { BCS, type BodyCompositionRecord, encodeBodyComposition } from './body-composition.ts';
 import { ByteWriter } from './encode.ts';
 import {
   ATT,
@@ -59,6 +60,11 @@ export interface WeightRecord {
   /** BMI in 0.1 kg/m² and height in 0.001 m (SI) or 0.1 in (imperial). */
   bmiRaw?: number;
   heightRaw?: number;
+  /**
+   * The body composition of the same weighing, indicated on 0x2A9C right after the weight by a scale that
+   * has the Body Composition Service (BCS v1.0 §2) and a central that enabled it.
+   */
+  composition?: BodyCompositionRecord;
 }
 
 /** Weight Measurement 0x2A9D (WSS 1.0.1 §3.2; org.bluetooth.characteristic.weight_measurement). */
@@ -101,7 +107,7 @@ export class SimScale extends SimPeripheral {
     this.users = (options.users ?? []).map((u) => ({ ...u }));
     this.units = options.units ?? 'SI';
     this.maxUsers = options.maxUsers ?? 4;
-    this.stored = new PendingQueue((r) => this.notify(WSS.service, WSS.measurement, this.frame(r)));
+    this.stored = new PendingQueue((r) => this.sendRecord(r));
   }
 
   /** The user who consented on the current connection, if any. */
@@ -156,7 +162,7 @@ export class SimScale extends SimPeripheral {
     return this.take({ weightRaw: 0xffff, units: this.units, time: this.deviceNow(), userIndex });
   }
 
-  private take(record: WeightRecord): WeightRecord {
+  protected take(record: WeightRecord): WeightRecord {
     this.stored.add(record);
     if (this.connected) void this.pushStored(0);
     else this.advertise();
@@ -167,8 +173,22 @@ export class SimScale extends SimPeripheral {
     return this.faultFrame(encodeWeightMeasurement(r), 0x80);
   }
 
+  /**
+   * One stored weighing: the weight, then its body composition when the scale has the Body Composition
+   * Service and the central enabled it. It leaves the queue only once both reached the central: a link
+   * lost between them sends both again next time.
+   */
+  private async sendRecord(r: WeightRecord): Promise<boolean> {
+    if (!(await this.notify(WSS.service, WSS.measurement, this.frame(r)))) return false;
+    if (!r.composition || !this.findCharacteristic(BCS.service, BCS.measurement)) return true;
+    if (!this.connected) return false;
+    // A central that did not enable 0x2A9C (a generic weight-scale driver) gets the weight alone.
+    if (!this.delivering(BCS.service, BCS.measurement)) return true;
+    return this.notify(BCS.service, BCS.measurement, encodeBodyComposition(r.composition));
+  }
+
   /** Readings of the consented user and of the unknown user are released; others wait for their consent. */
-  private pushStored(resend: number): Promise<void> {
+  protected pushStored(resend: number): Promise<void> {
     return this.pushThenMaybeDisconnect(() =>
       this.stored.flush((r) => r.userIndex === UNKNOWN_USER || r.userIndex === this.consented, resend),
     );
