@@ -121,6 +121,26 @@ export const ERROR_CATALOGUE = {
       'A Continuous Glucose Monitoring value fails its E2E-CRC (CGMS v1.0.1: CRC-CCITT, seed 0xFFFF), or lacks the E2E-CRC the CGM Feature announces.',
     hint: 'The bytes were corrupted between the sensor and the gateway, or the device computes its CRC differently: re-read the record (RACP) and keep the capture; the record is refused, never stored.',
   },
+  MEDGW_ERR_LIFESCAN_FRAME: {
+    area: 'drivers',
+    status: 400,
+    message:
+      'A notification of the LifeScan OneTouch service is not a LifeScan frame (no STX 0x02, command prefix 0x03 or ETX 0x03 where the framing puts them, or a lone byte that is not the 0x81 acknowledgement).',
+    hint: 'Keep the capture (`medgw decode AF9DF7A3E59511E396B40002A5D5C51B <hex>`); the answer is refused and the record is asked again at the next connection.',
+  },
+  MEDGW_ERR_LIFESCAN_CRC: {
+    area: 'drivers',
+    status: 400,
+    message:
+      'A LifeScan OneTouch frame fails its CRC (CRC-16 polynomial 0x1021 seeded 0xFFFF over STX…ETX, little-endian after ETX).',
+    hint: 'The bytes were corrupted between the meter and the gateway: the answer is refused, never stored, and the record is asked again at the next connection.',
+  },
+  MEDGW_ERR_LIFESCAN_REFUSED: {
+    area: 'drivers',
+    status: 400,
+    message: 'The LifeScan OneTouch meter answered a command with a status other than success (0x06).',
+    hint: 'A meter that is not paired with this gateway refuses every command: pair it (`medgw pair <address>`) while it shows its pairing screen. Otherwise the message names the command and the status.',
+  },
   MEDGW_ERR_CGM_OPS_INVALID: {
     area: 'drivers',
     status: 400,
