@@ -4,6 +4,7 @@
  */
 import { MedgwError } from '../errors.ts';
 import { andUa651ble } from './and-ua-651ble.ts';
+import { ascensiaContourNextOne } from './ascensia-contour-next-one.ts';
 import { beurerBf600 } from './beurer-bf600.ts';
 import { beurerBm85 } from './beurer-bm85.ts';
 import { GENERIC_DEFINITIONS } from './generic.ts';
@@ -30,6 +31,7 @@ export const MODEL_DEFINITIONS: readonly DriverDefinition[] = [
   beurerBm85,
   andUa651ble,
   sanitasSbf72,
+  ascensiaContourNextOne,
 ];
 
 export const DEFINITIONS: readonly DriverDefinition[] = [...MODEL_DEFINITIONS, ...GENERIC_DEFINITIONS];

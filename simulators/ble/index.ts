@@ -2,6 +2,7 @@
 
 export { AND_VENDOR, SimAndUa651, UA651_DISCOVERY_BUDGET } from './and-ua651.ts';
 export { BCS, type BodyCompositionRecord, encodeBodyComposition } from './body-composition.ts';
+export { CONTOUR_PRIVATE, SimContourNextOne } from './contour-next-one.ts';
 export {
   CGM_ATT,
   CGM_OPS,

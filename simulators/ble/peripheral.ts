@@ -427,6 +427,11 @@ export abstract class SimPeripheral {
     this.link?.drop(reason);
   }
 
+  /** Why the device refuses a pairing request now (undefined: it accepts). */
+  pairingRefusal(): string | undefined {
+    return undefined;
+  }
+
   /** Records a bond with a central (pairing succeeded). */
   bond(centralAddress: string): void {
     this.bonds.add(centralAddress.toLowerCase());

@@ -315,16 +315,23 @@ export class VirtualBindings extends EventEmitter {
   }
 
   pair(id: string): void {
-    // The simulated devices pair "Just Works": pairing succeeds on a live link and creates a bond.
+    // The simulated devices pair "Just Works": pairing succeeds on a live link and creates a bond, unless
+    // the device refuses pairing now (a meter that pairs only in its pairing mode).
     const link = this.links.get(id);
-    const ok = link?.alive === true;
+    const alive = link?.alive === true;
+    const refusal = alive ? this.radio.get(id)?.pairingRefusal() : undefined;
+    const ok = alive && refusal === undefined;
     if (link && ok) {
       link.encrypted = true;
       this.radio.get(id)?.bond(this.radio.centralAddress);
     }
-    this.post(() =>
-      this.emit('pair', id, ok, ok ? undefined : new MedgwError('MEDGW_ERR_BLE_NOT_CONNECTED')),
-    );
+    const error = ok
+      ? undefined
+      : new MedgwError(
+          refusal ? 'MEDGW_ERR_BLE_BONDING' : 'MEDGW_ERR_BLE_NOT_CONNECTED',
+          refusal ?? undefined,
+        );
+    this.post(() => this.emit('pair', id, ok, error));
   }
 
   // ------------------------------------------------------------------ GATT
