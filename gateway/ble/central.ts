@@ -428,9 +428,52 @@ export class BleCentral implements Component {
       await t.session?.release();
       await t.settled;
     }
-    await this.options.bonding?.unbond(id);
+    if (this.options.bonding) {
+      // BlueZ drops the device object with its key and lists it again at its next advertisement: a
+      // connection before that has no object to talk to, so the pairing waits for the sighting.
+      const sighting = this.nextSighting(id, this.timing.connectTimeoutMs);
+      await this.options.bonding.unbond(id);
+      sighting.arm();
+      await sighting.seen;
+    }
     this.log.info({ device: shortId(id) }, 'old pairing removed, pairing again');
     return this.pair(address);
+  }
+
+  /**
+   * The device's next advertisement seen by noble once `arm()` is called (sightings before do not
+   * count: the old object may still be listed), or `ms` after arming anyway.
+   */
+  private nextSighting(id: string, ms: number): { arm(): void; readonly seen: Promise<void> } {
+    const noble = this.noble;
+    let armed = false;
+    let arm: () => void = () => {};
+    const seen = new Promise<void>((resolve) => {
+      if (!noble) {
+        arm = () => resolve();
+        return;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        noble.removeListener('discover', onDiscover);
+        resolve();
+      };
+      const onDiscover = (p: Peripheral) => {
+        if (!armed) return;
+        try {
+          if (bleDeviceId(p.address || p.id) === id) done();
+        } catch {
+          // not an address
+        }
+      };
+      noble.on('discover', onDiscover);
+      arm = () => {
+        armed = true;
+        timer = setTimeout(done, ms);
+      };
+    });
+    return { arm: () => arm(), seen };
   }
 
   /** Forgets a device: disconnects, drops its bond, UDS consents and registry entry. Re-pair to use it again. */
