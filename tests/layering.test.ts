@@ -78,8 +78,8 @@ const KNOWN: Record<string, string> = {
     'the admin command line lives in admin/; it moves to cli/ (issue 13, layering)',
   'gateway/ble/client.ts -> gateway/admin/client.ts':
     'the BLE command client reuses the admin API client; both belong under cli/',
-  'gateway/ble/component.ts -> gateway/admin/server.ts':
-    'the BLE admin routes answer refusals with sendError; they should import gateway/http/errors.ts',
+  'gateway/ble/component.ts -> gateway/http/errors.ts':
+    'the BLE component mounts its admin routes (bleRoutes) and answers refusals with the one HTTP error handler; the routes move out of ble/ with the BLE web routes (issue 13, layering)',
   'gateway/ble/web.ts -> gateway/web/deps.ts':
     'the BLE adapter for the pages sits in ble/; it moves to web/ (issue 13, layering)',
   'gateway/ble/sim.ts -> simulators/ble/cuff.ts':

@@ -12,8 +12,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { isMedgwError, MedgwError } from '../../drivers/errors.ts';
-import { sendError } from '../admin/server.ts';
 import type { ComponentFactory } from '../app.ts';
+import { sendError } from '../http/errors.ts';
 import type { BluezPairing } from './bluez/pairing.ts';
 import type { PairingPrompt, PromptAnswer } from './bluez/prompts.ts';
 import type { BleCentral } from './central.ts';
