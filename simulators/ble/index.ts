@@ -30,6 +30,7 @@ export {
   RACP,
   SimGlucometer,
 } from './glucometer.ts';
+export { SimMedisanaBu5xx } from './medisana-bu5xx.ts';
 export { encodeContinuous, encodeSpotCheck, PLX, SimOximeter } from './oximeter.ts';
 export { ATT, AttError, SimPeripheral } from './peripheral.ts';
 export { createSimNoble, createVirtualRadio, HCI_REASON, VirtualBindings, VirtualRadio } from './radio.ts';
