@@ -16,7 +16,8 @@
  *   instances' forwarders against one.
  *
  * Sizes: MEDGW_BENCH_CLUSTER_DEVICES (per side, default 60), MEDGW_BENCH_CLUSTER_PER_DEVICE (default
- * 40), MEDGW_BENCH_CLUSTER_WINDOW (default 2), MEDGW_BENCH_CLUSTER_FORWARD (readings per side, default
+ * 40), MEDGW_BENCH_CLUSTER_WINDOW (default 2), MEDGW_BENCH_CLUSTER_CONNECTIONS (mqtt.external.connections of
+ * each instance, default 4), MEDGW_BENCH_CLUSTER_FORWARD (readings per side, default
  * 600), MEDGW_BENCH_CLUSTER_PATIENTS (linked patients, default 24: a patient's readings leave one
  * instance at a time, and a claim takes up to 8 readings, oldest first, so fewer patients than
  * 8 × instances leave instances idle), and the MEDGW_BENCH_INGEST_* sizes
@@ -163,13 +164,15 @@ async function clusterRows(): Promise<BenchRow[]> {
   try {
     const patientCount = envInt('MEDGW_BENCH_CLUSTER_PATIENTS', 24);
     const patients = Array.from({ length: patientCount }, (_, i) => `bench-p${i}`);
-    const one = await site.start(1);
+    const connections = String(envInt('MEDGW_BENCH_CLUSTER_CONNECTIONS', 4));
+    const extra = { MEDGW_MQTT_EXTERNAL_CONNECTIONS: connections };
+    const one = await site.start(1, extra);
     // patients without a link: their readings are stored and held, the forwarders stay idle
     const idle = ['bench-idle'];
     await one.call('POST', '/patients', { id: 'bench-idle', displayName: 'bench-idle' });
     const single = await clusterIngestSide(site, one, 'c1', idle);
-    const two = await site.start(2);
-    const three = await site.start(3);
+    const two = await site.start(2, extra);
+    const three = await site.start(3, extra);
     const triple = await clusterIngestSide(site, one, 'c3', idle);
     rows.push({
       name: 'ingest-cluster-3',
@@ -182,7 +185,7 @@ async function clusterRows(): Promise<BenchRow[]> {
       ratio: ratio(triple.perSecond, single.perSecond),
       target: '≥ 1.5',
       readingsPerSide: single.readings,
-      connectionsPerInstance: 4,
+      connectionsPerInstance: Number(connections),
       broker: 'Mosquitto 2 with dynamic security, $share/medgw',
       postgres: 'durable (fsync, synchronous_commit on)',
       cpus: cpus().length,
@@ -207,8 +210,8 @@ async function clusterRows(): Promise<BenchRow[]> {
       await two.stop();
       await three.stop();
       const alone = await forwardSide(feeder, 'fwd1', count, patients);
-      await site.start(2);
-      await site.start(3);
+      await site.start(2, extra);
+      await site.start(3, extra);
       const together = await forwardSide(feeder, 'fwd3', count, patients);
       rows.push({
         name: 'forward-mes-cluster-3',
