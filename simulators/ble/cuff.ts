@@ -161,8 +161,18 @@ export class SimCuff extends SimPeripheral {
 
   protected override onCccd(service: string, characteristic: string, value: number): void {
     if (service === BLS.service && characteristic === BLS.measurement && (value & 0x0002) !== 0) {
-      void this.pushThenMaybeDisconnect(() => this.stored.flush(undefined, this.faults.resendOld ?? 0));
+      void this.pushThenMaybeDisconnect(() =>
+        this.stored.flush(this.sendingNow(), this.faults.resendOld ?? 0),
+      );
     }
+  }
+
+  /**
+   * Which stored readings the cuff sends once indications are enabled (default: every one). A model that
+   * sends only its latest reading after a measurement narrows it.
+   */
+  protected sendingNow(): ((r: BloodPressureRecord) => boolean) | undefined {
+    return undefined;
   }
 
   protected buildServices(): SimService[] {

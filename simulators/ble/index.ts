@@ -31,6 +31,7 @@ export {
   SimGlucometer,
 } from './glucometer.ts';
 export { SimMedisanaBu5xx } from './medisana-bu5xx.ts';
+export { SimOmronX4Smart } from './omron-x4-smart.ts';
 export { encodeContinuous, encodeSpotCheck, PLX, SimOximeter } from './oximeter.ts';
 export { ATT, AttError, SimPeripheral } from './peripheral.ts';
 export { createSimNoble, createVirtualRadio, HCI_REASON, VirtualBindings, VirtualRadio } from './radio.ts';
