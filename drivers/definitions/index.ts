@@ -8,6 +8,8 @@ import { ascensiaContourNextOne } from './ascensia-contour-next-one.ts';
 import { beurerBf600 } from './beurer-bf600.ts';
 import { beurerBm85 } from './beurer-bm85.ts';
 import { GENERIC_DEFINITIONS } from './generic.ts';
+import { medisanaBu5xx } from './medisana-bu-5xx.ts';
+import { omronX4Smart } from './omron-x4-smart.ts';
 import { rocheAccuChekGuide } from './roche-accu-chek-guide.ts';
 import { sanitasSbf72 } from './sanitas-sbf72.ts';
 import type { Advertisement, DriverDefinition } from './types.ts';
@@ -32,6 +34,8 @@ export const MODEL_DEFINITIONS: readonly DriverDefinition[] = [
   andUa651ble,
   sanitasSbf72,
   ascensiaContourNextOne,
+  medisanaBu5xx,
+  omronX4Smart,
 ];
 
 export const DEFINITIONS: readonly DriverDefinition[] = [...MODEL_DEFINITIONS, ...GENERIC_DEFINITIONS];
