@@ -1,5 +1,6 @@
 /** Every characteristic codec, one file each. Add a codec: write its file and list it here. */
 import type { CharacteristicCodec } from '../codec.ts';
+import { lifescanVerioNotification } from '../lifescan/verio.ts';
 import { bloodPressureFeature } from './blood-pressure-feature.ts';
 import { bloodPressureMeasurement } from './blood-pressure-measurement.ts';
 import { bodyCompositionMeasurement } from './body-composition-measurement.ts';
@@ -55,4 +56,6 @@ export const CODECS: readonly CharacteristicCodec<any>[] = [
   localTimeInformation,
   systemId,
   udiForMedicalDevices,
+  // Not a GATT-standard characteristic: LifeScan's own notification (128-bit UUID), drivers/lifescan/.
+  lifescanVerioNotification,
 ];

@@ -10,6 +10,7 @@ import { beurerBm85 } from './beurer-bm85.ts';
 import { GENERIC_DEFINITIONS } from './generic.ts';
 import { medisanaBu5xx } from './medisana-bu-5xx.ts';
 import { omronX4Smart } from './omron-x4-smart.ts';
+import { onetouchVerio } from './onetouch-verio.ts';
 import { rocheAccuChekGuide } from './roche-accu-chek-guide.ts';
 import { sanitasSbf72 } from './sanitas-sbf72.ts';
 import type { Advertisement, DriverDefinition } from './types.ts';
@@ -36,6 +37,7 @@ export const MODEL_DEFINITIONS: readonly DriverDefinition[] = [
   ascensiaContourNextOne,
   medisanaBu5xx,
   omronX4Smart,
+  onetouchVerio,
 ];
 
 export const DEFINITIONS: readonly DriverDefinition[] = [...MODEL_DEFINITIONS, ...GENERIC_DEFINITIONS];

@@ -7,6 +7,7 @@
  */
 import type { DeviceProfile } from '../profiles/types.ts';
 import type { DeviceLink } from './link.ts';
+import type { RecordCounterProtocol } from './record-counter.ts';
 
 export type Step =
   /** First connection after `pair`: bond (passkey, just works, legacy pairing by the stack). */
@@ -23,6 +24,11 @@ export type Step =
   | { readonly kind: 'subscribe' }
   /** Stored records after the cursor through the Record Access Control Point. */
   | { readonly kind: 'collect-stored' }
+  /**
+   * Stored records after the cursor read one by one by index through a vendor command protocol
+   * (drivers/definitions/record-counter.ts), oldest first, the index as the cursor.
+   */
+  | { readonly kind: 'collect-counter'; readonly protocol: RecordCounterProtocol }
   /** The readings the device pushes after the connection, until it falls quiet. */
   | { readonly kind: 'collect-pushed' }
   /** User Data Service: register once, consent user by user, collect what each user's consent releases. */
@@ -40,6 +46,10 @@ export const clock = (): Step => ({ kind: 'clock' });
 export const battery = (): Step => ({ kind: 'battery' });
 export const subscribe = (): Step => ({ kind: 'subscribe' });
 export const collectStored = (): Step => ({ kind: 'collect-stored' });
+export const collectCounter = (protocol: RecordCounterProtocol): Step => ({
+  kind: 'collect-counter',
+  protocol,
+});
 export const collectPushed = (): Step => ({ kind: 'collect-pushed' });
 export const udsConsent = (): Step => ({ kind: 'uds-consent' });
 export const run = (name: string, fn: (link: DeviceLink) => Promise<void>): Step => ({
@@ -51,6 +61,7 @@ export const run = (name: string, fn: (link: DeviceLink) => Promise<void>): Step
 /** Steps that collect readings: the session enters `syncing` and runs `beforeCollect` before the first. */
 export const COLLECT_STEPS: ReadonlySet<StepKind> = new Set([
   'collect-stored',
+  'collect-counter',
   'collect-pushed',
   'uds-consent',
 ]);

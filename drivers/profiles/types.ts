@@ -14,6 +14,8 @@ import type { Measurement } from '../types.ts';
 export type CollectMethod =
   /** The gateway pulls them through the Record Access Control Point (GLS, PLX spot-check). */
   | 'racp'
+  /** The gateway reads records one by one by index through a vendor command protocol (LifeScan OneTouch). */
+  | 'counter'
   /** The device pushes queued indications after the connection (BLS, WSS, HTS). */
   | 'push'
   /** Live values only, nothing stored (PLX continuous). */

@@ -114,22 +114,35 @@ export class Records {
       }
       if (!this.measuring.has(uuid)) return;
       this.received += 1;
-      for (const m of this.decode(uuid, data)) {
-        if (!m.final) {
-          this.counters.intermediate += 1;
-          continue;
-        }
-        const drop = this.dropReason(m);
-        if (drop) {
-          this.counters.dropped += 1;
-          this.o.log.info({ code: drop.code }, drop.message);
-          continue;
-        }
-        this.accept(this.assembler ? this.assembler.record(m) : [m]);
-      }
+      this.take(this.decode(uuid, data));
     } catch (e) {
       this.reject(uuid, e);
     }
+  }
+
+  /**
+   * Records a collector decoded itself (a vendor protocol whose answers carry no record number: the
+   * collector numbers them with the index it asked for), filtered and committed like decoded frames.
+   */
+  take(ms: readonly Measurement[]): void {
+    for (const m of ms) {
+      if (!m.final) {
+        this.counters.intermediate += 1;
+        continue;
+      }
+      const drop = this.dropReason(m);
+      if (drop) {
+        this.counters.dropped += 1;
+        this.o.log.info({ code: drop.code }, drop.message);
+        continue;
+      }
+      this.accept(this.assembler ? this.assembler.record(m) : [m]);
+    }
+  }
+
+  /** A frame a collector could not use: counted and reported to the pipeline with its code. */
+  refuse(uuid: string, e: unknown): void {
+    this.reject(uuid, e);
   }
 
   /** The transfer ended (RACP response): records waiting for a companion stand on their own. */

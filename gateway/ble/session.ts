@@ -19,6 +19,7 @@ import type { Logger } from '../log.ts';
 import type { Bonding } from './bluez/pairing.ts';
 import { collectPushed } from './collectors/push.ts';
 import { collectStored } from './collectors/racp.ts';
+import { collectByCounter } from './collectors/record-counter.ts';
 import type { CollectorContext } from './collectors/types.ts';
 import { collectWithConsent } from './collectors/uds-consent.ts';
 import { type IdentityContext, readBattery, readClock, readIdentity } from './identity.ts';
@@ -76,6 +77,7 @@ const STATE_OF: Partial<Record<Step['kind'], BleState>> = {
   discover: 'discovering',
   subscribe: 'subscribing',
   'collect-stored': 'syncing',
+  'collect-counter': 'syncing',
   'collect-pushed': 'syncing',
   'uds-consent': 'syncing',
 };
@@ -218,6 +220,9 @@ export class Session {
         return this.subscribe();
       case 'collect-stored':
         this.reportedRecords = await collectStored(this.collectorContext());
+        return;
+      case 'collect-counter':
+        this.reportedRecords = await collectByCounter(this.collectorContext(), step.protocol);
         return;
       case 'collect-pushed':
         return collectPushed(this.collectorContext());
