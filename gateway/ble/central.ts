@@ -423,18 +423,25 @@ export class BleCentral implements Component {
     const id = bleDeviceId(address);
     const t = this.tracked.get(id);
     if (t) {
-      clearTimeout(t.timer);
-      t.timer = undefined;
+      // no retry and no new connection until the pairing below (pair() lifts it)
+      t.notBefore = Number.POSITIVE_INFINITY;
       await t.session?.release();
       await t.settled;
+      clearTimeout(t.timer);
+      t.timer = undefined;
     }
-    if (this.options.bonding) {
-      // BlueZ drops the device object with its key and lists it again at its next advertisement: a
-      // connection before that has no object to talk to, so the pairing waits for the sighting.
-      const sighting = this.nextSighting(id, this.timing.connectTimeoutMs);
-      await this.options.bonding.unbond(id);
-      sighting.arm();
-      await sighting.seen;
+    try {
+      if (this.options.bonding) {
+        // BlueZ drops the device object with its key and lists it again at its next advertisement: a
+        // connection before that has no object to talk to, so the pairing waits for the sighting.
+        const sighting = this.nextSighting(id, this.timing.connectTimeoutMs);
+        await this.options.bonding.unbond(id);
+        sighting.arm();
+        await sighting.seen;
+      }
+    } catch (e) {
+      if (t) t.notBefore = 0;
+      throw e;
     }
     this.log.info({ device: shortId(id) }, 'old pairing removed, pairing again');
     return this.pair(address);
