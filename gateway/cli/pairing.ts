@@ -6,6 +6,7 @@
  * one by its number on stdin.
  */
 import { createInterface } from 'node:readline';
+import { DEFINITIONS } from '../../drivers/definitions/index.ts';
 import { MedgwError } from '../../drivers/errors.ts';
 import { iso, json, parse, table } from '../admin/cli.ts';
 import type { PairingPrompt, PromptAnswer } from '../ble/bluez/prompts.ts';
@@ -126,6 +127,12 @@ async function askPerson(
  * Runs one pairing. `args` are the options (and the address, unless `interactive` lets the person
  * choose); `command` names the command in usage messages.
  */
+/** What to press and what the person sees, from the model's definition; none for a generic driver. */
+function pairingHelp(driver: string | undefined): string | undefined {
+  const d = driver === undefined ? undefined : DEFINITIONS.find((x) => x.id === driver);
+  return d && !d.generic ? d.description : undefined;
+}
+
 export async function pairDevice(
   ble: BleAdminClient,
   args: string[],
@@ -177,6 +184,8 @@ export async function pairDevice(
     say(
       `pairing ${status.deviceId}${values.patient ? ` for patient ${values.patient}` : ''}: ${status.state}`,
     );
+    const help = pairingHelp(status.driver);
+    if (help) say(`  how to pair it: ${help}`);
     let final: BleStateChange | undefined;
     if (changes) {
       const id = status.deviceId;
