@@ -14,6 +14,10 @@ export function supportedDevicesDoc(): { path: string; content: string } {
     (d) =>
       `| ${cell(d.vendor)} | ${cell(d.model)} | \`${d.id}\` | ${hexList(d.match.ble.services)}${
         d.match.ble.localName ? `, name \`${cell(d.match.ble.localName.source)}\`` : ''
+      }${
+        d.match.ble.manufacturerId !== undefined
+          ? `, manufacturer 0x${d.match.ble.manufacturerId.toString(16).toUpperCase().padStart(4, '0')}`
+          : ''
       } | ${d.pairing} | ${d.profiles.map((p) => p.id).join(', ')} | ${d.quirks.map((q) => `\`${q}\``).join(', ') || '—'} |`,
   );
   const generics = DEFINITIONS.filter((d) => d.generic).map(
