@@ -5,10 +5,12 @@
  * - **bond in pairing mode, with a passkey**: the meter only pairs while its pairing mode is on (the blue
  *   light flashes) and shows a 6-digit code to type (Ascensia user guide; GLS v1.0.1 §5: bonding
  *   mandatory). Later connections reuse the bond: the meter connects on its own after each test.
- * - **its clock is read, not set**: its Current Time 0x2A2B is read at every connection and the offset to
- *   the gateway's clock corrects the record times (`corrected` time quality), as xDrip's glucose-meter
- *   service does (CurrentTimeRx time difference subtracted from each record). The meter refuses a CTS
- *   write; the gateway never depends on one.
+ * - **its clock is read and corrects the record times**: its Current Time 0x2A2B is read at every
+ *   connection and the offset to the gateway's clock corrects the record times (`corrected` time
+ *   quality), as xDrip's glucose-meter service does for it (CurrentTimeRx time difference subtracted
+ *   from each record). No public source says whether the meter accepts a Current Time write: the clock
+ *   step writes only where the characteristic allows it, a refused write is logged, and the correction
+ *   never depends on one (the simulator models the read-only case).
  * - **control-solution records are skipped**: a check of the meter with control solution (GLS Type 10,
  *   or Sample Location 4) is not a patient result. The generic path quarantines it
  *   (MEDGW_ERR_CONTROL_SOLUTION in drivers/normalize), where a person confirming the quarantine could
@@ -60,7 +62,7 @@ export const ascensiaContourNextOne: DriverDefinition = {
     // Only the standard services: the private Contour service is left alone on purpose.
     step.discover({ only: ['1808', '1805', '180A', '180F'] }),
     step.identity(),
-    step.clock(), // read: the offset corrects the record times (the meter refuses a CTS write)
+    step.clock(), // read: the offset corrects the record times (written only where writable)
     step.battery(),
     step.subscribe(),
     step.collectStored(),
