@@ -54,7 +54,7 @@ export const ascensiaContourNextOne: DriverDefinition = {
   model: 'Contour Next One (Contour Plus One)',
   generic: false,
   description:
-    'Glucometer. To pair: with the meter off, press and hold its OK button for about 3 seconds until the blue light flashes (pairing mode), then start pairing here; the meter shows a 6-digit code: type it on the pair page or in `medgw pair`. After that the meter sends its results by itself after each test; control-solution checks are left out.',
+    'Glucometer. To pair: with the meter off, press and hold its OK button for about 3 seconds until the blue light flashes (pairing mode), then start pairing here; the meter shows a 6-digit code: type it on the pair page or in `medgw pair`. After that the meter sends its new results when it is near the gateway; control-solution checks are left out.',
   match: { ble: { services: ['1808'], localName: /^Contour\d/ } },
   profiles: PROFILES,
   steps: [
