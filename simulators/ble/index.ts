@@ -2,7 +2,6 @@
 
 export { AND_VENDOR, SimAndUa651, UA651_DISCOVERY_BUDGET } from './and-ua651.ts';
 export { BCS, type BodyCompositionRecord, encodeBodyComposition } from './body-composition.ts';
-export { CONTOUR_PRIVATE, SimContourNextOne } from './contour-next-one.ts';
 export {
   CGM_ATT,
   CGM_OPS,
@@ -16,6 +15,7 @@ export {
   RACP_FILTER_TIME_OFFSET,
   SimCgm,
 } from './cgm.ts';
+export { CONTOUR_PRIVATE, SimContourNextOne } from './contour-next-one.ts';
 export { BLS, type BloodPressureRecord, encodeBloodPressure, mmHgToKpa, SimCuff } from './cuff.ts';
 export { createDemoBench, DEMO_ADDRESSES, type DemoBench } from './demo.ts';
 export { ByteWriter, floatRaw, type SimNumber, type SpecialValue, sfloatRaw, simValue } from './encode.ts';
@@ -32,6 +32,14 @@ export {
 } from './glucometer.ts';
 export { SimMedisanaBu5xx } from './medisana-bu5xx.ts';
 export { SimOmronX4Smart } from './omron-x4-smart.ts';
+export {
+  encodeVerioPacket,
+  SimOneTouchVerio,
+  VERIO_REFUSED,
+  VERIO_SIM,
+  type VerioRecord,
+  verioSimCrc,
+} from './onetouch-verio.ts';
 export { encodeContinuous, encodeSpotCheck, PLX, SimOximeter } from './oximeter.ts';
 export { ATT, AttError, SimPeripheral } from './peripheral.ts';
 export { createSimNoble, createVirtualRadio, HCI_REASON, VirtualBindings, VirtualRadio } from './radio.ts';
