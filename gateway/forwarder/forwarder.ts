@@ -106,6 +106,14 @@ export interface ForwarderOptions {
    * another instance takes over (searching first) a claim whose lease ran out. Default 2 minutes.
    */
   readonly leaseMs?: number;
+  /**
+   * With a lease: how long one send may take from its start (the measurements client's request timeout,
+   * 15 s, and a margin). A claimed reading is POSTed only while at least this much of its lease is
+   * left (or half the lease, when shorter): an instance that stalled after its claim (a long pause, a
+   * frozen process) never starts a POST that could land after another instance took the reading over
+   * and searched for it. Default 20 s.
+   */
+  readonly sendWindowMs?: number;
   readonly batchSize?: number;
   /** Readings sent at the same time. */
   readonly concurrency?: number;
@@ -150,6 +158,8 @@ export class Forwarder extends EventEmitter implements Component {
   #claimedSincePoll = false;
   /** Claimed readings whose previous claimant's lease ran out: searched for before any send. */
   readonly #uncertain = new Set<string>();
+  /** When this instance's lease on a claimed reading ends (shared journal only). */
+  readonly #leaseEnds = new Map<string, number>();
   /** Settle commits queued and not yet committed. */
   readonly #settling = new Set<Promise<void>>();
   #idleWaiters: (() => void)[] = [];
@@ -163,6 +173,7 @@ export class Forwarder extends EventEmitter implements Component {
       concurrency: 4,
       heldGraceMs: 7 * 24 * 3600_000,
       leaseMs: 120_000,
+      sendWindowMs: 20_000,
       catalogue: ERROR_CATALOGUE,
       ...options,
       commits: options.commits ?? new GroupCommit(options.journal),
@@ -364,6 +375,7 @@ export class Forwarder extends EventEmitter implements Component {
         // slower than forwarder.leaseMs): the running sender settles it, a second one would send it twice
         if (this.#claimed.has(r.id)) continue;
         if (uncertain) this.#uncertain.add(r.id);
+        this.#leaseEnds.set(r.id, now + this.#o.leaseMs);
         if (!KIND_PROFILES[r.kind]) {
           const moved = this.#move(r.id, 'in-flight', 'dead-letter', {
             reason: {
@@ -427,6 +439,7 @@ export class Forwarder extends EventEmitter implements Component {
           .finally(() => {
             this.#claimed.delete(current.id);
             this.#uncertain.delete(current.id);
+            this.#leaseEnds.delete(current.id);
             this.#settling.delete(tracked);
             this.#checkIdle();
           });
@@ -559,6 +572,13 @@ export class Forwarder extends EventEmitter implements Component {
     const searchFirst = flying.reason?.code === 'MEDGW_ERR_MES_NO_ANSWER' || this.#uncertain.has(flying.id);
     try {
       const known = searchFirst ? await this.#o.sender.findDelivered(patientId, reading) : undefined;
+      if (!known && this.#leaseTooShort(flying.id)) {
+        // Too little of the lease is left for a whole send: the POST could land after another
+        // instance took the reading over and searched. Leave it in flight: when the lease ends, the
+        // next claimant (this instance or another) searches before sending.
+        this.#o.log.warn({ readingId: flying.id }, 'claim too close to its lease end: not sent now');
+        return undefined;
+      }
       outcome = known
         ? { status: 'delivered', remoteId: known, httpStatus: 200 }
         : await this.#o.sender.send(patientId, reading, flying.attempts);
@@ -578,6 +598,14 @@ export class Forwarder extends EventEmitter implements Component {
       }
     }
     return { settled: this.#settle(flying, reading, patientId, outcome) };
+  }
+
+  /** Whether less of this instance's lease on a claimed reading is left than a send may take. */
+  #leaseTooShort(id: string): boolean {
+    const end = this.#leaseEnds.get(id);
+    if (end === undefined) return false;
+    const window = Math.min(this.#o.sendWindowMs, this.#o.leaseMs / 2);
+    return this.#o.clock.now() + window > end;
   }
 
   /**

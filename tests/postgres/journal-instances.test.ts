@@ -307,6 +307,45 @@ describe('forwarders on a shared journal', () => {
     await f.stop();
   }, 60_000);
 
+  it('an instance that stalled after its claim starts no POST near its lease end; the next claimant sends once', async () => {
+    const [a, b] = await instances(2);
+    const r = newReading('glucose');
+    a!.append([r]);
+    // A claims it, then stalls (a frozen process, a long pause) before its send: 25 of its 30 s go by
+    // while it looks up the reading's device. Less than a send's window is left of its lease.
+    let stalled = false;
+    const fa = new Forwarder({
+      journal: a!,
+      sender: side.client({ now: clock.now }),
+      links: side.store,
+      registry: {
+        getDevice: (id) => {
+          if (!stalled) {
+            stalled = true;
+            clock.t += 25_000;
+          }
+          return id === GLUCOMETER.id ? { ...GLUCOMETER, transport: 'ble', createdAt: 0 } : undefined;
+        },
+      },
+      clock,
+      leaseMs: 30_000,
+    });
+    await fa.tick();
+    expect(stalled).toBe(true);
+    // no POST left A: the reading is still A's, in flight, and the national side has nothing
+    expect(a!.get(r.id)?.state).toBe('in-flight');
+    expect(atSandbox(r.id)).toHaveLength(0);
+    // the lease runs out: B takes it over, searches (nothing there), sends it once
+    clock.t += 5_001;
+    const fb = forwarderOn(b!, 30_000);
+    await fb.tick();
+    expect(b!.get(r.id)?.state).toBe('delivered');
+    expect(atSandbox(r.id)).toHaveLength(1);
+    expect(side.sandbox.observations().filter((o) => o.duplicateOf)).toEqual([]);
+    await fa.stop();
+    await fb.stop();
+  }, 60_000);
+
   it('a reading stored by one instance wakes the forwarder of another (NOTIFY), long before its poll', async () => {
     const [a, b] = await instances(2);
     const f = new Forwarder({
