@@ -83,21 +83,21 @@ const KNOWN: Record<string, string> = {
   'gateway/ble/web.ts -> gateway/web/deps.ts':
     'the BLE adapter for the pages sits in ble/; it moves to web/ (issue 13, layering)',
   'gateway/ble/sim.ts -> simulators/ble/cuff.ts':
-    'the `--ble sim` launcher; to be loaded by dynamic import() only when used',
+    'the `--ble sim` launcher, loaded by import() in sim mode only (tests/start/lazy-modules.test.ts)',
   'gateway/ble/sim.ts -> simulators/ble/glucometer.ts':
-    'the `--ble sim` launcher; to be loaded by dynamic import() only when used',
+    'the `--ble sim` launcher, loaded by import() in sim mode only (tests/start/lazy-modules.test.ts)',
   'gateway/ble/sim.ts -> simulators/ble/radio.ts':
-    'the `--ble sim` launcher; to be loaded by dynamic import() only when used',
+    'the `--ble sim` launcher, loaded by import() in sim mode only (tests/start/lazy-modules.test.ts)',
   'gateway/ble/sim.ts -> simulators/ble/scale.ts':
-    'the `--ble sim` launcher; to be loaded by dynamic import() only when used',
+    'the `--ble sim` launcher, loaded by import() in sim mode only (tests/start/lazy-modules.test.ts)',
   'gateway/embedded/mqtt-device.ts -> simulators/mqtt/device.ts':
-    'the demo devices of `npm start`; to be loaded by dynamic import() only when used',
+    'the demo devices of `npm start`, loaded by import() only when the demo runs (tests/start/lazy-modules.test.ts)',
   'gateway/embedded/mqtt-device.ts -> simulators/mqtt/payloads.ts':
-    'the demo devices of `npm start`; to be loaded by dynamic import() only when used',
+    'the demo devices of `npm start`, loaded by import() only when the demo runs (tests/start/lazy-modules.test.ts)',
   'gateway/embedded/sandbox.ts -> simulators/sandbox/index.ts':
-    'the embedded sandbox of `medgw start`; to be loaded by dynamic import() only when used',
+    'the embedded sandbox of `medgw start`, loaded by import() only without a national-side URL (tests/start/lazy-modules.test.ts)',
   'gateway/cli/commands/sandbox.ts -> simulators/sandbox/index.ts':
-    '`medgw sandbox` starts the sandbox; to be loaded by dynamic import() only when used',
+    '`medgw sandbox` starts the sandbox; the command is loaded by import() only when run (gateway/cli/main.ts)',
 };
 
 /** Import circles of today, each with its reason; a new circle fails, and so does a broken one still listed. */

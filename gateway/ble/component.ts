@@ -156,7 +156,7 @@ export const bleComponent: ComponentFactory = {
   after: ['pipeline'],
   async create(ctx, services) {
     const mode = await resolveBleMode(ctx);
-    const built = createBleCentral(ctx, services.get('sink'), {}, mode);
+    const built = await createBleCentral(ctx, services.get('sink'), {}, mode);
     if (!built) return undefined;
     const { central, pairing } = built;
     services.provide('ble', central);

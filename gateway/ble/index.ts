@@ -11,7 +11,7 @@ import { adapterBonding, adapterNoble } from './bindings.ts';
 import type { BluezPairing } from './bluez/pairing.ts';
 import { BleCentral, type BleCentralOptions } from './central.ts';
 import { type AdapterProbe, decideBleMode, systemProbe } from './probe.ts';
-import { type SimEnvironment, simEnvironment } from './sim.ts';
+import type { SimEnvironment } from './sim.ts';
 
 export { adapterNoble } from './bindings.ts';
 export {
@@ -30,13 +30,8 @@ export {
   systemProbe,
 } from './probe.ts';
 export type { SessionTiming } from './session.ts';
-export {
-  SIM_SCALE_USER,
-  type SimControl,
-  type SimDeviceName,
-  type SimEnvironment,
-  simEnvironment,
-} from './sim.ts';
+// the simulated devices (simulators/) are loaded by import() in `sim` mode only; import them from ./sim.ts
+export type { SimControl, SimDeviceName, SimEnvironment } from './sim.ts';
 export { type BleState, type BleStateChange, NEXT, StateFeed } from './states.ts';
 export type { UdsUser } from './store.ts';
 
@@ -79,14 +74,15 @@ export async function resolveBleMode(
 /**
  * The central for `medgw start`, or undefined in mode `off`. `mode` is the resolved mode
  * (`resolveBleMode`); without it the configured one, which must then not be `auto`. In `sim` mode the
- * simulated devices come back with it so the caller (or a test) can make them measure.
+ * simulated devices come back with it so the caller (or a test) can make them measure; they are loaded
+ * by `import()` in that mode only, so a gateway on a real adapter never loads simulators/.
  */
-export function createBleCentral(
+export async function createBleCentral(
   ctx: GatewayContext,
   sink: ReadingSink,
   overrides: Partial<BleCentralOptions> = {},
   resolved?: ResolvedBleMode,
-): { central: BleCentral; sim?: SimEnvironment; pairing?: BluezPairing } | undefined {
+): Promise<{ central: BleCentral; sim?: SimEnvironment; pairing?: BluezPairing } | undefined> {
   const configured = ctx.config.ble.mode;
   if (!resolved && configured === 'auto') {
     throw new MedgwError(
@@ -99,7 +95,7 @@ export function createBleCentral(
     if (!resolved) ctx.log.info({ component: 'ble' }, 'Bluetooth LE is off (ble.mode: off)');
     return undefined;
   }
-  const sim = mode === 'sim' ? simEnvironment(() => ctx.clock.now()) : undefined;
+  const sim = mode === 'sim' ? (await import('./sim.ts')).simEnvironment(() => ctx.clock.now()) : undefined;
   const pairing = mode === 'dbus' ? adapterBonding(mode, ctx.log) : undefined;
   const central = new BleCentral({
     noble: sim ? () => sim.noble : () => adapterNoble(mode === 'dbus' ? 'dbus' : 'hci'),

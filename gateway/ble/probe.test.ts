@@ -96,14 +96,14 @@ describe('resolveBleMode: one log line saying which and why', () => {
     expect(lines[0]?.msg).toContain('this machine has hci0');
   });
 
-  it('createBleCentral refuses an unresolved auto', () => {
+  it('createBleCentral refuses an unresolved auto', async () => {
     const config = loadConfig({ overrides: {} });
-    expect(() =>
+    await expect(
       createBleCentral(
         { config, log: createLogger({ level: 'silent' }) } as Parameters<typeof createBleCentral>[0],
         { accept: async () => [] } as unknown as Parameters<typeof createBleCentral>[1],
       ),
-    ).toThrow(expect.objectContaining({ code: 'MEDGW_ERR_START_FAILED' }));
+    ).rejects.toThrow(expect.objectContaining({ code: 'MEDGW_ERR_START_FAILED' }));
   });
 
   it('the system probe answers on this machine without throwing', async () => {

@@ -6,15 +6,16 @@
  * - at start, the simulated MQTT thermometer connects to the embedded broker and publishes now and
  *   then, the demo user weighs on the simulated scale now and then, and with the embedded sandbox the pairing
  *   instructions are printed (gateway/embedded/pairing.ts).
- * On by default only with the embedded sandbox (`demo.enabled`).
+ * On by default only with the embedded sandbox (`demo.enabled`). The demo's parts (seed, simulated
+ * MQTT device from simulators/, pairing printer) are loaded by `import()` only when the demo runs, so
+ * a production start never loads them (tests/start/lazy-modules.test.ts).
  */
 import { isMedgwError } from '../../drivers/errors.ts';
 import type { ComponentFactory, Services } from '../app.ts';
 import type { GatewayContext } from '../context.ts';
 import type { Component } from '../contracts.ts';
-import { DEMO_BLE_DEVICES, type DemoSeed, seedDemo } from './demo.ts';
-import { DemoThermometer } from './mqtt-device.ts';
-import { printPairing } from './pairing.ts';
+import type { DemoSeed } from './demo.ts';
+import type { DemoThermometer } from './mqtt-device.ts';
 
 export class DemoComponent implements Component {
   readonly name = 'demo';
@@ -37,15 +38,16 @@ export class DemoComponent implements Component {
         ? 'demo patient and devices provisioned'
         : 'demo patient and devices already provisioned',
     );
-    this.#startWeighing(log);
+    const { DEMO_BLE_DEVICES } = await import('./demo.ts');
+    this.#startWeighing(log, DEMO_BLE_DEVICES[1]?.address);
     await this.#startThermometer(log);
     await this.#startPairing(log);
   }
 
   /** The demo user steps on the simulated scale now and then (the first weight is held from start). */
-  #startWeighing(log: GatewayContext['log']): void {
+  #startWeighing(log: GatewayContext['log'], scale: string | undefined): void {
     const sim = this.services.maybe('bleSim');
-    if (!sim || !this.seed.devices.includes(DEMO_BLE_DEVICES[1]!.address)) return;
+    if (!sim || scale === undefined || !this.seed.devices.includes(scale)) return;
     this.#weighing = setInterval(() => {
       sim
         .measure('scale')
@@ -64,6 +66,7 @@ export class DemoComponent implements Component {
     const broker = this.services.maybe('mqtt');
     if (!cred || !broker || !('address' in broker)) return;
     const { port } = broker.address();
+    const { DemoThermometer } = await import('./mqtt-device.ts');
     const thermometer = new DemoThermometer({
       url: `mqtt://127.0.0.1:${port}`,
       deviceId: cred.deviceId,
@@ -100,6 +103,7 @@ export class DemoComponent implements Component {
       await bridge.store.remove(patientId);
       log.info({}, 'earlier demo pairing dropped: the embedded sandbox starts empty on every start');
     }
+    const { printPairing } = await import('./pairing.ts');
     const ac = new AbortController();
     const done = printPairing(
       {
@@ -134,6 +138,7 @@ export const demoComponent: ComponentFactory = {
     const { config } = ctx;
     const enabled = config.demo.enabled ?? config.national.baseUrl === undefined;
     if (!enabled) return undefined;
+    const { seedDemo } = await import('./demo.ts');
     const seed = await seedDemo(ctx.registry, ctx.clock, {
       patientId: config.demo.patientId,
       // the simulated devices exist when the central runs on the virtual radio (sim, or auto without adapter)

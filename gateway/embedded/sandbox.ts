@@ -4,9 +4,11 @@
  * (simulators/sandbox, docs/sandbox.md) runs in the gateway process on `national.sandboxPort`
  * (`--sandbox-port`, default 8090, 0 = a free port) and the forwarder finds it through the
  * `nationalSide` service. Its state lives in memory: it starts empty on every start.
+ * The sandbox (and oidc-provider behind it) is loaded by `import()` when it starts, so a gateway with
+ * a national-side URL never loads it (tests/start/lazy-modules.test.ts).
  */
 import { isMedgwError, MedgwError } from '../../drivers/errors.ts';
-import { CONTRACT_GENERATIONS, createSandbox, type Sandbox } from '../../simulators/sandbox/index.ts';
+import type { Sandbox } from '../../simulators/sandbox/index.ts';
 import type { ComponentFactory, Endpoint, EndpointSource } from '../app.ts';
 import type { GatewayContext } from '../context.ts';
 import type { Component } from '../contracts.ts';
@@ -42,6 +44,7 @@ export class EmbeddedSandbox implements Component, EndpointSource {
   async start(): Promise<void> {
     const { config, log } = this.ctx;
     const n = config.national;
+    const { CONTRACT_GENERATIONS, createSandbox } = await import('../../simulators/sandbox/index.ts');
     try {
       this.#sandbox = await createSandbox({
         port: n.sandboxPort,

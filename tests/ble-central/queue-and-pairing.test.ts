@@ -193,7 +193,7 @@ describe('BLE central: modes', () => {
     const pipeline = new Pipeline({ journal, registry, clock, log });
     await pipeline.start();
     const config = loadConfig({ overrides: { 'ble.mode': 'sim' } });
-    const built = createBleCentral(
+    const built = await createBleCentral(
       { config, log, clock, registry, journal, dataDir: '/nonexistent' },
       pipeline,
       { key: Buffer.alloc(32, 7), timing: { quietMs: 100, cooldownMs: 60_000 } },
@@ -225,7 +225,7 @@ describe('BLE central: modes', () => {
     const log = pino({ level: 'silent' });
     const config = loadConfig({ overrides: { 'ble.mode': 'off' } });
     expect(
-      createBleCentral(
+      await createBleCentral(
         { config, log, clock, registry, journal, dataDir: '/nonexistent' },
         { submit: async () => ({ status: 'accepted', ids: [] }) },
       ),

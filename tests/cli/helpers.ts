@@ -45,8 +45,8 @@ export function bleOnRadio(radio: VirtualRadio): ComponentFactory {
   return {
     name: 'ble',
     after: ['pipeline'],
-    create(ctx, services) {
-      const built = createBleCentral(ctx, services.get('sink'), { noble: () => createSimNoble(radio) });
+    async create(ctx, services) {
+      const built = await createBleCentral(ctx, services.get('sink'), { noble: () => createSimNoble(radio) });
       if (!built) return undefined;
       services.get('http').register(
         async (api) => {

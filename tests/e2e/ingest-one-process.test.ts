@@ -118,8 +118,10 @@ describe('ingest in one process: BLE over the virtual radio + MQTT over TCP → 
     const bleComponent: ComponentFactory = {
       name: 'ble',
       after: ['pipeline'],
-      create(ctx, services) {
-        const built = createBleCentral(ctx, services.get('sink'), { noble: () => createSimNoble(radio) });
+      async create(ctx, services) {
+        const built = await createBleCentral(ctx, services.get('sink'), {
+          noble: () => createSimNoble(radio),
+        });
         central = built?.central;
         return central;
       },
