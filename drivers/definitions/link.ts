@@ -36,4 +36,10 @@ export interface DeviceLink {
    * carry that clock (`synced`), as after a Current Time write.
    */
   clockSet(device: DeviceDateTime): void;
+  /**
+   * A hook read the device clock (a vendor clock command): `device` is the device's time now, the
+   * coincident timestamp that corrects the readings taken with that clock (`corrected`), as a Current
+   * Time read does.
+   */
+  clockRead(device: DeviceDateTime): void;
 }

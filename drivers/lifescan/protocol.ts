@@ -10,6 +10,7 @@ import { LINK_ACK } from './frame.ts';
 import {
   dateTimeToMeterSeconds,
   decodeVerioRecord,
+  meterSecondsToDateTime,
   readU16Answer,
   readU32Answer,
   VERIO,
@@ -19,7 +20,9 @@ import {
 async function open(ask: Ask, link: DeviceLink): Promise<RecordRange> {
   try {
     // The first command: a meter that is not bonded with us refuses it ("command not allowed").
-    readU32Answer(await ask(verioCommand.readTime(), 'read the meter clock'), 'meter clock');
+    const seconds = readU32Answer(await ask(verioCommand.readTime(), 'read the meter clock'), 'meter clock');
+    // The meter's sense of now beside the gateway's: it corrects the records taken with this clock.
+    link.clockRead(meterSecondsToDateTime(seconds));
   } catch (e) {
     if (isMedgwError(e) && e.code === 'MEDGW_ERR_LIFESCAN_REFUSED') {
       throw new MedgwError(

@@ -136,10 +136,12 @@ describe('Verio answers and records', () => {
 function scriptedMeter(options: { bonded: boolean; counter: number; held: number }) {
   const asked: string[] = [];
   const clockSets: unknown[] = [];
+  const clockReads: unknown[] = [];
   const link = {
     deviceId: 'aa:bb',
     localTime: () => ({ year: 2026, month: 12, day: 3, hours: 12, minutes: 0, seconds: 0 }),
     clockSet: (t: unknown) => clockSets.push(t),
+    clockRead: (t: unknown) => clockReads.push(t),
   } as unknown as DeviceLink;
   const ask = async (command: Uint8Array, what: string, opts: AskOptions = {}) => {
     asked.push(what);
@@ -154,7 +156,7 @@ function scriptedMeter(options: { bonded: boolean; counter: number; held: number
     if (op === 0x27) return answer(0x06, [options.held, 0]);
     throw new Error(`unexpected command ${hex(command)}`);
   };
-  return { asked, clockSets, link, ask };
+  return { asked, clockSets, clockReads, link, ask };
 }
 
 describe('Verio collection protocol', () => {
@@ -168,6 +170,8 @@ describe('Verio collection protocol', () => {
       'read the record count',
     ]);
     expect(m.clockSets).toHaveLength(1);
+    // 0x30000000 s after 2000-01-01: the meter's time read before it is set.
+    expect(m.clockReads).toEqual([{ year: 2025, month: 7, day: 8, hours: 16, minutes: 12, seconds: 48 }]);
   });
 
   it('a meter that refuses its first command is not bonded: MEDGW_ERR_BLE_NOT_BONDED', async () => {

@@ -703,7 +703,9 @@ export class BleCentral implements Component {
     if (session.batteryPercent !== undefined) t.batteryPercent = session.batteryPercent;
     t.notBefore = performance.now() + this.timing.cooldownMs;
     this.setState(t, 'synced', { committed: session.counters.committed });
-    if (session.measurementProfile.collect === 'racp' || this.queue.length > 0) {
+    // A meter's transfer is complete (RACP or its own record counter): the slot is given back.
+    const collect = session.measurementProfile.collect;
+    if (collect === 'racp' || collect === 'counter' || this.queue.length > 0) {
       await session.release();
     } else {
       clearTimeout(t.lingerTimer);

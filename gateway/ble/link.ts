@@ -36,6 +36,8 @@ export interface LinkOptions {
   readonly localTime: () => DeviceDateTime;
   /** A hook set the device clock (the session records the coincident timestamp). */
   readonly clockSet: (device: DeviceDateTime) => void;
+  /** A hook read the device clock (the session records the coincident timestamp). */
+  readonly clockRead: (device: DeviceDateTime) => void;
 }
 
 /** Noble's UUID (`2a18`, or 128-bit without dashes) → the 16-bit upper-case form of the profiles. */
@@ -196,6 +198,10 @@ export class Link implements DeviceLink {
 
   clockSet(device: DeviceDateTime): void {
     this.o.clockSet(device);
+  }
+
+  clockRead(device: DeviceDateTime): void {
+    this.o.clockRead(device);
   }
 
   /**

@@ -117,6 +117,9 @@ export class Session {
       clockSet: (device) => {
         this.times = { ...this.times, after: { device, gatewayMs: ctx.clock.now(), deviceClockSet: true } };
       },
+      clockRead: (device) => {
+        this.times = { ...this.times, before: { device, gatewayMs: ctx.clock.now() } };
+      },
     });
     this.records = new Records({
       deviceId: ctx.deviceId,

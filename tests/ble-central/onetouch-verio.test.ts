@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimOneTouchVerio } from '../../simulators/ble/onetouch-verio.ts';
-import { type Harness, harness } from './harness.ts';
+import { type Harness, harness, until } from './harness.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -16,13 +16,15 @@ afterEach(async () => {
 });
 
 describe('OneTouch Verio', () => {
-  it('pairs, sets the meter clock and commits every stored record once; the control test is quarantined', async () => {
+  it('pairs, reads then sets the meter clock and commits every stored record once; the control test is quarantined', async () => {
     const ID = 'C0:26:DA:00:0A:01';
     const meter = new SimOneTouchVerio({ address: ID, counterStart: 500 });
+    h = await harness([meter]);
+    // The meter clock runs 37 minutes fast when the tests are taken (after it joined the radio).
+    meter.shiftClock(37 * 60_000);
     meter.measure({ mgdl: 118 });
     meter.measure({ mgdl: 102, controlSolution: true });
     meter.measure({ mgdl: 650 });
-    h = await harness([meter]);
     await h.central.start();
     await h.waitState(ID, 'discovered');
     expect(h.central.get(ID)?.driver).toBe('onetouch-verio');
@@ -48,6 +50,16 @@ describe('OneTouch Verio', () => {
     expect(hi?.observation?.value).toBe(600);
     expect(h.registry.getDevice(ID)).toMatchObject({ bond: 'bonded', driver: 'onetouch-verio' });
     expect(h.central.get(ID)?.reportedRecords).toBe(3);
+    // Taken with the meter clock the gateway read before setting it: corrected, placed in UTC.
+    expect(rows.every((r) => r.observation?.time.quality === 'corrected')).toBe(true);
+    for (const r of rows) {
+      expect(Math.abs(Date.parse(r.observation?.time.utc ?? '') - Date.now())).toBeLessThan(60_000);
+    }
+    // The meter clock now shows the gateway's local time (Europe/Paris, UTC+1 in winter, +2 in summer).
+    const ahead = (meter.deviceWallMs() - Date.now()) / 60_000;
+    expect(Math.min(Math.abs(ahead - 60), Math.abs(ahead - 120))).toBeLessThan(1);
+    // A meter's transfer is complete: the link is given back.
+    await until(() => !meter.connected, 'disconnect after sync');
   });
 
   it('a meter that is not bonded refuses every command: MEDGW_ERR_BLE_NOT_BONDED, nothing committed', async () => {
