@@ -22,6 +22,12 @@ export interface ErrorEntry {
    * and a text the answer must hold. An entry with a text wins over one without for the same status.
    */
   readonly answer?: { readonly status: readonly number[]; readonly text?: RegExp };
+  /**
+   * For a quarantine reason: `discard-only` when no person may confirm the reading, because the device
+   * itself says it is not a patient result (control solution, demonstration or test data) or it holds
+   * nothing that can be filed. Confirming lifts any other quarantine (gateway/pipeline/restate.ts).
+   */
+  readonly quarantine?: 'discard-only';
 }
 
 /**
@@ -213,12 +219,14 @@ export const ERROR_CATALOGUE = {
   MEDGW_ERR_STATUS_SUPPRESSED: {
     area: 'drivers',
     status: 400,
+    quarantine: 'discard-only',
     message: 'The device marked this measurement as invalid, for demonstration or for testing.',
     hint: 'The reading is not clinical; it is kept in quarantine for inspection and not forwarded.',
   },
   MEDGW_ERR_CONTROL_SOLUTION: {
     area: 'drivers',
     status: 400,
+    quarantine: 'discard-only',
     message: 'The glucose sample is a control solution, not a patient result.',
     hint: 'Control-solution checks are never forwarded to the health record.',
   },
@@ -232,6 +240,7 @@ export const ERROR_CATALOGUE = {
   MEDGW_ERR_VALUE_ABSENT: {
     area: 'drivers',
     status: 400,
+    quarantine: 'discard-only',
     message:
       'The device sent no value for this reading (an IEEE 11073 special value: NaN, NRes or infinity).',
     hint: 'The device could not measure; measure again. The reading is kept for inspection and can be discarded.',
@@ -239,6 +248,7 @@ export const ERROR_CATALOGUE = {
   MEDGW_ERR_GLUCOSE_BEYOND_RANGE: {
     area: 'drivers',
     status: 400,
+    quarantine: 'discard-only',
     message:
       'Critical: the glucometer shows HI or LO (outside its measuring range) and sent no limit value that could be filed as "above" or "below".',
     hint: 'Contact the patient now: a HI or LO glucose needs care whatever the record says. The reading stays on the quarantine page and the overview until a person discards it.',
@@ -246,9 +256,17 @@ export const ERROR_CATALOGUE = {
   MEDGW_ERR_GLUCOSE_INTERSTITIAL: {
     area: 'drivers',
     status: 400,
+    quarantine: 'discard-only',
     message:
       'The glucose value was measured in interstitial fluid (a sensor), not in blood; the health record takes interstitial glucose only as a summary over days.',
     hint: 'The value stays local for the provider view; it is never filed as a blood glucose.',
+  },
+  MEDGW_ERR_QUARANTINE_DISCARD_ONLY: {
+    area: 'gateway',
+    status: 409,
+    message:
+      'This quarantined reading cannot be confirmed: its device says it is not a patient result (control solution, demonstration or test data), or it holds nothing the health record can file.',
+    hint: 'Discard it (quarantine page, `medgw quarantine discard <id>` or DELETE /api/v1/quarantine/<id>); measure again if a patient result is needed.',
   },
   MEDGW_ERR_TIME_UNCHECKED: {
     area: 'drivers',

@@ -5,14 +5,23 @@
  *   docs/clinical-mapping.md, Glucose): the person states it;
  * - a reading whose device time could not be checked against the gateway's clock (no coincident timestamp)
  *   is placed with the zone's rules at its own date, and keeps its `untrusted` quality;
- * - a reading that still cannot be sent (no value, interstitial fluid) is refused with the reason: it can
- *   only be discarded.
+ * - a reading held for a reason the catalogue marks `discard-only` (control solution, demonstration or
+ *   test data, no value, interstitial fluid, HI/LO without a value) is refused: it can only be discarded;
+ * - a reading that still cannot be sent is refused with the reason: it can only be discarded.
  */
 import { buildBundle } from '../../cloud-bridge/bundle.ts';
 import { GLUCOSE_MOMENT, KIND_PROFILES } from '../../cloud-bridge/profiles.ts';
-import { isMedgwError, MedgwError } from '../../drivers/errors.ts';
+import {
+  ERROR_CATALOGUE,
+  type ErrorCode,
+  type ErrorEntry,
+  isMedgwError,
+  MedgwError,
+} from '../../drivers/errors.ts';
 import { wallToUtc } from '../../drivers/normalize/time.ts';
 import type { Observation } from '../../drivers/types.ts';
+
+const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(ERROR_CATALOGUE, code);
 
 /** The moments a person may state (JDV J157 through GLUCOSE_MOMENT; "other" is J157 "Autre"). */
 export const STATED_MOMENTS = ['preprandial', 'postprandial', 'fasting', 'exercise', 'other'] as const;
@@ -44,7 +53,18 @@ export function restate(
   statement: Statement,
   timeZone: string,
 ): Observation {
-  // A person confirming the reading lifts its quarantine; what remains must be sendable on its own.
+  // A person confirming the reading lifts its quarantine, unless the catalogue says the reason is
+  // final (the device itself says it is no patient result); what remains must be sendable on its own.
+  if (
+    o.quarantine &&
+    isErrorCode(o.quarantine.code) &&
+    (ERROR_CATALOGUE[o.quarantine.code] as ErrorEntry).quarantine === 'discard-only'
+  ) {
+    throw new MedgwError(
+      'MEDGW_ERR_QUARANTINE_DISCARD_ONLY',
+      `reading ${readingId} is held as ${o.quarantine.code} (${o.quarantine.reason}): it can only be discarded`,
+    );
+  }
   const { quarantine, ...unheld } = o;
   let out: Observation = quarantine ? unheld : o;
   if (o.kind === 'glucose' && !knownMoment(o.context?.meal)) {

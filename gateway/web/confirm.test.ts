@@ -100,6 +100,32 @@ describe('confirming a held reading', () => {
     expect(bundle).toContain('"code":"53049-3"');
   });
 
+  it('a control solution or demonstration reading cannot be confirmed, so it is never sent; it can be discarded', async () => {
+    const { journal, ops, pipeline } = await gateway();
+    await pipeline.submit({
+      deviceId: 'meter',
+      transport: 'ble',
+      coincident: COINCIDENT,
+      measurements: [
+        glucose(4, 101, { context: { meal: 'fasting', sampleType: 10 } }),
+        glucose(5, 99, { context: { meal: 'fasting' }, flags: ['dataForDemonstration'] }),
+      ],
+    });
+    const held = journal.list({ state: 'quarantined' });
+    expect(held.map((r) => r.reason?.code).sort()).toEqual([
+      'MEDGW_ERR_CONTROL_SOLUTION',
+      'MEDGW_ERR_STATUS_SUPPRESSED',
+    ]);
+    for (const r of held) {
+      // The value is there and a Bundle could be built: only the catalogue's policy stops it.
+      await expect(ops.assignReading(r.id, 'p1', { moment: 'fasting' })).rejects.toMatchObject({
+        code: 'MEDGW_ERR_QUARANTINE_DISCARD_ONLY',
+      });
+      expect(journal.get(r.id)?.state).toBe('quarantined');
+    }
+    expect(journal.list({ state: 'pending' })).toHaveLength(0);
+  });
+
   it('a HI glucose without a limit value cannot be confirmed, and is critical on the overview and the exchanges page', async () => {
     const { deps, journal, ops, pipeline } = await gateway();
     await pipeline.submit({
@@ -122,7 +148,7 @@ describe('confirming a held reading', () => {
     expect(journal.list({ state: 'pending' })).toHaveLength(1);
 
     await expect(ops.assignReading(critical!.id, 'p1', {})).rejects.toMatchObject({
-      code: 'MEDGW_ERR_BUNDLE_NOT_SENDABLE',
+      code: 'MEDGW_ERR_QUARANTINE_DISCARD_ONLY',
     });
     for (const [lang, title] of [
       ['en', 'Critical readings kept here: 1'],
