@@ -35,13 +35,18 @@ export class SimContourNextOne extends SimGlucometer {
     const used = (): void => {
       touched.count += 1;
     };
+    /** A read of the private service: counted, then answered with `value`. */
+    const readUsed = (value: Buffer) => (): Buffer => {
+      used();
+      return value;
+    };
     const characteristics: SimCharacteristic[] = [
-      { uuid: CONTOUR_PRIVATE.info, properties: ['read'], read: () => (used(), Buffer.from([0x01])) },
+      { uuid: CONTOUR_PRIVATE.info, properties: ['read'], read: readUsed(Buffer.from([0x01])) },
       { uuid: CONTOUR_PRIVATE.command, properties: ['write', 'indicate'], write: () => used() },
       {
         uuid: CONTOUR_PRIVATE.clock,
         properties: ['read', 'write'],
-        read: () => (used(), Buffer.alloc(7)),
+        read: readUsed(Buffer.alloc(7)),
         write: () => used(),
       },
     ];
