@@ -31,7 +31,6 @@
 import { hostname } from 'node:os';
 import pg from 'pg';
 import { MedgwError } from '../../drivers/errors.ts';
-import type { Observation } from '../../drivers/types.ts';
 import {
   type AppendResult,
   type AuditEntry,
@@ -55,6 +54,12 @@ import {
 } from '../storage/postgres.ts';
 import type { BatchTransition } from './group-commit.ts';
 import { type AuditInput, type PreparedAppend, type PreparedReading, prepareAppends } from './prepare.ts';
+import {
+  type AuditRow as StoredAuditRow,
+  type OutboxRow as StoredOutboxRow,
+  toAudit,
+  toRecord,
+} from './rows.ts';
 import {
   auditedTransition,
   auditHash,
@@ -206,68 +211,15 @@ export function storageError(e: unknown): unknown {
   );
 }
 
-interface OutboxRow {
-  row: number;
-  id: string;
-  device_id: string;
-  patient_id: string | null;
-  kind: string;
-  state: string;
-  observation: string | null;
-  bytes: number;
-  attempts: number;
-  next_attempt_at: number | null;
-  created_at: number;
-  updated_at: number;
-  reason_code: string | null;
-  reason_message: string | null;
-  remote_id: string | null;
+/** An outbox row with its claim (which instance sends it, until when). */
+interface OutboxRow extends StoredOutboxRow {
   claimed_by: string | null;
   claimed_until: number | null;
 }
 
-interface AuditRow {
+/** An audit row with the chain (one per instance) it belongs to. */
+interface AuditRow extends StoredAuditRow {
   chain: string;
-  seq: number;
-  at: number;
-  event: string;
-  reading_id: string | null;
-  device_id: string | null;
-  patient_id: string | null;
-  kind: string | null;
-  detail: string | null;
-  hash: string;
-}
-
-function toRecord(r: OutboxRow): OutboxRecord {
-  return {
-    id: r.id,
-    deviceId: r.device_id,
-    ...(r.patient_id !== null ? { patientId: r.patient_id } : {}),
-    kind: r.kind as Observation['kind'],
-    state: r.state as OutboxState,
-    observation: r.observation === null ? null : (JSON.parse(r.observation) as Observation),
-    attempts: r.attempts,
-    ...(r.next_attempt_at !== null ? { nextAttemptAt: r.next_attempt_at } : {}),
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    ...(r.reason_code !== null ? { reason: { code: r.reason_code, message: r.reason_message ?? '' } } : {}),
-    ...(r.remote_id !== null ? { remoteId: r.remote_id } : {}),
-  };
-}
-
-function toAudit(r: AuditRow): AuditEntry {
-  return {
-    seq: r.seq,
-    at: r.at,
-    event: r.event,
-    ...(r.reading_id !== null ? { readingId: r.reading_id } : {}),
-    ...(r.device_id !== null ? { deviceId: r.device_id } : {}),
-    ...(r.patient_id !== null ? { patientId: r.patient_id } : {}),
-    ...(r.kind !== null ? { kind: r.kind } : {}),
-    ...(r.detail !== null ? { detail: JSON.parse(r.detail) as AuditEntry['detail'] } : {}),
-    hash: r.hash,
-  };
 }
 
 /** Whether adding these would stay within the limits (checkLimits without the refusal). */

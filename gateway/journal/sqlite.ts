@@ -1,12 +1,12 @@
 /**
  * The durable journal: outbox, RACP cursors and the hash-chained audit log in one SQLite file
  * (better-sqlite3, WAL, synchronous=FULL). A reading and the cursor that covers it commit in one
- * transaction; nothing is ever evicted to make room.
+ * transaction; nothing is ever evicted to make room. The file format is in sqlite-schema.ts, the
+ * audit chain in sqlite-audit.ts, the mapping of rows to records (shared with PostgreSQL) in rows.ts.
  */
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { MedgwError } from '../../drivers/errors.ts';
-import type { Observation } from '../../drivers/types.ts';
 import {
   type AppendResult,
   type AuditEntry,
@@ -19,22 +19,21 @@ import {
 } from '../contracts.ts';
 import type { BatchAppend, BatchJournal, BatchTransition } from './group-commit.ts';
 import { type PreparedAppend, type PreparedReading, prepareAppends } from './prepare.ts';
+import { type OutboxRow, toRecord } from './rows.ts';
 import {
   auditedTransition,
-  auditHash,
-  canonicalDetail,
   checkAuditEntry,
   checkAuditRoom,
   checkLimits,
   checkTransition,
-  GENESIS_HASH,
   type JournalLimits,
   type JournalStats,
   OUTBOX_STATES,
   UNSENT_STATES,
   unknownReading,
-  verifyChain,
 } from './rules.ts';
+import { type ChainMark, SqliteAuditChain } from './sqlite-audit.ts';
+import { OUTBOX_INSERT, outboxValues, SCHEMA, SCHEMA_VERSION } from './sqlite-schema.ts';
 
 export interface SqliteJournalOptions extends JournalLimits {
   readonly path: string;
@@ -50,91 +49,7 @@ export interface SqliteJournalOptions extends JournalLimits {
   readonly acceptEmptyFile?: boolean;
 }
 
-interface OutboxRow {
-  row: number;
-  id: string;
-  device_id: string;
-  patient_id: string | null;
-  kind: string;
-  state: string;
-  observation: string | null;
-  bytes: number;
-  attempts: number;
-  next_attempt_at: number | null;
-  created_at: number;
-  updated_at: number;
-  reason_code: string | null;
-  reason_message: string | null;
-  remote_id: string | null;
-}
-
-interface AuditRow {
-  seq: number;
-  at: number;
-  event: string;
-  reading_id: string | null;
-  device_id: string | null;
-  patient_id: string | null;
-  kind: string | null;
-  detail: string | null;
-  hash: string;
-}
-
 export { type PreparedAppend, type PreparedReading, prepareAppends } from './prepare.ts';
-
-/** Bumped with every schema change; a newer file is refused rather than misread. */
-const SCHEMA_VERSION = 2;
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS outbox (
-  row INTEGER PRIMARY KEY,
-  id TEXT NOT NULL UNIQUE,
-  device_id TEXT NOT NULL,
-  patient_id TEXT,
-  kind TEXT NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('pending','quarantined','held','in-flight','delivered','dead-letter')),
-  observation TEXT,
-  bytes INTEGER NOT NULL DEFAULT 0,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at INTEGER,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  reason_code TEXT,
-  reason_message TEXT,
-  remote_id TEXT
-);
-CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, next_attempt_at);
-CREATE INDEX IF NOT EXISTS outbox_patient ON outbox (patient_id);
-CREATE INDEX IF NOT EXISTS outbox_device ON outbox (device_id);
-CREATE TABLE IF NOT EXISTS cursors (
-  device_id TEXT PRIMARY KEY,
-  value INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS audit (
-  seq INTEGER PRIMARY KEY,
-  at INTEGER NOT NULL,
-  event TEXT NOT NULL,
-  reading_row INTEGER,
-  reading_id TEXT,
-  device_id TEXT,
-  patient_id TEXT,
-  kind TEXT,
-  detail TEXT,
-  hash TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS audit_patient ON audit (patient_id);
-CREATE INDEX IF NOT EXISTS audit_reading_row ON audit (reading_row) WHERE reading_row IS NOT NULL;
-CREATE INDEX IF NOT EXISTS audit_reading ON audit (reading_id) WHERE reading_id IS NOT NULL;
-CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
-  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-`;
-
-/** Audit rows with the id of the reading they are about, whichever way it is referenced. */
-const AUDIT_SELECT = `SELECT a.seq, a.at, a.event, COALESCE(a.reading_id, o.id) AS reading_id, a.device_id,
-  a.patient_id, a.kind, a.detail, a.hash FROM audit a LEFT JOIN outbox o ON o.row = a.reading_row`;
 
 /** Whether adding these would stay within the limits (checkLimits without the refusal). */
 function fitsLimits(
@@ -146,37 +61,6 @@ function fitsLimits(
     (limits.maxReadings === undefined || held.readings + adding.readings <= limits.maxReadings) &&
     (limits.maxBytes === undefined || held.bytes + adding.bytes <= limits.maxBytes)
   );
-}
-
-function toRecord(r: OutboxRow): OutboxRecord {
-  return {
-    id: r.id,
-    deviceId: r.device_id,
-    ...(r.patient_id !== null ? { patientId: r.patient_id } : {}),
-    kind: r.kind as Observation['kind'],
-    state: r.state as OutboxState,
-    observation: r.observation === null ? null : (JSON.parse(r.observation) as Observation),
-    attempts: r.attempts,
-    ...(r.next_attempt_at !== null ? { nextAttemptAt: r.next_attempt_at } : {}),
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    ...(r.reason_code !== null ? { reason: { code: r.reason_code, message: r.reason_message ?? '' } } : {}),
-    ...(r.remote_id !== null ? { remoteId: r.remote_id } : {}),
-  };
-}
-
-function toAudit(r: AuditRow): AuditEntry {
-  return {
-    seq: r.seq,
-    at: r.at,
-    event: r.event,
-    ...(r.reading_id !== null ? { readingId: r.reading_id } : {}),
-    ...(r.device_id !== null ? { deviceId: r.device_id } : {}),
-    ...(r.patient_id !== null ? { patientId: r.patient_id } : {}),
-    ...(r.kind !== null ? { kind: r.kind } : {}),
-    ...(r.detail !== null ? { detail: JSON.parse(r.detail) as AuditEntry['detail'] } : {}),
-    hash: r.hash,
-  };
 }
 
 /** SQLite reports a full disk or a reached page limit as SQLITE_FULL: the same policy as the configured limit. */
@@ -198,8 +82,7 @@ export class SqliteJournal implements Journal, BatchJournal {
   private readonly clock: Clock;
   private readonly limits: JournalLimits;
   private held = { readings: 0, bytes: 0 };
-  private lastHash = GENESIS_HASH;
-  private lastSeq = 0;
+  private readonly chain: SqliteAuditChain;
   private refusedFull = 0;
   private readonly onFull: ((refusal: MedgwError) => void) | undefined;
   private closed = false;
@@ -281,26 +164,8 @@ export class SqliteJournal implements Journal, BatchJournal {
     this.st = {
       get: db.prepare<[string], OutboxRow>('SELECT * FROM outbox WHERE id = ?'),
       exists: db.prepare<[string], { row: number }>('SELECT row FROM outbox WHERE id = ?'),
-      // positional parameters on the two per-reading inserts: binding by name costs about twice as much
-      insert: db.prepare<
-        [
-          string,
-          string,
-          string | null,
-          string,
-          string,
-          string,
-          number,
-          number,
-          number,
-          string | null,
-          string | null,
-        ]
-      >(
-        `INSERT INTO outbox (id, device_id, patient_id, kind, state, observation, bytes, attempts, created_at, updated_at, reason_code, reason_message)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
-         ON CONFLICT (id) DO NOTHING`,
-      ),
+      // positional parameters (sqlite-schema.ts): binding by name costs about twice as much
+      insert: db.prepare<(string | number | null)[]>(OUTBOX_INSERT),
       update: db.prepare(
         `UPDATE outbox SET state = @state, observation = @observation, bytes = @bytes, attempts = @attempts,
          next_attempt_at = @next_attempt_at, updated_at = @now, reason_code = @reason_code,
@@ -315,26 +180,6 @@ export class SqliteJournal implements Journal, BatchJournal {
         `INSERT INTO cursors (device_id, value, updated_at) VALUES (?, ?, ?)
          ON CONFLICT (device_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
       ),
-      auditInsert: db.prepare<
-        [
-          number,
-          number,
-          string,
-          number | null,
-          string | null,
-          string | null,
-          string | null,
-          string | null,
-          string | null,
-          string,
-        ]
-      >(
-        `INSERT INTO audit (seq, at, event, reading_row, reading_id, device_id, patient_id, kind, detail, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      auditLast: db.prepare<[], { seq: number; hash: string }>(
-        'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1',
-      ),
       heldTotals: db.prepare<[], { n: number; b: number | null }>(
         'SELECT COUNT(*) AS n, SUM(bytes) AS b FROM outbox WHERE observation IS NOT NULL',
       ),
@@ -344,18 +189,13 @@ export class SqliteJournal implements Journal, BatchJournal {
       oldestUnsent: db.prepare<[], { t: number | null }>(
         `SELECT MIN(created_at) AS t FROM outbox WHERE state IN (${UNSENT_STATES.map((s) => `'${s}'`).join(',')})`,
       ),
-      auditCount: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM audit'),
     };
     this.appendAll = db.transaction((items: readonly PreparedAppend[]) =>
       items.map((item) => this.appendItem(item)),
     );
     const totals = this.st.heldTotals.get();
     this.held = { readings: totals?.n ?? 0, bytes: totals?.b ?? 0 };
-    const last = this.st.auditLast.get();
-    if (last) {
-      this.lastSeq = last.seq;
-      this.lastHash = last.hash;
-    }
+    this.chain = new SqliteAuditChain(db, (id) => this.st.exists.get(id)?.row);
   }
 
   append(readings: readonly NewReading[], cursor?: { deviceId: string; value: number }): AppendResult {
@@ -377,13 +217,11 @@ export class SqliteJournal implements Journal, BatchJournal {
   /** appendBatch for items already checked and serialized (prepareAppends): the journal thread's entry. */
   appendPrepared(items: readonly PreparedAppend[]): (AppendResult | MedgwError)[] {
     this.assertOpen();
-    const saved = { held: { ...this.held }, lastSeq: this.lastSeq, lastHash: this.lastHash };
+    const saved = this.mark();
     try {
       return this.appendAll.immediate(items);
     } catch (e) {
-      this.held = saved.held;
-      this.lastSeq = saved.lastSeq;
-      this.lastHash = saved.lastHash;
+      this.rewind(saved);
       const mapped = mapSqliteError(e);
       if (mapped instanceof MedgwError && mapped.code === 'MEDGW_ERR_JOURNAL_FULL') {
         // the disk filled up: give each item its own chance, the small ones may still fit
@@ -447,17 +285,22 @@ export class SqliteJournal implements Journal, BatchJournal {
     let storedBytes = 0;
     for (const { r, at } of candidates) {
       const inserted = this.st.insert.run(
-        r.id,
-        r.deviceId,
-        r.patientId,
-        r.kind,
-        r.state,
-        r.json,
-        r.bytes,
-        now,
-        now,
-        r.reasonCode,
-        r.reasonMessage,
+        ...outboxValues({
+          id: r.id,
+          device_id: r.deviceId,
+          patient_id: r.patientId,
+          kind: r.kind,
+          state: r.state,
+          observation: r.json,
+          bytes: r.bytes,
+          attempts: 0,
+          next_attempt_at: null,
+          created_at: now,
+          updated_at: now,
+          reason_code: r.reasonCode,
+          reason_message: r.reasonMessage,
+          remote_id: null,
+        }),
       );
       if (inserted.changes === 0) {
         duplicateAt.push(at);
@@ -465,7 +308,7 @@ export class SqliteJournal implements Journal, BatchJournal {
       }
       stored.push(r);
       storedBytes += r.bytes;
-      this.auditInTx(
+      this.chain.append(
         {
           at: now,
           event: 'reading.stored',
@@ -481,7 +324,7 @@ export class SqliteJournal implements Journal, BatchJournal {
     this.held = { readings: this.held.readings + stored.length, bytes: this.held.bytes + storedBytes };
     const duplicates = duplicateAt.sort((a, b) => a - b).map((at) => item.readings[at]!.id);
     if (duplicates.length > 0) {
-      this.auditInTx({
+      this.chain.append({
         at: now,
         event: 'readings.duplicate',
         deviceId: item.readings[0]!.deviceId,
@@ -549,16 +392,16 @@ export class SqliteJournal implements Journal, BatchJournal {
     const one = this.db.transaction((m: BatchTransition) =>
       this.transitionInTx(m.id, m.from, m.to, m.patch ?? {}),
     );
-    const saved = { held: { ...this.held }, lastSeq: this.lastSeq, lastHash: this.lastHash };
+    const saved = this.mark();
     const all = this.db.transaction(() =>
       moves.map((m) => {
-        const before = { held: { ...this.held }, lastSeq: this.lastSeq, lastHash: this.lastHash };
+        const before = this.mark();
         try {
           if (m.patch?.audit) checkAuditEntry(m.patch.audit);
           return toRecord(one(m));
         } catch (e) {
           if (e instanceof MedgwError) {
-            Object.assign(this, before);
+            this.rewind(before);
             return e;
           }
           throw e;
@@ -568,7 +411,7 @@ export class SqliteJournal implements Journal, BatchJournal {
     try {
       return all.immediate();
     } catch (e) {
-      Object.assign(this, saved);
+      this.rewind(saved);
       throw mapSqliteError(e);
     }
   }
@@ -614,7 +457,7 @@ export class SqliteJournal implements Journal, BatchJournal {
     if (restated)
       this.held = { readings: this.held.readings, bytes: this.held.bytes - row.bytes + next.bytes };
     if (patch.audit) {
-      this.auditInTx(
+      this.chain.append(
         {
           at: now,
           event: patch.audit.event,
@@ -627,7 +470,7 @@ export class SqliteJournal implements Journal, BatchJournal {
         row.row,
       );
     } else if (auditedTransition(from, to)) {
-      this.auditInTx(
+      this.chain.append(
         {
           at: now,
           event: `reading.${to}`,
@@ -657,13 +500,13 @@ export class SqliteJournal implements Journal, BatchJournal {
   audit(entry: Omit<AuditEntry, 'seq' | 'hash' | 'at'> & { at?: number }): AuditEntry {
     this.assertOpen();
     checkAuditEntry(entry);
-    const saved = { lastSeq: this.lastSeq, lastHash: this.lastHash };
+    const saved = this.chain.mark();
     try {
       return this.db
-        .transaction(() => this.auditInTx({ ...entry, at: entry.at ?? this.clock.now() }))
+        .transaction(() => this.chain.append({ ...entry, at: entry.at ?? this.clock.now() }))
         .immediate();
     } catch (e) {
-      Object.assign(this, saved);
+      this.chain.rewind(saved);
       throw mapSqliteError(e);
     }
   }
@@ -677,7 +520,7 @@ export class SqliteJournal implements Journal, BatchJournal {
     entries: readonly (Omit<AuditEntry, 'seq' | 'hash' | 'at'> & { at?: number })[],
   ): (AuditEntry | MedgwError)[] {
     this.assertOpen();
-    const saved = { lastSeq: this.lastSeq, lastHash: this.lastHash };
+    const saved = this.chain.mark();
     const now = this.clock.now();
     try {
       return this.db
@@ -685,83 +528,30 @@ export class SqliteJournal implements Journal, BatchJournal {
           entries.map((entry) => {
             try {
               checkAuditEntry(entry);
-              checkAuditRoom(this.limits, this.lastSeq);
+              checkAuditRoom(this.limits, this.chain.lastSeq);
             } catch (e) {
               if (e instanceof MedgwError) return e;
               throw e;
             }
-            return this.auditInTx({ ...entry, at: entry.at ?? now });
+            return this.chain.append({ ...entry, at: entry.at ?? now });
           }),
         )
         .immediate();
     } catch (e) {
-      Object.assign(this, saved);
+      this.chain.rewind(saved);
       throw mapSqliteError(e);
     }
-  }
-
-  /**
-   * Appends one chained entry. An entry about a reading of the outbox references it by its row (an
-   * ever-growing key, so its index only appends); the text id is kept only for a reading the outbox
-   * does not hold.
-   */
-  private auditInTx(entry: Omit<AuditEntry, 'seq' | 'hash'>, readingRow?: number): AuditEntry {
-    const seq = this.lastSeq + 1;
-    const row =
-      readingRow ?? (entry.readingId !== undefined ? this.st.exists.get(entry.readingId)?.row : undefined);
-    const base: Omit<AuditEntry, 'hash'> = { ...entry, seq };
-    // stored as hashed: keys in canonical order (the values read back hash the same)
-    const detail = entry.detail ? canonicalDetail(entry.detail) : null;
-    const hash = auditHash(this.lastHash, base, detail ?? 'null');
-    this.st.auditInsert.run(
-      seq,
-      entry.at,
-      entry.event,
-      row ?? null,
-      row === undefined ? (entry.readingId ?? null) : null,
-      entry.deviceId ?? null,
-      entry.patientId ?? null,
-      entry.kind ?? null,
-      detail,
-      hash,
-    );
-    this.lastSeq = seq;
-    this.lastHash = hash;
-    return { ...base, hash };
   }
 
   /** The most recent `limit` entries matching the filter, in seq order. */
   auditList(filter: { patientId?: string; readingId?: string; limit?: number } = {}): AuditEntry[] {
     this.assertOpen();
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (filter.patientId) {
-      where.push('a.patient_id = ?');
-      params.push(filter.patientId);
-    }
-    if (filter.readingId) {
-      where.push('(a.reading_row = (SELECT row FROM outbox WHERE id = ?) OR a.reading_id = ?)');
-      params.push(filter.readingId, filter.readingId);
-    }
-    let sql = `${AUDIT_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.seq DESC`;
-    if (filter.limit !== undefined) {
-      sql += ' LIMIT ?';
-      params.push(filter.limit);
-    }
-    return this.db
-      .prepare<(string | number)[], AuditRow>(sql)
-      .all(...params)
-      .map(toAudit)
-      .reverse();
+    return this.chain.list(filter);
   }
 
   auditVerify(): number | undefined {
     this.assertOpen();
-    const rows = this.db.prepare<[], AuditRow>(`${AUDIT_SELECT} ORDER BY a.seq`).iterate();
-    const entries = (function* () {
-      for (const r of rows) yield toAudit(r);
-    })();
-    return verifyChain(entries);
+    return this.chain.verify();
   }
 
   stats(now: number): JournalStats {
@@ -775,7 +565,7 @@ export class SqliteJournal implements Journal, BatchJournal {
       held: { ...this.held },
       limits: this.limits,
       refusedFull: this.refusedFull,
-      auditEntries: this.st.auditCount.get()?.n ?? 0,
+      auditEntries: this.chain.count(),
     };
   }
 
@@ -783,6 +573,16 @@ export class SqliteJournal implements Journal, BatchJournal {
     if (this.closed) return;
     this.closed = true;
     this.db.close();
+  }
+
+  /** The in-memory state a rolled-back transaction gives back: the held totals and the chain's head. */
+  private mark(): { held: { readings: number; bytes: number }; chain: ChainMark } {
+    return { held: { ...this.held }, chain: this.chain.mark() };
+  }
+
+  private rewind(mark: { held: { readings: number; bytes: number }; chain: ChainMark }): void {
+    this.held = mark.held;
+    this.chain.rewind(mark.chain);
   }
 
   private assertOpen(): void {
