@@ -32,13 +32,21 @@ export const STATUS_SUCCESS = 0x06;
 const HEAD = 5;
 const TAIL = 3;
 
+/** The CRC of each high byte, shifted through the polynomial 0x1021 eight times. */
+const CRC_STEP = (() => {
+  const t = new Uint16Array(256);
+  for (let n = 0; n < 256; n++) {
+    let crc = n << 8;
+    for (let b = 0; b < 8; b++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+    t[n] = crc;
+  }
+  return t;
+})();
+
 /** CRC-16 with polynomial 0x1021 seeded 0xFFFF, no reflection, no final XOR (Tidepool `calcCRC_A`). */
 export function lifescanCrc(bytes: Uint8Array, start = 0, end = bytes.length): number {
   let crc = 0xffff;
-  for (let i = start; i < end; i++) {
-    crc ^= bytes[i]! << 8;
-    for (let b = 0; b < 8; b++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
-  }
+  for (let i = start; i < end; i++) crc = ((crc << 8) & 0xffff) ^ CRC_STEP[(crc >> 8) ^ bytes[i]!]!;
   return crc;
 }
 

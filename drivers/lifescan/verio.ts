@@ -24,7 +24,6 @@
  */
 import type { CharacteristicCodec } from '../codec.ts';
 import { MedgwError } from '../errors.ts';
-import { toHex } from '../reader.ts';
 import type { DeviceDateTime, Measurement } from '../types.ts';
 import { decodeLifescanFrame, encodeLifescanPacket, LINK_ACK, STATUS_SUCCESS } from './frame.ts';
 
@@ -115,7 +114,7 @@ export function decodeVerioRecordData(d: Uint8Array): VerioRecordFields {
     deviceTime: meterSecondsToDateTime(meterSeconds),
     glucoseMgdl: d[4]! | (d[5]! << 8),
     controlSolution: d[6]! !== 0,
-    undescribed: toHex(d.subarray(7, 11)),
+    undescribed: toHex(d, 7, 11),
   };
 }
 
@@ -176,6 +175,14 @@ export const lifescanVerioNotification: CharacteristicCodec<VerioNotificationFie
     return m ? [m] : [];
   },
 };
+
+/** Two hex digits per byte, by table (a few bytes per frame: cheaper than a Buffer round trip). */
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+function toHex(d: Uint8Array, start = 0, end = d.length): string {
+  let s = '';
+  for (let i = start; i < end; i++) s += HEX[d[i]!]!;
+  return s;
+}
 
 function expectLength(d: Uint8Array, n: number, what: string): Uint8Array {
   if (d.length < n) {
