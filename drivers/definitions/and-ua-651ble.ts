@@ -37,6 +37,10 @@ export const andUa651ble: DriverDefinition = {
   generic: false,
   description:
     'Upper-arm cuff. Pair it once: hold the power button until "Pr" shows (legacy pairing); it then sends its readings after each measurement and switches its radio off. Only the services medgw reads are discovered: a full discovery switches the cuff off (E 10).',
+  pairingHelp: {
+    en: 'Hold the cuff\'s power (START) button until "Pr" shows on the display, then start pairing here. Nothing to type. Afterwards the cuff sends each reading right after the measurement, then switches its Bluetooth off.',
+    fr: "Maintenez le bouton marche (START) du tensiomètre jusqu'à ce que « Pr » s'affiche, puis lancez l'appairage ici. Rien à saisir. Ensuite, le tensiomètre envoie chaque mesure juste après l'avoir prise, puis coupe son Bluetooth.",
+  },
   match: { ble: { services: ['1810'], localName: /^A&D_UA-651/ } },
   profiles: PROFILES,
   steps: [

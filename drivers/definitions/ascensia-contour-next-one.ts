@@ -55,6 +55,10 @@ export const ascensiaContourNextOne: DriverDefinition = {
   generic: false,
   description:
     'Glucometer. To pair: with the meter off, press and hold its OK button for about 3 seconds until the blue light flashes (pairing mode), then start pairing here; the meter shows a 6-digit code: type it on the pair page or in `medgw pair`. After that the meter sends its new results when it is near the gateway; control-solution checks are left out.',
+  pairingHelp: {
+    en: 'With the meter off, press and hold its OK button for about 3 seconds until the blue light flashes, then start pairing here. The meter shows a 6-digit code: type it here. Afterwards the meter sends its new results when it is near the gateway; control-solution checks are never sent.',
+    fr: "Lecteur éteint, maintenez le bouton OK environ 3 secondes jusqu'à ce que le voyant bleu clignote, puis lancez l'appairage ici. Le lecteur affiche un code à 6 chiffres : saisissez-le ici. Ensuite, le lecteur envoie ses nouveaux résultats quand il est près de la passerelle ; les tests de solution de contrôle ne sont jamais envoyés.",
+  },
   match: { ble: { services: ['1808'], localName: /^Contour\d/ } },
   profiles: PROFILES,
   steps: [

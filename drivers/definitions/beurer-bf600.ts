@@ -21,6 +21,10 @@ export const beurerBf600: DriverDefinition = {
   generic: false,
   description:
     'Multi-user diagnostic scale: register each household member once (UDS Register New User), consent on every connection, set the clock through CTS.',
+  pairingHelp: {
+    en: 'Wake the scale (step on it briefly), then start pairing here and give your user number and the 4-digit code the scale shows. Each person in the household pairs once with their own number.',
+    fr: "Réveillez la balance (montez dessus un instant), puis lancez l'appairage ici et indiquez votre numéro d'utilisateur et le code à 4 chiffres affiché par la balance. Chaque personne du foyer s'appaire une fois avec son propre numéro.",
+  },
   match: { ble: { services: ['181D'], localName: /^(?:Beurer )?(BF600|BF850)/i } },
   profiles: PROFILES,
   steps: standardSteps(PROFILES),

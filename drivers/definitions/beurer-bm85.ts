@@ -19,6 +19,10 @@ export const beurerBm85: DriverDefinition = {
   model: 'BM85',
   generic: false,
   description: 'Upper-arm cuff with two users; pushes stored readings as indications after each measurement.',
+  pairingHelp: {
+    en: "Press the cuff's Bluetooth button, then start pairing here. Nothing to type. Use your own user button (1 or 2) every time: each user is a different person in the gateway.",
+    fr: "Appuyez sur le bouton Bluetooth du tensiomètre, puis lancez l'appairage ici. Rien à saisir. Utilisez toujours votre bouton d'utilisateur (1 ou 2) : chaque utilisateur est une personne différente dans la passerelle.",
+  },
   match: { ble: { services: ['1810'], localName: /^BM85/ } },
   profiles: PROFILES,
   steps: standardSteps(PROFILES),

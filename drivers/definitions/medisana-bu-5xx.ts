@@ -27,6 +27,10 @@ export const medisanaBu5xx: DriverDefinition = {
   generic: false,
   description:
     'Upper-arm cuff with two users. To pair: switch Bluetooth on in the cuff settings, start pairing here and take a measurement: the cuff connects once it shows the result (nothing to type). Use your own user button (1 or 2) every time: each user is a different person in the gateway. Rest a few minutes between two measurements (the cuff shows E4 otherwise).',
+  pairingHelp: {
+    en: 'Switch Bluetooth on in the cuff settings, start pairing here, then take a measurement: the cuff connects once it shows the result. Nothing to type. Use your own user button (1 or 2) every time; rest a few minutes between two measurements (the cuff shows E4 otherwise).',
+    fr: "Activez le Bluetooth dans les réglages du tensiomètre, lancez l'appairage ici, puis prenez une mesure : le tensiomètre se connecte dès qu'il affiche le résultat. Rien à saisir. Utilisez toujours votre bouton d'utilisateur (1 ou 2) ; reposez-vous quelques minutes entre deux mesures (sinon le tensiomètre affiche E4).",
+  },
   match: { ble: { services: ['1810'], manufacturerId: MEDISANA_COMPANY_ID } },
   profiles: PROFILES,
   steps: standardSteps(PROFILES),

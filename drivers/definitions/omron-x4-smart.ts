@@ -26,6 +26,10 @@ export const omronX4Smart: DriverDefinition = {
   generic: false,
   description:
     'Upper-arm cuff. To pair: hold the Bluetooth button until "P" blinks on the display, then start pairing here (nothing to type); when "P" turns into a small square, it is paired. After each measurement the cuff sends that reading by itself. Readings taken while the gateway was out of reach: press the Bluetooth button briefly near the gateway to send them all.',
+  pairingHelp: {
+    en: 'Hold the Bluetooth button until "P" blinks on the display, then start pairing here. Nothing to type: when "P" turns into a small square, it is paired. Readings taken while the gateway was out of reach: press the Bluetooth button briefly near the gateway.',
+    fr: "Maintenez le bouton Bluetooth jusqu'à ce que « P » clignote à l'écran, puis lancez l'appairage ici. Rien à saisir : quand « P » devient un petit carré, l'appairage est fait. Mesures prises loin de la passerelle : appuyez brièvement sur le bouton Bluetooth près de la passerelle.",
+  },
   match: { ble: { services: ['1810'], localName: /^X4 Smart/ } },
   profiles: PROFILES,
   steps: standardSteps(PROFILES),

@@ -15,6 +15,10 @@ export const rocheAccuChekGuide: DriverDefinition = {
   generic: false,
   description:
     'Glucometer; pair from the meter (Settings > Wireless > Pairing), then type the code it displays. Records are fetched through the RACP.',
+  pairingHelp: {
+    en: 'On the meter, open Settings > Wireless > Pairing, then start pairing here. The meter shows a 6-digit code: type it here.',
+    fr: "Sur le lecteur, ouvrez Réglages > Sans fil > Appairage, puis lancez l'appairage ici. Le lecteur affiche un code à 6 chiffres : saisissez-le ici.",
+  },
   match: { ble: { services: ['1808'], localName: /^meter\+/ } },
   profiles: PROFILES,
   steps: standardSteps(PROFILES),

@@ -64,6 +64,10 @@ export const sanitasSbf72: DriverDefinition = {
   generic: false,
   description:
     'Diagnostic scale with body composition. To pair: put batteries in, then start pairing here while the scale is awake (step on it briefly: the display lights). Nothing to type: the scale bonds by itself, and the gateway registers you as a new user of the scale (a person created only in the scale menu is not enough). Afterwards, weigh yourself barefoot: the weight is sent to Mon espace santé, body fat, muscle and water stay in the gateway.',
+  pairingHelp: {
+    en: 'Wake the scale (step on it briefly: the display lights), then start pairing here. Nothing to type: the scale pairs by itself and the gateway registers you as a new user of the scale. Weigh yourself barefoot: the weight is sent to Mon espace santé; body fat, muscle and water stay in the gateway.',
+    fr: "Réveillez la balance (montez dessus un instant : l'écran s'allume), puis lancez l'appairage ici. Rien à saisir : la balance s'appaire seule et la passerelle vous enregistre comme nouvel utilisateur. Pesez-vous pieds nus : le poids est envoyé à Mon espace santé ; masse grasse, muscles et eau restent dans la passerelle.",
+  },
   match: {
     ble: { services: ['181D'], localName: /^(?:Sanitas |Beurer )?(?:SBF72|SBF73|BF720|BF915)\b/i },
   },

@@ -56,6 +56,11 @@ export interface DriverDefinition {
   /** True for the generic profile drivers: they work for any standards-conforming device of the service. */
   readonly generic: boolean;
   readonly description: string;
+  /**
+   * What the person presses on the device and what they will see, in French and English: shown beside
+   * a device waiting to be paired (devices page) and when `medgw pair` starts (English).
+   */
+  readonly pairingHelp?: { readonly fr: string; readonly en: string };
   readonly match: { readonly ble: BleMatch };
   /** Profile blocks the BLE central runs, the measurement profile first. */
   readonly profiles: readonly DeviceProfile[];

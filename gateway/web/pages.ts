@@ -1,5 +1,6 @@
 /** The page bodies. Each function returns the full HTML document of one page. */
 import { CONSENT_KINDS, type ConsentKind } from '../../cloud-bridge/profiles.ts';
+import { DEFINITIONS } from '../../drivers/definitions/index.ts';
 import type { Observation } from '../../drivers/types.ts';
 import type { OutboxRecord } from '../contracts.ts';
 import { STATED_MOMENTS } from '../pipeline/restate.ts';
@@ -270,6 +271,14 @@ function bleName(deps: WebDeps, t: Translate, address: string, advertised: strin
 
 const deviceHref = (id: string) => `/devices/${encodeURIComponent(id)}`;
 
+/** What to press on a device waiting to be paired and what the person will see, from its model's definition. */
+function pairingHelp(ctx: PageContext, driver: string | undefined): Html | string {
+  const help = driver === undefined ? undefined : DEFINITIONS.find((d) => d.id === driver)?.pairingHelp;
+  return help
+    ? h`<details class="medgw-help"><summary>${ctx.t('devices.howToPair')}</summary><p>${help[ctx.lang]}</p></details>`
+    : '';
+}
+
 function patientChoices(deps: WebDeps): Choice[] {
   return deps.registry.listPatients().map((p) => ({ value: p.id, label: p.displayName }));
 }
@@ -289,7 +298,7 @@ export function devicesPage(ctx: PageContext, deps: WebDeps, query: ListQuery = 
           [t('devices.name'), t('devices.address'), t('devices.signal'), t('app.actions')],
           list.map((n, i) => ({
             cells: [
-              bleName(deps, t, n.address, n.name),
+              h`${bleName(deps, t, n.address, n.name)}${pairingHelp(ctx, n.driver)}`,
               h`<code>${n.address}</code>`,
               signal(t, n.rssi),
               h`<form method="post" action="/devices/pair" class="medgw-row">${csrfField(ctx)}<input type="hidden" name="address" value="${n.address}"><div class="fr-input-group"><label class="fr-label" for="pair-user-${i}">${t('devices.udsUser')}</label><input class="fr-input medgw-short" id="pair-user-${i}" name="userIndex" inputmode="numeric" pattern="[0-9]{1,3}"></div><div class="fr-input-group"><label class="fr-label" for="pair-code-${i}">${t('devices.udsCode')}</label><input class="fr-input medgw-short" id="pair-code-${i}" name="consentCode" inputmode="numeric" pattern="[0-9]{1,4}" autocomplete="off"></div><button type="submit" class="fr-btn fr-btn--sm">${t('devices.pair')}<span class="fr-sr-only"> — ${n.name ?? n.address}</span></button></form>`,

@@ -1,8 +1,14 @@
 /** The BLE central behind the pages' WebBluetooth interface (gateway/ble/web.ts). */
 import { describe, expect, it } from 'vitest';
+import { LocalAdminOps } from '../../gateway/admin/ops.ts';
 import { webBluetooth } from '../../gateway/ble/web.ts';
-import type { PairingProgress } from '../../gateway/web/deps.ts';
+import { silentLogger } from '../../gateway/log.ts';
+import { Operations } from '../../gateway/ops/operations.ts';
+import type { PairingProgress, WebDeps } from '../../gateway/web/deps.ts';
+import { translator } from '../../gateway/web/i18n/index.ts';
+import { devicesPage } from '../../gateway/web/pages.ts';
 import { SimCuff } from '../../simulators/ble/cuff.ts';
+import { SimOmronX4Smart } from '../../simulators/ble/omron-x4-smart.ts';
 import { harness, until } from './harness.ts';
 
 describe('webBluetooth over the BLE central', () => {
@@ -51,6 +57,43 @@ describe('webBluetooth over the BLE central', () => {
       await web.forget?.(C);
       expect(web.pairings()).toEqual([]);
       expect(progress.at(-1)?.state).toBe('synced');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('shows how to pair a known model beside it while it waits, in the page language', async () => {
+    const O = 'C0:26:DA:00:06:02';
+    const h = await harness([new SimOmronX4Smart({ address: O, stored: [] })]);
+    try {
+      const web = webBluetooth(h.central);
+      await h.central.start();
+      await until(() => web.nearby().some((n) => n.address === O), 'nearby Omron');
+      expect(web.nearby().find((n) => n.address === O)).toMatchObject({ driver: 'omron-x4-smart' });
+      const clock = { now: () => Date.now() };
+      const deps: WebDeps = {
+        dataDir: h.dir,
+        registry: h.registry,
+        journal: h.journal,
+        ops: new Operations(
+          new LocalAdminOps(h.registry, h.journal, clock, () => undefined, 'Europe/Paris'),
+          {
+            registry: h.registry,
+            journal: h.journal,
+          },
+        ),
+        clock,
+        log: silentLogger(),
+        ble: web,
+      };
+      for (const [lang, summary, text] of [
+        ['fr', 'Comment l’appairer', 'Maintenez le bouton Bluetooth'],
+        ['en', 'How to pair it', 'Hold the Bluetooth button'],
+      ] as const) {
+        const page = devicesPage({ lang, t: translator(lang), csrf: 'x', path: '/devices' }, deps);
+        expect(page).toContain(`<summary>${summary}</summary>`);
+        expect(page).toContain(text);
+      }
     } finally {
       await h.close();
     }

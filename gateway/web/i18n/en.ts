@@ -70,6 +70,7 @@ export const en: Record<MessageKey, string> = {
   'devices.title': 'Devices',
   'devices.nearby': 'Devices nearby',
   'devices.nearbyNone': 'No device seen yet. Put the device in pairing mode.',
+  'devices.howToPair': 'How to pair it',
   'devices.bluetoothOff': 'Bluetooth is not available on this gateway.',
   'devices.name': 'Name',
   'devices.address': 'Address',

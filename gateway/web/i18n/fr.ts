@@ -68,6 +68,7 @@ export const fr = {
   'devices.title': 'Appareils',
   'devices.nearby': 'Appareils à proximité',
   'devices.nearbyNone': 'Aucun appareil détecté pour l’instant. Mettez l’appareil en mode appairage.',
+  'devices.howToPair': 'Comment l’appairer',
   'devices.bluetoothOff': 'Bluetooth n’est pas disponible sur cette passerelle.',
   'devices.name': 'Nom',
   'devices.address': 'Adresse',
