@@ -19,6 +19,11 @@ export const onetouchVerio: DriverDefinition = {
   generic: false,
   description:
     "Glucometer with LifeScan's own Bluetooth service (not the Glucose Service). Pair it once: turn Bluetooth on in the meter settings; when the gateway pairs, the meter shows a 6-digit PIN — type it on the pair page or in `medgw pair`. Until it is paired the meter refuses every command. Records are read one by one after the last one stored; control-solution tests are kept aside, never sent.",
+  // The 6-digit PIN comes from the owner's booklets (see sources): to confirm on a real meter.
+  pairingHelp: {
+    en: "Turn Bluetooth on in the meter's settings, then start pairing here. The meter shows a 6-digit PIN: type it here. Until it is paired the meter answers nothing; afterwards its new results are read after the last one stored, and control-solution tests are never sent.",
+    fr: "Activez le Bluetooth dans les réglages du lecteur, puis lancez l'appairage ici. Le lecteur affiche un code PIN à 6 chiffres : saisissez-le ici. Tant qu'il n'est pas appairé, le lecteur ne répond pas ; ensuite, ses nouveaux résultats sont lus après le dernier enregistré, et les tests de solution de contrôle ne sont jamais envoyés.",
+  },
   // Tidepool asks the browser for any device whose name starts with "OneTouch" (the service is optional there).
   match: { ble: { services: [], localName: /^OneTouch / } },
   profiles: PROFILES,
