@@ -74,8 +74,6 @@ const GATEWAY_FORBIDDEN: Record<string, readonly string[]> = {
 
 /** Today's exceptions, `from -> to`, each with its reason. Remove a line when its import goes. */
 const KNOWN: Record<string, string> = {
-  'gateway/admin/cli.ts -> gateway/cli/command.ts':
-    'the admin command line lives in admin/; it moves to cli/ (issue 13, layering)',
   'gateway/ble/client.ts -> gateway/admin/client.ts':
     'the BLE command client reuses the admin API client; both belong under cli/',
   'gateway/ble/component.ts -> gateway/http/errors.ts':

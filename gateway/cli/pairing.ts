@@ -8,12 +8,12 @@
 import { createInterface } from 'node:readline';
 import { DEFINITIONS } from '../../drivers/definitions/index.ts';
 import { MedgwError } from '../../drivers/errors.ts';
-import { iso, json, parse, table } from '../admin/cli.ts';
 import type { PairingPrompt, PromptAnswer } from '../ble/bluez/prompts.ts';
 import type { BleDeviceStatus } from '../ble/central.ts';
 import type { BleAdminClient } from '../ble/client.ts';
 import type { BleStateChange } from '../ble/states.ts';
 import type { CommandIo } from './command.ts';
+import { iso, json, parse, table } from './support.ts';
 
 export const PAIR_USAGE =
   '[--patient <patient-id>] [--name <label>] [--user <index>=<consent-code>]… [--passkey <6 digits>] [--again] [--no-wait] [--timeout <seconds>] [--json]';

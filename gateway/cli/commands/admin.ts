@@ -7,12 +7,12 @@
  */
 import { existsSync } from 'node:fs';
 import { MedgwError } from '../../../drivers/errors.ts';
-import { parse, subcommands } from '../../admin/cli.ts';
 import { configFromArgs } from '../../config/load.ts';
 import { systemClock } from '../../contracts.ts';
 import { acquireLock, dataPath } from '../../datadir.ts';
 import { resetAdminPassword } from '../../web/auth.ts';
 import type { CommandIo } from '../command.ts';
+import { parse, subcommands } from '../support.ts';
 
 const USAGE = {
   'reset-password': 'reset-password [--data-dir <dir>] [--config <file>]',

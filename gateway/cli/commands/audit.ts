@@ -1,7 +1,7 @@
 /** `medgw audit list|verify`: the append-only, hash-chained audit log (never any values). */
 import { MedgwError } from '../../../drivers/errors.ts';
-import { iso, json, parse, subcommands, table, withOps } from '../../admin/cli.ts';
 import type { CommandIo } from '../command.ts';
+import { iso, json, parse, subcommands, table, withOps } from '../support.ts';
 
 const USAGE = {
   list: 'list [--patient <patient-id>] [--reading <reading-id>] [--limit <n>] [--json]',

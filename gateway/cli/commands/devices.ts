@@ -6,7 +6,6 @@
  * `medgw devices discovered|pair`: nearby Bluetooth devices, through the running gateway only.
  */
 import { MedgwError } from '../../../drivers/errors.ts';
-import { iso, json, parse, subcommands, table, withOps } from '../../admin/cli.ts';
 import type { PublicDevice } from '../../admin/ops.ts';
 import type { BleDeviceStatus } from '../../ble/central.ts';
 import { BleAdminClient } from '../../ble/client.ts';
@@ -15,6 +14,7 @@ import { lockHolder } from '../../datadir.ts';
 import { dynsecOptions } from '../../mqtt/dynsec.ts';
 import type { CommandIo } from '../command.ts';
 import { PAIR_USAGE, pairDevice } from '../pairing.ts';
+import { iso, json, parse, subcommands, table, withOps } from '../support.ts';
 
 const USAGE = {
   list: 'list [--json]',

@@ -4,9 +4,9 @@
  * `discard` the same sub-command as `purge`.
  */
 import { MedgwError } from '../../../drivers/errors.ts';
-import { eachReading, iso, json, parse, subcommands, table, withOps } from '../../admin/cli.ts';
 import type { OutboxQuery } from '../../admin/ops.ts';
 import type { CommandIo } from '../command.ts';
+import { eachReading, iso, json, parse, subcommands, table, withOps } from '../support.ts';
 
 const USAGE = {
   stats: 'stats [--json]',

@@ -13,13 +13,13 @@ import { type DeviceLink, PairingClient } from '../../../cloud-bridge/pairing.ts
 import { CONSENT_KINDS, type ConsentKind } from '../../../cloud-bridge/profiles.ts';
 import type { PatientLink } from '../../../cloud-bridge/token-store.ts';
 import { MedgwError } from '../../../drivers/errors.ts';
-import { iso, json, parse, subcommands, table } from '../../admin/cli.ts';
 import { connect } from '../../admin/connect.ts';
 import { configFromArgs } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
 import { nationalSettings } from '../../forwarder/component.ts';
 import { openLinks } from '../../storage/links.ts';
 import type { CommandIo } from '../command.ts';
+import { iso, json, parse, subcommands, table } from '../support.ts';
 
 const USAGE = {
   link: 'link <patient-id> [--kinds glucose,weight,…] [--no-qr] [--json]',

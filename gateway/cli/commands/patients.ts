@@ -1,7 +1,7 @@
 /** `medgw patients add|list|remove`: the patients of an instance, running or not. */
 import { MedgwError } from '../../../drivers/errors.ts';
-import { iso, json, parse, subcommands, table, withOps } from '../../admin/cli.ts';
 import type { CommandIo } from '../command.ts';
+import { iso, json, parse, subcommands, table, withOps } from '../support.ts';
 
 const USAGE = {
   add: 'add --id <patient-id> --name <display name> [--json]',

@@ -7,9 +7,9 @@
  * API when the gateway runs.
  */
 import { MedgwError } from '../../../drivers/errors.ts';
-import { eachReading, iso, json, parse, subcommands, table, withOps } from '../../admin/cli.ts';
 import type { OutboxRecord } from '../../contracts.ts';
 import type { CommandIo } from '../command.ts';
+import { eachReading, iso, json, parse, subcommands, table, withOps } from '../support.ts';
 
 const USAGE = {
   list: 'list [--patient <id>] [--device <id>] [--limit <n>] [--json]',

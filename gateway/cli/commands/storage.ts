@@ -8,13 +8,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MedgwError } from '../../../drivers/errors.ts';
-import { json, parse, subcommands } from '../../admin/cli.ts';
 import { configFromArgs } from '../../config/load.ts';
 import { acquireLock, dataPath } from '../../datadir.ts';
 import { PostgresRegistry } from '../../registry/postgres.ts';
 import { type ImportReport, importDataDir } from '../../storage/import.ts';
 import { openLinks } from '../../storage/links.ts';
 import type { CommandIo } from '../command.ts';
+import { json, parse, subcommands } from '../support.ts';
 
 const USAGE = {
   import: 'import <from-data-dir> [--json]   (with storage.kind postgres and storage.url)',

@@ -4,11 +4,11 @@
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { MedgwError } from '../../drivers/errors.ts';
-import type { CommandIo } from '../cli/command.ts';
+import { connect } from '../admin/connect.ts';
+import type { AdminOps } from '../admin/ops.ts';
 import { configFromArgs } from '../config/load.ts';
 import type { OutboxRecord } from '../contracts.ts';
-import { connect } from './connect.ts';
-import type { AdminOps } from './ops.ts';
+import type { CommandIo } from './command.ts';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
