@@ -130,7 +130,7 @@ async function askPerson(
 /** What to press and what the person sees, from the model's definition; none for a generic driver. */
 function pairingHelp(driver: string | undefined): string | undefined {
   const d = driver === undefined ? undefined : DEFINITIONS.find((x) => x.id === driver);
-  return d && !d.generic ? d.description : undefined;
+  return d && !d.generic ? (d.pairingHelp?.en ?? d.description) : undefined;
 }
 
 export async function pairDevice(

@@ -103,7 +103,7 @@ describe('medgw devices discovered | pair', () => {
       expect(paired.code).toBe(0);
       expect(paired.stdout).toContain(`pairing ${METER} for patient alice`);
       // the meter's pairing help, from its model definition (roche-accu-chek-guide)
-      expect(paired.stdout).toContain('how to pair it: Glucometer; pair from the meter');
+      expect(paired.stdout).toContain('how to pair it: On the meter, open Settings > Wireless > Pairing');
       expect(paired.stdout).toContain('syncing');
       expect(paired.stdout).toContain('paired and synced (2 readings)');
       expect(gw.ctx.registry.getDevice(METER)).toMatchObject({ patientId: 'alice', name: 'Kitchen meter' });
