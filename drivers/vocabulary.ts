@@ -36,6 +36,29 @@ export interface VocabularyEntry {
   readonly ansProfile?: string;
 }
 
+/**
+ * A body composition value kept on the gateway: no code is sent (Mon espace santé takes none), so it
+ * carries none rather than a guessed one.
+ */
+function keptLocal(
+  kind: ObservationKind,
+  unit: string,
+  plausible: PlausibleRange,
+  display: VocabularyEntry['display'],
+): VocabularyEntry {
+  return {
+    kind,
+    loinc: '',
+    loincDisplay: '',
+    mdc: '',
+    mdcRefId: '(none sent: kept local)',
+    unit,
+    plausible,
+    display,
+    forwarded: false,
+  };
+}
+
 export const VOCABULARY: Readonly<Record<ObservationKind, VocabularyEntry>> = {
   'body-weight': {
     kind: 'body-weight',
@@ -276,112 +299,65 @@ export const VOCABULARY: Readonly<Record<ObservationKind, VocabularyEntry>> = {
     display: { fr: 'Masse grasse', en: 'Body fat' },
     forwarded: false,
   },
-  'muscle-percentage': {
-    kind: 'muscle-percentage',
-    loinc: '',
-    loincDisplay: '',
-    mdc: '',
-    mdcRefId: '(none sent: kept local)',
-    unit: '%',
-    plausible: {
+  'muscle-percentage': keptLocal(
+    'muscle-percentage',
+    '%',
+    {
       min: 10,
       max: 90,
       rationale: 'muscle is about 25-60 % of body mass in adults; outside 10-90 % is a device error',
     },
-    display: { fr: 'Pourcentage musculaire', en: 'Muscle percentage' },
-    forwarded: false,
-  },
-  'muscle-mass': {
-    kind: 'muscle-mass',
-    loinc: '',
-    loincDisplay: '',
-    mdc: '',
-    mdcRefId: '(none sent: kept local)',
-    unit: 'kg',
-    plausible: {
+    { fr: 'Pourcentage musculaire', en: 'Muscle percentage' },
+  ),
+  'muscle-mass': keptLocal(
+    'muscle-mass',
+    'kg',
+    {
       min: 1,
       max: 200,
       rationale: 'a fraction of the body mass a household scale weighs (up to 150-300 kg)',
     },
-    display: { fr: 'Masse musculaire', en: 'Muscle mass' },
-    forwarded: false,
-  },
-  'fat-free-mass': {
-    kind: 'fat-free-mass',
-    loinc: '',
-    loincDisplay: '',
-    mdc: '',
-    mdcRefId: '(none sent: kept local)',
-    unit: 'kg',
-    plausible: {
-      min: 1,
-      max: 250,
-      rationale: 'body mass minus fat: below the body mass a household scale weighs',
-    },
-    display: { fr: 'Masse maigre', en: 'Fat-free mass' },
-    forwarded: false,
-  },
-  'soft-lean-mass': {
-    kind: 'soft-lean-mass',
-    loinc: '',
-    loincDisplay: '',
-    mdc: '',
-    mdcRefId: '(none sent: kept local)',
-    unit: 'kg',
-    plausible: {
-      min: 1,
-      max: 250,
-      rationale: 'fat-free mass minus bone mineral: below the body mass',
-    },
-    display: { fr: 'Masse maigre molle', en: 'Soft lean mass' },
-    forwarded: false,
-  },
-  'body-water-mass': {
-    kind: 'body-water-mass',
-    loinc: '',
-    loincDisplay: '',
-    mdc: '',
-    mdcRefId: '(none sent: kept local)',
-    unit: 'kg',
-    plausible: {
-      min: 1,
-      max: 200,
-      rationale: 'total body water is about 45-65 % of body mass',
-    },
-    display: { fr: 'Masse hydrique', en: 'Body water mass' },
-    forwarded: false,
-  },
-  'body-impedance': {
-    kind: 'body-impedance',
-    loinc: '',
-    loincDisplay: '',
-    mdc: '',
-    mdcRefId: '(none sent: kept local)',
-    unit: 'Ohm',
-    plausible: {
+    { fr: 'Masse musculaire', en: 'Muscle mass' },
+  ),
+  'fat-free-mass': keptLocal(
+    'fat-free-mass',
+    'kg',
+    { min: 1, max: 250, rationale: 'body mass minus fat: below the body mass a household scale weighs' },
+    { fr: 'Masse maigre', en: 'Fat-free mass' },
+  ),
+  'soft-lean-mass': keptLocal(
+    'soft-lean-mass',
+    'kg',
+    { min: 1, max: 250, rationale: 'fat-free mass minus bone mineral: below the body mass' },
+    { fr: 'Masse maigre molle', en: 'Soft lean mass' },
+  ),
+  'body-water-mass': keptLocal(
+    'body-water-mass',
+    'kg',
+    { min: 1, max: 200, rationale: 'total body water is about 45-65 % of body mass' },
+    { fr: 'Masse hydrique', en: 'Body water mass' },
+  ),
+  'body-impedance': keptLocal(
+    'body-impedance',
+    'Ohm',
+    {
       min: 50,
       max: 3000,
       rationale:
         'foot-to-foot bioimpedance at 50 kHz is a few hundred ohms; outside 50-3000 Ω the contact was poor',
     },
-    display: { fr: 'Impédance corporelle', en: 'Body impedance' },
-    forwarded: false,
-  },
-  'basal-metabolism': {
-    kind: 'basal-metabolism',
-    loinc: '',
-    loincDisplay: '',
-    mdc: '',
-    mdcRefId: '(none sent: kept local)',
-    unit: 'kJ/d',
-    plausible: {
+    { fr: 'Impédance corporelle', en: 'Body impedance' },
+  ),
+  'basal-metabolism': keptLocal(
+    'basal-metabolism',
+    'kJ/d',
+    {
       min: 1000,
       max: 25000,
       rationale: 'resting energy expenditure of about 4,000-12,000 kJ a day in adults (1,000-3,000 kcal)',
     },
-    display: { fr: 'Métabolisme de base', en: 'Basal metabolism' },
-    forwarded: false,
-  },
+    { fr: 'Métabolisme de base', en: 'Basal metabolism' },
+  ),
 };
 
 /** Heart rate MDC by where the pulse came from (HL7 PHD IG: both map to LOINC 8867-4). */
