@@ -9,7 +9,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -19,6 +19,16 @@ const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
+
+/**
+ * A loaded file as a path inside the project (`gateway/app.ts`, `node_modules/fastify/…`), whether it
+ * is under the checkout or under a node_modules the checkout links to (the real path is recorded).
+ */
+function inProject(file: string): string {
+  const i = file.lastIndexOf('/node_modules/');
+  if (i >= 0) return file.slice(i + 1);
+  return relative(ROOT, file);
+}
 
 /** Starts `medgw start` with the recorder, waits until it runs, stops it; the resolved module paths. */
 async function loadedBy(args: readonly string[], env: Record<string, string>): Promise<string[]> {
@@ -73,7 +83,7 @@ async function loadedBy(args: readonly string[], env: Record<string, string>): P
   return readFileSync(loads, 'utf8')
     .split('\n')
     .filter((u) => u.startsWith('file://'))
-    .map((u) => fileURLToPath(u).slice(ROOT.length));
+    .map((u) => inProject(fileURLToPath(u)));
 }
 
 /** What must stay unloaded unless the configuration asks for it (oidc-provider's files as one entry). */
