@@ -136,7 +136,8 @@ export class CgmSummaries {
         appended += result.accepted.length;
         if (result.accepted.length > 0) {
           this.#log?.info(
-            { component: 'cgm', device: device.id, days, end: new Date(end).toISOString() },
+            // No device id: a BLE device id is its Bluetooth address (an identity, never logged).
+            { component: 'cgm', days, end: new Date(end).toISOString(), readings: result.accepted.length },
             'continuous glucose summary ready to send',
           );
         }
