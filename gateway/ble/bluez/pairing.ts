@@ -17,7 +17,7 @@
 import { createRequire } from 'node:module';
 import type DBus from 'dbus-next';
 import { isMedgwError, MedgwError } from '../../../drivers/errors.ts';
-import type { Logger } from '../../log.ts';
+import { type Logger, shortId } from '../../log.ts';
 import { AGENT_CAPABILITY, AGENT_PATH, deviceIdOf, PairingAgent } from './agent.ts';
 import { PairingPrompts } from './prompts.ts';
 
@@ -241,7 +241,7 @@ export class BluezPairing implements Bonding {
     });
     try {
       await device.Pair();
-      this.log.info({ device: deviceId }, 'bonded');
+      this.log.info({ device: shortId(deviceId) }, 'bonded');
     } catch (e) {
       if (errorName(e) !== 'org.bluez.Error.AlreadyExists') throw this.pairingError(deviceId, e);
     } finally {
@@ -324,7 +324,7 @@ export class BluezPairing implements Bonding {
     );
     try {
       await adapter.RemoveDevice(this.path(deviceId));
-      this.log.info({ device: deviceId }, 'old pairing removed from BlueZ');
+      this.log.info({ device: shortId(deviceId) }, 'old pairing removed from BlueZ');
     } catch (e) {
       if (errorName(e) !== 'org.bluez.Error.DoesNotExist') {
         throw new MedgwError('MEDGW_ERR_BLE_BONDING', `BlueZ could not remove ${deviceId}: ${errorText(e)}`);
