@@ -116,6 +116,8 @@ interface Tracked {
   /** Monotonic ms (performance.now): no connection before this instant (backoff or cooldown). */
   notBefore: number;
   forgetting?: boolean;
+  /** Set while `repair` removes the stale bond: no retry and no connection until it pairs anew. */
+  held?: boolean;
   retryAt?: number;
   localName?: string;
   rssi?: number;
@@ -405,6 +407,7 @@ export class BleCentral implements Component {
     }
     for (const u of options.udsUsers ?? []) await this.store.putUdsUser(id, u);
     t.pairing = true;
+    t.held = false;
     t.failures = 0;
     t.notBefore = 0;
     clearTimeout(t.timer);
@@ -423,8 +426,10 @@ export class BleCentral implements Component {
     const id = bleDeviceId(address);
     const t = this.tracked.get(id);
     if (t) {
-      // no retry and no new connection until the pairing below (pair() lifts it)
-      t.notBefore = Number.POSITIVE_INFINITY;
+      // No retry and no new connection until the pairing below (pair() lifts the hold). The ending
+      // session's failure schedules a retry, and the device's next advertisement would start one:
+      // either would race the new pairing on a link BlueZ is about to drop.
+      t.held = true;
       await t.session?.release();
       await t.settled;
       clearTimeout(t.timer);
@@ -440,7 +445,10 @@ export class BleCentral implements Component {
         await sighting.seen;
       }
     } catch (e) {
-      if (t) t.notBefore = 0;
+      if (t) {
+        t.held = false;
+        this.consider(t);
+      }
       throw e;
     }
     this.log.info({ device: shortId(id) }, 'old pairing removed, pairing again');
@@ -612,7 +620,7 @@ export class BleCentral implements Component {
 
   // ---------------------------------------------------------------- queue and sessions
   private consider(t: Tracked): void {
-    if (!this.running || !this.available || t.queued || t.session || t.timer) return;
+    if (!this.running || !this.available || t.held || t.queued || t.session || t.timer) return;
     if (!t.peripheral || !t.driver || !this.paired(t)) return;
     if (performance.now() < t.notBefore) return;
     t.queued = true;

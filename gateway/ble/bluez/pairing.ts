@@ -324,6 +324,8 @@ export class BluezPairing implements Bonding {
     );
     try {
       await adapter.RemoveDevice(this.path(deviceId));
+      // a disconnect reason recorded for the old object says nothing of the next pairing
+      this.disconnects.delete(deviceId);
       this.log.info({ device: shortId(deviceId) }, 'old pairing removed from BlueZ');
     } catch (e) {
       if (errorName(e) !== 'org.bluez.Error.DoesNotExist') {
