@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['{gateway,drivers,cloud-bridge,simulators,tests}/**/*.test.ts'],
+    include: ['{kernel,gateway,drivers,cloud-bridge,simulators,tests}/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

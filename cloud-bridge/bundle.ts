@@ -6,9 +6,9 @@
  * IG 3.2.0 biology Bundle instead (biology-bundle.ts).
  */
 import { createHash } from 'node:crypto';
-import { MedgwError } from '../drivers/errors.ts';
 import { CGM_PERIODS, type CgmPeriodDays, TRE_R308_TAASIP } from '../drivers/normalize/cgm-summary.ts';
 import type { Observation, ObservationTime } from '../drivers/types.ts';
+import { MedgwError } from '../kernel/errors.ts';
 import { biologyBundle, DEFAULT_PROFILE_GENERATION, type ProfileGeneration } from './biology-bundle.ts';
 import { FhirDecimal, type FhirJson } from './fhir-json.ts';
 import { type BridgeDevice, deviceIdentifier, phdDevice } from './phd-device.ts';

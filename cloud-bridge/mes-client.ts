@@ -12,7 +12,7 @@ import {
   MedgwError,
   nationalCodeFor,
   nationalOutcomeOf,
-} from '../drivers/errors.ts';
+} from '../kernel/errors.ts';
 import type { ProfileGeneration } from './biology-bundle.ts';
 import {
   type BackoffPolicy,
@@ -81,7 +81,7 @@ export interface MesClientOptions {
   readonly now?: () => number;
   readonly random?: () => number;
   /**
-   * Where each national answer's code and outcome come from (drivers/errors.ts: `answer`, `outcome`);
+   * Where each national answer's code and outcome come from (kernel/errors.ts: `answer`, `outcome`);
    * default the catalogue itself.
    */
   readonly catalogue?: Catalogue;
@@ -268,7 +268,7 @@ export class MesClient {
     const failing = s === 429 || s >= 500;
     if (failing) this.#breaker.failure(this.#now());
     else this.#breaker.success();
-    // the code and what follows are the catalogue's (drivers/errors.ts: answer, outcome)
+    // the code and what follows are the catalogue's (kernel/errors.ts: answer, outcome)
     const code =
       nationalCodeFor(s, msg, this.#catalogue) ??
       (failing ? 'MEDGW_ERR_MES_UNAVAILABLE' : 'MEDGW_ERR_MES_PROTOCOL');

@@ -6,7 +6,7 @@
  * defaults match the local sandbox (docs/sandbox.md).
  */
 import * as oidc from 'openid-client';
-import { isMedgwError, MedgwError } from '../drivers/errors.ts';
+import { isMedgwError, MedgwError } from '../kernel/errors.ts';
 import type { MesCredentials, TokenSource } from './mes-client.ts';
 import { CONSENT_KINDS, type ConsentKind } from './profiles.ts';
 import type { LinkStore, PatientLink, RefreshLock } from './token-store.ts';

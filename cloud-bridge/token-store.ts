@@ -17,7 +17,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { MedgwError } from '../drivers/errors.ts';
+import { MedgwError } from '../kernel/errors.ts';
 import type { ConsentKind } from './profiles.ts';
 
 /** One patient's link with the national side. */

@@ -3,7 +3,7 @@
  * day means "unknown"). Device times are calendar values, not instants: arithmetic is done on the
  * proleptic Gregorian calendar without any zone, so a DST change on the device never shifts a value.
  */
-import { MedgwError } from './errors.ts';
+import { MedgwError } from '../kernel/errors.ts';
 import { checkDateTime } from './reader.ts';
 import type { DeviceDateTime } from './types.ts';
 

@@ -6,11 +6,12 @@
  * quirks (drivers/definitions/quirks.ts) before normalization. Without one, the generic profile driver
  * reads the frame as the specification says.
  */
+
+import { MedgwError } from '../kernel/errors.ts';
 import type { CharacteristicCodec } from './codec.ts';
 import { CODECS } from './codecs/index.ts';
 import { findDefinition } from './definitions/index.ts';
 import { applyMeasurementQuirks } from './definitions/quirks.ts';
-import { MedgwError } from './errors.ts';
 import { type NormalizeOptions, normalize } from './normalize/index.ts';
 import type { Measurement, Observation } from './types.ts';
 

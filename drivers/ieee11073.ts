@@ -5,7 +5,7 @@
  * Special values (exponent 0, reserved mantissas) become a data-absent reason, never a number
  * (IEEE 11073-20601 §F.8; HL7 FHIR PHD IG, "FLOATs and SFLOATs").
  */
-import { MedgwError } from './errors.ts';
+import { MedgwError } from '../kernel/errors.ts';
 import type { DataAbsentReason, DecimalValue, MedNumber } from './types.ts';
 
 const SFLOAT_SPECIAL: ReadonlyMap<number, DataAbsentReason> = new Map([

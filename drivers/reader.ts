@@ -2,7 +2,7 @@
  * A bounds-checked little-endian reader over one GATT value. Every read past the end throws
  * MEDGW_ERR_FRAME_TRUNCATED naming the field, so codecs never read garbage.
  */
-import { MedgwError } from './errors.ts';
+import { MedgwError } from '../kernel/errors.ts';
 import { decodeFloat, decodeSfloat } from './ieee11073.ts';
 import type { DeviceDateTime, MedNumber } from './types.ts';
 

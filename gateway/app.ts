@@ -3,7 +3,7 @@
  * registry, journal and the HTTP server (admin API), then the components listed in COMPONENTS
  * (broker, BLE central, pipeline, forwarder, embedded sandbox), and stops everything in reverse.
  */
-import { MedgwError } from '../drivers/errors.ts';
+import { MedgwError } from '../kernel/errors.ts';
 import { openStores } from './admin/connect.ts';
 import { LocalAdminOps } from './admin/ops.ts';
 import { HttpServer } from './admin/server.ts';

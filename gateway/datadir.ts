@@ -19,7 +19,7 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { MedgwError } from '../drivers/errors.ts';
+import { MedgwError } from '../kernel/errors.ts';
 
 export const FILES = {
   lock: 'medgw.lock',

@@ -3,7 +3,7 @@
  * drain, flush, close). A failing start stops what already started, then reports
  * MEDGW_ERR_START_FAILED. SIGINT/SIGTERM trigger the same orderly stop.
  */
-import { MedgwError } from '../drivers/errors.ts';
+import { MedgwError } from '../kernel/errors.ts';
 import type { Component } from './contracts.ts';
 import type { Logger } from './log.ts';
 

@@ -9,8 +9,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CODECS } from '../drivers/codecs/index.ts';
 import { decodeFrame } from '../drivers/decode.ts';
-import { ERROR_CATALOGUE, MedgwError } from '../drivers/errors.ts';
 import { parseHex } from '../drivers/reader.ts';
+import { ERROR_CATALOGUE, MedgwError } from '../kernel/errors.ts';
 
 /** True when `value` survives JSON.stringify → JSON.parse unchanged (deep, key for key). */
 function isPlainJson(value: unknown): boolean {

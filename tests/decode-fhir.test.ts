@@ -8,11 +8,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeFrame } from '../drivers/decode.ts';
-import { ERROR_CATALOGUE } from '../drivers/errors.ts';
 import { normalize } from '../drivers/normalize/index.ts';
 import { parseHex } from '../drivers/reader.ts';
 import { VOCABULARY } from '../drivers/vocabulary.ts';
 import { readingsAsFhir } from '../gateway/cli/commands/decode-fhir.ts';
+import { ERROR_CATALOGUE } from '../kernel/errors.ts';
 import { validateMeasurementBundle } from '../simulators/sandbox/profile-validator.ts';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'medgw.mjs');

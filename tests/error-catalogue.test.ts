@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CATALOGUE } from '../drivers/errors.ts';
+import { ERROR_CATALOGUE } from '../kernel/errors.ts';
 import { errorsDoc } from '../scripts/gen/errors-doc.ts';
 
 describe('error catalogue', () => {
@@ -19,6 +19,7 @@ describe('error catalogue', () => {
         '-hoE',
         'MEDGW_ERR_[A-Z0-9_]+',
         '--',
+        'kernel',
         'gateway',
         'drivers',
         'cloud-bridge',

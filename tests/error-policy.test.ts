@@ -15,14 +15,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MesClient, type MesCredentials } from '../cloud-bridge/mes-client.ts';
 import type { PatientLink } from '../cloud-bridge/token-store.ts';
-import {
-  type Catalogue,
-  ERROR_CATALOGUE,
-  type ErrorCode,
-  type ErrorEntry,
-  MedgwError,
-  type NationalOutcome,
-} from '../drivers/errors.ts';
 import { LocalAdminOps } from '../gateway/admin/ops.ts';
 import { adminServer } from '../gateway/admin/server.ts';
 import { Forwarder, type ForwarderEvent } from '../gateway/forwarder/index.ts';
@@ -31,6 +23,14 @@ import { silentLogger } from '../gateway/log.ts';
 import { Operations } from '../gateway/ops/operations.ts';
 import { LowRegistry } from '../gateway/registry/index.ts';
 import { createMetrics } from '../gateway/web/metrics.ts';
+import {
+  type Catalogue,
+  ERROR_CATALOGUE,
+  type ErrorCode,
+  type ErrorEntry,
+  MedgwError,
+  type NationalOutcome,
+} from '../kernel/errors.ts';
 import { sampleObservation } from './cloud-bridge/helpers.ts';
 
 /** A national code this build does not know: the patient's record is frozen (HTTP 451). */

@@ -15,7 +15,7 @@ interface Import {
   readonly to: string;
 }
 
-const SOURCES = ['drivers', 'cloud-bridge', 'gateway', 'simulators'];
+const SOURCES = ['kernel', 'drivers', 'cloud-bridge', 'gateway', 'simulators'];
 
 function sourceFiles(): string[] {
   return execFileSync('git', ['ls-files', '--', ...SOURCES], { encoding: 'utf8' })
@@ -44,13 +44,15 @@ function area(file: string): string {
 }
 
 const TOP: Record<string, readonly string[]> = {
+  // the shared kernel (the error catalogue): every layer imports it, it imports nothing of ours
+  kernel: ['kernel'],
   // pure device knowledge: nothing else of ours
-  drivers: ['drivers'],
+  drivers: ['drivers', 'kernel'],
   // the national side: the vocabulary and types of drivers only
-  'cloud-bridge': ['cloud-bridge', 'drivers'],
+  'cloud-bridge': ['cloud-bridge', 'drivers', 'kernel'],
   // device and national-side stand-ins: drivers only (written apart from the gateway's decoders)
-  simulators: ['simulators', 'drivers'],
-  gateway: ['gateway', 'drivers', 'cloud-bridge'],
+  simulators: ['simulators', 'drivers', 'kernel'],
+  gateway: ['gateway', 'drivers', 'cloud-bridge', 'kernel'],
 };
 
 /** Inside gateway/: what a folder must not import (higher layers, or a sibling it must not know). */
@@ -173,6 +175,8 @@ describe('import directions', () => {
     expect(
       violations([
         { from: 'drivers/decode.ts', to: 'gateway/log.ts' },
+        { from: 'drivers/decode.ts', to: 'kernel/errors.ts' },
+        { from: 'kernel/errors.ts', to: 'drivers/vocabulary.ts' },
         { from: 'gateway/http/server.ts', to: 'gateway/web/plugin.ts' },
         { from: 'gateway/journal/sqlite.ts', to: 'gateway/admin/ops.ts' },
         { from: 'gateway/web/plugin.ts', to: 'gateway/http/server.ts' },
@@ -181,6 +185,7 @@ describe('import directions', () => {
       'drivers/decode.ts -> gateway/log.ts',
       'gateway/http/server.ts -> gateway/web/plugin.ts',
       'gateway/journal/sqlite.ts -> gateway/admin/ops.ts',
+      'kernel/errors.ts -> drivers/vocabulary.ts',
     ]);
   });
 

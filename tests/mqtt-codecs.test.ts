@@ -5,7 +5,6 @@
 import { encode as cborEncode } from 'cbor-x';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isMedgwError } from '../drivers/errors.ts';
 import {
   decodePayload,
   encodePayload,
@@ -16,6 +15,7 @@ import {
 import { READING_KINDS } from '../drivers/mqtt/schema.ts';
 import { normalize } from '../drivers/normalize/index.ts';
 import { readingId } from '../drivers/reading-id.ts';
+import { isMedgwError } from '../kernel/errors.ts';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 

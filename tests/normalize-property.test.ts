@@ -8,12 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { CODECS } from '../drivers/codecs/index.ts';
 import { decodeFrame } from '../drivers/decode.ts';
 import { DEFINITIONS } from '../drivers/definitions/index.ts';
-import { ERROR_CATALOGUE, isMedgwError } from '../drivers/errors.ts';
 import { decodePayload, encodePayload, type Reading } from '../drivers/mqtt/index.ts';
 import { MEALS } from '../drivers/mqtt/schema.ts';
 import { normalize } from '../drivers/normalize/index.ts';
 import type { Observation } from '../drivers/types.ts';
 import { VOCABULARY } from '../drivers/vocabulary.ts';
+import { ERROR_CATALOGUE, isMedgwError } from '../kernel/errors.ts';
 
 function wellFormed(o: Observation): void {
   const v = VOCABULARY[o.kind];

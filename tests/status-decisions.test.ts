@@ -12,7 +12,6 @@ import {
   cgmMeasurementToMeasurements,
 } from '../drivers/codecs/cgm-measurement.ts';
 import { decodeFrame } from '../drivers/decode.ts';
-import { ERROR_CATALOGUE } from '../drivers/errors.ts';
 import { normalize } from '../drivers/normalize/index.ts';
 import {
   STATUS_COMBINATIONS,
@@ -23,6 +22,7 @@ import {
 } from '../drivers/normalize/status.ts';
 import type { CoincidentTime, DeviceDateTime, Measurement, Observation } from '../drivers/types.ts';
 import { VOCABULARY } from '../drivers/vocabulary.ts';
+import { ERROR_CATALOGUE } from '../kernel/errors.ts';
 import { encodeCgmMeasurement } from '../simulators/ble/cgm.ts';
 import { encodeBloodPressure } from '../simulators/ble/cuff.ts';
 import { encodeGlucoseMeasurement, mgdl } from '../simulators/ble/glucometer.ts';

@@ -2,7 +2,7 @@
  * Bit and enumeration helpers the characteristic codecs share: named bits out, reserved (RFU) bits and
  * reserved enumeration values refused with MEDGW_ERR_RESERVED_VALUE unless a driver quirk says otherwise.
  */
-import { MedgwError } from '../errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 
 /** Quirk (set by a driver definition): reserved (RFU) flag and status bits are ignored instead of refused. */
 export const IGNORE_RESERVED_FLAGS = 'ignore-reserved-flags';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MedgwError } from '../errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import { bloodPressureFeature } from './blood-pressure-feature.ts';
 
 describe('Blood Pressure Feature 0x2A49', () => {

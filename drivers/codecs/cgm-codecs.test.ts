@@ -6,8 +6,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ERROR_CATALOGUE, MedgwError } from '../../kernel/errors.ts';
 import { encodeCgmMeasurement, e2eCrc as simulatorCrc } from '../../simulators/ble/cgm.ts';
-import { ERROR_CATALOGUE, MedgwError } from '../errors.ts';
 import { toHex } from '../reader.ts';
 import { cgmCrc } from './cgm-crc.ts';
 import { decodeCgmFeature } from './cgm-feature.ts';

@@ -6,7 +6,7 @@
  *
  * Shared by the CGM codecs (0x2AA7-0x2AAC); which values carry it is said by CGM Feature bit 12.
  */
-import { MedgwError } from '../errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 
 /** 0x1021 with its bits reversed, for the least-significant-bit-first register. */
 const POLY_REFLECTED = 0x8408;

@@ -9,9 +9,10 @@
  * A CGM reads interstitial fluid: every record becomes a glucose Measurement of sample type
  * interstitial-fluid, which normalization holds (MEDGW_ERR_GLUCOSE_INTERSTITIAL) as a spot value.
  */
+
+import { MedgwError } from '../../kernel/errors.ts';
 import type { CharacteristicCodec } from '../codec.ts';
 import { userFacingTime } from '../datetime.ts';
-import { MedgwError } from '../errors.ts';
 import { ByteReader } from '../reader.ts';
 import type { DeviceDateTime, Measurement, MedNumber } from '../types.ts';
 import { refuseReservedBits } from './bits.ts';

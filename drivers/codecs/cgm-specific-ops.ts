@@ -10,8 +10,9 @@
  * Record Number uint16, Calibration Status uint8 with bits 0-2 named and 3-7 RFU); a calibration record
  * number uint16 (0xFFFF: the last one); Response Code: request op code + response code value.
  */
+
+import { MedgwError } from '../../kernel/errors.ts';
 import type { CharacteristicCodec } from '../codec.ts';
-import { MedgwError } from '../errors.ts';
 import { encodeSfloat } from '../ieee11073.ts';
 import { ByteReader } from '../reader.ts';
 import type { MedNumber } from '../types.ts';

@@ -4,9 +4,10 @@
  * time update, 1 external reference time update, 2 change of time zone, 3 change of DST; 4-7 RFU).
  * 10 bytes. Decoded when read or notified; encoded by the gateway to set a device clock.
  */
+
+import { MedgwError } from '../../kernel/errors.ts';
 import type { CharacteristicCodec } from '../codec.ts';
 import { encodeDateTime } from '../datetime.ts';
-import { MedgwError } from '../errors.ts';
 import { ByteReader } from '../reader.ts';
 import type { DeviceDateTime } from '../types.ts';
 import { enumCode, enumName, IGNORE_RESERVED_FLAGS, namedBits, refuseReservedBits } from './bits.ts';

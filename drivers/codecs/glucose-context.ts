@@ -4,8 +4,9 @@
  * Meal, Tester-Health (Tester LOW nibble, Health HIGH nibble), Exercise Duration (s) + Intensity (%),
  * Medication ID + Medication (kg or L), HbA1c (%) as the flags announce.
  */
+
+import { MedgwError } from '../../kernel/errors.ts';
 import type { CharacteristicCodec } from '../codec.ts';
-import { MedgwError } from '../errors.ts';
 import { ByteReader } from '../reader.ts';
 import type { MealContext, Measurement, MedNumber } from '../types.ts';
 import { enumName, IGNORE_RESERVED_FLAGS, refuseReservedBits } from './bits.ts';

@@ -3,8 +3,9 @@
  * from UTC in 15-minute steps, -48..+56, -128 = unknown) and DST Offset (uint8: 0 standard time,
  * 2 half an hour, 4 one hour, 8 two hours daylight time, 255 unknown).
  */
+
+import { MedgwError } from '../../kernel/errors.ts';
 import type { CharacteristicCodec } from '../codec.ts';
-import { MedgwError } from '../errors.ts';
 import { ByteReader } from '../reader.ts';
 import { enumName } from './bits.ts';
 

@@ -5,9 +5,10 @@
  * GLS filter types: 0x01 Sequence Number (uint16), 0x02 User Facing Time (Date Time); the Number of
  * Stored Records response carries a uint16 in GLS.
  */
+
+import { MedgwError } from '../../kernel/errors.ts';
 import type { CharacteristicCodec } from '../codec.ts';
 import { compareDateTime, encodeDateTime } from '../datetime.ts';
-import { MedgwError } from '../errors.ts';
 import { ByteReader } from '../reader.ts';
 import type { DeviceDateTime } from '../types.ts';
 import { enumCode, enumName } from './bits.ts';

@@ -10,8 +10,9 @@
  * joined by dashes, OUI first (`C0-26-DA-FF-FE-00-0E-01` for a System ID built from the Bluetooth address
  * C0:26:DA:00:0E:01 by the DIS v1.1 rule: OUI, then 0xFFFE, then the company-assigned 24 bits).
  */
+
+import { MedgwError } from '../../kernel/errors.ts';
 import type { CharacteristicCodec } from '../codec.ts';
-import { MedgwError } from '../errors.ts';
 import { parseHex } from '../reader.ts';
 
 const WHAT = 'System ID';

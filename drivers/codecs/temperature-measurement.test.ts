@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MedgwError } from '../errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import { parseHex } from '../reader.ts';
 import { temperatureMeasurement } from './temperature-measurement.ts';
 

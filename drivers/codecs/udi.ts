@@ -5,8 +5,9 @@
  * other Device Information characteristics; the parts go to the PhdDevice (`udiCarrier`). The layout as
  * a shipping DIS server writes it: zephyrproject-rtos/zephyr subsys/bluetooth/services/dis.c `read_udi`.
  */
+
+import { MedgwError } from '../../kernel/errors.ts';
 import type { CharacteristicCodec } from '../codec.ts';
-import { MedgwError } from '../errors.ts';
 import type { DeviceUdi } from '../types.ts';
 import { refuseReservedBits } from './bits.ts';
 

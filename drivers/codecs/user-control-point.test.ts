@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MedgwError } from '../errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import { toHex } from '../reader.ts';
 import { encodeConsent, encodeRegisterNewUser, userControlPoint } from './user-control-point.ts';
 

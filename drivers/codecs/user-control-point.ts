@@ -5,8 +5,9 @@
  * Consent Code), 0x03 Delete User Data, 0x04 List All Users (UDS 1.1), 0x05 Delete User(s) (UDS 1.1,
  * User Index, 0xFF = all), 0x20 Response Code (Request Op Code, Response Value, parameter).
  */
+
+import { MedgwError } from '../../kernel/errors.ts';
 import type { CharacteristicCodec } from '../codec.ts';
-import { MedgwError } from '../errors.ts';
 import { ByteReader } from '../reader.ts';
 import { reservedValue } from './bits.ts';
 

@@ -2,7 +2,7 @@
  * The driver registry: every definition, lookup by id, and the advertisement matcher (a specific model
  * definition before the generic profile driver of its service).
  */
-import { MedgwError } from '../errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import { andUa651ble } from './and-ua-651ble.ts';
 import { ascensiaContourNextOne } from './ascensia-contour-next-one.ts';
 import { beurerBf600 } from './beurer-bf600.ts';

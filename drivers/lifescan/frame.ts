@@ -15,7 +15,7 @@
  *   checksum; the length covers the whole packet; a response is command-prefix status…, success 0x06,
  *   "data should not be considered a valid response if the status is not success".
  */
-import { MedgwError } from '../errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 
 export const STX = 0x02;
 export const ETX = 0x03;

@@ -3,9 +3,10 @@
  * meter clock read then set, the record counter and the number of records held, then one command per
  * record. Sources in verio.ts (Tidepool uploader oneTouchVerioBLE.js, BSD-2-Clause). Pure.
  */
+
+import { isMedgwError, MedgwError } from '../../kernel/errors.ts';
 import type { DeviceLink } from '../definitions/link.ts';
 import type { Ask, RecordCounterProtocol, RecordRange } from '../definitions/record-counter.ts';
-import { isMedgwError, MedgwError } from '../errors.ts';
 import { LINK_ACK } from './frame.ts';
 import {
   dateTimeToMeterSeconds,

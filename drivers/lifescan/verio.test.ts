@@ -5,9 +5,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { isMedgwError } from '../../kernel/errors.ts';
 import type { DeviceLink } from '../definitions/link.ts';
 import type { AskOptions } from '../definitions/record-counter.ts';
-import { isMedgwError } from '../errors.ts';
 import { parseHex, toHex } from '../reader.ts';
 import { decodeLifescanFrame, encodeLifescanPacket, lifescanCrc } from './frame.ts';
 import { verioRecordCounter } from './protocol.ts';

@@ -22,8 +22,9 @@
  * HI / LO: Tidepool's checklist for the Verio family (developer.tidepool.org uploader docs, checklists/
  * oneTouchVerio) says the meter's range is 20-600 mg/dL per its user manual; a value beyond is out of range.
  */
+
+import { MedgwError } from '../../kernel/errors.ts';
 import type { CharacteristicCodec } from '../codec.ts';
-import { MedgwError } from '../errors.ts';
 import type { DeviceDateTime, Measurement } from '../types.ts';
 import { decodeLifescanFrame, encodeLifescanPacket, LINK_ACK, STATUS_SUCCESS } from './frame.ts';
 

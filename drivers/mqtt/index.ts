@@ -4,7 +4,7 @@
  * `mqtt`) or a MedgwError naming the field that is wrong. Pure: bytes in, typed result out.
  */
 import { decode as cborDecode, encode as cborEncode } from 'cbor-x';
-import { MedgwError } from '../errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import { decimalFromNumber } from '../normalize/units.ts';
 import type { ComponentName, DeviceDateTime, Measurement, MeasurementComponent } from '../types.ts';
 import { medgw } from './generated/reading.js';

@@ -21,11 +21,12 @@
  *
  * Pure data and lookups: no I/O.
  */
+
+import type { ErrorCode } from '../../kernel/errors.ts';
 import { BP_STATUS_FLAGS } from '../codecs/bp-status.ts';
 import { CGM_SENSOR_STATUS_NAMES } from '../codecs/cgm-sensor-status.ts';
 import { PLX_DEVICE_AND_SENSOR_STATUS, PLX_MEASUREMENT_STATUS } from '../codecs/plx-status.ts';
 import { SENSOR_STATUS_FLAGS } from '../codecs/sensor-status.ts';
-import type { ErrorCode } from '../errors.ts';
 import type { Quarantine, StatusCoding } from '../types.ts';
 import { squash } from './time.ts';
 

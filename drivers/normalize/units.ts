@@ -3,7 +3,7 @@
  * mantissa × 10^exponent (the device's precision) and are converted with integer arithmetic, so
  * 95 × 10^-5 kg/L is exactly 95 mg/dL and 150.00 [lb_av] is exactly 68.04 kg, never 68.03999….
  */
-import { MedgwError } from '../errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import { decimal } from '../ieee11073.ts';
 import type { DecimalValue } from '../types.ts';
 

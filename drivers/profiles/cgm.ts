@@ -2,13 +2,14 @@
  * Continuous Glucose Monitoring Service 0x181F (CGMS v1.0.1, CGMP v1.0.1): records pulled through the RACP
  * with the Time Offset filter, live records notified at the communication interval.
  */
+
+import { MedgwError } from '../../kernel/errors.ts';
 import { decodeCgmFeature } from '../codecs/cgm-feature.ts';
 import { cgmMeasurementToMeasurements, decodeCgmMeasurement } from '../codecs/cgm-measurement.ts';
 import { decodeCgmSessionStartTime } from '../codecs/cgm-session-start-time.ts';
 import { decodeCgmOps, encodeCgmOpsRequest } from '../codecs/cgm-specific-ops.ts';
 import { decodeCgmStatus } from '../codecs/cgm-status.ts';
 import type { DeviceLink } from '../definitions/link.ts';
-import { MedgwError } from '../errors.ts';
 import type { DeviceDateTime, Measurement } from '../types.ts';
 import { ch, type DeviceProfile, type ProfileSession } from './types.ts';
 

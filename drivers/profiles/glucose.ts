@@ -1,6 +1,7 @@
 /** Glucose Service 0x1808 / Glucose Profile (GLS v1.0.1, GLP v1.0.1): records pulled through the RACP. */
+
+import { MedgwError } from '../../kernel/errors.ts';
 import { decodeGlucoseContext, mergeGlucoseContext } from '../codecs/glucose-context.ts';
-import { MedgwError } from '../errors.ts';
 import type { Measurement } from '../types.ts';
 import { ch, type DeviceProfile, type RecordAssembler } from './types.ts';
 

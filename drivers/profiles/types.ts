@@ -6,8 +6,9 @@
  * needs about the records themselves, as executable blocks: a filter (records the service marks as not
  * a reading) and an assembler (records split over several characteristics). Pure: no I/O, no clock.
  */
+
+import type { ErrorCode, MedgwError } from '../../kernel/errors.ts';
 import type { DeviceLink } from '../definitions/link.ts';
-import type { ErrorCode, MedgwError } from '../errors.ts';
 import type { Measurement } from '../types.ts';
 
 /** How stored records reach the gateway. */

@@ -1,4 +1,6 @@
 /** User Data Service 0x181C (UDS v1.0): consent per connection on multi-user scales and cuffs. */
+
+import { MedgwError } from '../../kernel/errors.ts';
 import {
   encodeConsent,
   encodeRegisterNewUser,
@@ -7,7 +9,6 @@ import {
   userControlPoint,
 } from '../codecs/user-control-point.ts';
 import type { DeviceLink } from '../definitions/link.ts';
-import { MedgwError } from '../errors.ts';
 import { ch, type DeviceProfile } from './types.ts';
 
 const SERVICE = '181C';

@@ -1,5 +1,5 @@
 /** The admin API client: what the command line uses while a gateway runs on the data directory. */
-import { ERROR_CATALOGUE, type ErrorCode, MedgwError } from '../../drivers/errors.ts';
+import { ERROR_CATALOGUE, type ErrorCode, MedgwError } from '../../kernel/errors.ts';
 import type { AuditEntry, OutboxRecord, PatientRecord } from '../contracts.ts';
 import type { JournalStats } from '../journal/rules.ts';
 import type { Statement } from '../pipeline/restate.ts';

@@ -6,7 +6,7 @@
 import { chmodSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import type { Config } from '../config/schema.ts';
 import { type Clock, type Journal, systemClock } from '../contracts.ts';
 import {

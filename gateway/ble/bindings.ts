@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Noble } from '@stoprocent/noble';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import type { Logger } from '../log.ts';
 import { BluezPairing } from './bluez/pairing.ts';
 

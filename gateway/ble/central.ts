@@ -12,7 +12,7 @@ import {
   findDefinition,
   matchAdvertisement,
 } from '../../drivers/definitions/index.ts';
-import { isMedgwError, MedgwError } from '../../drivers/errors.ts';
+import { isMedgwError, MedgwError } from '../../kernel/errors.ts';
 import type { Clock, Component, Journal, ReadingSink, Registry } from '../contracts.ts';
 import { type Logger, shortId } from '../log.ts';
 import { addDevice } from '../registry/operations.ts';

@@ -3,7 +3,7 @@
  * which only the running gateway holds, so these calls go through its admin API (`/api/v1/ble/...`)
  * and are refused with MEDGW_ERR_BLE_GATEWAY_NOT_RUNNING when no gateway holds the data directory.
  */
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import { adminRequest } from '../admin/client.ts';
 import { lockHolder, readAdminEndpoint, readAdminToken } from '../datadir.ts';
 import type { PairingPrompt, PromptAnswer } from './bluez/prompts.ts';

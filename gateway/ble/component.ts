@@ -11,7 +11,7 @@
  *                                              (`event: state`, `event: prompt`)
  */
 import type { FastifyInstance } from 'fastify';
-import { isMedgwError, MedgwError } from '../../drivers/errors.ts';
+import { isMedgwError, MedgwError } from '../../kernel/errors.ts';
 import type { ComponentFactory } from '../app.ts';
 import { sendError } from '../http/errors.ts';
 import type { BluezPairing } from './bluez/pairing.ts';

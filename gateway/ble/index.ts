@@ -4,7 +4,7 @@
  * central at all (`off`).
  */
 import { loadTokenKey } from '../../cloud-bridge/token-store.ts';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import type { GatewayContext } from '../context.ts';
 import type { ReadingSink } from '../contracts.ts';
 import { adapterBonding, adapterNoble } from './bindings.ts';

@@ -8,8 +8,8 @@
  */
 import type { Characteristic, Peripheral, Service } from '@stoprocent/noble';
 import type { DeviceLink } from '../../drivers/definitions/link.ts';
-import { isMedgwError, MedgwError } from '../../drivers/errors.ts';
 import type { DeviceDateTime } from '../../drivers/types.ts';
+import { isMedgwError, MedgwError } from '../../kernel/errors.ts';
 import type { Logger } from '../log.ts';
 
 export interface LinkTiming {

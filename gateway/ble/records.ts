@@ -9,7 +9,6 @@
 import { decodeRecords, quirksOf } from '../../drivers/definitions/decode.ts';
 import type { DriverDefinition } from '../../drivers/definitions/index.ts';
 import { applyMeasurementQuirks } from '../../drivers/definitions/quirks.ts';
-import { type ErrorCode, isMedgwError, MedgwError } from '../../drivers/errors.ts';
 import type {
   DeviceProfile,
   ProfileSession,
@@ -17,6 +16,7 @@ import type {
   RecordFilter,
 } from '../../drivers/profiles/index.ts';
 import type { CoincidentTime, Measurement } from '../../drivers/types.ts';
+import { type ErrorCode, isMedgwError, MedgwError } from '../../kernel/errors.ts';
 import type { Clock, ReadingSink } from '../contracts.ts';
 import type { Logger } from '../log.ts';
 import { coincidentFor, type SessionTimes } from './time.ts';

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { decrypt, encrypt } from '../../cloud-bridge/token-store.ts';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import type { Registry } from '../contracts.ts';
 
 export interface UdsUser {

@@ -3,7 +3,7 @@
  * pairing with live progress, forget, and per-device health (last sync, how the clock was handled).
  * Wire it with `registerWeb(server, { …, ble: webBluetooth(services.get('ble')) })`.
  */
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import type { DeviceHealth, NearbyDevice, PairingProgress, WebBluetooth } from '../web/deps.ts';
 import type { BluezPairing } from './bluez/pairing.ts';
 import type { BleCentral, BleDeviceStatus } from './central.ts';

@@ -3,7 +3,7 @@
  * demand, so `medgw decode` never pays for the broker or the HTTP server.
  * A refused input exits 2 with its MEDGW_ERR_* code on stderr; never a stack trace.
  */
-import { isMedgwError, MedgwError } from '../../drivers/errors.ts';
+import { isMedgwError, MedgwError } from '../../kernel/errors.ts';
 import type { CommandModule } from './command.ts';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {

@@ -7,7 +7,7 @@
  */
 import { createInterface } from 'node:readline';
 import { DEFINITIONS } from '../../drivers/definitions/index.ts';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import type { PairingPrompt, PromptAnswer } from '../ble/bluez/prompts.ts';
 import type { BleDeviceStatus } from '../ble/central.ts';
 import type { BleAdminClient } from '../ble/client.ts';

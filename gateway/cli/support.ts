@@ -3,7 +3,7 @@
  * with coded usage errors, the connection to the instance (API or direct), and plain tables.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import { connect } from '../admin/connect.ts';
 import type { AdminOps } from '../admin/ops.ts';
 import { configFromArgs } from '../config/load.ts';

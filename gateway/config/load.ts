@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import { type Config, type ConfigKey, ConfigSchema, configKeys } from './schema.ts';
 
 /** Flags every command accepts, mapped to their key path. `--config` names the file. */

@@ -10,7 +10,7 @@
  * MQTT device from simulators/, pairing printer) are loaded by `import()` only when the demo runs, so
  * a production start never loads them (tests/start/lazy-modules.test.ts).
  */
-import { isMedgwError } from '../../drivers/errors.ts';
+import { isMedgwError } from '../../kernel/errors.ts';
 import type { ComponentFactory, Services } from '../app.ts';
 import type { GatewayContext } from '../context.ts';
 import type { Component } from '../contracts.ts';

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { DeviceLink } from '../../cloud-bridge/pairing.ts';
 import type { PatientLink } from '../../cloud-bridge/token-store.ts';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import { createLogger } from '../log.ts';
 import { pairingInstructions, printPairing } from './pairing.ts';
 

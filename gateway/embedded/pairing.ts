@@ -7,7 +7,7 @@
  */
 import type { DeviceLink } from '../../cloud-bridge/pairing.ts';
 import type { PatientLink } from '../../cloud-bridge/token-store.ts';
-import { isMedgwError } from '../../drivers/errors.ts';
+import { isMedgwError } from '../../kernel/errors.ts';
 import type { Logger } from '../log.ts';
 import { DEMO_IDENTITY } from './demo.ts';
 

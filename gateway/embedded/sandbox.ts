@@ -7,7 +7,7 @@
  * The sandbox (and oidc-provider behind it) is loaded by `import()` when it starts, so a gateway with
  * a national-side URL never loads it (tests/start/lazy-modules.test.ts).
  */
-import { isMedgwError, MedgwError } from '../../drivers/errors.ts';
+import { isMedgwError, MedgwError } from '../../kernel/errors.ts';
 import type { Sandbox } from '../../simulators/sandbox/index.ts';
 import type { ComponentFactory, Endpoint, EndpointSource } from '../app.ts';
 import type { GatewayContext } from '../context.ts';

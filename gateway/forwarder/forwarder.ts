@@ -30,7 +30,7 @@ import {
   type ErrorCode,
   isMedgwError,
   nationalOutcomeOf,
-} from '../../drivers/errors.ts';
+} from '../../kernel/errors.ts';
 import type { Clock, Component, Journal, OutboxRecord, OutboxState, Registry } from '../contracts.ts';
 import { GroupCommit } from '../journal/group-commit.ts';
 
@@ -124,7 +124,7 @@ export interface ForwarderOptions {
    * transaction. Without it the forwarder keeps its own.
    */
   readonly commits?: TransitionCommitter;
-  /** Which codes hold a reading or a patient (drivers/errors.ts `outcome`); default the catalogue itself. */
+  /** Which codes hold a reading or a patient (kernel/errors.ts `outcome`); default the catalogue itself. */
   readonly catalogue?: Catalogue;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The one error handler of the gateway's HTTP server: every refusal is a coded MedgwError whose HTTP
- * status is the catalogue's (drivers/errors.ts `status`), answered as JSON `{"error":{"code","message",
+ * status is the catalogue's (kernel/errors.ts `status`), answered as JSON `{"error":{"code","message",
  * "hint"}}`, or as a page when the pages ask for HTML. A fastify validation or parsing failure (4xx)
  * becomes the caller's bad-request code; anything else is logged with its cause and answered
  * MEDGW_ERR_INTERNAL, never with the cause itself.
@@ -13,7 +13,7 @@ import {
   httpStatusOf,
   isMedgwError,
   MedgwError,
-} from '../../drivers/errors.ts';
+} from '../../kernel/errors.ts';
 
 interface ErrorLog {
   error(obj: object, msg: string): void;

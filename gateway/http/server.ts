@@ -16,7 +16,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
-import { type Catalogue, MedgwError } from '../../drivers/errors.ts';
+import { type Catalogue, MedgwError } from '../../kernel/errors.ts';
 import type { Component } from '../contracts.ts';
 import { removeAdminEndpoint, writeAdminEndpoint } from '../datadir.ts';
 import type { Logger } from '../log.ts';

@@ -10,7 +10,7 @@
  */
 import type { FastifySchemaCompiler, FastifyTypeProvider } from 'fastify';
 import { z } from 'zod';
-import { type ErrorCode, MedgwError } from '../../drivers/errors.ts';
+import { type ErrorCode, MedgwError } from '../../kernel/errors.ts';
 
 export interface ZodTypeProvider extends FastifyTypeProvider {
   readonly validator: this['schema'] extends z.ZodType ? z.output<this['schema']> : unknown;

@@ -11,7 +11,7 @@
  * device, up to the round size. A device flooding the gateway fills later rounds with its own
  * readings; another device's reading still goes into the next round.
  */
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import type { AppendResult, Journal, NewReading, OutboxRecord, OutboxState } from '../contracts.ts';
 
 export interface BatchAppend {

@@ -2,8 +2,9 @@
  * In-memory journal for tests: the same rules as the SQLite journal (rules.ts), nothing durable.
  * tests/journal/conformance.ts proves both behave alike.
  */
-import { MedgwError } from '../../drivers/errors.ts';
+
 import type { Observation } from '../../drivers/types.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import {
   type AppendResult,
   type AuditEntry,

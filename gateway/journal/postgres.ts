@@ -30,7 +30,7 @@
  */
 import { hostname } from 'node:os';
 import pg from 'pg';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import {
   type AppendResult,
   type AuditEntry,

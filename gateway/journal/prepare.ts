@@ -2,7 +2,7 @@
  * Readings checked and serialized before they reach a journal (on the caller's thread for a journal
  * on its own thread): what every journal implementation stores, checked by the rules of rules.ts.
  */
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import type { AuditEntry, NewReading } from '../contracts.ts';
 import type { BatchAppend } from './group-commit.ts';
 import { checkNewReading } from './rules.ts';

@@ -7,7 +7,7 @@
  * message. The rows are counted against journal.maxAuditEntries (refused beyond it: the counters
  * still hold the figures, and one coded line says so).
  */
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import type { AuditEntry, Clock, Journal } from '../contracts.ts';
 import type { Logger } from '../log.ts';
 import type { AuditInput } from './thread-protocol.ts';

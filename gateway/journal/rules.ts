@@ -4,7 +4,7 @@
  * tests/journal/conformance.ts runs one suite against both.
  */
 import { hash } from 'node:crypto';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import type { AuditEntry, NewReading, OutboxState } from '../contracts.ts';
 
 export const OUTBOX_STATES: readonly OutboxState[] = [

@@ -6,7 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import {
   type AppendResult,
   type AuditEntry,

@@ -4,7 +4,7 @@
  * MedgwError on arrival (a class does not survive the clone).
  */
 import type { MessagePort } from 'node:worker_threads';
-import { type ErrorCode, MedgwError } from '../../drivers/errors.ts';
+import { type ErrorCode, MedgwError } from '../../kernel/errors.ts';
 import type { Journal } from '../contracts.ts';
 import type { BatchTransition } from './group-commit.ts';
 import type { PostgresJournalOptions } from './postgres.ts';

@@ -11,7 +11,7 @@
  * other. Every call carries the main thread's clock reading, so an injected clock stays authoritative.
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import { PostgresJournal } from './postgres.ts';
 import { SqliteJournal, type SqliteJournalOptions } from './sqlite.ts';
 import {

@@ -34,7 +34,7 @@ import { availableParallelism } from 'node:os';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type PubrelPacket } from 'aedes';
 import type { Logger } from 'pino';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import type { Component, ReadingSink, Registry } from '../contracts.ts';
 import { shortId } from '../log.ts';
 import {

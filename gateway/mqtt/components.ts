@@ -3,7 +3,7 @@
  * `sink` service) and MQTT ingest (embedded aedes broker or external-broker client, by mqtt.mode).
  */
 import { readFileSync } from 'node:fs';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import type { ComponentFactory } from '../app.ts';
 import type { ReadingSink } from '../contracts.ts';
 import { Pipeline } from '../pipeline/pipeline.ts';

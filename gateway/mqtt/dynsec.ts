@@ -34,7 +34,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import type { Config } from '../config/schema.ts';
 import type { DeviceProvisioner } from '../registry/operations.ts';
 import { ALL_MEASUREMENTS, TOPIC_ROOT } from './topics.ts';

@@ -23,7 +23,7 @@
 import { hostname } from 'node:os';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import type { Component, ReadingSink } from '../contracts.ts';
 import { shortId } from '../log.ts';
 import { type DynsecOptions, withDynsec } from './dynsec.ts';

@@ -7,9 +7,9 @@
  * (journal full, gateway stopping).
  */
 import type { Logger } from 'pino';
-import { isMedgwError } from '../../drivers/errors.ts';
 import { decodePayload } from '../../drivers/mqtt/index.ts';
 import type { Measurement } from '../../drivers/types.ts';
+import { isMedgwError } from '../../kernel/errors.ts';
 import type { ReadingSink, SubmitResult } from '../contracts.ts';
 import { shortId } from '../log.ts';
 import { RETRYABLE_CODES } from '../pipeline/pipeline.ts';

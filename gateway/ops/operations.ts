@@ -13,7 +13,7 @@
 import { EventEmitter } from 'node:events';
 import { CONSENT_KINDS, type ConsentKind } from '../../cloud-bridge/profiles.ts';
 import type { PatientLink } from '../../cloud-bridge/token-store.ts';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import type {
   AuditEntry,
   Journal,

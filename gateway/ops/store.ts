@@ -6,8 +6,8 @@
  * `AdminClient` (gateway/admin/client.ts) asks a running gateway.
  */
 import { z } from 'zod';
-import { MedgwError } from '../../drivers/errors.ts';
 import type { Observation } from '../../drivers/types.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import { systemTimeZone } from '../config/schema.ts';
 import type {
   AuditEntry,

@@ -7,10 +7,10 @@
  * audited by code, never with a measured value.
  */
 import type { Logger } from 'pino';
-import { isMedgwError } from '../../drivers/errors.ts';
 import { normalize as driversNormalize, type NormalizeOptions } from '../../drivers/normalize/index.ts';
 import { readingId as driversReadingId, type ReadingIdInput } from '../../drivers/reading-id.ts';
 import type { Measurement, Observation, Quarantine } from '../../drivers/types.ts';
+import { isMedgwError } from '../../kernel/errors.ts';
 import { systemTimeZone } from '../config/schema.ts';
 import type {
   AppendResult,

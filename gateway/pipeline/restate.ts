@@ -11,15 +11,15 @@
  */
 import { buildBundle } from '../../cloud-bridge/bundle.ts';
 import { GLUCOSE_MOMENT, KIND_PROFILES } from '../../cloud-bridge/profiles.ts';
+import { wallToUtc } from '../../drivers/normalize/time.ts';
+import type { Observation } from '../../drivers/types.ts';
 import {
   ERROR_CATALOGUE,
   type ErrorCode,
   type ErrorEntry,
   isMedgwError,
   MedgwError,
-} from '../../drivers/errors.ts';
-import { wallToUtc } from '../../drivers/normalize/time.ts';
-import type { Observation } from '../../drivers/types.ts';
+} from '../../kernel/errors.ts';
 
 const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(ERROR_CATALOGUE, code);
 

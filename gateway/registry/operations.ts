@@ -2,7 +2,7 @@
  * Registry operations shared by the admin API and the command line (which runs them directly on the
  * data directory when no gateway is running): provisioning, assignment, patient management.
  */
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import type { Clock, DeviceRecord, PatientRecord, Registry } from '../contracts.ts';
 import { checkId } from './registry.ts';
 import { generateSecret, hashSecret } from './secrets.ts';

@@ -19,7 +19,7 @@
  *
  * Device secrets are stored as today (`sha256$…`, older `scrypt$…`): the database never holds a secret.
  */
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import type { DeviceRecord, PatientRecord, Registry } from '../contracts.ts';
 import { type ChannelListener, listenChannel } from '../storage/listen.ts';
 import { type Migration, migrate, openPool, type Pool, type PoolClient } from '../storage/postgres.ts';

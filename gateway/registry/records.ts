@@ -3,7 +3,7 @@
  * a stored device or patient record, and the rules a write must pass. One place for each rule.
  */
 import { z } from 'zod';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import type { DeviceRecord, PatientRecord } from '../contracts.ts';
 import { secretHashKind } from './secrets.ts';
 

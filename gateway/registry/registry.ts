@@ -4,7 +4,7 @@
  */
 import { Low, Memory } from 'lowdb';
 import { z } from 'zod';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import type { DeviceRecord, PatientRecord, Registry } from '../contracts.ts';
 import { AtomicJsonFile } from './file-adapter.ts';
 import { migrateIdentities } from './migrate.ts';

@@ -9,7 +9,7 @@
  * to a schema it does not know.
  */
 import pg from 'pg';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;

@@ -25,7 +25,7 @@ import {
   type PatientLink,
   type RefreshLock,
 } from '../../cloud-bridge/token-store.ts';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import { type ChannelListener, listenChannel } from './listen.ts';
 import { inTransaction, LOCK_SPACE, lockKey, type Migration, migrate, type Pool } from './postgres.ts';
 

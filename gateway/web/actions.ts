@@ -5,7 +5,7 @@
  * topic changed. Refusals are coded errors that say what to do.
  */
 import { CONSENT_KINDS, type ConsentKind } from '../../cloud-bridge/profiles.ts';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import type { PublicDevice } from '../admin/ops.ts';
 import type { AuditEntry, OutboxRecord } from '../contracts.ts';
 import type { ApiTokens } from './auth.ts';

@@ -7,7 +7,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import { type ZodTypeProvider, zodValidator } from '../http/zod.ts';
 import { STATED_MOMENTS } from '../pipeline/restate.ts';
 import { auditCsv, type WebActions } from './actions.ts';

@@ -5,7 +5,7 @@
  * The admin password is printed once at first start.
  */
 import { EventEmitter } from 'node:events';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import type { ComponentFactory, EndpointSource, Services } from '../app.ts';
 import type { BluezPairing } from '../ble/bluez/pairing.ts';
 import type { BleCentral } from '../ble/central.ts';

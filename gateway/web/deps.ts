@@ -6,7 +6,7 @@
 import type { DeviceLink } from '../../cloud-bridge/pairing.ts';
 import type { ConsentKind } from '../../cloud-bridge/profiles.ts';
 import type { PatientLink } from '../../cloud-bridge/token-store.ts';
-import type { Catalogue } from '../../drivers/errors.ts';
+import type { Catalogue } from '../../kernel/errors.ts';
 import type { Clock, Journal, Registry } from '../contracts.ts';
 import type { Logger } from '../log.ts';
 import type { Operations } from '../ops/operations.ts';

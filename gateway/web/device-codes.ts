@@ -7,7 +7,7 @@
  */
 import type { DeviceLink } from '../../cloud-bridge/pairing.ts';
 import type { PatientLink } from '../../cloud-bridge/token-store.ts';
-import { isMedgwError } from '../../drivers/errors.ts';
+import { isMedgwError } from '../../kernel/errors.ts';
 import type { Clock } from '../contracts.ts';
 import { actionForm, h, type PageContext, page } from './html.ts';
 import type { MessageKey } from './i18n/index.ts';

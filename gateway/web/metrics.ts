@@ -5,7 +5,7 @@
  * and device ids, never a value or a patient.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-import { ERROR_CATALOGUE, nationalOutcomeOf } from '../../drivers/errors.ts';
+import { ERROR_CATALOGUE, nationalOutcomeOf } from '../../kernel/errors.ts';
 import type { WebDeps } from './deps.ts';
 import { lastSync, queue } from './model.ts';
 

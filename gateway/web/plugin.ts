@@ -9,7 +9,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_CATALOGUE, isMedgwError, MedgwError } from '../../drivers/errors.ts';
+import { ERROR_CATALOGUE, isMedgwError, MedgwError } from '../../kernel/errors.ts';
 import { errorHandler, refuse as refuseWith } from '../http/errors.ts';
 import { csrfPlugin, formField, formFields, sessionPlugin } from '../http/session.ts';
 import { documentedSchema } from '../http/zod.ts';

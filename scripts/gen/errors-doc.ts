@@ -1,5 +1,5 @@
-/** Generates docs/errors.md from the error catalogue (drivers/errors.ts). */
-import { ERROR_CATALOGUE, type ErrorEntry } from '../../drivers/errors.ts';
+/** Generates docs/errors.md from the error catalogue (kernel/errors.ts). */
+import { ERROR_CATALOGUE, type ErrorEntry } from '../../kernel/errors.ts';
 
 const AREA_TITLES: Record<ErrorEntry['area'], string> = {
   input: 'Command line, API and configuration input',
@@ -46,7 +46,7 @@ export function errorsDoc(): { path: string; content: string } {
     );
   const content = `# Error codes
 
-<!-- Generated from drivers/errors.ts by \`npm run gen\`; do not edit by hand. -->
+<!-- Generated from kernel/errors.ts by \`npm run gen\`; do not edit by hand. -->
 
 Every refusal in medgw carries one of these codes: on the command line (stderr, exit status 2), in
 MQTT receipts, in API answers (\`{"error":{"code","message","hint"}}\`, with the HTTP status of the

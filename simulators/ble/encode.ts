@@ -5,8 +5,9 @@
  * IEEE 11073-20601 §F.8 numbers: SFLOAT = 4-bit exponent + 12-bit mantissa, FLOAT = 8-bit exponent +
  * 24-bit mantissa, both two's complement, sent little-endian.
  */
-import { MedgwError } from '../../drivers/errors.ts';
+
 import type { DeviceDateTime } from '../../drivers/types.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 
 /** A special value of IEEE 11073-20601 (§F.8, table F.5): never a number. */
 export type SpecialValue = 'nan' | 'nres' | '+inf' | '-inf' | 'reserved';

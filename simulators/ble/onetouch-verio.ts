@@ -14,7 +14,7 @@
  *   binary protocol description names (glucometers-tech/glucometer-protocols shared-binary-protocol.md).
  * The encoder below is written on its own (a table CRC), not with drivers/lifescan.
  */
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import { AttError, type PeripheralOptions, SimPeripheral, type SimService } from './peripheral.ts';
 
 export const VERIO_SIM = {

@@ -7,8 +7,9 @@
  * honoured only on a characteristic with the Notify property, bit 1 enables indications and is honoured
  * only with the Indicate property. Enabling the wrong bit is accepted and delivers nothing.
  */
-import { MedgwError } from '../../drivers/errors.ts';
+
 import type { DeviceDateTime } from '../../drivers/types.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import { ByteWriter, encodeBatteryLevel, toDeviceDateTime } from './encode.ts';
 import type { SimFaults } from './faults.ts';
 

@@ -10,7 +10,7 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { Noble } from '@stoprocent/noble';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import { AttError, type SimLink, type SimPeripheral } from './peripheral.ts';
 
 /** HCI disconnect reasons (Core Spec Vol 1 Part F §2). */

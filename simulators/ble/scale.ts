@@ -6,8 +6,8 @@
  * are stored per user and indicated after the user's consent on the next connection.
  */
 
-import { MedgwError } from '../../drivers/errors.ts';
 import type { DeviceDateTime } from '../../drivers/types.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import { BCS, type BodyCompositionRecord, encodeBodyComposition } from './body-composition.ts';
 import { ByteWriter } from './encode.ts';
 import {

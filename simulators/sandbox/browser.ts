@@ -3,7 +3,7 @@
  * sandbox's login, consent and user-code forms exactly as a person would (no JavaScript, no shortcut
  * into the sandbox's state). Documented in docs/sandbox.md.
  */
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import { TEST_PASSWORD } from './identities.ts';
 import type { ConsentKind } from './profiles.ts';
 

@@ -9,7 +9,7 @@ import formbody from '@fastify/formbody';
 import Fastify from 'fastify';
 import type { KoaContextWithOIDC, default as Provider } from 'oidc-provider';
 import { z } from 'zod';
-import { MedgwError } from '../../drivers/errors.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import { registerApi } from './api.ts';
 import { esc, page } from './html.ts';
 import {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeFrame } from '../../drivers/decode.ts';
-import { isMedgwError } from '../../drivers/errors.ts';
+import { isMedgwError } from '../../kernel/errors.ts';
 import { SimCuff } from '../../simulators/ble/cuff.ts';
 import { mgdl, SimGlucometer } from '../../simulators/ble/glucometer.ts';
 import { createSimNoble, createVirtualRadio } from '../../simulators/ble/radio.ts';

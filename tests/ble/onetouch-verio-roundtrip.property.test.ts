@@ -5,9 +5,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isMedgwError } from '../../drivers/errors.ts';
 import { decodeLifescanFrame, lifescanCrc } from '../../drivers/lifescan/frame.ts';
 import { decodeVerioRecord, LIFESCAN_EPOCH_S } from '../../drivers/lifescan/verio.ts';
+import { isMedgwError } from '../../kernel/errors.ts';
 import { encodeVerioPacket, verioSimCrc } from '../../simulators/ble/onetouch-verio.ts';
 
 const u32 = (n: number) => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];

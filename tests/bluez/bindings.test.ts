@@ -5,7 +5,7 @@
  */
 import type { Peripheral } from '@stoprocent/noble';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isMedgwError } from '../../drivers/errors.ts';
+import { isMedgwError } from '../../kernel/errors.ts';
 import { mgdl, SimGlucometer } from '../../simulators/ble/glucometer.ts';
 import { FakeBluez, type PairingMethod } from '../../simulators/bluez/fake-bluez.ts';
 import { dbus } from '../../simulators/bluez/objects.ts';

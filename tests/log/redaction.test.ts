@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { MedgwError } from '../../drivers/errors.ts';
 import { createLogger, shortId } from '../../gateway/log.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 
 function capture() {
   const lines: string[] = [];

@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MedgwError } from '../../drivers/errors.ts';
 import { LocalAdminOps } from '../../gateway/admin/ops.ts';
 import { loadConfig } from '../../gateway/config/load.ts';
 import { MemoryJournal } from '../../gateway/journal/memory.ts';
@@ -26,6 +25,7 @@ import {
 import { ExternalBrokerClient } from '../../gateway/mqtt/external.ts';
 import { Pipeline } from '../../gateway/pipeline/pipeline.ts';
 import { addPatient, LowRegistry } from '../../gateway/registry/index.ts';
+import { MedgwError } from '../../kernel/errors.ts';
 import { SimulatedMqttDevice } from '../../simulators/mqtt/device.ts';
 import { encodeReading, sampleReading } from '../../simulators/mqtt/payloads.ts';
 import { killAllGateways, runMedgw } from '../support/gateway.ts';

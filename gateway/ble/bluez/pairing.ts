@@ -16,7 +16,7 @@
  */
 import { createRequire } from 'node:module';
 import type DBus from 'dbus-next';
-import { isMedgwError, MedgwError } from '../../../drivers/errors.ts';
+import { isMedgwError, MedgwError } from '../../../kernel/errors.ts';
 import { type Logger, shortId } from '../../log.ts';
 import { AGENT_CAPABILITY, AGENT_PATH, deviceIdOf, PairingAgent } from './agent.ts';
 import { PairingPrompts } from './prompts.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isMedgwError } from '../../../drivers/errors.ts';
+import { isMedgwError } from '../../../kernel/errors.ts';
 import { isNotPairedAnswer } from './pairing.ts';
 import { PairingPrompts } from './prompts.ts';
 

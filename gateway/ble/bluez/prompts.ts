@@ -6,7 +6,7 @@
  * Security Manager's own limit (Core Spec Vol 3 Part H §3.4, SMP timeout): the device gives up then.
  */
 import { EventEmitter } from 'node:events';
-import { MedgwError } from '../../../drivers/errors.ts';
+import { MedgwError } from '../../../kernel/errors.ts';
 
 export type PromptKind = 'passkey' | 'confirm' | 'display' | 'pin';
 

@@ -6,7 +6,7 @@
  * readings: a link that ends after the device sent something is the normal end of the collection
  * (every indication received was committed; the device keeps the ones it could not send).
  */
-import { isMedgwError } from '../../../drivers/errors.ts';
+import { isMedgwError } from '../../../kernel/errors.ts';
 import type { CollectorContext } from './types.ts';
 
 export async function collectPushed(ctx: CollectorContext): Promise<void> {

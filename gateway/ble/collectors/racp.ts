@@ -7,7 +7,7 @@
  * transfer. The cursor advances only with committed records (records.ts).
  */
 import { decodeRacp, encodeRacpRequest, racpReportAfter } from '../../../drivers/codecs/racp.ts';
-import { MedgwError } from '../../../drivers/errors.ts';
+import { MedgwError } from '../../../kernel/errors.ts';
 import type { CollectorContext } from './types.ts';
 
 const RACP = '2A52';

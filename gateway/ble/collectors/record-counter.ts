@@ -10,7 +10,7 @@
  * from the start).
  */
 import type { Ask, RecordCounterProtocol } from '../../../drivers/definitions/record-counter.ts';
-import { isMedgwError, MedgwError } from '../../../drivers/errors.ts';
+import { isMedgwError, MedgwError } from '../../../kernel/errors.ts';
 import type { CollectorContext } from './types.ts';
 
 /** Codes of an answer that could not be read (a corrupt or refused frame): asked once more, then the walk stops. */

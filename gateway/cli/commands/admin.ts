@@ -6,7 +6,7 @@
  * admin-password.txt of the first start (removed at the first sign-in).
  */
 import { existsSync } from 'node:fs';
-import { MedgwError } from '../../../drivers/errors.ts';
+import { MedgwError } from '../../../kernel/errors.ts';
 import { configFromArgs } from '../../config/load.ts';
 import { systemClock } from '../../contracts.ts';
 import { acquireLock, dataPath } from '../../datadir.ts';

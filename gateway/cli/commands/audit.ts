@@ -1,5 +1,5 @@
 /** `medgw audit list|verify`: the append-only, hash-chained audit log (never any values). */
-import { MedgwError } from '../../../drivers/errors.ts';
+import { MedgwError } from '../../../kernel/errors.ts';
 import type { CommandIo } from '../command.ts';
 import { iso, json, parse, subcommands, table, withOps } from '../support.ts';
 

@@ -13,13 +13,13 @@ import { buildBundle } from '../../../cloud-bridge/bundle.ts';
 import { toFhirJson } from '../../../cloud-bridge/fhir-json.ts';
 import { eui64FromWireHex } from '../../../drivers/codecs/system-id.ts';
 import { fromCalendarMs } from '../../../drivers/datetime.ts';
-import { isMedgwError, MedgwError } from '../../../drivers/errors.ts';
 import { normalize } from '../../../drivers/normalize/index.ts';
 import { zoneOffsetMinutes } from '../../../drivers/normalize/time.ts';
 import { parseHex } from '../../../drivers/reader.ts';
 import { readingId } from '../../../drivers/reading-id.ts';
 import type { CoincidentTime, DeviceIdentity, Measurement } from '../../../drivers/types.ts';
 import { VOCABULARY } from '../../../drivers/vocabulary.ts';
+import { isMedgwError, MedgwError } from '../../../kernel/errors.ts';
 import { loadConfig } from '../../config/load.ts';
 
 /** The test patient and pairing every `--fhir` Bundle is addressed to (the sandbox's defaults). */

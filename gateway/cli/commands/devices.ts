@@ -5,7 +5,7 @@
  * does not confirm;
  * `medgw devices discovered|pair`: nearby Bluetooth devices, through the running gateway only.
  */
-import { MedgwError } from '../../../drivers/errors.ts';
+import { MedgwError } from '../../../kernel/errors.ts';
 import type { PublicDevice } from '../../admin/ops.ts';
 import type { BleDeviceStatus } from '../../ble/central.ts';
 import { BleAdminClient } from '../../ble/client.ts';

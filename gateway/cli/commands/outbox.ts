@@ -3,7 +3,7 @@
  * reading, moving one reading). `medgw journal …` is the same module under its former name, and
  * `discard` the same sub-command as `purge`.
  */
-import { MedgwError } from '../../../drivers/errors.ts';
+import { MedgwError } from '../../../kernel/errors.ts';
 import type { OutboxQuery } from '../../admin/ops.ts';
 import type { CommandIo } from '../command.ts';
 import { eachReading, iso, json, parse, subcommands, table, withOps } from '../support.ts';

@@ -12,7 +12,7 @@ import QRCode from 'qrcode';
 import { type DeviceLink, PairingClient } from '../../../cloud-bridge/pairing.ts';
 import { CONSENT_KINDS, type ConsentKind } from '../../../cloud-bridge/profiles.ts';
 import type { PatientLink } from '../../../cloud-bridge/token-store.ts';
-import { MedgwError } from '../../../drivers/errors.ts';
+import { MedgwError } from '../../../kernel/errors.ts';
 import { connect } from '../../admin/connect.ts';
 import { configFromArgs } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';

@@ -1,5 +1,5 @@
 /** `medgw patients add|list|remove`: the patients of an instance, running or not. */
-import { MedgwError } from '../../../drivers/errors.ts';
+import { MedgwError } from '../../../kernel/errors.ts';
 import type { CommandIo } from '../command.ts';
 import { iso, json, parse, subcommands, table, withOps } from '../support.ts';
 

@@ -6,7 +6,7 @@
  * attributes one to a patient and releases it, `discard` purges it. All are audited, through the admin
  * API when the gateway runs.
  */
-import { MedgwError } from '../../../drivers/errors.ts';
+import { MedgwError } from '../../../kernel/errors.ts';
 import type { OutboxRecord } from '../../contracts.ts';
 import type { CommandIo } from '../command.ts';
 import { eachReading, iso, json, parse, subcommands, table, withOps } from '../support.ts';

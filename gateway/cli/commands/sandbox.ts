@@ -3,7 +3,7 @@
  * SIGTERM and prints how to use it (docs/sandbox.md).
  */
 import { parseArgs } from 'node:util';
-import { MedgwError } from '../../../drivers/errors.ts';
+import { MedgwError } from '../../../kernel/errors.ts';
 import {
   CONTRACT_GENERATIONS,
   createSandbox,

@@ -2,7 +2,7 @@
  * `medgw start`: runs the gateway on the configured (or default embedded) setup, prints where it
  * listens, and stops cleanly on SIGINT/SIGTERM (drain, flush, close, release the lock).
  */
-import { MedgwError } from '../../../drivers/errors.ts';
+import { MedgwError } from '../../../kernel/errors.ts';
 import { type Gateway, startGateway } from '../../app.ts';
 import { configFromArgs } from '../../config/load.ts';
 import { dataPath } from '../../datadir.ts';

@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { MedgwError } from '../../../drivers/errors.ts';
+import { MedgwError } from '../../../kernel/errors.ts';
 import { configFromArgs } from '../../config/load.ts';
 import { acquireLock, dataPath } from '../../datadir.ts';
 import { PostgresRegistry } from '../../registry/postgres.ts';

@@ -4,6 +4,10 @@
  * from this table (`npm run gen`) and a test keeps the two in sync.
  *
  * Callers match on `err.code`, never on the message text.
+ *
+ * It lives in `kernel/`, the one folder every layer may import (drivers, cloud-bridge, simulators,
+ * gateway) and which imports nothing of ours: the catalogue is policy shared by all of them (HTTP
+ * status, national-side outcome), not device knowledge.
  */
 
 export interface ErrorEntry {
