@@ -4,71 +4,41 @@
  * sign-in; `medgw admin reset-password` refuses while the gateway runs, then replaces the password
  * (written to the file), and after the restart the new password signs in over HTTP, the old one not.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
+import { killAllGateways, type MedgwProcess, startMedgw } from '../support/gateway.ts';
 import { Client } from '../web/harness.ts';
 import { medgw } from './helpers.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'medgw-admin-pw-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterAll(async () => {
+  await killAllGateways();
+  rmSync(root, { recursive: true, force: true });
+});
 
-interface Started {
-  readonly child: ChildProcess;
-  readonly output: () => string;
-  readonly exited: Promise<number | null>;
+function start(dataDir: string, httpPort: number): MedgwProcess {
+  return startMedgw([
+    '--data-dir',
+    dataDir,
+    '--mqtt-port',
+    '0',
+    '--http-port',
+    String(httpPort),
+    '--sandbox-port',
+    '0',
+    '--ble',
+    'off',
+  ]);
 }
 
-function start(dataDir: string, httpPort: number): Started {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEDGW_')));
-  const child = spawn(
-    process.execPath,
-    [
-      'bin/medgw.mjs',
-      'start',
-      '--data-dir',
-      dataDir,
-      '--mqtt-port',
-      '0',
-      '--http-port',
-      String(httpPort),
-      '--sandbox-port',
-      '0',
-      '--ble',
-      'off',
-    ],
-    // its own process group, stopped as a group
-    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-  );
-  let out = '';
-  child.stdout?.on('data', (b: Buffer) => {
-    out += b.toString('utf8');
-  });
-  child.stderr?.on('data', (b: Buffer) => {
-    out += b.toString('utf8');
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  return { child, output: () => out, exited };
-}
+const PAGES = /local pages +(http\S+)/;
 
-async function pagesUrl(s: Started): Promise<string> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const m = /local pages +(http\S+)/.exec(s.output());
-    if (m?.[1]) return m[1];
-    if (Date.now() > deadline) throw new Error(`medgw start did not come up; output:\n${s.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function stop(s: Started): Promise<void> {
-  if (s.child.pid && s.child.exitCode === null) process.kill(-s.child.pid, 'SIGTERM');
-  await s.exited;
+async function pagesUrl(s: MedgwProcess): Promise<string> {
+  await s.waitFor('the start-up banner', (out) => PAGES.test(out));
+  return PAGES.exec(s.output())?.[1] ?? '';
 }
 
 function logLines(text: string): Record<string, unknown>[] {
@@ -93,7 +63,7 @@ it('keeps the first password through a failed start, then resets it with the gat
   const busy: Server = createServer();
   await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
   const port = (busy.address() as { port: number }).port;
-  let failed: Started;
+  let failed: MedgwProcess;
   try {
     failed = start(dataDir, port);
     expect(await failed.exited).not.toBe(0);
@@ -121,7 +91,7 @@ it('keeps the first password through a failed start, then resets it with the gat
     expect(await signIn(base, first)).toBe(303);
     expect(existsSync(file)).toBe(false);
   } finally {
-    await stop(running);
+    await running.stop();
   }
 
   // gateway stopped: the reset writes the new password to the 0600 file (stdout is a pipe) and says where
@@ -142,7 +112,7 @@ it('keeps the first password through a failed start, then resets it with the gat
     expect(await signIn(base, second)).toBe(303);
     expect(existsSync(file)).toBe(false);
   } finally {
-    await stop(again);
+    await again.stop();
   }
 }, 90_000);
 

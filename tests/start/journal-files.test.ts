@@ -3,7 +3,6 @@
  * unless the data directory is new; a damaged page is reported as a journal error (coded), whichever
  * page it is, and never as a component failing to start. The files are left as they were found.
  */
-import { spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import {
   closeSync,
@@ -17,14 +16,13 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStores } from '../../gateway/admin/connect.ts';
 import { loadConfig } from '../../gateway/config/load.ts';
 import { SqliteJournal } from '../../gateway/journal/sqlite.ts';
 import { LowRegistry } from '../../gateway/registry/registry.ts';
+import { startMedgw } from '../support/gateway.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'medgw-journal-files-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
@@ -99,31 +97,9 @@ describe('journal files at start', () => {
     const fd = openSync(path, 'r+');
     writeSync(fd, randomFillSync(Buffer.alloc(PAGE)), 0, PAGE, PAGE);
     closeSync(fd);
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEDGW_')));
-    const child = spawn(
-      process.execPath,
-      [
-        'bin/medgw.mjs',
-        'start',
-        '--data-dir',
-        dir,
-        '--mqtt-port',
-        '0',
-        '--http-port',
-        '0',
-        '--sandbox-port',
-        '0',
-      ],
-      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    child.stdout?.on('data', (b: Buffer) => {
-      out += b.toString('utf8');
-    });
-    child.stderr?.on('data', (b: Buffer) => {
-      out += b.toString('utf8');
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    const gw = startMedgw(['--data-dir', dir, '--mqtt-port', '0', '--http-port', '0', '--sandbox-port', '0']);
+    const code = await gw.exited;
+    const out = gw.output();
     expect(code, out).not.toBe(0);
     expect(out).toContain('MEDGW_ERR_JOURNAL_CORRUPT');
     expect(out).not.toMatch(/failed to start|\bport\b|unexpected failure/i);

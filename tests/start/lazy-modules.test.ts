@@ -6,12 +6,12 @@
  * resolves; the same start with the embedded sandbox, the demo and `--ble sim` shows those modules in
  * the record, so the recorder does see them when they are loaded (static or by `import()`).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startMedgw } from '../support/gateway.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const RECORDER = fileURLToPath(new URL('./record-loads.mjs', import.meta.url));
@@ -35,50 +35,17 @@ async function loadedBy(args: readonly string[], env: Record<string, string>): P
   const dir = mkdtempSync(join(tmpdir(), 'medgw-lazy-'));
   dirs.push(dir);
   const loads = join(dir, 'loads.txt');
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEDGW_')));
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      '--import',
-      RECORDER,
-      'bin/medgw.mjs',
-      'start',
-      '--data-dir',
-      join(dir, 'data'),
-      '--mqtt-port',
-      '0',
-      '--http-port',
-      '0',
-      ...args,
-    ],
-    {
-      cwd: ROOT,
-      env: { ...base, ...env, MEDGW_TEST_LOADS: loads },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    },
-  );
-  let out = '';
-  child.stdout?.on('data', (b: Buffer) => {
-    out += b.toString('utf8');
+  const gw = startMedgw(['--data-dir', join(dir, 'data'), '--mqtt-port', '0', '--http-port', '0', ...args], {
+    nodeArgs: ['--import', RECORDER],
+    env: { ...env, MEDGW_TEST_LOADS: loads },
   });
-  child.stderr?.on('data', (b: Buffer) => {
-    out += b.toString('utf8');
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  let code: number | null | undefined;
   try {
-    const deadline = Date.now() + 40_000;
-    while (!out.includes('Press Ctrl+C to stop.')) {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`medgw start did not come up; output:\n${out}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await gw.waitFor('the start-up banner', (out) => out.includes('Press Ctrl+C to stop.'), 40_000);
   } finally {
-    if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGTERM');
-    code = await exited;
+    await gw.stop();
   }
+  const code = await gw.exited;
+  const out = gw.output();
   expect(code, out).toBe(0);
   return readFileSync(loads, 'utf8')
     .split('\n')

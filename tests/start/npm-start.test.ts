@@ -5,15 +5,12 @@
  * simulated BLE glucometer and cuff and of the simulated MQTT thermometer arriving in the sandbox
  * exactly once each, and a clean stop on SIGTERM.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { approveDeviceCode } from '../../simulators/sandbox/browser.ts';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+import { killAllGateways, type MedgwProcess, startMedgw as startProcess } from '../support/gateway.ts';
 
 interface Received {
   readonly id: string;
@@ -23,23 +20,15 @@ interface Received {
   readonly duplicateOf?: string;
 }
 
-interface Running {
-  readonly child: ChildProcess;
+interface Running extends MedgwProcess {
   readonly dataDir: string;
-  output(): string;
-  exited: Promise<number | null>;
 }
 
 const running: Running[] = [];
 
 function startMedgw(extra: string[] = [], dataDir = mkdtempSync(join(tmpdir(), 'medgw-start-'))): Running {
-  // hermetic: no MEDGW_* setting of the machine running the tests
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEDGW_')));
-  const child = spawn(
-    process.execPath,
-    [
-      'bin/medgw.mjs',
-      'start',
+  const r: Running = {
+    ...startProcess([
       '--data-dir',
       dataDir,
       '--mqtt-port',
@@ -49,18 +38,9 @@ function startMedgw(extra: string[] = [], dataDir = mkdtempSync(join(tmpdir(), '
       '--sandbox-port',
       '0',
       ...extra,
-    ],
-    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout?.on('data', (b: Buffer) => {
-    out += b.toString('utf8');
-  });
-  child.stderr?.on('data', (b: Buffer) => {
-    out += b.toString('utf8');
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const r: Running = { child, dataDir, output: () => out, exited };
+    ]),
+    dataDir,
+  };
   running.push(r);
   return r;
 }
@@ -82,19 +62,13 @@ async function until<T>(
   }
 }
 
-async function stop(r: Running): Promise<number | null> {
-  r.child.kill('SIGTERM');
-  return r.exited;
+function stop(r: Running): Promise<number | null> {
+  return r.stop();
 }
 
 afterEach(async () => {
-  for (const r of running.splice(0)) {
-    if (r.child.exitCode === null && r.child.signalCode === null) {
-      r.child.kill('SIGKILL');
-      await r.exited;
-    }
-    rmSync(r.dataDir, { recursive: true, force: true });
-  }
+  await killAllGateways();
+  for (const r of running.splice(0)) rmSync(r.dataDir, { recursive: true, force: true });
 });
 
 describe('medgw start on embedded defaults', () => {
@@ -232,7 +206,7 @@ describe('medgw start on embedded defaults', () => {
       ['demo-thermometer', 'demo'],
     ]);
     // Ctrl+C in the terminal
-    again.child.kill('SIGINT');
+    again.signal('SIGINT');
     expect(await again.exited).toBe(0);
     expect(again.output()).toMatch(/^medgw stopped \(SIGINT\)$/m);
     // no measured value in any log line of either run

@@ -3,52 +3,38 @@
  * lines only, never the admin password (it goes to a 0600 file of the data directory, the log says
  * where, and the first sign-in removes it), and the demo MQTT device named by its pseudonym only.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 import { DEMO_MQTT_DEVICE_ID } from '../../gateway/embedded/demo.ts';
 import { shortId } from '../../gateway/log.ts';
+import { killAllGateways, startMedgw } from '../support/gateway.ts';
 import { Client } from '../web/harness.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'medgw-start-logs-'));
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+afterAll(async () => {
+  await killAllGateways();
+  rmSync(dataDir, { recursive: true, force: true });
+});
 
 it('keeps the admin password out of the output and the demo device id pseudonymised', async () => {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEDGW_')));
-  const child = spawn(
-    process.execPath,
-    [
-      'bin/medgw.mjs',
-      'start',
-      '--data-dir',
-      dataDir,
-      '--mqtt-port',
-      '0',
-      '--http-port',
-      '0',
-      '--sandbox-port',
-      '0',
-    ],
-    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-  );
-  let out = '';
-  child.stdout?.on('data', (b: Buffer) => {
-    out += b.toString('utf8');
-  });
-  child.stderr?.on('data', (b: Buffer) => {
-    out += b.toString('utf8');
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  const gw = startMedgw([
+    '--data-dir',
+    dataDir,
+    '--mqtt-port',
+    '0',
+    '--http-port',
+    '0',
+    '--sandbox-port',
+    '0',
+  ]);
   try {
-    const deadline = Date.now() + 30_000;
-    while (!out.includes('simulated MQTT thermometer: reading published') || !/local pages +http/.test(out)) {
-      if (Date.now() > deadline) throw new Error(`the demo thermometer did not publish; output:\n${out}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await gw.waitFor(
+      'a reading of the demo thermometer',
+      (out) => out.includes('simulated MQTT thermometer: reading published') && /local pages +http/.test(out),
+    );
+    const out = gw.output();
     const file = join(dataDir, 'admin-password.txt');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const password = readFileSync(file, 'utf8').split('\n')[0] ?? '';
@@ -69,7 +55,6 @@ it('keeps the admin password out of the output and the demo device id pseudonymi
     await new Client(pages).login(password);
     expect(existsSync(file)).toBe(false);
   } finally {
-    if (child.pid) process.kill(-child.pid, 'SIGTERM');
-    await exited;
+    await gw.stop();
   }
 }, 60_000);

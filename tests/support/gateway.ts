@@ -4,10 +4,15 @@
  * - `spawnGateway`: a `medgw start` (or a test gateway script run through bin/run.mjs) that resolves
  *   once it printed its start-up banner, with the endpoints it listed, `kill(signal)` for crash tests
  *   and `stop()` for an orderly SIGTERM.
+ * - `startMedgw`: `medgw start` on a hermetic environment (no `MEDGW_*` setting of the machine running the
+ *   tests) that the test follows by its output (first starts, failed starts, what it writes).
  * `killAllGateways()` in teardown leaves no process behind.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface Run {
   readonly code: number;
@@ -153,6 +158,71 @@ export function spawnGateway(options: {
       }
     });
   });
+}
+
+export interface MedgwProcess {
+  readonly child: ChildProcess;
+  /** Everything it wrote so far, stdout and stderr interleaved as they came. */
+  output(): string;
+  /** Its exit code, or null when a signal ended it. */
+  readonly exited: Promise<number | null>;
+  /** Sends `signal` to its process group (SIGINT: Ctrl+C in the terminal). */
+  signal(signal: NodeJS.Signals): void;
+  /** Sends SIGTERM to its process group and waits for the exit. */
+  stop(): Promise<number | null>;
+  /** Resolves once `probe(output)` holds; rejects with the output when it exits first or after `ms`. */
+  waitFor(what: string, probe: (output: string) => boolean, ms?: number): Promise<void>;
+}
+
+/**
+ * `node [nodeArgs] bin/medgw.mjs start <args>` in its own process group, on the test's environment
+ * without any `MEDGW_*` variable (plus `env`), from the project root.
+ */
+export function startMedgw(
+  args: readonly string[],
+  options: { env?: Record<string, string>; nodeArgs?: readonly string[] } = {},
+): MedgwProcess {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEDGW_')));
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), 'bin/medgw.mjs', 'start', ...args], {
+    cwd: ROOT,
+    env: { ...base, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  running.add(child);
+  let out = '';
+  const add = (b: Buffer) => {
+    out += b.toString('utf8');
+  };
+  child.stdout?.on('data', add);
+  child.stderr?.on('data', add);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
+  const signal = (sig: NodeJS.Signals) => killGroup(child, sig);
+  return {
+    child,
+    output: () => out,
+    exited,
+    signal,
+    stop: () => {
+      signal('SIGTERM');
+      return exited;
+    },
+    async waitFor(what, probe, ms = 30_000) {
+      const deadline = Date.now() + ms;
+      while (!probe(out)) {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(`medgw start exited before ${what}; output:\n${out}`);
+        }
+        if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms; output:\n${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+  };
 }
 
 /** Kills every process these helpers started and that still runs (teardown). */
