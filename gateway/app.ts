@@ -3,7 +3,7 @@
  * registry, journal and the HTTP server (admin API), then the components listed in COMPONENTS
  * (broker, BLE central, pipeline, forwarder, embedded sandbox), and stops everything in reverse.
  */
-import { MedgwError } from '../kernel/errors.ts';
+import type { MedgwError } from '../kernel/errors.ts';
 import { openStores } from './admin/connect.ts';
 import { LocalAdminOps } from './admin/ops.ts';
 import { HttpServer } from './admin/server.ts';
@@ -17,68 +17,12 @@ import { demoComponent } from './embedded/component.ts';
 import { sandboxComponent } from './embedded/sandbox.ts';
 import { forwarderComponent } from './forwarder/component.ts';
 import { GroupCommit } from './journal/group-commit.ts';
-import { Lifecycle } from './lifecycle.ts';
+import { type ComponentFactory, type Endpoint, hasEndpoints, Lifecycle, Services } from './lifecycle.ts';
 import { createLogger, type Logger } from './log.ts';
 import { mqttComponent, pipelineComponent } from './mqtt/components.ts';
 import { deviceProvisioner } from './mqtt/dynsec.ts';
 import { Operations } from './ops/operations.ts';
 import { webComponent } from './web/component.ts';
-
-/** Where a component listens, printed at start-up. */
-export interface Endpoint {
-  readonly name: string;
-  readonly url: string;
-}
-
-/** A component may tell where it listens once started. */
-export interface EndpointSource {
-  endpoints(): readonly Endpoint[];
-}
-
-/**
- * Shared services components hand to each other at construction. Extend it from your module with
- * `declare module '<path>/gateway/app.ts' { interface ServiceMap { sink: ReadingSink } }`.
- */
-export interface ServiceMap {
-  /** The local HTTP server: call `register(plugin)` to add routes, `requireAdmin` to protect them. */
-  http: HttpServer;
-  /** Group commit over the journal: many small appends share one transaction. */
-  groupCommit: GroupCommit;
-  lifecycle: Lifecycle;
-}
-
-export class Services {
-  private readonly map = new Map<keyof ServiceMap, unknown>();
-
-  provide<K extends keyof ServiceMap>(name: K, value: ServiceMap[K]): void {
-    if (this.map.has(name))
-      throw new MedgwError('MEDGW_ERR_START_FAILED', `service ${String(name)} is provided twice`);
-    this.map.set(name, value);
-  }
-
-  get<K extends keyof ServiceMap>(name: K): ServiceMap[K] {
-    if (!this.map.has(name)) {
-      throw new MedgwError(
-        'MEDGW_ERR_START_FAILED',
-        `service ${String(name)} is not provided; check the order of COMPONENTS in gateway/app.ts`,
-      );
-    }
-    return this.map.get(name) as ServiceMap[K];
-  }
-
-  maybe<K extends keyof ServiceMap>(name: K): ServiceMap[K] | undefined {
-    return this.map.get(name) as ServiceMap[K] | undefined;
-  }
-}
-
-/** One entry of the component list: built in list order, started after registry, journal and http. */
-export interface ComponentFactory {
-  readonly name: string;
-  /** Other components (by name) that must start first. */
-  readonly after?: readonly string[];
-  /** Builds the component, or returns undefined when the configuration leaves it out. */
-  create(ctx: GatewayContext, services: Services): Component | undefined | Promise<Component | undefined>;
-}
 
 /**
  * The components other parts provide, in construction order (a provider before its users).
@@ -104,10 +48,6 @@ export interface Gateway {
   endpoints(): Endpoint[];
   /** Stops in reverse order, closes the journal and releases the lock. Safe to call twice. */
   stop(): Promise<void>;
-}
-
-function hasEndpoints(c: Component): c is Component & EndpointSource {
-  return typeof (c as Partial<EndpointSource>).endpoints === 'function';
 }
 
 export async function startGateway(options: {

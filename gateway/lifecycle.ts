@@ -2,10 +2,78 @@
  * Component life cycle: components start in dependency order and stop in reverse (stop accepting,
  * drain, flush, close). A failing start stops what already started, then reports
  * MEDGW_ERR_START_FAILED. SIGINT/SIGTERM trigger the same orderly stop.
+ *
+ * The component contracts live here too (ComponentFactory, Services, ServiceMap, Endpoint): the
+ * components import them from this file, and gateway/app.ts, which lists the components, imports
+ * the same file, so no import runs back from a component to the composition root.
  */
 import { MedgwError } from '../kernel/errors.ts';
+import type { GatewayContext } from './context.ts';
 import type { Component } from './contracts.ts';
+import type { HttpServer } from './http/server.ts';
+import type { GroupCommit } from './journal/group-commit.ts';
 import type { Logger } from './log.ts';
+
+/** Where a component listens, printed at start-up. */
+export interface Endpoint {
+  readonly name: string;
+  readonly url: string;
+}
+
+/** A component may tell where it listens once started. */
+export interface EndpointSource {
+  endpoints(): readonly Endpoint[];
+}
+
+/** Whether a component tells where it listens. */
+export function hasEndpoints(c: Component): c is Component & EndpointSource {
+  return typeof (c as Partial<EndpointSource>).endpoints === 'function';
+}
+
+/**
+ * Shared services components hand to each other at construction. Extend it from your module with
+ * `declare module '<path>/gateway/lifecycle.ts' { interface ServiceMap { sink: ReadingSink } }`.
+ */
+export interface ServiceMap {
+  /** The local HTTP server: call `register(plugin)` to add routes, `requireAdmin` to protect them. */
+  http: HttpServer;
+  /** Group commit over the journal: many small appends share one transaction. */
+  groupCommit: GroupCommit;
+  lifecycle: Lifecycle;
+}
+
+export class Services {
+  private readonly map = new Map<keyof ServiceMap, unknown>();
+
+  provide<K extends keyof ServiceMap>(name: K, value: ServiceMap[K]): void {
+    if (this.map.has(name))
+      throw new MedgwError('MEDGW_ERR_START_FAILED', `service ${String(name)} is provided twice`);
+    this.map.set(name, value);
+  }
+
+  get<K extends keyof ServiceMap>(name: K): ServiceMap[K] {
+    if (!this.map.has(name)) {
+      throw new MedgwError(
+        'MEDGW_ERR_START_FAILED',
+        `service ${String(name)} is not provided; check the order of COMPONENTS in gateway/app.ts`,
+      );
+    }
+    return this.map.get(name) as ServiceMap[K];
+  }
+
+  maybe<K extends keyof ServiceMap>(name: K): ServiceMap[K] | undefined {
+    return this.map.get(name) as ServiceMap[K] | undefined;
+  }
+}
+
+/** One entry of the component list: built in list order, started after registry, journal and http. */
+export interface ComponentFactory {
+  readonly name: string;
+  /** Other components (by name) that must start first. */
+  readonly after?: readonly string[];
+  /** Builds the component, or returns undefined when the configuration leaves it out. */
+  create(ctx: GatewayContext, services: Services): Component | undefined | Promise<Component | undefined>;
+}
 
 export interface Managed {
   readonly component: Component;

@@ -12,8 +12,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { isMedgwError, MedgwError } from '../../kernel/errors.ts';
-import type { ComponentFactory } from '../app.ts';
 import { sendError } from '../http/errors.ts';
+import type { ComponentFactory } from '../lifecycle.ts';
 import type { BluezPairing } from './bluez/pairing.ts';
 import type { PairingPrompt, PromptAnswer } from './bluez/prompts.ts';
 import type { BleCentral } from './central.ts';
@@ -21,7 +21,7 @@ import { createBleCentral, resolveBleMode } from './index.ts';
 import type { SimControl } from './sim.ts';
 import type { UdsUser } from './store.ts';
 
-declare module '../app.ts' {
+declare module '../lifecycle.ts' {
   interface ServiceMap {
     /** The BLE central: pairing, forgetting, device states and the state feed. */
     ble: BleCentral;

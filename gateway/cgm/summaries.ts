@@ -28,9 +28,9 @@ import {
 } from '../../drivers/normalize/cgm-summary.ts';
 import { wallToUtc, zoneOffsetMinutes } from '../../drivers/normalize/time.ts';
 import type { Observation } from '../../drivers/types.ts';
-import type { ComponentFactory } from '../app.ts';
 import type { GatewayContext } from '../context.ts';
 import type { Component, Journal, NewReading, Registry } from '../contracts.ts';
+import type { ComponentFactory } from '../lifecycle.ts';
 import type { Logger } from '../log.ts';
 
 /** MDC_CONC_GLU_ISF: glucose in interstitial fluid (IEEE 11073-10101). */

@@ -11,9 +11,9 @@
  * a production start never loads them (tests/start/lazy-modules.test.ts).
  */
 import { isMedgwError } from '../../kernel/errors.ts';
-import type { ComponentFactory, Services } from '../app.ts';
 import type { GatewayContext } from '../context.ts';
 import type { Component } from '../contracts.ts';
+import type { ComponentFactory, Services } from '../lifecycle.ts';
 import type { DemoSeed } from './demo.ts';
 import type { DemoThermometer } from './mqtt-device.ts';
 

@@ -9,11 +9,11 @@
  */
 import { isMedgwError, MedgwError } from '../../kernel/errors.ts';
 import type { Sandbox } from '../../simulators/sandbox/index.ts';
-import type { ComponentFactory, Endpoint, EndpointSource } from '../app.ts';
 import type { GatewayContext } from '../context.ts';
 import type { Component } from '../contracts.ts';
+import type { ComponentFactory, Endpoint, EndpointSource } from '../lifecycle.ts';
 
-declare module '../app.ts' {
+declare module '../lifecycle.ts' {
   interface ServiceMap {
     /** The embedded sandbox once started (absent when a national-side URL is configured). */
     sandbox: { current(): Sandbox | undefined };

@@ -4,15 +4,15 @@
  * free port is found through the `nationalSide` service.
  */
 import type { PairingConfig } from '../../cloud-bridge/pairing.ts';
-import type { ComponentFactory, Services } from '../app.ts';
 import type { Config } from '../config/schema.ts';
 import type { GatewayContext } from '../context.ts';
 import type { Component } from '../contracts.ts';
+import type { ComponentFactory, Services } from '../lifecycle.ts';
 import { type OpenedLinks, openLinks } from '../storage/links.ts';
 import type { Forwarder } from './forwarder.ts';
 import { type CloudBridge, createCloudBridge } from './wiring.ts';
 
-declare module '../app.ts' {
+declare module '../lifecycle.ts' {
   interface ServiceMap {
     /** Where the national side (or the embedded sandbox) answers; provided by the sandbox component. */
     nationalSide: { url(): string };

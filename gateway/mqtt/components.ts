@@ -4,14 +4,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { MedgwError } from '../../kernel/errors.ts';
-import type { ComponentFactory } from '../app.ts';
 import type { ReadingSink } from '../contracts.ts';
+import type { ComponentFactory } from '../lifecycle.ts';
 import { Pipeline } from '../pipeline/pipeline.ts';
 import { EmbeddedBroker } from './broker.ts';
 import { dynsecOptions } from './dynsec.ts';
 import { ExternalBrokerClient } from './external.ts';
 
-declare module '../app.ts' {
+declare module '../lifecycle.ts' {
   interface ServiceMap {
     /** Where transports hand decoded readings (the pipeline): resolves after the journal commit. */
     sink: ReadingSink;

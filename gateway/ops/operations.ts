@@ -284,7 +284,7 @@ export class Operations implements AdminOps {
   }
 }
 
-declare module '../app.ts' {
+declare module '../lifecycle.ts' {
   interface ServiceMap {
     /** The operations service: the pages and the admin API change things only through it. */
     ops: Operations;
