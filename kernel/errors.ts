@@ -124,6 +124,13 @@ export const ERROR_CATALOGUE = {
       'A continuous glucose period holds fewer than 70 % of the sensor readings expected over its days: no mean glucose or GMI is computed for it (International Consensus on Time in Range, Diabetes Care 2019).',
     hint: 'Nothing is lost: the sensor readings stay on the gateway. Check that the sensor was worn and that the gateway collected its records; the next complete period is summarized and sent.',
   },
+  MEDGW_ERR_CGM_POINT_LOCAL: {
+    area: 'gateway',
+    status: 202,
+    message:
+      'A continuous glucose sensor value is kept on the gateway, never sent on its own: Mon espace santé takes a CGM only as summaries over days (MED-969 mean glucose, MED-972 GMI), which the gateway computes from these values.',
+    hint: 'Nothing to do: the value is not a reading to review. It is deleted once the summary of its period is acknowledged by Mon espace santé, or after `cgm.keepDays` days; the device page says how many are kept.',
+  },
   MEDGW_ERR_CGM_CRC: {
     area: 'drivers',
     status: 400,
