@@ -24,12 +24,14 @@
  * literal. Everything else falls to the plugin's default access (`mosquitto_ctrl dynsec init`: publish
  * and subscribe denied), so a device cannot publish under another device's topic nor read its receipts.
  *
- * Nothing half-done: the broker is changed first and the registry only once the plugin answered OK
- * (gateway/registry/operations.ts). A refused command is undone (a role created for a client the plugin
- * then refused is deleted) and reported as MEDGW_ERR_MQTT_DYNSEC_REFUSED; no answer at all is
- * MEDGW_ERR_MQTT_DYNSEC_UNREACHABLE and the registry is left as it was. medgw marks the clients it
- * creates (`textname`) and deletes or replaces only those: a device id that names a broker client
- * medgw did not create (the admin, a gateway user) is refused, never overwritten.
+ * Nothing half-done (gateway/registry/operations.ts): `add` inserts the registry row first, which
+ * decides between instances adding one id at once, and only the winner provisions the broker (a
+ * broker that refuses or does not answer: the row is removed again; an add interrupted between the
+ * two is repaired by `add --again`); `forget` changes the broker first. A refused command is undone
+ * (a role created for a client the plugin then refused is deleted) and reported as
+ * MEDGW_ERR_MQTT_DYNSEC_REFUSED; no answer at all is MEDGW_ERR_MQTT_DYNSEC_UNREACHABLE. medgw marks
+ * the clients it creates (`textname`) and deletes or replaces only those: a device id that names a
+ * broker client medgw did not create (the admin, a gateway user) is refused, never overwritten.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';

@@ -28,6 +28,7 @@ import {
   assignDevice,
   type DeviceProvisioner,
   publicDevice,
+  reissueDeviceSecret,
   removeDevice,
 } from '../registry/operations.ts';
 
@@ -82,6 +83,11 @@ export const AddDeviceBody = z.strictObject({
   patientId: id.optional(),
   name: z.string().min(1).max(100).optional(),
   driver: z.string().min(1).max(100).optional(),
+  /**
+   * A registered MQTT device gets a new secret (its broker client replaced): the repair of an add
+   * interrupted between the registry and the broker (gateway/registry/operations.ts).
+   */
+  again: z.boolean().optional(),
 });
 export type AddDeviceBody = z.infer<typeof AddDeviceBody>;
 
@@ -162,7 +168,18 @@ export class LocalAdminOps implements AdminOps {
   }
 
   async addDevice(input: AddDeviceBody): Promise<{ device: PublicDevice; secret?: string }> {
-    const body = parseInput(AddDeviceBody, input);
+    const { again, ...body } = parseInput(AddDeviceBody, input);
+    if (again) {
+      if (body.transport !== 'mqtt' || body.patientId || body.name || body.driver) {
+        throw new MedgwError(
+          'MEDGW_ERR_ADMIN_BAD_REQUEST',
+          'again: only an MQTT device is given a new secret, and nothing else changes (no patientId, name or driver)',
+        );
+      }
+      const reissued = await reissueDeviceSecret(this.registry, body.id, this.provisioner);
+      this.journal.audit({ event: 'device.secret-reissued', deviceId: body.id });
+      return { device: publicDevice(reissued.device), secret: reissued.secret };
+    }
     const { device, secret } = await addDevice(this.registry, body, this.clock, this.provisioner);
     this.journal.audit({
       event: 'device.added',

@@ -27,9 +27,14 @@ export interface DeviceProvisioner {
 
 /**
  * Provisions a device. For MQTT returns the generated secret: it is shown once and never stored.
- * With a `provisioner` the broker learns the secret first and the registry only once the broker said
- * yes, so a refused or unanswered broker leaves nothing half-done; a registry write that fails after
- * it undoes the broker's side.
+ *
+ * The registry decides: its row is created first, under its uniqueness (on PostgreSQL the primary key
+ * every instance shares), and only the instance whose row was created provisions the broker (with a
+ * `provisioner`). Two instances adding one id at the same moment: one wins, the other gets
+ * MEDGW_ERR_REGISTRY_EXISTS and never touches the broker, so the broker holds the winner's secret.
+ * A broker that refuses or does not answer: the row is removed again and the coded error thrown.
+ * A crash between the two steps leaves a registered device the broker does not know, whose secret
+ * nobody was shown: `medgw devices add --again --id <id>` (reissueDeviceSecret) repairs it.
  */
 export async function addDevice(
   registry: Registry,
@@ -52,15 +57,45 @@ export async function addDevice(
     ...(input.transport === 'ble' ? { bond: 'none' as const } : {}),
     createdAt: clock.now(),
   };
-  const provisioned = provisioner !== undefined && secret !== undefined;
-  if (provisioned) await provisioner.provision(device.id, secret);
-  try {
-    await registry.putDevice(device, { create: true });
-  } catch (e) {
-    if (provisioned) await provisioner.forget(device.id).catch(() => undefined);
-    throw e;
+  await registry.putDevice(device, { create: true });
+  if (provisioner !== undefined && secret !== undefined) {
+    try {
+      await provisioner.provision(device.id, secret);
+    } catch (e) {
+      // nothing half-done: the id is free again (a removal that fails too is repaired with --again)
+      await registry.removeDevice(device.id).catch(() => undefined);
+      throw e;
+    }
   }
   return secret !== undefined ? { device, secret } : { device };
+}
+
+/**
+ * Gives a registered MQTT device a new secret (`medgw devices add --again`): the repair of an add
+ * interrupted between the registry and the broker, and the way to replace a lost or leaked secret.
+ * The registry takes the new secret's hash first (the old secret stops working with the embedded
+ * broker at once), then the broker's client is replaced (with a `provisioner`). A broker that refuses
+ * or does not answer leaves the new hash in the registry: run it again. Two runs for one device at
+ * the same moment may leave the registry and the broker holding different secrets: run it once more.
+ */
+export async function reissueDeviceSecret(
+  registry: Registry,
+  id: string,
+  provisioner?: DeviceProvisioner,
+): Promise<{ device: DeviceRecord; secret: string }> {
+  const existing = registry.getDevice(id);
+  if (!existing) throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', `no device ${id} in the registry`);
+  if (existing.transport !== 'mqtt') {
+    throw new MedgwError(
+      'MEDGW_ERR_ADMIN_BAD_REQUEST',
+      `device ${id} is a Bluetooth device: only an MQTT device has a secret to issue again`,
+    );
+  }
+  const secret = generateSecret();
+  const device: DeviceRecord = { ...existing, secretHash: hashSecret(secret) };
+  await registry.putDevice(device);
+  if (provisioner) await provisioner.provision(id, secret);
+  return { device, secret };
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * `medgw devices list|show|add|remove|assign`: the devices of an instance, running or not; with
  * mqtt.external.dynsec, add/forget/remove also create or delete the device's broker client and role
- * (gateway/mqtt/dynsec.ts) before the registry changes, and refuse with a coded error when the broker
- * does not confirm;
+ * (gateway/mqtt/dynsec.ts): add writes the registry first (it decides between instances adding one id)
+ * and then the broker, forget/remove the broker first; either refuses with a coded error when the
+ * broker does not confirm, and `add --again` repairs an add interrupted between the two;
  * `medgw devices discovered|pair`: nearby Bluetooth devices, through the running gateway only.
  */
 import { MedgwError } from '../../../kernel/errors.ts';
@@ -19,7 +20,7 @@ import { iso, json, parse, subcommands, table, withOps } from '../support.ts';
 const USAGE = {
   list: 'list [--json]',
   show: 'show <device-id> [--json]',
-  add: 'add --transport mqtt|ble --id <device-id> [--patient <patient-id>] [--name <label>] [--driver <id>] [--json]',
+  add: 'add --transport mqtt|ble --id <device-id> [--patient <patient-id>] [--name <label>] [--driver <id>] [--json]\n       add --again --id <device-id> [--json]   (an MQTT device gets a new secret; repairs an interrupted add)',
   remove: 'remove <device-id>',
   assign:
     'assign <device-id> [--patient <patient-id> | --no-patient] [--user <index>=<patient-id>]… [--unassign-user <index>]…',
@@ -126,10 +127,13 @@ export function run(args: string[], io: CommandIo): Promise<number> {
               patient: { type: 'string' },
               name: { type: 'string' },
               driver: { type: 'string' },
+              again: { type: 'boolean' },
               json: { type: 'boolean' },
             },
             USAGE.add,
           );
+          // --again: a registered MQTT device's secret is issued again (transport mqtt implied)
+          if (values.again && values.transport === undefined) values.transport = 'mqtt';
           if (
             positionals.length ||
             !values.id ||
@@ -146,13 +150,16 @@ export function run(args: string[], io: CommandIo): Promise<number> {
             ...(values.patient ? { patientId: values.patient } : {}),
             ...(values.name ? { name: values.name } : {}),
             ...(values.driver ? { driver: values.driver } : {}),
+            ...(values.again ? { again: true } : {}),
           });
           if (values.json) {
             json(io, secret ? { device, secret } : { device });
             return 0;
           }
           io.stdout.write(
-            `added ${device.transport} device ${device.id}${device.patientId ? ` for patient ${device.patientId}` : ''}\n`,
+            values.again
+              ? `new secret for device ${device.id}: the previous one no longer works\n`
+              : `added ${device.transport} device ${device.id}${device.patientId ? ` for patient ${device.patientId}` : ''}\n`,
           );
           if (secret) {
             io.stdout.write(
