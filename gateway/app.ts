@@ -22,6 +22,7 @@ import { createLogger, type Logger } from './log.ts';
 import { mqttComponent, pipelineComponent } from './mqtt/components.ts';
 import { deviceProvisioner } from './mqtt/dynsec.ts';
 import { Operations } from './ops/operations.ts';
+import { registerBleApi } from './web/ble-api.ts';
 import { webComponent } from './web/component.ts';
 
 /**
@@ -124,6 +125,8 @@ export async function startGateway(options: {
       components.push(component);
       lifecycle.add(component, ['registry', 'journal', 'http', ...(factory.after ?? [])]);
     }
+    // the BLE central's admin routes (/api/v1/ble), when a BLE component provided one
+    registerBleApi(services);
     await lifecycle.start();
     log.info({ dataDir: config.dataDir, running: lifecycle.running() }, 'medgw started');
 

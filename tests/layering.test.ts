@@ -78,10 +78,6 @@ const GATEWAY_FORBIDDEN: Record<string, readonly string[]> = {
 const KNOWN: Record<string, string> = {
   'gateway/ble/client.ts -> gateway/admin/client.ts':
     'the BLE command client reuses the admin API client; both belong under cli/',
-  'gateway/ble/component.ts -> gateway/http/errors.ts':
-    'the BLE component mounts its admin routes (bleRoutes) and answers refusals with the one HTTP error handler; the routes move out of ble/ with the BLE web routes (issue 13, layering)',
-  'gateway/ble/web.ts -> gateway/web/deps.ts':
-    'the BLE adapter for the pages sits in ble/; it moves to web/ (issue 13, layering)',
   'gateway/ble/sim.ts -> simulators/ble/cuff.ts':
     'the `--ble sim` launcher, loaded by import() in sim mode only (tests/start/lazy-modules.test.ts)',
   'gateway/ble/sim.ts -> simulators/ble/glucometer.ts':

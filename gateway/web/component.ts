@@ -8,10 +8,10 @@ import { EventEmitter } from 'node:events';
 import { MedgwError } from '../../kernel/errors.ts';
 import type { BluezPairing } from '../ble/bluez/pairing.ts';
 import type { BleCentral } from '../ble/central.ts';
-import { webBluetooth } from '../ble/web.ts';
 import type { GatewayContext } from '../context.ts';
 import type { Component } from '../contracts.ts';
 import type { ComponentFactory, EndpointSource, Services } from '../lifecycle.ts';
+import { webBluetooth } from './ble.ts';
 import type { WebBluetooth, WebBroker, WebDeps, WebNational } from './deps.ts';
 import { createWeb } from './plugin.ts';
 

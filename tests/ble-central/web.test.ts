@@ -1,9 +1,9 @@
-/** The BLE central behind the pages' WebBluetooth interface (gateway/ble/web.ts). */
+/** The BLE central behind the pages' WebBluetooth interface (gateway/web/ble.ts). */
 import { describe, expect, it } from 'vitest';
 import { LocalAdminOps } from '../../gateway/admin/ops.ts';
-import { webBluetooth } from '../../gateway/ble/web.ts';
 import { silentLogger } from '../../gateway/log.ts';
 import { Operations } from '../../gateway/ops/operations.ts';
+import { webBluetooth } from '../../gateway/web/ble.ts';
 import type { PairingProgress, WebDeps } from '../../gateway/web/deps.ts';
 import { translator } from '../../gateway/web/i18n/index.ts';
 import { devicesPage } from '../../gateway/web/pages.ts';

@@ -1,9 +1,9 @@
 /** What the command-line tests share: running the real bin, and a BLE central on a test's own radio. */
 import { spawn } from 'node:child_process';
 import { expect } from 'vitest';
-import { bleRoutes } from '../../gateway/ble/component.ts';
 import { createBleCentral } from '../../gateway/ble/index.ts';
 import type { ComponentFactory } from '../../gateway/lifecycle.ts';
+import { bleRoutes } from '../../gateway/web/ble-api.ts';
 import { createSimNoble, type VirtualRadio } from '../../simulators/ble/radio.ts';
 
 export interface Run {

@@ -1,13 +1,14 @@
 /**
  * The BLE central as the local web pages drive it (gateway/web/deps.ts WebBluetooth): nearby devices,
  * pairing with live progress, forget, and per-device health (last sync, how the clock was handled).
- * Wire it with `registerWeb(server, { …, ble: webBluetooth(services.get('ble')) })`.
+ * The BLE component offers only its central (and, in dbus mode, the pairing agent); this adapter is
+ * the pages' side of it. gateway/web/component.ts wires it from the `ble` and `blePairing` services.
  */
 import { MedgwError } from '../../kernel/errors.ts';
-import type { DeviceHealth, NearbyDevice, PairingProgress, WebBluetooth } from '../web/deps.ts';
-import type { BluezPairing } from './bluez/pairing.ts';
-import type { BleCentral, BleDeviceStatus } from './central.ts';
-import type { BleStateChange } from './states.ts';
+import type { BluezPairing } from '../ble/bluez/pairing.ts';
+import type { BleCentral, BleDeviceStatus } from '../ble/central.ts';
+import type { BleStateChange } from '../ble/states.ts';
+import type { DeviceHealth, NearbyDevice, PairingProgress, WebBluetooth } from './deps.ts';
 
 export function webBluetooth(central: BleCentral, pairing?: BluezPairing): WebBluetooth {
   const listeners = new Map<(p: PairingProgress) => void, (c: BleStateChange) => void>();
