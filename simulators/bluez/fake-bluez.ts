@@ -21,6 +21,22 @@
  * - `passkey-display`: the agent's DisplayPasskey shows the gateway's passkey and the person types it
  *   on the device (`typeOnDevice`, default: types what was shown);
  * - `numeric-comparison`: the agent's RequestConfirmation must accept the number both sides show.
+ * A device that pairs only with LE legacy pairing (`legacyPairing`) pairs the same way (the agent calls are
+ * the same: Just Works asks nothing, Passkey Entry asks RequestPasskey; org.bluez.Agent(5) keeps
+ * RequestPinCode for BR/EDR devices older than Secure Simple Pairing), unless the adapter runs in Secure
+ * Connections Only mode (main.conf `SecureConnections = only`): the pairing then fails with
+ * AuthenticationFailed (SMP "Authentication Requirements", Core Vol 3 Part H §3.5.5).
+ * A device whose own `pairingRefusal()` gives a reason (not in pairing mode) rejects Pair() with
+ * AuthenticationRejected.
+ *
+ * Service discovery is bluetoothd's, not the client's: at a device's first connection it discovers every
+ * service, characteristic and descriptor before ServicesResolved turns true, and keeps the attribute
+ * database (main.conf [GATT] `Cache = always`, the default) for the device object's life, so later
+ * connections discover nothing. A client over D-Bus cannot narrow that discovery (org.bluez.Device(5) has
+ * no such method). The fake counts the ATT requests of that discovery (one per service, characteristic and
+ * descriptor, plus the closing one) at one connection interval each (`connectionIntervalMs`, main.conf
+ * [LE] `MaxConnectionInterval`); a device with `switchesOffAfterDiscoveryMs` that a longer discovery
+ * keeps busy switches itself off (A&D UA-651BLE): Connect() fails, nothing is cached.
  * A device with `requireBonding` (SimPeripheral option) answers its own services with ATT 0x0F until
  * bonded: BlueZ turns that into org.bluez.Error.NotPermitted "Not paired" (src/gatt-client.c,
  * create_gatt_dbus_error). A device that forgot the bond (`peripheral.clearBonds()`, a reset) while
@@ -55,6 +71,10 @@ export interface FakeDeviceOptions {
   typeOnDevice?: (shown: number) => number;
   /** The passkeys the device generates, in turn (default: random 6-digit numbers). */
   passkeys?: () => number;
+  /** The device pairs only with LE legacy pairing (no LE Secure Connections). */
+  legacyPairing?: boolean;
+  /** The device switches itself off when bluetoothd's service discovery takes longer than this. */
+  switchesOffAfterDiscoveryMs?: number;
 }
 
 export interface FakeBluezOptions {
@@ -71,6 +91,17 @@ export interface FakeBluezOptions {
    * added and whenever it starts advertising again.
    */
   advertisingIntervalMs?: number;
+  /**
+   * main.conf [General] `SecureConnections`: `on` (default: LE Secure Connections when both sides have
+   * it, legacy pairing otherwise) or `only` (legacy pairing refused).
+   */
+  secureConnections?: 'on' | 'only';
+  /**
+   * The LE connection interval bluetoothd's discovery runs at, in ms (main.conf [LE]
+   * `MinConnectionInterval`/`MaxConnectionInterval`, in units of 1.25 ms; Linux's default maximum is
+   * 0x0028 = 50 ms). Default 50.
+   */
+  connectionIntervalMs?: number;
 }
 
 /** One agent interaction, as the fake saw it (tests read them). */
@@ -107,6 +138,10 @@ interface Dev {
   gattPaths: string[];
   pairing?: { cancel: () => void };
   displayedPasskey?: number;
+  /** How the last pairing went: LE legacy pairing or LE Secure Connections. */
+  pairedWith?: 'legacy' | 'secure-connections';
+  /** bluetoothd's service discoveries of the device (a cached database needs none). */
+  discoveries: { requests: number; ms: number }[];
 }
 
 const ADAPTER_PATH = '/org/bluez/hci0';
@@ -137,6 +172,8 @@ export class FakeBluez {
   private readonly now: () => number;
   private readonly connectFailMs: number;
   private readonly advertisingIntervalMs: number | undefined;
+  private readonly secureConnections: 'on' | 'only';
+  private readonly connectionIntervalMs: number;
   private repeat: NodeJS.Timeout | undefined;
 
   private constructor(bus: DBus.MessageBus, options: FakeBluezOptions) {
@@ -144,6 +181,8 @@ export class FakeBluez {
     this.now = options.now ?? Date.now;
     this.connectFailMs = options.connectFailMs ?? 50;
     this.advertisingIntervalMs = options.advertisingIntervalMs;
+    this.secureConnections = options.secureConnections ?? 'on';
+    this.connectionIntervalMs = options.connectionIntervalMs ?? 50;
     this.adapter = new AdapterIface(options.adapterAddress ?? '00:1A:7D:DA:71:13', {
       startDiscovery: () => this.startDiscovery(),
       stopDiscovery: () => this.stopDiscovery(),
@@ -195,6 +234,7 @@ export class FakeBluez {
       exported: false,
       chars: [],
       gattPaths: [],
+      discoveries: [],
       iface: new DeviceIface(
         { address, addressType: p.addressType, name: p.advertisement.localName, adapter: ADAPTER_PATH },
         {
@@ -225,6 +265,8 @@ export class FakeBluez {
       trusted: i.Trusted,
       connected: i.Connected,
       displayedPasskey: dev.displayedPasskey,
+      pairedWith: dev.pairedWith,
+      discoveries: dev.discoveries,
     };
   }
 
@@ -393,7 +435,19 @@ export class FakeBluez {
     dev.p.attach(link);
     i.Connected = true;
     changed(i, { Connected: true });
-    if (dev.gattPaths.length === 0) this.exportGatt(dev);
+    if (dev.gattPaths.length === 0) {
+      // bluetoothd's own discovery of the whole database (no cache yet for this device)
+      const requests = this.discoveryRequests(dev.p);
+      const ms = requests * this.connectionIntervalMs;
+      dev.discoveries.push({ requests, ms });
+      const tolerance = dev.options.switchesOffAfterDiscoveryMs;
+      if (tolerance !== undefined && ms > tolerance) {
+        // the device gives up in the middle of the discovery: the link drops, nothing is cached
+        dev.p.switchOff();
+        throw bluezError('Failed', 'Software caused connection abort');
+      }
+      this.exportGatt(dev);
+    }
     i.ServicesResolved = true;
     changed(i, { ServicesResolved: true });
   }
@@ -415,6 +469,17 @@ export class FakeBluez {
     changed(i, { ServicesResolved: false, Connected: false });
     i.Disconnected(...DISCONNECT_REASONS(reason));
     dev.p.detach(reason);
+  }
+
+  /** ATT requests of a full discovery: one per service, characteristic and CCCD, plus the closing one. */
+  private discoveryRequests(p: SimPeripheral): number {
+    let n = 1;
+    for (const s of p.gatt()) {
+      n += 1 + s.characteristics.length;
+      for (const c of s.characteristics)
+        if (c.properties.includes('notify') || c.properties.includes('indicate')) n += 1;
+    }
+    return n;
   }
 
   private exportGatt(dev: Dev): void {
@@ -594,7 +659,12 @@ export class FakeBluez {
     const log = (call: AgentCall) => this.agentCalls.push(call);
     const device = dev.path;
     try {
-      if (dev.options.refusePairing) throw bluezError('AuthenticationRejected', 'Authentication Rejected');
+      if (dev.options.refusePairing || dev.p.pairingRefusal() !== undefined)
+        throw bluezError('AuthenticationRejected', 'Authentication Rejected');
+      const legacy = dev.options.legacyPairing === true;
+      // SMP Pairing Failed, reason Authentication Requirements: the adapter accepts LE Secure Connections only
+      if (legacy && this.secureConnections === 'only')
+        throw bluezError('AuthenticationFailed', 'Authentication Failed');
       if (method !== 'just-works' && !agent)
         throw bluezError('AuthenticationFailed', 'Authentication Failed');
       const viaAgent = async (member: string, signature: string, body: unknown[], passkey?: number) => {
@@ -634,6 +704,7 @@ export class FakeBluez {
       if (cancelled || !dev.link?.alive)
         throw bluezError('AuthenticationCanceled', 'Authentication Canceled');
       dev.p.bond(this.adapter.Address);
+      dev.pairedWith = legacy ? 'legacy' : 'secure-connections';
       dev.link.encrypted = true;
       dev.link.keyMissing = false;
       i.Paired = true;

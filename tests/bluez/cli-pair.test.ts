@@ -5,32 +5,16 @@
  * person types it. After the meter is reset, the pairing fails with the bond-lost code and a plain
  * explanation, and `medgw pair <address> --again` pairs it anew.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { startGateway } from '../../gateway/app.ts';
+import { describe, expect, it } from 'vitest';
 import { BleAdminClient } from '../../gateway/ble/client.ts';
-import { bleComponent } from '../../gateway/ble/component.ts';
-import { loadConfig } from '../../gateway/config/load.ts';
-import { silentLogger } from '../../gateway/log.ts';
-import { pipelineComponent } from '../../gateway/mqtt/components.ts';
-import { addPatient } from '../../gateway/registry/index.ts';
 import { mgdl, SimGlucometer } from '../../simulators/ble/glucometer.ts';
-import { startPrivateBus } from '../../simulators/bluez/daemon.ts';
-import { FakeBluez } from '../../simulators/bluez/fake-bluez.ts';
-import { medgw } from '../cli/helpers.ts';
-
-const root = mkdtempSync(join(tmpdir(), 'medgw-cli-bluez-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+import { gatewayOverBluez } from './harness.ts';
 
 const METER = 'C0:26:DA:00:0B:01';
 
 describe('medgw pair over BlueZ', () => {
   it('asks for the passkey the meter shows, pairs and syncs; after a reset, explains the lost bond and pairs again with --again', async () => {
-    const bus = await startPrivateBus();
-    process.env.DBUS_SYSTEM_BUS_ADDRESS = bus.address;
-    const bluez = await FakeBluez.start({ busAddress: bus.address, advertisingIntervalMs: 50 });
+    const { bluez, gw, dataDir, medgw, discovered, close } = await gatewayOverBluez();
     let shown = 0;
     const meter = bluez.add(
       new SimGlucometer({
@@ -45,20 +29,8 @@ describe('medgw pair over BlueZ', () => {
       // the meter's screen: a new code at each pairing, the test reads it as the person does
       { pairing: 'passkey-entry', passkeys: () => [204_817, 530_912][shown++] ?? 111_111 },
     );
-    const dataDir = join(root, 'gw');
-    const config = loadConfig({ overrides: { dataDir, 'http.port': 0, 'ble.mode': 'dbus' } });
-    const gw = await startGateway({
-      config,
-      log: silentLogger(),
-      components: [pipelineComponent, bleComponent],
-    });
     try {
-      await addPatient(gw.ctx.registry, { id: 'alice', displayName: 'Alice' }, gw.ctx.clock);
-      let listed = '';
-      for (let i = 0; i < 100 && !listed.includes(METER); i++) {
-        listed = (await medgw(['devices', 'discovered', '--data-dir', dataDir])).stdout;
-      }
-      expect(listed).toContain(METER);
+      await discovered(METER);
 
       // a code sent while nothing waits for one is refused with its code (409), nothing is paired
       const admin = await BleAdminClient.forDataDir(dataDir);
@@ -68,7 +40,7 @@ describe('medgw pair over BlueZ', () => {
       );
       expect(early?.code).toBe('MEDGW_ERR_BLE_NO_PROMPT');
 
-      const paired = await medgw(['pair', METER, '--patient', 'alice', '--data-dir', dataDir], '204817\n');
+      const paired = await medgw(['pair', METER, '--patient', 'alice'], '204817\n');
       expect(paired.stderr).toBe('');
       expect(paired.stdout).toContain('the device shows a 6-digit code: type it here:');
       expect(paired.stdout).toContain('paired and synced (5 readings)');
@@ -80,13 +52,13 @@ describe('medgw pair over BlueZ', () => {
       // explained in plain words with the command that repairs it.
       meter.clearBonds();
       meter.measure({ mgdl: 122, context: { meal: 1 } });
-      const lost = await medgw(['pair', METER, '--data-dir', dataDir]);
+      const lost = await medgw(['pair', METER]);
       expect(lost.code).toBe(1);
       expect(lost.stdout).toContain('MEDGW_ERR_BLE_BOND_LOST');
       expect(lost.stdout).toContain('the device no longer knows this gateway');
       expect(lost.stdout).toContain(`medgw pair ${METER} --again`);
 
-      const again = await medgw(['pair', METER, '--again', '--data-dir', dataDir], '530912\n');
+      const again = await medgw(['pair', METER, '--again'], '530912\n');
       expect(again.stderr).toBe('');
       expect(again.stdout).toContain('paired and synced');
       expect(again.code).toBe(0);
@@ -94,10 +66,7 @@ describe('medgw pair over BlueZ', () => {
       expect(gw.ctx.journal.list({ deviceId: METER })).toHaveLength(6);
       expect(gw.ctx.registry.getDevice(METER)?.patientId).toBe('alice');
     } finally {
-      await gw.stop();
-      await bluez.stop();
-      await bus.stop();
-      delete process.env.DBUS_SYSTEM_BUS_ADDRESS;
+      await close();
     }
   }, 90_000);
 });
