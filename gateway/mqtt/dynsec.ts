@@ -336,12 +336,63 @@ export class DynsecAdmin {
     if (failed) throw refused(`${failed.command}: ${failed.error}`);
   }
 
+  /** The ACLs of a role, or undefined when there is no such role. */
+  async getRoleAcls(rolename: string): Promise<Acl[] | undefined> {
+    const [a] = await this.run([{ command: 'getRole', rolename }]);
+    if (a?.error === 'Role not found') return undefined;
+    if (a?.error !== undefined) throw refused(`getRole ${rolename}: ${a.error}`);
+    const role = (a?.data as { role?: { acls?: unknown } } | undefined)?.role;
+    if (!role) throw refused('getRole: an answer without role');
+    return Array.isArray(role.acls) ? (role.acls as Acl[]) : [];
+  }
+
+  /**
+   * Makes an existing role's ACLs exactly `wanted` (an upgrade of medgw that changed the topic tree):
+   * the ACLs it lacks are added, the others removed, each change one `addRoleACL`/`removeRoleACL`
+   * (one ACL per type and topic in a role, so one whose `allow` differs is removed, then added).
+   * Several instances starting together may align one role at once: an ACL another one has just added
+   * or removed is not an error. Returns what changed.
+   */
+  async alignRoleAcls(
+    rolename: string,
+    wanted: readonly Acl[],
+  ): Promise<{ added: Acl[]; removed: Acl[] } | undefined> {
+    const current = await this.getRoleAcls(rolename);
+    if (current === undefined) return undefined;
+    const slot = (a: Acl) => `${a.acltype}\u0000${a.topic}`;
+    const same = (a: Acl, b: Acl) =>
+      a.allow === b.allow && (b.priority === undefined || (a.priority ?? -1) === b.priority);
+    const removed = current.filter((c) => {
+      const w = wanted.find((x) => slot(x) === slot(c));
+      return !w || !same(c, w);
+    });
+    const added = wanted.filter((w) => {
+      const c = current.find((x) => slot(x) === slot(w));
+      return !c || !same(c, w);
+    });
+    if (removed.length === 0 && added.length === 0) return { added, removed };
+    const answers = await this.run([
+      ...removed.map((a) => ({ command: 'removeRoleACL', rolename, acltype: a.acltype, topic: a.topic })),
+      ...added.map((a) => ({ command: 'addRoleACL', rolename, ...a })),
+    ]);
+    const failed = answers.find(
+      (a) => a.error !== undefined && !/ACL not found|ACL with this topic already exists/i.test(a.error),
+    );
+    if (failed) throw refused(`${failed.command} ${rolename}: ${failed.error}`);
+    return { added, removed };
+  }
+
   /**
    * Gives the gateway's own user its role: creates the role when absent, the user when absent (with
-   * `password`), and adds the role to an existing user that lacks it. Safe to repeat; several gateway
-   * instances of one group share one role.
+   * `password`), and adds the role to an existing user that lacks it. A role that exists already gets
+   * the ACLs this version wants (alignRoleAcls): what changed is returned, for the start log. Safe to
+   * repeat; several gateway instances of one group share one role.
    */
-  async ensureGateway(username: string, password: string | undefined, group: string): Promise<void> {
+  async ensureGateway(
+    username: string,
+    password: string | undefined,
+    group: string,
+  ): Promise<{ added: Acl[]; removed: Acl[] }> {
     const role = gatewayRole(group);
     const [createdRole] = await this.run([
       { command: 'createRole', rolename: role, textname: 'medgw gateway', acls: gatewayAcls(group) },
@@ -349,6 +400,10 @@ export class DynsecAdmin {
     if (createdRole?.error !== undefined && createdRole.error !== 'Role already exists') {
       throw refused(`createRole ${role}: ${createdRole.error}`);
     }
+    const aligned =
+      createdRole?.error === undefined
+        ? { added: [], removed: [] }
+        : ((await this.alignRoleAcls(role, gatewayAcls(group))) ?? { added: [], removed: [] });
     const existing = await this.getClient(username);
     if (!existing) {
       if (password === undefined) {
@@ -365,11 +420,12 @@ export class DynsecAdmin {
           roles: [{ rolename: role }],
         },
       ]);
-      return;
+      return aligned;
     }
     if (!existing.roles.some((r) => r.rolename === role)) {
       await this.runAll([{ command: 'addClientRole', username, rolename: role }]);
     }
+    return aligned;
   }
 
   async close(): Promise<void> {

@@ -26,7 +26,7 @@ import type { Logger } from 'pino';
 import { MedgwError } from '../../kernel/errors.ts';
 import type { Component, ReadingSink } from '../contracts.ts';
 import { shortId } from '../log.ts';
-import { type DynsecOptions, withDynsec } from './dynsec.ts';
+import { type DynsecOptions, gatewayRole, withDynsec } from './dynsec.ts';
 import { encodeReceipt, ingestMessage, type PayloadDecoder } from './ingest.ts';
 import { ALL_MEASUREMENTS, parseMeasurementTopic, receiptTopic } from './topics.ts';
 
@@ -123,7 +123,18 @@ export class ExternalBrokerClient implements Component {
           'mqtt.external.username is required with mqtt.external.dynsec: the gateway user gets its role under that name',
         );
       }
-      await withDynsec(dynsec, (admin) => admin.ensureGateway(username, password, group));
+      const { added, removed } = await withDynsec(dynsec, (admin) =>
+        admin.ensureGateway(username, password, group),
+      );
+      if (added.length > 0 || removed.length > 0) {
+        // an upgrade changed what the gateway may do: the role's ACLs now say so (topics only, no secret)
+        const acl = (a: { acltype: string; topic: string; allow: boolean }) =>
+          `${a.allow ? 'allow' : 'deny'} ${a.acltype} ${a.topic}`;
+        this.log.warn(
+          { group, role: gatewayRole(group), added: added.map(acl), removed: removed.map(acl) },
+          'gateway role updated at the broker (dynamic security): its ACLs differed from this version’s',
+        );
+      }
       this.log.info({ group }, 'gateway role granted by the broker (dynamic security)');
     }
     try {
