@@ -20,7 +20,19 @@ export interface Clock {
 export const systemClock: Clock = { now: () => Date.now() };
 
 /** States of a reading in the outbox (see ARCHITECTURE.md, Never lose, never duplicate). */
-export type OutboxState = 'pending' | 'quarantined' | 'held' | 'in-flight' | 'delivered' | 'dead-letter';
+/**
+ * Where a reading stands. `local`: kept on this gateway on purpose and never forwarded on its own (a
+ * continuous glucose sensor value, which Mon espace santé takes only as summaries over days); nothing
+ * moves it to another state, and it is deleted once it has served (Journal.purgeLocal).
+ */
+export type OutboxState =
+  | 'pending'
+  | 'quarantined'
+  | 'held'
+  | 'in-flight'
+  | 'delivered'
+  | 'dead-letter'
+  | 'local';
 
 /** A reading offered to the journal by the pipeline. */
 export interface NewReading {
@@ -29,8 +41,8 @@ export interface NewReading {
   readonly deviceId: string;
   readonly patientId?: string;
   readonly observation: Observation;
-  /** `pending` for a reading ready to send, `quarantined` or `held` with a reason. */
-  readonly state: 'pending' | 'quarantined' | 'held';
+  /** `pending` for a reading ready to send, `quarantined`, `held` or `local` with a reason. */
+  readonly state: 'pending' | 'quarantined' | 'held' | 'local';
   readonly reason?: { readonly code: string; readonly message: string };
 }
 
@@ -145,6 +157,20 @@ export interface Journal {
       };
     },
   ): OutboxRecord;
+  /**
+   * Deletes readings kept local (state `local`) that have served their purpose, with one audit entry
+   * for the whole batch (the caller's event and detail; never a value), in one transaction. Ids that
+   * are not in the journal or not local are left alone. Returns how many were deleted.
+   */
+  purgeLocal(
+    ids: readonly string[],
+    audit: {
+      readonly event: string;
+      readonly deviceId?: string;
+      readonly patientId?: string;
+      readonly detail?: Readonly<Record<string, string | number | boolean | null>>;
+    },
+  ): number;
   cursor(deviceId: string): number | undefined;
   audit(entry: Omit<AuditEntry, 'seq' | 'hash' | 'at'> & { readonly at?: number }): AuditEntry;
   auditList(filter?: {

@@ -27,6 +27,8 @@ import {
   GENESIS_HASH,
   type JournalLimits,
   type JournalStats,
+  type LocalPurgeAudit,
+  localPurgeDetail,
   OUTBOX_STATES,
   UNSENT_STATES,
   unknownReading,
@@ -240,6 +242,31 @@ export class MemoryJournal implements Journal, BatchJournal {
         throw e;
       }
     });
+  }
+
+  purgeLocal(ids: readonly string[], audit: LocalPurgeAudit): number {
+    this.assertOpen();
+    checkAuditEntry(audit);
+    let deleted = 0;
+    for (const id of new Set(ids)) {
+      const stored = this.records.get(id);
+      if (stored?.record.state !== 'local') continue;
+      this.records.delete(id);
+      if (stored.record.observation !== null) {
+        this.held = { readings: this.held.readings - 1, bytes: this.held.bytes - stored.bytes };
+      }
+      deleted++;
+    }
+    if (deleted > 0) {
+      this.pushAudit({
+        at: this.clock.now(),
+        event: audit.event,
+        ...(audit.deviceId !== undefined ? { deviceId: audit.deviceId } : {}),
+        ...(audit.patientId !== undefined ? { patientId: audit.patientId } : {}),
+        detail: localPurgeDetail(audit, deleted),
+      });
+    }
+    return deleted;
   }
 
   cursor(deviceId: string): number | undefined {

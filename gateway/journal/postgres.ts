@@ -71,6 +71,8 @@ import {
   GENESIS_HASH,
   type JournalLimits,
   type JournalStats,
+  type LocalPurgeAudit,
+  localPurgeDetail,
   OUTBOX_STATES,
   UNSENT_STATES,
   unknownReading,
@@ -149,6 +151,16 @@ CREATE TABLE journal_held (
   readings bigint NOT NULL DEFAULT 0,
   bytes bigint NOT NULL DEFAULT 0
 );
+`,
+  },
+  {
+    version: 2,
+    description: "outbox state 'local': continuous glucose sensor values kept for their summaries",
+    // journal_outbox_state_check: the name PostgreSQL gives the column's CHECK of version 1
+    sql: `
+ALTER TABLE journal_outbox DROP CONSTRAINT journal_outbox_state_check,
+  ADD CONSTRAINT journal_outbox_state_check
+  CHECK (state IN ('pending','quarantined','held','in-flight','delivered','dead-letter','local'));
 `,
   },
 ];
@@ -983,6 +995,35 @@ export class PostgresJournal {
       take.push(r);
     }
     return take;
+  }
+
+  /** Journal.purgeLocal: the rows and one audit entry in one transaction; the held counters follow. */
+  purgeLocal(ids: readonly string[], audit: LocalPurgeAudit): Promise<number> {
+    this.assertOpen();
+    checkAuditEntry(audit);
+    return this.tx(async (client, state) => {
+      const gone = await q<{ bytes: number; held: boolean }>(
+        client,
+        `DELETE FROM journal_outbox WHERE id = ANY($1::text[]) AND state = 'local'
+         RETURNING bytes, observation IS NOT NULL AS held`,
+        [[...new Set(ids)]],
+      );
+      for (const g of gone) {
+        if (!g.held) continue;
+        state.held.readings -= 1;
+        state.held.bytes -= g.bytes;
+      }
+      if (gone.length > 0) {
+        await state.audit({
+          at: this.clock.now(),
+          event: audit.event,
+          ...(audit.deviceId !== undefined ? { deviceId: audit.deviceId } : {}),
+          ...(audit.patientId !== undefined ? { patientId: audit.patientId } : {}),
+          detail: localPurgeDetail(audit, gone.length),
+        });
+      }
+      return gone.length;
+    });
   }
 
   async cursor(deviceId: string): Promise<number | undefined> {

@@ -14,6 +14,7 @@ export const OUTBOX_STATES: readonly OutboxState[] = [
   'in-flight',
   'delivered',
   'dead-letter',
+  'local',
 ];
 
 /** Legal moves of the outbox. `delivered` is terminal: its values are gone. */
@@ -24,6 +25,8 @@ export const TRANSITIONS: Readonly<Record<OutboxState, readonly OutboxState[]>> 
   held: ['pending', 'dead-letter'],
   'dead-letter': ['pending'],
   delivered: [],
+  // Kept on the gateway on purpose, never forwarded: no move, only deletion once it has served (purgeLocal).
+  local: [],
 };
 
 export function isOutboxState(s: string): s is OutboxState {
@@ -52,7 +55,7 @@ export function unknownReading(id: string): MedgwError {
   return new MedgwError('MEDGW_ERR_JOURNAL_UNKNOWN_READING', `no reading ${id} in the journal`, { id });
 }
 
-const NEW_STATES = new Set(['pending', 'quarantined', 'held']);
+const NEW_STATES = new Set(['pending', 'quarantined', 'held', 'local']);
 
 export function checkNewReading(r: NewReading): void {
   if (typeof r.id !== 'string' || r.id.length === 0 || r.id.length > 512) {
@@ -67,7 +70,7 @@ export function checkNewReading(r: NewReading): void {
   if (!NEW_STATES.has(r.state)) {
     throw new MedgwError(
       'MEDGW_ERR_JOURNAL_INVALID',
-      `reading ${r.id}: a new reading is pending, quarantined or held, not ${String(r.state)}`,
+      `reading ${r.id}: a new reading is pending, quarantined, held or local, not ${String(r.state)}`,
     );
   }
   if (r.state !== 'pending' && !r.reason) {
@@ -216,4 +219,21 @@ export interface JournalStats {
   readonly auditEntries: number;
 }
 
+/** Readings still to send or to decide on; `local` ones are never sent, so they are not "unsent". */
 export const UNSENT_STATES: readonly OutboxState[] = ['pending', 'in-flight', 'held', 'quarantined'];
+
+/** The audit entry of a purgeLocal batch, checked like any other (no values). */
+export type LocalPurgeAudit = {
+  readonly event: string;
+  readonly deviceId?: string;
+  readonly patientId?: string;
+  readonly detail?: Readonly<Record<string, string | number | boolean | null>>;
+};
+
+/** The detail every journal writes for a purgeLocal batch: the caller's, with the count deleted. */
+export function localPurgeDetail(
+  audit: LocalPurgeAudit,
+  deleted: number,
+): Readonly<Record<string, string | number | boolean | null>> {
+  return { ...audit.detail, deleted };
+}

@@ -7,7 +7,10 @@
 import type { AuditRow, OutboxRow } from './rows.ts';
 
 /** Bumped with every schema change; a newer file is refused rather than misread. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
+
+/** The oldest schema a released medgw wrote: an older file comes from a pre-release build. */
+export const OLDEST_MIGRATED_SCHEMA = 2;
 
 /** An audit row as stored: a reading the outbox holds is referenced by its row, any other by its id. */
 export interface StoredAuditRow extends AuditRow {
@@ -25,7 +28,7 @@ const OUTBOX = {
   kind: 'TEXT NOT NULL',
   // the states of a file of this schema version (a new state is a schema change: SCHEMA_VERSION)
   state:
-    "TEXT NOT NULL CHECK (state IN ('pending','quarantined','held','in-flight','delivered','dead-letter'))",
+    "TEXT NOT NULL CHECK (state IN ('pending','quarantined','held','in-flight','delivered','dead-letter','local'))",
   observation: 'TEXT',
   bytes: 'INTEGER NOT NULL DEFAULT 0',
   attempts: 'INTEGER NOT NULL DEFAULT 0',
@@ -75,6 +78,27 @@ CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 `;
+
+const OUTBOX_COLUMNS = Object.keys(OUTBOX).join(', ');
+
+/**
+ * What brings a file of schema N to N + 1, keyed by N; run in one transaction with SCHEMA and the new
+ * user_version (sqlite.ts), so a file is either migrated whole or left as it was.
+ *
+ * 2 → 3: the outbox state `local` (continuous glucose sensor values kept for their summaries). SQLite
+ * cannot change a CHECK constraint in place; the table is rebuilt the way sqlite.org/lang_altertable.html
+ * ("Making Other Kinds Of Table Schema Changes") describes: create the new table, copy the rows, drop the
+ * old one, rename the new one; SCHEMA then recreates its indexes. Every row keeps its `row`, so the audit
+ * entries that reference a reading by its row still name it (and their hashes still chain).
+ */
+export const MIGRATIONS: Readonly<Record<number, string>> = {
+  2: `
+${table('outbox_v3', OUTBOX)}
+INSERT INTO outbox_v3 (${OUTBOX_COLUMNS}) SELECT ${OUTBOX_COLUMNS} FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v3 RENAME TO outbox;
+`,
+};
 
 /** A new outbox row: every column but `row`, which SQLite assigns. */
 export type NewOutboxRow = Omit<OutboxRow, 'row'>;

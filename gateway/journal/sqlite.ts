@@ -28,12 +28,21 @@ import {
   checkTransition,
   type JournalLimits,
   type JournalStats,
+  type LocalPurgeAudit,
+  localPurgeDetail,
   OUTBOX_STATES,
   UNSENT_STATES,
   unknownReading,
 } from './rules.ts';
 import { type ChainMark, SqliteAuditChain } from './sqlite-audit.ts';
-import { OUTBOX_INSERT, outboxValues, SCHEMA, SCHEMA_VERSION } from './sqlite-schema.ts';
+import {
+  MIGRATIONS,
+  OLDEST_MIGRATED_SCHEMA,
+  OUTBOX_INSERT,
+  outboxValues,
+  SCHEMA,
+  SCHEMA_VERSION,
+} from './sqlite-schema.ts';
 
 export interface SqliteJournalOptions extends JournalLimits {
   readonly path: string;
@@ -130,7 +139,7 @@ export class SqliteJournal implements Journal, BatchJournal {
           `it was written by a newer medgw (schema ${version}, this one knows ${SCHEMA_VERSION})`,
         );
       }
-      if (version !== 0 && version < SCHEMA_VERSION) {
+      if (version !== 0 && version < OLDEST_MIGRATED_SCHEMA) {
         // no released file has an earlier schema: such a file comes from a pre-release build
         throw new Error(
           `it has schema ${version}, from a pre-release medgw; move it aside and start a new journal`,
@@ -143,8 +152,15 @@ export class SqliteJournal implements Journal, BatchJournal {
         const found = problems.map((r) => r.quick_check).filter((r) => r !== 'ok');
         if (found.length > 0) throw Object.assign(new Error(found.join('; ')), { code: 'SQLITE_CORRUPT' });
       }
-      opened.exec(SCHEMA);
-      opened.pragma(`user_version = ${SCHEMA_VERSION}`);
+      const db = opened;
+      // an older file is migrated, its schema made current and its version set, in one transaction
+      db.transaction(() => {
+        for (let v = version === 0 ? SCHEMA_VERSION : version; v < SCHEMA_VERSION; v++) {
+          db.exec(MIGRATIONS[v] ?? '');
+        }
+        db.exec(SCHEMA);
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      }).immediate();
     } catch (e) {
       opened?.close();
       const code = (e as { code?: unknown }).code;
@@ -164,6 +180,13 @@ export class SqliteJournal implements Journal, BatchJournal {
     this.st = {
       get: db.prepare<[string], OutboxRow>('SELECT * FROM outbox WHERE id = ?'),
       exists: db.prepare<[string], { row: number }>('SELECT row FROM outbox WHERE id = ?'),
+      auditRow: db.prepare<[string], { row: number }>(
+        "SELECT row FROM outbox WHERE id = ? AND state <> 'local'",
+      ),
+      deleteLocal: db.prepare<[string], { bytes: number; held: number }>(
+        `DELETE FROM outbox WHERE id = ? AND state = 'local'
+         RETURNING bytes, observation IS NOT NULL AS held`,
+      ),
       // positional parameters (sqlite-schema.ts): binding by name costs about twice as much
       insert: db.prepare<(string | number | null)[]>(OUTBOX_INSERT),
       update: db.prepare(
@@ -195,7 +218,9 @@ export class SqliteJournal implements Journal, BatchJournal {
     );
     const totals = this.st.heldTotals.get();
     this.held = { readings: totals?.n ?? 0, bytes: totals?.b ?? 0 };
-    this.chain = new SqliteAuditChain(db, (id) => this.st.exists.get(id)?.row);
+    // A reading kept local is named by its id in the audit log, never by its row: it is deleted once
+    // it has served (purgeLocal), and an entry must name it as it was when its hash was computed.
+    this.chain = new SqliteAuditChain(db, (id) => this.st.auditRow.get(id)?.row);
   }
 
   append(readings: readonly NewReading[], cursor?: { deviceId: string; value: number }): AppendResult {
@@ -308,6 +333,7 @@ export class SqliteJournal implements Journal, BatchJournal {
       }
       stored.push(r);
       storedBytes += r.bytes;
+      const local = r.state === 'local';
       this.chain.append(
         {
           at: now,
@@ -318,7 +344,8 @@ export class SqliteJournal implements Journal, BatchJournal {
           kind: r.kind,
           detail: { state: r.state, ...(r.reasonCode !== null ? { code: r.reasonCode } : {}) },
         },
-        Number(inserted.lastInsertRowid),
+        // a local reading by its id (see auditRow)
+        local ? undefined : Number(inserted.lastInsertRowid),
       );
     }
     this.held = { readings: this.held.readings + stored.length, bytes: this.held.bytes + storedBytes };
@@ -490,6 +517,39 @@ export class SqliteJournal implements Journal, BatchJournal {
       );
     }
     return this.st.get.get(id)!;
+  }
+
+  purgeLocal(ids: readonly string[], audit: LocalPurgeAudit): number {
+    this.assertOpen();
+    checkAuditEntry(audit);
+    const saved = this.mark();
+    try {
+      return this.db
+        .transaction(() => {
+          let deleted = 0;
+          for (const id of new Set(ids)) {
+            const gone = this.st.deleteLocal.get(id);
+            if (!gone) continue;
+            deleted++;
+            if (gone.held)
+              this.held = { readings: this.held.readings - 1, bytes: this.held.bytes - gone.bytes };
+          }
+          if (deleted > 0) {
+            this.chain.append({
+              at: this.clock.now(),
+              event: audit.event,
+              ...(audit.deviceId !== undefined ? { deviceId: audit.deviceId } : {}),
+              ...(audit.patientId !== undefined ? { patientId: audit.patientId } : {}),
+              detail: localPurgeDetail(audit, deleted),
+            });
+          }
+          return deleted;
+        })
+        .immediate();
+    } catch (e) {
+      this.rewind(saved);
+      throw mapSqliteError(e);
+    }
   }
 
   cursor(deviceId: string): number | undefined {

@@ -335,6 +335,10 @@ export class ThreadedJournal implements Journal, AsyncBatchJournal {
     return this.call('transition', [id, from, to, patch]);
   }
 
+  purgeLocal(ids: readonly string[], audit: Parameters<Journal['purgeLocal']>[1]): number {
+    return this.call('purgeLocal', [ids, audit]);
+  }
+
   cursor(deviceId: string): number | undefined {
     return this.call('cursor', [deviceId]);
   }

@@ -107,7 +107,8 @@ export function patientOverview(deps: WebDeps): PatientOverview[] {
     const last = new Map<string, PatientOverview['last'][number] & { at: number }>();
     const delivered = deliveredTimes(deps, p.id);
     for (const r of allReadings(deps, { patientId: p.id })) {
-      if (r.state === 'quarantined') continue;
+      // never sent: a quarantined reading, or a CGM sensor value kept local for its summaries
+      if (r.state === 'quarantined' || r.state === 'local') continue;
       const times = readingTimes(r, delivered);
       const at = times.taken ?? times.received;
       if ((last.get(r.kind)?.at ?? -1) < at) last.set(r.kind, { kind: r.kind, ...times, at });

@@ -136,6 +136,7 @@ function stateBadge(t: Translate, state: OutboxRecord['state']): Html {
     quarantined: 'fr-badge--warning',
     pending: 'fr-badge--info',
     'in-flight': 'fr-badge--info',
+    local: 'fr-badge--new',
   };
   return h`<span class="fr-badge fr-badge--sm ${cls[state]}">${t(`state.${state}` as MessageKey)}</span>`;
 }
@@ -633,7 +634,8 @@ const EXCHANGE_STATES = ['held', 'pending', 'in-flight', 'delivered', 'dead-lett
  */
 export function exchangesPage(ctx: PageContext, deps: WebDeps, query: ListQuery = NO_QUERY): string {
   const { t } = ctx;
-  const all = allReadings(deps).filter((r) => r.state !== 'quarantined');
+  // By state: the sensor values a CGM keeps local (thousands) neither show here nor crowd the scan out.
+  const all = EXCHANGE_STATES.flatMap((state) => allReadings(deps, { state }));
   const latest = (a: OutboxRecord, b: OutboxRecord) => b.updatedAt - a.updatedAt;
   const shown = all.filter((r) => readingMatches(deps, t, query, r));
   const ordered = [

@@ -29,6 +29,12 @@ export function reading(id: string, over: Partial<NewReading> = {}): NewReading 
   return { id, deviceId: 'scale-1', patientId: 'p1', observation: weight(72.4), state: 'pending', ...over };
 }
 
+/** What makes a reading local: a CGM sensor value kept for its summaries. */
+export const localOver = {
+  state: 'local',
+  reason: { code: 'MEDGW_ERR_CGM_POINT_LOCAL', message: 'kept for the summaries' },
+} as const satisfies Partial<NewReading>;
+
 export class TestClock implements Clock {
   constructor(public t = 1_700_000_000_000) {}
   now(): number {
@@ -104,11 +110,13 @@ export function journalConformance(name: string, factory: JournalFactory): void 
         held: ['held'],
         quarantined: ['quarantined'],
         'dead-letter': ['dead-letter'],
+        // only an append makes a local reading, and nothing moves it
+        local: [],
       };
       const at = (state: OutboxState): string => {
         const id = `t${n++}`;
-        journal.append([reading(id)]);
-        let cur: OutboxState = 'pending';
+        journal.append([reading(id, state === 'local' ? localOver : {})]);
+        let cur: OutboxState = state === 'local' ? 'local' : 'pending';
         for (const step of path[state]) {
           journal.transition(id, cur, step, { reason: { code: 'MEDGW_ERR_X', message: 'test' } });
           cur = step;
@@ -317,6 +325,7 @@ export function journalConformance(name: string, factory: JournalFactory): void 
         'in-flight': 1,
         delivered: 0,
         'dead-letter': 0,
+        local: 0,
       });
       expect(s.oldestUnsentAgeMs).toBe(1500);
       journal.transition('s1', 'in-flight', 'delivered');
@@ -350,6 +359,92 @@ export function journalConformance(name: string, factory: JournalFactory): void 
         }),
       ).toThrow(expect.objectContaining({ code: 'MEDGW_ERR_JOURNAL_INVALID' }));
       expect(journal.get('cb')?.state).toBe('pending');
+      expect(journal.auditVerify()).toBeUndefined();
+      journal.close();
+    });
+
+    it('keeps local readings apart: never due or claimed, not unsent, not quarantined, counted as local', async () => {
+      const { journal, clock } = await open();
+      journal.append([reading('l1', localOver), reading('l2', localOver)]);
+      expect(() => journal.append([reading('l0', { state: 'local' })])).toThrow(
+        expect.objectContaining({ code: 'MEDGW_ERR_JOURNAL_INVALID' }),
+      );
+      clock.advance(1000);
+      journal.append([
+        reading('p1'),
+        reading('q1', { state: 'quarantined', reason: { code: 'Q', message: 'q' } }),
+      ]);
+      clock.advance(500);
+      expect(journal.get('l1')).toMatchObject({
+        state: 'local',
+        reason: { code: 'MEDGW_ERR_CGM_POINT_LOCAL' },
+        observation: weight(72.4),
+      });
+      expect(journal.due(clock.now(), 10).map((r) => r.id)).toEqual(['p1']);
+      if (journal.claim) {
+        const claimed = await journal.claim(clock.now(), 10, 60_000);
+        expect(claimed.map((c) => c.record.id)).toEqual(['p1']);
+      }
+      expect(journal.list({ state: 'quarantined' }).map((r) => r.id)).toEqual(['q1']);
+      expect(journal.list({ state: 'local' }).map((r) => r.id)).toEqual(['l1', 'l2']);
+      const s = journal.stats(clock.now());
+      expect(s.byState).toMatchObject({ local: 2, quarantined: 1 });
+      // the oldest unsent reading is p1 or q1 (1.5 s), not the local ones stored a second earlier
+      expect(s.oldestUnsentAgeMs).toBe(500);
+      // nothing moves a local reading
+      expect(() => journal.transition('l1', 'local', 'pending')).toThrow(
+        expect.objectContaining({ code: 'MEDGW_ERR_JOURNAL_STATE' }),
+      );
+      expect(journal.auditList({ readingId: 'l1' }).map((e) => [e.event, e.detail])).toEqual([
+        ['reading.stored', { state: 'local', code: 'MEDGW_ERR_CGM_POINT_LOCAL' }],
+      ]);
+      journal.close();
+    });
+
+    it('purgeLocal deletes local readings only, with one audit entry per batch, and the chain holds', async () => {
+      const { journal, clock } = await open({ maxReadings: 4 });
+      journal.append([reading('l1', localOver), reading('l2', localOver), reading('p1')]);
+      journal.append([reading('l3', localOver)]);
+      // local readings hold values: they count against the limits
+      expect(() => journal.append([reading('p2')])).toThrow(
+        expect.objectContaining({ code: 'MEDGW_ERR_JOURNAL_FULL' }),
+      );
+      clock.advance(10);
+      const audit = { event: 'cgm.points-purged', deviceId: 'scale-1', detail: { rule: 'acknowledged' } };
+      // a detail with a value is refused, and nothing is deleted
+      expect(() => journal.purgeLocal(['l1'], { event: 'cgm.points-purged', detail: { value: 5 } })).toThrow(
+        expect.objectContaining({ code: 'MEDGW_ERR_JOURNAL_INVALID' }),
+      );
+      expect(journal.get('l1')?.state).toBe('local');
+      // the last rows stored go first: a new reading may take their place in the file
+      expect(journal.purgeLocal(['l3', 'l2', 'p1', 'nope', 'l2'], audit)).toBe(2);
+      expect(journal.get('l2')).toBeUndefined();
+      expect(journal.get('l3')).toBeUndefined();
+      expect(journal.get('p1')?.state).toBe('pending');
+      expect(journal.list({ state: 'local' }).map((r) => r.id)).toEqual(['l1']);
+      expect(journal.stats(clock.now()).byState.local).toBe(1);
+      const last = journal.auditList().at(-1);
+      expect(last).toMatchObject({
+        event: 'cgm.points-purged',
+        deviceId: 'scale-1',
+        detail: { rule: 'acknowledged', deleted: 2 },
+      });
+      expect(last?.readingId).toBeUndefined();
+      // nothing to delete: no entry
+      const entries = journal.auditList().length;
+      expect(journal.purgeLocal(['l2', 'p1'], audit)).toBe(0);
+      expect(journal.auditList()).toHaveLength(entries);
+      // room again, and a reading stored after the deletion is audited as itself
+      journal.append([reading('p2'), reading('p3')]);
+      journal.transition('p3', 'pending', 'held', { reason: { code: 'C', message: 'm' } });
+      expect(journal.auditList({ readingId: 'p3' }).map((e) => e.event)).toEqual([
+        'reading.stored',
+        'reading.held',
+      ]);
+      // the deleted readings' own entries still name them, and every hash still chains
+      expect(journal.auditList({ readingId: 'l3' }).map((e) => [e.event, e.readingId])).toEqual([
+        ['reading.stored', 'l3'],
+      ]);
       expect(journal.auditVerify()).toBeUndefined();
       journal.close();
     });

@@ -16,7 +16,7 @@ export const op = fc.oneof(
   fc.record({
     kind: fc.constant('append' as const),
     ids: fc.array(id, { minLength: 1, maxLength: 4 }),
-    state: fc.constantFrom('pending' as const, 'held' as const, 'quarantined' as const),
+    state: fc.constantFrom('pending' as const, 'held' as const, 'quarantined' as const, 'local' as const),
     cursor: fc.option(fc.integer({ min: 0, max: 1000 }), { nil: undefined }),
     kg: fc.integer({ min: 200, max: 2000 }),
   }),
@@ -33,6 +33,11 @@ export const op = fc.oneof(
     event: fc.constantFrom('x.y', 'Bad Event', 'gateway.note'),
   }),
   fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 5000 }) }),
+  fc.record({
+    kind: fc.constant('purgeLocal' as const),
+    ids: fc.array(id, { maxLength: 4 }),
+    event: fc.constantFrom('cgm.points-purged', 'Bad Event'),
+  }),
 );
 
 export type Op = typeof op extends fc.Arbitrary<infer T> ? T : never;
@@ -61,6 +66,8 @@ export function apply(j: Journal, clock: TestClock, o: Op): unknown {
       case 'tick':
         clock.advance(o.ms);
         return null;
+      case 'purgeLocal':
+        return j.purgeLocal(o.ids, { event: o.event, deviceId: 'scale-1', detail: { rule: 'test' } });
     }
   } catch (e) {
     return { refused: (e as { code?: string }).code ?? String(e) };

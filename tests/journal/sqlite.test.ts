@@ -9,7 +9,7 @@ import { GroupCommit } from '../../gateway/journal/group-commit.ts';
 import { MemoryJournal } from '../../gateway/journal/memory.ts';
 import { SqliteJournal } from '../../gateway/journal/sqlite.ts';
 import { ThreadedJournal } from '../../gateway/journal/threaded.ts';
-import { reading, TestClock, weight } from './conformance.ts';
+import { localOver, reading, TestClock, weight } from './conformance.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'medgw-sqlite-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -325,6 +325,45 @@ describe('SQLite audit references', () => {
     expect(b.auditList({ readingId: 'gone-1', patientId: 'nobody' })).toEqual([]);
     expect(b.auditList().map((e) => e.readingId)).toEqual(['r1', 'r2', 'r2', 'gone-1', 'r1']);
     expect(b.auditVerify()).toBeUndefined();
+    b.close();
+  });
+
+  it('migrates a schema 2 file (before the local state) in place: rows, rows ids and the audit chain kept', () => {
+    const path = dbPath();
+    const clock = new TestClock();
+    const a = new SqliteJournal({ path, clock });
+    a.append([reading('m1'), reading('m2', { state: 'quarantined', reason: { code: 'Q', message: 'q' } })]);
+    a.transition('m1', 'pending', 'in-flight');
+    a.transition('m1', 'in-flight', 'delivered', { remoteId: 'Observation/1' });
+    a.close();
+    // The file as schema 2 wrote it: the same outbox, whose CHECK does not know 'local'.
+    const raw = new Database(path);
+    const create = raw
+      .prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'outbox'")
+      .get()!.sql;
+    expect(create).toContain(",'local')");
+    const rows = raw.prepare('SELECT * FROM outbox ORDER BY row').all();
+    raw.exec(`CREATE TABLE outbox_v2 ${create.slice(create.indexOf('(')).replace(",'local')", ')')};
+      INSERT INTO outbox_v2 SELECT * FROM outbox; DROP TABLE outbox; ALTER TABLE outbox_v2 RENAME TO outbox;`);
+    raw.pragma('user_version = 2');
+    expect(() => raw.exec("UPDATE outbox SET state = 'local' WHERE id = 'm2'")).toThrow(
+      /CHECK constraint failed/,
+    );
+    raw.close();
+
+    const b = new SqliteJournal({ path, clock });
+    const check = new Database(path, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(3);
+    expect(check.prepare('SELECT * FROM outbox ORDER BY row').all()).toEqual(rows);
+    check.close();
+    expect(b.get('m1')).toMatchObject({ state: 'delivered', observation: null, remoteId: 'Observation/1' });
+    expect(b.auditList({ readingId: 'm1' }).map((e) => e.event)).toEqual([
+      'reading.stored',
+      'reading.delivered',
+    ]);
+    expect(b.auditVerify()).toBeUndefined();
+    b.append([reading('m3', localOver)]);
+    expect(b.get('m3')?.state).toBe('local');
     b.close();
   });
 

@@ -212,6 +212,7 @@ export const en: Record<MessageKey, string> = {
   'state.dead-letter': 'refused',
   'state.held': 'on hold',
   'state.quarantined': 'to check',
+  'state.local': 'kept on the gateway',
   'explain.delivered': 'Delivered to Mon espace santé.',
   'explain.pending': 'Will be sent as soon as possible.',
   'explain.in-flight': 'Being sent.',

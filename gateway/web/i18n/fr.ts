@@ -210,6 +210,7 @@ export const fr = {
   'state.dead-letter': 'refusée',
   'state.held': 'en attente',
   'state.quarantined': 'à vérifier',
+  'state.local': 'gardé sur la passerelle',
   'explain.delivered': 'Remise à Mon espace santé.',
   'explain.pending': 'Sera envoyée dès que possible.',
   'explain.in-flight': 'Envoi en cours.',
