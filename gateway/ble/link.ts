@@ -295,6 +295,14 @@ export class Link implements DeviceLink {
         throw new MedgwError('MEDGW_ERR_BLE_LINK_LOST', `${what}: the link to ${this.deviceId} was lost`);
       }
       if (isMedgwError(e)) throw e;
+      // noble's D-Bus bindings reject a connection the device dropped while BlueZ set it up (its own
+      // service discovery included) with "disconnected: <reason>": a lost link, not an ATT error.
+      if (what === 'connect' && /^disconnected\b/.test((e as Error).message)) {
+        throw new MedgwError(
+          'MEDGW_ERR_BLE_LINK_LOST',
+          `connect: ${this.deviceId} dropped the link while connecting`,
+        );
+      }
       throw new MedgwError('MEDGW_ERR_BLE_ATT', `${what} failed: ${(e as Error).message}`);
     } finally {
       clearTimeout(timer);
