@@ -41,7 +41,9 @@ export type OpName =
   | 'patient.consents'
   | 'reading.retry'
   | 'reading.discard'
-  | 'reading.confirm';
+  | 'reading.confirm'
+  /** Another instance sharing the storage changed something (gateway/web/shared-changes.ts). */
+  | 'storage.changed';
 
 /** Told after every operation that changed something. */
 export interface OpsEvent {
@@ -132,6 +134,21 @@ export class Operations implements AdminOps {
     const result = await work();
     this.#events.emit('event', { op, subject, topics, kick } satisfies OpsEvent);
     return result;
+  }
+
+  /**
+   * Another instance sharing the storage changed what the live pages show (its registry or journal
+   * notification, debounced by gateway/web/shared-changes.ts): one event, as after a local operation.
+   * The forwarder has its own wake-up for the journal's notifications: no kick.
+   */
+  changedElsewhere(topics: readonly OpsTopic[]): void {
+    if (topics.length === 0) return;
+    this.#events.emit('event', {
+      op: 'storage.changed',
+      subject: '',
+      topics,
+      kick: false,
+    } satisfies OpsEvent);
   }
 
   #needNational(): OpsNational {

@@ -1,7 +1,9 @@
 /**
  * Server-sent events for the pages: a `change` event names what changed (readings, pairing,
  * exchanges, registry), never a value. Sources: forwarder events, BLE pairing progress, the pages'
- * own actions, and a light poll of the journal's counts (the pipeline has no event of its own).
+ * own actions, the other instances' changes when the storage is shared (shared-changes.ts, through
+ * the operations service), and a light poll of the journal's counts (the pipeline has no event of
+ * its own; the poll also sees another instance's deliveries).
  */
 import type { ServerResponse } from 'node:http';
 import type { OpsTopic } from '../ops/operations.ts';

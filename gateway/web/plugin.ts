@@ -48,6 +48,7 @@ import {
   statusPage,
 } from './pages.ts';
 import { readiness } from './readiness.ts';
+import { watchSharedChanges } from './shared-changes.ts';
 
 const SESSION_COOKIE = 'medgw_session';
 /** DSFR sets inline styles from its scripts (collapse heights), hence 'unsafe-inline' for styles only. */
@@ -155,7 +156,10 @@ export function createWeb(deps: WebDeps): Web {
       own.push({ method: r.method, url: r.url, schema: documentedSchema(r.schema) });
     });
     hub.start();
+    // the other instances sharing the storage: their registry and journal notifications, as events
+    const unwatchShared = watchSharedChanges(deps, (topics) => deps.ops.changedElsewhere(topics));
     app.addHook('onClose', async () => {
+      unwatchShared();
       deps.ops.off('event', onOperation);
       detach();
       deviceCodes.stop();
