@@ -72,6 +72,17 @@ const GATEWAY_FORBIDDEN: Record<string, readonly string[]> = {
   'gateway/config': ['gateway/web', 'gateway/admin', 'gateway/http', 'gateway/cli', 'gateway/ops'],
   // the admin API and its client are below the command line
   'gateway/admin': ['gateway/cli', 'gateway/web'],
+  // the sealing key and its cipher: the kernel only (every store that seals is above it)
+  'gateway/secrets': [
+    'gateway',
+    ...['admin', 'ble', 'cli', 'config', 'forwarder', 'http', 'journal', 'mqtt', 'ops'].map(
+      (d) => `gateway/${d}`,
+    ),
+    ...['pipeline', 'registry', 'storage', 'web', 'embedded', 'cgm'].map((d) => `gateway/${d}`),
+    'cloud-bridge',
+    'drivers',
+    'simulators',
+  ],
 };
 
 /** Today's exceptions, `from -> to`, each with its reason. Remove a line when its import goes. */
@@ -139,6 +150,30 @@ function circles(imports: readonly Import[]): string[] {
   return out.sort();
 }
 
+/**
+ * The data directory's sealing key is read in one place, gateway/secrets: no other source names the
+ * key file, reads MEDGW_TOKEN_KEY or runs the AES-256-GCM cipher itself (comments may mention them).
+ */
+const KEY_READS: readonly RegExp[] = [
+  /['"`]token\.key['"`]/,
+  /\.MEDGW_TOKEN_KEY\b|\[\s*['"`]MEDGW_TOKEN_KEY['"`]\s*\]/,
+  /\bcreate(?:Cipheriv|Decipheriv)\b|['"`]aes-256-gcm['"`]/i,
+];
+
+function withoutComments(src: string): string {
+  return src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+}
+
+function keyReaders(files: ReadonlyMap<string, string>): string[] {
+  const out: string[] = [];
+  for (const [file, src] of files) {
+    if (file.startsWith('gateway/secrets/')) continue;
+    const code = withoutComments(src);
+    if (KEY_READS.some((re) => re.test(code))) out.push(file);
+  }
+  return out.sort();
+}
+
 function violations(imports: readonly Import[]): string[] {
   const out = new Set<string>();
   for (const { from, to } of imports) {
@@ -196,6 +231,25 @@ describe('import directions', () => {
 
   it('no import circle, but for the listed ones', () => {
     expect(circles(imports)).toEqual(Object.keys(KNOWN_CIRCLES).sort());
+  });
+
+  it('only gateway/secrets reads the sealing key (the rule itself breaks on a reader elsewhere)', () => {
+    const sources = new Map(sourceFiles().map((f) => [f, readFileSync(f, 'utf8')] as const));
+    // the reader works: the secrets module itself matches, and a reader placed elsewhere is found
+    const own = sources.get('gateway/secrets/key.ts') ?? '';
+    expect(KEY_READS.some((re) => re.test(withoutComments(own)))).toBe(true);
+    expect(
+      keyReaders(
+        new Map([
+          ['gateway/ble/store.ts', "const k = readFileSync(join(dir, 'token.key'));"],
+          ['cloud-bridge/x.ts', 'const k = env.MEDGW_TOKEN_KEY;'],
+          ['gateway/storage/y.ts', "createCipheriv('aes-256-gcm', k, iv)"],
+          ['gateway/storage/z.ts', '/** sealed with <dataDir>/token.key (MEDGW_TOKEN_KEY) */'],
+          ['gateway/secrets/key.ts', own],
+        ]),
+      ),
+    ).toEqual(['cloud-bridge/x.ts', 'gateway/ble/store.ts', 'gateway/storage/y.ts']);
+    expect(keyReaders(sources)).toEqual([]);
   });
 
   it('every import follows the folder rules, but for the listed exceptions', () => {

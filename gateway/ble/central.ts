@@ -16,6 +16,7 @@ import { isMedgwError, MedgwError } from '../../kernel/errors.ts';
 import type { Clock, Component, Journal, ReadingSink, Registry } from '../contracts.ts';
 import { type Logger, shortId } from '../log.ts';
 import { addDevice } from '../registry/operations.ts';
+import type { Sealer } from '../secrets/index.ts';
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
 import type { Bonding } from './bluez/pairing.ts';
 import { Session, type SessionCounters, type SessionTiming, short } from './session.ts';
@@ -49,8 +50,8 @@ export interface BleCentralOptions {
   readonly maxConnections: number;
   /** Zone of the local time written to device clocks (config `timezone`). */
   readonly timeZone: string;
-  /** 32-byte key sealing UDS consent codes (the data directory key); a process-only key without. */
-  readonly key?: Buffer;
+  /** Seals UDS consent codes (the data directory's, gateway/secrets); a process-only key without. */
+  readonly sealer?: Sealer;
   readonly timing?: Partial<CentralTiming>;
   readonly backoff?: Partial<BackoffOptions>;
   readonly random?: () => number;
@@ -166,7 +167,7 @@ export class BleCentral implements Component {
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.random = options.random ?? Math.random;
-    this.store = new BleStore(options.registry, options.key);
+    this.store = new BleStore(options.registry, options.sealer);
     this.autoPair = new Set((options.autoPair ?? []).map(bleDeviceId));
   }
 

@@ -3,10 +3,10 @@
  * `sim` with its pre-paired simulated devices, `auto`: a usable real adapter or else `sim`) or no
  * central at all (`off`).
  */
-import { loadTokenKey } from '../../cloud-bridge/token-store.ts';
 import { MedgwError } from '../../kernel/errors.ts';
 import type { GatewayContext } from '../context.ts';
 import type { ReadingSink } from '../contracts.ts';
+import { openSealer } from '../secrets/index.ts';
 import { adapterBonding, adapterNoble } from './bindings.ts';
 import type { BluezPairing } from './bluez/pairing.ts';
 import { BleCentral, type BleCentralOptions } from './central.ts';
@@ -109,7 +109,7 @@ export async function createBleCentral(
     ...(sim ? { autoPair: sim.prePaired, autoPairUsers: sim.prePairedUsers } : {}),
     ...(pairing ? { bonding: pairing } : {}),
     ...overrides,
-    key: overrides.key ?? loadTokenKey(ctx.dataDir),
+    sealer: overrides.sealer ?? openSealer(ctx.dataDir),
   });
   return { central, ...(sim ? { sim } : {}), ...(pairing ? { pairing } : {}) };
 }

@@ -5,8 +5,9 @@
 import type { ProfileGeneration } from '../../cloud-bridge/biology-bundle.ts';
 import { MesClient } from '../../cloud-bridge/mes-client.ts';
 import { PairingClient, type PairingConfig } from '../../cloud-bridge/pairing.ts';
-import { type LinkStore, type RefreshLock, TokenStore } from '../../cloud-bridge/token-store.ts';
+import type { LinkStore, RefreshLock } from '../../cloud-bridge/token-store.ts';
 import type { Clock, Component, Journal, Registry } from '../contracts.ts';
+import { TokenStore } from '../storage/tokens-file.ts';
 import { Forwarder, type ForwarderOptions, type TransitionCommitter } from './forwarder.ts';
 
 export interface CloudBridgeOptions {

@@ -7,11 +7,12 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type LinkStore, TokenStore } from '../../cloud-bridge/token-store.ts';
+import type { LinkStore } from '../../cloud-bridge/token-store.ts';
 import { isMedgwError } from '../../kernel/errors.ts';
 import type { Registry } from '../contracts.ts';
 import { dataPath } from '../datadir.ts';
 import { LowRegistry } from '../registry/registry.ts';
+import { TokenStore } from './tokens-file.ts';
 
 export interface ImportCounts {
   readonly imported: string[];

@@ -2,16 +2,14 @@
  * Where a gateway keeps its pairing links, from its configuration: the encrypted file of its data
  * directory (storage.kind sqlite), or the PostgreSQL table the instances share (storage.kind
  * postgres) with the advisory lock that serializes a patient's token refresh across them. Either way
- * the tokens are sealed with the key of loadTokenKey (MEDGW_TOKEN_KEY or <dataDir>/token.key).
+ * the tokens are sealed by the data directory's Sealer (gateway/secrets: MEDGW_TOKEN_KEY or
+ * <dataDir>/token.key).
  */
-import {
-  type LinkStore,
-  loadTokenKey,
-  type RefreshLock,
-  TokenStore,
-} from '../../cloud-bridge/token-store.ts';
+import type { LinkStore, RefreshLock } from '../../cloud-bridge/token-store.ts';
 import type { Config } from '../config/schema.ts';
+import { openSealer } from '../secrets/index.ts';
 import { openPool } from './postgres.ts';
+import { TokenStore } from './tokens-file.ts';
 import { PostgresRefreshLock, PostgresTokenStore } from './tokens-postgres.ts';
 
 export interface OpenedLinks {
@@ -30,7 +28,7 @@ export async function openLinks(
   if (config.storage.kind !== 'postgres' || !config.storage.url) {
     return { store: new TokenStore(config.dataDir, env), close: async () => undefined };
   }
-  const key = loadTokenKey(config.dataDir, env);
+  const sealer = openSealer(config.dataDir, env);
   const pool = await openPool(config.storage.url, { max: 3, applicationName: 'medgw tokens' });
   // its own pool: a lock holder's refresh writes through the store's pool (tokens-postgres.ts)
   const lockPool = await openPool(config.storage.url, {
@@ -42,7 +40,7 @@ export async function openLinks(
   });
   let store: PostgresTokenStore;
   try {
-    store = await PostgresTokenStore.open(pool, key, log ? { log } : {});
+    store = await PostgresTokenStore.open(pool, sealer, log ? { log } : {});
   } catch (e) {
     await Promise.allSettled([pool.end(), lockPool.end()]);
     throw e;

@@ -2,9 +2,8 @@
  * Pairing links and their tokens on PostgreSQL (storage.kind: postgres), shared by several gateway
  * instances, and the advisory lock that serializes a patient's token refresh across them.
  *
- * Encryption: each link is sealed with AES-256-GCM (cloud-bridge/token-store.ts encrypt, NIST SP
- * 800-38D) before it reaches the database, with the key of loadTokenKey: MEDGW_TOKEN_KEY or
- * `<dataDir>/token.key`. The key never goes into the database; every instance needs the same one,
+ * Encryption: each link is sealed with AES-256-GCM (the data directory's Sealer, gateway/secrets, NIST
+ * SP 800-38D) before it reaches the database, its key from MEDGW_TOKEN_KEY or `<dataDir>/token.key`. The key never goes into the database; every instance needs the same one,
  * given in MEDGW_TOKEN_KEY or as the same token.key file provisioned to each instance's data
  * directory (docs/storage.md). The database keeps a fingerprint of the key (HMAC-SHA-256 of a fixed
  * text under the key: it reveals nothing of the key), so an instance started with another key is
@@ -17,15 +16,9 @@
  * merges its patch into the row as the database holds it, locked, never into the copy: marking a
  * consent withdrawn on one instance never puts back tokens another instance has just rotated.
  */
-import { createHmac } from 'node:crypto';
-import {
-  decrypt,
-  encrypt,
-  type LinkStore,
-  type PatientLink,
-  type RefreshLock,
-} from '../../cloud-bridge/token-store.ts';
+import type { LinkStore, PatientLink, RefreshLock } from '../../cloud-bridge/token-store.ts';
 import { MedgwError } from '../../kernel/errors.ts';
+import type { Sealer } from '../secrets/index.ts';
 import { type ChannelListener, listenChannel } from './listen.ts';
 import { inTransaction, LOCK_SPACE, lockKey, type Migration, migrate, type Pool } from './postgres.ts';
 
@@ -49,13 +42,8 @@ const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-/** What the database keeps to recognize the key, never the key. */
-export function keyFingerprint(key: Buffer): string {
-  return createHmac('sha256', key).update('medgw token key fingerprint v1').digest('base64url');
-}
-
-function unseal(key: Buffer, patientId: string, sealed: string): PatientLink {
-  const link = JSON.parse(decrypt(key, sealed)) as PatientLink;
+function unseal(sealer: Sealer, patientId: string, sealed: string): PatientLink {
+  const link = JSON.parse(sealer.open(sealed)) as PatientLink;
   if (link.patientId !== patientId) {
     throw new MedgwError(
       'MEDGW_ERR_TOKEN_STORE',
@@ -74,7 +62,7 @@ export interface PostgresTokenStoreOptions {
 
 export class PostgresTokenStore implements LinkStore {
   readonly #pool: Pool;
-  readonly #key: Buffer;
+  readonly #sealer: Sealer;
   readonly #options: PostgresTokenStoreOptions;
   #links = new Map<string, PatientLink>();
   /** Reloads and writes of this instance, one after the other (see PostgresRegistry). */
@@ -84,23 +72,24 @@ export class PostgresTokenStore implements LinkStore {
   readonly #notified = new Set<string>();
   #notifiedRead: Promise<void> | undefined;
 
-  private constructor(pool: Pool, key: Buffer, options: PostgresTokenStoreOptions) {
+  private constructor(pool: Pool, sealer: Sealer, options: PostgresTokenStoreOptions) {
     this.#pool = pool;
-    this.#key = key;
+    this.#sealer = sealer;
     this.#options = options;
   }
 
   /**
-   * Brings the schema up to date, checks the key against the fingerprint (the first instance records
-   * it), listens for other instances' changes, then loads the copy.
+   * Brings the schema up to date, checks the sealer's key against the fingerprint the database keeps
+   * (the first instance records it; it reveals nothing of the key), listens for other instances'
+   * changes, then loads the copy.
    */
   static async open(
     pool: Pool,
-    key: Buffer,
+    sealer: Sealer,
     options: PostgresTokenStoreOptions = {},
   ): Promise<PostgresTokenStore> {
     await migrate(pool, 'tokens', MIGRATIONS);
-    const fingerprint = keyFingerprint(key);
+    const fingerprint = sealer.fingerprint();
     await pool.query(
       'INSERT INTO medgw_token_key (id, fingerprint) VALUES (1, $1) ON CONFLICT (id) DO NOTHING',
       [fingerprint],
@@ -114,7 +103,7 @@ export class PostgresTokenStore implements LinkStore {
         'this instance token key is not the one that sealed the tokens in PostgreSQL: give every instance the same key (MEDGW_TOKEN_KEY, or the same token.key in each data directory)',
       );
     }
-    const store = new PostgresTokenStore(pool, key, options);
+    const store = new PostgresTokenStore(pool, sealer, options);
     try {
       store.#listener = await listenChannel(pool, {
         channel: TOKENS_CHANNEL,
@@ -166,7 +155,7 @@ export class PostgresTokenStore implements LinkStore {
       'SELECT patient_id, sealed FROM medgw_token_link WHERE patient_id = ANY($1)',
       [ids],
     );
-    const found = new Map(rows.map((r) => [r.patient_id, unseal(this.#key, r.patient_id, r.sealed)]));
+    const found = new Map(rows.map((r) => [r.patient_id, unseal(this.#sealer, r.patient_id, r.sealed)]));
     const next = new Map(this.#links);
     for (const id of ids) {
       const link = found.get(id);
@@ -183,7 +172,7 @@ export class PostgresTokenStore implements LinkStore {
       const { rows } = await this.#pool.query<{ patient_id: string; sealed: string }>(
         'SELECT patient_id, sealed FROM medgw_token_link',
       );
-      this.#links = new Map(rows.map((r) => [r.patient_id, unseal(this.#key, r.patient_id, r.sealed)]));
+      this.#links = new Map(rows.map((r) => [r.patient_id, unseal(this.#sealer, r.patient_id, r.sealed)]));
     });
   }
 
@@ -206,7 +195,7 @@ export class PostgresTokenStore implements LinkStore {
         await client.query(
           `INSERT INTO medgw_token_link (patient_id, sealed) VALUES ($1, $2)
            ON CONFLICT (patient_id) DO UPDATE SET sealed = EXCLUDED.sealed, updated_at = now()`,
-          [link.patientId, encrypt(this.#key, JSON.stringify(link))],
+          [link.patientId, this.#sealer.seal(JSON.stringify(link))],
         );
         await client.query('SELECT pg_notify($1, $2)', [TOKENS_CHANNEL, link.patientId]);
       }),
@@ -223,10 +212,10 @@ export class PostgresTokenStore implements LinkStore {
         );
         const row = rows[0];
         if (!row) throw new MedgwError('MEDGW_ERR_NOT_LINKED', `patient ${patientId} is not linked`);
-        const merged: PatientLink = { ...unseal(this.#key, patientId, row.sealed), ...patch, patientId };
+        const merged: PatientLink = { ...unseal(this.#sealer, patientId, row.sealed), ...patch, patientId };
         await client.query(
           'UPDATE medgw_token_link SET sealed = $2, updated_at = now() WHERE patient_id = $1',
-          [patientId, encrypt(this.#key, JSON.stringify(merged))],
+          [patientId, this.#sealer.seal(JSON.stringify(merged))],
         );
         await client.query('SELECT pg_notify($1, $2)', [TOKENS_CHANNEL, patientId]);
         return merged;

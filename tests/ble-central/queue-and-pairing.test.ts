@@ -10,6 +10,7 @@ import { loadConfig } from '../../gateway/config/index.ts';
 import { MemoryJournal } from '../../gateway/journal/memory.ts';
 import { Pipeline } from '../../gateway/pipeline/pipeline.ts';
 import { LowRegistry } from '../../gateway/registry/index.ts';
+import { AesGcmSealer } from '../../gateway/secrets/index.ts';
 import { mgdl, SimGlucometer } from '../../simulators/ble/glucometer.ts';
 import { createSimNoble, createVirtualRadio } from '../../simulators/ble/radio.ts';
 import { clock, type Harness, harness, until } from './harness.ts';
@@ -196,7 +197,7 @@ describe('BLE central: modes', () => {
     const built = await createBleCentral(
       { config, log, clock, registry, journal, dataDir: '/nonexistent' },
       pipeline,
-      { key: Buffer.alloc(32, 7), timing: { quietMs: 100, cooldownMs: 60_000 } },
+      { sealer: new AesGcmSealer(Buffer.alloc(32, 7)), timing: { quietMs: 100, cooldownMs: 60_000 } },
     );
     expect(built?.sim).toBeDefined();
     const { central, sim } = built!;

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { MesClient, type MesClientOptions } from '../../cloud-bridge/mes-client.ts';
 import { PairingClient } from '../../cloud-bridge/pairing.ts';
 import type { ConsentKind } from '../../cloud-bridge/profiles.ts';
-import { TokenStore } from '../../cloud-bridge/token-store.ts';
 import type { Observation } from '../../drivers/types.ts';
+import { TokenStore } from '../../gateway/storage/tokens-file.ts';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../simulators/sandbox/index.ts';
 
 /** A cookie-keeping browser that does not follow redirects by itself. */

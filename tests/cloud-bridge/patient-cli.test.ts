@@ -9,9 +9,9 @@ import { PassThrough } from 'node:stream';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PairingClient } from '../../cloud-bridge/pairing.ts';
-import { TokenStore } from '../../cloud-bridge/token-store.ts';
 import { run as patient } from '../../gateway/cli/commands/patient.ts';
 import { run as patients } from '../../gateway/cli/commands/patients.ts';
+import { TokenStore } from '../../gateway/storage/tokens-file.ts';
 import { createSandbox, type Sandbox } from '../../simulators/sandbox/index.ts';
 import { approveUserCode, PatientBrowser } from './helpers.ts';
 

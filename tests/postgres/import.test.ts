@@ -10,12 +10,14 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PatientLink, TokenStore } from '../../cloud-bridge/token-store.ts';
+import type { PatientLink } from '../../cloud-bridge/token-store.ts';
 import { acquireLock } from '../../gateway/datadir.ts';
 import { addDevice, addPatient } from '../../gateway/registry/operations.ts';
 import { PostgresRegistry } from '../../gateway/registry/postgres.ts';
 import { LowRegistry } from '../../gateway/registry/registry.ts';
+import { AesGcmSealer } from '../../gateway/secrets/index.ts';
 import { openPool } from '../../gateway/storage/postgres.ts';
+import { TokenStore } from '../../gateway/storage/tokens-file.ts';
 import { PostgresTokenStore } from '../../gateway/storage/tokens-postgres.ts';
 import { type RunningPostgres, startPostgres } from './cluster.ts';
 
@@ -124,7 +126,7 @@ describe('medgw storage import', () => {
       expect(shared.verifyDeviceSecret('bp-1', secret!)).toBe(true);
       expect(shared.getSection('ble')).toEqual({ devices: { 'C0:26:DA:00:08:01': { bond: 'bonded' } } });
       // the link, sealed again with the instances' key
-      const links = await PostgresTokenStore.open(await openPool(url, { max: 2 }), key);
+      const links = await PostgresTokenStore.open(await openPool(url, { max: 2 }), new AesGcmSealer(key));
       try {
         expect(links.get('alice')).toEqual(link);
       } finally {

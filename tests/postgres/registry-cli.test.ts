@@ -15,6 +15,7 @@ import { loadConfig } from '../../gateway/config/load.ts';
 import { silentLogger } from '../../gateway/log.ts';
 import { pipelineComponent } from '../../gateway/mqtt/components.ts';
 import { PostgresRegistry } from '../../gateway/registry/postgres.ts';
+import { AesGcmSealer } from '../../gateway/secrets/index.ts';
 import { openPool } from '../../gateway/storage/postgres.ts';
 import { PostgresTokenStore } from '../../gateway/storage/tokens-postgres.ts';
 import { type RunningPostgres, startPostgres } from './cluster.ts';
@@ -158,7 +159,10 @@ describe('medgw on storage.kind postgres', () => {
     expect(refused.stderr).toContain('MEDGW_ERR_NOT_LINKED');
     // a link another instance stored (sealed with the instances' key)
     const pool = await openPool(url, { max: 2 });
-    const store = await PostgresTokenStore.open(pool, Buffer.from(env.MEDGW_TOKEN_KEY, 'hex'));
+    const store = await PostgresTokenStore.open(
+      pool,
+      new AesGcmSealer(Buffer.from(env.MEDGW_TOKEN_KEY, 'hex')),
+    );
     try {
       await store.put({
         patientId: 'alice',

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MesClient } from '../../cloud-bridge/mes-client.ts';
 import { PairingClient } from '../../cloud-bridge/pairing.ts';
 import type { PatientLink } from '../../cloud-bridge/token-store.ts';
+import { AesGcmSealer } from '../../gateway/secrets/index.ts';
 import { openPool, type Pool } from '../../gateway/storage/postgres.ts';
 import { PostgresRefreshLock, PostgresTokenStore } from '../../gateway/storage/tokens-postgres.ts';
 import {
@@ -45,7 +46,7 @@ async function pool(url: string): Promise<Pool> {
 }
 
 async function store(url: string, key: Buffer): Promise<PostgresTokenStore> {
-  const s = await PostgresTokenStore.open(await pool(url), key);
+  const s = await PostgresTokenStore.open(await pool(url), new AesGcmSealer(key));
   stores.push(s);
   return s;
 }
@@ -126,14 +127,16 @@ describe('PostgreSQL token store', () => {
     const key = randomBytes(32);
     const a = await store(url, key);
     await a.put(link);
-    await expect(PostgresTokenStore.open(await pool(url), randomBytes(32))).rejects.toMatchObject({
+    await expect(
+      PostgresTokenStore.open(await pool(url), new AesGcmSealer(randomBytes(32))),
+    ).rejects.toMatchObject({
       code: 'MEDGW_ERR_TOKEN_KEY',
     });
     const admin = await pool(url);
     await admin.query(
       `INSERT INTO medgw_token_link (patient_id, sealed) SELECT 'p2', sealed FROM medgw_token_link WHERE patient_id = 'p1'`,
     );
-    await expect(PostgresTokenStore.open(await pool(url), key)).rejects.toMatchObject({
+    await expect(PostgresTokenStore.open(await pool(url), new AesGcmSealer(key))).rejects.toMatchObject({
       code: 'MEDGW_ERR_TOKEN_STORE',
     });
   });

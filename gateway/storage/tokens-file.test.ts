@@ -2,7 +2,9 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadTokenKey, type PatientLink, TokenStore } from './token-store.ts';
+import type { PatientLink } from '../../cloud-bridge/token-store.ts';
+import { loadSealingKey } from '../secrets/index.ts';
+import { TokenStore } from './tokens-file.ts';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -27,7 +29,7 @@ const link: PatientLink = {
   status: 'linked',
 };
 
-describe('token store', () => {
+describe('token store (the file of one data directory)', () => {
   it('creates a 0600 key file and keeps tokens encrypted at rest', async () => {
     const dir = tempDir();
     const store = new TokenStore(dir, {});
@@ -45,8 +47,8 @@ describe('token store', () => {
     const dir = tempDir();
     await new TokenStore(dir, {}).put(link);
     chmodSync(join(dir, 'token.key'), 0o644);
-    expect(() => loadTokenKey(dir, {})).toThrow(expect.objectContaining({ code: 'MEDGW_ERR_TOKEN_KEY' }));
-    expect(() => loadTokenKey(dir, { MEDGW_TOKEN_KEY: 'abc' })).toThrow(
+    expect(() => loadSealingKey(dir, {})).toThrow(expect.objectContaining({ code: 'MEDGW_ERR_TOKEN_KEY' }));
+    expect(() => loadSealingKey(dir, { MEDGW_TOKEN_KEY: 'abc' })).toThrow(
       expect.objectContaining({ code: 'MEDGW_ERR_TOKEN_KEY' }),
     );
     expect(() => new TokenStore(dir, { MEDGW_TOKEN_KEY: 'ab'.repeat(32) })).toThrow(
