@@ -130,6 +130,8 @@ export function bleRoutes(central: BleCentral, pairing?: BluezPairing) {
       const onPrompt = (p: PairingPrompt) => reply.raw.write(`event: prompt\ndata: ${JSON.stringify(p)}\n\n`);
       pairing?.prompts.on('prompt', onPrompt);
       ac.signal.addEventListener('abort', () => pairing?.prompts.off('prompt', onPrompt));
+      // a question already waiting (the gateway's own retry asked it before this stream opened) is asked too
+      for (const p of pairing?.prompts.list() ?? []) onPrompt(p);
       void (async () => {
         for await (const change of central.feed.changes(ac.signal)) {
           reply.raw.write(`event: state\ndata: ${JSON.stringify(change)}\n\n`);
