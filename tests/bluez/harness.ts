@@ -4,7 +4,7 @@
  * systemBus()) and the pairing agent. Nothing touches the machine's system bus. A missing
  * dbus-daemon fails with the package to install, never a skip.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Noble } from '@stoprocent/noble';
@@ -19,6 +19,7 @@ import { loadConfig } from '../../gateway/config/load.ts';
 import { silentLogger } from '../../gateway/log.ts';
 import { pipelineComponent } from '../../gateway/mqtt/components.ts';
 import { addPatient } from '../../gateway/registry/index.ts';
+import { webComponent } from '../../gateway/web/component.ts';
 import type { SimPeripheral } from '../../simulators/ble/peripheral.ts';
 import { type PrivateBus, startPrivateBus } from '../../simulators/bluez/daemon.ts';
 import {
@@ -155,6 +156,9 @@ export interface GatewayOverBluez {
   readonly bluez: FakeBluez;
   readonly gw: Gateway;
   readonly dataDir: string;
+  /** The web pages' base URL and the admin password (with `web: true`). */
+  readonly url: string;
+  readonly password: string;
   /** Runs the real `medgw` bin against this gateway's data directory. */
   medgw(args: string[], input?: string): ReturnType<typeof medgw>;
   /** Waits until `medgw devices discovered` lists `address`. */
@@ -169,6 +173,7 @@ export interface GatewayOverBluez {
  */
 export async function gatewayOverBluez(
   fake: Omit<FakeBluezOptions, 'busAddress'> = {},
+  options: { web?: boolean } = {},
 ): Promise<GatewayOverBluez> {
   const root = mkdtempSync(join(tmpdir(), 'medgw-gw-bluez-'));
   const bus = await startPrivateBus();
@@ -186,18 +191,28 @@ export async function gatewayOverBluez(
   try {
     bluez = await FakeBluez.start({ advertisingIntervalMs: 50, ...fake, busAddress: bus.address });
     const config = loadConfig({ overrides: { dataDir, 'http.port': 0, 'ble.mode': 'dbus' } });
-    gw = await startGateway({ config, log: silentLogger(), components: [pipelineComponent, bleComponent] });
+    gw = await startGateway({
+      config,
+      log: silentLogger(),
+      components: [pipelineComponent, bleComponent, ...(options.web ? [webComponent] : [])],
+    });
     await addPatient(gw.ctx.registry, { id: 'alice', displayName: 'Alice' }, gw.ctx.clock);
   } catch (e) {
     await close();
     throw e;
   }
+  const url = gw.endpoints().find((e) => e.url.startsWith('http'))?.url ?? '';
+  const password = options.web
+    ? (readFileSync(join(dataDir, 'admin-password.txt'), 'utf8').split('\n')[0] ?? '')
+    : '';
   const run = (args: string[], input = '') => medgw([...args, '--data-dir', dataDir], input);
   return {
     bus,
     bluez,
     gw,
     dataDir,
+    url,
+    password,
     medgw: run,
     discovered: async (address) => {
       let listed = '';
