@@ -31,8 +31,31 @@
  * Pure: no clock, no I/O (node:crypto hashing only).
  */
 import { hash } from 'node:crypto';
-import type { Observation, TimeQuality } from '../types.ts';
+import type { Measurement, Observation, Quarantine, TimeQuality } from '../types.ts';
 import { VOCABULARY } from '../vocabulary.ts';
+
+/** CGM Measurement 0x2AA7 (CGMS v1.0.1): the characteristic a CGM's sensor values come from, and only them. */
+export const CGM_MEASUREMENT_SOURCE = '2AA7';
+
+/**
+ * Whether a normalized value is a CGM sensor point the gateway keeps local for the summaries (journal
+ * state `local`, MEDGW_ERR_CGM_POINT_LOCAL) rather than a reading to quarantine:
+ * - it was measured by a CGM: decoded from a CGM Measurement 0x2AA7 record, which only the CGM
+ *   collector reads (drivers/profiles/cgm.ts);
+ * - its one reason not to be sent is that it is interstitial (MEDGW_ERR_GLUCOSE_INTERSTITIAL). A value the
+ *   sensor status marks invalid, or one whose clock could not be checked, keeps that reason and stays in
+ *   quarantine: the summaries would not count it either (summarizeCgm), and a sensor fault is worth a look.
+ * An interstitial spot value from a meter (GLS sample type 9, 0x2A18) is not a sensor stream: it stays
+ * quarantined, discard-only, as before.
+ */
+export function isCgmSensorPoint(
+  measurement: Pick<Measurement, 'source'>,
+  quarantine: Quarantine | undefined,
+): boolean {
+  return (
+    measurement.source === CGM_MEASUREMENT_SOURCE && quarantine?.code === 'MEDGW_ERR_GLUCOSE_INTERSTITIAL'
+  );
+}
 
 /** One valid sensor value: when it was taken (UTC ms) and the glucose in mg/dL. */
 export interface CgmPoint {

@@ -3,8 +3,11 @@
  * (MED-969 mean glucose, MED-972 GMI; drivers/normalize/cgm-summary.ts), appended to the outbox as
  * ready-to-send readings for the device's patient. The forwarder sends them like any reading.
  *
- * - The points are the device's interstitial sensor values the pipeline kept local (quarantined as
- *   MEDGW_ERR_GLUCOSE_INTERSTITIAL: a spot value MES does not take), read back from the journal.
+ * - The points are the device's sensor values the pipeline kept local (journal state `local`, reason
+ *   MEDGW_ERR_CGM_POINT_LOCAL), read back from the journal. A journal written before that state existed
+ *   holds them quarantined as MEDGW_ERR_GLUCOSE_INTERSTITIAL (with the record's CGM Time Offset): those
+ *   are read too, and purged the same way (discarded: values dropped, the row and its audit kept), so
+ *   an upgrade loses no summary and needs no migration of rows.
  * - Periods are consecutive and do not overlap: `cgm.summaryDays` civil days in the gateway's zone
  *   (`timezone`), ending at a midnight whose day number since 1970-01-01 is a multiple of the days, so every
  *   instance and every restart cuts the same periods. A period is closed once the device has a point at or
@@ -15,9 +18,16 @@
  *   restart or another instance over the same journal appends duplicates the journal collapses.
  * - A period with too little data is not summarized (MEDGW_ERR_CGM_INSUFFICIENT_DATA); one audit entry
  *   says so per device and period.
+ * - Purge: a point has served once both summaries of its period are acknowledged by MES (delivered), or
+ *   once it was taken more than `cgm.keepDays` days ago (default `summaryDays` + 2) and its period is
+ *   closed (summarized, or found insufficient, or its device has no patient to send it to). It is then
+ *   deleted (Journal.purgeLocal), with one audit entry per device and rule for each pass, without values.
+ *   A point whose time is not trusted belongs to no period: the age rule applies, from when it was stored.
  */
 
 import {
+  CGM_INDICATORS,
+  type CgmIndicator,
   type CgmPeriodDays,
   type CgmPoint,
   type CgmSummaryRefusal,
@@ -29,7 +39,7 @@ import {
 import { wallToUtc, zoneOffsetMinutes } from '../../drivers/normalize/time.ts';
 import type { Observation } from '../../drivers/types.ts';
 import type { GatewayContext } from '../context.ts';
-import type { Component, Journal, NewReading, Registry } from '../contracts.ts';
+import type { Component, DeviceRecord, Journal, NewReading, OutboxRecord, Registry } from '../contracts.ts';
 import type { ComponentFactory } from '../lifecycle.ts';
 import type { Logger } from '../log.ts';
 
@@ -42,6 +52,8 @@ export interface CgmSummaryOptions {
   readonly intervalMinutes: number;
   readonly closeAfterHours: number;
   readonly timezone: string;
+  /** Days a sensor value is kept at most (config `cgm.keepDays`; default `days` + 2). */
+  readonly keepDays?: number;
 }
 
 export interface PassResult {
@@ -49,6 +61,67 @@ export interface PassResult {
   readonly appended: number;
   /** Closed periods with too little data. */
   readonly insufficient: number;
+  /** Sensor values deleted because they have served (or discarded, for those a journal quarantined). */
+  readonly purged: number;
+}
+
+/** Why a sensor value was purged: its period's summaries acknowledged, or its age. */
+type PurgeRule = 'acknowledged' | 'age';
+
+/**
+ * A CGM sensor value a journal written before the `local` state holds: quarantined as interstitial,
+ * with the CGM Measurement's Time Offset (a glucometer's interstitial spot value has none).
+ */
+function isQuarantinedSensorPoint(r: OutboxRecord): boolean {
+  return (
+    r.state === 'quarantined' &&
+    r.reason?.code === 'MEDGW_ERR_GLUCOSE_INTERSTITIAL' &&
+    typeof r.observation?.context?.['timeOffset'] === 'number'
+  );
+}
+
+/** Every kept sensor value of the journal, by device (local ones, then any a journal quarantined). */
+function keptByDevice(journal: Journal, deviceId?: string): Map<string, OutboxRecord[]> {
+  const out = new Map<string, OutboxRecord[]>();
+  const filter = deviceId !== undefined ? { deviceId } : {};
+  const kept = [
+    ...journal.list({ ...filter, state: 'local' }),
+    ...journal.list({ ...filter, state: 'quarantined' }).filter(isQuarantinedSensorPoint),
+  ];
+  for (const r of kept) {
+    const list = out.get(r.deviceId);
+    if (list) list.push(r);
+    else out.set(r.deviceId, [r]);
+  }
+  return out;
+}
+
+/** What a provider sees of a device's kept sensor values (the device page). */
+export interface KeptPoints {
+  readonly count: number;
+  /** When the oldest was taken (UTC ms; when it was stored, for one whose time is not trusted). */
+  readonly oldestMs?: number;
+  /** End of the period running now: its summary is made once the sensor is read past it. */
+  readonly periodEndMs: number;
+}
+
+export function keptPoints(
+  journal: Journal,
+  deviceId: string,
+  options: Pick<CgmSummaryOptions, 'days' | 'timezone'>,
+  now: number,
+): KeptPoints {
+  const kept = keptByDevice(journal, deviceId).get(deviceId) ?? [];
+  let oldest: number | undefined;
+  for (const r of kept) {
+    const at = pointOf(r.observation)?.utcMs ?? r.createdAt;
+    if (oldest === undefined || at < oldest) oldest = at;
+  }
+  return {
+    count: kept.length,
+    ...(oldest !== undefined ? { oldestMs: oldest } : {}),
+    periodEndMs: periodEndOf(options.timezone, options.days, now),
+  };
 }
 
 /** The UTC instant of a civil midnight of the zone, given as a day number since 1970-01-01. */
@@ -67,6 +140,11 @@ function dayNumberOf(timeZone: string, utcMs: number): number {
 export function periodEndOf(timeZone: string, days: number, utcMs: number): number {
   const day = dayNumberOf(timeZone, utcMs);
   return midnightOf(timeZone, (Math.floor(day / days) + 1) * days);
+}
+
+/** The key of a device in the summary ids: its system id when it gave one. */
+function deviceKey(device: DeviceRecord): string {
+  return device.identity?.systemId ?? device.id;
 }
 
 /** The CGM sensor points of a journal record, if it is one. */
@@ -95,55 +173,132 @@ export class CgmSummaries {
     this.#log = log;
   }
 
-  /** One pass over every device with a patient: summarizes each closed period that has points. */
+  /**
+   * One pass: for every device with kept sensor values, summarizes each closed period that has points
+   * (when the device has a patient), then purges the values that have served.
+   */
   pass(now: number): PassResult {
     let appended = 0;
     let insufficient = 0;
-    for (const device of this.#registry.listDevices()) {
-      if (!device.patientId) continue;
+    let purged = 0;
+    for (const [deviceId, kept] of keptByDevice(this.#journal)) {
+      const device = this.#registry.getDevice(deviceId);
       const points: CgmPoint[] = [];
-      for (const record of this.#journal.list({ deviceId: device.id, state: 'quarantined' })) {
-        if (record.reason?.code !== 'MEDGW_ERR_GLUCOSE_INTERSTITIAL') continue;
-        const point = pointOf(record.observation);
-        if (point) points.push(point);
-      }
-      if (points.length === 0) continue;
-      const { days, intervalMinutes, timezone, closeAfterHours } = this.#options;
+      const periodOf = new Map<OutboxRecord, number>();
+      const { days, timezone, closeAfterHours } = this.#options;
       let newest = Number.NEGATIVE_INFINITY;
-      const periods = new Set<number>();
-      for (const p of points) {
-        if (p.utcMs > newest) newest = p.utcMs;
-        periods.add(periodEndOf(timezone, days, p.utcMs));
+      for (const record of kept) {
+        const point = pointOf(record.observation);
+        if (!point) continue;
+        points.push(point);
+        periodOf.set(record, periodEndOf(timezone, days, point.utcMs));
+        if (point.utcMs > newest) newest = point.utcMs;
       }
-      for (const end of [...periods].sort((a, b) => a - b)) {
-        // Closed: the device was read past its end, or it ended long enough ago.
-        if (!(newest >= end || end <= now - closeAfterHours * 3_600_000)) continue;
-        const summary = summarizeCgm(points, { endMs: end, days, intervalMinutes });
-        if (!isCgmSummary(summary)) {
-          insufficient += 1;
-          this.#reportInsufficient(device.id, device.patientId, end, summary);
-          continue;
-        }
-        const key = device.identity?.systemId ?? device.id;
-        const readings: NewReading[] = cgmSummaryObservations(summary).map((observation) => ({
-          id: cgmSummaryId(key, observation.kind as 'cgm-mean-glucose', summary.days, summary.endMs),
-          deviceId: device.id,
-          patientId: device.patientId as string,
-          observation,
-          state: 'pending',
-        }));
-        const result = this.#journal.append(readings);
-        appended += result.accepted.length;
-        if (result.accepted.length > 0) {
-          this.#log?.info(
-            // No device id: a BLE device id is its Bluetooth address (an identity, never logged).
-            { component: 'cgm', days, end: new Date(end).toISOString(), readings: result.accepted.length },
-            'continuous glucose summary ready to send',
-          );
+      // Closed: the device was read past its end, or it ended long enough ago.
+      const closed = (end: number) => newest >= end || end <= now - closeAfterHours * 3_600_000;
+      if (device?.patientId) {
+        const periods = [...new Set(periodOf.values())].filter(closed).sort((a, b) => a - b);
+        for (const end of periods) {
+          // Made already (its values may have been purged since): it is not made again, nor judged again.
+          if (this.#journal.get(cgmSummaryId(deviceKey(device), 'cgm-mean-glucose', days, end))) continue;
+          const made = this.#summarize(device, device.patientId, points, end);
+          if (made === undefined) insufficient += 1;
+          else appended += made;
         }
       }
+      purged += this.#purge(deviceId, device, kept, periodOf, closed, now);
     }
-    return { appended, insufficient };
+    return { appended, insufficient, purged };
+  }
+
+  /** Appends the two records of one closed period; undefined when the period has too little data. */
+  #summarize(device: DeviceRecord, patientId: string, points: CgmPoint[], end: number): number | undefined {
+    const { days, intervalMinutes } = this.#options;
+    const summary = summarizeCgm(points, { endMs: end, days, intervalMinutes });
+    if (!isCgmSummary(summary)) {
+      this.#reportInsufficient(device.id, patientId, end, summary);
+      return undefined;
+    }
+    const readings: NewReading[] = cgmSummaryObservations(summary).map((observation) => ({
+      id: cgmSummaryId(deviceKey(device), observation.kind as CgmIndicator, summary.days, summary.endMs),
+      deviceId: device.id,
+      patientId,
+      observation,
+      state: 'pending',
+    }));
+    const result = this.#journal.append(readings);
+    if (result.accepted.length > 0) {
+      this.#log?.info(
+        // No device id: a BLE device id is its Bluetooth address (an identity, never logged).
+        { component: 'cgm', days, end: new Date(end).toISOString(), readings: result.accepted.length },
+        'continuous glucose summary ready to send',
+      );
+    }
+    return result.accepted.length;
+  }
+
+  /** Deletes the kept values of one device that have served; returns how many. */
+  #purge(
+    deviceId: string,
+    device: DeviceRecord | undefined,
+    kept: readonly OutboxRecord[],
+    periodOf: ReadonlyMap<OutboxRecord, number>,
+    closed: (end: number) => boolean,
+    now: number,
+  ): number {
+    const { days } = this.#options;
+    const keepDays = this.#options.keepDays ?? days + 2;
+    const acknowledged = new Map<number, boolean>();
+    const isAcknowledged = (end: number): boolean => {
+      let known = acknowledged.get(end);
+      if (known === undefined) {
+        known =
+          device !== undefined &&
+          (Object.keys(CGM_INDICATORS) as CgmIndicator[]).every(
+            (indicator) =>
+              this.#journal.get(cgmSummaryId(deviceKey(device), indicator, days, end))?.state === 'delivered',
+          );
+        acknowledged.set(end, known);
+      }
+      return known;
+    };
+    const due: Record<PurgeRule, OutboxRecord[]> = { acknowledged: [], age: [] };
+    for (const record of kept) {
+      const end = periodOf.get(record);
+      if (end !== undefined && !closed(end)) continue;
+      if (end !== undefined && isAcknowledged(end)) due.acknowledged.push(record);
+      else if ((pointOf(record.observation)?.utcMs ?? record.createdAt) < now - keepDays * DAY_MS)
+        due.age.push(record);
+    }
+    let purged = 0;
+    for (const rule of ['acknowledged', 'age'] as const) {
+      const records = due[rule];
+      if (records.length === 0) continue;
+      const detail = { rule, days, keepDays };
+      const local = records.filter((r) => r.state === 'local').map((r) => r.id);
+      if (local.length > 0) {
+        purged += this.#journal.purgeLocal(local, {
+          event: 'cgm.points-purged',
+          deviceId,
+          ...(device?.patientId ? { patientId: device.patientId } : {}),
+          detail,
+        });
+      }
+      // Kept by a journal written before the local state: discarded (values dropped, row and audit kept).
+      for (const r of records.filter((x) => x.state === 'quarantined')) {
+        this.#journal.transition(r.id, 'quarantined', 'dead-letter', {
+          purge: true,
+          reason: { code: 'MEDGW_ERR_CGM_POINT_LOCAL', message: `sensor value purged (${rule})` },
+          audit: { event: 'cgm.point-purged', detail },
+        });
+        purged += 1;
+      }
+      this.#log?.info(
+        { component: 'cgm', rule, readings: records.length },
+        'continuous glucose sensor values purged',
+      );
+    }
+    return purged;
   }
 
   #reportInsufficient(deviceId: string, patientId: string, end: number, refusal: CgmSummaryRefusal): void {
@@ -183,6 +338,7 @@ export class CgmSummaryComponent implements Component {
         intervalMinutes: cfg.intervalMinutes,
         closeAfterHours: cfg.closeAfterHours,
         timezone: ctx.config.timezone,
+        ...(cfg.keepDays !== undefined ? { keepDays: cfg.keepDays } : {}),
       },
       ctx.log,
     );

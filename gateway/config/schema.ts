@@ -290,7 +290,18 @@ export const ConfigSchema = z
           .int()
           .min(1000)
           .default(3_600_000)
-          .describe('How often the gateway looks for closed continuous glucose periods to summarize.'),
+          .describe(
+            'How often the gateway looks for closed continuous glucose periods to summarize and for sensor values that have served (deleted).',
+          ),
+        keepDays: z
+          .number()
+          .int()
+          .min(1)
+          .max(400)
+          .optional()
+          .describe(
+            'Days a CGM sensor value is kept on the gateway at most (default: `summaryDays` + 2). It is deleted earlier once both summaries of its period are acknowledged by Mon espace santé, and never before its period is closed.',
+          ),
       })
       .prefault({})
       .describe('Continuous glucose: the summaries Mon espace santé receives instead of the sensor stream.'),

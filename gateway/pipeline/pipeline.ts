@@ -7,6 +7,7 @@
  * audited by code, never with a measured value.
  */
 import type { Logger } from 'pino';
+import { isCgmSensorPoint } from '../../drivers/normalize/cgm-summary.ts';
 import { normalize as driversNormalize, type NormalizeOptions } from '../../drivers/normalize/index.ts';
 import { readingId as driversReadingId, type ReadingIdInput } from '../../drivers/reading-id.ts';
 import type { Measurement, Observation, Quarantine } from '../../drivers/types.ts';
@@ -63,6 +64,12 @@ export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'MEDGW_ERR_JOURNAL_OPEN',
   'MEDGW_ERR_PIPELINE_STOPPED',
 ]);
+
+/** The reason of a CGM sensor value kept local (docs/clinical-mapping.md, Continuous glucose). */
+const LOCAL_REASON = {
+  code: 'MEDGW_ERR_CGM_POINT_LOCAL',
+  message: 'a continuous glucose sensor value, kept on the gateway for the summaries of its period',
+} as const;
 
 /** Order of precedence when several reasons apply: what the device or its clock says first, then who. */
 function firstQuarantine(...qs: (Quarantine | undefined)[]): Quarantine | undefined {
@@ -214,10 +221,12 @@ export class Pipeline implements ReadingSink, Component {
         continue;
       }
       for (const normalized of observations) {
-        const quarantine = firstQuarantine(
-          normalized.quarantine,
-          'quarantine' in who ? who.quarantine : undefined,
-        );
+        // A CGM's sensor value is kept local for the summaries, neither sent nor quarantined: whoever
+        // the device belongs to now, the summaries go to its patient when they are made.
+        const local = isCgmSensorPoint(m, normalized.quarantine);
+        const quarantine = local
+          ? undefined
+          : firstQuarantine(normalized.quarantine, 'quarantine' in who ? who.quarantine : undefined);
         const { quarantine: _dropped, ...rest } = normalized;
         const observation: Observation = { ...rest, ...(quarantine ? { quarantine } : {}) };
         const id = this.readingId({
@@ -233,8 +242,12 @@ export class Pipeline implements ReadingSink, Component {
           deviceId: device.id,
           ...(who.patientId !== undefined ? { patientId: who.patientId } : {}),
           observation,
-          state: quarantine ? 'quarantined' : 'pending',
-          ...(quarantine ? { reason: { code: quarantine.code, message: quarantine.reason } } : {}),
+          ...(local
+            ? { state: 'local' as const, reason: LOCAL_REASON }
+            : {
+                state: quarantine ? ('quarantined' as const) : ('pending' as const),
+                ...(quarantine ? { reason: { code: quarantine.code, message: quarantine.reason } } : {}),
+              }),
         });
       }
     }
@@ -250,6 +263,8 @@ export class Pipeline implements ReadingSink, Component {
       if (r.state === 'quarantined' && r.reason) {
         bump(this.counters.quarantined, r.reason.code);
         first ??= r.reason;
+      } else if (r.state === 'local') {
+        this.counters.local += 1;
       } else {
         this.counters.accepted += 1;
       }

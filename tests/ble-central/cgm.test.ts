@@ -3,7 +3,7 @@
  * generic CGM driver: the profile reads CGM Feature (E2E-CRC), Status and Session Start Time and asks
  * the Specific Ops Control Point for the communication interval; the RACP brings the stored records
  * (Time Offset filter after the cursor), each placed at session start + offset, its E2E-CRC checked.
- * The readings reach the pipeline (interstitial glucose: held as spot values); a record whose CRC is
+ * The readings reach the pipeline (kept local for the summaries: journal state `local`); a record whose CRC is
  * wrong is refused with MEDGW_ERR_CGM_CRC; a new sensor session (offsets restart at 0) fetches everything.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -31,9 +31,9 @@ describe('BLE central: continuous glucose monitor', () => {
     const rows = h.journal.list({ deviceId: ID });
     expect(rows).toHaveLength(DAY / 5 + 1);
     expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
-    // Interstitial glucose reaches the pipeline and is held there as a spot value (summaries are later work).
-    expect(rows.every((r) => r.kind === 'glucose' && r.state !== 'pending')).toBe(true);
-    expect(rows.every((r) => r.reason?.code === 'MEDGW_ERR_GLUCOSE_INTERSTITIAL')).toBe(true);
+    // The sensor values reach the pipeline and are kept local there for the summaries, never quarantined.
+    expect(rows.every((r) => r.kind === 'glucose' && r.state === 'local')).toBe(true);
+    expect(rows.every((r) => r.reason?.code === 'MEDGW_ERR_CGM_POINT_LOCAL')).toBe(true);
     // Each record at the session start + its Time Offset, on the device clock.
     const start = cgm.sessionStart()!;
     const startIso = `${start.year}-${String(start.month).padStart(2, '0')}-${String(start.day).padStart(2, '0')}T${String(start.hours).padStart(2, '0')}:${String(start.minutes).padStart(2, '0')}:${String(start.seconds).padStart(2, '0')}`;
