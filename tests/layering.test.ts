@@ -87,8 +87,6 @@ const GATEWAY_FORBIDDEN: Record<string, readonly string[]> = {
 
 /** Today's exceptions, `from -> to`, each with its reason. Remove a line when its import goes. */
 const KNOWN: Record<string, string> = {
-  'gateway/ble/client.ts -> gateway/admin/client.ts':
-    'the BLE command client reuses the admin API client; both belong under cli/',
   'gateway/ble/sim.ts -> simulators/ble/cuff.ts':
     'the `--ble sim` launcher, loaded by import() in sim mode only (tests/start/lazy-modules.test.ts)',
   'gateway/ble/sim.ts -> simulators/ble/glucometer.ts':

@@ -10,8 +10,8 @@ import { DEFINITIONS } from '../../drivers/definitions/index.ts';
 import { MedgwError } from '../../kernel/errors.ts';
 import type { PairingPrompt, PromptAnswer } from '../ble/bluez/prompts.ts';
 import type { BleDeviceStatus } from '../ble/central.ts';
-import type { BleAdminClient } from '../ble/client.ts';
 import type { BleStateChange } from '../ble/states.ts';
+import type { BleAdminClient } from './ble-client.ts';
 import type { CommandIo } from './command.ts';
 import { iso, json, parse, table } from './support.ts';
 

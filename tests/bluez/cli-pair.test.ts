@@ -6,7 +6,7 @@
  * explanation, and `medgw pair <address> --again` pairs it anew.
  */
 import { describe, expect, it } from 'vitest';
-import { BleAdminClient } from '../../gateway/ble/client.ts';
+import { BleAdminClient } from '../../gateway/cli/ble-client.ts';
 import { mgdl, SimGlucometer } from '../../simulators/ble/glucometer.ts';
 import { gatewayOverBluez } from './harness.ts';
 

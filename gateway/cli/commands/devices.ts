@@ -9,10 +9,10 @@
 import { MedgwError } from '../../../kernel/errors.ts';
 import type { PublicDevice } from '../../admin/ops.ts';
 import type { BleDeviceStatus } from '../../ble/central.ts';
-import { BleAdminClient } from '../../ble/client.ts';
 import { configFromArgs } from '../../config/load.ts';
 import { lockHolder } from '../../datadir.ts';
 import { dynsecOptions } from '../../mqtt/dynsec.ts';
+import { BleAdminClient } from '../ble-client.ts';
 import type { CommandIo } from '../command.ts';
 import { PAIR_USAGE, pairDevice } from '../pairing.ts';
 import { iso, json, parse, subcommands, table, withOps } from '../support.ts';

@@ -5,11 +5,11 @@
  */
 import { MedgwError } from '../../kernel/errors.ts';
 import { adminRequest } from '../admin/client.ts';
+import type { PairingPrompt, PromptAnswer } from '../ble/bluez/prompts.ts';
+import type { BleDeviceStatus } from '../ble/central.ts';
+import type { BleStateChange } from '../ble/states.ts';
+import type { UdsUser } from '../ble/store.ts';
 import { lockHolder, readAdminEndpoint, readAdminToken } from '../datadir.ts';
-import type { PairingPrompt, PromptAnswer } from './bluez/prompts.ts';
-import type { BleDeviceStatus } from './central.ts';
-import type { BleStateChange } from './states.ts';
-import type { UdsUser } from './store.ts';
 
 /** One event of the gateway's stream: a state change, or a question of the pairing agent (dbus mode). */
 export type BleEvent =
