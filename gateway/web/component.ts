@@ -120,6 +120,7 @@ export const webComponent: ComponentFactory = {
       clock: ctx.clock,
       log: ctx.log,
       startedAt: ctx.clock.now(),
+      cgm: { days: ctx.config.cgm.summaryDays, timezone: ctx.config.timezone },
       ...(ctx.config.http.trustedProxy ? { trustedProxy: ctx.config.http.trustedProxy } : {}),
       ...(ble ? { ble: bluetoothForPages(ble, services.maybe('blePairing')) } : {}),
       ...(national ? { national } : {}),

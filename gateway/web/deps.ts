@@ -6,6 +6,7 @@
 import type { DeviceLink } from '../../cloud-bridge/pairing.ts';
 import type { ConsentKind } from '../../cloud-bridge/profiles.ts';
 import type { PatientLink } from '../../cloud-bridge/token-store.ts';
+import type { CgmPeriodDays } from '../../drivers/normalize/cgm-summary.ts';
 import type { Catalogue } from '../../kernel/errors.ts';
 import type { Clock, Journal, Registry } from '../contracts.ts';
 import type { Logger } from '../log.ts';
@@ -161,6 +162,11 @@ export interface WebDeps {
   readonly initialPassword?: string;
   /** Public URL of the pages (for the pairing callback); default: the URL the request came to. */
   readonly publicUrl?: string;
+  /**
+   * Continuous glucose settings (`cgm.summaryDays`, `timezone`): the device page says when the running
+   * period of a CGM's kept sensor values ends. Without them it says only how many are kept.
+   */
+  readonly cgm?: { readonly days: CgmPeriodDays; readonly timezone: string };
   /** A kind without a reading for longer than this is a gap on the overview (default 3 days). */
   readonly gapAfterMs?: number;
   /** When the gateway started (status page). */

@@ -2,6 +2,7 @@
 import { CONSENT_KINDS, type ConsentKind } from '../../cloud-bridge/profiles.ts';
 import { DEFINITIONS } from '../../drivers/definitions/index.ts';
 import type { Observation } from '../../drivers/types.ts';
+import { keptPoints } from '../cgm/summaries.ts';
 import type { OutboxRecord } from '../contracts.ts';
 import { STATED_MOMENTS } from '../pipeline/restate.ts';
 import type { ApiTokenInfo } from './auth.ts';
@@ -419,6 +420,31 @@ function pairingQuestion(ctx: PageContext, address: string, q: PairingQuestion, 
   return h`<form method="post" action="/devices/pair/answer" class="medgw-row fr-mt-1w" data-question="passkey">${csrfField(ctx)}<input type="hidden" name="address" value="${address}"><div class="fr-input-group"><label class="fr-label" for="passkey-${i}">${t('pairing.prompt.passkey')}<span class="fr-hint-text">${t('pairing.prompt.passkeyHint')}</span></label><input class="fr-input medgw-short" id="passkey-${i}" name="passkey" inputmode="numeric" pattern="[0-9 ]{6,7}" autocomplete="one-time-code" required></div><button type="submit" class="fr-btn fr-btn--sm">${t('pairing.prompt.send')}</button></form>`;
 }
 
+/**
+ * A CGM's sensor values kept on the gateway for its summaries (journal state `local`): not readings to
+ * review, so not on the quarantine page; here the provider sees that they exist, how old the oldest is
+ * and when the running period ends.
+ */
+function cgmKeptRow(ctx: PageContext, deps: WebDeps, deviceId: string): Row[] {
+  const { t } = ctx;
+  const now = deps.clock.now();
+  const kept = keptPoints(deps.journal, deviceId, deps.cgm ?? { days: 14, timezone: 'UTC' }, now);
+  if (kept.count === 0) return [];
+  const text = t('device.cgmKeptValue', {
+    count: String(kept.count),
+    oldest: formatTime(ctx.lang, kept.oldestMs, t('app.unknown')),
+  });
+  const next = deps.cgm
+    ? ` ${t('device.cgmNextSummary', { end: formatTime(ctx.lang, kept.periodEndMs, '') })}`
+    : '';
+  return [
+    {
+      attrs: { 'data-cgm-kept': String(kept.count) },
+      cells: [{ v: t('device.cgmKept'), th: true }, `${text}${next}`],
+    },
+  ];
+}
+
 /** One device: what the gateway knows of it, and its actions (rename, assign, forget). */
 export function devicePage(ctx: PageContext, deps: WebDeps, id: string): string | undefined {
   const { t } = ctx;
@@ -459,6 +485,7 @@ export function devicePage(ctx: PageContext, deps: WebDeps, id: string): string 
         health?.clock ? t(`clock.${health.clock}` as MessageKey) : t('app.unknown'),
       ],
     },
+    ...cgmKeptRow(ctx, deps, d.id),
   ];
   const options = [
     h`<option value="">${t('devices.noPatient')}</option>`,

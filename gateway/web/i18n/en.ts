@@ -319,6 +319,10 @@ export const en: Record<MessageKey, string> = {
   'device.item': 'Item',
   'device.value': 'Value',
   'device.details': 'Details',
+  'device.cgmKept': 'Sensor values kept on this gateway for the summaries',
+  'device.cgmKeptValue':
+    '{count}, the oldest taken {oldest}; they are deleted once their period’s summaries are acknowledged.',
+  'device.cgmNextSummary': 'Next summary: after the period ending {end}.',
   'device.users': 'Users of the shared device',
   'device.notFound': 'This device is not registered on the gateway.',
   'device.forgetHint': 'Forgetting the device removes it from the gateway; it will have to be paired again.',

@@ -322,6 +322,10 @@ export const fr = {
   'device.item': 'Élément',
   'device.value': 'Valeur',
   'device.details': 'Détails',
+  'device.cgmKept': 'Valeurs du capteur gardées sur la passerelle pour les synthèses',
+  'device.cgmKeptValue':
+    '{count}, la plus ancienne prise le {oldest} ; elles sont effacées une fois les synthèses de leur période reçues par Mon espace santé.',
+  'device.cgmNextSummary': 'Prochaine synthèse : après la période qui finit le {end}.',
   'device.users': 'Utilisateurs de l’appareil partagé',
   'device.notFound': 'Cet appareil n’est pas enregistré sur la passerelle.',
   'device.forgetHint': 'Oublier l’appareil le retire de la passerelle ; il faudra l’appairer de nouveau.',
