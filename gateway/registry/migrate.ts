@@ -19,7 +19,7 @@ import { legacyGatewayDeviceValue } from '../../cloud-bridge/phd-device.ts';
 import { eui64FromWireHex } from '../../drivers/codecs/system-id.ts';
 import type { DeviceIdentity } from '../../drivers/types.ts';
 import type { DeviceRecord } from '../contracts.ts';
-import type { RegistryData } from './registry.ts';
+import type { RegistryData } from './records.ts';
 
 /** The section that records the migration (and marks the registry as migrated). */
 export const IDENTITY_MIGRATION = 'identity-migration';

@@ -9,6 +9,15 @@ import { secretHashKind } from './secrets.ts';
 
 export const ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The whole registry file (gateway/registry/registry.ts), as its identity migration (migrate.ts) reads it too. */
+export interface RegistryData {
+  version: 1;
+  devices: Record<string, DeviceRecord>;
+  patients: Record<string, PatientRecord>;
+  /** Named JSON sections owned by other components (for example `pairing`, `consents`). */
+  sections: Record<string, unknown>;
+}
+
 /** A stored record as zod checks it when read back (unknown keys of a record are kept, not refused). */
 const RECORD_ID = z.string().regex(ID);
 const TIME = z.number().finite();

@@ -21,18 +21,11 @@ import {
   pathText,
   patientInUse,
   plainMap,
+  type RegistryData,
 } from './records.ts';
 import { hashSecret, secretHashKind, VerifiedSecrets } from './secrets.ts';
 
 export { checkId };
-
-export interface RegistryData {
-  version: 1;
-  devices: Record<string, DeviceRecord>;
-  patients: Record<string, PatientRecord>;
-  /** Named JSON sections owned by other components (for example `pairing`, `consents`). */
-  sections: Record<string, unknown>;
-}
 
 /** The whole registry file as zod checks it at start. */
 const REGISTRY_FILE = z.strictObject({
