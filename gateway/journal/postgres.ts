@@ -177,9 +177,11 @@ async function q<R extends pg.QueryResultRow>(
   c: Queryable,
   text: string,
   values: unknown[] = [],
+  /** A statement run often: prepared once per connection under this name, then only executed. */
+  name?: string,
 ): Promise<R[]> {
   try {
-    const res = await c.query<R>({ text, values, types: TYPES });
+    const res = await c.query<R>({ text, values, types: TYPES, ...(name ? { name } : {}) });
     return res.rows;
   } catch (e) {
     throw storageError(e);
@@ -263,6 +265,54 @@ class TxState {
     private readonly client: PoolClient,
     private readonly chain: string,
   ) {}
+
+  /**
+   * Opens the transaction with the chain's lock already taken and its tail and the held totals read,
+   * all in one round trip (one simple-protocol query of four statements, run in order, each seeing
+   * what was committed before it): the append path, which audits whenever it stores.
+   */
+  async beginAudited(): Promise<void> {
+    let results: pg.QueryResult[];
+    try {
+      const res = await this.client.query({
+        text: `BEGIN;
+SELECT pg_advisory_xact_lock(${LOCK_SPACE.audit}, ${lockKey(this.chain)});
+SELECT seq, hash FROM journal_audit WHERE chain = ${pg.escapeLiteral(this.chain)} ORDER BY seq DESC LIMIT 1;
+SELECT sum(readings)::bigint AS r, sum(bytes)::bigint AS b FROM journal_held`,
+        types: TYPES,
+      });
+      results = res as unknown as pg.QueryResult[];
+    } catch (e) {
+      throw storageError(e);
+    }
+    const last = results[2]?.rows[0] as { seq: number; hash: string } | undefined;
+    this.tail = last ?? { seq: 0, hash: GENESIS_HASH };
+    this.opened = this.tail;
+    const held = results[3]?.rows[0] as { r: number | null; b: number | null } | undefined;
+    this.heldAtOpen = { readings: held?.r ?? 0, bytes: held?.b ?? 0 };
+  }
+
+  /** The held totals of every instance when the transaction opened (beginAudited). */
+  heldAtOpen = { readings: 0, bytes: 0 };
+
+  /** The chain's tail when the transaction opened (beginAudited), for rewind(). */
+  private opened: { seq: number; hash: string } | undefined;
+
+  /** The entries gathered so far, in order (written by the caller, or by flush()). */
+  pending(): readonly AuditEntry[] {
+    return this.entries;
+  }
+
+  /** The caller wrote the pending entries itself (in its own statement): flush() leaves them. */
+  written(): void {
+    this.entries.length = 0;
+  }
+
+  /** Forgets the pending entries: the chain continues from its tail at beginAudited() again. */
+  rewind(): void {
+    this.entries.length = 0;
+    this.tail = this.opened;
+  }
 
   async audit(entry: Omit<AuditEntry, 'seq' | 'hash'>): Promise<AuditEntry> {
     if (!this.tail) {
@@ -393,6 +443,116 @@ async function insertReadings(
   return new Set(rows.map((x) => x.id));
 }
 
+const LONE_SURROGATE = /\p{Cs}/gu;
+
+/**
+ * A string as PostgreSQL stores it from a parameter: a lone UTF-16 surrogate (a device can send one
+ * escaped in its JSON) becomes U+FFFD, as pg's UTF-8 encoding of a parameter does. Escaped inside a
+ * JSON parameter it would instead refuse the whole group.
+ */
+function wellFormed(s: string): string {
+  LONE_SURROGATE.lastIndex = 0;
+  return LONE_SURROGATE.test(s) ? s.replace(LONE_SURROGATE, '\uFFFD') : s;
+}
+
+/**
+ * A group's readings with everything that goes with them, in one statement (one round trip, parsed
+ * and planned once per connection): the INSERT (the reading id as key, ON CONFLICT DO NOTHING, so
+ * a copy another instance stored first is skipped), the audit entries `entries` written only when
+ * the INSERT stored every reading they assume new (`audited`; otherwise none is written and the
+ * caller computes them again from `inserted`), the held counters by what was stored, the cursors,
+ * and the NOTIFY when something was stored. The caller holds the chain's lock (beginAudited()).
+ */
+async function appendStatement(
+  client: PoolClient,
+  group: {
+    readonly readings: readonly PreparedReading[];
+    readonly now: number;
+    readonly chain: string;
+    readonly entries: readonly AuditEntry[];
+    readonly instance: string;
+    readonly cursors: ReadonlyMap<string, number>;
+  },
+): Promise<{ inserted: Set<string>; audited: boolean }> {
+  // the rows as one JSON text: serialized natively (the observations are JSON already, and the
+  // array literal pg would build for them escapes every quote in JavaScript, a regex per element)
+  const rows = JSON.stringify(
+    group.readings.map((x) => ({
+      id: wellFormed(x.id),
+      device_id: wellFormed(x.deviceId),
+      patient_id: x.patientId === null ? null : wellFormed(x.patientId),
+      kind: wellFormed(x.kind),
+      state: x.state,
+      // JSON.stringify wrote it well-formed (a lone surrogate as a \u escape)
+      observation: x.json,
+      bytes: x.bytes,
+      reason_code: x.reasonCode === null ? null : wellFormed(x.reasonCode),
+      reason_message: x.reasonMessage === null ? null : wellFormed(x.reasonMessage),
+    })),
+  );
+  const a: unknown[][] = [[], [], [], [], [], [], [], [], []];
+  for (const e of group.entries) {
+    a[0]!.push(e.seq);
+    a[1]!.push(e.at);
+    a[2]!.push(e.event);
+    a[3]!.push(e.readingId ?? null);
+    a[4]!.push(e.deviceId ?? null);
+    a[5]!.push(e.patientId ?? null);
+    a[6]!.push(e.kind ?? null);
+    a[7]!.push(e.detail ? canonicalDetail(e.detail) : null);
+    a[8]!.push(e.hash);
+  }
+  const [row] = await q<{ ids: string[] | null }>(
+    client,
+    `WITH ins AS (
+       INSERT INTO journal_outbox (id, device_id, patient_id, kind, state, observation, bytes, attempts,
+         created_at, updated_at, reason_code, reason_message)
+       SELECT id, device_id, patient_id, kind, state, observation, bytes, 0, $2, $2, reason_code, reason_message
+       FROM ROWS FROM (json_to_recordset($1::json) AS (id text, device_id text, patient_id text, kind text,
+         state text, observation text, bytes bigint, reason_code text, reason_message text)) WITH ORDINALITY
+         AS t(id, device_id, patient_id, kind, state, observation, bytes, reason_code, reason_message, n)
+       ORDER BY n
+       ON CONFLICT (id) DO NOTHING
+       RETURNING id, bytes
+     ),
+     got AS (SELECT count(*)::bigint AS c, coalesce(sum(bytes), 0)::bigint AS b FROM ins),
+     a AS (
+       INSERT INTO journal_audit (chain, seq, at, event, reading_id, device_id, patient_id, kind, detail, hash)
+       SELECT $3, seq, at, event, reading_id, device_id, patient_id, kind, detail, hash
+       FROM unnest($4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[],
+         $10::text[], $11::text[], $12::text[]) WITH ORDINALITY
+         AS e(seq, at, event, reading_id, device_id, patient_id, kind, detail, hash, n)
+       WHERE (SELECT c FROM got) = $13
+       ORDER BY n
+     ),
+     h AS (
+       INSERT INTO journal_held (instance, readings, bytes) SELECT $14, c, b FROM got WHERE c > 0
+       ON CONFLICT (instance) DO UPDATE SET readings = journal_held.readings + excluded.readings,
+         bytes = journal_held.bytes + excluded.bytes
+     ),
+     cur AS (
+       INSERT INTO journal_cursors (device_id, value, updated_at)
+       SELECT device_id, value, $2 FROM unnest($15::text[], $16::bigint[]) AS k(device_id, value)
+       ON CONFLICT (device_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+     )
+     SELECT (SELECT array_agg(id) FROM ins) AS ids,
+       (SELECT pg_notify('${NOTIFY_CHANNEL}', '') FROM got WHERE c > 0) IS NULL AS quiet`,
+    [
+      rows,
+      group.now,
+      group.chain,
+      ...a,
+      group.readings.length,
+      group.instance,
+      [...group.cursors.keys()],
+      [...group.cursors.values()],
+    ],
+    'medgw_journal_append_group',
+  );
+  const inserted = new Set(row?.ids ?? []);
+  return { inserted, audited: inserted.size === group.readings.length };
+}
+
 export class PostgresJournal {
   /** The URL without its password: what messages name. */
   readonly path: string;
@@ -475,17 +635,24 @@ export class PostgresJournal {
    * Runs `fn` in one transaction. A deadlock PostgreSQL broke by aborting this transaction (40P01:
    * instances locking the same rows in another order) is retried: nothing of it was committed.
    */
-  private async tx<T>(fn: (client: PoolClient, state: TxState) => Promise<T>): Promise<T> {
+  private async tx<T>(
+    fn: (client: PoolClient, state: TxState) => Promise<T>,
+    /** Opened by TxState.beginAudited() (the chain locked, its tail and the held totals read). */
+    audited = false,
+  ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.txOnce(fn);
+        return await this.txOnce(fn, audited);
       } catch (e) {
         if (attempt >= 3 || (e as { code?: unknown } | null)?.code !== '40P01') throw e;
       }
     }
   }
 
-  private async txOnce<T>(fn: (client: PoolClient, state: TxState) => Promise<T>): Promise<T> {
+  private async txOnce<T>(
+    fn: (client: PoolClient, state: TxState) => Promise<T>,
+    audited: boolean,
+  ): Promise<T> {
     this.assertOpen();
     let client: PoolClient;
     try {
@@ -495,8 +662,9 @@ export class PostgresJournal {
     }
     let broken = false;
     try {
-      await q(client, 'BEGIN');
       const state = new TxState(client, this.instance);
+      if (audited) await state.beginAudited();
+      else await q(client, 'BEGIN');
       const result = await fn(client, state);
       await state.flush(this.instance);
       await q(client, 'COMMIT');
@@ -538,7 +706,7 @@ export class PostgresJournal {
   appendPrepared(items: readonly PreparedAppend[]): Promise<(AppendResult | MedgwError)[]> {
     const now = this.clock.now();
     return this.tx(async (client, state) => {
-      const held = await this.heldTotals(client);
+      const held = state.heldAtOpen;
       const plans = items.map(planAppend);
       // first copies across the whole group: what one INSERT would add
       const seen = new Set<string>();
@@ -551,39 +719,77 @@ export class PostgresJournal {
         }
       }
       const bytes = fresh.reduce((sum, r) => sum + r.bytes, 0);
-      const results: (AppendResult | MedgwError)[] = [];
+      // the usual case: every item fits, so no item can be refused and one statement stores them all
       if (fitsLimits(this.limits, held, { readings: fresh.length, bytes })) {
-        // the usual case: every item fits, so no item can be refused and one INSERT stores them all
-        const inserted = await insertReadings(client, fresh, now);
-        const taken = new Set<string>();
-        for (let i = 0; i < items.length; i++) {
-          const plan = plans[i]!;
-          const isNew = (id: string) => {
-            if (!inserted.has(id) || taken.has(id)) return false;
-            taken.add(id);
-            return true;
-          };
-          results.push(await this.recordAppend(client, state, items[i]!, plan, isNew, now));
-        }
-      } else {
-        for (let i = 0; i < items.length; i++) {
-          const current = {
-            readings: held.readings + state.held.readings,
-            bytes: held.bytes + state.held.bytes,
-          };
-          try {
-            results.push(await this.appendAlone(client, state, items[i]!, plans[i]!, current, now));
-          } catch (e) {
-            if (e instanceof MedgwError && e.code === 'MEDGW_ERR_JOURNAL_FULL') {
-              this.refusedFull++;
-              results.push(e);
-            } else throw e;
-          }
+        return this.appendGroup(client, state, items, plans, fresh, now);
+      }
+      const results: (AppendResult | MedgwError)[] = [];
+      for (let i = 0; i < items.length; i++) {
+        const current = {
+          readings: held.readings + state.held.readings,
+          bytes: held.bytes + state.held.bytes,
+        };
+        try {
+          results.push(await this.appendAlone(client, state, items[i]!, plans[i]!, current, now));
+        } catch (e) {
+          if (e instanceof MedgwError && e.code === 'MEDGW_ERR_JOURNAL_FULL') {
+            this.refusedFull++;
+            results.push(e);
+          } else throw e;
         }
       }
       state.notify = results.some((r) => !(r instanceof MedgwError) && r.accepted.length > 0);
       return results;
+    }, true);
+  }
+
+  /**
+   * A group that fits the limits, in one statement (appendStatement): the readings, their audit
+   * entries, the held counters, the cursors and the NOTIFY. The audit entries are computed first as
+   * if every reading were new to the table; when another instance (or an earlier commit) stored one
+   * of them already, the statement writes no audit entry, and they are computed again from what it
+   * did store, then written before the commit (flush()).
+   */
+  private async appendGroup(
+    client: PoolClient,
+    state: TxState,
+    items: readonly PreparedAppend[],
+    plans: readonly AppendPlan[],
+    fresh: readonly PreparedReading[],
+    now: number,
+  ): Promise<AppendResult[]> {
+    const audit = async (inserted?: ReadonlySet<string>): Promise<AppendResult[]> => {
+      // a reading is new once: the first copy in the group that the INSERT stored
+      const taken = new Set<string>();
+      const isNew = (id: string) => {
+        if ((inserted && !inserted.has(id)) || taken.has(id)) return false;
+        taken.add(id);
+        return true;
+      };
+      const out: AppendResult[] = [];
+      for (let i = 0; i < items.length; i++) {
+        out.push((await this.auditAppend(state, items[i]!, plans[i]!, isNew, now)).result);
+      }
+      return out;
+    };
+    const assumed = await audit();
+    // an item's cursor replaces the earlier ones of its device, as item after item would
+    const cursors = new Map<string, number>();
+    for (const item of items) if (item.cursor) cursors.set(item.cursor.deviceId, item.cursor.value);
+    const { inserted, audited } = await appendStatement(client, {
+      readings: fresh,
+      now,
+      chain: this.instance,
+      entries: state.pending(),
+      instance: this.instance,
+      cursors,
     });
+    if (audited) {
+      state.written();
+      return assumed;
+    }
+    state.rewind();
+    return audit(inserted);
   }
 
   /**
@@ -632,7 +838,7 @@ export class PostgresJournal {
     );
   }
 
-  /** After the insert: the result of one item, its audit entries and its cursor. */
+  /** After the insert: the result of one item, its audit entries, its held counts and its cursor. */
   private async recordAppend(
     client: PoolClient,
     state: TxState,
@@ -641,6 +847,30 @@ export class PostgresJournal {
     isNew: (id: string) => boolean,
     now: number,
   ): Promise<AppendResult> {
+    const { result, stored } = await this.auditAppend(state, item, plan, isNew, now);
+    for (const r of stored) {
+      state.held.readings += 1;
+      state.held.bytes += r.bytes;
+    }
+    if (item.cursor) {
+      await q(
+        client,
+        `INSERT INTO journal_cursors (device_id, value, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (device_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+        [item.cursor.deviceId, item.cursor.value, now],
+      );
+    }
+    return result;
+  }
+
+  /** The result of one item and its audit entries (in `state`), given which of its readings are new. */
+  private async auditAppend(
+    state: TxState,
+    item: PreparedAppend,
+    plan: AppendPlan,
+    isNew: (id: string) => boolean,
+    now: number,
+  ): Promise<{ result: AppendResult; stored: PreparedReading[] }> {
     const duplicateAt = [...plan.duplicateAt];
     const stored: PreparedReading[] = [];
     for (const { r, at } of plan.candidates) {
@@ -649,8 +879,6 @@ export class PostgresJournal {
         continue;
       }
       stored.push(r);
-      state.held.readings += 1;
-      state.held.bytes += r.bytes;
       await state.audit({
         at: now,
         event: 'reading.stored',
@@ -670,15 +898,7 @@ export class PostgresJournal {
         detail: { count: duplicates.length },
       });
     }
-    if (item.cursor) {
-      await q(
-        client,
-        `INSERT INTO journal_cursors (device_id, value, updated_at) VALUES ($1, $2, $3)
-         ON CONFLICT (device_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-        [item.cursor.deviceId, item.cursor.value, now],
-      );
-    }
-    return { accepted: stored.map((r) => r.id), duplicates };
+    return { result: { accepted: stored.map((r) => r.id), duplicates }, stored };
   }
 
   async get(id: string): Promise<OutboxRecord | undefined> {
