@@ -76,6 +76,7 @@ async function session(dir: string, tag: string) {
     'delivered',
     'held',
     'in-flight',
+    'local',
     'pending',
     'quarantined',
   ]);
