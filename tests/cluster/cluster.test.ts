@@ -1,12 +1,15 @@
 /**
  * Several instances, one truth (not timed): three `medgw start` processes on one PostgreSQL and one
  * Mosquitto with dynamic security, 300 MQTT devices publishing at QoS 1; one instance is SIGKILLed in
- * the middle, with sends in flight (the sandbox answers in 100 ms); another instance takes its claims
- * over once their lease ran out, searching before any resend, and then it is restarted: the broker
+ * the middle, at a moment it holds claims (sends in flight: the sandbox answers in 100 ms); another
+ * instance takes each of those claims over once its lease ran out, searching before any resend, and
+ * then the dead one is restarted: the broker
  * delivers what it kept in its session. At the sandbox every reading the broker acknowledged arrives exactly
  * once (none with `duplicateOf`), nothing is lost, `medgw audit verify` passes, and the admin API of
  * any instance shows the whole fleet.
  */
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePayload } from '../../drivers/mqtt/index.ts';
@@ -46,6 +49,61 @@ async function until(what: string, check: () => Promise<boolean> | boolean, time
   }
 }
 
+/** The prefix of the claims an instance's journal takes: `<host>:<data directory>/<pid>/<random>` (gateway/journal/postgres.ts). */
+const claimPrefix = (n: number) => `${hostname()}:${resolve(site.dataDir(n))}/`;
+
+/**
+ * SIGKILLs one of `candidates` at a moment it holds claims, so the takeover path always runs: the
+ * journal's in-flight rows say who holds claims; that instance is frozen (SIGSTOP: nothing it holds
+ * can be settled meanwhile) and, if it still holds them, killed; else it runs on and the look is
+ * taken again. (One fixed victim may never hold a claim: an instance that just settled a patient's
+ * readings usually claims that patient's next ones before the others look.) Returns the victim and
+ * the readings it died holding.
+ */
+async function killHoldingClaims(
+  candidates: readonly Instance[],
+): Promise<{ victim: Instance; held: string[] }> {
+  const db = new pg.Client({ connectionString: site.storageUrl });
+  await db.connect();
+  const deadline = Date.now() + 120_000;
+  const heldBy = async (n: number) =>
+    (
+      await db.query<{ id: string }>(
+        `SELECT id FROM journal_outbox WHERE state = 'in-flight' AND starts_with(claimed_by, $1)`,
+        [claimPrefix(n)],
+      )
+    ).rows.map((r) => r.id);
+  let frozen: Instance | undefined;
+  try {
+    for (;;) {
+      if (Date.now() > deadline) throw new Error('no instance held a claim in two minutes');
+      for (const gw of candidates) {
+        if ((await heldBy(gw.n)).length === 0) continue;
+        frozen = gw;
+        process.kill(-gw.pid, 'SIGSTOP');
+        const held = await heldBy(gw.n);
+        if (held.length > 0) {
+          await gw.kill('SIGKILL');
+          return { victim: gw, held };
+        }
+        process.kill(-gw.pid, 'SIGCONT');
+        frozen = undefined;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    // never leave one frozen, whatever failed
+    if (frozen) {
+      try {
+        process.kill(-frozen.pid, 'SIGCONT');
+      } catch {
+        // gone
+      }
+    }
+    await db.end();
+  }
+}
+
 beforeAll(async () => {
   site = await startSite('cluster');
 }, 120_000);
@@ -76,7 +134,7 @@ describe('three gateways, one PostgreSQL, one Mosquitto', () => {
     }
     // linked through instances 2 and 3: the tokens are shared, any instance may send
     for (const [i, p] of PATIENTS.entries()) await site.link(2 + (i % 2), p.id, p.login);
-    // a national side that takes 100 ms per request: instance 2 has sends in flight when it dies
+    // a national side that takes 100 ms per request: the instance killed has sends in flight
     site.sandbox.setFaults({ latencyMs: 100 });
 
     const devices = secrets.map(
@@ -84,7 +142,7 @@ describe('three gateways, one PostgreSQL, one Mosquitto', () => {
     );
     await Promise.all(devices.map((dev) => dev.connect()));
     const acked = new Set<string>();
-    let killed: Promise<unknown> | undefined;
+    let killed: Promise<{ victim: Instance; held: string[] }> | undefined;
     const total = DEVICES * PER_DEVICE;
     try {
       await Promise.all(
@@ -94,40 +152,43 @@ describe('three gateways, one PostgreSQL, one Mosquitto', () => {
             // QoS 1: the PUBACK comes from the broker once it holds the message
             await dev.publishRaw(dev.measurementTopic('json'), encodeReading('json', r));
             acked.add(`${d}:${seq}`);
-            if (acked.size === Math.floor(total / 3)) killed ??= instances.get(2)?.kill('SIGKILL');
+            if (acked.size === Math.floor(total / 3) && !killed) {
+              killed = killHoldingClaims([...instances.values()]);
+              // awaited below; a failure is reported there, not as an unhandled rejection meanwhile
+              killed.catch(() => undefined);
+            }
           }
         }),
       );
-      expect(await killed).toBe('SIGKILL');
     } finally {
       await Promise.allSettled(devices.map((dev) => dev.close()));
     }
-    // the dead instance's claims come back once their lease ran out: another instance takes them
-    // over and searches the sandbox for each before sending it again
-    const three = instances.get(3) as Instance;
+    // it died holding claims (the kill waited for them)
+    const dead = await killed;
+    if (!dead) throw new Error('no instance was killed');
+    const { victim, held } = dead;
+    expect(held.length).toBeGreaterThan(0);
+    // they come back once their lease ran out: another instance takes each over and searches the
+    // sandbox for it before sending it again (the search itself: tests/postgres/journal-instances.test.ts)
+    // the admin API of a living instance
+    const observer = [...instances.values()].find((gw) => gw.n !== victim.n) as Instance;
     const takenOver = async () =>
-      (await three.call<{ entries: { event: string }[] }>('GET', '/audit?limit=100000')).entries.filter(
-        (e) => e.event === 'reading.lease-expired',
-      ).length;
-    // Whether it died holding claims depends on the moment of the kill: either its claims come back
-    // after their lease and are taken over (searched first), or it held none and the others have
-    // nothing left in flight. The takeover itself is tested step by step in
-    // tests/postgres/journal-instances.test.ts; here the end result must be exactly once either way.
-    const nothingInFlight = async () => {
-      const { stats } = await three.call<{ stats: { byState: Record<string, number> } }>(
-        'GET',
-        '/journal/stats',
-      );
-      return stats.byState['in-flight'] === 0 && stats.byState.pending === 0;
-    };
+      (
+        await observer.call<{
+          entries: { event: string; readingId?: string; detail?: { previousOwner?: string } }[];
+        }>('GET', '/audit?limit=100000')
+      ).entries.filter((e) => e.event === 'reading.lease-expired');
     await until(
-      'the dead instance’s claims taken over, or nothing left in flight',
-      async () => (await takenOver()) > 0 || (await nothingInFlight()),
+      'every claim the dead instance held taken over',
+      async () => {
+        const ids = new Set((await takenOver()).map((e) => e.readingId));
+        return held.every((id) => ids.has(id));
+      },
       120_000,
     );
     // then it comes back: the broker delivers what it kept in its session (its share of the messages
     // published while it was dead), stored once even when it had committed them before dying
-    instances.set(2, await site.start(2, { MEDGW_FORWARDER_LEASE_MS: LEASE_MS }));
+    instances.set(victim.n, await site.start(victim.n, { MEDGW_FORWARDER_LEASE_MS: LEASE_MS }));
     expect(acked.size).toBe(total);
 
     // what the sandbox must hold: one Observation per acknowledged reading
@@ -149,7 +210,7 @@ describe('three gateways, one PostgreSQL, one Mosquitto', () => {
     const duplicates = [];
     for (const d of received.filter((o) => o.duplicateOf !== undefined)) {
       const rid = d.identifier?.split('|')[1] ?? '';
-      const { entries } = await three.call<{ entries: unknown[] }>(
+      const { entries } = await observer.call<{ entries: unknown[] }>(
         'GET',
         `/audit?reading=${encodeURIComponent(rid)}&limit=100`,
       );
@@ -186,13 +247,13 @@ describe('three gateways, one PostgreSQL, one Mosquitto', () => {
     await until(
       'the delivered states recorded',
       async () =>
-        (await three.call<{ readings: unknown[] }>('GET', '/outbox?state=delivered&limit=10000')).readings
+        (await observer.call<{ readings: unknown[] }>('GET', '/outbox?state=delivered&limit=10000')).readings
           .length === total,
       60_000,
     );
 
     // the audit chains of all instances verify, through the admin API and on the command line
-    const verified = await three.call<{ ok: boolean; entries: number; chains?: unknown[] }>(
+    const verified = await observer.call<{ ok: boolean; entries: number; chains?: unknown[] }>(
       'GET',
       '/audit/verify',
     );
