@@ -363,7 +363,9 @@ export class FakeBluez {
     if (ad.localName) i.Name = ad.localName;
     const m = ad.manufacturerData;
     i.ManufacturerData =
-      m && m.length >= 2 ? { [m.readUInt16LE(0)]: new dbus.Variant('ay', Buffer.from(m.subarray(2))) } : {};
+      m && m.length >= 2
+        ? { [String(m.readUInt16LE(0))]: new dbus.Variant('ay', Buffer.from(m.subarray(2))) }
+        : {};
     if (!dev.exported) {
       dev.exported = true;
       this.bus.export(dev.path, i);
@@ -429,7 +431,13 @@ export class FakeBluez {
         changed(c.iface, { Value: c.iface.Value });
         return true;
       },
-      drop: (reason) => this.drop(dev, reason),
+      // The device ends the link: on air that takes at least one connection event after what it sent
+      // last (an indication waits for its confirmation), so BlueZ's replies and values come first.
+      drop: (reason) => {
+        setTimeout(() => {
+          if (dev.link === link) this.drop(dev, reason);
+        }, this.connectionIntervalMs).unref();
+      },
     };
     dev.link = link;
     dev.p.attach(link);
@@ -444,6 +452,7 @@ export class FakeBluez {
       if (tolerance !== undefined && ms > tolerance) {
         // the device gives up in the middle of the discovery: the link drops, nothing is cached
         dev.p.switchOff();
+        this.drop(dev, HCI_CONNECTION_TIMEOUT);
         throw bluezError('Failed', 'Software caused connection abort');
       }
       this.exportGatt(dev);

@@ -196,7 +196,8 @@ export class DeviceIface extends Interface {
   ServicesResolved = false;
   RSSI = -60;
   UUIDs: string[] = [];
-  ManufacturerData: Record<number, DBus.Variant> = {};
+  /** Keyed by the company id in decimal (see the signature below). */
+  ManufacturerData: Record<string, DBus.Variant> = {};
   ServiceData: Record<string, DBus.Variant> = {};
   Adapter: string;
 
@@ -250,7 +251,10 @@ DeviceIface.configureMembers({
     ServicesResolved: { signature: 'b', access: 'read' },
     RSSI: { signature: 'n', access: 'read' },
     UUIDs: { signature: 'as', access: 'read' },
-    ManufacturerData: { signature: 'a{qv}', access: 'read' },
+    // BlueZ's signature is a{qv}; dbus-next cannot marshal integer dictionary keys (it takes keys from
+    // Object.keys, strings, and refuses them for 'q'), so the fake serves the same dictionary as a{sv}
+    // with the company id in decimal: a client reading it as noble does (Number(key)) sees no difference.
+    ManufacturerData: { signature: 'a{sv}', access: 'read' },
     ServiceData: { signature: 'a{sv}', access: 'read' },
     Adapter: { signature: 'o', access: 'read' },
   },
