@@ -103,24 +103,39 @@ export function auditCsv(entries: readonly AuditEntry[]): string {
   return `${lines.join('\r\n')}\r\n`;
 }
 
-export function createActions(deps: WebDeps, tokens: ApiTokens, publish: (topic: Topic) => void): WebActions {
-  const needBle = () => {
-    if (!deps.ble)
-      throw new MedgwError('MEDGW_ERR_WEB_UNAVAILABLE', 'Bluetooth is not running on this gateway');
-    return deps.ble;
-  };
-  const needNational = () => {
-    if (!deps.national)
-      throw new MedgwError('MEDGW_ERR_WEB_UNAVAILABLE', 'the national side is not configured');
-    return deps.national;
-  };
-  const _reading = (id: string) => {
-    const r = deps.journal.get(id);
-    if (!r) throw new MedgwError('MEDGW_ERR_JOURNAL_UNKNOWN_READING', 'no such reading in the journal');
-    return r;
-  };
-  const userIndexOk = (n: number) => Number.isInteger(n) && n >= 0 && n <= 254;
+type Publish = (topic: Topic) => void;
 
+function needBle(deps: WebDeps) {
+  if (!deps.ble)
+    throw new MedgwError('MEDGW_ERR_WEB_UNAVAILABLE', 'Bluetooth is not running on this gateway');
+  return deps.ble;
+}
+
+function needNational(deps: WebDeps) {
+  if (!deps.national)
+    throw new MedgwError('MEDGW_ERR_WEB_UNAVAILABLE', 'the national side is not configured');
+  return deps.national;
+}
+
+const userIndexOk = (n: number) => Number.isInteger(n) && n >= 0 && n <= 254;
+
+/** The actions, one group per page or resource. */
+export function createActions(deps: WebDeps, tokens: ApiTokens, publish: Publish): WebActions {
+  return {
+    ...pairingActions(deps, publish),
+    ...registryActions(deps),
+    ...nationalActions(deps, publish),
+    ...readingActions(deps),
+    ...tokenActions(deps, tokens, publish),
+    ...statusActions(deps),
+  };
+}
+
+/** Pairing through the BLE central (the devices page): pair, answer the pairing agent, pair again. */
+function pairingActions(
+  deps: WebDeps,
+  publish: Publish,
+): Pick<WebActions, 'pair' | 'answerPairing' | 'repair'> {
   return {
     async pair(address, udsUser) {
       if (!ID.test(address)) {
@@ -134,12 +149,12 @@ export function createActions(deps: WebDeps, tokens: ApiTokens, publish: (topic:
       ) {
         throw new MedgwError('MEDGW_ERR_WEB_FORM', 'consent code: 0 to 9999, as the device shows it');
       }
-      await needBle().pair(address, udsUser ? { udsUser } : {});
+      await needBle(deps).pair(address, udsUser ? { udsUser } : {});
       publish('pairing');
     },
 
     async answerPairing(address, answer) {
-      const ble = needBle();
+      const ble = needBle(deps);
       if (!ID.test(address) || !ble.answer) {
         throw new MedgwError('MEDGW_ERR_BLE_NO_PROMPT', `${address} is not waiting for a pairing code`);
       }
@@ -148,14 +163,23 @@ export function createActions(deps: WebDeps, tokens: ApiTokens, publish: (topic:
     },
 
     async repair(deviceId) {
-      const ble = needBle();
+      const ble = needBle(deps);
       if (!ble.repair) return ble.pair(deviceId);
       await ble.repair(deviceId);
       publish('pairing');
     },
+  };
+}
 
-    // the changes themselves are the operations service's (gateway/ops/operations.ts): one rule for
-    // the pages, the admin API and the command line; its events refresh the live pages and wake the forwarder
+/**
+ * Devices and patients of the registry. The changes themselves are the operations service's
+ * (gateway/ops/operations.ts): one rule for the pages, the admin API and the command line; its events
+ * refresh the live pages and wake the forwarder.
+ */
+function registryActions(
+  deps: WebDeps,
+): Pick<WebActions, 'rename' | 'assign' | 'forget' | 'addPatient' | 'removePatient'> {
+  return {
     rename: (deviceId, name) => deps.ops.renameDevice(deviceId, name),
 
     async assign(deviceId, patientId, userIndex) {
@@ -173,11 +197,19 @@ export function createActions(deps: WebDeps, tokens: ApiTokens, publish: (topic:
     },
 
     removePatient: (patientId) => deps.ops.removePatient(patientId),
+  };
+}
 
+/** A patient's link with the national side: start it, end it, the kinds the patient chose to send. */
+function nationalActions(
+  deps: WebDeps,
+  publish: Publish,
+): Pick<WebActions, 'startLink' | 'unlink' | 'consents' | 'setConsents'> {
+  return {
     async startLink(patientId, redirectUri) {
       if (!deps.registry.getPatient(patientId))
         throw new MedgwError('MEDGW_ERR_REGISTRY_UNKNOWN', `no patient ${patientId}`);
-      const { url } = await needNational().startBrowserLink(patientId, { redirectUri });
+      const { url } = await needNational(deps).startBrowserLink(patientId, { redirectUri });
       deps.journal.audit({ event: 'patient.link.started', patientId });
       publish('links');
       return { url };
@@ -186,13 +218,23 @@ export function createActions(deps: WebDeps, tokens: ApiTokens, publish: (topic:
     unlink: (patientId) => deps.ops.unlinkPatient(patientId),
 
     consents(patientId) {
-      const link = needNational().links.get(patientId);
+      const link = needNational(deps).links.get(patientId);
       if (!link) throw new MedgwError('MEDGW_ERR_NOT_LINKED', `patient ${patientId} is not linked`);
       return { kinds: link.kinds ?? null, available: CONSENT_KINDS };
     },
 
     setConsents: (patientId, kinds) => deps.ops.setConsents(patientId, kinds),
+  };
+}
 
+/** Readings (the quarantine and exchanges pages, the provider overview): act on one, list them. */
+function readingActions(
+  deps: WebDeps,
+): Pick<
+  WebActions,
+  'confirmQuarantined' | 'discardQuarantined' | 'retry' | 'quarantined' | 'exchanges' | 'overview'
+> {
+  return {
     confirmQuarantined: async (readingId, patientId, moment) =>
       view(await deps.ops.assignReading(readingId, patientId, moment ? { moment } : {})),
 
@@ -200,6 +242,25 @@ export function createActions(deps: WebDeps, tokens: ApiTokens, publish: (topic:
 
     retry: async (readingId) => view(await deps.ops.retryReading(readingId)),
 
+    quarantined: () =>
+      allReadings(deps)
+        .filter((r) => r.state === 'quarantined')
+        .map(view),
+    exchanges: () =>
+      allReadings(deps)
+        .filter((r) => r.state !== 'quarantined')
+        .map(view),
+    overview: () => ({ patients: patientOverview(deps), ledger: ledger(deps) }),
+  };
+}
+
+/** Provider API tokens: create (shown once), list, revoke; each change audited. */
+function tokenActions(
+  deps: WebDeps,
+  tokens: ApiTokens,
+  publish: Publish,
+): Pick<WebActions, 'createToken' | 'listTokens' | 'revokeToken'> {
+  return {
     createToken(label) {
       const { token, info } = tokens.create(label, deps.clock);
       deps.journal.audit({ event: 'web.token.created' });
@@ -214,7 +275,12 @@ export function createActions(deps: WebDeps, tokens: ApiTokens, publish: (topic:
       deps.journal.audit({ event: 'web.token.revoked' });
       publish('registry');
     },
+  };
+}
 
+/** The status page's components, and the audit log export (itself audited). */
+function statusActions(deps: WebDeps): Pick<WebActions, 'status' | 'auditExport'> {
+  return {
     status() {
       const adapter = deps.ble?.adapterState();
       const breaker = deps.national?.state?.();
@@ -237,16 +303,6 @@ export function createActions(deps: WebDeps, tokens: ApiTokens, publish: (topic:
         queue: queue(deps),
       };
     },
-
-    quarantined: () =>
-      allReadings(deps)
-        .filter((r) => r.state === 'quarantined')
-        .map(view),
-    exchanges: () =>
-      allReadings(deps)
-        .filter((r) => r.state !== 'quarantined')
-        .map(view),
-    overview: () => ({ patients: patientOverview(deps), ledger: ledger(deps) }),
 
     auditExport(format) {
       deps.journal.audit({ event: 'audit.exported', detail: { format } });

@@ -44,11 +44,24 @@ const reading = {
 };
 const device = { 200: answer('the device', { device: { type: 'object', additionalProperties: true } }) };
 
+/** The route table with the zod type provider: bodies, parameters and queries typed from their shapes. */
+type Api = ReturnType<typeof typed>;
+const typed = (scope: FastifyInstance) => scope.withTypeProvider<ZodTypeProvider>();
+
+/** The pages' actions as JSON routes, one group per resource (mounted under /api/v1). */
 export function webApiRoutes(scope: FastifyInstance, deps: WebDeps, actions: WebActions): void {
   // strict shapes: an unknown field is refused by name, never stripped silently
   scope.setValidatorCompiler(zodValidator('MEDGW_ERR_ADMIN_BAD_REQUEST'));
-  const app = scope.withTypeProvider<ZodTypeProvider>();
+  const app = typed(scope);
+  statusRoutes(app, actions);
+  deviceRoutes(app, deps, actions);
+  patientRoutes(app, deps, actions);
+  readingRoutes(app, actions);
+  providerRoutes(app, actions);
+}
 
+/** GET /status: the status page's components. */
+function statusRoutes(app: Api, actions: WebActions): void {
   app.get(
     '/status',
     {
@@ -68,8 +81,10 @@ export function webApiRoutes(scope: FastifyInstance, deps: WebDeps, actions: Web
     },
     async () => actions.status(),
   );
+}
 
-  // --- devices ---------------------------------------------------------------------------------
+/** Devices: nearby and pairing (the BLE central), pairing answers, rename, assign, forget. */
+function deviceRoutes(app: Api, deps: WebDeps, actions: WebActions): void {
   app.get(
     '/pairing',
     {
@@ -149,8 +164,10 @@ export function webApiRoutes(scope: FastifyInstance, deps: WebDeps, actions: Web
       return { forgotten: true };
     },
   );
+}
 
-  // --- patients and the link with the national side ----------------------------------------------
+/** Patients and the link with the national side: add, remove, link, unlink, consent choices. */
+function patientRoutes(app: Api, deps: WebDeps, actions: WebActions): void {
   app.post(
     '/patients/:id/link',
     {
@@ -223,8 +240,10 @@ export function webApiRoutes(scope: FastifyInstance, deps: WebDeps, actions: Web
       kinds: await actions.setConsents(req.params.id, req.body.kinds),
     }),
   );
+}
 
-  // --- quarantine and exchanges --------------------------------------------------------------------
+/** Quarantine and exchanges: confirm, discard, retry, the lists. */
+function readingRoutes(app: Api, actions: WebActions): void {
   app.get(
     '/quarantine',
     {
@@ -286,8 +305,10 @@ export function webApiRoutes(scope: FastifyInstance, deps: WebDeps, actions: Web
     },
     async (req) => ({ reading: await actions.retry(req.params.id) }),
   );
+}
 
-  // --- provider overview, audit export, API tokens --------------------------------------------------
+/** Provider overview, audit export, API tokens. */
+function providerRoutes(app: Api, actions: WebActions): void {
   app.get(
     '/overview',
     {
