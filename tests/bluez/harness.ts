@@ -190,7 +190,9 @@ export async function gatewayOverBluez(
   };
   try {
     bluez = await FakeBluez.start({ advertisingIntervalMs: 50, ...fake, busAddress: bus.address });
-    const config = loadConfig({ overrides: { dataDir, 'http.port': 0, 'ble.mode': 'dbus' } });
+    const config = loadConfig({
+      overrides: { dataDir, 'http.port': 0, 'ble.mode': 'dbus', timezone: 'Europe/Paris' },
+    });
     gw = await startGateway({
       config,
       log: silentLogger(),
