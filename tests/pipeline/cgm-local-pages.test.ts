@@ -30,7 +30,8 @@ let gw: TestGateway;
 let c: Client;
 let tb: TestBrowser | undefined;
 const now = Date.now();
-// The period that ended before the running one, and a sensor worn from its start until now.
+// The period that ended before the running one, and a sensor session from its start: it runs its
+// 14 days (336 h, the simulator's Session Run Time), so its last value falls at the period's end.
 const periodEnd = periodEndOf(ZONE, 14, periodEndOf(ZONE, 14, now) - 15 * DAY);
 const periodStart = periodEndOf(ZONE, 14, periodEnd - 15 * DAY);
 const minutes = Math.floor((now - periodStart) / 60_000);

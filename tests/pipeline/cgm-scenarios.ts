@@ -124,8 +124,9 @@ export function cgmScenarios(name: string, factory: CgmJournalFactory): void {
     });
 
     it('keeps a sensor session local, summarizes its closed period once, and deletes its values once acknowledged', async () => {
-      // A sensor worn from the start of the period that ended on 19 November (Paris midnight, 23:00 UTC
-      // the day before) and read on 28 November: one full period closed, the next one still running.
+      // A sensor session started with the period that ended on 19 November (Paris midnight, 23:00 UTC
+      // the day before), read on 28 November: it ran its 14 days (336 h), so the closed period holds all
+      // but its last value, taken at the period's end, which opens the running period.
       const periodEnd = Date.UTC(2026, 10, 18, 23);
       const periodStart = periodEnd - 14 * DAY;
       const minutes = Math.floor((now - periodStart) / 60_000);
