@@ -4,35 +4,18 @@
  * passkey by typing it on the page, in French; when the meter was reset, its page says so in plain
  * words and "Appairer de nouveau" pairs it again.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Gateway, startGateway } from '../../gateway/app.ts';
-import { bleComponent } from '../../gateway/ble/component.ts';
-import { loadConfig } from '../../gateway/config/load.ts';
-import { silentLogger } from '../../gateway/log.ts';
-import { pipelineComponent } from '../../gateway/mqtt/components.ts';
-import { webComponent } from '../../gateway/web/component.ts';
 import { mgdl, SimGlucometer } from '../../simulators/ble/glucometer.ts';
-import { type PrivateBus, startPrivateBus } from '../../simulators/bluez/daemon.ts';
-import { FakeBluez } from '../../simulators/bluez/fake-bluez.ts';
 import { Client } from '../web/harness.ts';
+import { type GatewayOverBluez, gatewayOverBluez } from './harness.ts';
 
 const METER = 'C0:26:DA:00:0C:01';
-const root = mkdtempSync(join(tmpdir(), 'medgw-bluez-web-'));
-let bus: PrivateBus;
-let bluez: FakeBluez;
+let g: GatewayOverBluez;
 let meter: SimGlucometer;
-let gw: Gateway;
-let url = '';
-let password = '';
 
 beforeAll(async () => {
-  bus = await startPrivateBus();
-  process.env.DBUS_SYSTEM_BUS_ADDRESS = bus.address;
-  bluez = await FakeBluez.start({ busAddress: bus.address, advertisingIntervalMs: 50 });
-  meter = bluez.add(
+  g = await gatewayOverBluez({}, { web: true });
+  meter = g.bluez.add(
     new SimGlucometer({
       address: METER,
       requireBonding: true,
@@ -44,26 +27,13 @@ beforeAll(async () => {
     }),
     { pairing: 'passkey-entry' },
   );
-  const dataDir = join(root, 'gw');
-  const config = loadConfig({ overrides: { dataDir, 'http.port': 0, 'ble.mode': 'dbus' } });
-  gw = await startGateway({
-    config,
-    log: silentLogger(),
-    components: [pipelineComponent, bleComponent, webComponent],
-  });
-  url = gw.endpoints().find((e) => e.url.startsWith('http'))?.url ?? '';
-  password = readFileSync(join(dataDir, 'admin-password.txt'), 'utf8').split('\n')[0] ?? '';
 });
 
 afterAll(async () => {
-  await gw?.stop();
-  await bluez?.stop();
-  await bus?.stop();
-  delete process.env.DBUS_SYSTEM_BUS_ADDRESS;
-  rmSync(root, { recursive: true, force: true });
+  await g?.close();
 });
 
-const journalRows = () => gw.ctx.journal.list({ deviceId: METER }).length;
+const journalRows = () => g.gw.ctx.journal.list({ deviceId: METER }).length;
 
 async function poll(
   c: Client,
@@ -81,8 +51,8 @@ async function poll(
 
 describe('the devices page over BlueZ', () => {
   it('asks for the code the meter shows, pairs with it, and offers to pair again after a reset', async () => {
-    const c = new Client(url);
-    const csrf = await c.login(password);
+    const c = new Client(g.url);
+    const csrf = await c.login(g.password);
     await poll(c, '/devices', (h) => h.includes(METER), 'the meter nearby');
     expect((await c.go('/devices/pair', { form: { _csrf: csrf, address: METER } })).status).toBe(303);
 
@@ -96,13 +66,13 @@ describe('the devices page over BlueZ', () => {
     // a code that is not 6 digits is refused on the page, the question stays
     await c.go('/devices/pair/answer', { form: { _csrf: csrf, address: METER, passkey: '12' } });
     expect(await (await c.go('/devices')).text()).toContain('code: the 6 digits the device shows');
-    const shown = String(bluez.device(METER)?.displayedPasskey).padStart(6, '0');
+    const shown = String(g.bluez.device(METER)?.displayedPasskey).padStart(6, '0');
     const typed = `${shown.slice(0, 3)} ${shown.slice(3)}`; // as the meter shows it, with a space
     expect(
       (await c.go('/devices/pair/answer', { form: { _csrf: csrf, address: METER, passkey: typed } })).status,
     ).toBe(303);
     await poll(c, '/devices', () => journalRows() === 3, 'the records stored');
-    expect(bluez.device(METER)).toMatchObject({ paired: true, trusted: true });
+    expect(g.bluez.device(METER)).toMatchObject({ paired: true, trusted: true });
 
     // the meter is reset; the pairing tried from the page fails with the lost bond, explained in French
     meter.clearBonds();
@@ -116,7 +86,7 @@ describe('the devices page over BlueZ', () => {
 
     expect((await c.go(`${page}/repair`, { form: { _csrf: csrf } })).status).toBe(303);
     await poll(c, '/devices', (h) => h.includes('data-question="passkey"'), 'the passkey asked again');
-    const again = String(bluez.device(METER)?.displayedPasskey).padStart(6, '0');
+    const again = String(g.bluez.device(METER)?.displayedPasskey).padStart(6, '0');
     await c.go('/devices/pair/answer', { form: { _csrf: csrf, address: METER, passkey: again } });
     await poll(c, page, (h) => !h.includes('data-bond-lost'), 'the notice gone after pairing again');
     expect(journalRows()).toBe(3);
