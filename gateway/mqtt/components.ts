@@ -71,7 +71,16 @@ export const mqttComponent: ComponentFactory = {
           ...(m.external.password !== undefined ? { password: m.external.password } : {}),
           ...(m.external.clientId !== undefined ? { clientId: m.external.clientId } : {}),
           connections: m.external.connections,
-          ...(dynsec ? { dynsec } : {}),
+          ...(dynsec
+            ? {
+                dynsec,
+                mqttDevices: () =>
+                  ctx.registry
+                    .listDevices()
+                    .filter((d) => d.transport === 'mqtt')
+                    .map((d) => d.id),
+              }
+            : {}),
         },
       );
       services.provide('mqtt', external);

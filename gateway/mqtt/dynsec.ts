@@ -281,6 +281,27 @@ export class DynsecAdmin {
     return { ...client, roles: client.roles ?? [] };
   }
 
+  /** The user names of every broker client (one `listClients`, all of them). */
+  async listClientNames(): Promise<Set<string>> {
+    const [a] = await this.run([{ command: 'listClients', verbose: false, count: -1 }]);
+    if (a?.error !== undefined) throw refused(`listClients: ${a.error}`);
+    const clients = (a?.data as { clients?: unknown } | undefined)?.clients;
+    if (!Array.isArray(clients)) throw refused('listClients: an answer without clients');
+    return new Set(
+      clients.map((c) => (typeof c === 'string' ? c : String((c as { username?: unknown }).username))),
+    );
+  }
+
+  /**
+   * The MQTT devices of the registry (`deviceIds`) that have no broker client: an add interrupted
+   * between the registry and the broker, or a client deleted by hand. They cannot connect; `medgw
+   * devices add --again --id <id>` gives each a new secret and its client.
+   */
+  async unprovisioned(deviceIds: Iterable<string>): Promise<string[]> {
+    const known = await this.listClientNames();
+    return [...deviceIds].filter((id) => !known.has(id)).sort();
+  }
+
   /**
    * Creates the device's role and broker client. A leftover of an earlier attempt (a client medgw
    * marked, or a role without client) is replaced; a client medgw did not create is refused.

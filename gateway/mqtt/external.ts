@@ -53,6 +53,11 @@ export interface ExternalBrokerOptions {
   readonly extra?: IClientOptions;
   /** Mosquitto's dynamic-security plugin: `start()` gives the gateway user its role before subscribing. */
   readonly dynsec?: DynsecOptions;
+  /**
+   * With `dynsec`: the registry's MQTT device ids. At start, those the broker has no client for are
+   * logged with the command that repairs them (an add interrupted between the registry and the broker).
+   */
+  readonly mqttDevices?: () => Iterable<string>;
 }
 
 export interface ExternalBrokerContext {
@@ -123,9 +128,16 @@ export class ExternalBrokerClient implements Component {
           'mqtt.external.username is required with mqtt.external.dynsec: the gateway user gets its role under that name',
         );
       }
-      const { added, removed } = await withDynsec(dynsec, (admin) =>
-        admin.ensureGateway(username, password, group),
-      );
+      const { added, removed, unprovisioned } = await withDynsec(dynsec, async (admin) => ({
+        ...(await admin.ensureGateway(username, password, group)),
+        unprovisioned: this.options.mqttDevices ? await admin.unprovisioned(this.options.mqttDevices()) : [],
+      }));
+      if (unprovisioned.length > 0) {
+        this.log.warn(
+          { count: unprovisioned.length, devices: unprovisioned.slice(0, 20) },
+          'registered MQTT devices have no client at the broker and cannot connect (an add interrupted before the broker?): give each a new secret with `medgw devices add --again --id <id>`',
+        );
+      }
       if (added.length > 0 || removed.length > 0) {
         // an upgrade changed what the gateway may do: the role's ACLs now say so (topics only, no secret)
         const acl = (a: { acltype: string; topic: string; allow: boolean }) =>

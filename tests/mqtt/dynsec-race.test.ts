@@ -2,17 +2,20 @@
  * `devices add` on two instances at once, against one real Mosquitto (dynamic-security plugin) and one
  * real PostgreSQL: the registry row decides (its primary key), only the winner provisions the broker,
  * so the device connects with the winner's secret and no other; the loser gets
- * MEDGW_ERR_REGISTRY_EXISTS. An add interrupted between the registry and the broker is repaired with
- * `devices add --again` (gateway/registry/operations.ts), here through the other instance and through
- * the real command line.
+ * MEDGW_ERR_REGISTRY_EXISTS. An add interrupted between the registry and the broker is named by the
+ * next start and repaired with `devices add --again` (gateway/registry/operations.ts), here through
+ * the other instance and through the real command line.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalAdminOps } from '../../gateway/admin/ops.ts';
 import { MemoryJournal } from '../../gateway/journal/memory.ts';
 import { type DynsecOptions, DynsecProvisioner, withDynsec } from '../../gateway/mqtt/dynsec.ts';
+import { ExternalBrokerClient } from '../../gateway/mqtt/external.ts';
 import type { DeviceProvisioner } from '../../gateway/registry/operations.ts';
 import { PostgresRegistry } from '../../gateway/registry/postgres.ts';
 import { hashSecret } from '../../gateway/registry/secrets.ts';
@@ -157,6 +160,41 @@ describe('devices add on two instances at once', () => {
       createdAt: clock.now(),
     });
     expect(await connects('race-crashed', 'a secret nobody was shown')).toBe(false);
+    // the next start says which registered devices the broker does not know, and how to repair them
+    const said: Record<string, unknown>[] = [];
+    const log = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk, _enc, done) {
+          said.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+          done();
+        },
+      }),
+    );
+    const gateway = new ExternalBrokerClient(
+      { sink: { ingest: async () => ({ status: 'accepted' }) } as never, log },
+      {
+        url: broker.url,
+        username: 'race-gw',
+        password: `gw-${process.pid}`,
+        group: 'race',
+        clientId: 'race-gw',
+        connections: 1,
+        dynsec: admin,
+        mqttDevices: () =>
+          a.registry
+            .listDevices()
+            .filter((d) => d.transport === 'mqtt')
+            .map((d) => d.id),
+      },
+    );
+    await gateway.start();
+    await gateway.stop();
+    const warned = said.filter((l) => String(l.msg).includes('no client at the broker'));
+    expect(warned).toHaveLength(1);
+    // the devices added above have their clients: only the interrupted one is named
+    expect(warned[0]).toMatchObject({ count: 1, devices: ['race-crashed'] });
+    expect(String(warned[0]?.msg)).toContain('medgw devices add --again --id <id>');
     await until('b sees the crashed add', () => b.registry.getDevice('race-crashed') !== undefined);
     // adding it again is refused (the registry holds it); --again, from the other instance, repairs it
     await expect(b.ops.addDevice({ id: 'race-crashed', transport: 'mqtt' })).rejects.toMatchObject({
