@@ -130,8 +130,9 @@ const CGM = 'cgm-sensor-status';
 /**
  * No ASN1ToHL7 code for a CGM status attribute was found in the PHD IG (its ASN1ToHL7 value sets list
  * glucometer, cuff, oximeter and generic bits), so a carried CGM bit travels as interpretation text; the one measurement-status condition the IG codes (calibration
- * ongoing) keeps its code. Every CGM reading is interstitial and held as a spot value
- * (MEDGW_ERR_GLUCOSE_INTERSTITIAL): these decisions say what the record keeps and what outranks that hold.
+ * ongoing) keeps its code. Every CGM reading is interstitial (MEDGW_ERR_GLUCOSE_INTERSTITIAL), which the
+ * pipeline turns into a value kept local for the summaries (MEDGW_ERR_CGM_POINT_LOCAL): these decisions say
+ * what the record keeps and what outranks that (an invalid value stays quarantined with its own reason).
  */
 const cgmText = (display: string): StatusCoding => ({ display: `${display} (CGM sensor status)` });
 const BPS = 'bls-measurement-status';
@@ -394,7 +395,7 @@ export const STATUS_DECISIONS: readonly StatusBitDecision[] = [
     flag: 'cgmResultBelowDeviceRange',
     decision: 'carried',
     coding: cgmText('Result lower than the device can process'),
-    why: 'LO: the value is the sensor range end, carried with the flag (no comparator: CGM values are held as spot values anyway)',
+    why: 'LO: the value is the sensor range end, carried with the flag (no comparator: a CGM value is never sent alone, only in the period summaries)',
   },
   {
     field: CGM,
@@ -402,7 +403,7 @@ export const STATUS_DECISIONS: readonly StatusBitDecision[] = [
     flag: 'cgmResultAboveDeviceRange',
     decision: 'carried',
     coding: cgmText('Result higher than the device can process'),
-    why: 'HI: the value is the sensor range end, carried with the flag (no comparator: CGM values are held as spot values anyway)',
+    why: 'HI: the value is the sensor range end, carried with the flag (no comparator: a CGM value is never sent alone, only in the period summaries)',
   },
   // --- Blood Pressure Measurement Status: ASN1ToHL7 8410608.n ---------------------------------------
   {
