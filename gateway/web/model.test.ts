@@ -99,5 +99,28 @@ describe('provider overview', () => {
     });
     expect(ledger(deps).find((l) => l.deviceId === 'scale')).toMatchObject({ received: 0 });
     expect(ledger(deps).find((l) => l.deviceId === 'scale')?.reported).toBeUndefined();
+
+    // A CGM: its sensor values are kept local, then deleted once summarized; nothing is "missing".
+    const glucose = {
+      kind: 'glucose' as const,
+      loinc: '2345-7',
+      mdc: '160212',
+      value: 110,
+      unit: 'mg/dL',
+      time: { quality: 'synced' as const },
+    };
+    const local = { code: 'MEDGW_ERR_CGM_POINT_LOCAL', message: 'kept' };
+    journal.append(
+      [1, 2, 3].map((n) => ({
+        id: `c-${n}`,
+        deviceId: 'cuff',
+        observation: glucose,
+        state: 'local' as const,
+        reason: local,
+      })),
+    );
+    const cgmRow = ledger(withBle).find((l) => l.deviceId === 'cuff')!;
+    expect(cgmRow).toMatchObject({ reported: 6, received: 7, waiting: 2 });
+    expect(cgmRow.missing).toBeUndefined();
   });
 });

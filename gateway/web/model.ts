@@ -151,10 +151,15 @@ export function ledger(deps: WebDeps): LedgerRow[] {
     const count = (s: readonly OutboxState[]) => rs.filter((r) => s.includes(r.state)).length;
     const reported = healthOf(deps, d.id)?.reportedRecords;
     const cursor = deps.journal.cursor(d.id);
+    // A CGM's sensor values are deleted once summarized (gateway/cgm/summaries.ts): the rows left say
+    // nothing of what is missing. Its summaries (kept after delivery) or kept values tell a CGM.
+    const cgm = rs.some((r) => r.state === 'local' || r.kind === 'cgm-mean-glucose');
     return {
       deviceId: d.id,
       name: d.name ?? d.id,
-      ...(reported !== undefined ? { reported, missing: Math.max(0, reported - rs.length) } : {}),
+      ...(reported !== undefined
+        ? { reported, ...(cgm ? {} : { missing: Math.max(0, reported - rs.length) }) }
+        : {}),
       ...(cursor !== undefined ? { cursor } : {}),
       received: rs.length,
       delivered: count(['delivered']),
