@@ -82,78 +82,100 @@ export class Holds {
     patientId: string,
     outcome: SendOutcome,
   ): Promise<void> {
-    const { log } = this.o;
-    const { ledger } = this;
-    const measuredAt = reading.observation.time.utc ?? null;
     switch (outcome.status) {
-      case 'delivered': {
-        await ledger.move(r.id, 'in-flight', 'delivered', {
-          remoteId: outcome.remoteId,
-          audit: {
-            event: 'mes.delivered',
-            detail: {
-              remoteId: outcome.remoteId,
-              httpStatus: outcome.httpStatus,
-              measuredAt,
-              // what measuredAt is (a reception time when the device gave none: docs/clinical-mapping.md, Time)
-              timeQuality: reading.observation.time.quality,
-              receivedAt: r.createdAt,
-              attempts: r.attempts,
-              status: 'delivered',
-            },
-          },
-        });
-        ledger.count('delivered');
-        log.info({ readingId: r.id, kind: r.kind, remoteId: outcome.remoteId }, 'reading delivered');
-        ledger.emit({ type: 'delivered', readingId: r.id, patientId, remoteId: outcome.remoteId });
-        return;
-      }
-      case 'dead-letter': {
-        await ledger.move(r.id, 'in-flight', 'dead-letter', {
-          reason: { code: outcome.code, message: outcome.message },
-          audit: {
-            event: 'mes.rejected',
-            detail: {
-              code: outcome.code,
-              httpStatus: outcome.httpStatus ?? null,
-              national: outcome.nationalMessage?.slice(0, 300) ?? null,
-              measuredAt,
-              status: 'dead-letter',
-            },
-          },
-        });
-        ledger.count('deadLetter', outcome.code);
-        log.warn(
-          { readingId: r.id, kind: r.kind, code: outcome.code, httpStatus: outcome.httpStatus },
-          'reading rejected',
-        );
-        ledger.emit({ type: 'dead-letter', readingId: r.id, patientId, code: outcome.code });
-        return;
-      }
-      case 'held': {
-        await ledger.move(r.id, 'in-flight', 'held', {
-          reason: { code: outcome.code, message: outcome.message },
-        });
-        ledger.count('held', outcome.code);
-        // the catalogue says whether the answer concerns the patient (all their readings wait) or this reading
-        if (this.holdOf(outcome.code) !== 'hold-reading') {
-          await this.holdPatient(patientId, outcome.code, outcome.message, outcome.httpStatus);
-        }
-        return;
-      }
-      case 'retry': {
-        await ledger.move(r.id, 'in-flight', 'pending', {
-          reason: { code: outcome.code, message: outcome.message },
-          nextAttemptAt: outcome.retryAt,
-        });
-        ledger.count('retry', outcome.code);
-        log.warn(
-          { readingId: r.id, code: outcome.code, httpStatus: outcome.httpStatus, retryAt: outcome.retryAt },
-          'reading will be retried',
-        );
-        return;
-      }
+      case 'delivered':
+        return this.#delivered(r, reading, patientId, outcome);
+      case 'dead-letter':
+        return this.#rejected(r, reading, patientId, outcome);
+      case 'held':
+        return this.#held(r, patientId, outcome);
+      case 'retry':
+        return this.#retry(r, outcome);
     }
+  }
+
+  /** Acknowledged: the journal drops the values; the audit entry says when and what, never the values. */
+  async #delivered(
+    r: OutboxRecord,
+    reading: Omit<BridgeReading, 'patient'>,
+    patientId: string,
+    outcome: Extract<SendOutcome, { status: 'delivered' }>,
+  ): Promise<void> {
+    await this.ledger.move(r.id, 'in-flight', 'delivered', {
+      remoteId: outcome.remoteId,
+      audit: {
+        event: 'mes.delivered',
+        detail: {
+          remoteId: outcome.remoteId,
+          httpStatus: outcome.httpStatus,
+          measuredAt: reading.observation.time.utc ?? null,
+          // what measuredAt is (a reception time when the device gave none: docs/clinical-mapping.md, Time)
+          timeQuality: reading.observation.time.quality,
+          receivedAt: r.createdAt,
+          attempts: r.attempts,
+          status: 'delivered',
+        },
+      },
+    });
+    this.ledger.count('delivered');
+    this.o.log.info({ readingId: r.id, kind: r.kind, remoteId: outcome.remoteId }, 'reading delivered');
+    this.ledger.emit({ type: 'delivered', readingId: r.id, patientId, remoteId: outcome.remoteId });
+  }
+
+  /** Refused for good by the national side: dead letter with its code and (shortened) message. */
+  async #rejected(
+    r: OutboxRecord,
+    reading: Omit<BridgeReading, 'patient'>,
+    patientId: string,
+    outcome: Extract<SendOutcome, { status: 'dead-letter' }>,
+  ): Promise<void> {
+    await this.ledger.move(r.id, 'in-flight', 'dead-letter', {
+      reason: { code: outcome.code, message: outcome.message },
+      audit: {
+        event: 'mes.rejected',
+        detail: {
+          code: outcome.code,
+          httpStatus: outcome.httpStatus ?? null,
+          national: outcome.nationalMessage?.slice(0, 300) ?? null,
+          measuredAt: reading.observation.time.utc ?? null,
+          status: 'dead-letter',
+        },
+      },
+    });
+    this.ledger.count('deadLetter', outcome.code);
+    this.o.log.warn(
+      { readingId: r.id, kind: r.kind, code: outcome.code, httpStatus: outcome.httpStatus },
+      'reading rejected',
+    );
+    this.ledger.emit({ type: 'dead-letter', readingId: r.id, patientId, code: outcome.code });
+  }
+
+  /** Held: the catalogue says whether the answer concerns the patient (all their readings wait) or this reading. */
+  async #held(
+    r: OutboxRecord,
+    patientId: string,
+    outcome: Extract<SendOutcome, { status: 'held' }>,
+  ): Promise<void> {
+    await this.ledger.move(r.id, 'in-flight', 'held', {
+      reason: { code: outcome.code, message: outcome.message },
+    });
+    this.ledger.count('held', outcome.code);
+    if (this.holdOf(outcome.code) !== 'hold-reading') {
+      await this.holdPatient(patientId, outcome.code, outcome.message, outcome.httpStatus);
+    }
+  }
+
+  /** Back to pending until `retryAt` (the measurements client's backoff). */
+  async #retry(r: OutboxRecord, outcome: Extract<SendOutcome, { status: 'retry' }>): Promise<void> {
+    await this.ledger.move(r.id, 'in-flight', 'pending', {
+      reason: { code: outcome.code, message: outcome.message },
+      nextAttemptAt: outcome.retryAt,
+    });
+    this.ledger.count('retry', outcome.code);
+    this.o.log.warn(
+      { readingId: r.id, code: outcome.code, httpStatus: outcome.httpStatus, retryAt: outcome.retryAt },
+      'reading will be retried',
+    );
   }
 
   /** A patient-level refusal: mark the link, hold the patient's other pending readings, tell the pages. */
