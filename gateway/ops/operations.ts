@@ -138,7 +138,7 @@ export class Operations implements AdminOps {
 
   /**
    * Another instance sharing the storage changed what the live pages show (its registry or journal
-   * notification, debounced by gateway/web/shared-changes.ts): one event, as after a local operation.
+   * notification, throttled by gateway/web/shared-changes.ts): one event, as after a local operation.
    * The forwarder has its own wake-up for the journal's notifications: no kick.
    */
   changedElsewhere(topics: readonly OpsTopic[]): void {

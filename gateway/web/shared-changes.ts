@@ -3,8 +3,9 @@
  * notifications (`NOTIFY medgw_registry`: a device or patient added, assigned, removed) and the
  * journal's (`NOTIFY medgw_journal`: readings stored, pending or quarantined) reach every instance
  * already; this turns them into the topics a local operation names (gateway/ops/operations.ts), so an
- * open page on instance 1 refreshes when instance 2 changed what it shows. Debounced: a burst of
- * notifications (a fleet publishing, a bulk import) gives one refresh per topic per `debounceMs`.
+ * open page on instance 1 refreshes when instance 2 changed what it shows. Throttled: a lone change
+ * is told at once; during a burst of notifications (a fleet publishing, a bulk import) each topic is
+ * told at most once per `intervalMs`, with everything that came meanwhile.
  *
  * A state change without a notification of its own (a reading delivered by another instance's
  * forwarder) still reaches the pages through the live hub's poll of the journal's counts
@@ -37,21 +38,25 @@ function notifies(registry: unknown): registry is ChangeNotifyingRegistry {
 }
 
 /**
- * Calls `publish` with the topics the shared stores' notifications name, at most once per
- * `debounceMs`; returns the function that stops watching. Stores without notifications (the
- * embedded SQLite journal and lowdb registry: one instance) give nothing to watch.
+ * Calls `publish` with the topics the shared stores' notifications name: at once for the first
+ * change, then at most once per `intervalMs` while changes keep coming; returns the function that
+ * stops watching. Stores without notifications (the embedded SQLite journal and lowdb registry: one
+ * instance) give nothing to watch.
  */
 export function watchSharedChanges(
   stores: { readonly registry: unknown; readonly journal: ChangeNotifyingJournal },
   publish: (topics: readonly OpsTopic[]) => void,
-  debounceMs = 250,
+  intervalMs = 1_000,
 ): () => void {
   const pending = new Set<OpsTopic>();
+  /** Running while a publish happened less than `intervalMs` ago. */
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const flush = () => {
-    timer = undefined;
-    if (stopped || pending.size === 0) return;
+    if (stopped || pending.size === 0) {
+      timer = undefined;
+      return;
+    }
     const topics = [...pending];
     pending.clear();
     try {
@@ -59,13 +64,13 @@ export function watchSharedChanges(
     } catch {
       // a hint: a page that failed to refresh changes nothing stored
     }
+    timer = setTimeout(flush, intervalMs);
+    timer.unref();
   };
   const add = (topics: readonly OpsTopic[]) => {
     if (stopped) return;
     for (const t of topics) pending.add(t);
-    if (timer) return;
-    timer = setTimeout(flush, debounceMs);
-    timer.unref();
+    if (!timer) flush();
   };
   const stops: (() => unknown)[] = [];
   if (notifies(stores.registry)) stops.push(stores.registry.onChange((c) => add(REGISTRY_TOPICS[c.kind])));
