@@ -940,6 +940,14 @@ export function nationalCodeFor(
   return plain as ErrorCode | undefined;
 }
 
+/**
+ * Whether a string read from outside (JSON, a database row, a worker message) is a code of this
+ * catalogue: the checked way to narrow it to ErrorCode, instead of a cast.
+ */
+export function isErrorCode(s: string | null | undefined): s is ErrorCode {
+  return typeof s === 'string' && Object.hasOwn(ERROR_CATALOGUE, s);
+}
+
 export function isMedgwError(e: unknown): e is MedgwError {
   return e instanceof MedgwError;
 }
