@@ -6,9 +6,12 @@ import { MedgwError } from '../../kernel/errors.ts';
 import { andUa651ble } from './and-ua-651ble.ts';
 import { ascensiaContourNextOne } from './ascensia-contour-next-one.ts';
 import { beurerBf600 } from './beurer-bf600.ts';
+import { beurerBf950 } from './beurer-bf950.ts';
 import { beurerBm85 } from './beurer-bm85.ts';
 import { GENERIC_DEFINITIONS } from './generic.ts';
+import { medisanaBt580 } from './medisana-bt-580.ts';
 import { medisanaBu5xx } from './medisana-bu-5xx.ts';
+import { medisanaBu570 } from './medisana-bu-570.ts';
 import { omronX4Smart } from './omron-x4-smart.ts';
 import { onetouchVerio } from './onetouch-verio.ts';
 import { rocheAccuChekGuide } from './roche-accu-chek-guide.ts';
@@ -38,6 +41,9 @@ export const MODEL_DEFINITIONS: readonly DriverDefinition[] = [
   medisanaBu5xx,
   omronX4Smart,
   onetouchVerio,
+  medisanaBu570,
+  medisanaBt580,
+  beurerBf950,
 ];
 
 export const DEFINITIONS: readonly DriverDefinition[] = [...MODEL_DEFINITIONS, ...GENERIC_DEFINITIONS];
