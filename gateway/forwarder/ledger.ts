@@ -3,7 +3,7 @@
  * concurrent moves share one transaction), the counters operators read and the events the pages get.
  */
 import type { BridgeReading } from '../../cloud-bridge/bundle.ts';
-import { isMedgwError } from '../../kernel/errors.ts';
+import { type ErrorCode, isMedgwError } from '../../kernel/errors.ts';
 import type { Journal, OutboxRecord, OutboxState } from '../contracts.ts';
 import type { ForwarderEvent, ForwarderStats, ResolvedOptions } from './types.ts';
 
@@ -38,7 +38,7 @@ export class Ledger {
     };
   }
 
-  count(outcome: Counted, code?: string): void {
+  count(outcome: Counted, code?: ErrorCode): void {
     if (outcome === 'delivered') {
       this.#stats.delivered++;
       return;

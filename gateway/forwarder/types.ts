@@ -5,7 +5,7 @@
 import type { BridgeReading } from '../../cloud-bridge/bundle.ts';
 import type { SendOutcome } from '../../cloud-bridge/mes-client.ts';
 import type { PatientLink } from '../../cloud-bridge/token-store.ts';
-import type { Catalogue } from '../../kernel/errors.ts';
+import type { Catalogue, ErrorCode } from '../../kernel/errors.ts';
 import type { Clock, Journal, Registry } from '../contracts.ts';
 import type { GroupCommit } from '../journal/group-commit.ts';
 
@@ -33,13 +33,13 @@ export type ForwarderEvent =
       readonly type: 'dead-letter';
       readonly readingId: string;
       readonly patientId?: string;
-      readonly code: string;
+      readonly code: ErrorCode;
     }
   | {
       readonly type: 'consent-withdrawn' | 'reauth-required' | 'idpe-mismatch';
       readonly patientId: string;
       readonly held: number;
-      readonly code: string;
+      readonly code: ErrorCode;
     }
   | { readonly type: 'held-purged'; readonly patientId?: string; readonly count: number };
 
