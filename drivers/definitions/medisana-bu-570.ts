@@ -6,7 +6,9 @@
  * misses it and it would fall to the generic blood-pressure driver, which maps no household users.
  * Source: bkbilly/medisanabp_ble pull request #2, "Update manifest.json to support BU 570"
  * (AdvertisementData(local_name='1872B', service_uuids=['0x1810']); GATT: Device Information and 0x1810;
- * the component's parser, a standard 0x2A35 reading, decodes it).
+ * the component's parser, a standard 0x2A35 reading, decodes it). The same report says Home Assistant could
+ * not connect to it ("Timeout waiting for connect response" after 20 s) while a script of the reporter
+ * read it: a connection trouble not understood yet, to confirm on a real cuff.
  */
 import { medisanaBu5xx } from './medisana-bu-5xx.ts';
 import type { DriverDefinition } from './types.ts';
