@@ -163,6 +163,21 @@ ALTER TABLE journal_outbox DROP CONSTRAINT journal_outbox_state_check,
   CHECK (state IN ('pending','quarantined','held','in-flight','delivered','dead-letter','local'));
 `,
   },
+  {
+    version: 3,
+    description: 'a group commit in one statement: the check that refuses it whole when its assumptions fail',
+    // a function, so that the refusal is decided when the statement runs, never folded ahead
+    sql: `
+CREATE FUNCTION journal_group_check(ok boolean) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+  IF ok IS NOT TRUE THEN
+    RAISE EXCEPTION 'the group commit''s assumptions no longer hold; it is committed again the long way'
+      USING ERRCODE = 'MG001';
+  END IF;
+  RETURN true;
+END $$;
+`,
+  },
 ];
 
 /** bigint columns as numbers (epoch milliseconds, counters: far below 2^53). */
@@ -262,9 +277,19 @@ class TxState {
   held = { readings: 0, bytes: 0 };
 
   constructor(
-    private readonly client: PoolClient,
+    /** None for a group checked in one statement (appendChecked()): its tail is given. */
+    private readonly client: PoolClient | undefined,
     private readonly chain: string,
-  ) {}
+    tail?: { seq: number; hash: string },
+  ) {
+    this.tail = tail;
+    this.opened = tail;
+  }
+
+  /** Where the chain ends with the entries gathered so far (undefined: not looked at). */
+  current(): { seq: number; hash: string } | undefined {
+    return this.tail;
+  }
 
   /**
    * Opens the transaction with the chain's lock already taken and its tail and the held totals read,
@@ -274,7 +299,7 @@ class TxState {
   async beginAudited(): Promise<void> {
     let results: pg.QueryResult[];
     try {
-      const res = await this.client.query({
+      const res = await this.client!.query({
         text: `BEGIN;
 SELECT pg_advisory_xact_lock(${LOCK_SPACE.audit}, ${lockKey(this.chain)});
 SELECT seq, hash FROM journal_audit WHERE chain = ${pg.escapeLiteral(this.chain)} ORDER BY seq DESC LIMIT 1;
@@ -316,9 +341,10 @@ SELECT sum(readings)::bigint AS r, sum(bytes)::bigint AS b FROM journal_held`,
 
   async audit(entry: Omit<AuditEntry, 'seq' | 'hash'>): Promise<AuditEntry> {
     if (!this.tail) {
-      await q(this.client, 'SELECT pg_advisory_xact_lock($1, $2)', [LOCK_SPACE.audit, lockKey(this.chain)]);
+      const client = this.client!;
+      await q(client, 'SELECT pg_advisory_xact_lock($1, $2)', [LOCK_SPACE.audit, lockKey(this.chain)]);
       const [last] = await q<{ seq: number; hash: string }>(
-        this.client,
+        client,
         'SELECT seq, hash FROM journal_audit WHERE chain = $1 ORDER BY seq DESC LIMIT 1',
         [this.chain],
       );
@@ -376,7 +402,7 @@ SELECT sum(readings)::bigint AS r, sum(bytes)::bigint AS b FROM journal_held`,
     if (parts.length === 0 && !this.notify) return;
     // delivered at commit, to every instance listening (this one too)
     const tail = this.notify ? `SELECT pg_notify('${NOTIFY_CHANNEL}', '')` : 'SELECT 1';
-    await q(this.client, parts.length > 0 ? `WITH ${parts.join(', ')} ${tail}` : tail, values);
+    await q(this.client!, parts.length > 0 ? `WITH ${parts.join(', ')} ${tail}` : tail, values);
   }
 }
 
@@ -385,6 +411,20 @@ interface AppendPlan {
   readonly candidates: readonly { readonly r: PreparedReading; readonly at: number }[];
   readonly duplicateAt: readonly number[];
   readonly bytes: number;
+}
+
+/** The first copy of each reading across a group's items: what one INSERT would add. */
+function firstCopies(plans: readonly AppendPlan[]): PreparedReading[] {
+  const seen = new Set<string>();
+  const fresh: PreparedReading[] = [];
+  for (const plan of plans) {
+    for (const c of plan.candidates) {
+      if (seen.has(c.r.id)) continue;
+      seen.add(c.r.id);
+      fresh.push(c.r);
+    }
+  }
+  return fresh;
 }
 
 function planAppend(item: PreparedAppend): AppendPlan {
@@ -455,25 +495,18 @@ function wellFormed(s: string): string {
   return LONE_SURROGATE.test(s) ? s.replace(LONE_SURROGATE, '\uFFFD') : s;
 }
 
-/**
- * A group's readings with everything that goes with them, in one statement (one round trip, parsed
- * and planned once per connection): the INSERT (the reading id as key, ON CONFLICT DO NOTHING, so
- * a copy another instance stored first is skipped), the audit entries `entries` written only when
- * the INSERT stored every reading they assume new (`audited`; otherwise none is written and the
- * caller computes them again from `inserted`), the held counters by what was stored, the cursors,
- * and the NOTIFY when something was stored. The caller holds the chain's lock (beginAudited()).
- */
-async function appendStatement(
-  client: PoolClient,
-  group: {
-    readonly readings: readonly PreparedReading[];
-    readonly now: number;
-    readonly chain: string;
-    readonly entries: readonly AuditEntry[];
-    readonly instance: string;
-    readonly cursors: ReadonlyMap<string, number>;
-  },
-): Promise<{ inserted: Set<string>; audited: boolean }> {
+/** A group of readings and what goes with them, as the group statements take it. */
+interface Group {
+  readonly readings: readonly PreparedReading[];
+  readonly now: number;
+  readonly chain: string;
+  readonly entries: readonly AuditEntry[];
+  readonly instance: string;
+  readonly cursors: ReadonlyMap<string, number>;
+}
+
+/** $1…$16 of both group statements. */
+function groupParams(group: Group): unknown[] {
   // the rows as one JSON text: serialized natively (the observations are JSON already, and the
   // array literal pg would build for them escapes every quote in JavaScript, a regex per element)
   const rows = JSON.stringify(
@@ -502,55 +535,128 @@ async function appendStatement(
     a[7]!.push(e.detail ? canonicalDetail(e.detail) : null);
     a[8]!.push(e.hash);
   }
+  return [
+    rows,
+    group.now,
+    group.chain,
+    ...a,
+    group.readings.length,
+    group.instance,
+    [...group.cursors.keys()],
+    [...group.cursors.values()],
+  ];
+}
+
+/**
+ * The parts of a group statement: the INSERT (the reading id as key, ON CONFLICT DO NOTHING, so a
+ * copy another instance stored first is skipped), how many it stored, the audit entries, the held
+ * counters by what was stored, the cursors; the NOTIFY when something was stored.
+ */
+const GROUP_INSERT = `ins AS (
+    INSERT INTO journal_outbox (id, device_id, patient_id, kind, state, observation, bytes, attempts,
+      created_at, updated_at, reason_code, reason_message)
+    SELECT id, device_id, patient_id, kind, state, observation, bytes, 0, $2, $2, reason_code, reason_message
+    FROM ROWS FROM (json_to_recordset($1::json) AS (id text, device_id text, patient_id text, kind text,
+      state text, observation text, bytes bigint, reason_code text, reason_message text)) WITH ORDINALITY
+      AS t(id, device_id, patient_id, kind, state, observation, bytes, reason_code, reason_message, n)
+    ORDER BY n
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id, bytes
+  ),
+  got AS (SELECT count(*)::bigint AS c, coalesce(sum(bytes), 0)::bigint AS b FROM ins)`;
+const GROUP_AUDIT = `INSERT INTO journal_audit (chain, seq, at, event, reading_id, device_id, patient_id, kind, detail, hash)
+    SELECT $3, seq, at, event, reading_id, device_id, patient_id, kind, detail, hash
+    FROM unnest($4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[],
+      $10::text[], $11::text[], $12::text[]) WITH ORDINALITY
+      AS e(seq, at, event, reading_id, device_id, patient_id, kind, detail, hash, n)`;
+const GROUP_REST = `h AS (
+    INSERT INTO journal_held (instance, readings, bytes) SELECT $14, c, b FROM got WHERE c > 0
+    ON CONFLICT (instance) DO UPDATE SET readings = journal_held.readings + excluded.readings,
+      bytes = journal_held.bytes + excluded.bytes
+  ),
+  cur AS (
+    INSERT INTO journal_cursors (device_id, value, updated_at)
+    SELECT device_id, value, $2 FROM unnest($15::text[], $16::bigint[]) AS k(device_id, value)
+    ON CONFLICT (device_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+  )`;
+const GROUP_NOTIFY = `(SELECT pg_notify('${NOTIFY_CHANNEL}', '') FROM got WHERE c > 0) IS NULL AS quiet`;
+
+/**
+ * Inside a transaction that holds the chain's lock (beginAudited()): the group in one statement, the
+ * audit entries written only when the INSERT stored every reading they assume new (`audited`);
+ * otherwise none is written and the caller computes them again from `inserted`.
+ */
+async function appendStatement(
+  client: PoolClient,
+  group: Group,
+): Promise<{ inserted: Set<string>; audited: boolean }> {
   const [row] = await q<{ ids: string[] | null }>(
     client,
-    `WITH ins AS (
-       INSERT INTO journal_outbox (id, device_id, patient_id, kind, state, observation, bytes, attempts,
-         created_at, updated_at, reason_code, reason_message)
-       SELECT id, device_id, patient_id, kind, state, observation, bytes, 0, $2, $2, reason_code, reason_message
-       FROM ROWS FROM (json_to_recordset($1::json) AS (id text, device_id text, patient_id text, kind text,
-         state text, observation text, bytes bigint, reason_code text, reason_message text)) WITH ORDINALITY
-         AS t(id, device_id, patient_id, kind, state, observation, bytes, reason_code, reason_message, n)
-       ORDER BY n
-       ON CONFLICT (id) DO NOTHING
-       RETURNING id, bytes
-     ),
-     got AS (SELECT count(*)::bigint AS c, coalesce(sum(bytes), 0)::bigint AS b FROM ins),
-     a AS (
-       INSERT INTO journal_audit (chain, seq, at, event, reading_id, device_id, patient_id, kind, detail, hash)
-       SELECT $3, seq, at, event, reading_id, device_id, patient_id, kind, detail, hash
-       FROM unnest($4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[],
-         $10::text[], $11::text[], $12::text[]) WITH ORDINALITY
-         AS e(seq, at, event, reading_id, device_id, patient_id, kind, detail, hash, n)
-       WHERE (SELECT c FROM got) = $13
-       ORDER BY n
-     ),
-     h AS (
-       INSERT INTO journal_held (instance, readings, bytes) SELECT $14, c, b FROM got WHERE c > 0
-       ON CONFLICT (instance) DO UPDATE SET readings = journal_held.readings + excluded.readings,
-         bytes = journal_held.bytes + excluded.bytes
-     ),
-     cur AS (
-       INSERT INTO journal_cursors (device_id, value, updated_at)
-       SELECT device_id, value, $2 FROM unnest($15::text[], $16::bigint[]) AS k(device_id, value)
-       ON CONFLICT (device_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
-     )
-     SELECT (SELECT array_agg(id) FROM ins) AS ids,
-       (SELECT pg_notify('${NOTIFY_CHANNEL}', '') FROM got WHERE c > 0) IS NULL AS quiet`,
-    [
-      rows,
-      group.now,
-      group.chain,
-      ...a,
-      group.readings.length,
-      group.instance,
-      [...group.cursors.keys()],
-      [...group.cursors.values()],
-    ],
+    `WITH ${GROUP_INSERT},
+  a AS (${GROUP_AUDIT} WHERE (SELECT c FROM got) = $13 ORDER BY n),
+  ${GROUP_REST}
+SELECT (SELECT array_agg(id) FROM ins) AS ids, ${GROUP_NOTIFY}`,
+    groupParams(group),
     'medgw_journal_append_group',
   );
   const inserted = new Set(row?.ids ?? []);
   return { inserted, audited: inserted.size === group.readings.length };
+}
+
+/** What refuses a checked group as a whole (nothing of it is stored): it is committed the long way. */
+const GROUP_RETRY_CODES: ReadonlySet<string> = new Set([
+  // journal_group_check(): a reading was stored already, the chain moved on, or the limits are near
+  'MG001',
+  // another process of this instance name appended to the chain at the same moment
+  '23505',
+  // two instances inserting the same readings in another order
+  '40P01',
+]);
+
+/**
+ * The group and its commit in one statement, outside any transaction (one round trip in all): the
+ * audit entries continue the chain from `tail`, this process's last known end of its chain, without
+ * its lock. journal_group_check() refuses the statement as a whole (SQLSTATE MG001, nothing stored)
+ * unless the INSERT stored every reading the entries assume new, the chain still ends at `tail`,
+ * and the held totals leave room for the group; a process of the same instance name appending at the
+ * same moment makes the unique (chain, seq) refuse it. Returns false when refused so.
+ */
+async function appendChecked(
+  pool: Queryable,
+  group: Group,
+  tail: { readonly seq: number; readonly hash: string },
+  limits: JournalLimits,
+  bytes: number,
+): Promise<boolean> {
+  try {
+    await q(
+      pool,
+      `WITH ${GROUP_INSERT},
+  a AS (${GROUP_AUDIT} ORDER BY n),
+  ${GROUP_REST}
+SELECT journal_group_check(
+    (SELECT c FROM got) = $13
+    AND CASE WHEN $17::bigint = 0 THEN NOT EXISTS (SELECT 1 FROM journal_audit WHERE chain = $3)
+      ELSE EXISTS (SELECT 1 FROM journal_audit WHERE chain = $3 AND seq = $17 AND hash = $18::text) END
+    AND NOT EXISTS (SELECT 1 FROM journal_audit WHERE chain = $3 AND seq > $17)
+    AND ($19::bigint IS NULL OR (SELECT coalesce(sum(readings), 0) FROM journal_held) + $13 <= $19)
+    AND ($20::bigint IS NULL OR (SELECT coalesce(sum(bytes), 0) FROM journal_held) + $21::bigint <= $20)
+  ) AS ok, ${GROUP_NOTIFY}`,
+      [
+        ...groupParams(group),
+        tail.seq,
+        tail.hash,
+        limits.maxReadings ?? null,
+        limits.maxBytes ?? null,
+        bytes,
+      ],
+      'medgw_journal_append_checked',
+    );
+    return true;
+  } catch (e) {
+    if (GROUP_RETRY_CODES.has(String((e as { code?: unknown } | null)?.code ?? ''))) return false;
+    throw e;
+  }
 }
 
 export class PostgresJournal {
@@ -564,6 +670,13 @@ export class PostgresJournal {
   private readonly limits: JournalLimits;
   private refusedFull = 0;
   private closed = false;
+  /**
+   * Where this instance's chain ended after this process's last commit that looked at it: a group
+   * continues from there in one statement (appendChecked()), which refuses itself if it no longer does.
+   */
+  private chainTail: { seq: number; hash: string } | undefined;
+  /** Group commits made in one statement, and in a transaction (the first, or after a refusal). */
+  readonly groupCommits = { oneStatement: 0, transaction: 0 };
   /** The LISTEN connection, kept out of the pool while the journal is open. */
   private listener: PoolClient | undefined;
 
@@ -668,8 +781,11 @@ export class PostgresJournal {
       const result = await fn(client, state);
       await state.flush(this.instance);
       await q(client, 'COMMIT');
+      const tail = state.current();
+      if (tail) this.chainTail = tail;
       return result;
     } catch (e) {
+      this.chainTail = undefined;
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
@@ -703,23 +819,20 @@ export class PostgresJournal {
    * decided before the item writes anything). Readings are checked and serialized by the caller
    * (prepareAppends), as for SQLite.
    */
-  appendPrepared(items: readonly PreparedAppend[]): Promise<(AppendResult | MedgwError)[]> {
+  async appendPrepared(items: readonly PreparedAppend[]): Promise<(AppendResult | MedgwError)[]> {
     const now = this.clock.now();
+    const tail = this.chainTail;
+    if (tail) {
+      const done = await this.appendAtOnce(items, tail, now);
+      if (done) return done;
+    }
+    this.groupCommits.transaction++;
     return this.tx(async (client, state) => {
       const held = state.heldAtOpen;
       const plans = items.map(planAppend);
-      // first copies across the whole group: what one INSERT would add
-      const seen = new Set<string>();
-      const fresh: PreparedReading[] = [];
-      for (const plan of plans) {
-        for (const c of plan.candidates) {
-          if (seen.has(c.r.id)) continue;
-          seen.add(c.r.id);
-          fresh.push(c.r);
-        }
-      }
+      const fresh = firstCopies(plans);
       const bytes = fresh.reduce((sum, r) => sum + r.bytes, 0);
-      // the usual case: every item fits, so no item can be refused and one statement stores them all
+      // every item fits, so no item can be refused and one statement stores them all
       if (fitsLimits(this.limits, held, { readings: fresh.length, bytes })) {
         return this.appendGroup(client, state, items, plans, fresh, now);
       }
@@ -744,11 +857,86 @@ export class PostgresJournal {
   }
 
   /**
-   * A group that fits the limits, in one statement (appendStatement): the readings, their audit
-   * entries, the held counters, the cursors and the NOTIFY. The audit entries are computed first as
-   * if every reading were new to the table; when another instance (or an earlier commit) stored one
-   * of them already, the statement writes no audit entry, and they are computed again from what it
-   * did store, then written before the commit (flush()).
+   * The usual group commit, in one round trip: the group and its commit in one checked statement
+   * (appendChecked()), its audit entries continuing the chain from where this process last left it
+   * and assuming every reading new. Undefined when the statement refused itself (a reading stored
+   * already, the chain moved on, the limits near): nothing was stored, the caller takes the long way.
+   */
+  private async appendAtOnce(
+    items: readonly PreparedAppend[],
+    tail: { seq: number; hash: string },
+    now: number,
+  ): Promise<AppendResult[] | undefined> {
+    this.assertOpen();
+    const plans = items.map(planAppend);
+    const fresh = firstCopies(plans);
+    const state = new TxState(undefined, this.instance, tail);
+    const results = await this.auditGroup(state, items, plans, now);
+    const group = this.group(fresh, now, state, items);
+    const bytes = fresh.reduce((sum, r) => sum + r.bytes, 0);
+    let stored: boolean;
+    try {
+      stored = await appendChecked(this.pool, group, tail, this.limits, bytes);
+    } catch (e) {
+      this.chainTail = undefined;
+      throw e;
+    }
+    this.chainTail = stored ? state.current() : undefined;
+    if (!stored) return undefined;
+    this.groupCommits.oneStatement++;
+    return results;
+  }
+
+  /** What the group statements write for these readings, with the entries gathered in `state`. */
+  private group(
+    fresh: readonly PreparedReading[],
+    now: number,
+    state: TxState,
+    items: readonly PreparedAppend[],
+  ): Group {
+    // an item's cursor replaces the earlier ones of its device, as item after item would
+    const cursors = new Map<string, number>();
+    for (const item of items) if (item.cursor) cursors.set(item.cursor.deviceId, item.cursor.value);
+    return {
+      readings: fresh,
+      now,
+      chain: this.instance,
+      entries: state.pending(),
+      instance: this.instance,
+      cursors,
+    };
+  }
+
+  /**
+   * The results and audit entries (in `state`) of a group none of whose items is refused: every
+   * first copy in the group is new, or, given `inserted`, those the INSERT stored.
+   */
+  private async auditGroup(
+    state: TxState,
+    items: readonly PreparedAppend[],
+    plans: readonly AppendPlan[],
+    now: number,
+    inserted?: ReadonlySet<string>,
+  ): Promise<AppendResult[]> {
+    const taken = new Set<string>();
+    const isNew = (id: string) => {
+      if ((inserted && !inserted.has(id)) || taken.has(id)) return false;
+      taken.add(id);
+      return true;
+    };
+    const out: AppendResult[] = [];
+    for (let i = 0; i < items.length; i++) {
+      out.push((await this.auditAppend(state, items[i]!, plans[i]!, isNew, now)).result);
+    }
+    return out;
+  }
+
+  /**
+   * A group that fits the limits, inside the transaction (appendStatement): the readings, their
+   * audit entries, the held counters, the cursors and the NOTIFY in one statement. The audit entries
+   * are computed first as if every reading were new to the table; when another instance (or an
+   * earlier commit) stored one of them already, the statement writes no audit entry, and they are
+   * computed again from what it did store, then written before the commit (flush()).
    */
   private async appendGroup(
     client: PoolClient,
@@ -758,38 +946,14 @@ export class PostgresJournal {
     fresh: readonly PreparedReading[],
     now: number,
   ): Promise<AppendResult[]> {
-    const audit = async (inserted?: ReadonlySet<string>): Promise<AppendResult[]> => {
-      // a reading is new once: the first copy in the group that the INSERT stored
-      const taken = new Set<string>();
-      const isNew = (id: string) => {
-        if ((inserted && !inserted.has(id)) || taken.has(id)) return false;
-        taken.add(id);
-        return true;
-      };
-      const out: AppendResult[] = [];
-      for (let i = 0; i < items.length; i++) {
-        out.push((await this.auditAppend(state, items[i]!, plans[i]!, isNew, now)).result);
-      }
-      return out;
-    };
-    const assumed = await audit();
-    // an item's cursor replaces the earlier ones of its device, as item after item would
-    const cursors = new Map<string, number>();
-    for (const item of items) if (item.cursor) cursors.set(item.cursor.deviceId, item.cursor.value);
-    const { inserted, audited } = await appendStatement(client, {
-      readings: fresh,
-      now,
-      chain: this.instance,
-      entries: state.pending(),
-      instance: this.instance,
-      cursors,
-    });
+    const assumed = await this.auditGroup(state, items, plans, now);
+    const { inserted, audited } = await appendStatement(client, this.group(fresh, now, state, items));
     if (audited) {
       state.written();
       return assumed;
     }
     state.rewind();
-    return audit(inserted);
+    return this.auditGroup(state, items, plans, now, inserted);
   }
 
   /**

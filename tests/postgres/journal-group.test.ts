@@ -91,6 +91,16 @@ describe('PostgreSQL journal: one statement per group commit', () => {
     const stats = await pg.stats(Date.now());
     expect(stats.held).toEqual(lite.stats(Date.now()).held);
     expect(stats.held.readings).toBe(5);
+    // the first group of a process opens a transaction; the next ones are one statement each
+    expect(pg.groupCommits).toEqual({ oneStatement: 0, transaction: 1 });
+    for (let k = 0; k < 3; k++) {
+      const more = group(`m${k}`);
+      expect(await pg.appendPrepared(prepareAppends(more))).toEqual(lite.appendBatch(more));
+    }
+    expect(pg.groupCommits).toEqual({ oneStatement: 3, transaction: 1 });
+    expect((await pg.auditList()).map(said)).toEqual(lite.auditList().map(said));
+    expect(await pg.auditVerify()).toBeUndefined();
+    expect((await pg.stats(Date.now())).held).toEqual(lite.stats(Date.now()).held);
     // stored as a parameter of its own would be: the lone surrogate replaced, the group not refused
     expect((await pg.get('g5'))?.reason?.message).toBe('unit \ufffd unknown');
   });
@@ -109,6 +119,8 @@ describe('PostgreSQL journal: one statement per group commit', () => {
       { readings: [reading('old2'), reading('old2')] },
     ];
     const fromPg = await pg.appendPrepared(prepareAppends(items));
+    // the one statement refused itself (a reading it assumed new was not): the group took a transaction
+    expect(pg.groupCommits).toEqual({ oneStatement: 0, transaction: 2 });
     expect(fromPg).toEqual(lite.appendBatch(items));
     expect(fromPg).toEqual([
       { accepted: ['n1'], duplicates: ['old1'] },
@@ -130,6 +142,7 @@ describe('PostgreSQL journal: one statement per group commit', () => {
     await pg.appendPrepared(prepareAppends([{ readings: [reading('n3')] }]));
     expect(await pg.auditVerify()).toBeUndefined();
     expect((await pg.auditList()).at(-1)).toMatchObject({ event: 'reading.stored', readingId: 'n3' });
+    expect(pg.groupCommits).toEqual({ oneStatement: 1, transaction: 2 });
   });
 
   it('two processes of one instance name offered the same readings at once: each stored once, one valid chain', async () => {
