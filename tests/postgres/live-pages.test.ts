@@ -4,7 +4,8 @@
  * stream (/events), is told to refresh when instance two changes the registry (a device added, a
  * patient removed) or the journal (a reading quarantined, then discarded), and the refreshed page
  * shows the change. The registry's and the journal's NOTIFY become the live-page topics a local
- * operation names (gateway/web/shared-changes.ts, Operations.changedElsewhere).
+ * operation names (gateway/web/shared-changes.ts, Operations.changedElsewhere). Last, `medgw devices
+ * add --again` through the running instance one's admin API: instance two takes the new secret only.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { silentLogger } from '../../gateway/log.ts';
 import { pipelineComponent } from '../../gateway/mqtt/components.ts';
 import { initialPasswordPath } from '../../gateway/web/auth.ts';
 import { webComponent } from '../../gateway/web/component.ts';
+import { runMedgw } from '../support/gateway.ts';
 import { Client } from '../web/harness.ts';
 import { weight } from '../web/seed.ts';
 import { type RunningPostgres, startPostgres } from './cluster.ts';
@@ -25,12 +27,16 @@ let server: RunningPostgres;
 const root = mkdtempSync(join(tmpdir(), 'medgw-pg-live-'));
 const gateways: Gateway[] = [];
 
+/** The instances share the database and its token key. */
+const TOKEN_KEY = randomBytes(32).toString('hex');
+const envOf = (url: string) => ({
+  MEDGW_STORAGE_KIND: 'postgres',
+  MEDGW_STORAGE_URL: url,
+  MEDGW_TOKEN_KEY: TOKEN_KEY,
+});
+
 async function instance(name: string, url: string): Promise<Gateway> {
-  const env = {
-    MEDGW_STORAGE_KIND: 'postgres',
-    MEDGW_STORAGE_URL: url,
-    MEDGW_TOKEN_KEY: randomBytes(32).toString('hex'),
-  };
+  const env = envOf(url);
   const gw = await startGateway({
     config: loadConfig({ env, overrides: { dataDir: join(root, name), 'http.port': 0 } }),
     log: silentLogger(),
@@ -130,6 +136,27 @@ describe('live pages across instances', () => {
       await page.next('registry');
       const patients = await (await page.client.go('/patients')).text();
       expect(patients).not.toContain('Camille Live');
+
+      // medgw devices add --again on instance one's data directory goes through its admin API; the
+      // other instance lets in only the new secret, and the page shows the registry changed
+      const first = await opsTwo.addDevice({ id: 'cuff-again', transport: 'mqtt' });
+      page.mark();
+      const run = await runMedgw(
+        ['devices', 'add', '--again', '--id', 'cuff-again', '--json', '--data-dir', join(root, 'one')],
+        { env: envOf(url) },
+      );
+      expect(run.stderr).toBe('');
+      const renewed = (JSON.parse(run.stdout) as { secret?: string }).secret ?? '';
+      expect(renewed).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      await page.next('registry');
+      for (let i = 0; i < 250 && !two.ctx.registry.verifyDeviceSecret('cuff-again', renewed); i++)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(two.ctx.registry.verifyDeviceSecret('cuff-again', renewed)).toBe(true);
+      expect(two.ctx.registry.verifyDeviceSecret('cuff-again', first.secret ?? '')).toBe(false);
+      const audit = await opsTwo.auditList({ limit: 1000 });
+      expect(audit.some((e) => e.event === 'device.secret-reissued' && e.deviceId === 'cuff-again')).toBe(
+        true,
+      );
     } finally {
       await page.close();
     }
