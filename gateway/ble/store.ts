@@ -1,10 +1,11 @@
 /**
  * What the BLE central keeps between connections besides the registry device record: the User Data
  * Service users the gateway may consent as, per device, with their consent codes sealed (AES-256-GCM,
- * the data directory's Sealer of gateway/secrets). Kept in the registry's `ble` section when the
- * registry has named sections, else in memory; read through the registry at each use, so instances
- * sharing a PostgreSQL registry see each other's consents. A consent code is never logged.
+ * the data directory's Sealer of gateway/secrets). Kept in the registry's section `ble:<device id>`
+ * when the registry has named sections, else in memory; read through the registry at each use, so
+ * instances sharing a PostgreSQL registry see each other's consents. A consent code is never logged.
  */
+import { createHash } from 'node:crypto';
 import { MedgwError } from '../../kernel/errors.ts';
 import type { Registry } from '../contracts.ts';
 import { processSealer, type Sealer } from '../secrets/index.ts';
@@ -21,8 +22,14 @@ interface StoredUser {
   readonly sealed: string;
 }
 
-interface Section {
-  readonly devices: Record<string, { readonly udsUsers: readonly StoredUser[] }>;
+/** What is kept for one device. */
+interface DeviceEntry {
+  readonly udsUsers: readonly StoredUser[];
+}
+
+/** The single `ble` section of earlier versions, every device in one value: read, never written. */
+interface LegacySection {
+  readonly devices: Record<string, DeviceEntry>;
 }
 
 interface SectionRegistry {
@@ -35,13 +42,23 @@ function hasSections(r: Registry): r is Registry & SectionRegistry {
   return typeof x.getSection === 'function' && typeof x.putSection === 'function';
 }
 
-const SECTION = 'ble';
+const LEGACY_SECTION = 'ble';
+
+/**
+ * One registry section per device (`ble:<device id>`, or a digest of a very long id: a section name
+ * is at most 128 characters), so that instances sharing a PostgreSQL registry writing two devices at
+ * once never overwrite each other's.
+ */
+function sectionOf(deviceId: string): string {
+  const name = `ble:${deviceId}`;
+  return name.length <= 128 ? name : `ble:sha256:${createHash('sha256').update(deviceId).digest('hex')}`;
+}
 
 export class BleStore {
-  /** The section of a registry without named sections (memory registries in tests): kept here. */
-  private local: Section = { devices: {} };
+  /** The entries of a registry without named sections (memory registries in tests): kept here. */
+  private readonly local = new Map<string, DeviceEntry>();
   private readonly sealer: Sealer;
-  /** This store's writes, one after the other (each reads the section, changes one device, writes it). */
+  /** This store's writes, one after the other (each reads a device's entry, changes it, writes it). */
   private writes: Promise<unknown> = Promise.resolve();
 
   /** `sealer`: the data directory's (gateway/secrets); without one (tests) a key for this process only. */
@@ -53,17 +70,21 @@ export class BleStore {
   }
 
   /**
-   * The section as the registry holds it now, read at each use, never a copy taken at start: with
-   * several instances on PostgreSQL, a consent or bond another instance wrote reaches this one's
-   * registry through its change notifications (gateway/registry/postgres.ts), and so this store.
+   * A device's entry as the registry holds it now, read at each use, never a copy taken at start:
+   * with several instances on PostgreSQL, a consent another instance wrote reaches this one's registry
+   * through its change notifications (gateway/registry/postgres.ts), and so this store. A device not
+   * written since the per-device sections is read from the single section of earlier versions.
    */
-  private read(): Section {
-    if (!hasSections(this.registry)) return this.local;
-    return this.registry.getSection<Section>(SECTION) ?? { devices: {} };
+  private read(deviceId: string): DeviceEntry | undefined {
+    if (!hasSections(this.registry)) return this.local.get(deviceId);
+    return (
+      this.registry.getSection<DeviceEntry>(sectionOf(deviceId)) ??
+      this.registry.getSection<LegacySection>(LEGACY_SECTION)?.devices[deviceId]
+    );
   }
 
   udsUsers(deviceId: string): UdsUser[] {
-    return (this.read().devices[deviceId]?.udsUsers ?? []).map((u) => {
+    return (this.read(deviceId)?.udsUsers ?? []).map((u) => {
       const code = Number(this.sealer.open(u.sealed));
       if (!Number.isInteger(code)) {
         throw new MedgwError(
@@ -78,29 +99,27 @@ export class BleStore {
   /** Adds or replaces the consent of one UDS user of a device. */
   putUdsUser(deviceId: string, user: UdsUser): Promise<void> {
     const sealed = this.sealer.seal(String(user.consentCode));
-    return this.change((data) => {
-      const others = (data.devices[deviceId]?.udsUsers ?? []).filter((u) => u.index !== user.index);
-      const udsUsers = [...others, { index: user.index, sealed }].sort((a, b) => a.index - b.index);
-      return { devices: { ...data.devices, [deviceId]: { udsUsers } } };
+    return this.change(deviceId, (entry) => {
+      const others = (entry?.udsUsers ?? []).filter((u) => u.index !== user.index);
+      return { udsUsers: [...others, { index: user.index, sealed }].sort((a, b) => a.index - b.index) };
     });
   }
 
-  /** Drops everything kept for a device (forget). */
+  /** Drops everything kept for a device (forget); an entry of the earlier single section is shadowed. */
   forget(deviceId: string): Promise<void> {
-    return this.change((data) => {
-      if (!data.devices[deviceId]) return undefined;
-      const { [deviceId]: _gone, ...devices } = data.devices;
-      return { devices };
-    });
+    return this.change(deviceId, (entry) => (entry?.udsUsers.length ? { udsUsers: [] } : undefined));
   }
 
-  /** Reads the section as it is when this store's previous write is done, and writes `edit`'s result. */
-  private change(edit: (data: Section) => Section | undefined): Promise<void> {
+  /** Reads the device's entry once this store's previous write is done, and writes `edit`'s result. */
+  private change(
+    deviceId: string,
+    edit: (entry: DeviceEntry | undefined) => DeviceEntry | undefined,
+  ): Promise<void> {
     const run = this.writes.then(async () => {
-      const next = edit(this.read());
+      const next = edit(this.read(deviceId));
       if (!next) return;
-      if (hasSections(this.registry)) await this.registry.putSection(SECTION, next);
-      else this.local = next;
+      if (hasSections(this.registry)) await this.registry.putSection(sectionOf(deviceId), next);
+      else this.local.set(deviceId, next);
     });
     this.writes = run.catch(() => undefined);
     return run;
