@@ -4,6 +4,7 @@
  * time with a quality flag). Gateway, cloud-bridge and simulators import these types; nothing here
  * does I/O.
  */
+import type { ErrorCode } from '../kernel/errors.ts';
 
 /** Data-absent reasons of the HL7 PHD IG for IEEE 11073 special values (FHIR data-absent-reason codes). */
 export type DataAbsentReason = 'not-a-number' | 'error' | 'positive-infinity' | 'negative-infinity';
@@ -180,7 +181,7 @@ export interface StatusCoding {
 
 export interface Quarantine {
   /** One of the quarantine codes of the catalogue (`MEDGW_ERR_IMPLAUSIBLE_VALUE`…). */
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly reason: string;
 }
 
