@@ -3,6 +3,7 @@
  * that runs against every implementation (SQLite and in-memory for the journal).
  */
 import type { DeviceIdentity, Observation } from '../drivers/types.ts';
+import type { ErrorCode } from '../kernel/errors.ts';
 
 /** Life cycle of every component: started in dependency order, stopped in reverse. */
 export interface Component {
@@ -270,7 +271,7 @@ export interface Submission {
 export interface SubmitResult {
   readonly status: 'accepted' | 'duplicate' | 'rejected';
   readonly ids: readonly string[];
-  readonly code?: string;
+  readonly code?: ErrorCode;
   readonly message?: string;
 }
 
@@ -281,7 +282,7 @@ export interface ReadingSink {
   recordRejection?(rejection: {
     readonly deviceId: string;
     readonly transport: 'ble' | 'mqtt';
-    readonly code: string;
+    readonly code: ErrorCode;
     readonly message: string;
   }): void;
 }
