@@ -11,7 +11,7 @@ import { isCgmSensorPoint } from '../../drivers/normalize/cgm-summary.ts';
 import { normalize as driversNormalize, type NormalizeOptions } from '../../drivers/normalize/index.ts';
 import { readingId as driversReadingId, type ReadingIdInput } from '../../drivers/reading-id.ts';
 import type { Measurement, Observation, Quarantine } from '../../drivers/types.ts';
-import { isMedgwError } from '../../kernel/errors.ts';
+import { type ErrorCode, isErrorCode, isMedgwError } from '../../kernel/errors.ts';
 import { systemTimeZone } from '../config/schema.ts';
 import type {
   AppendResult,
@@ -59,7 +59,7 @@ export interface PipelineContext {
  * A result the transport must not acknowledge: nothing was stored, the device should send it again
  * (journal full, gateway stopping, journal closed or its thread lost).
  */
-export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
+export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'MEDGW_ERR_JOURNAL_FULL',
   'MEDGW_ERR_JOURNAL_OPEN',
   'MEDGW_ERR_PIPELINE_STOPPED',
@@ -174,7 +174,7 @@ export class Pipeline implements ReadingSink, Component {
     return outcome;
   }
 
-  private recordRefusal(submission: Submission, code: string): void {
+  private recordRefusal(submission: Submission, code: ErrorCode): void {
     bump(this.counters.rejected, code);
     if (this.auditRejection(submission.deviceId, submission.transport, code, 1))
       this.log.warn({ device: shortId(submission.deviceId), code }, 'measurement refused');
@@ -183,7 +183,7 @@ export class Pipeline implements ReadingSink, Component {
   private prepare(
     device: DeviceRecord,
     submission: Submission,
-  ): { readings: NewReading[]; refused: { code: string; message: string }[] } {
+  ): { readings: NewReading[]; refused: { code: ErrorCode; message: string }[] } {
     const nowMs = this.ctx.clock.now();
     // Received now: the reception instant is kept beside the time the reading was taken.
     const options: NormalizeOptions = {
@@ -193,7 +193,7 @@ export class Pipeline implements ReadingSink, Component {
       ...(submission.coincident ? { coincident: submission.coincident } : {}),
     };
     const out: NewReading[] = [];
-    const refused: { code: string; message: string }[] = [];
+    const refused: { code: ErrorCode; message: string }[] = [];
     const seen = new Set<string>();
     for (const sent of submission.measurements) {
       if (!sent.final) {
@@ -257,12 +257,13 @@ export class Pipeline implements ReadingSink, Component {
   /** Counts what was committed; the journal itself audited each stored reading and the duplicates. */
   private account(device: DeviceRecord, readings: NewReading[], result: AppendResult): SubmitResult {
     const accepted = new Set(result.accepted);
-    let first: { code: string; message: string } | undefined;
+    let first: { code: ErrorCode; message: string } | undefined;
     for (const r of readings) {
       if (!accepted.has(r.id)) continue;
       if (r.state === 'quarantined' && r.reason) {
         bump(this.counters.quarantined, r.reason.code);
-        first ??= r.reason;
+        // a quarantine reason is a catalogue code (drivers Quarantine.code), stored as text
+        if (isErrorCode(r.reason.code)) first ??= { code: r.reason.code, message: r.reason.message };
       } else if (r.state === 'local') {
         this.counters.local += 1;
       } else {
@@ -283,7 +284,7 @@ export class Pipeline implements ReadingSink, Component {
   recordRejection(rejection: {
     deviceId: string;
     transport: 'ble' | 'mqtt';
-    code: string;
+    code: ErrorCode;
     message: string;
   }): void {
     bump(this.counters.rejected, rejection.code);
@@ -291,7 +292,7 @@ export class Pipeline implements ReadingSink, Component {
       this.log.warn({ device: shortId(rejection.deviceId), code: rejection.code }, 'input rejected');
   }
 
-  private reject(submission: Submission, code: string, message: string): SubmitResult {
+  private reject(submission: Submission, code: ErrorCode, message: string): SubmitResult {
     bump(this.counters.rejected, code);
     // Retryable refusals stored nothing and the device sends again: no audit entry per attempt.
     const first =
@@ -305,7 +306,7 @@ export class Pipeline implements ReadingSink, Component {
    * Counted into this device's audit summary of the window (written asynchronously); true for its
    * first refusal of the window, the one worth a log line.
    */
-  private auditRejection(deviceId: string, transport: string, code: string, count: number): boolean {
+  private auditRejection(deviceId: string, transport: string, code: ErrorCode, count: number): boolean {
     return this.rejections.record({ deviceId, transport, code, count });
   }
 }

@@ -15,13 +15,11 @@ import { wallToUtc } from '../../drivers/normalize/time.ts';
 import type { Observation } from '../../drivers/types.ts';
 import {
   ERROR_CATALOGUE,
-  type ErrorCode,
   type ErrorEntry,
+  isErrorCode,
   isMedgwError,
   MedgwError,
 } from '../../kernel/errors.ts';
-
-const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(ERROR_CATALOGUE, code);
 
 /** The moments a person may state (JDV J157 through GLUCOSE_MOMENT; "other" is J157 "Autre"). */
 export const STATED_MOMENTS = ['preprandial', 'postprandial', 'fasting', 'exercise', 'other'] as const;
