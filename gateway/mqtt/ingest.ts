@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import { decodePayload } from '../../drivers/mqtt/index.ts';
 import type { Measurement } from '../../drivers/types.ts';
-import { isMedgwError } from '../../kernel/errors.ts';
+import { type ErrorCode, isMedgwError } from '../../kernel/errors.ts';
 import type { ReadingSink, SubmitResult } from '../contracts.ts';
 import { shortId } from '../log.ts';
 import { RETRYABLE_CODES } from '../pipeline/pipeline.ts';
@@ -21,7 +21,8 @@ export const MAX_PAYLOAD_BYTES = 16 * 1024;
 export interface Receipt {
   readonly seq: number | null;
   readonly status: 'accepted' | 'rejected' | 'duplicate';
-  readonly code: string | null;
+  /** A catalogue code (docs/errors.md); the receipt's JSON carries it as a string. */
+  readonly code: ErrorCode | null;
   readonly message: string | null;
 }
 
@@ -69,7 +70,7 @@ function peekSeq(encoding: PayloadEncoding, payload: Uint8Array): number | null 
 function refused(
   ctx: IngestContext,
   deviceId: string,
-  code: string,
+  code: ErrorCode,
   message: string,
   extra: Record<string, unknown>,
 ): void {
