@@ -1,5 +1,5 @@
 /** The admin API client: what the command line uses while a gateway runs on the data directory. */
-import { ERROR_CATALOGUE, type ErrorCode, MedgwError } from '../../kernel/errors.ts';
+import { isErrorCode, MedgwError } from '../../kernel/errors.ts';
 import type { AuditEntry, OutboxRecord, PatientRecord } from '../contracts.ts';
 import type { JournalStats } from '../journal/rules.ts';
 import type { Statement } from '../pipeline/restate.ts';
@@ -64,7 +64,8 @@ export async function adminRequest<T>(
     const err = (json as { error?: { code?: string; message?: string } }).error;
     const mapped = mapError?.(err?.code);
     if (mapped) throw mapped;
-    const code = err?.code && err.code in ERROR_CATALOGUE ? (err.code as ErrorCode) : 'MEDGW_ERR_INTERNAL';
+    // the code crosses JSON: a catalogue code is kept, anything else (a newer gateway's code) is internal
+    const code = isErrorCode(err?.code) ? err.code : 'MEDGW_ERR_INTERNAL';
     throw new MedgwError(code, err?.message ?? `the gateway answered ${res.status}`);
   }
   return json as T;
