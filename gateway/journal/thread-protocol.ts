@@ -57,8 +57,9 @@ export interface SyncRequest {
   readonly now: number;
 }
 
+/** A refusal sent between the journal thread and the main thread (both this build: catalogue codes). */
 export interface SerializedError {
-  readonly code?: string;
+  readonly code?: ErrorCode;
   readonly message: string;
   readonly details?: Record<string, unknown>;
 }
@@ -70,7 +71,7 @@ export type SyncReply =
 /** One result of a batch: the item's value, or its own coded refusal. */
 export type SerializedResult =
   | { readonly value: unknown }
-  | { readonly error: SerializedError & { readonly code: string } };
+  | { readonly error: SerializedError & { readonly code: ErrorCode } };
 
 export type BatchReply =
   | { readonly type: 'batch'; readonly id: number; readonly results: SerializedResult[] }
@@ -90,7 +91,7 @@ export function serializeError(e: unknown): SerializedError {
 
 /** A MedgwError again; an uncoded fault stays a plain Error (a defect, not a refusal). */
 export function deserializeError(e: SerializedError): Error {
-  if (e.code !== undefined) return new MedgwError(e.code as ErrorCode, e.message, e.details);
+  if (e.code !== undefined) return new MedgwError(e.code, e.message, e.details);
   return new Error(e.message);
 }
 
@@ -102,9 +103,7 @@ export function serializeResults(results: readonly unknown[]): SerializedResult[
 
 export function deserializeResults<T>(results: readonly SerializedResult[]): (T | MedgwError)[] {
   return results.map((r) =>
-    'error' in r
-      ? new MedgwError(r.error.code as ErrorCode, r.error.message, r.error.details)
-      : (r.value as T),
+    'error' in r ? new MedgwError(r.error.code, r.error.message, r.error.details) : (r.value as T),
   );
 }
 
