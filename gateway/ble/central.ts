@@ -12,7 +12,7 @@ import {
   findDefinition,
   matchAdvertisement,
 } from '../../drivers/definitions/index.ts';
-import { isMedgwError, MedgwError } from '../../kernel/errors.ts';
+import { type ErrorCode, isMedgwError, MedgwError } from '../../kernel/errors.ts';
 import type { Clock, Component, Journal, ReadingSink, Registry } from '../contracts.ts';
 import { type Logger, shortId } from '../log.ts';
 import { addDevice } from '../registry/operations.ts';
@@ -95,7 +95,7 @@ export interface BleDeviceStatus {
   readonly reportedRecords?: number;
   /** Battery Level read on the last connection (Battery Service 0x180F), percent. */
   readonly batteryPercent?: number;
-  readonly lastError?: { readonly code: string; readonly message: string };
+  readonly lastError?: { readonly code: ErrorCode; readonly message: string };
   readonly retryAt?: number;
   /** Counters of the current or last connection (committed, intermediate values dropped, rejected frames). */
   readonly session?: Readonly<SessionCounters>;
@@ -124,7 +124,7 @@ interface Tracked {
   rssi?: number;
   lastSeenAt?: number;
   lastSyncAt?: number;
-  lastError?: { code: string; message: string };
+  lastError?: { code: ErrorCode; message: string };
   settled?: Promise<void>;
   counters?: SessionCounters;
   changedAt: number;
