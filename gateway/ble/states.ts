@@ -9,6 +9,7 @@
  * forgotten; it shows up as `discovered` again when it advertises.
  */
 import { EventEmitter, on } from 'node:events';
+import type { ErrorCode } from '../../kernel/errors.ts';
 
 export type BleState =
   | 'discovered'
@@ -45,7 +46,7 @@ export interface BleStateChange {
   readonly attempt: number;
   readonly driver?: string;
   /** For `failed`: the MEDGW_ERR_BLE_* (or pipeline) code and what to do. */
-  readonly code?: string;
+  readonly code?: ErrorCode;
   readonly message?: string;
   /** For `failed`: when the next attempt is planned (ms since the epoch), if any. */
   readonly retryAt?: number;
