@@ -16,7 +16,7 @@ import type {
   RecordFilter,
 } from '../../drivers/profiles/index.ts';
 import type { CoincidentTime, Measurement } from '../../drivers/types.ts';
-import { type ErrorCode, isMedgwError, MedgwError } from '../../kernel/errors.ts';
+import { isMedgwError, MedgwError } from '../../kernel/errors.ts';
 import type { Clock, ReadingSink } from '../contracts.ts';
 import type { Logger } from '../log.ts';
 import { coincidentFor, type SessionTimes } from './time.ts';
@@ -249,7 +249,7 @@ export class Records {
         if (result.status === 'rejected') {
           this.refused(
             new MedgwError(
-              (result.code as ErrorCode | undefined) ?? 'MEDGW_ERR_BLE_ATT',
+              result.code ?? 'MEDGW_ERR_BLE_ATT',
               result.message ?? 'the pipeline refused the readings',
             ),
             g.items.length,
