@@ -102,6 +102,12 @@ export interface FakeBluezOptions {
    * 0x0028 = 50 ms). Default 50.
    */
   connectionIntervalMs?: number;
+  /**
+   * How long after a device decides to end the link BlueZ reports it (default: one connection interval).
+   * 0 reports it at once, on the heels of the device's last value: a client then reads BlueZ's reply, the
+   * value and the disconnect together, as it does on a busy host.
+   */
+  deviceDropDelayMs?: number;
 }
 
 /** One agent interaction, as the fake saw it (tests read them). */
@@ -174,6 +180,7 @@ export class FakeBluez {
   private readonly advertisingIntervalMs: number | undefined;
   private readonly secureConnections: 'on' | 'only';
   private readonly connectionIntervalMs: number;
+  private readonly deviceDropDelayMs: number;
   private repeat: NodeJS.Timeout | undefined;
 
   private constructor(bus: DBus.MessageBus, options: FakeBluezOptions) {
@@ -183,6 +190,7 @@ export class FakeBluez {
     this.advertisingIntervalMs = options.advertisingIntervalMs;
     this.secureConnections = options.secureConnections ?? 'on';
     this.connectionIntervalMs = options.connectionIntervalMs ?? 50;
+    this.deviceDropDelayMs = options.deviceDropDelayMs ?? this.connectionIntervalMs;
     this.adapter = new AdapterIface(options.adapterAddress ?? '00:1A:7D:DA:71:13', {
       startDiscovery: () => this.startDiscovery(),
       stopDiscovery: () => this.stopDiscovery(),
@@ -434,9 +442,10 @@ export class FakeBluez {
       // The device ends the link: on air that takes at least one connection event after what it sent
       // last (an indication waits for its confirmation), so BlueZ's replies and values come first.
       drop: (reason) => {
+        if (this.deviceDropDelayMs <= 0) return this.drop(dev, reason);
         setTimeout(() => {
           if (dev.link === link) this.drop(dev, reason);
-        }, this.connectionIntervalMs).unref();
+        }, this.deviceDropDelayMs).unref();
       },
     };
     dev.link = link;

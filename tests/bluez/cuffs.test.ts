@@ -118,3 +118,29 @@ describe('Medisana BU 5xx over BlueZ (D-Bus)', () => {
     expect(rows.filter((r) => r.patientId === 'bob')).toHaveLength(2);
   });
 });
+
+describe('a cuff that ends the link on the heels of its reading (BlueZ over a busy host)', () => {
+  it("BlueZ's reply, the reading and the disconnect read together: the reading is committed once, whatever step saw the loss", async () => {
+    const ID = 'C0:26:DA:00:04:21';
+    const cuff = new SimOmronX4Smart({ address: ID });
+    await cuff.measure({ systolic: 126, diastolic: 81, pulse: 66 });
+    const om = await modelOverBluez(cuff, {
+      fake: { pairing: 'just-works' },
+      bluez: { deviceDropDelayMs: 0 },
+      central: FAST,
+    });
+    m = om;
+    await om.h.central.start();
+    await om.h.waitState(ID, 'discovered');
+    await om.pair();
+    await om.h.waitState(ID, 'synced');
+    await until(() => panels(ID).length === 1, 'the reading');
+    // The subscription may be reported lost (noble's StartNotify outlived by the disconnect) and retried:
+    // never any other failure, and the reading the cuff let go of is in the journal once.
+    const failures = om.h.changes.filter((c) => c.deviceId === ID && c.state === 'failed');
+    expect(failures.every((c) => c.code === 'MEDGW_ERR_BLE_LINK_LOST')).toBe(true);
+    expect(cuff.pending).toHaveLength(0);
+    expect(JSON.stringify(panels(ID)[0]?.observation)).toContain('126');
+    expect(om.h.pipeline.counters.duplicate).toBe(0);
+  });
+});
