@@ -7,7 +7,7 @@ import type { DeviceLink } from '../../cloud-bridge/pairing.ts';
 import type { ConsentKind } from '../../cloud-bridge/profiles.ts';
 import type { PatientLink } from '../../cloud-bridge/token-store.ts';
 import type { CgmPeriodDays } from '../../drivers/normalize/cgm-summary.ts';
-import type { Catalogue } from '../../kernel/errors.ts';
+import type { Catalogue, ErrorCode } from '../../kernel/errors.ts';
 import type { Clock, Journal, Registry } from '../contracts.ts';
 import type { Logger } from '../log.ts';
 import type { Operations } from '../ops/operations.ts';
@@ -41,7 +41,7 @@ export interface PairingProgress {
   readonly name?: string;
   readonly state: PairingState;
   /** Catalogue code of a failure. */
-  readonly code?: string;
+  readonly code?: ErrorCode;
   readonly message?: string;
   readonly at: number;
 }
