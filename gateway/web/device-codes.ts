@@ -7,7 +7,7 @@
  */
 import type { DeviceLink } from '../../cloud-bridge/pairing.ts';
 import type { PatientLink } from '../../cloud-bridge/token-store.ts';
-import { isMedgwError } from '../../kernel/errors.ts';
+import { type ErrorCode, isMedgwError } from '../../kernel/errors.ts';
 import type { Clock } from '../contracts.ts';
 import { actionForm, h, type PageContext, page } from './html.ts';
 import type { MessageKey } from './i18n/index.ts';
@@ -22,7 +22,7 @@ export interface DeviceCodeView {
   readonly expiresAt: number;
   readonly state: DeviceCodeState;
   /** The MEDGW_ERR_* code of a failure. */
-  readonly code?: string;
+  readonly code?: ErrorCode;
 }
 
 export class DeviceCodes {
