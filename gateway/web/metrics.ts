@@ -5,7 +5,7 @@
  * and device ids, never a value or a patient.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-import { ERROR_CATALOGUE, nationalOutcomeOf } from '../../kernel/errors.ts';
+import { ERROR_CATALOGUE, type ErrorCode, nationalOutcomeOf } from '../../kernel/errors.ts';
 import type { WebDeps } from './deps.ts';
 import { lastSync, queue } from './model.ts';
 
@@ -123,7 +123,7 @@ export function createMetrics(deps: WebDeps): GatewayMetrics {
     },
   });
 
-  const onForwarder = (e: { type: string; code?: string }) => {
+  const onForwarder = (e: { type: string; code?: ErrorCode }) => {
     if (e.code !== undefined && e.type !== 'delivered') {
       outcomes.inc({ outcome: nationalOutcomeOf(e.code, catalogue) ?? 'none', code: e.code });
     }
@@ -132,7 +132,7 @@ export function createMetrics(deps: WebDeps): GatewayMetrics {
     else if (e.type === 'consent-withdrawn' || e.type === 'reauth-required' || e.type === 'idpe-mismatch')
       holds.inc({ type: e.type });
   };
-  const onBle = (p: { state: string; code?: string }) => {
+  const onBle = (p: { state: string; code?: ErrorCode }) => {
     if (p.state === 'synced') bleConnections.inc();
     else if (p.state === 'failed') bleFailures.inc({ reason: p.code ?? 'unknown' });
   };
