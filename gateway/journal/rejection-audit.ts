@@ -7,7 +7,7 @@
  * message. The rows are counted against journal.maxAuditEntries (refused beyond it: the counters
  * still hold the figures, and one coded line says so).
  */
-import { MedgwError } from '../../kernel/errors.ts';
+import { type ErrorCode, MedgwError } from '../../kernel/errors.ts';
 import type { AuditEntry, Clock, Journal } from '../contracts.ts';
 import type { Logger } from '../log.ts';
 import type { AuditInput } from './thread-protocol.ts';
@@ -61,7 +61,7 @@ export class RejectionAudit {
    * Counts one refused input (or `count` of them), written with the others of its window. True for
    * the first of this device in the window: the caller logs that one, not every refusal of a flood.
    */
-  record(r: { deviceId: string; transport: string; code: string; count?: number }): boolean {
+  record(r: { deviceId: string; transport: string; code: ErrorCode; count?: number }): boolean {
     const n = r.count ?? 1;
     this.counters.recorded += n;
     const now = this.options.clock.now();
