@@ -38,6 +38,7 @@ import {
 } from '../../drivers/normalize/cgm-summary.ts';
 import { wallToUtc, zoneOffsetMinutes } from '../../drivers/normalize/time.ts';
 import type { Observation } from '../../drivers/types.ts';
+import { isMedgwError } from '../../kernel/errors.ts';
 import type { GatewayContext } from '../context.ts';
 import type { Component, DeviceRecord, Journal, NewReading, OutboxRecord, Registry } from '../contracts.ts';
 import type { ComponentFactory } from '../lifecycle.ts';
@@ -356,7 +357,7 @@ export class CgmSummaryComponent implements Component {
     } catch (e) {
       // A pass that fails (journal closing, full) is tried again at the next one: nothing was appended.
       this.#ctx.log.warn(
-        { component: 'cgm', code: (e as { code?: string }).code },
+        { component: 'cgm', ...(isMedgwError(e) ? { code: e.code } : { err: String(e) }) },
         'continuous glucose summary pass failed',
       );
     }
