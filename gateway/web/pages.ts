@@ -2,6 +2,7 @@
 import { CONSENT_KINDS, type ConsentKind } from '../../cloud-bridge/profiles.ts';
 import { DEFINITIONS } from '../../drivers/definitions/index.ts';
 import type { Observation } from '../../drivers/types.ts';
+import type { ErrorCode } from '../../kernel/errors.ts';
 import { keptPoints } from '../cgm/summaries.ts';
 import type { OutboxRecord } from '../contracts.ts';
 import { STATED_MOMENTS } from '../pipeline/restate.ts';
@@ -163,7 +164,7 @@ export function loginPage(ctx: PageContext, loginCsrf: string, next: string, fai
   );
 }
 
-export function errorPage(ctx: PageContext, title: string, text: string, code?: string): string {
+export function errorPage(ctx: PageContext, title: string, text: string, code?: ErrorCode): string {
   return page(
     ctx,
     'error',
