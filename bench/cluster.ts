@@ -23,6 +23,7 @@
  * 8 × instances leave instances idle), and the MEDGW_BENCH_INGEST_* sizes
  * for the first row.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import type { Journal } from '../gateway/contracts.ts';
 import { ThreadedJournal } from '../gateway/journal/threaded.ts';
@@ -36,6 +37,57 @@ const clock = { now: () => Date.now() };
 const LOGINS = ['marie.martin', 'jean.dupont', 'lea.bernard'];
 const BARE = 'bare aedes, no hooks, QoS 1 publish → QoS 1 subscriber, same clients and payloads';
 
+/**
+ * CPU milliseconds the PostgreSQL server listening on `port` has used so far: its postmaster and the
+ * processes it forked (backends, WAL writer, checkpointer), read from /proc (Linux). Backends run
+ * in sessions of their own, so they are found by parent, not by process group.
+ */
+function serverCpuMs(port: number): number {
+  const procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  const stat = (pid: string): string[] | undefined => {
+    try {
+      // the fields after "pid (comm) ": state ppid pgrp … utime (12th) stime (13th)
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ');
+    } catch {
+      return undefined;
+    }
+  };
+  const master = procs.find((pid) => {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return cmd[0]?.endsWith('/postgres') === true && cmd.includes(String(port));
+    } catch {
+      return false;
+    }
+  });
+  if (!master) return Number.NaN;
+  const tick = 1000 / 100; // USER_HZ
+  let ms = 0;
+  for (const pid of procs) {
+    const f = stat(pid);
+    if (!f || (pid !== master && f[1] !== master)) continue;
+    ms += (Number(f[11]) + Number(f[12])) * tick;
+  }
+  return ms;
+}
+
+/** Runs `round` and adds the CPU this process and the PostgreSQL server used meanwhile to `cpu`. */
+async function measured(
+  cpu: { process: number; server: number },
+  port: number | undefined,
+  round: () => Promise<Side>,
+): Promise<Side> {
+  const p0 = process.cpuUsage();
+  const s0 = port === undefined ? 0 : serverCpuMs(port);
+  try {
+    return await round();
+  } finally {
+    const p = process.cpuUsage(p0);
+    cpu.process += (p.user + p.system) / 1000;
+    if (port !== undefined) cpu.server += serverCpuMs(port) - s0;
+  }
+}
+
 /** `ingest-mqtt-qos1-postgres`: one in-process gateway side with its journal on PostgreSQL. */
 export async function ingestPostgres(): Promise<BenchRow> {
   const devices = envInt('MEDGW_BENCH_INGEST_DEVICES', 50);
@@ -46,6 +98,10 @@ export async function ingestPostgres(): Promise<BenchRow> {
   const dir = tempDir('ingest-pg');
   const gateway: Side[] = [];
   const bare: Side[] = [];
+  // CPU of this process (broker, pipeline, journal thread; the devices run in a process of their
+  // own on both sides) and of the PostgreSQL server, over all rounds of each side
+  const gatewayCpu = { process: 0, server: 0 };
+  const bareCpu = { process: 0, server: 0 };
   try {
     const url = pg.database('medgw_bench_ingest');
     const side = await startGatewaySide(dir.path, devices * rounds, 'pg', () =>
@@ -53,8 +109,10 @@ export async function ingestPostgres(): Promise<BenchRow> {
     );
     try {
       for (let r = 0; r < rounds; r++) {
-        bare.push(await bareRound(devices, perDevice, window, r));
-        gateway.push(await gatewayRound(side, devices, perDevice, window, r));
+        bare.push(await measured(bareCpu, undefined, () => bareRound(devices, perDevice, window, r)));
+        gateway.push(
+          await measured(gatewayCpu, pg.port, () => gatewayRound(side, devices, perDevice, window, r)),
+        );
       }
     } finally {
       await side.stop();
@@ -65,6 +123,7 @@ export async function ingestPostgres(): Promise<BenchRow> {
   }
   const g = best(gateway);
   const b = best(bare);
+  const readings = devices * perDevice * rounds;
   return {
     name: 'ingest-mqtt-qos1-postgres',
     value: round(g.perSecond),
@@ -75,10 +134,18 @@ export async function ingestPostgres(): Promise<BenchRow> {
     devices,
     perDevice,
     window,
+    rounds,
     journal: 'PostgreSQL (durable), on the journal thread',
     journalTransactions: g.commits ?? null,
     pubackP50Ms: round(g.p50),
     pubackP99Ms: round(g.p99),
+    // what each reading costs in CPU, all rounds (less sensitive than the rates to the machine's load)
+    cpuMsPerReading: {
+      gatewayProcess: round(gatewayCpu.process / readings),
+      postgres: round(gatewayCpu.server / readings),
+      bareAedesProcess: round(bareCpu.process / readings),
+    },
+    cpus: cpus().length,
     loadAverage1m: round(loadavg()[0] ?? 0),
   };
 }

@@ -37,6 +37,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
+import { systemTimeZone } from '../gateway/config/schema.ts';
 import type { Journal } from '../gateway/contracts.ts';
 import { MemoryJournal } from '../gateway/journal/memory.ts';
 import { SqliteJournal } from '../gateway/journal/sqlite.ts';
@@ -101,7 +102,9 @@ export async function startGatewaySide(
     : process.env.MEDGW_BENCH_INGEST_JOURNAL === 'inline'
       ? new SqliteJournal({ path, clock })
       : await ThreadedJournal.open({ path, clock });
-  const pipeline = new Pipeline({ journal, registry, clock, log: silentLog });
+  // the time zone given as a running gateway gives it (config.timezone, the system's resolved once
+  // at start: gateway/mqtt/components.ts); left out, the pipeline would resolve it for every reading
+  const pipeline = new Pipeline({ journal, registry, clock, log: silentLog, timeZone: systemTimeZone() });
   await pipeline.start();
   const broker = new EmbeddedBroker(
     { registry, sink: pipeline, log: silentLog },
