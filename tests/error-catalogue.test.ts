@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CATALOGUE } from '../kernel/errors.ts';
+import { ERROR_CATALOGUE, isErrorCode } from '../kernel/errors.ts';
 import { errorsDoc } from '../scripts/gen/errors-doc.ts';
 
 describe('error catalogue', () => {
@@ -31,6 +31,22 @@ describe('error catalogue', () => {
     const used = new Set(out.split('\n').filter((c) => c && !c.endsWith('_')));
     const unknown = [...used].filter((code) => !(code in ERROR_CATALOGUE));
     expect(unknown).toEqual([]);
+  });
+
+  it('isErrorCode accepts the codes of the catalogue only, not inherited keys or look-alikes', () => {
+    expect(isErrorCode('MEDGW_ERR_MES_CONSENT')).toBe(true);
+    for (const s of [
+      'toString',
+      '__proto__',
+      'constructor',
+      'MEDGW_ERR_NO_SUCH_CODE',
+      'medgw_err_mes_consent',
+      '',
+    ]) {
+      expect(isErrorCode(s), s).toBe(false);
+    }
+    expect(isErrorCode(undefined)).toBe(false);
+    expect(isErrorCode(null)).toBe(false);
   });
 
   it('every entry has a message and an actionable hint', () => {

@@ -89,7 +89,7 @@ describe('holds from the catalogue', () => {
     expect(holdOf('MEDGW_ERR_CONSENT_LOCAL', ERROR_CATALOGUE)).toBe('hold-reading');
     expect(holdOf('MEDGW_ERR_MES_UNAVAILABLE', ERROR_CATALOGUE)).toBeUndefined();
     expect(holdOf('MEDGW_ERR_MES_REJECTED', ERROR_CATALOGUE)).toBeUndefined();
-    expect(holdOf('MEDGW_ERR_NOT_A_CODE', ERROR_CATALOGUE)).toBeUndefined();
+    expect(holdOf('NOT_A_CATALOGUE_CODE', ERROR_CATALOGUE)).toBeUndefined();
     const copy: Catalogue = {
       ...ERROR_CATALOGUE,
       MEDGW_ERR_MES_CONSENT: { ...ERROR_CATALOGUE.MEDGW_ERR_MES_CONSENT, outcome: 'hold-reading' },
