@@ -323,6 +323,32 @@ export const en: Record<MessageKey, string> = {
   'device.cgmKeptValue':
     '{count}, the oldest taken {oldest}; they are deleted once their period’s summaries are acknowledged.',
   'device.cgmNextSummary': 'Next summary: after the period ending {end}.',
+  'cgm.title': 'Sensor values (kept on this gateway until summarized)',
+  'cgm.intro':
+    'They are sent nowhere: Mon espace santé receives only the summaries over days. They are deleted once their period’s summaries are acknowledged.',
+  'cgm.days': 'Days kept',
+  'cgm.day': 'Day',
+  'cgm.show': 'Show',
+  'cgm.previous': 'Previous day: {day}',
+  'cgm.next': 'Next day: {day}',
+  'cgm.missing':
+    'No sensor value is kept for {day} (already summarized and deleted, or never received): the latest day kept is shown.',
+  'cgm.traceTitle': 'Glucose measured by the sensor on {day}',
+  'cgm.traceDesc':
+    '{n} values from {from} to {to}, between {min} and {max} {unit}; the target range {low}–{high} {unit} is shaded. The table below lists them.',
+  'cgm.band': 'Green band: the target range, {low}–{high} {unit}.',
+  'cgm.range.below': 'Below {v} {unit}',
+  'cgm.range.between': 'From {a} to {b} {unit}',
+  'cgm.range.target': 'From {a} to {b} {unit} (target range)',
+  'cgm.range.above': 'Above {v} {unit}',
+  'cgm.tirTitle': 'Time spent in each range on this day ({n} values)',
+  'cgm.source':
+    'Ranges and cut-offs: International Consensus on Time in Range (Battelino et al., Diabetes Care 2019;42(8):1593).',
+  'cgm.tableSummary': 'The {n} values of this day, as a table',
+  'cgm.tableCaption': 'Sensor values of {day}',
+  'cgm.time': 'Time taken',
+  'cgm.value': 'Glucose ({unit})',
+  'cgm.trend': 'Trend ({unit})',
   'device.users': 'Users of the shared device',
   'device.notFound': 'This device is not registered on the gateway.',
   'device.forgetHint': 'Forgetting the device removes it from the gateway; it will have to be paired again.',

@@ -326,6 +326,32 @@ export const fr = {
   'device.cgmKeptValue':
     '{count}, la plus ancienne prise le {oldest} ; elles sont effacées une fois les synthèses de leur période reçues par Mon espace santé.',
   'device.cgmNextSummary': 'Prochaine synthèse : après la période qui finit le {end}.',
+  'cgm.title': 'Valeurs du capteur (gardées sur la passerelle jusqu’à leur synthèse)',
+  'cgm.intro':
+    'Elles ne sont envoyées nulle part : Mon espace santé ne reçoit que les synthèses sur plusieurs jours. Elles sont effacées une fois les synthèses de leur période reçues.',
+  'cgm.days': 'Jours gardés',
+  'cgm.day': 'Jour',
+  'cgm.show': 'Afficher',
+  'cgm.previous': 'Jour précédent : {day}',
+  'cgm.next': 'Jour suivant : {day}',
+  'cgm.missing':
+    'Aucune valeur du capteur n’est gardée pour le {day} (déjà résumée puis effacée, ou jamais reçue) : voici le dernier jour gardé.',
+  'cgm.traceTitle': 'Glucose mesuré par le capteur le {day}',
+  'cgm.traceDesc':
+    '{n} valeurs de {from} à {to}, entre {min} et {max} {unit} ; la plage cible {low}–{high} {unit} est colorée. Le tableau plus bas les liste.',
+  'cgm.band': 'Bande verte : la plage cible, {low}–{high} {unit}.',
+  'cgm.range.below': 'Sous {v} {unit}',
+  'cgm.range.between': 'De {a} à {b} {unit}',
+  'cgm.range.target': 'De {a} à {b} {unit} (plage cible)',
+  'cgm.range.above': 'Au-dessus de {v} {unit}',
+  'cgm.tirTitle': 'Temps passé dans chaque plage ce jour-là ({n} valeurs)',
+  'cgm.source':
+    'Plages et seuils : consensus international sur le temps dans la cible (Battelino et al., Diabetes Care 2019;42(8):1593).',
+  'cgm.tableSummary': 'Les {n} valeurs de ce jour, en tableau',
+  'cgm.tableCaption': 'Valeurs du capteur du {day}',
+  'cgm.time': 'Heure de la mesure',
+  'cgm.value': 'Glucose ({unit})',
+  'cgm.trend': 'Tendance ({unit})',
   'device.users': 'Utilisateurs de l’appareil partagé',
   'device.notFound': 'Cet appareil n’est pas enregistré sur la passerelle.',
   'device.forgetHint': 'Oublier l’appareil le retire de la passerelle ; il faudra l’appairer de nouveau.',
