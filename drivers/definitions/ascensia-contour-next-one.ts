@@ -22,6 +22,15 @@
  * - **the private Contour service 00000000-0002-11E2-9E96-0800200C9A66 is ignored deliberately**: its
  *   characteristics (0x1021 read, 0x1022 write/indicate, 0x1026 clock) serve Ascensia's own app; every
  *   reading and the clock are on the standard services. Discovery asks only for the standard services.
+ *
+ * Real bytes: two stored records of a Contour Next One, each followed by its context record, and the RACP
+ * end of report, published in the README of LiamsGitHub/GlucometerBluetoothToHealthKit
+ * (drivers/fixtures/2A18/ascensia-contour-next-one-*.json, 2A34/…, 2A52/…): the meter sends concentration
+ * in kg/L, type capillary whole blood with no sample location (0xF), a time offset of -420 min beside its
+ * base time, and the meal marker in a context record carrying only the Meal field. No public capture of a
+ * control-solution record or of a Current Time write was found (searched: xDrip, Tidepool uploader,
+ * flutter_blue, react-native-ble-plx and nativescript ble issues, glucometerutils, Glucoripper, pages):
+ * the control-solution rule above rests on the GLS type/location codes; to record on a real meter.
  */
 import type { RecordDrop } from '../profiles/index.ts';
 import { currentTimeProfile, deviceInformationProfile, glucoseProfile } from '../profiles/index.ts';

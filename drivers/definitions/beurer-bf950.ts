@@ -16,6 +16,10 @@
  *   Data exchange and the zeroed body composition records this family sends beside stored weights.
  * The scales' vendor characteristics (user initials, scale settings) only serve the scale's display and
  * are left alone.
+ * Real bytes read with this definition: a BF105 body composition indication quoted in openScale#635
+ * (drivers/fixtures/2A9C/beurer-bf950-bf105-composition.json) and the BF788 weight of ble-scale-sync#229
+ * (2A9D/beurer-bf950-bf788-weight.json). None from the BF950 itself: its snoops (openScale#502,
+ * ble-scale-sync#255, #290) are attached files whose bytes no page quotes.
  */
 import { sanitasSbf72 } from './sanitas-sbf72.ts';
 import type { DriverDefinition } from './types.ts';

@@ -6,6 +6,9 @@
  * BU 5xx's procedure and stays cautious in its pairing help.
  * Source: bkbilly/medisanabp_ble issue #3, "BT580": "for the BT580 I have to change the manufacturer_id
  * to 31256", after which the reporter's readings came through the standard parser.
+ * No public capture of its 0x2A35 was found (searched: bkbilly/medisanabp_ble and
+ * Rudertier/medisana_blood_pressure issues and tests, the Home Assistant community thread on the BU 575 /
+ * BU 584): no fixture of its own, to record on a real monitor (docs/adding-a-device.md, open points).
  */
 import { medisanaBu5xx } from './medisana-bu-5xx.ts';
 import type { DriverDefinition } from './types.ts';

@@ -9,6 +9,8 @@
  * the component's parser, a standard 0x2A35 reading, decodes it). The same report says Home Assistant could
  * not connect to it ("Timeout waiting for connect response" after 20 s) while a script of the reporter
  * read it: a connection trouble not understood yet, to confirm on a real cuff.
+ * Real bytes: a BU 570 reading from the README of Hotwheels93/medisana-bu570-ble (its advertisement is not
+ * in that capture): drivers/fixtures/2A35/medisana-bu-570-user-1.json.
  */
 import { medisanaBu5xx } from './medisana-bu-5xx.ts';
 import type { DriverDefinition } from './types.ts';

@@ -10,6 +10,9 @@
  *   showed "only the 9th value of the history" in a collector that kept the last): the re-sent readings
  *   collapse on their reading ids (device + time stamp + values), so each is kept once;
  * - taking measurements back to back gives "E4": the person rests a few minutes between two.
+ * Real bytes: a BU 570 reading published in the README of Hotwheels93/medisana-bu570-ble, flags 0x1E with
+ * time stamp, pulse, User ID 1 and Measurement Status 0x0004 (irregular pulse), little-endian as BLS says
+ * (drivers/fixtures/2A35/medisana-bu-5xx-bu-570-user-1.json). The re-sent history has no published frames.
  */
 import { bloodPressureProfile, currentTimeProfile, deviceInformationProfile } from '../profiles/index.ts';
 import { standardSteps } from './steps.ts';

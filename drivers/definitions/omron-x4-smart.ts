@@ -12,6 +12,12 @@
  * - its clock: Omron cuffs on the standard service answer a Current Time write with ATT 0x80
  *   ("application error"; reported for the HEM-6232T, assumed here until an X4 capture says otherwise):
  *   the gateway reads the clock and corrects the reading times instead (`corrected`).
+ *
+ * No public capture of this cuff's Blood Pressure Measurement 0x2A35 was found (searched: omblepy and
+ * hass-omron issues, derdilla/blood-pressure-monitor-fl issues and tests, ble_monitor#1003, flutter_blue
+ * blood-pressure threads, pages); what is published for Omron is its own EEPROM record format. So it has no
+ * fixture of its own: whether its 0x2A35 carries User ID and Measurement Status is to record on a real cuff
+ * (docs/adding-a-device.md, open points).
  */
 import { bloodPressureProfile, currentTimeProfile, deviceInformationProfile } from '../profiles/index.ts';
 import { standardSteps } from './steps.ts';
