@@ -157,6 +157,46 @@ export function checkTransaction(body: unknown, ctx: TransactionContext): Accept
   if (body.resourceType !== 'Bundle' || body.type !== 'transaction') {
     throw new Refusal(422, MSG.bundleNotValid, 'Bundle.type must be transaction.', 'invalid');
   }
+  checkStructure(body);
+  const { observationEntry, deviceEntry, reportEntry, bundleProfiles } = checkEntries(body, ctx);
+
+  const device = deviceEntry ? checkDevice(deviceEntry) : undefined;
+  const obs = observationEntry.resource as Json;
+  const meta = isObj(obs.meta) ? obs.meta : {};
+  const profiles = arr(meta.profile).filter((p): p is string => typeof p === 'string');
+  if (profiles.length === 0) throw obsRefusal(MSG.obsProfile);
+  checkDeviceLink(obs, device);
+  checkSubject(obs, ctx);
+  const biology = reportEntry !== undefined || bundleProfiles.includes(BIOLOGY_BUNDLE_PROFILE);
+  const report = reportEntry && isObj(reportEntry.resource) ? reportEntry.resource : undefined;
+  if (report) checkReport(report, observationEntry, ctx);
+  checkSource(meta, ctx);
+
+  const { kind, rule, code, codings } = checkKind(obs, profiles, biology, ctx);
+  const effectiveMs = checkVitalSign(obs);
+  if (!ctx.consented.has(kind)) throw new Refusal(403, MSG.consent, MSG.consent, 'forbidden');
+
+  if (rule.glucose === 'blood') checkNotInterstitial(codings, device?.resource);
+  checkValue(obs, kind, rule);
+  if (kind === 'glucose' && rule.glucose) checkGlucoseExtensions(obs, rule.glucose);
+
+  const profileIssues = validateMeasurementBundle(body, {
+    glucoseInFeedingBundle: feedingGlucose(ctx.generations),
+  });
+  if (profileIssues.length > 0) throw profileRefusal(body, profileIssues);
+
+  return {
+    observation: obs,
+    kind,
+    code,
+    effectiveMs,
+    ...(device ? { device } : {}),
+    ...(report ? { report } : {}),
+  };
+}
+
+/** FHIR R4 structure and required bindings of every entry's resource, all issues in one refusal. */
+function checkStructure(body: Json): void {
   const structure = structuralIssues(body);
   arr(body.entry).forEach((e, i) => {
     if (!isObj(e) || !isObj(e.resource)) return;
@@ -171,7 +211,20 @@ export function checkTransaction(body: unknown, ctx: TransactionContext): Accept
     }));
     throw new Refusal(422, MSG.bundleNotValid, first?.diagnostics ?? 'invalid', 'structure', rest);
   }
+}
 
+interface Entries {
+  readonly observationEntry: Json;
+  readonly deviceEntry: Json | undefined;
+  readonly reportEntry: Json | undefined;
+  readonly bundleProfiles: unknown[];
+}
+
+/**
+ * The Bundle's entries: each a POST of a resource the contract takes, one Observation with its fullUrl,
+ * at most one Device and one DiagnosticReport, and the biology Bundle's profile only where it exists.
+ */
+function checkEntries(body: Json, ctx: TransactionContext): Entries {
   let observationEntry: Json | undefined;
   let observationCount = 0;
   let deviceEntry: Json | undefined;
@@ -222,13 +275,11 @@ export function checkTransaction(body: unknown, ctx: TransactionContext): Accept
       'invalid',
     );
   }
+  return { observationEntry, deviceEntry, reportEntry, bundleProfiles };
+}
 
-  const device = deviceEntry ? checkDevice(deviceEntry) : undefined;
-  const obs = observationEntry.resource as Json;
-  const meta = isObj(obs.meta) ? obs.meta : {};
-  const profiles = arr(meta.profile).filter((p): p is string => typeof p === 'string');
-  if (profiles.length === 0) throw obsRefusal(MSG.obsProfile);
-
+/** Observation.device.reference names the Bundle's Device, and only when there is one. */
+function checkDeviceLink(obs: Json, device: { readonly resource: Json } | undefined): void {
   const ref = isObj(obs.device) ? str(obs.device.reference) : undefined;
   if (device) {
     if (!ref) throw new Refusal(422, MSG.linkNotValid, MSG.deviceRefMandatory, 'invalid');
@@ -238,17 +289,20 @@ export function checkTransaction(body: unknown, ctx: TransactionContext): Accept
   } else if (ref) {
     throw new Refusal(422, MSG.linkNotValid, MSG.notLinked, 'invalid');
   }
+}
 
+/** Observation.subject.identifier is the patient the ID token names. */
+function checkSubject(obs: Json, ctx: TransactionContext): void {
   const subject = isObj(obs.subject) ? obs.subject : {};
   const ident = isObj(subject.identifier) ? subject.identifier : undefined;
   if (!ident || !str(ident.system) || !str(ident.value)) throw obsRefusal(MSG.subject);
   if (ident.system !== `urn:oid:${ctx.pairingOid}` || ident.value !== ctx.idPe) {
     throw new Refusal(403, MSG.idPe, MSG.idPe, 'forbidden');
   }
-  const biology = reportEntry !== undefined || bundleProfiles.includes(BIOLOGY_BUNDLE_PROFILE);
-  const report = reportEntry && isObj(reportEntry.resource) ? reportEntry.resource : undefined;
-  if (report) checkReport(report, observationEntry, ctx);
+}
 
+/** meta.source, when given, is the solution's OID or one under it. */
+function checkSource(meta: Json, ctx: TransactionContext): void {
   const source = str(meta.source);
   if (source !== undefined) {
     const oid = source.startsWith('urn:oid:') ? source.slice('urn:oid:'.length) : source;
@@ -256,7 +310,20 @@ export function checkTransaction(body: unknown, ctx: TransactionContext): Accept
       throw obsRefusal(sourceMsg(ctx.solutionOid), 'value');
     }
   }
+}
 
+interface Kind {
+  readonly kind: ConsentKind;
+  readonly rule: CodeRule;
+  readonly code: string;
+  readonly codings: Json[];
+}
+
+/**
+ * The measurement kind: the code and meta.profile agree on one kind other than BMI, and the kind is in
+ * the Bundle that carries it (glucose in the biology Bundle, every other kind in the feeding one).
+ */
+function checkKind(obs: Json, profiles: string[], biology: boolean, ctx: TransactionContext): Kind {
   const codings = isObj(obs.code) ? arr(obs.code.coding).filter(isObj) : [];
   const coded = codings
     .map((c) => ({ system: str(c.system), code: str(c.code) ?? '' }))
@@ -299,7 +366,11 @@ export function checkTransaction(body: unknown, ctx: TransactionContext): Accept
       'invalid',
     );
   }
+  return { kind, rule, code: coded.code, codings };
+}
 
+/** The vital-signs category, a status of its required binding, an effectiveDateTime with a zone; its ms. */
+function checkVitalSign(obs: Json): number {
   const vital = arr(obs.category)
     .filter(isObj)
     .some((c) =>
@@ -321,26 +392,7 @@ export function checkTransaction(body: unknown, ctx: TransactionContext): Accept
   }
   const effectiveMs = Date.parse(effective);
   if (Number.isNaN(effectiveMs)) throw profileRule('effectiveDateTime is not a valid date.');
-
-  if (!ctx.consented.has(kind)) throw new Refusal(403, MSG.consent, MSG.consent, 'forbidden');
-
-  if (rule.glucose === 'blood') checkNotInterstitial(codings, device?.resource);
-  checkValue(obs, kind, rule);
-  if (kind === 'glucose' && rule.glucose) checkGlucoseExtensions(obs, rule.glucose);
-
-  const profileIssues = validateMeasurementBundle(body, {
-    glucoseInFeedingBundle: feedingGlucose(ctx.generations),
-  });
-  if (profileIssues.length > 0) throw profileRefusal(body, profileIssues);
-
-  return {
-    observation: obs,
-    kind,
-    code: coded.code,
-    effectiveMs,
-    ...(device ? { device } : {}),
-    ...(report ? { report } : {}),
-  };
+  return effectiveMs;
 }
 
 /**
