@@ -813,7 +813,14 @@ export const ERROR_CATALOGUE = {
     area: 'ble',
     status: 400,
     message: 'The pairing was refused: the device rejected it, or the numbers compared did not match.',
-    hint: 'Put the device in pairing mode (see its manual or the pair page), then pair again; refuse only if the numbers shown on the device and here differ.',
+    hint: 'Put the device in pairing mode (see its manual or the pair page), then pair again; refuse only if the numbers shown on the device and here differ. A device that only supports legacy pairing is also refused when BlueZ runs in Secure Connections Only mode: then set SecureConnections = on in /etc/bluetooth/main.conf.',
+  },
+  MEDGW_ERR_BLE_LEGACY_PAIRING: {
+    area: 'ble',
+    status: 400,
+    message:
+      'The Bluetooth adapter refused to pair: this device only supports LE legacy pairing, and BlueZ runs in Secure Connections Only mode.',
+    hint: 'This device only supports legacy pairing: set SecureConnections = on in /etc/bluetooth/main.conf ([General] section), restart bluetooth (sudo systemctl restart bluetooth), then pair again.',
   },
   MEDGW_ERR_BLE_PAIRING_TIMEOUT: {
     area: 'ble',

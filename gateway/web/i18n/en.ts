@@ -262,7 +262,9 @@ export const en: Record<MessageKey, string> = {
   'reason.MEDGW_ERR_BLE_PASSKEY_WRONG':
     'The code typed does not match the one the device showed: pair again and type the new code.',
   'reason.MEDGW_ERR_BLE_PAIRING_REFUSED':
-    'The device refused the pairing, or the numbers did not match: put it in pairing mode and try again.',
+    'The device refused the pairing, or the numbers did not match: put it in pairing mode and try again. A device that only supports legacy pairing is also refused when Bluetooth on the gateway accepts Secure Connections only (SecureConnections = on in /etc/bluetooth/main.conf).',
+  'reason.MEDGW_ERR_BLE_LEGACY_PAIRING':
+    'This device only supports legacy pairing, which Bluetooth on the gateway refuses (Secure Connections only): set SecureConnections = on in /etc/bluetooth/main.conf, restart Bluetooth, then pair again.',
   'reason.MEDGW_ERR_BLE_PAIRING_TIMEOUT':
     'No code was typed in time: pair again and type the code within 30 seconds.',
   'reason.MEDGW_ERR_BLE_NOT_BONDED':

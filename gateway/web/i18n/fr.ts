@@ -260,7 +260,9 @@ export const fr = {
   'reason.MEDGW_ERR_BLE_PASSKEY_WRONG':
     'Le code saisi ne correspond pas à celui affiché par l’appareil : relancez l’appairage et saisissez le nouveau code.',
   'reason.MEDGW_ERR_BLE_PAIRING_REFUSED':
-    'L’appareil a refusé l’appairage, ou les nombres ne correspondaient pas : mettez-le en mode appairage et réessayez.',
+    'L’appareil a refusé l’appairage, ou les nombres ne correspondaient pas : mettez-le en mode appairage et réessayez. Un appareil qui ne connaît que l’appairage « legacy » est aussi refusé quand le Bluetooth de la passerelle n’accepte que les Secure Connections (SecureConnections = on dans /etc/bluetooth/main.conf).',
+  'reason.MEDGW_ERR_BLE_LEGACY_PAIRING':
+    'Cet appareil ne connaît que l’appairage « legacy », que le Bluetooth de la passerelle refuse (Secure Connections uniquement) : mettez SecureConnections = on dans /etc/bluetooth/main.conf, redémarrez le Bluetooth, puis relancez l’appairage.',
   'reason.MEDGW_ERR_BLE_PAIRING_TIMEOUT':
     'Aucun code n’a été saisi à temps : relancez l’appairage et saisissez le code dans les 30 secondes.',
   'reason.MEDGW_ERR_BLE_NOT_BONDED':
