@@ -126,14 +126,14 @@ export function keptPoints(
 }
 
 /** The UTC instant of a civil midnight of the zone, given as a day number since 1970-01-01. */
-function midnightOf(timeZone: string, dayNumber: number): number {
+export function midnightOf(timeZone: string, dayNumber: number): number {
   const wall = dayNumber * DAY_MS;
   // Midnight may not exist (a zone that springs forward at 00:00): the day then starts an hour later.
   return wallToUtc(timeZone, wall)[0] ?? wallToUtc(timeZone, wall + 3_600_000)[0] ?? wall;
 }
 
 /** The civil day number (since 1970-01-01) of an instant in the zone. */
-function dayNumberOf(timeZone: string, utcMs: number): number {
+export function dayNumberOf(timeZone: string, utcMs: number): number {
   return Math.floor((utcMs + zoneOffsetMinutes(timeZone, utcMs) * 60_000) / DAY_MS);
 }
 

@@ -7,6 +7,7 @@ import { keptPoints } from '../cgm/summaries.ts';
 import type { OutboxRecord } from '../contracts.ts';
 import { STATED_MOMENTS } from '../pipeline/restate.ts';
 import type { ApiTokenInfo } from './auth.ts';
+import { cgmSection, cgmView } from './cgm-view.ts';
 import type { PairingQuestion, WebDeps } from './deps.ts';
 import {
   actionForm,
@@ -446,8 +447,22 @@ function cgmKeptRow(ctx: PageContext, deps: WebDeps, deviceId: string): Row[] {
   ];
 }
 
-/** One device: what the gateway knows of it, and its actions (rename, assign, forget). */
-export function devicePage(ctx: PageContext, deps: WebDeps, id: string): string | undefined {
+/**
+ * A CGM's sensor values of one day (gateway/web/cgm-view.ts), read from the journal's local rows of the
+ * device: shown to the provider, sent nowhere. Empty for a device that has none.
+ */
+function cgmValues(ctx: PageContext, deps: WebDeps, deviceId: string, day: string | undefined): Html {
+  const records = deps.journal.list({ deviceId, state: 'local' });
+  if (records.length === 0) return raw('');
+  const view = cgmView(records, deps.cgm?.timezone ?? 'UTC', day);
+  return view ? cgmSection(ctx, view, deviceHref(deviceId)) : raw('');
+}
+
+/**
+ * One device: what the gateway knows of it, and its actions (rename, assign, forget); for a CGM, its
+ * sensor values of the day asked for (`?day=YYYY-MM-DD`, else the latest day kept).
+ */
+export function devicePage(ctx: PageContext, deps: WebDeps, id: string, day?: string): string | undefined {
   const { t } = ctx;
   const d = deps.registry.getDevice(id);
   if (!d) return undefined;
@@ -510,6 +525,7 @@ export function devicePage(ctx: PageContext, deps: WebDeps, id: string): string 
     name,
     h`<p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/devices">${t('device.back')}</a></p>
 ${bondLost}<div data-live id="device">${table(t('device.details'), [t('device.item'), t('device.value')], facts)}</div>
+${cgmValues(ctx, deps, d.id, day)}
 <h2 class="fr-mt-4w">${t('devices.rename')}</h2>
 <form method="post" action="${href}/rename" class="medgw-narrow">${csrfField(ctx)}<div class="fr-input-group"><label class="fr-label" for="rename">${t('devices.newName', { name })}</label><input class="fr-input" id="rename" name="name" required maxlength="100" value="${name}"></div><button class="fr-btn fr-btn--secondary" type="submit">${t('devices.rename')}</button></form>
 <h2 class="fr-mt-4w">${t('devices.assign')}</h2>

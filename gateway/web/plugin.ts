@@ -455,7 +455,8 @@ function pageRoutes(pages: Pages, tokens: ApiTokens): void {
   app.get('/devices/:id', async (request, reply) => {
     const req = request;
     const ctx = ctxOf(req);
-    const body = devicePage(ctx, deps, idOf(req));
+    // a CGM's page shows one day of its sensor values: ?day=YYYY-MM-DD (cgm-view.ts)
+    const body = devicePage(ctx, deps, idOf(req), field(req.query, 'day'));
     if (body !== undefined) return html(reply, body);
     return html(
       reply,

@@ -52,6 +52,8 @@ export async function startGateway(
     trustedProxy?: string;
     maxReadings?: number;
     minFreeDiskBytes?: number;
+    /** The gateway's zone (`timezone`): the pipeline's and the CGM pages' civil days. Default: the system's. */
+    timezone?: string;
   } = {},
 ): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'medgw-web-'));
@@ -64,7 +66,13 @@ export async function startGateway(
     ...(o.maxReadings !== undefined ? { maxReadings: o.maxReadings } : {}),
   });
   const ops = new Operations(new LocalAdminOps(registry, journal, clock), { registry, journal });
-  const pipeline = new Pipeline({ journal, registry, clock, log });
+  const pipeline = new Pipeline({
+    journal,
+    registry,
+    clock,
+    log,
+    ...(o.timezone !== undefined ? { timeZone: o.timezone } : {}),
+  });
   const adminToken = 'test-admin-token-0123456789';
   const server = new HttpServer({ host: '127.0.0.1', port: 0, token: adminToken, log }, ops);
   let sandbox: Sandbox | undefined;
@@ -119,6 +127,7 @@ export async function startGateway(
     initialPassword: PASSWORD,
     ...(o.trustedProxy ? { trustedProxy: o.trustedProxy } : {}),
     ...(o.minFreeDiskBytes !== undefined ? { minFreeDiskBytes: o.minFreeDiskBytes } : {}),
+    ...(o.timezone !== undefined ? { cgm: { days: 14, timezone: o.timezone } } : {}),
     pipelineCounters: () => pipeline.counters,
     ...(ble ? { ble: bluetoothForPages(ble) } : {}),
     ...(bridge ? { national: webNational(bridge, 'sandbox') } : {}),
