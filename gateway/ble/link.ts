@@ -174,10 +174,18 @@ export class Link implements DeviceLink {
     );
   }
 
-  /** Registers a one-shot wait for the next indication of `characteristic` (before writing its request). */
-  expect(characteristic: string): Promise<Buffer> {
+  /**
+   * Registers a one-shot wait for the next indication of `characteristic` (before writing its request).
+   * `onAnswer` sees the answer the moment it arrives, before any later event of the link (a disconnect
+   * read together with it): a collector learns there that it has everything, whatever step then sees
+   * the link down.
+   */
+  expect(characteristic: string, onAnswer?: (data: Buffer) => void): Promise<Buffer> {
     return new Promise<Buffer>((resolve) => {
-      this.waiters.set(characteristic, resolve);
+      this.waiters.set(characteristic, (data) => {
+        onAnswer?.(data);
+        resolve(data);
+      });
     });
   }
 

@@ -13,11 +13,11 @@ import { quirksOf } from '../../drivers/definitions/decode.ts';
 import type { DriverDefinition } from '../../drivers/definitions/index.ts';
 import { COLLECT_STEPS, type Step } from '../../drivers/definitions/steps.ts';
 import type { DeviceProfile } from '../../drivers/profiles/index.ts';
-import { MedgwError } from '../../kernel/errors.ts';
+import { isMedgwError, MedgwError } from '../../kernel/errors.ts';
 import type { Clock, Journal, ReadingSink, Registry } from '../contracts.ts';
 import type { Logger } from '../log.ts';
 import type { Bonding } from './bluez/pairing.ts';
-import { collectPushed } from './collectors/push.ts';
+import { collectPushed, pushedEverything } from './collectors/push.ts';
 import { collectStored } from './collectors/racp.ts';
 import { collectByCounter } from './collectors/record-counter.ts';
 import type { CollectorContext } from './collectors/types.ts';
@@ -94,6 +94,10 @@ export class Session {
   private times: SessionTimes = {};
   private stage = -1;
   private collecting = false;
+  /** Index in the definition's steps of the step running. */
+  private stepIndex = -1;
+  /** Collect steps that have everything they asked for (collectors call `complete`). */
+  private readonly completed = new Set<Step['kind']>();
 
   constructor(private readonly ctx: SessionContext) {
     this.link = new Link({
@@ -168,10 +172,23 @@ export class Session {
       this.enter('connecting');
       await this.link.connect();
       await definition.hooks?.afterConnect?.(this.link);
-      for (const step of definition.steps) await this.runStep(step);
+      for (const [index, step] of definition.steps.entries()) {
+        this.stepIndex = index;
+        await this.runStep(step);
+      }
+      this.stepIndex = definition.steps.length;
       this.enter('syncing');
       await this.records.drain();
     } catch (e) {
+      if (this.endedComplete(e)) {
+        this.enter('syncing');
+        await this.records.drain();
+        this.ctx.log.info(
+          { committed: this.records.counters.committed },
+          'the device ended the connection once the gateway had everything it asked for',
+        );
+        return;
+      }
       const explained = await this.ctx.bonding?.explain(this.ctx.deviceId, e).catch(() => undefined);
       throw explained ?? e;
     }
@@ -222,19 +239,52 @@ export class Session {
       case 'subscribe':
         return this.subscribe();
       case 'collect-stored':
-        this.reportedRecords = await collectStored(this.collectorContext());
+        this.reportedRecords = await collectStored(this.collectorContext(step.kind));
         return;
       case 'collect-counter':
-        this.reportedRecords = await collectByCounter(this.collectorContext(), step.protocol);
+        this.reportedRecords = await collectByCounter(this.collectorContext(step.kind), step.protocol);
         return;
       case 'collect-pushed':
-        return collectPushed(this.collectorContext());
+        return collectPushed(this.collectorContext(step.kind));
       case 'uds-consent':
-        return collectWithConsent(this.collectorContext());
+        return collectWithConsent(this.collectorContext(step.kind));
       case 'run':
         this.ctx.log.debug({ step: step.name }, 'model step');
         return step.run(this.link);
     }
+  }
+
+  /**
+   * A link that ends after the collection has everything it asked for is a completed sync, not a
+   * failure, whichever step saw it end: over BlueZ the reply to the step in progress, the device's last
+   * value and its disconnect can reach the gateway together, and the step then sees the link down
+   * although nothing is missing. It holds when every step from the one that failed on is either a
+   * subscription (the device already sent what it was subscribed for) or a collect step with everything:
+   * - collect-pushed: at least one measurement received (collectors/push.ts `pushedEverything`);
+   * - collect-stored: the final RACP response, "success" or "no records found" (collectors/racp.ts);
+   * - collect-counter: the meter's record counter reached (collectors/record-counter.ts);
+   * - uds-consent: never — each user's consent releases readings the scale does not count, and only
+   *   the quiet period after them tells the scale is done: a link lost before is a failure, retried.
+   * Any other step left (identity, clock, battery, a model's own) means the procedure did not run out.
+   */
+  private endedComplete(e: unknown): boolean {
+    if (!isMedgwError(e) || e.code !== 'MEDGW_ERR_BLE_LINK_LOST' || this.link.connected) return false;
+    if (this.records.refusal) return false;
+    const rest = this.ctx.definition.steps.slice(Math.max(0, this.stepIndex));
+    if (this.stepIndex < 0 || !rest.some((s) => COLLECT_STEPS.has(s.kind))) return false;
+    return rest.every((s) => {
+      switch (s.kind) {
+        case 'subscribe':
+          return true;
+        case 'collect-pushed':
+          return pushedEverything(this.records);
+        case 'collect-stored':
+        case 'collect-counter':
+          return this.completed.has(s.kind);
+        default:
+          return false;
+      }
+    });
   }
 
   /** Moves the state feed forward to `state`, through every state in between (never backwards). */
@@ -299,7 +349,7 @@ export class Session {
     };
   }
 
-  private collectorContext(): CollectorContext {
+  private collectorContext(kind: Step['kind']): CollectorContext {
     const { ctx } = this;
     return {
       deviceId: ctx.deviceId,
@@ -314,6 +364,9 @@ export class Session {
       random: ctx.random,
       racpIdleTimeoutMs: ctx.timing.racpIdleTimeoutMs,
       quiet: () => this.quiet(),
+      complete: () => {
+        this.completed.add(kind);
+      },
     };
   }
 }

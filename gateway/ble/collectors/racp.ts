@@ -36,12 +36,26 @@ export async function collectStored(ctx: CollectorContext): Promise<number | und
   const request = all
     ? encodeRacpRequest({ op: 'report-stored-records', operator: 'all-records' })
     : racpReportAfter(stored);
-  const answer = link.expect(RACP);
+  // "Everything" for stored records: the final RACP response ("success" or "no records found"), which
+  // ends the procedure (GLP v1.0.1 §4.9.1: the records are sent before it). It is seen the moment it
+  // arrives, before a disconnect read together with it (a meter that hangs up right after, over BlueZ):
+  // the transfer ends there, and a link that ends from then on ends a completed sync (session.ts).
+  const answer = link.expect(RACP, (bytes) => {
+    let final: ReturnType<typeof decodeRacp>;
+    try {
+      final = decodeRacp(bytes);
+    } catch {
+      return; // decoded again below, where the error is reported
+    }
+    if (final.opCode !== 'response-code') return;
+    records.endTransfer();
+    if (final.responseCodeValue === 'success' || final.responseCodeValue === 'no-records-found')
+      ctx.complete();
+  });
   await link.write(service, RACP, request);
   link.lastFrameAt = performance.now();
   const done = decodeRacp(await link.idle(answer, ctx.racpIdleTimeoutMs, 'the RACP transfer'));
   if (done.opCode !== 'response-code') return reported;
-  records.endTransfer();
   const code = done.responseCodeValue;
   if (code !== 'success' && code !== 'no-records-found') {
     throw new MedgwError('MEDGW_ERR_BLE_RACP', `the meter answered the record request with "${code}"`);

@@ -34,18 +34,36 @@ export async function collectByCounter(
       `${ctx.deviceId} lacks the command or answer characteristic of service ${protocol.service}`,
     );
   }
+  // An answer in hand stands even when the link is gone by the time the step that asked for it ends: the
+  // command's write reply, the answer and the disconnect can reach the gateway together (over BlueZ), and
+  // an acknowledgement the meter can no longer receive changes nothing the gateway holds.
+  const inHand = async (write: Promise<void>, held: () => Buffer | undefined): Promise<void> => {
+    try {
+      await write;
+    } catch (e) {
+      const gone = isMedgwError(e) && e.code === 'MEDGW_ERR_BLE_LINK_LOST' && !link.connected;
+      if (!gone || !held()) throw e;
+    }
+  };
   const ask: Ask = async (command, what, options = {}) => {
-    let answer = link.expect(protocol.answer);
-    await link.write(protocol.service, protocol.command, command);
+    let got: Buffer | undefined;
+    const next = () => {
+      got = undefined;
+      return link.expect(protocol.answer, (bytes) => {
+        got = bytes;
+      });
+    };
+    let answer = next();
+    await inHand(link.write(protocol.service, protocol.command, command), () => got);
     for (;;) {
-      const bytes = await link.step(() => answer, `${what}: answer`, undefined, false);
+      const bytes = got ?? (await link.step(() => answer, `${what}: answer`, undefined, false));
       if (protocol.isAcknowledgement(bytes)) {
         if (options.acknowledged) return bytes;
-        answer = link.expect(protocol.answer);
+        answer = next();
         continue;
       }
       const after = protocol.afterAnswer?.(bytes);
-      if (after) await link.write(protocol.service, protocol.command, after);
+      if (after) await inHand(link.write(protocol.service, protocol.command, after), () => bytes);
       return bytes;
     }
   };
@@ -69,6 +87,8 @@ export async function collectByCounter(
     else ctx.log.debug({ index }, 'the meter holds no valid reading at this index');
   }
   records.endTransfer();
+  // "Everything" for a record counter: every index up to the meter's last one read (the counter reached).
+  ctx.complete();
   await records.drain();
   return held;
 }

@@ -21,4 +21,10 @@ export interface CollectorContext {
   readonly racpIdleTimeoutMs: number;
   /** Waits until the device has been silent for the quiet period and what it sent is committed. */
   readonly quiet: () => Promise<void>;
+  /**
+   * The collector has everything it asked for (RACP: the final response received; record counter: the
+   * last index read): a link that ends from then on ends a completed sync, not a failure (session.ts).
+   * Safe to call from a Link `expect` answer callback, the moment the answer arrives.
+   */
+  readonly complete: () => void;
 }
