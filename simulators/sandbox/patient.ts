@@ -31,89 +31,61 @@ const one = (body: Form | undefined, name: string): string => {
 
 const COOKIE = 'sbx_patient';
 
+/** What the patient page's routes share: the store, the sessions, and the consent actions. */
+interface PatientPage {
+  readonly deps: PatientDeps;
+  readonly store: SandboxStore;
+  readonly sessions: Map<string, Session>;
+}
+
 export function registerPatientPage(app: FastifyInstance, deps: PatientDeps): void {
-  const sessions = new Map<string, Session>();
-  const { store } = deps;
+  const ctx: PatientPage = { deps, store: deps.store, sessions: new Map<string, Session>() };
+  homeRoute(app, ctx);
+  signInRoutes(app, ctx);
+  consentRoutes(app, ctx);
+}
 
-  const sessionOf = (req: FastifyRequest): Session | undefined => {
-    const cookie = req.headers.cookie ?? '';
-    const m = new RegExp(`(?:^|;\\s*)${COOKIE}=([A-Za-z0-9_-]+)`).exec(cookie);
-    return m?.[1] ? sessions.get(m[1]) : undefined;
-  };
+function sessionOf(ctx: PatientPage, req: FastifyRequest): Session | undefined {
+  const cookie = req.headers.cookie ?? '';
+  const m = new RegExp(`(?:^|;\\s*)${COOKIE}=([A-Za-z0-9_-]+)`).exec(cookie);
+  return m?.[1] ? ctx.sessions.get(m[1]) : undefined;
+}
 
-  const html = (reply: FastifyReply, status: number, title: string, body: string) =>
-    reply.code(status).type('text/html; charset=utf-8').send(page(title, body));
+const html = (reply: FastifyReply, status: number, title: string, body: string) =>
+  reply.code(status).type('text/html; charset=utf-8').send(page(title, body));
 
-  const loginPage = (error?: string) => `${error ? `<p class="error" role="alert">${esc(error)}</p>` : ''}
+const loginPage = (error?: string) => `${error ? `<p class="error" role="alert">${esc(error)}</p>` : ''}
 <form method="post" action="/patient/login">
 <label for="login">Identifiant</label><input type="text" id="login" name="login" autocomplete="username" required>
 <label for="password">Mot de passe</label><input type="password" id="password" name="password" autocomplete="current-password" required>
 <button type="submit">Se connecter</button>
 </form>`;
 
+/** The session of a form post whose CSRF token matches, or undefined after answering 403. */
+function guarded(
+  ctx: PatientPage,
+  req: FastifyRequest<{ Body: Form }>,
+  reply: FastifyReply,
+): Session | undefined {
+  const s = sessionOf(ctx, req);
+  if (!s || one(req.body, 'csrf') !== s.csrf) {
+    void html(reply, 403, 'Refusé', '<p class="error" role="alert">Session expirée : reconnectez-vous.</p>');
+    return undefined;
+  }
+  return s;
+}
+
+/** `GET /patient`: the sign-in form, or the patient's solutions, readings received and exchanges. */
+function homeRoute(app: FastifyInstance, ctx: PatientPage): void {
+  const { store } = ctx;
   app.get('/patient', async (req, reply) => {
-    const s = sessionOf(req);
+    const s = sessionOf(ctx, req);
     if (!s) return html(reply, 200, 'Mon espace santé — connexion', loginPage());
     const who = identityBySub(s.sub);
     const csrf = `<input type="hidden" name="csrf" value="${esc(s.csrf)}">`;
-    const pairings = store.pairingsOf(s.sub);
-    const solutions = pairings.length
-      ? pairings
-          .map((p) => {
-            const c = store.clients.get(p.clientId);
-            const kinds = CONSENT_KINDS.filter((k) => p.kinds.has(k));
-            const rows = kinds
-              .map(
-                (k) => `<li>${esc(KIND_LABELS[k])}
-<form method="post" action="/patient/revoke" style="display:inline">${csrf}<input type="hidden" name="client_id" value="${esc(p.clientId)}"><input type="hidden" name="kind" value="${esc(k)}"><button type="submit">Retirer l'accord</button></form></li>`,
-              )
-              .join('\n');
-            return `<section class="solution"><h2>${esc(c?.clientName ?? p.clientId)}</h2>
-<p>OID de la solution : ${esc(c?.solutionOid ?? '')} — associée le ${esc(p.pairedAt)}</p>
-${kinds.length ? `<ul>${rows}</ul>` : '<p>Aucun accord en cours : la solution ne peut plus déposer ni lire de mesures.</p>'}
-<form method="post" action="/patient/revoke">${csrf}<input type="hidden" name="client_id" value="${esc(p.clientId)}"><input type="hidden" name="kind" value="all"><button type="submit">Retirer tous les accords</button></form>
-<form method="post" action="/patient/unpair">${csrf}<input type="hidden" name="client_id" value="${esc(p.clientId)}"><button type="submit">Dissocier la solution</button></form>
-</section>`;
-          })
-          .join('\n')
-      : '<p>Aucune solution associée.</p>';
-    const idPe = who?.idPe;
-    const exchanges = store.audit
-      .filter((a) => a.idPe === idPe)
-      .slice()
-      .reverse()
-      .map((a) => {
-        const c = a.clientId ? store.clients.get(a.clientId) : undefined;
-        const dev = a.deviceId ? store.devices.get(a.deviceId) : undefined;
-        return row(EXCHANGE_COLUMNS, [
-          esc(a.at),
-          esc(a.event),
-          `${esc(c?.clientName ?? a.clientId ?? '')}<br>${esc(a.solutionOid ?? '')}`,
-          esc(dev?.key ?? ''),
-          esc(a.kind ?? ''),
-          esc(a.status ?? ''),
-          esc(a.observationId ?? a.message ?? ''),
-        ]);
-      })
-      .join('\n');
-    const received = store.observations
-      .filter((o) => o.sub === s.sub)
-      .slice()
-      .reverse()
-      .map((o) => {
-        const c = store.clients.get(o.clientId);
-        const dev = o.deviceId ? store.devices.get(o.deviceId) : undefined;
-        return row(RECEIVED_COLUMNS, [
-          esc(o.receivedAt),
-          `${esc(c?.clientName ?? o.clientId)}<br>${esc(o.solutionOid)}`,
-          esc(dev?.key ?? ''),
-          esc(o.kind),
-          esc(String(o.resource.effectiveDateTime ?? '')),
-          esc(valueText(o.resource)),
-          esc(o.id),
-        ]);
-      })
-      .join('\n');
+    const solutions = solutionsHtml(store, s.sub, csrf);
+    const exchanges = exchangeRows(store, who?.idPe);
+    const received = receivedRows(store, s.sub);
     return html(
       reply,
       200,
@@ -129,7 +101,80 @@ ${solutions}
 <tbody>${exchanges}</tbody></table>`,
     );
   });
+}
 
+/** One section per paired solution: its consents, each with its withdraw form, and unpair. */
+function solutionsHtml(store: SandboxStore, sub: string, csrf: string): string {
+  const pairings = store.pairingsOf(sub);
+  return pairings.length
+    ? pairings
+        .map((p) => {
+          const c = store.clients.get(p.clientId);
+          const kinds = CONSENT_KINDS.filter((k) => p.kinds.has(k));
+          const rows = kinds
+            .map(
+              (k) => `<li>${esc(KIND_LABELS[k])}
+<form method="post" action="/patient/revoke" style="display:inline">${csrf}<input type="hidden" name="client_id" value="${esc(p.clientId)}"><input type="hidden" name="kind" value="${esc(k)}"><button type="submit">Retirer l'accord</button></form></li>`,
+            )
+            .join('\n');
+          return `<section class="solution"><h2>${esc(c?.clientName ?? p.clientId)}</h2>
+<p>OID de la solution : ${esc(c?.solutionOid ?? '')} — associée le ${esc(p.pairedAt)}</p>
+${kinds.length ? `<ul>${rows}</ul>` : '<p>Aucun accord en cours : la solution ne peut plus déposer ni lire de mesures.</p>'}
+<form method="post" action="/patient/revoke">${csrf}<input type="hidden" name="client_id" value="${esc(p.clientId)}"><input type="hidden" name="kind" value="all"><button type="submit">Retirer tous les accords</button></form>
+<form method="post" action="/patient/unpair">${csrf}<input type="hidden" name="client_id" value="${esc(p.clientId)}"><button type="submit">Dissocier la solution</button></form>
+</section>`;
+        })
+        .join('\n')
+    : '<p>Aucune solution associée.</p>';
+}
+
+/** The audit entries of the patient's idPe, newest first. */
+function exchangeRows(store: SandboxStore, idPe: string | undefined): string {
+  return store.audit
+    .filter((a) => a.idPe === idPe)
+    .slice()
+    .reverse()
+    .map((a) => {
+      const c = a.clientId ? store.clients.get(a.clientId) : undefined;
+      const dev = a.deviceId ? store.devices.get(a.deviceId) : undefined;
+      return row(EXCHANGE_COLUMNS, [
+        esc(a.at),
+        esc(a.event),
+        `${esc(c?.clientName ?? a.clientId ?? '')}<br>${esc(a.solutionOid ?? '')}`,
+        esc(dev?.key ?? ''),
+        esc(a.kind ?? ''),
+        esc(a.status ?? ''),
+        esc(a.observationId ?? a.message ?? ''),
+      ]);
+    })
+    .join('\n');
+}
+
+/** The Observations stored for the patient, newest first. */
+function receivedRows(store: SandboxStore, sub: string): string {
+  return store.observations
+    .filter((o) => o.sub === sub)
+    .slice()
+    .reverse()
+    .map((o) => {
+      const c = store.clients.get(o.clientId);
+      const dev = o.deviceId ? store.devices.get(o.deviceId) : undefined;
+      return row(RECEIVED_COLUMNS, [
+        esc(o.receivedAt),
+        `${esc(c?.clientName ?? o.clientId)}<br>${esc(o.solutionOid)}`,
+        esc(dev?.key ?? ''),
+        esc(o.kind),
+        esc(String(o.resource.effectiveDateTime ?? '')),
+        esc(valueText(o.resource)),
+        esc(o.id),
+      ]);
+    })
+    .join('\n');
+}
+
+/** Sign in with a test identity and its password; sign out. */
+function signInRoutes(app: FastifyInstance, ctx: PatientPage): void {
+  const { sessions } = ctx;
   app.post<{ Body: Form }>('/patient/login', async (req, reply) => {
     const id = identityByLogin(one(req.body, 'login'));
     if (!id || one(req.body, 'password') !== TEST_PASSWORD) {
@@ -149,22 +194,8 @@ ${solutions}
       .send();
   });
 
-  const guarded = (req: FastifyRequest<{ Body: Form }>, reply: FastifyReply): Session | undefined => {
-    const s = sessionOf(req);
-    if (!s || one(req.body, 'csrf') !== s.csrf) {
-      void html(
-        reply,
-        403,
-        'Refusé',
-        '<p class="error" role="alert">Session expirée : reconnectez-vous.</p>',
-      );
-      return undefined;
-    }
-    return s;
-  };
-
   app.post<{ Body: Form }>('/patient/logout', async (req, reply) => {
-    const s = guarded(req, reply);
+    const s = guarded(ctx, req, reply);
     if (!s) return reply;
     for (const [k, v] of sessions) if (v === s) sessions.delete(k);
     return reply
@@ -173,9 +204,13 @@ ${solutions}
       .header('location', '/patient')
       .send();
   });
+}
 
+/** Withdraw consent for one kind or all, and unpair a solution. */
+function consentRoutes(app: FastifyInstance, ctx: PatientPage): void {
+  const { deps } = ctx;
   app.post<{ Body: Form }>('/patient/revoke', async (req, reply) => {
-    const s = guarded(req, reply);
+    const s = guarded(ctx, req, reply);
     if (!s) return reply;
     const kind = one(req.body, 'kind');
     const kinds = kind === 'all' ? [...CONSENT_KINDS] : CONSENT_KINDS.filter((k) => k === kind);
@@ -186,7 +221,7 @@ ${solutions}
   });
 
   app.post<{ Body: Form }>('/patient/unpair', async (req, reply) => {
-    const s = guarded(req, reply);
+    const s = guarded(ctx, req, reply);
     if (!s) return reply;
     await deps.unpair(s.sub, one(req.body, 'client_id'));
     return reply.code(303).header('location', '/patient').send();
