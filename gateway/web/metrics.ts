@@ -18,6 +18,26 @@ export interface GatewayMetrics {
 export function createMetrics(deps: WebDeps): GatewayMetrics {
   const registry = new Registry();
   const catalogue = deps.catalogue ?? ERROR_CATALOGUE;
+  // Registration order is the order of the exposition: journal, national side, BLE, MQTT, pipeline, sync.
+  journalGauges(registry, deps);
+  const onForwarder = nationalCounters(registry, catalogue);
+  const onBle = bleCounters(registry);
+  mqttGauges(registry, deps);
+  pipelineGauge(registry, deps);
+  lastSyncGauge(registry, deps);
+  deps.national?.events?.on('event', onForwarder);
+  deps.ble?.on('progress', onBle);
+  return {
+    registry,
+    close() {
+      deps.national?.events?.off('event', onForwarder);
+      deps.ble?.off('progress', onBle);
+    },
+  };
+}
+
+/** The journal outbox: readings by state, queue depth, oldest unsent age. */
+function journalGauges(registry: Registry, deps: WebDeps): void {
   new Gauge({
     name: 'medgw_readings',
     help: 'Readings in the journal outbox by state',
@@ -45,6 +65,18 @@ export function createMetrics(deps: WebDeps): GatewayMetrics {
       this.set((queue(deps).oldestUnsentAgeMs ?? 0) / 1000);
     },
   });
+}
+
+type ForwarderEvent = { type: string; code?: ErrorCode };
+
+/**
+ * The national side's answers, counted from the forwarder's events: deliveries, dead letters by code,
+ * consent holds by kind, and outcomes as the error catalogue gives them. Returns the event listener.
+ */
+function nationalCounters(
+  registry: Registry,
+  catalogue: NonNullable<WebDeps['catalogue']>,
+): (e: ForwarderEvent) => void {
   const deliveries = new Counter({
     name: 'medgw_deliveries_total',
     help: 'Readings delivered to the national side since start',
@@ -68,6 +100,19 @@ export function createMetrics(deps: WebDeps): GatewayMetrics {
     labelNames: ['outcome', 'code'],
     registers: [registry],
   });
+  return (e) => {
+    if (e.code !== undefined && e.type !== 'delivered') {
+      outcomes.inc({ outcome: nationalOutcomeOf(e.code, catalogue) ?? 'none', code: e.code });
+    }
+    if (e.type === 'delivered') deliveries.inc();
+    else if (e.type === 'dead-letter') rejections.inc({ code: e.code ?? 'unknown' });
+    else if (e.type === 'consent-withdrawn' || e.type === 'reauth-required' || e.type === 'idpe-mismatch')
+      holds.inc({ type: e.type });
+  };
+}
+
+/** BLE pairings and syncs that completed or failed (by reason), from the BLE manager's progress. */
+function bleCounters(registry: Registry): (p: { state: string; code?: ErrorCode }) => void {
   const bleConnections = new Counter({
     name: 'medgw_ble_connections_total',
     help: 'BLE pairings or syncs that completed since start',
@@ -79,6 +124,14 @@ export function createMetrics(deps: WebDeps): GatewayMetrics {
     labelNames: ['reason'],
     registers: [registry],
   });
+  return (p) => {
+    if (p.state === 'synced') bleConnections.inc();
+    else if (p.state === 'failed') bleFailures.inc({ reason: p.code ?? 'unknown' });
+  };
+}
+
+/** The MQTT broker's device connections and refusals. */
+function mqttGauges(registry: Registry, deps: WebDeps): void {
   new Gauge({
     name: 'medgw_mqtt_clients',
     help: 'MQTT device connections',
@@ -96,6 +149,10 @@ export function createMetrics(deps: WebDeps): GatewayMetrics {
       for (const [reason, n] of Object.entries(deps.broker?.counters.refused ?? {})) this.set({ reason }, n);
     },
   });
+}
+
+/** The pipeline's accepted, duplicate and rejected (by code) readings. */
+function pipelineGauge(registry: Registry, deps: WebDeps): void {
   new Gauge({
     name: 'medgw_pipeline_readings',
     help: 'Readings the pipeline accepted, collapsed as duplicates or rejected (by code) since start',
@@ -109,6 +166,10 @@ export function createMetrics(deps: WebDeps): GatewayMetrics {
       for (const [code, n] of Object.entries(c.rejected)) this.set({ outcome: 'rejected', code }, n);
     },
   });
+}
+
+/** The last successful sync of each device of the registry. */
+function lastSyncGauge(registry: Registry, deps: WebDeps): void {
   new Gauge({
     name: 'medgw_device_last_sync_timestamp_seconds',
     help: 'Last successful sync (last reading received) per device, seconds since the epoch',
@@ -122,27 +183,4 @@ export function createMetrics(deps: WebDeps): GatewayMetrics {
       }
     },
   });
-
-  const onForwarder = (e: { type: string; code?: ErrorCode }) => {
-    if (e.code !== undefined && e.type !== 'delivered') {
-      outcomes.inc({ outcome: nationalOutcomeOf(e.code, catalogue) ?? 'none', code: e.code });
-    }
-    if (e.type === 'delivered') deliveries.inc();
-    else if (e.type === 'dead-letter') rejections.inc({ code: e.code ?? 'unknown' });
-    else if (e.type === 'consent-withdrawn' || e.type === 'reauth-required' || e.type === 'idpe-mismatch')
-      holds.inc({ type: e.type });
-  };
-  const onBle = (p: { state: string; code?: ErrorCode }) => {
-    if (p.state === 'synced') bleConnections.inc();
-    else if (p.state === 'failed') bleFailures.inc({ reason: p.code ?? 'unknown' });
-  };
-  deps.national?.events?.on('event', onForwarder);
-  deps.ble?.on('progress', onBle);
-  return {
-    registry,
-    close() {
-      deps.national?.events?.off('event', onForwarder);
-      deps.ble?.off('progress', onBle);
-    },
-  };
 }
