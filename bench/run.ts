@@ -5,6 +5,7 @@
  */
 import { abuseAuthFloodBench, abuseGarbageFloodBench } from './abuse.ts';
 import { abuseLoginFloodBench } from './abuse-login.ts';
+import { cgmPageBench } from './cgm-page.ts';
 import { clusterBench, ingestPostgres } from './cluster.ts';
 import { decodeBench } from './decode.ts';
 import { forwardBench } from './forward.ts';
@@ -32,6 +33,8 @@ const BENCHES: { name: string; run: () => BenchRow[] | Promise<BenchRow[]> }[] =
   // the same first sync in ble.mode dbus: noble's D-Bus bindings on the fake BlueZ (private dbus-daemon)
   { name: 'ingest-ble-dbus', run: () => ingestBleDbusBench() },
   { name: 'ingest-cpu', run: () => ingestCpuBench() },
+  // a CGM's device page: one day of sensor values from a journal holding 16 or 92 days of them
+  { name: 'cgm-page', run: () => cgmPageBench() },
   { name: 'time', run: () => timeBench() },
   { name: 'forward', run: () => forwardBench() },
   { name: 'memory', run: () => memoryBench() },

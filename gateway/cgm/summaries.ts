@@ -111,8 +111,12 @@ export function keptPoints(
   deviceId: string,
   options: Pick<CgmSummaryOptions, 'days' | 'timezone'>,
   now: number,
+  /** The device's local rows when the caller has read them already (the device page): not read twice. */
+  local?: readonly OutboxRecord[],
 ): KeptPoints {
-  const kept = keptByDevice(journal, deviceId).get(deviceId) ?? [];
+  const kept = local
+    ? [...local, ...journal.list({ deviceId, state: 'quarantined' }).filter(isQuarantinedSensorPoint)]
+    : (keptByDevice(journal, deviceId).get(deviceId) ?? []);
   let oldest: number | undefined;
   for (const r of kept) {
     const at = pointOf(r.observation)?.utcMs ?? r.createdAt;

@@ -166,11 +166,17 @@ export function cgmView(
   const asked = day === '' ? undefined : day;
   let unit: string | undefined;
   const byDay = new Map<number, CgmValue[]>();
+  // the rows come in about time order: the day of the previous value is checked first, by its bounds
+  let current = { day: 0, from: 0, to: 0 };
   for (const r of records) {
     const v = sensorValueOf(r, unit);
     if (!v) continue;
     unit ??= v.unit;
-    const day = dayNumberOf(timezone, v.utcMs);
+    if (v.utcMs < current.from || v.utcMs >= current.to) {
+      const day = dayNumberOf(timezone, v.utcMs);
+      current = { day, from: midnightOf(timezone, day), to: midnightOf(timezone, day + 1) };
+    }
+    const day = current.day;
     const list = byDay.get(day);
     if (list) list.push(v);
     else byDay.set(day, [v]);
@@ -199,36 +205,60 @@ export function cgmView(
 
 const LOCALE: Record<Lang, string> = { fr: 'fr-FR', en: 'en-GB' };
 
+/** Intl formatters are costly to build (a page has hundreds of times): one per language and zone. */
+const FORMATS = new Map<string, Intl.DateTimeFormat | Intl.NumberFormat>();
+
+function dateFormat(lang: Lang, timeZone: string, what: 'day' | 'clock'): Intl.DateTimeFormat {
+  const key = `${what}|${lang}|${timeZone}`;
+  let f = FORMATS.get(key) as Intl.DateTimeFormat | undefined;
+  if (!f) {
+    f = new Intl.DateTimeFormat(
+      LOCALE[lang],
+      what === 'day' ? { dateStyle: 'full', timeZone } : { hour: '2-digit', minute: '2-digit', timeZone },
+    );
+    FORMATS.set(key, f);
+  }
+  return f;
+}
+
+/** A number with the language's decimal separator and fixed decimals (units.ts formatNumber, cached). */
+function fixed(lang: Lang, value: number, decimals: number): string {
+  const key = `n|${lang}|${decimals}`;
+  let f = FORMATS.get(key) as Intl.NumberFormat | undefined;
+  if (!f) {
+    f = new Intl.NumberFormat(LOCALE[lang], {
+      useGrouping: false,
+      minimumFractionDigits: decimals,
+      maximumFractionDigits: decimals,
+    });
+    FORMATS.set(key, f);
+  }
+  return f.format(value);
+}
+
 function dayLabel(lang: Lang, day: string): string {
-  return new Date(`${day}T12:00:00Z`).toLocaleDateString(LOCALE[lang], {
-    dateStyle: 'full',
-    timeZone: 'UTC',
-  });
+  return dateFormat(lang, 'UTC', 'day').format(new Date(`${day}T12:00:00Z`));
 }
 
 function clock(lang: Lang, timezone: string, ms: number): string {
-  return new Date(ms).toLocaleTimeString(LOCALE[lang], {
-    hour: '2-digit',
-    minute: '2-digit',
-    timeZone: timezone,
-  });
+  return dateFormat(lang, timezone, 'clock').format(ms);
 }
 
 function glucose(lang: Lang, v: CgmValue, unit: string): string {
-  const n = formatNumber(lang, v.value, v.decimals ?? cutOffsOf(unit).decimals);
+  const n = fixed(lang, v.value, v.decimals ?? cutOffsOf(unit).decimals);
   return v.comparator ? `${v.comparator} ${n}` : n;
 }
 
 function signed(lang: Lang, x: number): string {
   // `|| 0`: a rounded -0 would be written "-0,0"
   const r = Math.round(x * 10) / 10 || 0;
-  const n = formatNumber(lang, r, 1);
+  const n = fixed(lang, r, 1);
   return r > 0 ? `+${n}` : n;
 }
 
 /** A percentage of the day's values, one decimal, in the page's language. */
 export function percent(lang: Lang, count: number, n: number): string {
-  return `${formatNumber(lang, n > 0 ? (100 * count) / n : 0, 1)} %`;
+  return `${fixed(lang, n > 0 ? (100 * count) / n : 0, 1)} %`;
 }
 
 // The trace's drawing box (SVG user units); it scales to its column (medgw.css .medgw-cgm-trace).

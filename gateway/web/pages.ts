@@ -427,10 +427,15 @@ function pairingQuestion(ctx: PageContext, address: string, q: PairingQuestion, 
  * review, so not on the quarantine page; here the provider sees that they exist, how old the oldest is
  * and when the running period ends.
  */
-function cgmKeptRow(ctx: PageContext, deps: WebDeps, deviceId: string): Row[] {
+function cgmKeptRow(
+  ctx: PageContext,
+  deps: WebDeps,
+  deviceId: string,
+  local: readonly OutboxRecord[],
+): Row[] {
   const { t } = ctx;
   const now = deps.clock.now();
-  const kept = keptPoints(deps.journal, deviceId, deps.cgm ?? { days: 14, timezone: 'UTC' }, now);
+  const kept = keptPoints(deps.journal, deviceId, deps.cgm ?? { days: 14, timezone: 'UTC' }, now, local);
   if (kept.count === 0) return [];
   const text = t('device.cgmKeptValue', {
     count: String(kept.count),
@@ -451,8 +456,13 @@ function cgmKeptRow(ctx: PageContext, deps: WebDeps, deviceId: string): Row[] {
  * A CGM's sensor values of one day (gateway/web/cgm-view.ts), read from the journal's local rows of the
  * device: shown to the provider, sent nowhere. Empty for a device that has none.
  */
-function cgmValues(ctx: PageContext, deps: WebDeps, deviceId: string, day: string | undefined): Html {
-  const records = deps.journal.list({ deviceId, state: 'local' });
+function cgmValues(
+  ctx: PageContext,
+  deps: WebDeps,
+  deviceId: string,
+  records: readonly OutboxRecord[],
+  day: string | undefined,
+): Html {
   if (records.length === 0) return raw('');
   const view = cgmView(records, deps.cgm?.timezone ?? 'UTC', day);
   return view ? cgmSection(ctx, view, deviceHref(deviceId)) : raw('');
@@ -469,6 +479,8 @@ export function devicePage(ctx: PageContext, deps: WebDeps, id: string, day?: st
   const name = d.name ?? d.id;
   const health = healthOf(deps, d.id);
   const users = Object.entries(d.users ?? {});
+  // a CGM's sensor values kept local: read once for the count above and the day shown below
+  const local = deps.journal.list({ deviceId: d.id, state: 'local' });
   const facts: Row[] = [
     { cells: [{ v: t('devices.id'), th: true }, h`<code class="medgw-break">${d.id}</code>`] },
     { cells: [{ v: t('devices.transport'), th: true }, d.transport.toUpperCase()] },
@@ -501,7 +513,7 @@ export function devicePage(ctx: PageContext, deps: WebDeps, id: string, day?: st
         health?.clock ? t(`clock.${health.clock}` as MessageKey) : t('app.unknown'),
       ],
     },
-    ...cgmKeptRow(ctx, deps, d.id),
+    ...cgmKeptRow(ctx, deps, d.id, local),
   ];
   const options = [
     h`<option value="">${t('devices.noPatient')}</option>`,
@@ -525,7 +537,7 @@ export function devicePage(ctx: PageContext, deps: WebDeps, id: string, day?: st
     name,
     h`<p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/devices">${t('device.back')}</a></p>
 ${bondLost}<div data-live id="device">${table(t('device.details'), [t('device.item'), t('device.value')], facts)}</div>
-${cgmValues(ctx, deps, d.id, day)}
+${cgmValues(ctx, deps, d.id, local, day)}
 <h2 class="fr-mt-4w">${t('devices.rename')}</h2>
 <form method="post" action="${href}/rename" class="medgw-narrow">${csrfField(ctx)}<div class="fr-input-group"><label class="fr-label" for="rename">${t('devices.newName', { name })}</label><input class="fr-input" id="rename" name="name" required maxlength="100" value="${name}"></div><button class="fr-btn fr-btn--secondary" type="submit">${t('devices.rename')}</button></form>
 <h2 class="fr-mt-4w">${t('devices.assign')}</h2>
