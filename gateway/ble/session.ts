@@ -221,8 +221,10 @@ export class Session {
       case 'bond':
         if (!this.ctx.pairing) return;
         // A person may have to type or confirm a code: no GATT timeout, only the link's loss.
-        if (this.ctx.bonding) await Promise.race([this.ctx.bonding.bond(this.ctx.deviceId), this.link.lost]);
-        else await this.link.bond();
+        if (this.ctx.bonding) {
+          const legacyOnly = this.ctx.definition.pairing === 'legacy';
+          await Promise.race([this.ctx.bonding.bond(this.ctx.deviceId, { legacyOnly }), this.link.lost]);
+        } else await this.link.bond();
         return;
       case 'discover':
         await this.link.discover(step.only);

@@ -15,10 +15,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimAndUa651, UA651_DISCOVERY_BUDGET } from '../../simulators/ble/and-ua651.ts';
+import { SimCuff } from '../../simulators/ble/cuff.ts';
 import type { SimPeripheral } from '../../simulators/ble/peripheral.ts';
 import { type ModelBench, modelOverBluez, until } from './harness.ts';
 
-let m: ModelBench<SimAndUa651> | undefined;
+let m: ModelBench<SimAndUa651> | ModelBench<SimCuff> | undefined;
 afterEach(async () => {
   await m?.close();
   m = undefined;
@@ -107,12 +108,17 @@ describe('A&D UA-651BLE over BlueZ (D-Bus)', () => {
     expect(m!.h.journal.list({ deviceId: ID })).toHaveLength(0);
   });
 
-  it('an adapter in Secure Connections Only mode refuses its legacy pairing: a coded refusal, nothing bonded', async () => {
+  it('an adapter in Secure Connections Only mode refuses its legacy pairing: MEDGW_ERR_BLE_LEGACY_PAIRING says what to set, nothing bonded', async () => {
     const ID = 'C0:26:DA:00:06:63';
     const cuff = await cuffOverBluez(ID, { intervalMs: 7.5, secureConnections: 'only' });
     await m!.pair();
     const failed = await m!.h.waitState(ID, 'failed');
-    expect(failed.code).toBe('MEDGW_ERR_BLE_PAIRING_REFUSED');
+    // its definition says legacy pairing only, and BlueZ failed the pairing before asking anything: the
+    // adapter's mode, not the cuff, refused it; the person is told what to change, not to press a button
+    expect(failed.code).toBe('MEDGW_ERR_BLE_LEGACY_PAIRING');
+    expect(failed.message).toContain('only supports legacy pairing');
+    expect(failed.message).toContain('SecureConnections = on in /etc/bluetooth/main.conf');
+    expect(failed.message).not.toContain('pairing mode');
     expect(m!.bluez().paired).toBe(false);
     expect(m!.bonded()).toBe(false);
     expect(cuff.pending).toHaveLength(2);
@@ -129,5 +135,41 @@ describe('A&D UA-651BLE over BlueZ (D-Bus)', () => {
     ).toBeGreaterThanOrEqual(2);
     expect(new Set(panels(ID).map((r) => r.id)).size).toBe(2);
     expect(m!.bluez().discoveries).toHaveLength(1);
+  });
+  it('a model not known as legacy-only refused the same way: MEDGW_ERR_BLE_PAIRING_REFUSED names both causes', async () => {
+    const ID = 'C0:26:DA:00:06:65';
+    const cuff = new SimCuff({ address: ID });
+    await cuff.measure({ systolic: 122, diastolic: 79, pulse: 61 });
+    m = await modelOverBluez(cuff, {
+      fake: { pairing: 'just-works', legacyPairing: true },
+      bluez: { secureConnections: 'only' },
+      central: { timing: { cooldownMs: 0 }, backoff: { baseMs: 20, maxMs: 50, maxAttempts: 1 } },
+    });
+    await m.h.central.start();
+    await m.h.waitState(ID, 'discovered');
+    expect(m.h.central.get(ID)?.driver).toBe('generic-blood-pressure');
+    await m.pair();
+    const failed = await m.h.waitState(ID, 'failed');
+    expect(failed.code).toBe('MEDGW_ERR_BLE_PAIRING_REFUSED');
+    expect(failed.message).toContain('pairing mode');
+    expect(failed.message).toContain('SecureConnections = on in /etc/bluetooth/main.conf');
+    expect(m.bluez().paired).toBe(false);
+    expect(cuff.pending).toHaveLength(1);
+  });
+
+  it('a device that rejects the pairing (not in pairing mode) with Secure Connections on: the pairing-mode wording alone', async () => {
+    const ID = 'C0:26:DA:00:06:66';
+    const cuff = new SimCuff({ address: ID });
+    m = await modelOverBluez(cuff, {
+      fake: { pairing: 'just-works', refusePairing: true },
+      central: { timing: { cooldownMs: 0 }, backoff: { baseMs: 20, maxMs: 50, maxAttempts: 1 } },
+    });
+    await m.h.central.start();
+    await m.h.waitState(ID, 'discovered');
+    await m.pair();
+    const failed = await m.h.waitState(ID, 'failed');
+    expect(failed.code).toBe('MEDGW_ERR_BLE_PAIRING_REFUSED');
+    expect(failed.message).toContain('is it in pairing mode?');
+    expect(failed.message).not.toContain('SecureConnections');
   });
 });

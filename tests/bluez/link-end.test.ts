@@ -13,7 +13,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mgdl, SimGlucometer } from '../../simulators/ble/glucometer.ts';
 import { SimOmronX4Smart } from '../../simulators/ble/omron-x4-smart.ts';
-import { SimOneTouchVerio } from '../../simulators/ble/onetouch-verio.ts';
 import type { SimPeripheral } from '../../simulators/ble/peripheral.ts';
 import { type ModelBench, modelOverBluez, until } from './harness.ts';
 

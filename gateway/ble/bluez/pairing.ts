@@ -6,6 +6,15 @@
  *
  * - AuthenticationFailed after a typed passkey → MEDGW_ERR_BLE_PASSKEY_WRONG;
  * - AuthenticationRejected, or the person said the numbers differ → MEDGW_ERR_BLE_PAIRING_REFUSED;
+ * - AuthenticationFailed before the agent was asked anything, for a model known to pair only with LE
+ *   legacy pairing → MEDGW_ERR_BLE_LEGACY_PAIRING. BlueZ's answer alone cannot tell this case: an SMP
+ *   "Pairing Failed" of any reason (Core v5.3 Vol 3 Part H §3.5.5; here 0x03 Authentication Requirements,
+ *   what an adapter in Secure Connections Only mode, main.conf `SecureConnections = only`, answers a
+ *   legacy-only device) reaches D-Bus as org.bluez.Error.AuthenticationFailed (org.bluez.Device(5)
+ *   Pair() errors), and org.bluez.Adapter1 has no property for the Secure Connections mode (bluetoothd
+ *   does not expose it: bluez/bluer#12). What tells it is the model's definition (`pairing: 'legacy'`)
+ *   and that no passkey was asked. For any other device the same answer is PAIRING_REFUSED, whose text
+ *   names both causes (not in pairing mode; legacy-only under Secure Connections Only);
  * - AuthenticationCanceled / AuthenticationTimeout, or no code typed in time → MEDGW_ERR_BLE_PAIRING_TIMEOUT;
  * - a GATT answer "Not paired" (org.bluez.Error.NotPermitted, BlueZ's form of ATT 0x05/0x0F/0x0C,
  *   src/gatt-client.c create_gatt_dbus_error) while BlueZ holds a bond → MEDGW_ERR_BLE_BOND_LOST (the
@@ -26,8 +35,11 @@ const dbus = require('dbus-next') as typeof DBus;
 
 /** What a BLE session asks of the Bluetooth stack about bonds (narrow on purpose). */
 export interface Bonding {
-  /** Bonds with a connected device (first connection after `pair`): Pair() then Trusted. */
-  bond(deviceId: string): Promise<void>;
+  /**
+   * Bonds with a connected device (first connection after `pair`): Pair() then Trusted. `legacyOnly`:
+   * the device's model pairs only with LE legacy pairing (its definition's `pairing: 'legacy'`).
+   */
+  bond(deviceId: string, options?: { readonly legacyOnly?: boolean }): Promise<void>;
   /** A coded bonding error when BlueZ explains a failed GATT step (bond lost, not bonded), else undefined. */
   explain(deviceId: string, error: unknown): Promise<MedgwError | undefined>;
   /** Forgets the bond on the gateway's side, so that the next pairing starts fresh. */
@@ -232,7 +244,7 @@ export class BluezPairing implements Bonding {
     }
   }
 
-  async bond(deviceId: string): Promise<void> {
+  async bond(deviceId: string, options: { readonly legacyOnly?: boolean } = {}): Promise<void> {
     this.prompts.clear(deviceId);
     this.disconnects.delete(deviceId);
     const { device, props } = await this.device(deviceId).catch((e: unknown) => {
@@ -243,7 +255,8 @@ export class BluezPairing implements Bonding {
       await device.Pair();
       this.log.info({ device: shortId(deviceId) }, 'bonded');
     } catch (e) {
-      if (errorName(e) !== 'org.bluez.Error.AlreadyExists') throw this.pairingError(deviceId, e);
+      if (errorName(e) !== 'org.bluez.Error.AlreadyExists')
+        throw this.pairingError(deviceId, e, options.legacyOnly === true);
     } finally {
       this.prompts.done(deviceId);
     }
@@ -252,7 +265,7 @@ export class BluezPairing implements Bonding {
   }
 
   /** The coded error for a failed Pair(), using what the person was asked and answered. */
-  private pairingError(deviceId: string, e: unknown): MedgwError {
+  private pairingError(deviceId: string, e: unknown, legacyOnly: boolean): MedgwError {
     const name = errorName(e);
     const last = this.prompts.last(deviceId);
     const detail = `${deviceId}: ${name.replace('org.bluez.Error.', '') || errorText(e)}`;
@@ -283,6 +296,21 @@ export class BluezPairing implements Bonding {
         `the code ${last.kind === 'display' ? 'typed on the device' : 'typed'} does not match the one ${last.kind === 'display' ? 'shown here' : 'the device shows'} (${detail})`,
       );
     }
+    // Nothing asked of the person and an authentication failure: the pairing failed at its first SMP
+    // exchange, where an adapter in Secure Connections Only mode refuses a legacy-only device.
+    const unasked = name === 'org.bluez.Error.AuthenticationFailed' && last === undefined;
+    if (unasked && legacyOnly) {
+      return new MedgwError(
+        'MEDGW_ERR_BLE_LEGACY_PAIRING',
+        `this device only supports legacy pairing, which the adapter refused: set SecureConnections = on in /etc/bluetooth/main.conf (${detail})`,
+      );
+    }
+    if (unasked) {
+      return new MedgwError(
+        'MEDGW_ERR_BLE_PAIRING_REFUSED',
+        `the pairing was refused: is the device in pairing mode? If it only supports legacy pairing, BlueZ may accept Secure Connections only: set SecureConnections = on in /etc/bluetooth/main.conf (${detail})`,
+      );
+    }
     if (/AuthenticationRejected|AuthenticationFailed/.test(name)) {
       return new MedgwError(
         'MEDGW_ERR_BLE_PAIRING_REFUSED',
@@ -293,7 +321,8 @@ export class BluezPairing implements Bonding {
   }
 
   async explain(deviceId: string, error: unknown): Promise<MedgwError | undefined> {
-    if (isMedgwError(error) && /BOND_LOST|NOT_BONDED|PASSKEY|PAIRING_/.test(error.code)) return error;
+    if (isMedgwError(error) && /BOND_LOST|NOT_BONDED|PASSKEY|PAIRING_|LEGACY_PAIRING/.test(error.code))
+      return error;
     // The answer "Not paired", or the link ended for an authentication failure (the device refused
     // our key): the reply and the disconnect race, either may reach the session first. Asking BlueZ
     // for the device's state first also lets its Disconnected signal, sent before, arrive.
