@@ -531,8 +531,10 @@ export function devicePage(ctx: PageContext, deps: WebDeps, id: string, day?: st
   const bondLost = lost
     ? h`<div class="fr-alert fr-alert--warning fr-mb-3w" data-bond-lost><h2 class="fr-alert__title">${t('device.bondLostTitle')}</h2><p>${t('device.bondLost')}</p><p class="fr-mt-2w">${actionForm(ctx, `${href}/repair`, t('device.repair'), name, 'primary')}</p></div>`
     : '';
+  // the language switch keeps the day of sensor values shown
+  const shownDay = /^\d{4}-\d{2}-\d{2}$/.test(day ?? '') ? { search: `day=${day}` } : {};
   return page(
-    ctx,
+    { ...ctx, ...shownDay },
     'device',
     name,
     h`<p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/devices">${t('device.back')}</a></p>

@@ -168,6 +168,8 @@ describe("a CGM's sensor values on its device page", () => {
     for (const [range, count] of Object.entries(ranges(curve.map((p) => p.mgdl))))
       expect(tir[range]?.count, range).toBe(count);
     expect(tir['in-range']?.text).toContain('From 70 to 180 mg/dL (target range)');
+    // the language switch keeps the day
+    expect(html).toContain(`href="/devices/cgm-1?day=${key(yesterday)}&amp;lang=fr"`);
     // prev / next links between the kept days
     expect(html).toContain(`data-cgm-prev="${key(yesterday - 1)}"`);
     expect(html).toContain(`data-cgm-next="${key(today)}"`);
