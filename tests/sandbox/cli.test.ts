@@ -1,4 +1,7 @@
-/** `medgw sandbox` as a real child process: prints its URL, serves discovery, stops on SIGTERM. */
+/**
+ * `medgw sandbox` as a real child process, in its own process group: prints its URL, serves discovery,
+ * stops on SIGTERM (sent to the group, as a service manager does).
+ */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +12,7 @@ describe('medgw sandbox', () => {
   it('starts on a free port, answers, and stops cleanly on SIGTERM', async () => {
     const child = spawn(process.execPath, [bin, 'sandbox', '--port', '0'], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     let out = '';
     child.stdout.setEncoding('utf8');
@@ -26,7 +30,7 @@ describe('medgw sandbox', () => {
     expect(meta.issuer).toBe(`${url}/oidc`);
     expect(out).toContain('medgw-gateway');
     const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    child.kill('SIGTERM');
+    process.kill(-(child.pid ?? 0), 'SIGTERM');
     expect(await exit).toBe(0);
     expect(out).toContain('medgw sandbox stopped');
   });
@@ -34,6 +38,7 @@ describe('medgw sandbox', () => {
   it('--generation ans-3.2.0: says so, and refuses an unknown generation with a usage error', async () => {
     const child = spawn(process.execPath, [bin, 'sandbox', '--port', '0', '--generation', 'ans-3.2.0'], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     let out = '';
     child.stdout.setEncoding('utf8');
@@ -46,11 +51,12 @@ describe('medgw sandbox', () => {
     });
     expect(out).toContain('glucose Bundle    ans-3.2.0 (the biology Bundle)');
     const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    child.kill('SIGTERM');
+    process.kill(-(child.pid ?? 0), 'SIGTERM');
     expect(await exit).toBe(0);
 
     const bad = spawn(process.execPath, [bin, 'sandbox', '--port', '0', '--generation', 'ans-3.1.0'], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     let err = '';
     bad.stderr.setEncoding('utf8');
@@ -64,6 +70,7 @@ describe('medgw sandbox', () => {
   it('refuses a bad port with a usage error (exit 2)', async () => {
     const child = spawn(process.execPath, [bin, 'sandbox', '--port', 'abc'], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     let err = '';
     child.stderr.setEncoding('utf8');

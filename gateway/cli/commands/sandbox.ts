@@ -57,6 +57,22 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
       `--generation must be mes-1.5.2 or ans-3.2.0, got "${generation}"`,
     );
   }
+  // Ctrl+C or SIGTERM closes the sandbox and exits 0. The handlers are installed before the banner,
+  // since whoever reads it may signal at once, and stay until the process ends: removing the last
+  // SIGTERM listener gives the signal back its default action, and a delivery still in flight then
+  // ended the process by SIGTERM instead of the orderly exit. A second signal exits at once (130).
+  let stopping = false;
+  let onSignal: () => void = () => {};
+  const signalled = new Promise<void>((resolve) => {
+    onSignal = resolve;
+  });
+  const stop = () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    onSignal();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   const sandbox = await createSandbox({
     port,
     host: values.host ?? '127.0.0.1',
@@ -75,15 +91,7 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
       '',
     ].join('\n'),
   );
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await signalled;
   await sandbox.close();
   io.stdout.write('medgw sandbox stopped\n');
   return 0;

@@ -33,8 +33,11 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     `  admin token     ${dataPath(config.dataDir, 'token')}`,
     'Press Ctrl+C to stop.',
   ];
+  // The signal handlers first (runUntilStopped installs them at once), then the banner: whoever reads
+  // "Press Ctrl+C to stop." may signal at once, and must get the orderly stop.
+  const stopped = runUntilStopped(gateway, log, io);
   io.stdout.write(`${lines.join('\n')}\n`);
-  return runUntilStopped(gateway, log, io);
+  return stopped;
 }
 
 /**
