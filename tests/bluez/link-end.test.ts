@@ -13,6 +13,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mgdl, SimGlucometer } from '../../simulators/ble/glucometer.ts';
 import { SimOmronX4Smart } from '../../simulators/ble/omron-x4-smart.ts';
+import { SimOneTouchVerio, type VerioRecord } from '../../simulators/ble/onetouch-verio.ts';
 import type { SimPeripheral } from '../../simulators/ble/peripheral.ts';
 import { type ModelBench, modelOverBluez, until } from './harness.ts';
 
@@ -37,6 +38,22 @@ class HangUpAfterRacp extends SimGlucometer {
     const ok = await super.notify(service, characteristic, data);
     // RACP 0x2A52 response code (0x06), to Report Stored Records (0x01)
     if (ok && characteristic.toUpperCase() === '2A52' && data[0] === 0x06 && data[2] === 0x01) {
+      this.hangUps++;
+      this.disconnect(0x13);
+    }
+    return ok;
+  }
+}
+
+/** A OneTouch Verio that ends the link (0x13) right after its answer for the record at `hangUpAt`. */
+class HangUpAfterRecord extends SimOneTouchVerio {
+  hangUpAt = 0;
+  hangUps = 0;
+  protected override async notify(service: string, characteristic: string, data: Buffer): Promise<boolean> {
+    const ok = await super.notify(service, characteristic, data);
+    // a record answer (not a one-byte acknowledgement) to the index the meter hangs up after
+    if (ok && data.length > 1 && this.hangUpAt > 0 && this.recordRequests.at(-1) === this.hangUpAt) {
+      this.hangUpAt = 0;
       this.hangUps++;
       this.disconnect(0x13);
     }
@@ -170,5 +187,58 @@ describe('stored records through RACP: a meter that ends the link right after it
     expect(rows).toHaveLength(6);
     expect(new Set(rows.map((r) => r.observation?.value)).size).toBe(6);
     expect(m.h.journal.cursor(ID)).toBe(6);
+  });
+});
+
+describe('records read by index: a OneTouch Verio that ends the link right after a record', () => {
+  const READINGS: VerioRecord[] = [{ mgdl: 110 }, { mgdl: 125 }, { mgdl: 98 }];
+
+  it('right after the last record (the counter reached): synced, no failure, no retry, each record once', async () => {
+    const ID = 'C0:26:DA:00:0A:31';
+    const meter = new HangUpAfterRecord({ address: ID, counterStart: 40 });
+    const indexes = READINGS.map((r) => meter.measure(r));
+    meter.hangUpAt = indexes.at(-1)!;
+    m = await modelOverBluez(meter, {
+      fake: { pairing: 'just-works' },
+      bluez: { deviceDropDelayMs: 0 },
+      central: ONCE,
+    });
+    await m.h.central.start();
+    await m.h.waitState(ID, 'discovered');
+    expect(m.h.central.get(ID)?.driver).toBe('onetouch-verio');
+    await m.pair();
+    const synced = await m.h.waitState(ID, 'synced');
+    expect(synced.committed).toBe(3);
+    expect(failures(ID)).toEqual([]);
+    await until(() => !meter.connected, 'the meter ended the link');
+    expect(meter.hangUps).toBe(1);
+    expect(meter.recordRequests).toEqual([41, 42, 43]);
+    expect(m.syncs()).toBe(1);
+    expect(m.h.journal.cursor(ID)).toBe(43);
+    const rows = m.h.journal.list({ deviceId: ID });
+    expect(rows.map((r) => r.observation?.value).sort()).toEqual([110, 125, 98].sort());
+  });
+
+  it('right after the first record (the counter not reached): failed with MEDGW_ERR_BLE_LINK_LOST, retried from the cursor, each record once', async () => {
+    const ID = 'C0:26:DA:00:0A:32';
+    const meter = new HangUpAfterRecord({ address: ID, counterStart: 40 });
+    const indexes = READINGS.map((r) => meter.measure(r));
+    meter.hangUpAt = indexes[0]!;
+    m = await modelOverBluez(meter, {
+      fake: { pairing: 'just-works' },
+      bluez: { deviceDropDelayMs: 0 },
+      central: FAST,
+    });
+    await m.h.central.start();
+    await m.h.waitState(ID, 'discovered');
+    await m.pair();
+    const failed = await m.h.waitState(ID, 'failed');
+    expect(failed.code).toBe('MEDGW_ERR_BLE_LINK_LOST');
+    expect(meter.hangUps).toBe(1);
+    await m.h.waitState(ID, 'synced');
+    expect(m.h.journal.cursor(ID)).toBe(43);
+    const rows = m.h.journal.list({ deviceId: ID });
+    expect(rows.map((r) => r.observation?.value).sort()).toEqual([110, 125, 98].sort());
+    expect(m.h.pipeline.counters.duplicate).toBeLessThanOrEqual(1);
   });
 });
