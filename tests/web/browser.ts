@@ -93,3 +93,46 @@ export async function axe(page: Page): Promise<AxeViolation[]> {
     }));
   });
 }
+
+/** Console errors and uncaught exceptions of a page, from the moment it is opened. */
+export function watch(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()} (${m.location().url})`);
+  });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  return errors;
+}
+
+export interface Overflow {
+  readonly page: { readonly scrollWidth: number; readonly clientWidth: number };
+  /** Elements that scroll sideways (a table wider than its wrapper). */
+  readonly inner: string[];
+}
+
+/** The page's width against the screen, and any element that scrolls sideways. */
+export async function overflow(page: Page): Promise<Overflow> {
+  return page.evaluate(() => {
+    type El = {
+      scrollWidth: number;
+      clientWidth: number;
+      tagName: string;
+      className: string;
+      id: string;
+      parentElement: El | null;
+    };
+    const g = globalThis as unknown as {
+      document: { documentElement: El; querySelectorAll(s: string): Iterable<El> };
+      getComputedStyle(e: El): { overflowX: string };
+    };
+    const inner: string[] = [];
+    for (const e of g.document.querySelectorAll('body *')) {
+      const o = g.getComputedStyle(e).overflowX;
+      if ((o === 'auto' || o === 'scroll') && e.scrollWidth > e.clientWidth + 1) {
+        inner.push(`${e.tagName}.${e.className}#${e.id} ${e.scrollWidth} > ${e.clientWidth}`);
+      }
+    }
+    const d = g.document.documentElement;
+    return { page: { scrollWidth: d.scrollWidth, clientWidth: d.clientWidth }, inner };
+  });
+}

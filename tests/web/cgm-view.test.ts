@@ -9,13 +9,21 @@
  * offered. In Chromium at 1280 px and 390 px, in French and English: no horizontal scroll, no console
  * error, no WCAG A/AA violation (axe-core). Screenshots in test-artifacts/web/cgm/.
  */
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Measurement } from '../../drivers/types.ts';
 import { CgmSummaries, dayNumberOf, midnightOf, periodEndOf } from '../../gateway/cgm/summaries.ts';
 import { defaultGlucose, SimCgm } from '../../simulators/ble/cgm.ts';
 import { deviceTime, sessionMeasurements } from '../pipeline/cgm-scenarios.ts';
-import { type AxeViolation, axe, launch, shot, signIn, type TestBrowser } from './browser.ts';
+import {
+  type AxeViolation,
+  axe,
+  launch,
+  overflow,
+  shot,
+  signIn,
+  type TestBrowser,
+  watch,
+} from './browser.ts';
 import { Client, PASSWORD, startGateway, type TestGateway } from './harness.ts';
 
 const DAY = 86_400_000;
@@ -183,34 +191,6 @@ describe("a CGM's sensor values on its device page", () => {
 
 // --- in Chromium ---------------------------------------------------------------------------------------
 
-function watch(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console: ${m.text()} (${m.location().url})`);
-  });
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  return errors;
-}
-
-/** The page's width against the screen, and any element that scrolls sideways (as layout.test.ts). */
-async function overflow(page: Page): Promise<{ scroll: number; client: number; inner: string[] }> {
-  return page.evaluate(() => {
-    type El = { scrollWidth: number; clientWidth: number; tagName: string; className: unknown; id: string };
-    const g = globalThis as unknown as {
-      document: { documentElement: El; querySelectorAll(s: string): Iterable<El> };
-      getComputedStyle(e: El): { overflowX: string };
-    };
-    const inner: string[] = [];
-    for (const e of g.document.querySelectorAll('body *')) {
-      const o = g.getComputedStyle(e).overflowX;
-      if ((o === 'auto' || o === 'scroll') && e.scrollWidth > e.clientWidth + 1)
-        inner.push(`${e.tagName}.${String(e.className)}#${e.id} ${e.scrollWidth} > ${e.clientWidth}`);
-    }
-    const d = g.document.documentElement;
-    return { scroll: d.scrollWidth, client: d.clientWidth, inner };
-  });
-}
-
 function describeViolations(vs: readonly AxeViolation[]): string {
   return vs
     .map(
@@ -235,14 +215,14 @@ describe("a CGM's device page in Chromium", () => {
         const svg = await page.locator('svg[data-cgm-trace]').boundingBox();
         expect(svg?.width).toBeGreaterThan(width === 390 ? 300 : 600);
         let o = await overflow(page);
-        expect(o.scroll, `closed at ${width}`).toBeLessThanOrEqual(o.client);
+        expect(o.page.scrollWidth, `closed at ${width}`).toBeLessThanOrEqual(o.page.clientWidth);
         expect(o.inner).toEqual([]);
         await shot(page, 'cgm', `${width}-${lang}-device`);
         // the table opened: still no sideways scroll
         await page.click('details[data-cgm-table] summary');
         expect(await page.locator('details[data-cgm-table] tbody tr').first().isVisible()).toBe(true);
         o = await overflow(page);
-        expect(o.scroll, `open at ${width}`).toBeLessThanOrEqual(o.client);
+        expect(o.page.scrollWidth, `open at ${width}`).toBeLessThanOrEqual(o.page.clientWidth);
         expect(o.inner).toEqual([]);
         const v = await axe(page);
         expect(v, describeViolations(v)).toEqual([]);

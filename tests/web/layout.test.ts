@@ -6,7 +6,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, shot, signIn, type TestBrowser } from './browser.ts';
+import { launch, overflow, shot, signIn, type TestBrowser, watch } from './browser.ts';
 import { PASSWORD, SCALE_ADDRESS, SCALE_CODE, startGateway, type TestGateway } from './harness.ts';
 import { pressure, seedReadings, weight } from './seed.ts';
 
@@ -62,48 +62,6 @@ const PAGES = [
   '/overview',
 ];
 const WIDTHS = [1280, 390] as const;
-
-/** Console errors and uncaught exceptions of a page, from the moment it is opened. */
-function watch(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console: ${m.text()} (${m.location().url})`);
-  });
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  return errors;
-}
-
-interface Overflow {
-  readonly page: { readonly scrollWidth: number; readonly clientWidth: number };
-  /** Elements that scroll sideways (a table wider than its wrapper). */
-  readonly inner: string[];
-}
-
-async function overflow(page: Page): Promise<Overflow> {
-  return page.evaluate(() => {
-    type El = {
-      scrollWidth: number;
-      clientWidth: number;
-      tagName: string;
-      className: string;
-      id: string;
-      parentElement: El | null;
-    };
-    const g = globalThis as unknown as {
-      document: { documentElement: El; querySelectorAll(s: string): Iterable<El> };
-      getComputedStyle(e: El): { overflowX: string };
-    };
-    const inner: string[] = [];
-    for (const e of g.document.querySelectorAll('body *')) {
-      const o = g.getComputedStyle(e).overflowX;
-      if ((o === 'auto' || o === 'scroll') && e.scrollWidth > e.clientWidth + 1) {
-        inner.push(`${e.tagName}.${e.className}#${e.id} ${e.scrollWidth} > ${e.clientWidth}`);
-      }
-    }
-    const d = g.document.documentElement;
-    return { page: { scrollWidth: d.scrollWidth, clientWidth: d.clientWidth }, inner };
-  });
-}
 
 async function settle(page: Page): Promise<void> {
   await page.waitForLoadState('load');
