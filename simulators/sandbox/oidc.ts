@@ -146,9 +146,6 @@ export function createProvider(opts: ProviderOptions): ProviderSetup {
     alg: 'RS256',
   };
 
-  const solutionOidOf = (clientId: string | undefined): string | undefined =>
-    clientId ? store.clients.get(clientId)?.solutionOid : undefined;
-
   const configuration: Configuration = {
     adapter: (name: string) => new MemoryAdapter(name, db),
     clients: [...store.clients.values()].map(clientMetadata),
@@ -167,6 +164,40 @@ export function createProvider(opts: ProviderOptions): ProviderSetup {
     // the whole grant, the reuse detection of RFC 9700 §4.14.2 that real providers apply. A gateway
     // whose instances race a refresh then loses the patient's link: what tests must be able to see.
     rotateRefreshToken: () => true,
+    ...accountClaims(opts),
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    pkce: { required: () => true },
+    ttl: {
+      AccessToken: () => opts.ttl().accessToken,
+      IdToken: () => opts.ttl().idToken,
+      RefreshToken: () => opts.ttl().refreshToken,
+      DeviceCode: () => opts.ttl().deviceCode,
+      Interaction: 3600,
+      Session: 86400,
+      Grant: 30 * 86400,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      introspection: { enabled: true },
+      deviceFlow: deviceFlowPages(),
+    },
+    renderError,
+  };
+
+  const provider = new Provider(opts.issuer, configuration);
+  return { provider, db, publicKey };
+}
+
+/**
+ * The test identities as accounts: their claims (idPe, pairing OID, the client's solution OID and the
+ * profile), in the ID token and userinfo, and the idPe and OIDs on the access token too.
+ */
+function accountClaims(opts: ProviderOptions): Pick<Configuration, 'findAccount' | 'extraTokenClaims'> {
+  const { store, claimNames: cn } = opts;
+  const solutionOidOf = (clientId: string | undefined): string | undefined =>
+    clientId ? store.clients.get(clientId)?.solutionOid : undefined;
+  return {
     async findAccount(ctx, sub) {
       const id = identityBySub(sub);
       if (!id) return undefined;
@@ -196,67 +227,56 @@ export function createProvider(opts: ProviderOptions): ProviderSetup {
         [cn.solutionOid]: solutionOidOf(token.clientId),
       };
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    pkce: { required: () => true },
-    ttl: {
-      AccessToken: () => opts.ttl().accessToken,
-      IdToken: () => opts.ttl().idToken,
-      RefreshToken: () => opts.ttl().refreshToken,
-      DeviceCode: () => opts.ttl().deviceCode,
-      Interaction: 3600,
-      Session: 86400,
-      Grant: 30 * 86400,
+  };
+}
+
+type DeviceFlow = NonNullable<NonNullable<Configuration['features']>['deviceFlow']>;
+
+/** The device flow (RFC 8628) with its pages in French: enter the code, confirm it, success. */
+function deviceFlowPages(): DeviceFlow {
+  return {
+    enabled: true,
+    charset: 'base-20',
+    mask: '****-****',
+    async userCodeInputSource(ctx: KoaContextWithOIDC, form: string, _out: unknown, err: unknown) {
+      const msg = err ? `<p class="error" role="alert">${userCodeRefusal(err)}</p>` : '';
+      ctx.body = page(
+        'Associer un appareil',
+        `${msg}<p>Saisissez le code affiché par votre passerelle.</p>${withSubmit(form, 'user_code', 'Continuer')}`,
+      );
     },
-    features: {
-      devInteractions: { enabled: false },
-      revocation: { enabled: true },
-      introspection: { enabled: true },
-      deviceFlow: {
-        enabled: true,
-        charset: 'base-20',
-        mask: '****-****',
-        async userCodeInputSource(ctx: KoaContextWithOIDC, form: string, _out: unknown, err: unknown) {
-          const msg = err ? `<p class="error" role="alert">${userCodeRefusal(err)}</p>` : '';
-          ctx.body = page(
-            'Associer un appareil',
-            `${msg}<p>Saisissez le code affiché par votre passerelle.</p>${withSubmit(form, 'user_code', 'Continuer')}`,
-          );
-        },
-        async userCodeConfirmSource(
-          ctx: KoaContextWithOIDC,
-          form: string,
-          client: { clientName?: string; clientId: string },
-          _info: unknown,
-          userCode: string,
-        ) {
-          ctx.body = page(
-            'Confirmer le code',
-            `<p>La solution <strong>${esc(client.clientName ?? client.clientId)}</strong> demande l'accès à votre espace santé.</p>
+    async userCodeConfirmSource(
+      ctx: KoaContextWithOIDC,
+      form: string,
+      client: { clientName?: string; clientId: string },
+      _info: unknown,
+      userCode: string,
+    ) {
+      ctx.body = page(
+        'Confirmer le code',
+        `<p>La solution <strong>${esc(client.clientName ?? client.clientId)}</strong> demande l'accès à votre espace santé.</p>
 <p>Code : <strong>${esc(userCode)}</strong>. Continuez seulement s'il est identique à celui affiché par votre passerelle.</p>
 ${form.replace('</form>', '<button type="submit">Continuer</button></form>')}
 <form method="post" action="${esc(ctx.oidc.urlFor('code_verification'))}">${hiddenOf(form, 'xsrf')}${hiddenOf(form, 'user_code')}<input type="hidden" name="abort" value="yes"><button type="submit">Annuler</button></form>`,
-          );
-        },
-        async successSource(ctx: KoaContextWithOIDC) {
-          ctx.body = page(
-            'Appariement réussi',
-            '<p id="device-success">Votre passerelle est associée. Vous pouvez fermer cette page.</p>',
-          );
-        },
-      },
+      );
     },
-    async renderError(ctx, out) {
-      ctx.type = 'html';
+    async successSource(ctx: KoaContextWithOIDC) {
       ctx.body = page(
-        'Erreur',
-        `<p class="error" role="alert">${esc(out.error)}${out.error_description ? ` — ${esc(out.error_description)}` : ''}</p>`,
+        'Appariement réussi',
+        '<p id="device-success">Votre passerelle est associée. Vous pouvez fermer cette page.</p>',
       );
     },
   };
-
-  const provider = new Provider(opts.issuer, configuration);
-  return { provider, db, publicKey };
 }
+
+/** oidc-provider's error page, in the sandbox's layout. */
+const renderError: Configuration['renderError'] = async (ctx, out) => {
+  ctx.type = 'html';
+  ctx.body = page(
+    'Erreur',
+    `<p class="error" role="alert">${esc(out.error)}${out.error_description ? ` — ${esc(out.error_description)}` : ''}</p>`,
+  );
+};
 
 /** Where a new code comes from: the gateway gives one at once (its patients page, or `medgw patient link`). */
 const NEW_CODE =
