@@ -183,6 +183,80 @@ export function effectiveDateTime(utc: string, time: ObservationTime): string {
 /** Builds the transaction Bundle; throws MEDGW_ERR_BUNDLE_NOT_SENDABLE for a reading MES refuses by rule. */
 export function buildBundle(reading: BridgeReading, options: BundleOptions): FhirJson {
   const { solutionOid } = options;
+  const { kind, utc } = sendable(reading, solutionOid);
+  const obs = reading.observation;
+
+  const base = options.profileBase ?? MESURES_BASE;
+  const ident = deviceIdentifier(reading.device, solutionOid);
+  const deviceUuid = stableUuid(`device|${ident.system}|${ident.value}`);
+  const observationUuid = stableUuid(`observation|${solutionOid}|${reading.id}`);
+
+  const observation: Record<string, FhirJson> = {
+    resourceType: 'Observation',
+    meta: { profile: [`${base}${kind.profile}`], source: `urn:oid:${solutionOid}` },
+  };
+  const extension = extensionsOf(reading, kind);
+  if (extension.length > 0) observation.extension = extension;
+  observation.identifier = [observationIdentifier(reading.id, solutionOid)];
+  observation.status = 'final';
+  observation.category = [
+    { coding: [{ system: OBSERVATION_CATEGORY, code: 'vital-signs', display: 'vital-signs' }] },
+  ];
+  const code = codeOf(obs, kind.code) as { coding: FhirJson[] };
+  if (kind.extraCodes) code.coding.splice(1, 0, ...kind.extraCodes.filter((c) => c.code !== obs.loinc));
+  observation.code = code;
+  observation.subject = {
+    identifier: { system: `urn:oid:${reading.patient.oid}`, value: reading.patient.idPe },
+  };
+  observation.effectiveDateTime = effectiveDateTime(utc, obs.time);
+  const interpretation = interpretationOf(obs);
+  if (interpretation.length > 0) observation.interpretation = interpretation;
+
+  if (obs.kind === 'blood-pressure') observation.component = bloodPressureComponents(reading);
+  else observation.valueQuantity = quantity(reading, obs, kind.units);
+  observation.device = { reference: `Device/${deviceUuid}` };
+
+  const device = phdDevice(reading.device, ident, deviceUuid, obs);
+  const deviceEntry: FhirJson = {
+    fullUrl: `urn:uuid:${deviceUuid}`,
+    resource: device,
+    request: { method: 'POST', url: 'Device', ifNoneExist: `identifier=${ident.system}|${ident.value}` },
+  };
+
+  if (obs.kind === 'glucose' && (options.generation ?? DEFAULT_PROFILE_GENERATION) === 'ans-3.2.0') {
+    // ans.fhir.fr.mesures 3.2.0: glucose is in no slice of the feeding Bundle, only in the biology one.
+    return biologyBundle({
+      base,
+      observation,
+      observationUuid,
+      reportUuid: stableUuid(`diagnostic-report|${solutionOid}|${reading.id}`),
+      deviceEntry,
+    });
+  }
+
+  return {
+    resourceType: 'Bundle',
+    meta: { profile: [`${base}mesures-bundle-flux-alimentation`] },
+    type: 'transaction',
+    entry: [
+      {
+        fullUrl: `urn:uuid:${observationUuid}`,
+        resource: observation,
+        request: { method: 'POST', url: 'Observation' },
+      },
+      deviceEntry,
+    ],
+  };
+}
+
+type KindProfile = NonNullable<(typeof KIND_PROFILES)[keyof typeof KIND_PROFILES]>;
+
+/**
+ * The rules that keep a reading from the national side: OIDs, a kind it takes from devices, not in
+ * quarantine, a trustworthy UTC time, no interstitial glucose filed as blood glucose. Returns its
+ * profile and that time.
+ */
+function sendable(reading: BridgeReading, solutionOid: string): { kind: KindProfile; utc: string } {
   if (!OID.test(solutionOid)) throw notSendable(reading, `solution OID ${solutionOid} is not an OID`);
   if (!OID.test(reading.patient.oid))
     throw notSendable(reading, `pairing OID ${reading.patient.oid} is not an OID`);
@@ -204,16 +278,12 @@ export function buildBundle(reading: BridgeReading, options: BundleOptions): Fhi
     // Interstitial glucose is MED-969 with a number of days (MES API Mesures 1.5.2 §2.2.6), never 2345-7.
     throw notSendable(reading, 'an interstitial-fluid glucose is never filed as a blood glucose');
   }
+  return { kind, utc: obs.time.utc };
+}
 
-  const base = options.profileBase ?? MESURES_BASE;
-  const ident = deviceIdentifier(reading.device, solutionOid);
-  const deviceUuid = stableUuid(`device|${ident.system}|${ident.value}`);
-  const observationUuid = stableUuid(`observation|${solutionOid}|${reading.id}`);
-
-  const observation: Record<string, FhirJson> = {
-    resourceType: 'Observation',
-    meta: { profile: [`${base}${kind.profile}`], source: `urn:oid:${solutionOid}` },
-  };
+/** The Observation's extensions: the glucose meal moment, a CGM summary's number of days, original data. */
+function extensionsOf(reading: BridgeReading, kind: KindProfile): FhirJson[] {
+  const obs = reading.observation;
   const extension: FhirJson[] = [];
   if (kind.moment) {
     const meal = obs.context?.meal;
@@ -248,74 +318,26 @@ export function buildBundle(reading: BridgeReading, options: BundleOptions): Fhi
   }
   const original = originalData(obs, kind.code.code);
   if (original) extension.push(original);
-  if (extension.length > 0) observation.extension = extension;
-  observation.identifier = [observationIdentifier(reading.id, solutionOid)];
-  observation.status = 'final';
-  observation.category = [
-    { coding: [{ system: OBSERVATION_CATEGORY, code: 'vital-signs', display: 'vital-signs' }] },
-  ];
-  const code = codeOf(obs, kind.code) as { coding: FhirJson[] };
-  if (kind.extraCodes) code.coding.splice(1, 0, ...kind.extraCodes.filter((c) => c.code !== obs.loinc));
-  observation.code = code;
-  observation.subject = {
-    identifier: { system: `urn:oid:${reading.patient.oid}`, value: reading.patient.idPe },
-  };
-  observation.effectiveDateTime = effectiveDateTime(obs.time.utc, obs.time);
-  const interpretation = interpretationOf(obs);
-  if (interpretation.length > 0) observation.interpretation = interpretation;
+  return extension;
+}
 
-  if (obs.kind === 'blood-pressure') {
-    const parts = obs.components ?? [];
-    const component: FhirJson[] = [];
-    for (const name of ['systolic', 'diastolic', 'mean-arterial'] as const) {
-      const part = parts.find((p) => p.kind === name);
-      const meta = BP_COMPONENTS[name];
-      if (!meta) continue;
-      if (!part) {
-        if (name === 'mean-arterial') continue;
-        throw notSendable(reading, `the blood-pressure panel has no ${name} value`);
-      }
-      if (name === 'mean-arterial' && (part.dataAbsentReason || part.value === undefined)) continue;
-      component.push({
-        code: codeOf(part, { system: LOINC, code: meta.code, display: meta.display }),
-        valueQuantity: quantity(reading, part, ['mm[Hg]']),
-      });
+/** The blood-pressure panel's components: systolic and diastolic required, the mean arterial when measured. */
+function bloodPressureComponents(reading: BridgeReading): FhirJson[] {
+  const parts = reading.observation.components ?? [];
+  const component: FhirJson[] = [];
+  for (const name of ['systolic', 'diastolic', 'mean-arterial'] as const) {
+    const part = parts.find((p) => p.kind === name);
+    const meta = BP_COMPONENTS[name];
+    if (!meta) continue;
+    if (!part) {
+      if (name === 'mean-arterial') continue;
+      throw notSendable(reading, `the blood-pressure panel has no ${name} value`);
     }
-    observation.component = component;
-  } else {
-    observation.valueQuantity = quantity(reading, obs, kind.units);
-  }
-  observation.device = { reference: `Device/${deviceUuid}` };
-
-  const device = phdDevice(reading.device, ident, deviceUuid, obs);
-  const deviceEntry: FhirJson = {
-    fullUrl: `urn:uuid:${deviceUuid}`,
-    resource: device,
-    request: { method: 'POST', url: 'Device', ifNoneExist: `identifier=${ident.system}|${ident.value}` },
-  };
-
-  if (obs.kind === 'glucose' && (options.generation ?? DEFAULT_PROFILE_GENERATION) === 'ans-3.2.0') {
-    // ans.fhir.fr.mesures 3.2.0: glucose is in no slice of the feeding Bundle, only in the biology one.
-    return biologyBundle({
-      base,
-      observation,
-      observationUuid,
-      reportUuid: stableUuid(`diagnostic-report|${solutionOid}|${reading.id}`),
-      deviceEntry,
+    if (name === 'mean-arterial' && (part.dataAbsentReason || part.value === undefined)) continue;
+    component.push({
+      code: codeOf(part, { system: LOINC, code: meta.code, display: meta.display }),
+      valueQuantity: quantity(reading, part, ['mm[Hg]']),
     });
   }
-
-  return {
-    resourceType: 'Bundle',
-    meta: { profile: [`${base}mesures-bundle-flux-alimentation`] },
-    type: 'transaction',
-    entry: [
-      {
-        fullUrl: `urn:uuid:${observationUuid}`,
-        resource: observation,
-        request: { method: 'POST', url: 'Observation' },
-      },
-      deviceEntry,
-    ],
-  };
+  return component;
 }
