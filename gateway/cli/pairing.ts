@@ -133,6 +133,18 @@ function pairingHelp(driver: string | undefined): string | undefined {
   return d && !d.generic ? (d.pairingHelp?.en ?? d.description) : undefined;
 }
 
+/** Failures the gateway retries by itself that say nothing of the device's pairing. */
+const TRANSIENT: ReadonlySet<string> = new Set([
+  'MEDGW_ERR_BLE_LINK_LOST',
+  'MEDGW_ERR_BLE_TIMEOUT',
+  'MEDGW_ERR_BLE_UNREACHABLE',
+]);
+
+/** A transient failure whose retry the gateway has scheduled before `deadline` (epoch ms). */
+function retriedInTime(c: BleStateChange, deadline: number): boolean {
+  return c.code !== undefined && TRANSIENT.has(c.code) && c.retryAt !== undefined && c.retryAt < deadline;
+}
+
 export async function pairDevice(
   ble: BleAdminClient,
   args: string[],
@@ -170,6 +182,7 @@ export async function pairDevice(
   };
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), timeoutS * 1000);
+  const deadline = Date.now() + timeoutS * 1000;
   let progress: ReturnType<typeof setInterval> | undefined;
   try {
     // the state stream opens before the request, so no step of this pairing is missed
@@ -213,6 +226,12 @@ export async function pairDevice(
         say(`  ${c.state}${c.code ? ` (${c.code})` : ''}`);
         if (c.state === 'syncing' && !progress && !values.json)
           progress = setInterval(() => void poll(), PROGRESS_EVERY_MS);
+        // A link lost or a step timed out is common on air, and the gateway retries by itself: while
+        // its next attempt falls within --timeout, the person waits for it rather than start again.
+        if (c.state === 'failed' && retriedInTime(c, deadline)) {
+          say(`  the gateway tries again at ${iso(c.retryAt ?? 0)}`);
+          continue;
+        }
         if (c.state === 'synced' || c.state === 'failed' || c.state === 'forgotten') {
           final = c;
           break;

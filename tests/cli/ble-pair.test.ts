@@ -1,6 +1,7 @@
 /**
  * `medgw devices discovered` and `medgw devices pair` as a person runs them: real `medgw` processes
  * against a gateway that runs a BLE central on the virtual radio (real noble), through its admin API;
+ * a link lost during the first sync is retried by the gateway, and the command waits for that retry;
  * refused with a coded error when no gateway runs (pairing needs the radio) or when it runs without BLE.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -41,6 +42,8 @@ describe('medgw devices discovered | pair', () => {
     radio.add(
       new SimGlucometer({
         address: METER,
+        // the first connection is lost after one record: the gateway tries again by itself
+        faults: { disconnectAfterNotifications: 1 },
         records: [
           {
             baseTime: { year: 2026, month: 11, day: 22, hours: 7, minutes: 0, seconds: 0 },
@@ -105,7 +108,10 @@ describe('medgw devices discovered | pair', () => {
       // the meter's pairing help, from its model definition (roche-accu-chek-guide)
       expect(paired.stdout).toContain('how to pair it: On the meter, open Settings > Wireless > Pairing');
       expect(paired.stdout).toContain('syncing');
-      expect(paired.stdout).toContain('paired and synced (2 readings)');
+      // the lost link is shown with the gateway's retry, which the command waits for
+      expect(paired.stdout).toContain('failed (MEDGW_ERR_BLE_LINK_LOST)');
+      expect(paired.stdout).toMatch(/the gateway tries again at \d{4}-/);
+      expect(paired.stdout).toMatch(/paired and synced \(\d readings\)/);
       expect(gw.ctx.registry.getDevice(METER)).toMatchObject({ patientId: 'alice', name: 'Kitchen meter' });
       expect(gw.ctx.journal.list({ deviceId: METER })).toHaveLength(2);
 
