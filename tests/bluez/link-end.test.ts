@@ -31,6 +31,33 @@ const ONCE = { timing: { cooldownMs: 60_000 }, backoff: { baseMs: 20, maxMs: 50 
 const states = (id: string) => m!.h.changes.filter((c) => c.deviceId === id).map((c) => c.state);
 const failures = (id: string) => m!.h.changes.filter((c) => c.deviceId === id && c.state === 'failed');
 
+/** The device on the fake BlueZ, hanging up with no delay, seen by the central and asked to pair. */
+async function pairHangingUp(device: SimPeripheral, id: string, central: typeof FAST | typeof ONCE) {
+  m = await modelOverBluez(device, {
+    fake: { pairing: 'just-works' },
+    bluez: { deviceDropDelayMs: 0 },
+    central,
+  });
+  await m.h.central.start();
+  await m.h.waitState(id, 'discovered');
+  await m.pair();
+}
+
+/** The first connection ended synced: every step once, no failure before it, no retry. */
+function expectOneCleanSync(id: string): void {
+  expect(failures(id)).toEqual([]);
+  expect(states(id)).toEqual([
+    'discovered',
+    'connecting',
+    'bonding',
+    'discovering',
+    'subscribing',
+    'syncing',
+    'synced',
+  ]);
+  expect(m!.syncs()).toBe(1);
+}
+
 /** A meter that ends the link (0x13) right after its final RACP response to "report stored records". */
 class HangUpAfterRacp extends SimGlucometer {
   hangUps = 0;
@@ -73,33 +100,16 @@ describe('pushed readings: a cuff that ends the link right after its reading', (
     const ID = 'C0:26:DA:00:04:31';
     const cuff = new SimOmronX4Smart({ address: ID });
     await cuff.measure({ systolic: 126, diastolic: 81, pulse: 66 });
-    m = await modelOverBluez(cuff, {
-      fake: { pairing: 'just-works' },
-      bluez: { deviceDropDelayMs: 0 },
-      central: ONCE,
-    });
-    await m.h.central.start();
-    await m.h.waitState(ID, 'discovered');
-    await m.pair();
-    await m.h.waitState(ID, 'synced');
-    // the first connection ended synced: no failure before it, no retry
-    expect(failures(ID)).toEqual([]);
-    expect(states(ID)).toEqual([
-      'discovered',
-      'connecting',
-      'bonding',
-      'discovering',
-      'subscribing',
-      'syncing',
-      'synced',
-    ]);
+    await pairHangingUp(cuff, ID, ONCE);
+    await m!.h.waitState(ID, 'synced');
+    expectOneCleanSync(ID);
     await until(() => !cuff.connected, 'the cuff ended the link');
-    const panels = m.h.journal.list({ deviceId: ID }).filter((r) => r.kind === 'blood-pressure');
+    const panels = m!.h.journal.list({ deviceId: ID }).filter((r) => r.kind === 'blood-pressure');
     expect(panels).toHaveLength(1);
     expect(JSON.stringify(panels[0]?.observation)).toContain('126');
-    expect(m.syncs()).toBe(1);
+    expect(m!.syncs()).toBe(1);
     expect(cuff.pending).toHaveLength(0);
-    expect(m.h.pipeline.counters.duplicate).toBe(0);
+    expect(m!.h.pipeline.counters.duplicate).toBe(0);
   });
 
   it('a link lost before any reading came: failed with MEDGW_ERR_BLE_LINK_LOST, retried, the reading once', async () => {
@@ -107,24 +117,17 @@ describe('pushed readings: a cuff that ends the link right after its reading', (
     // the link drops at the cuff's first indication: nothing received
     const cuff = new SimOmronX4Smart({ address: ID, faults: { disconnectAfterNotifications: 0 } });
     await cuff.measure({ systolic: 131, diastolic: 84, pulse: 70 });
-    m = await modelOverBluez(cuff, {
-      fake: { pairing: 'just-works' },
-      bluez: { deviceDropDelayMs: 0 },
-      central: FAST,
-    });
-    await m.h.central.start();
-    await m.h.waitState(ID, 'discovered');
-    await m.pair();
-    const failed = await m.h.waitState(ID, 'failed');
+    await pairHangingUp(cuff, ID, FAST);
+    const failed = await m!.h.waitState(ID, 'failed');
     expect(failed.code).toBe('MEDGW_ERR_BLE_LINK_LOST');
-    expect(m.h.journal.list({ deviceId: ID })).toHaveLength(0);
+    expect(m!.h.journal.list({ deviceId: ID })).toHaveLength(0);
     expect(cuff.pending).toHaveLength(1);
     // the cuff advertises again (the person presses its button): the retry gets the reading
     await until(() => !cuff.connected, 'the lost link');
     cuff.advertise();
-    await m.h.waitState(ID, 'synced');
+    await m!.h.waitState(ID, 'synced');
     await until(() => cuff.pending.length === 0, 'the reading');
-    const panels = m.h.journal.list({ deviceId: ID }).filter((r) => r.kind === 'blood-pressure');
+    const panels = m!.h.journal.list({ deviceId: ID }).filter((r) => r.kind === 'blood-pressure');
     expect(panels).toHaveLength(1);
     expect(JSON.stringify(panels[0]?.observation)).toContain('131');
   });
@@ -134,33 +137,17 @@ describe('stored records through RACP: a meter that ends the link right after it
   it('the records, the final response and the disconnect read together: synced, no failure, no retry, each record once', async () => {
     const ID = 'C0:26:DA:00:08:31';
     const meter = new HangUpAfterRacp({ address: ID, records: records(6) });
-    m = await modelOverBluez(meter, {
-      fake: { pairing: 'just-works' },
-      bluez: { deviceDropDelayMs: 0 },
-      central: ONCE,
-    });
-    await m.h.central.start();
-    await m.h.waitState(ID, 'discovered');
-    await m.pair();
-    const synced = await m.h.waitState(ID, 'synced');
+    await pairHangingUp(meter, ID, ONCE);
+    const synced = await m!.h.waitState(ID, 'synced');
     expect(synced.committed).toBe(6);
     await until(() => !meter.connected, 'the meter ended the link');
     expect(meter.hangUps).toBe(1);
-    expect(failures(ID)).toEqual([]);
-    expect(states(ID)).toEqual([
-      'discovered',
-      'connecting',
-      'bonding',
-      'discovering',
-      'subscribing',
-      'syncing',
-      'synced',
-    ]);
-    expect(m.syncs()).toBe(1);
-    const rows = m.h.journal.list({ deviceId: ID });
+    expectOneCleanSync(ID);
+    expect(m!.syncs()).toBe(1);
+    const rows = m!.h.journal.list({ deviceId: ID });
     expect(rows).toHaveLength(6);
     expect(new Set(rows.map((r) => r.observation?.value)).size).toBe(6);
-    expect(m.h.journal.cursor(ID)).toBe(6);
+    expect(m!.h.journal.cursor(ID)).toBe(6);
   });
 
   it('a link lost before the final RACP response: failed with MEDGW_ERR_BLE_LINK_LOST, retried, each record once', async () => {
@@ -171,22 +158,15 @@ describe('stored records through RACP: a meter that ends the link right after it
       records: records(6),
       faults: { disconnectAfterNotifications: 4 },
     });
-    m = await modelOverBluez(meter, {
-      fake: { pairing: 'just-works' },
-      bluez: { deviceDropDelayMs: 0 },
-      central: FAST,
-    });
-    await m.h.central.start();
-    await m.h.waitState(ID, 'discovered');
-    await m.pair();
-    const failed = await m.h.waitState(ID, 'failed');
+    await pairHangingUp(meter, ID, FAST);
+    const failed = await m!.h.waitState(ID, 'failed');
     expect(failed.code).toBe('MEDGW_ERR_BLE_LINK_LOST');
-    expect(m.h.journal.list({ deviceId: ID }).length).toBeLessThan(6);
-    await m.h.waitState(ID, 'synced');
-    const rows = m.h.journal.list({ deviceId: ID });
+    expect(m!.h.journal.list({ deviceId: ID }).length).toBeLessThan(6);
+    await m!.h.waitState(ID, 'synced');
+    const rows = m!.h.journal.list({ deviceId: ID });
     expect(rows).toHaveLength(6);
     expect(new Set(rows.map((r) => r.observation?.value)).size).toBe(6);
-    expect(m.h.journal.cursor(ID)).toBe(6);
+    expect(m!.h.journal.cursor(ID)).toBe(6);
   });
 });
 
@@ -198,24 +178,17 @@ describe('records read by index: a OneTouch Verio that ends the link right after
     const meter = new HangUpAfterRecord({ address: ID, counterStart: 40 });
     const indexes = READINGS.map((r) => meter.measure(r));
     meter.hangUpAt = indexes.at(-1)!;
-    m = await modelOverBluez(meter, {
-      fake: { pairing: 'just-works' },
-      bluez: { deviceDropDelayMs: 0 },
-      central: ONCE,
-    });
-    await m.h.central.start();
-    await m.h.waitState(ID, 'discovered');
-    expect(m.h.central.get(ID)?.driver).toBe('onetouch-verio');
-    await m.pair();
-    const synced = await m.h.waitState(ID, 'synced');
+    await pairHangingUp(meter, ID, ONCE);
+    expect(m!.h.central.get(ID)?.driver).toBe('onetouch-verio');
+    const synced = await m!.h.waitState(ID, 'synced');
     expect(synced.committed).toBe(3);
     expect(failures(ID)).toEqual([]);
     await until(() => !meter.connected, 'the meter ended the link');
     expect(meter.hangUps).toBe(1);
     expect(meter.recordRequests).toEqual([41, 42, 43]);
-    expect(m.syncs()).toBe(1);
-    expect(m.h.journal.cursor(ID)).toBe(43);
-    const rows = m.h.journal.list({ deviceId: ID });
+    expect(m!.syncs()).toBe(1);
+    expect(m!.h.journal.cursor(ID)).toBe(43);
+    const rows = m!.h.journal.list({ deviceId: ID });
     expect(rows.map((r) => r.observation?.value).sort()).toEqual([110, 125, 98].sort());
   });
 
@@ -224,21 +197,14 @@ describe('records read by index: a OneTouch Verio that ends the link right after
     const meter = new HangUpAfterRecord({ address: ID, counterStart: 40 });
     const indexes = READINGS.map((r) => meter.measure(r));
     meter.hangUpAt = indexes[0]!;
-    m = await modelOverBluez(meter, {
-      fake: { pairing: 'just-works' },
-      bluez: { deviceDropDelayMs: 0 },
-      central: FAST,
-    });
-    await m.h.central.start();
-    await m.h.waitState(ID, 'discovered');
-    await m.pair();
-    const failed = await m.h.waitState(ID, 'failed');
+    await pairHangingUp(meter, ID, FAST);
+    const failed = await m!.h.waitState(ID, 'failed');
     expect(failed.code).toBe('MEDGW_ERR_BLE_LINK_LOST');
     expect(meter.hangUps).toBe(1);
-    await m.h.waitState(ID, 'synced');
-    expect(m.h.journal.cursor(ID)).toBe(43);
-    const rows = m.h.journal.list({ deviceId: ID });
+    await m!.h.waitState(ID, 'synced');
+    expect(m!.h.journal.cursor(ID)).toBe(43);
+    const rows = m!.h.journal.list({ deviceId: ID });
     expect(rows.map((r) => r.observation?.value).sort()).toEqual([110, 125, 98].sort());
-    expect(m.h.pipeline.counters.duplicate).toBeLessThanOrEqual(1);
+    expect(m!.h.pipeline.counters.duplicate).toBeLessThanOrEqual(1);
   });
 });
