@@ -1,12 +1,13 @@
 /**
- * The Medisana BU 570 ("1872B"), the Medisana BT 580 (company id 0x7A18) and the Beurer BF105 / BF500 /
+ * The Medisana BU 5xx, BU 570 ("1872B") and BT 580 (company id 0x7A18) and the Beurer BF105 / BF500 /
  * BF788 / BF950 family over the fake BlueZ (private dbus-daemon, noble's D-Bus bindings, the gateway's
  * pairing agent, the real central, pipeline and journal), as tests/ble-central/medisana-variants.test.ts
  * and beurer-bf950.test.ts run them over the virtual radio:
  *
+ * - BU 5xx: recognised by Medisana's company id in BlueZ's ManufacturerData, not by its name;
  * - BU 570: recognised over D-Bus by the Name BlueZ reports ("1872B"), with no ManufacturerData at all;
  * - BT 580: recognised by the company id of BlueZ's ManufacturerData (0x7A18 = 31256), not the BU 5xx's;
- * - both: paired without a code, two users mapped to two people, and the whole history the cuff indicates
+ * - all three: paired without a code, two users mapped to two people, and the whole history the cuff indicates
  *   at every connection, cut by a link loss, giving each reading once;
  * - BF950: bonded Just Works, the owner registered on the scale through the User Data Service, the weight
  *   to send and its body composition kept local, a link lost between a weight and its body composition
@@ -14,7 +15,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimBeurerBf950 } from '../../simulators/ble/beurer-bf950.ts';
-import type { SimMedisanaBu5xx } from '../../simulators/ble/medisana-bu5xx.ts';
+import { SimMedisanaBu5xx } from '../../simulators/ble/medisana-bu5xx.ts';
 import { SimMedisanaBt580, SimMedisanaBu570 } from '../../simulators/ble/medisana-variants.ts';
 import type { BodyReading } from '../../simulators/ble/sanitas-sbf72.ts';
 import { type ModelBench, modelOverBluez, until } from './harness.ts';
@@ -76,6 +77,12 @@ async function medisanaOverBluez(cuff: SimMedisanaBu5xx, driver: string): Promis
   expect(rows.filter((r) => r.patientId === 'bob')).toHaveLength(2);
   expect(rows.filter((r) => r.patientId === 'alice')).toHaveLength(2);
 }
+
+describe('Medisana BU 5xx over BlueZ (D-Bus)', () => {
+  it('recognised by its manufacturer data; two users, two people; its history re-sent and cut by a link loss: each reading once', async () => {
+    await medisanaOverBluez(new SimMedisanaBu5xx({ address: 'C0:26:DA:00:B5:11' }), 'medisana-bu-5xx');
+  });
+});
 
 describe('Medisana BU 570 over BlueZ (D-Bus)', () => {
   it('recognised by the name "1872B" alone; pairs, two users, its re-sent history cut by a link loss: each reading once', async () => {
