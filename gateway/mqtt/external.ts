@@ -134,7 +134,8 @@ export class ExternalBrokerClient implements Component {
       }));
       if (unprovisioned.length > 0) {
         this.log.warn(
-          { count: unprovisioned.length, devices: unprovisioned.slice(0, 20) },
+          // a device id may be a serial number that names a person's device: pseudonyms, as everywhere
+          { count: unprovisioned.length, devices: unprovisioned.slice(0, 20).map(shortId) },
           'registered MQTT devices have no client at the broker and cannot connect (an add interrupted before the broker?): give each a new secret with `medgw devices add --again --id <id>`',
         );
       }

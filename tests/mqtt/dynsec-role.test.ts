@@ -8,6 +8,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shortId } from '../../gateway/log.ts';
 import {
   type Acl,
   DynsecAdmin,
@@ -64,7 +65,12 @@ async function stale(group: string, user: string): Promise<void> {
   );
 }
 
-function gateway(group: string, user: string, log: pino.Logger): ExternalBrokerClient {
+function gateway(
+  group: string,
+  user: string,
+  log: pino.Logger,
+  mqttDevices?: () => Iterable<string>,
+): ExternalBrokerClient {
   return new ExternalBrokerClient(
     { sink: { ingest: async () => ({ status: 'accepted' }) } as never, log },
     {
@@ -76,6 +82,7 @@ function gateway(group: string, user: string, log: pino.Logger): ExternalBrokerC
       connections: 1,
       reconnectPeriodMs: 200,
       dynsec: admin,
+      ...(mqttDevices ? { mqttDevices } : {}),
     },
   );
 }
@@ -132,6 +139,27 @@ describe('the gateway role after an upgrade', () => {
       await gw2.stop();
     }
     expect(again.lines().filter((l) => String(l.msg).startsWith('gateway role updated'))).toHaveLength(0);
+  });
+
+  it('a registered MQTT device the broker has no client for is named at start by its pseudonym, never its id', async () => {
+    // an add interrupted between the registry and the broker: the registry knows the device, the broker not
+    const serial = 'bp-cuff-SN-4471-0093';
+    const { log, lines } = capture();
+    const gw = gateway('g3', 'gw-3', log, () => [serial]);
+    try {
+      await gw.start();
+    } finally {
+      await gw.stop();
+    }
+    const warned = lines().filter((l) => String(l.msg).startsWith('registered MQTT devices have no client'));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({ level: 40, count: 1, devices: [shortId(serial)] });
+    expect(String(warned[0]?.msg)).toContain('medgw devices add --again --id');
+    expect(
+      lines()
+        .map((l) => JSON.stringify(l))
+        .join('\n'),
+    ).not.toContain(serial);
   });
 
   it('several instances aligning one stale role at the same moment all succeed, and the role ends right', async () => {
